@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { parseDocument } from 'yaml';
+import { LongshoreError } from '@longshore/protocol';
+import { ApiClient, clientOptionsFromEnv } from '../apiClient.js';
+import { printList, printObject, type OutputFormat } from '../output.js';
+
+type Row = Record<string, any>;
+interface GlobalFlags { url?: string; apiKey?: string; data?: string; output: OutputFormat }
+
+export function clientFor(cmd: Command): { client: ApiClient; output: OutputFormat } {
+  const flags = cmd.optsWithGlobals<GlobalFlags>();
+  return { client: new ApiClient(clientOptionsFromEnv(flags)), output: flags.output };
+}
+
+const enc = encodeURIComponent;
+
+/** Reads longshore.yaml; a syntax error names the line and column. */
+export function readApplyFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new LongshoreError('VALIDATION_FAILED', `Cannot read ${path}: ${(e as Error).message}`);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new LongshoreError('VALIDATION_FAILED', `${path} is not valid YAML:\n${doc.errors.map((e) => e.message).join('\n')}`);
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new LongshoreError('VALIDATION_FAILED', `${path} must be a mapping with environments, workerPools, targets and projects`);
+  }
+  return value;
+}
+
+export function registerClientCommands(program: Command): void {
+  program
+    .command('apply')
+    .description('create or update environments, pools, targets and projects from a YAML file, all or nothing')
+    .requiredOption('-f, --file <path>', 'the longshore.yaml to apply')
+    .action(async (opts: { file: string }, cmd: Command) => {
+      const { client, output } = clientFor(cmd);
+      const result = await client.post<Row>('/api/apply', readApplyFile(opts.file));
+      if (output === 'json') printObject(result, output);
+      else for (const [kind, names] of Object.entries(result)) if ((names as string[]).length) process.stdout.write(`${kind}: ${(names as string[]).join(', ')}\n`);
+    });
+
+  const list = (name: string, description: string, path: string, columns: [string, (r: Row) => unknown][]) =>
+    program
+      .command(name)
+      .description(description)
+      .argument('[ref]', 'show one, by name or id')
+      .action(async (ref: string | undefined, _opts: unknown, cmd: Command) => {
+        const { client, output } = clientFor(cmd);
+        if (ref) return printObject(await client.get(`${path}/${enc(ref)}`), output);
+        const { items } = await client.get<{ items: Row[] }>(path);
+        printList(items, columns.map(([header, value]) => ({ header, value })), output);
+      });
+
+  list('projects', 'list projects', '/api/projects', [['name', (r) => r.name], ['steps', (r) => r.process.steps.length], ['id', (r) => r.id]]);
+  list('environments', 'list environments', '/api/environments', [['name', (r) => r.name], ['id', (r) => r.id]]);
+  list('pools', 'list worker pools', '/api/worker-pools', [['name', (r) => r.name], ['default', (r) => (r.isDefault ? 'yes' : '')], ['id', (r) => r.id]]);
+  list('targets', 'list deployment targets', '/api/targets', [['name', (r) => r.name], ['type', (r) => r.type], ['environments', (r) => r.environments], ['tags', (r) => r.tags]]);
+  const workers = list('workers', 'list workers', '/api/workers', [
+    ['name', (r) => r.name], ['status', (r) => (r.disabled ? 'disabled' : r.status)], ['executor', (r) => r.executor], ['pools', (r) => r.pools], ['running', (r) => `${r.running}/${r.capacity}`], ['version', (r) => r.version],
+  ]);
+  for (const verb of ['disable', 'enable'] as const) {
+    workers.command(verb).argument('<worker>').description(`${verb} a worker`).action(async (ref: string, _o: unknown, cmd: Command) => {
+      const { client, output } = clientFor(cmd);
+      printObject(await client.post(`/api/workers/${enc(ref)}/${verb}`), output);
+    });
+  }
+  workers.command('delete').argument('<worker>').description('remove a worker').action(async (ref: string, _o: unknown, cmd: Command) => {
+    await clientFor(cmd).client.request('DELETE', `/api/workers/${enc(ref)}`);
+  });
+  workers
+    .command('token')
+    .description('create a one-time registration token for a new worker')
+    .option('--pool <pool...>', 'pools the worker joins', ['default'])
+    .option('--expires-in <minutes>', 'minutes until the token expires', '60')
+    .action(async (opts: { pool: string[]; expiresIn: string }, cmd: Command) => {
+      const { client, output } = clientFor(cmd);
+      printObject(await client.post('/api/registration-tokens', { pools: opts.pool, expiresInMinutes: Number(opts.expiresIn) }), output);
+    });
+
+  const release = program.command('release').description('releases: immutable snapshots of a project');
+  release
+    .command('create')
+    .argument('<project>')
+    .option('--version <version>', 'semantic version; the next patch version when absent')
+    .option('--notes <text>', 'release notes')
+    .action(async (project: string, opts: { version?: string; notes?: string }, cmd: Command) => {
+      const { client, output } = clientFor(cmd);
+      printObject(await client.post(`/api/projects/${enc(project)}/releases`, { ...(opts.version ? { version: opts.version } : {}), ...(opts.notes ? { notes: opts.notes } : {}) }), output);
+    });
+  release.command('list').argument('<project>').action(async (project: string, _o: unknown, cmd: Command) => {
+    const { client, output } = clientFor(cmd);
+    const { items } = await client.get<{ items: Row[] }>(`/api/projects/${enc(project)}/releases`);
+    printList(items, [{ header: 'version', value: (r) => r.version }, { header: 'created', value: (r) => r.createdAt }, { header: 'id', value: (r) => r.id }], output);
+  });
+
+  const packages = program.command('packages').description('the built-in package feed');
+  packages
+    .command('push')
+    .argument('<file>', 'a .tar.gz or .zip archive')
+    .requiredOption('--id <packageId>', 'package id')
+    .requiredOption('--version <version>', 'semantic version')
+    .action(async (file: string, opts: { id: string; version: string }, cmd: Command) => {
+      const { client, output } = clientFor(cmd);
+      const body = readFileSync(file);
+      const pushed = await client.request<Row>('POST', `/api/packages/${enc(opts.id)}/${enc(opts.version)}`, new Uint8Array(body), { contentType: 'application/octet-stream' });
+      if (output === 'json') printObject(pushed, output);
+      else process.stdout.write(`Pushed ${basename(file)} as ${pushed.packageId} ${pushed.version} (${pushed.format}, ${pushed.size} bytes)\n`);
+    });
+  packages.command('list').action(async (_o: unknown, cmd: Command) => {
+    const { client, output } = clientFor(cmd);
+    const { items } = await client.get<{ items: Row[] }>('/api/packages');
+    printList(items, [{ header: 'package', value: (r) => r.packageId }, { header: 'version', value: (r) => r.version }, { header: 'format', value: (r) => r.format }, { header: 'size', value: (r) => r.size }], output);
+  });
+}

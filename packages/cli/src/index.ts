@@ -1,0 +1,2 @@
+export { ApiClient, clientOptionsFromEnv } from './apiClient.js';
+export { followTask, type FollowedLine } from './taskFollower.js';

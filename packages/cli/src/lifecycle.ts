@@ -1,0 +1,24 @@
+/**
+ * Signals are handled here and nowhere else: the first SIGINT/SIGTERM stops the service gracefully
+ * (the service keeps its own deadline); a second one exits at once.
+ */
+export async function runUntilSignal(name: string, stop: () => Promise<void>): Promise<void> {
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`${name}: ${signal} again, exiting now\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      process.stderr.write(`${name}: ${signal} received, stopping\n`);
+      stop().then(resolve, (err: unknown) => {
+        process.stderr.write(`${name}: stop failed: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,104 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { LogLine } from './logLine.js';
+import { Operation, OperationResult } from './operation.js';
+
+/**
+ * The worker's side of the channel: plain HTTPS calls that the worker always makes outbound
+ * (a cluster needs no inbound port). `poll` is a long-poll that doubles as the heartbeat.
+ */
+export const agentRoutes = {
+  register: '/api/agent/register',
+  poll: '/api/agent/poll',
+  logs: (operationId: string) => `/api/agent/operations/${operationId}/logs`,
+  complete: (operationId: string) => `/api/agent/operations/${operationId}/complete`,
+  operationState: (operationId: string) => `/api/agent/operations/${operationId}`,
+  packageContent: (packageId: string, version: string) =>
+    `/api/agent/packages/${encodeURIComponent(packageId)}/${encodeURIComponent(version)}/content`,
+} as const;
+
+export const ExecutorKind = Type.Union([Type.Literal('local'), Type.Literal('kubernetes')]);
+export type ExecutorKind = Static<typeof ExecutorKind>;
+
+export const WorkerName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
+
+export const RegisterRequest = Type.Object(
+  {
+    token: Type.String({ minLength: 1, maxLength: 200 }),
+    name: WorkerName,
+    executor: ExecutorKind,
+    version: Type.String({ maxLength: 64 }),
+    capacity: Type.Integer({ minimum: 1, maximum: 10000 }),
+    metadata: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 512 }), { maxProperties: 32 })),
+  },
+  { additionalProperties: false },
+);
+export type RegisterRequest = Static<typeof RegisterRequest>;
+
+export const RegisterResponse = Type.Object({
+  workerId: Type.String(),
+  credential: Type.String(),
+  pools: Type.Array(Type.String()),
+});
+export type RegisterResponse = Static<typeof RegisterResponse>;
+
+export const PollRequest = Type.Object(
+  {
+    /** How many more operations this worker will take now. */
+    free: Type.Integer({ minimum: 0, maximum: 10000 }),
+    /** Operations the worker holds; their leases are renewed, the rest it was given are re-sent. */
+    running: Type.Array(Type.String(), { maxItems: 10000 }),
+    /** How long the server may hold the request open when there is nothing to do. */
+    waitMs: Type.Integer({ minimum: 0, maximum: 60000 }),
+  },
+  { additionalProperties: false },
+);
+export type PollRequest = Static<typeof PollRequest>;
+
+export const PollResponse = Type.Object({
+  operations: Type.Array(Operation),
+  /** Operations the worker holds that must be stopped now. */
+  cancel: Type.Array(Type.String()),
+  /** Operations the worker reported running that the server no longer expects it to run. */
+  forget: Type.Array(Type.String()),
+});
+export type PollResponse = Static<typeof PollResponse>;
+
+export const LogBatchRequest = Type.Object(
+  {
+    lines: Type.Array(LogLine, { maxItems: 20000 }),
+    progress: Type.Optional(
+      Type.Object({ percentage: Type.Integer({ minimum: 0, maximum: 100 }), message: Type.String({ maxLength: 1024 }) }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type LogBatchRequest = Static<typeof LogBatchRequest>;
+
+/** `ackedSeq`: every line up to it is stored; the worker may drop them. */
+export const LogBatchResponse = Type.Object({
+  ackedSeq: Type.Integer(),
+  lastSource: Type.Integer(),
+  cancelRequested: Type.Boolean(),
+});
+export type LogBatchResponse = Static<typeof LogBatchResponse>;
+
+export const CompleteRequest = Type.Composite([OperationResult, Type.Object({ finalSeq: Type.Integer({ minimum: 0 }) })], {
+  additionalProperties: false,
+});
+export type CompleteRequest = Static<typeof CompleteRequest>;
+
+/** What a restarted worker needs to resume an operation it finds still running. */
+export const OperationStateResponse = Type.Object({
+  id: Type.String(),
+  state: Type.Union([
+    Type.Literal('queued'),
+    Type.Literal('leased'),
+    Type.Literal('running'),
+    Type.Literal('finished'),
+    Type.Literal('unknown'),
+  ]),
+  ackedSeq: Type.Integer(),
+  lastSource: Type.Integer(),
+  cancelRequested: Type.Boolean(),
+});
+export type OperationStateResponse = Static<typeof OperationStateResponse>;

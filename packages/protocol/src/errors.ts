@@ -1,0 +1,81 @@
+/**
+ * One registry of error codes for server, worker, CLI and portal. Errors are recognised by
+ * `code` (see isLongshoreError), never only by `instanceof`: a package may be loaded twice.
+ */
+export const errorCodes = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
+  FORBIDDEN: { status: 403, title: 'Not allowed' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  INVALID_PACKAGE: { status: 422, title: 'The package archive is not valid' },
+  INVALID_REFERENCE: { status: 422, title: 'A variable reference cannot be resolved' },
+  REGISTRATION_TOKEN_INVALID: { status: 401, title: 'The registration token is invalid, used or expired' },
+  WORKER_DISABLED: { status: 403, title: 'The worker is disabled' },
+  LOG_GAP: { status: 409, title: 'Log lines are missing before this batch' },
+  OPERATION_NOT_LEASED: { status: 409, title: 'The operation is not held by this worker' },
+  ILLEGAL_STATE: { status: 409, title: 'Illegal state transition' },
+  CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
+  SERVER_UNREACHABLE: { status: 503, title: 'The server cannot be reached' },
+  TIMEOUT: { status: 504, title: 'The call timed out' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** The JSON body of every error the API answers. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class LongshoreError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'LongshoreError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return errorCodes[this.code].status;
+  }
+
+  toBody(): ErrorBody {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isLongshoreError(e: unknown): e is LongshoreError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as { code?: unknown }).code === 'string' &&
+    (e as { code: string }).code in errorCodes &&
+    typeof (e as { message?: unknown }).message === 'string'
+  );
+}
+
+export function isErrorCode(e: unknown, code: ErrorCode): boolean {
+  return isLongshoreError(e) && e.code === code;
+}
+
+/** Rebuilds a typed error from an API error body (client side). */
+export function errorFromBody(status: number, body: unknown): LongshoreError {
+  if (typeof body === 'object' && body !== null) {
+    const b = body as Partial<ErrorBody>;
+    if (typeof b.code === 'string' && b.code in errorCodes && typeof b.message === 'string') {
+      return new LongshoreError(b.code, b.message, b.details);
+    }
+  }
+  const code = (Object.keys(errorCodes) as ErrorCode[]).find((c) => errorCodes[c].status === status) ?? 'INTERNAL';
+  return new LongshoreError(code, `HTTP ${status}: ${typeof body === 'string' ? body : JSON.stringify(body)}`);
+}

@@ -1,0 +1,114 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const Outcome = Type.Union([
+  Type.Literal('succeeded'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled'),
+  Type.Literal('timed_out'),
+  /** The process, pod or worker vanished under a running operation. */
+  Type.Literal('lost'),
+  /** The worker cannot run it at all (e.g. it needs Docker); nothing was started. */
+  Type.Literal('rejected'),
+]);
+export type Outcome = Static<typeof Outcome>;
+
+export const ScriptSyntax = Type.Union([Type.Literal('sh'), Type.Literal('bash')]);
+export type ScriptSyntax = Static<typeof ScriptSyntax>;
+
+/** Kubernetes quantity, e.g. `500m`, `2`, `1.5Gi`. */
+export const Quantity = Type.String({
+  pattern: '^([+]?[0-9]+(\\.[0-9]+)?|[+]?\\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$',
+  maxLength: 64,
+  description: 'A Kubernetes quantity such as 500m, 2, 512Mi',
+});
+
+export const ResourceList = Type.Object(
+  { cpu: Type.Optional(Quantity), memory: Type.Optional(Quantity), 'ephemeral-storage': Type.Optional(Quantity) },
+  { additionalProperties: false },
+);
+export type ResourceList = Static<typeof ResourceList>;
+
+export const Resources = Type.Object(
+  { requests: Type.Optional(ResourceList), limits: Type.Optional(ResourceList) },
+  { additionalProperties: false },
+);
+export type Resources = Static<typeof Resources>;
+
+/**
+ * Where a step's script runs inside a container. `image` is a ready image; `dockerfile` is an
+ * inline execution container that must be built first, which needs Docker.
+ */
+export const ExecutionContainer = Type.Object(
+  {
+    image: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    dockerfile: Type.Optional(Type.String({ minLength: 1, maxLength: 65536 })),
+  },
+  { additionalProperties: false },
+);
+export type ExecutionContainer = Static<typeof ExecutionContainer>;
+
+export const OperationVariable = Type.Object({
+  name: Type.String(),
+  value: Type.String(),
+  sensitive: Type.Boolean(),
+});
+export type OperationVariable = Static<typeof OperationVariable>;
+
+export const OperationPackage = Type.Object({
+  /** The name the step refers to it by; extracted under `packages/<reference>`. */
+  reference: Type.String(),
+  packageId: Type.String(),
+  version: Type.String(),
+  format: Type.Union([Type.Literal('tar.gz'), Type.Literal('zip'), Type.Literal('docker-image')]),
+  sha256: Type.String(),
+  /** Path on the server, relative to its URL, fetched with the worker's credential. */
+  downloadPath: Type.String(),
+});
+export type OperationPackage = Static<typeof OperationPackage>;
+
+export const KubernetesTarget = Type.Object({
+  apiUrl: Type.String(),
+  namespace: Type.String(),
+  token: Type.String(),
+  caCertificate: Type.Optional(Type.String()),
+  skipTlsVerify: Type.Optional(Type.Boolean()),
+});
+export type KubernetesTarget = Static<typeof KubernetesTarget>;
+
+export const OperationTarget = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  type: Type.Union([Type.Literal('kubernetes-cluster'), Type.Literal('generic')]),
+  kubernetes: Type.Optional(KubernetesTarget),
+});
+export type OperationTarget = Static<typeof OperationTarget>;
+
+/** Everything a worker needs to run one step for one target; nothing to fetch later but packages. */
+export const Operation = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  taskId: Type.String(),
+  step: Type.Object({ index: Type.Integer(), name: Type.String() }),
+  target: Type.Optional(OperationTarget),
+  script: Type.Object({ syntax: ScriptSyntax, body: Type.String() }),
+  variables: Type.Array(OperationVariable),
+  packages: Type.Array(OperationPackage),
+  container: Type.Optional(ExecutionContainer),
+  resources: Type.Optional(Resources),
+  timeoutSeconds: Type.Integer({ minimum: 1 }),
+});
+export type Operation = Static<typeof Operation>;
+
+export const OutputVariable = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 256 }),
+  value: Type.String(),
+  sensitive: Type.Boolean(),
+});
+export type OutputVariable = Static<typeof OutputVariable>;
+
+export const OperationResult = Type.Object({
+  outcome: Outcome,
+  exitCode: Type.Optional(Type.Integer()),
+  message: Type.String({ maxLength: 4096 }),
+  outputVariables: Type.Array(OutputVariable, { maxItems: 1000 }),
+});
+export type OperationResult = Static<typeof OperationResult>;

@@ -1,0 +1,54 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { LongshoreError } from '@longshore/protocol';
+
+/**
+ * The server's whole configuration, parsed once at start. Units are in the names.
+ * The lease and heartbeat defaults decide how soon a vanished worker's operations are marked
+ * `lost`: shorter finds dead workers sooner but needs the worker's poll to come back well within it.
+ */
+export const ServerConfig = Type.Object({
+  host: Type.String({ default: '127.0.0.1' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  dataDir: Type.String({ minLength: 1, default: '.longshore' }),
+  /** Base64 of 32 bytes; when absent the key lives in `<dataDir>/master.key` (mode 0600). */
+  masterKey: Type.Optional(Type.String()),
+  /** The URL workers and clients use to reach this server, when it differs from the listen address. */
+  publicUrl: Type.Optional(Type.String()),
+  leaseMs: Type.Integer({ minimum: 500, default: 60_000 }),
+  workerOfflineAfterMs: Type.Integer({ minimum: 500, default: 90_000 }),
+  sweepIntervalMs: Type.Integer({ minimum: 100, default: 5_000 }),
+  maxPollWaitMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 25_000 }),
+  bodyLimitBytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
+  maxPackageBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
+  registrationTokenTtlMinutes: Type.Integer({ minimum: 1, default: 60 }),
+  logLevel: Type.Union(
+    [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('silent')],
+    { default: 'info' },
+  ),
+});
+export type ServerConfig = Static<typeof ServerConfig>;
+export type ServerConfigInput = Partial<ServerConfig>;
+
+export function parseServerConfig(input: ServerConfigInput): ServerConfig {
+  const withDefaults = Value.Default(ServerConfig, structuredClone(input));
+  const errors = [...Value.Errors(ServerConfig, withDefaults)];
+  if (errors.length > 0) {
+    const detail = errors.map((e) => `${e.path || '/'}: ${e.message}`).join('; ');
+    throw new LongshoreError('CONFIG_INVALID', `Server configuration is not valid: ${detail}`);
+  }
+  const config = withDefaults as ServerConfig;
+  if (config.leaseMs <= config.maxPollWaitMs) {
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `leaseMs (${config.leaseMs}) must be longer than maxPollWaitMs (${config.maxPollWaitMs}); otherwise a worker waiting in a long-poll loses its operations`,
+    );
+  }
+  return config;
+}
+
+/** The configuration as it may be logged: secrets removed. */
+export function redactServerConfig(config: ServerConfig): Record<string, unknown> {
+  const { masterKey, ...rest } = config;
+  return masterKey === undefined ? rest : { ...rest, masterKey: '[redacted]' };
+}

@@ -1,0 +1,195 @@
+import type { Operation, PollRequest, PollResponse } from '@longshore/protocol';
+import type { ServerContext } from '../context.js';
+
+interface Waiter {
+  workerId: string;
+  pools: ReadonlySet<string>;
+  wake: () => void;
+}
+
+export interface PollingWorker {
+  id: string;
+  name: string;
+  disabled: boolean;
+  pools: readonly string[];
+}
+
+/**
+ * Per-pool queues live in the operations table (state `queued`); a worker takes work by leasing
+ * it in a transaction, so exactly one worker holds an operation. Leases are renewed by every poll
+ * that lists the operation as running; a lease that runs out marks the operation `lost` rather
+ * than running it again, because a script may have had effects we cannot see.
+ */
+export class Dispatcher {
+  readonly #ctx: () => ServerContext;
+  readonly #waiters = new Set<Waiter>();
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(ctx: () => ServerContext) {
+    this.#ctx = ctx;
+  }
+
+  start(): void {
+    const { config, log } = this.#ctx();
+    this.#sweeper = setInterval(() => {
+      this.sweep().catch((err: unknown) => log.error({ err }, 'lease sweep failed'));
+    }, config.sweepIntervalMs);
+    this.#sweeper.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#sweeper);
+    for (const w of this.#waiters) w.wake();
+  }
+
+  notifyPool(poolId: string): void {
+    for (const w of this.#waiters) if (w.pools.has(poolId)) w.wake();
+  }
+
+  wakeWorker(workerId: string): void {
+    for (const w of this.#waiters) if (w.workerId === workerId) w.wake();
+  }
+
+  async poll(worker: PollingWorker, req: PollRequest, signal: AbortSignal): Promise<PollResponse> {
+    // Listen before looking, so work that arrives between the look and the wait is not missed.
+    const wakeup = this.#listen(worker, signal);
+    try {
+      return await this.#poll(worker, req, signal, wakeup);
+    } finally {
+      wakeup.cancel();
+    }
+  }
+
+  async #poll(worker: PollingWorker, req: PollRequest, signal: AbortSignal, wakeup: Wakeup): Promise<PollResponse> {
+    const { db, config } = this.#ctx();
+    const t = Date.now();
+    await db.updateTable('workers').set({ last_seen_at: t }).where('id', '=', worker.id).execute();
+    const running = new Set(req.running);
+    const held = await db
+      .selectFrom('operations')
+      .select(['id', 'state', 'cancel_requested', 'payload', 'task_id'])
+      .where('worker_id', '=', worker.id)
+      .where('state', 'in', ['leased', 'running'])
+      .execute();
+    const heldIds = new Set(held.map((h) => h.id));
+    const renew = held.filter((h) => running.has(h.id)).map((h) => h.id);
+    if (renew.length) await db.updateTable('operations').set({ lease_expires_at: t + config.leaseMs }).where('id', 'in', renew).execute();
+
+    // Given to this worker, never acknowledged: the answer that carried it was lost, so send it again.
+    const redeliver = held.filter((h) => h.state === 'leased' && !running.has(h.id));
+    // Started by this worker, which no longer has it: it restarted and cannot finish it.
+    const vanished = held.filter((h) => h.state === 'running' && !running.has(h.id));
+    for (const v of vanished) {
+      await this.#ctx().tasks.completeOperation(v.id, {
+        outcome: 'lost',
+        message: `Worker ${worker.name} restarted while running this operation and no longer has it`,
+        outputVariables: [],
+      });
+    }
+    const response: PollResponse = {
+      operations: redeliver.map((r) => this.#operation(r.payload)),
+      cancel: held.filter((h) => h.cancel_requested && running.has(h.id)).map((h) => h.id),
+      forget: req.running.filter((id) => !heldIds.has(id)),
+    };
+    const room = worker.disabled ? 0 : Math.max(0, req.free - response.operations.length);
+    response.operations.push(...(await this.#lease(worker, room)));
+    if (response.operations.length || response.cancel.length || response.forget.length || req.waitMs === 0) return response;
+
+    await wakeup.wait(Math.min(req.waitMs, config.maxPollWaitMs));
+    if (signal.aborted) return response;
+    response.operations.push(...(await this.#lease(worker, room)));
+    const cancels = await db
+      .selectFrom('operations')
+      .select('id')
+      .where('worker_id', '=', worker.id)
+      .where('cancel_requested', '=', 1)
+      .where('state', 'in', ['leased', 'running'])
+      .execute();
+    response.cancel = cancels.map((c) => c.id).filter((id) => running.has(id));
+    return response;
+  }
+
+  /** Ends leases that ran out: the worker stopped polling, so its operations are lost. */
+  async sweep(): Promise<number> {
+    const { db, tasks } = this.#ctx();
+    const expired = await db
+      .selectFrom('operations')
+      .innerJoin('workers', 'workers.id', 'operations.worker_id')
+      .select(['operations.id', 'workers.name', 'workers.last_seen_at'])
+      .where('operations.state', 'in', ['leased', 'running'])
+      .where('operations.lease_expires_at', '<', Date.now())
+      .execute();
+    for (const e of expired) {
+      const silentFor = Math.round((Date.now() - e.last_seen_at) / 1000);
+      await tasks.completeOperation(e.id, {
+        outcome: 'lost',
+        message: `Worker ${e.name} stopped responding (last seen ${silentFor}s ago); the operation may or may not have finished there`,
+        outputVariables: [],
+      });
+    }
+    return expired.length;
+  }
+
+  async #lease(worker: PollingWorker, count: number): Promise<Operation[]> {
+    if (count <= 0 || worker.pools.length === 0) return [];
+    const { db, config } = this.#ctx();
+    const rows = await db.transaction().execute(async (trx) => {
+      const candidates = await trx
+        .selectFrom('operations')
+        .select(['id', 'payload'])
+        .where('state', '=', 'queued')
+        .where('pool_id', 'in', [...worker.pools])
+        .orderBy('created_at')
+        .limit(count)
+        .execute();
+      if (candidates.length === 0) return [];
+      await trx
+        .updateTable('operations')
+        .set({ state: 'leased', worker_id: worker.id, lease_expires_at: Date.now() + config.leaseMs })
+        .where('id', 'in', candidates.map((c) => c.id))
+        .where('state', '=', 'queued')
+        .execute();
+      return candidates;
+    });
+    return rows.map((r) => this.#operation(r.payload));
+  }
+
+  #operation(payload: string): Operation {
+    return this.#ctx().box.openJson<Operation>(payload);
+  }
+
+  #listen(worker: PollingWorker, signal: AbortSignal): Wakeup {
+    let woken = false;
+    let resolveWait: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const waiter: Waiter = {
+      workerId: worker.id,
+      pools: new Set(worker.pools),
+      wake: () => {
+        woken = true;
+        resolveWait?.();
+      },
+    };
+    this.#waiters.add(waiter);
+    signal.addEventListener('abort', waiter.wake, { once: true });
+    return {
+      wait: (ms) =>
+        woken
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              resolveWait = resolve;
+              timer = setTimeout(resolve, ms);
+            }),
+      cancel: () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', waiter.wake);
+        this.#waiters.delete(waiter);
+      },
+    };
+  }
+}
+
+interface Wakeup {
+  wait(ms: number): Promise<void>;
+  cancel(): void;
+}

@@ -1,0 +1,53 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LongshoreError } from '@longshore/protocol';
+import type { Store } from '../store/database.js';
+import { hashToken } from '../crypto/tokens.js';
+
+export type Principal = { kind: 'apiKey'; keyId: string } | { kind: 'worker'; workerId: string; workerName: string; disabled: boolean };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}
+
+const PUBLIC_PATHS = new Set(['/livez', '/readyz', '/api/agent/register']);
+
+/**
+ * Every route but the probes and registration needs a key. Agent routes take a worker credential,
+ * every other route an API key; neither opens the other's routes.
+ */
+export function installAuthentication(app: FastifyInstance, db: Store): void {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0]!;
+    if (PUBLIC_PATHS.has(path) || !(path.startsWith('/api') || path === '/metrics')) return;
+    const token = bearerToken(request);
+    if (token === undefined) {
+      throw new LongshoreError('UNAUTHENTICATED', 'Send an API key as "Authorization: Bearer <key>" or "X-Longshore-Api-Key: <key>"');
+    }
+    const hash = hashToken(token);
+    if (path.startsWith('/api/agent/')) {
+      const worker = await db.selectFrom('workers').select(['id', 'name', 'disabled']).where('credential_hash', '=', hash).executeTakeFirst();
+      if (!worker) throw new LongshoreError('UNAUTHENTICATED', 'The worker credential is not known to this server; register the worker again');
+      request.principal = { kind: 'worker', workerId: worker.id, workerName: worker.name, disabled: worker.disabled === 1 };
+      return;
+    }
+    const key = await db.selectFrom('api_keys').select('id').where('hash', '=', hash).executeTakeFirst();
+    if (!key) throw new LongshoreError('UNAUTHENTICATED', 'The API key is not valid');
+    request.principal = { kind: 'apiKey', keyId: key.id };
+  });
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === 'string' && header.toLowerCase().startsWith('bearer ')) return header.slice(7).trim() || undefined;
+  const alt = request.headers['x-longshore-api-key'];
+  return typeof alt === 'string' && alt.length > 0 ? alt : undefined;
+}
+
+export function requireWorker(request: FastifyRequest): Extract<Principal, { kind: 'worker' }> {
+  const p = request.principal;
+  if (p?.kind !== 'worker') throw new LongshoreError('FORBIDDEN', 'This route is for workers');
+  return p;
+}

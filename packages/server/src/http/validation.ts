@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import { Ajv, type Options } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+// ajv-formats ships CommonJS with a default export; under NodeNext the callable is on .default.
+const addFormats = addFormatsModule.default;
+
+/**
+ * Bodies are checked strictly: `"name": 5` is an error, not the name "5". Query strings and path
+ * parameters arrive as text, so there types are coerced (`?limit=5` is the number 5).
+ */
+export function installValidation(app: FastifyInstance): void {
+  const make = (coerceTypes: Options['coerceTypes']) => {
+    const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+    addFormats(ajv);
+    return ajv;
+  };
+  const strict = make(false);
+  const coercing = make('array');
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+}

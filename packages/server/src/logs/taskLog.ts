@@ -1,0 +1,137 @@
+import { EventEmitter } from 'node:events';
+import { LongshoreError, makeMasker, type LogLine } from '@longshore/protocol';
+import type { Store } from '../store/database.js';
+import type { SecretBox } from '../crypto/secretBox.js';
+
+export interface TaskLogLine extends LogLine {
+  /** null for lines the server itself writes about the task (step started, step failed...). */
+  operationId: string | null;
+  step?: string;
+  target?: string;
+}
+
+export interface TaskLogPage {
+  lines: TaskLogLine[];
+  /** Pass back as `after` for the next page; also the SSE event id. */
+  cursor: number;
+}
+
+const MASKER_CACHE = 256;
+
+/**
+ * The task log, stored as chunks: one row per accepted batch. A batch is accepted only when it
+ * continues the operation's acknowledged sequence, which makes storage idempotent by
+ * (operationId, seq) at one insert per batch instead of one per line.
+ */
+export class TaskLog {
+  readonly #db: Store;
+  readonly #box: SecretBox;
+  readonly #events = new EventEmitter();
+  readonly #maskers = new Map<string, (text: string) => string>();
+
+  constructor(db: Store, box: SecretBox) {
+    this.#db = db;
+    this.#box = box;
+    this.#events.setMaxListeners(0);
+  }
+
+  /** Stores the new lines of a batch; answers the acknowledged sequence. */
+  async appendOperationLines(operationId: string, lines: readonly LogLine[]): Promise<{ ackedSeq: number; lastSource: number; cancelRequested: boolean; taskId: string }> {
+    for (let i = 1; i < lines.length; i++) {
+      if (lines[i]!.seq !== lines[0]!.seq + i) {
+        throw new LongshoreError('VALIDATION_FAILED', `lines[${i}].seq is ${lines[i]!.seq}; a batch must be contiguous (expected ${lines[0]!.seq + i})`);
+      }
+    }
+    const result = await this.#db.transaction().execute(async (trx) => {
+      const op = await trx.selectFrom('operations').select(['task_id', 'acked_seq', 'last_source', 'state', 'cancel_requested', 'payload', 'step_name', 'target_name']).where('id', '=', operationId).executeTakeFirstOrThrow();
+      const first = lines[0]?.seq ?? op.acked_seq + 1;
+      if (first > op.acked_seq + 1) {
+        throw new LongshoreError('LOG_GAP', `Log lines ${op.acked_seq + 1}..${first - 1} of operation ${operationId} were never received; resend from ${op.acked_seq + 1}`, {
+          expectedSeq: op.acked_seq + 1,
+        });
+      }
+      const fresh = lines.filter((l) => l.seq > op.acked_seq);
+      if (fresh.length === 0 || op.state === 'finished') {
+        return { ackedSeq: op.acked_seq, lastSource: op.last_source, cancelRequested: op.cancel_requested === 1, taskId: op.task_id };
+      }
+      const mask = this.#masker(operationId, op.payload);
+      const origin = op.target_name === null ? { step: op.step_name } : { step: op.step_name, target: op.target_name };
+      const stored: TaskLogLine[] = fresh.map((l) => ({ ...l, text: mask(l.text), operationId, ...origin }));
+      const last = fresh[fresh.length - 1]!;
+      const lastSource = fresh.reduce((m, l) => (l.source !== undefined && l.source > m ? l.source : m), op.last_source);
+      await trx.insertInto('log_chunks').values({ task_id: op.task_id, operation_id: operationId, first_seq: fresh[0]!.seq, last_seq: last.seq, lines: JSON.stringify(stored) }).execute();
+      const t = Date.now();
+      await trx
+        .updateTable('operations')
+        .set((eb) => ({
+          acked_seq: last.seq,
+          last_source: lastSource,
+          state: op.state === 'leased' ? 'running' : op.state,
+          started_at: eb.fn.coalesce('started_at', eb.val(t)),
+        }))
+        .where('id', '=', operationId)
+        .execute();
+      return { ackedSeq: last.seq, lastSource, cancelRequested: op.cancel_requested === 1, taskId: op.task_id };
+    });
+    this.#events.emit(result.taskId);
+    return result;
+  }
+
+  /** A line the server writes into the task's own log. */
+  async system(taskId: string, text: string, level: LogLine['level'] = 'info'): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const task = await trx.updateTable('tasks').set((eb) => ({ log_seq: eb('log_seq', '+', 1) })).where('id', '=', taskId).returning('log_seq').executeTakeFirstOrThrow();
+      const line: TaskLogLine = { operationId: null, seq: task.log_seq, stream: 'system', ts: Date.now(), text, level };
+      await trx.insertInto('log_chunks').values({ task_id: taskId, operation_id: null, first_seq: task.log_seq, last_seq: task.log_seq, lines: JSON.stringify([line]) }).execute();
+    });
+    this.#events.emit(taskId);
+  }
+
+  async page(taskId: string, after: number, maxLines: number): Promise<TaskLogPage> {
+    const lines: TaskLogLine[] = [];
+    let cursor = after;
+    while (lines.length < maxLines) {
+      const chunks = await this.#db
+        .selectFrom('log_chunks')
+        .select(['id', 'lines'])
+        .where('task_id', '=', taskId)
+        .where('id', '>', cursor)
+        .orderBy('id')
+        .limit(64)
+        .execute();
+      if (chunks.length === 0) break;
+      for (const c of chunks) {
+        lines.push(...(JSON.parse(c.lines) as TaskLogLine[]));
+        cursor = c.id;
+        if (lines.length >= maxLines) break;
+      }
+    }
+    return { lines, cursor };
+  }
+
+  /** Calls back whenever the task's log or state changes; returns the unsubscribe. */
+  onChange(taskId: string, listener: () => void): () => void {
+    this.#events.on(taskId, listener);
+    return () => this.#events.off(taskId, listener);
+  }
+
+  notify(taskId: string): void {
+    this.#events.emit(taskId);
+  }
+
+  forgetOperation(operationId: string): void {
+    this.#maskers.delete(operationId);
+  }
+
+  /** Defence in depth: the worker masks too, but the server knows every secret of the operation. */
+  #masker(operationId: string, payload: string): (text: string) => string {
+    let m = this.#maskers.get(operationId);
+    if (!m) {
+      const op = this.#box.openJson<{ variables: { value: string; sensitive: boolean }[] }>(payload);
+      m = makeMasker(op.variables.filter((v) => v.sensitive).map((v) => v.value));
+      if (this.#maskers.size >= MASKER_CACHE) this.#maskers.delete(this.#maskers.keys().next().value!);
+      this.#maskers.set(operationId, m);
+    }
+    return m;
+  }
+}

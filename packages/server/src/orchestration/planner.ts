@@ -1,0 +1,134 @@
+import { LongshoreError, type Operation, type OperationVariable, type OutputVariable } from '@longshore/protocol';
+import type { ServerContext } from '../context.js';
+import type { Database } from '../store/schema.js';
+import { newOperationId } from '../crypto/tokens.js';
+import { operationTarget } from '../resources/targets.js';
+import { DEFAULT_STEP_TIMEOUT_SECONDS, type Step } from '../resources/processSchema.js';
+import type { ReleaseSnapshot } from '../resources/releases.js';
+import { VariableSet, selectVariables } from './variables.js';
+
+/** What a deployment task carries from step to step. Sealed at rest: outputs may be sensitive. */
+export interface TaskContext {
+  deploymentId: string;
+  releaseId: string;
+  releaseVersion: string;
+  projectName: string;
+  environmentId: string;
+  environmentName: string;
+  outputs: OutputVariable[];
+}
+
+export function outputVariableNames(step: string, target: string | null, name: string): string[] {
+  const names = [`Longshore.Action[${step}].Output.${name}`];
+  if (target !== null) names.push(`Longshore.Action[${step}].Output[${target}].${name}`);
+  return names;
+}
+
+type OperationRow = Database['operations'];
+
+/**
+ * Turns one step into its operations: one per matching target of the environment, or one when the
+ * step runs on the pool alone. Variables are resolved per target, so each operation carries
+ * exactly the values in scope for it. Throws a user-facing error when the step cannot be planned.
+ */
+export async function planStep(ctx: ServerContext, taskId: string, snapshot: ReleaseSnapshot, task: TaskContext, index: number): Promise<OperationRow[]> {
+  const step = snapshot.process.steps[index]!;
+  const poolName = step.runOn?.pool ?? 'default';
+  const pool = await ctx.db.selectFrom('worker_pools').select('id').where('name', '=', poolName).executeTakeFirst();
+  if (!pool) throw new LongshoreError('NOT_FOUND', `Step '${step.name}': worker pool '${poolName}' does not exist`);
+
+  const targets = step.runOn?.targetTags ? await matchingTargets(ctx, task.environmentName, step.runOn.targetTags) : [null];
+  if (targets.length === 0) {
+    throw new LongshoreError(
+      'NOT_FOUND',
+      `Step '${step.name}': no deployment target in environment '${task.environmentName}' has any of the tags ${step.runOn!.targetTags!.join(', ')}`,
+    );
+  }
+  const parallelism = step.runOn?.maxParallelism ?? targets.length;
+  const t = Date.now();
+  return targets.map((target, i) => {
+    const operation = buildOperation(ctx, taskId, snapshot, task, index, step, target);
+    return {
+      id: operation.id,
+      task_id: taskId,
+      step_index: index,
+      step_name: step.name,
+      target_id: target?.id ?? null,
+      target_name: target?.name ?? null,
+      pool_id: pool.id,
+      state: i < parallelism ? 'queued' : 'waiting',
+      outcome: null,
+      exit_code: null,
+      message: null,
+      worker_id: null,
+      lease_expires_at: null,
+      cancel_requested: 0,
+      payload: ctx.box.sealJson(operation),
+      acked_seq: 0,
+      last_source: 0,
+      progress: null,
+      progress_message: null,
+      output_variables: null,
+      // Later targets sort after earlier ones in the queue even within one millisecond.
+      created_at: t + i / 1000,
+      started_at: null,
+      finished_at: null,
+    };
+  });
+}
+
+async function matchingTargets(ctx: ServerContext, environment: string, tags: readonly string[]) {
+  const rows = await ctx.db.selectFrom('targets').selectAll().orderBy('name').execute();
+  const lower = tags.map((x) => x.toLowerCase());
+  return rows.filter((r) => {
+    const envs = (JSON.parse(r.environments) as string[]).map((e) => e.toLowerCase());
+    const own = (JSON.parse(r.tags) as string[]).map((x) => x.toLowerCase());
+    return envs.includes(environment.toLowerCase()) && own.some((x) => lower.includes(x));
+  });
+}
+
+function buildOperation(
+  ctx: ServerContext,
+  taskId: string,
+  snapshot: ReleaseSnapshot,
+  task: TaskContext,
+  index: number,
+  step: Step,
+  target: Database['targets'] | null,
+): Operation {
+  const targetTags = target ? (JSON.parse(target.tags) as string[]) : [];
+  const scoped = selectVariables(snapshot.variables, {
+    environment: task.environmentName,
+    ...(target ? { target: { name: target.name, tags: targetTags } } : {}),
+  });
+  const system: OperationVariable[] = [
+    ['Longshore.Task.Id', taskId],
+    ['Longshore.Deployment.Id', task.deploymentId],
+    ['Longshore.Release.Number', task.releaseVersion],
+    ['Longshore.Project.Name', task.projectName],
+    ['Longshore.Environment.Name', task.environmentName],
+    ['Longshore.Step.Name', step.name],
+    ['Longshore.Step.Number', String(index + 1)],
+    ...(target ? [['Longshore.Target.Name', target.name], ['Longshore.Target.Tags', targetTags.join(',')]] : []),
+  ].map(([name, value]) => ({ name: name!, value: value!, sensitive: false }));
+  for (const v of [...task.outputs, ...system]) scoped.set(v.name.toLowerCase(), v);
+
+  const set = new VariableSet(scoped);
+  const body = set.substitute(step.script.body, `the script of step '${step.name}'`);
+  const variables = set.all();
+  const opTarget = target ? operationTarget(ctx, target) : undefined;
+  // The cluster token reaches scripts through the kubeconfig; as a sensitive variable it is also masked.
+  if (opTarget?.kubernetes) variables.push({ name: 'Longshore.Target.Kubernetes.Token', value: opTarget.kubernetes.token, sensitive: true });
+  return {
+    id: newOperationId(),
+    taskId,
+    step: { index, name: step.name },
+    ...(opTarget ? { target: opTarget } : {}),
+    script: { syntax: step.script.syntax ?? 'sh', body: body.text },
+    variables,
+    packages: snapshot.stepPackages[index] ?? [],
+    ...(step.container ? { container: step.container } : {}),
+    ...(step.resources ? { resources: step.resources } : {}),
+    timeoutSeconds: step.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT_SECONDS,
+  };
+}

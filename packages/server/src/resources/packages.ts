@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { LongshoreError } from '@longshore/protocol';
+import type { ServerContext } from '../context.js';
+import { ListOf, iso, now } from './common.js';
+import { receiveUpload, verifyArchive } from './packageArchive.js';
+import { parseSemver } from './semver.js';
+
+const PackageId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 100 });
+const VersionParams = Type.Object({ packageId: PackageId, version: Type.String({ minLength: 1, maxLength: 100 }) });
+const Package = Type.Object({ packageId: Type.String(), version: Type.String(), format: Type.String(), size: Type.Integer(), sha256: Type.String(), createdAt: Type.String() });
+const ARCHIVE_TYPES = ['application/octet-stream', 'application/gzip', 'application/x-gzip', 'application/zip', 'application/x-tar'];
+
+export async function findPackage(ctx: ServerContext, packageId: string, version: string) {
+  const row = await ctx.db.selectFrom('packages').selectAll().where('package_id', '=', packageId).where('version', '=', version).executeTakeFirst();
+  if (!row) throw new LongshoreError('NOT_FOUND', `Package ${packageId} version ${version} is not in the feed`);
+  return row;
+}
+
+/** Shared by the API route and the agent route (the worker's own credential). */
+export async function sendPackageContent(ctx: ServerContext, reply: FastifyReply, packageId: string, version: string) {
+  const row = await findPackage(ctx, packageId, version);
+  const type = row.format === 'zip' ? 'application/zip' : 'application/gzip';
+  return reply
+    .header('content-type', type)
+    .header('content-length', row.size)
+    .header('x-longshore-sha256', row.sha256)
+    .send(createReadStream(join(ctx.config.dataDir, row.path)));
+}
+
+export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const tags = ['packages'];
+  await app.register(async (feed) => {
+    feed.addContentTypeParser(ARCHIVE_TYPES, { bodyLimit: ctx.config.maxPackageBytes }, (_req, payload, done) => done(null, payload));
+    feed.post('/api/packages/:packageId/:version', { schema: { tags, params: VersionParams, response: { 201: Package } } }, async (req, reply) => {
+      const { packageId, version } = req.params as { packageId: string; version: string };
+      if (!parseSemver(version)) throw new LongshoreError('VALIDATION_FAILED', `version '${version}' is not a semantic version (e.g. 1.2.3 or 1.2.3-beta.1)`);
+      if (!ARCHIVE_TYPES.includes((req.headers['content-type'] ?? '').split(';')[0]!.trim())) {
+        throw new LongshoreError('UNSUPPORTED_MEDIA_TYPE', `Send the archive as the raw body with Content-Type ${ARCHIVE_TYPES[0]}`);
+      }
+      const clash = await ctx.db.selectFrom('packages').select('version').where('package_id', '=', packageId).where('version', '=', version).executeTakeFirst();
+      if (clash) throw new LongshoreError('CONFLICT', `Package ${packageId} version ${version} already exists; versions are immutable, push a new one`);
+      const dir = join(ctx.config.dataDir, 'packages');
+      await mkdir(dir, { recursive: true });
+      const temp = join(dir, `.upload-${randomUUID()}`);
+      const { size, sha256 } = await receiveUpload(req.body as Readable, temp, ctx.config.maxPackageBytes);
+      try {
+        const { format } = await verifyArchive(temp);
+        const file = `${packageId}.${version}.${format}`;
+        await rename(temp, join(dir, file));
+        const row = { package_id: packageId, version, format, size, sha256, path: join('packages', file), created_at: now() };
+        try {
+          await ctx.db.insertInto('packages').values(row).execute();
+        } catch (e) {
+          await rm(join(dir, file), { force: true });
+          throw e;
+        }
+        return reply.status(201).send({ packageId, version, format, size, sha256, createdAt: iso(row.created_at)! });
+      } finally {
+        await rm(temp, { force: true });
+      }
+    });
+  });
+  app.get('/api/packages', { schema: { tags, querystring: Type.Object({ packageId: Type.Optional(PackageId) }), response: { 200: ListOf(Package) } } }, async (req) => {
+    const { packageId } = req.query as { packageId?: string };
+    let q = ctx.db.selectFrom('packages').selectAll().orderBy('package_id').orderBy('created_at', 'desc');
+    if (packageId) q = q.where('package_id', '=', packageId);
+    const rows = await q.execute();
+    return { items: rows.map((r) => ({ packageId: r.package_id, version: r.version, format: r.format, size: r.size, sha256: r.sha256, createdAt: iso(r.created_at)! })) };
+  });
+  app.get('/api/packages/:packageId/:version/content', { schema: { tags, params: VersionParams } }, async (req, reply) => {
+    const { packageId, version } = req.params as { packageId: string; version: string };
+    return sendPackageContent(ctx, reply, packageId, version);
+  });
+}

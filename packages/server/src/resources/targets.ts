@@ -1,0 +1,153 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { LongshoreError, type OperationTarget } from '@longshore/protocol';
+import type { ServerContext } from '../context.js';
+import type { Database } from '../store/schema.js';
+import { newId } from '../crypto/tokens.js';
+import { ListOf, Name, RefParams, Tag, findByRef, iso, now, uniquely } from './common.js';
+
+const KubernetesSettings = Type.Object(
+  {
+    apiUrl: Type.String({ pattern: '^https?://', maxLength: 2000 }),
+    namespace: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }),
+    /** Sensitive: encrypted at rest, never returned. Omit on update to keep the stored one. */
+    token: Type.Optional(Type.String({ minLength: 1, maxLength: 16384 })),
+    caCertificate: Type.Optional(Type.String({ maxLength: 65536 })),
+    skipTlsVerify: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const TargetInput = Type.Object(
+  {
+    name: Name,
+    type: Type.Union([Type.Literal('kubernetes-cluster'), Type.Literal('generic')]),
+    environments: Type.Array(Name, { minItems: 1, maxItems: 100 }),
+    tags: Type.Array(Tag, { maxItems: 100, default: [] }),
+    kubernetes: Type.Optional(KubernetesSettings),
+    properties: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 4000 }), { maxProperties: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type TargetInput = Static<typeof TargetInput>;
+
+const Target = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  type: Type.String(),
+  environments: Type.Array(Type.String()),
+  tags: Type.Array(Type.String()),
+  kubernetes: Type.Optional(
+    Type.Object({
+      apiUrl: Type.String(),
+      namespace: Type.String(),
+      caCertificate: Type.Optional(Type.String()),
+      skipTlsVerify: Type.Optional(Type.Boolean()),
+      hasToken: Type.Boolean(),
+    }),
+  ),
+  properties: Type.Optional(Type.Record(Type.String(), Type.String())),
+  createdAt: Type.String(),
+});
+
+type Row = Database['targets'];
+type StoredKubernetes = Omit<Static<typeof KubernetesSettings>, 'token'>;
+
+function present(row: Row): Static<typeof Target> {
+  const props = JSON.parse(row.properties) as { kubernetes?: StoredKubernetes; properties?: Record<string, string> };
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    environments: JSON.parse(row.environments) as string[],
+    tags: JSON.parse(row.tags) as string[],
+    ...(props.kubernetes ? { kubernetes: { ...props.kubernetes, hasToken: row.secret !== null } } : {}),
+    ...(props.properties ? { properties: props.properties } : {}),
+    createdAt: iso(row.created_at)!,
+  };
+}
+
+/** Creates or replaces a target by name; the stored token is kept when the input leaves it out. */
+export async function upsertTarget(ctx: ServerContext, input: TargetInput): Promise<string> {
+  const existing = await ctx.db.selectFrom('targets').selectAll().where('name', '=', input.name).executeTakeFirst();
+  const environments: string[] = [];
+  for (const [i, ref] of input.environments.entries()) {
+    const env = await ctx.db.selectFrom('environments').select('name').where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)])).executeTakeFirst();
+    if (!env) throw new LongshoreError('VALIDATION_FAILED', `target '${input.name}': environments[${i}]: environment '${ref}' does not exist`);
+    environments.push(env.name);
+  }
+  if (input.type === 'kubernetes-cluster' && !input.kubernetes) {
+    throw new LongshoreError('VALIDATION_FAILED', `target '${input.name}': a kubernetes-cluster target needs kubernetes.apiUrl, .namespace and .token`);
+  }
+  if (input.type === 'generic' && input.kubernetes) {
+    throw new LongshoreError('VALIDATION_FAILED', `target '${input.name}': kubernetes settings are only for type kubernetes-cluster`);
+  }
+  let secret: string | null = existing?.secret ?? null;
+  let stored: { kubernetes?: StoredKubernetes; properties?: Record<string, string> } = {};
+  if (input.kubernetes) {
+    const { token, ...rest } = input.kubernetes;
+    if (token !== undefined) secret = ctx.box.seal(token);
+    if (secret === null) throw new LongshoreError('VALIDATION_FAILED', `target '${input.name}': kubernetes.token is required`);
+    stored = { kubernetes: rest };
+  } else {
+    secret = null;
+  }
+  if (input.properties) stored.properties = input.properties;
+  const values = {
+    name: input.name,
+    type: input.type,
+    environments: JSON.stringify(environments),
+    tags: JSON.stringify(input.tags ?? []),
+    properties: JSON.stringify(stored),
+    secret,
+  };
+  if (existing) {
+    await ctx.db.updateTable('targets').set(values).where('id', '=', existing.id).execute();
+    return existing.id;
+  }
+  const id = newId('target');
+  await uniquely(`A target named '${input.name}'`, () => ctx.db.insertInto('targets').values({ id, ...values, created_at: now() }).execute());
+  return id;
+}
+
+/** The target as an operation carries it: the token decrypted, because the script needs it. */
+export function operationTarget(ctx: Pick<ServerContext, 'box'>, row: Row): OperationTarget {
+  const props = JSON.parse(row.properties) as { kubernetes?: StoredKubernetes };
+  const type = row.type as OperationTarget['type'];
+  if (type === 'kubernetes-cluster' && props.kubernetes && row.secret) {
+    return { id: row.id, name: row.name, type, kubernetes: { ...props.kubernetes, token: ctx.box.open(row.secret) } };
+  }
+  return { id: row.id, name: row.name, type };
+}
+
+export async function targetRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const tags = ['targets'];
+  app.get('/api/targets', { schema: { tags, response: { 200: ListOf(Target) } } }, async () => {
+    const rows = await ctx.db.selectFrom('targets').selectAll().orderBy('name').execute();
+    return { items: rows.map(present) };
+  });
+  app.get('/api/targets/:ref', { schema: { tags, params: RefParams, response: { 200: Target } } }, async (req) =>
+    present(await findByRef(ctx.db, 'targets', (req.params as { ref: string }).ref)),
+  );
+  app.post('/api/targets', { schema: { tags, body: TargetInput, response: { 201: Target } } }, async (req, reply) => {
+    const input = req.body as TargetInput;
+    const clash = await ctx.db.selectFrom('targets').select('id').where('name', '=', input.name).executeTakeFirst();
+    if (clash) throw new LongshoreError('CONFLICT', `A target named '${input.name}' already exists`);
+    const id = await upsertTarget(ctx, input);
+    return reply.status(201).send(present(await findByRef(ctx.db, 'targets', id)));
+  });
+  app.put('/api/targets/:ref', { schema: { tags, params: RefParams, body: TargetInput, response: { 200: Target } } }, async (req) => {
+    const row = await findByRef(ctx.db, 'targets', (req.params as { ref: string }).ref);
+    const input = req.body as TargetInput;
+    if (input.name.toLowerCase() !== row.name.toLowerCase()) {
+      await uniquely(`A target named '${input.name}'`, () => ctx.db.updateTable('targets').set({ name: input.name }).where('id', '=', row.id).execute());
+    }
+    await upsertTarget(ctx, input);
+    return present(await findByRef(ctx.db, 'targets', row.id));
+  });
+  app.delete('/api/targets/:ref', { schema: { tags, params: RefParams } }, async (req, reply) => {
+    const row = await findByRef(ctx.db, 'targets', (req.params as { ref: string }).ref);
+    await ctx.db.deleteFrom('targets').where('id', '=', row.id).execute();
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,72 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { LongshoreError } from '@longshore/protocol';
+import type { ServerContext } from '../context.js';
+import { ListOf, iso } from './common.js';
+import { ACTIVE_TASK_STATES } from '../orchestration/taskRunner.js';
+
+const TaskParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const OperationView = Type.Object({
+  id: Type.String(),
+  target: Type.Union([Type.String(), Type.Null()]),
+  state: Type.String(),
+  outcome: Type.Union([Type.String(), Type.Null()]),
+  exitCode: Type.Union([Type.Integer(), Type.Null()]),
+  message: Type.Union([Type.String(), Type.Null()]),
+  worker: Type.Union([Type.String(), Type.Null()]),
+  progress: Type.Union([Type.Integer(), Type.Null()]),
+  progressMessage: Type.Union([Type.String(), Type.Null()]),
+});
+const Task = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  description: Type.String(),
+  state: Type.String(),
+  error: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  startedAt: Type.Union([Type.String(), Type.Null()]),
+  completedAt: Type.Union([Type.String(), Type.Null()]),
+  steps: Type.Array(Type.Object({ index: Type.Integer(), name: Type.String(), operations: Type.Array(OperationView) })),
+});
+type TaskView = Static<typeof Task>;
+
+export const isTerminal = (state: string) => !(ACTIVE_TASK_STATES as readonly string[]).includes(state);
+
+export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView> {
+  const row = await ctx.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new LongshoreError('NOT_FOUND', `Task '${id}' does not exist`);
+  const ops = await ctx.db
+    .selectFrom('operations')
+    .leftJoin('workers', 'workers.id', 'operations.worker_id')
+    .select(['operations.id', 'step_index', 'step_name', 'target_name', 'state', 'outcome', 'exit_code', 'message', 'workers.name as worker', 'progress', 'progress_message'])
+    .where('task_id', '=', id)
+    .orderBy('step_index')
+    .orderBy('operations.created_at')
+    .execute();
+  const steps: TaskView['steps'] = [];
+  for (const o of ops) {
+    let step = steps.find((s) => s.index === o.step_index);
+    if (!step) steps.push((step = { index: o.step_index, name: o.step_name, operations: [] }));
+    step.operations.push({ id: o.id, target: o.target_name, state: o.state, outcome: o.outcome, exitCode: o.exit_code, message: o.message, worker: o.worker, progress: o.progress, progressMessage: o.progress_message });
+  }
+  return { id: row.id, kind: row.kind, description: row.description, state: row.state, error: row.error, createdAt: iso(row.created_at)!, startedAt: iso(row.started_at), completedAt: iso(row.completed_at), steps };
+}
+
+export async function taskRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const tags = ['tasks'];
+  app.get('/api/tasks', { schema: { tags, querystring: Type.Object({ state: Type.Optional(Type.String({ maxLength: 20 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) }), response: { 200: ListOf(Task) } } }, async (req) => {
+    const { state, limit } = req.query as { state?: string; limit: number };
+    let q = ctx.db.selectFrom('tasks').select('id').orderBy('created_at', 'desc').limit(limit);
+    if (state) q = q.where('state', '=', state);
+    const rows = await q.execute();
+    return { items: await Promise.all(rows.map((r) => loadTask(ctx, r.id))) };
+  });
+  app.get('/api/tasks/:id', { schema: { tags, params: TaskParams, response: { 200: Task } } }, async (req) => loadTask(ctx, (req.params as { id: string }).id));
+  app.post('/api/tasks/:id/cancel', { schema: { tags, params: TaskParams, response: { 202: Task } } }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const task = await loadTask(ctx, id);
+    if (isTerminal(task.state)) throw new LongshoreError('CONFLICT', `Task '${id}' already ${task.state}; there is nothing to cancel`);
+    await ctx.tasks.cancel(id);
+    return reply.status(202).send(await loadTask(ctx, id));
+  });
+}

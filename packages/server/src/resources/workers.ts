@@ -1,0 +1,116 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { LongshoreError } from '@longshore/protocol';
+import type { ServerContext } from '../context.js';
+import type { Database } from '../store/schema.js';
+import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
+import { ListOf, Name, RefParams, findByRef, iso, now } from './common.js';
+
+const Worker = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  executor: Type.String(),
+  version: Type.String(),
+  pools: Type.Array(Type.String()),
+  status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  disabled: Type.Boolean(),
+  capacity: Type.Integer(),
+  running: Type.Integer(),
+  metadata: Type.Record(Type.String(), Type.String()),
+  lastSeenAt: Type.String(),
+  registeredAt: Type.String(),
+});
+
+export const RegistrationTokenInput = Type.Object(
+  {
+    pools: Type.Optional(Type.Array(Name, { minItems: 1, maxItems: 50 })),
+    expiresInMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60 })),
+  },
+  { additionalProperties: false },
+);
+
+async function present(ctx: ServerContext, row: Database['workers']): Promise<Static<typeof Worker>> {
+  const poolIds = JSON.parse(row.pools) as string[];
+  const pools = poolIds.length ? await ctx.db.selectFrom('worker_pools').select('name').where('id', 'in', poolIds).orderBy('name').execute() : [];
+  const running = await ctx.db
+    .selectFrom('operations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('worker_id', '=', row.id)
+    .where('state', 'in', ['leased', 'running'])
+    .executeTakeFirstOrThrow();
+  return {
+    id: row.id,
+    name: row.name,
+    executor: row.executor,
+    version: row.version,
+    pools: pools.map((p) => p.name),
+    status: now() - row.last_seen_at < ctx.config.workerOfflineAfterMs ? 'online' : 'offline',
+    disabled: row.disabled === 1,
+    capacity: row.capacity,
+    running: Number(running.n),
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    lastSeenAt: iso(row.last_seen_at)!,
+    registeredAt: iso(row.registered_at)!,
+  };
+}
+
+export async function createRegistrationToken(ctx: ServerContext, input: Static<typeof RegistrationTokenInput>) {
+  const names = input.pools ?? ['default'];
+  const ids: string[] = [];
+  for (const name of names) ids.push((await findByRef(ctx.db, 'worker_pools', name)).id);
+  const token = newSecretToken('lsr_');
+  const expiresAt = now() + (input.expiresInMinutes ?? ctx.config.registrationTokenTtlMinutes) * 60_000;
+  await ctx.db.insertInto('registration_tokens').values({ hash: hashToken(token), pools: JSON.stringify(ids), worker_name: null, expires_at: expiresAt, used_at: null, created_at: now() }).execute();
+  return { token, pools: names, expiresAt: iso(expiresAt)! };
+}
+
+export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const tags = ['workers'];
+  const ref = (req: { params: unknown }) => (req.params as { ref: string }).ref;
+  app.get('/api/workers', { schema: { tags, response: { 200: ListOf(Worker) } } }, async () => {
+    const rows = await ctx.db.selectFrom('workers').selectAll().orderBy('name').execute();
+    return { items: await Promise.all(rows.map((r) => present(ctx, r))) };
+  });
+  app.get('/api/workers/:ref', { schema: { tags, params: RefParams, response: { 200: Worker } } }, async (req) => present(ctx, await findByRef(ctx.db, 'workers', ref(req))));
+  for (const [verb, disabled] of [['disable', 1], ['enable', 0]] as const) {
+    app.post(`/api/workers/:ref/${verb}`, { schema: { tags, params: RefParams, response: { 200: Worker } } }, async (req) => {
+      const row = await findByRef(ctx.db, 'workers', ref(req));
+      await ctx.db.updateTable('workers').set({ disabled }).where('id', '=', row.id).execute();
+      return present(ctx, await findByRef(ctx.db, 'workers', row.id));
+    });
+  }
+  app.delete('/api/workers/:ref', { schema: { tags, params: RefParams } }, async (req, reply) => {
+    const row = await findByRef(ctx.db, 'workers', ref(req));
+    const busy = await ctx.db.selectFrom('operations').select('id').where('worker_id', '=', row.id).where('state', 'in', ['leased', 'running']).executeTakeFirst();
+    if (busy) throw new LongshoreError('CONFLICT', `Worker '${row.name}' is running operation ${busy.id}; disable it and wait, or cancel the deployment first`);
+    await ctx.db.deleteFrom('workers').where('id', '=', row.id).execute();
+    return reply.status(204).send();
+  });
+
+  app.post('/api/registration-tokens', { schema: { tags, body: RegistrationTokenInput } }, async (req, reply) =>
+    reply.status(201).send(await createRegistrationToken(ctx, (req.body ?? {}) as Static<typeof RegistrationTokenInput>)),
+  );
+
+  const ApiKey = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), lastUsedAt: Type.Union([Type.String(), Type.Null()]) });
+  app.get('/api/api-keys', { schema: { tags: ['api keys'], response: { 200: ListOf(ApiKey) } } }, async () => {
+    const rows = await ctx.db.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
+    return { items: rows.map((r) => ({ id: r.id, name: r.name, createdAt: iso(r.created_at)!, lastUsedAt: iso(r.last_used_at) })) };
+  });
+  app.post('/api/api-keys', { schema: { tags: ['api keys'], body: Type.Object({ name: Name }, { additionalProperties: false }) } }, async (req, reply) => {
+    const { name } = req.body as { name: string };
+    return reply.status(201).send({ ...(await createApiKey(ctx, name)), name });
+  });
+  app.delete('/api/api-keys/:id', { schema: { tags: ['api keys'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const deleted = await ctx.db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();
+    if (Number(deleted.numDeletedRows) === 0) throw new LongshoreError('NOT_FOUND', `API key '${id}' does not exist`);
+    return reply.status(204).send();
+  });
+}
+
+export async function createApiKey(ctx: Pick<ServerContext, 'db'>, name: string): Promise<{ id: string; key: string }> {
+  const key = newSecretToken('lsk_');
+  const id = newId('key');
+  await ctx.db.insertInto('api_keys').values({ id, name, hash: hashToken(key), created_at: now(), last_used_at: null }).execute();
+  return { id, key };
+}

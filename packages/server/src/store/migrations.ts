@@ -1,0 +1,56 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/**
+ * Ordered, append-only. Each runs once in its own transaction; the applied count is kept in
+ * SQLite's user_version. Never edit a shipped migration: add one.
+ */
+const migrations: string[] = [
+  `
+  CREATE TABLE environments (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, description TEXT NOT NULL, created_at INTEGER NOT NULL);
+  CREATE TABLE worker_pools (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, description TEXT NOT NULL, is_default INTEGER NOT NULL, created_at INTEGER NOT NULL);
+  CREATE TABLE workers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, credential_hash TEXT NOT NULL UNIQUE, executor TEXT NOT NULL, version TEXT NOT NULL,
+    pools TEXT NOT NULL, capacity INTEGER NOT NULL, metadata TEXT NOT NULL, disabled INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, registered_at INTEGER NOT NULL);
+  CREATE TABLE targets (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, type TEXT NOT NULL, environments TEXT NOT NULL, tags TEXT NOT NULL,
+    properties TEXT NOT NULL, secret TEXT, created_at INTEGER NOT NULL);
+  CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, description TEXT NOT NULL, process TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+  CREATE TABLE variables (id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE, position INTEGER NOT NULL, name TEXT NOT NULL,
+    value TEXT NOT NULL, sensitive INTEGER NOT NULL, scope TEXT NOT NULL);
+  CREATE INDEX variables_project ON variables(project_id, position);
+  CREATE TABLE packages (package_id TEXT NOT NULL COLLATE NOCASE, version TEXT NOT NULL, format TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, path TEXT NOT NULL,
+    created_at INTEGER NOT NULL, PRIMARY KEY (package_id, version));
+  CREATE TABLE releases (id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE, version TEXT NOT NULL, snapshot TEXT NOT NULL, notes TEXT NOT NULL,
+    created_at INTEGER NOT NULL, UNIQUE (project_id, version));
+  CREATE TABLE tasks (id TEXT PRIMARY KEY, kind TEXT NOT NULL, description TEXT NOT NULL, state TEXT NOT NULL, current_step INTEGER NOT NULL, failed INTEGER NOT NULL,
+    cancel_requested INTEGER NOT NULL, error TEXT, context TEXT NOT NULL, log_seq INTEGER NOT NULL, created_at INTEGER NOT NULL, started_at INTEGER, completed_at INTEGER);
+  CREATE INDEX tasks_state ON tasks(state);
+  CREATE TABLE deployments (id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE, release_id TEXT NOT NULL REFERENCES releases(id),
+    environment_id TEXT NOT NULL REFERENCES environments(id), task_id TEXT NOT NULL REFERENCES tasks(id), created_at INTEGER NOT NULL);
+  CREATE TABLE operations (id TEXT PRIMARY KEY, task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE, step_index INTEGER NOT NULL, step_name TEXT NOT NULL,
+    target_id TEXT, target_name TEXT, pool_id TEXT NOT NULL, state TEXT NOT NULL, outcome TEXT, exit_code INTEGER, message TEXT, worker_id TEXT, lease_expires_at INTEGER,
+    cancel_requested INTEGER NOT NULL, payload TEXT NOT NULL, acked_seq INTEGER NOT NULL, last_source INTEGER NOT NULL, progress INTEGER, progress_message TEXT,
+    output_variables TEXT, created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER);
+  CREATE INDEX operations_queue ON operations(pool_id, state, created_at);
+  CREATE INDEX operations_task ON operations(task_id, step_index);
+  CREATE INDEX operations_worker ON operations(worker_id, state);
+  CREATE TABLE log_chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, task_id TEXT NOT NULL, operation_id TEXT, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, lines TEXT NOT NULL);
+  CREATE INDEX log_chunks_task ON log_chunks(task_id, id);
+  CREATE INDEX log_chunks_operation ON log_chunks(operation_id, first_seq);
+  CREATE TABLE registration_tokens (hash TEXT PRIMARY KEY, pools TEXT NOT NULL, worker_name TEXT, expires_at INTEGER NOT NULL, used_at INTEGER, created_at INTEGER NOT NULL);
+  CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, last_used_at INTEGER);
+  `,
+];
+
+export async function migrate(db: Kysely<Database>): Promise<number> {
+  const row = await sql<{ user_version: number }>`PRAGMA user_version`.execute(db);
+  const applied = row.rows[0]?.user_version ?? 0;
+  for (let i = applied; i < migrations.length; i++) {
+    await db.transaction().execute(async (trx) => {
+      for (const statement of migrations[i]!.split(';').map((s) => s.trim()).filter(Boolean)) {
+        await sql.raw(statement).execute(trx);
+      }
+      await sql.raw(`PRAGMA user_version = ${i + 1}`).execute(trx);
+    });
+  }
+  return migrations.length;
+}

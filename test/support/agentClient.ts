@@ -1,0 +1,49 @@
+import type { Harness } from './serverHarness.js';
+
+/** A hand-driven worker: the raw agent routes, for tests of the server's side of the channel. */
+export interface FakeAgent {
+  name: string;
+  credential: string;
+  call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  poll(running?: string[], free?: number, waitMs?: number): Promise<any>;
+}
+
+export async function registerFakeAgent(h: Harness, name: string, pools?: string[]): Promise<FakeAgent> {
+  const token = (await h.api('POST', '/api/registration-tokens', pools ? { pools } : {})).body.token as string;
+  const res = await fetch(h.url + '/api/agent/register', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, name, executor: 'local', version: '0.1.0', capacity: 10 }),
+  });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
+  const { credential } = (await res.json()) as { credential: string };
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(h.url + path, {
+      method,
+      headers: { authorization: `Bearer ${credential}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : undefined };
+  };
+  return {
+    name,
+    credential,
+    call,
+    async poll(running = [], free = 10, waitMs = 0) {
+      const r = await call('POST', '/api/agent/poll', { free, running, waitMs });
+      if (r.status !== 200) throw new Error(`poll failed: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,47 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type LongshoreServer, type ServerConfigInput } from '@longshore/server';
+
+export interface Harness {
+  server: LongshoreServer;
+  url: string;
+  dataDir: string;
+  apiKey: string;
+  /** JSON call with the admin key; answers status and parsed body. */
+  api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+/** A server on a random loopback port with a fresh data directory, removed on close. */
+export async function startHarness(config: ServerConfigInput = {}, dataDir?: string): Promise<Harness> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'longshore-test-'));
+  const server = await startServer({ port: 0, dataDir: dir, logLevel: 'silent', ...config });
+  const apiKey = readFileSync(join(dir, 'admin-api-key'), 'utf8').trim();
+  const url = server.url;
+  return {
+    server,
+    url,
+    dataDir: dir,
+    apiKey,
+    async api(method, path, body, headers = {}) {
+      const res = await fetch(url + path, {
+        method,
+        headers: { authorization: `Bearer ${apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, body: parsed as any };
+    },
+    async close() {
+      await server.close();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
