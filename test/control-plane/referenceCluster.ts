@@ -32,6 +32,8 @@ export interface ReferenceCluster {
   kubeconfig: string;
   /** https://127.0.0.1:<port> */
   server: string;
+  /** http://127.0.0.1:<port> — etcd's client URL (v3 gRPC gateway), e.g. to force a compaction. */
+  etcdServer: string;
   /** Bearer token of user `admin` in group `system:masters`. */
   adminToken: string;
   caPem: string;
@@ -242,8 +244,9 @@ export async function startReferenceCluster(opts: ReferenceClusterOptions = {}):
     const [etcdPort, peerPort, apiPort] = await freePorts(3);
 
     const etcdLog = join(dir, 'etcd.log');
+    const etcdServer = `http://127.0.0.1:${etcdPort}`;
     const etcd = launch(join(bin, 'etcd'), [
-      `--data-dir=${join(dir, 'etcd')}`, `--listen-client-url=http://127.0.0.1:${etcdPort}`,
+      `--data-dir=${join(dir, 'etcd')}`, `--listen-client-url=${etcdServer}`,
       `--listen-peer-url=http://127.0.0.1:${peerPort}`, '--unsafe-no-fsync', '--log-level=error',
     ], etcdLog);
     procs.push(etcd);
@@ -307,7 +310,7 @@ export async function startReferenceCluster(opts: ReferenceClusterOptions = {}):
     ].join('\n');
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
-    return { kubeconfigPath, kubeconfig, server, adminToken, caPem, dir, stop };
+    return { kubeconfigPath, kubeconfig, server, etcdServer, adminToken, caPem, dir, stop };
   } catch (err) {
     await stop();
     if (err instanceof ReferenceClusterError) throw err;
