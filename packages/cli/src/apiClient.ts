@@ -12,11 +12,11 @@ export interface ClientOptions {
  * Where a client verb finds the server and its key: flags, then LONGSHORE_URL / LONGSHORE_API_KEY,
  * then the admin key a local server wrote into its data directory.
  */
-export function clientOptionsFromEnv(flags: { url?: string; apiKey?: string; data?: string }): ClientOptions {
+export function clientOptionsFromEnv(flags: { url?: string; apiKey?: string }): ClientOptions {
   const url = flags.url ?? process.env.LONGSHORE_URL ?? 'http://127.0.0.1:8080';
   let apiKey = flags.apiKey ?? process.env.LONGSHORE_API_KEY;
   if (!apiKey) {
-    const file = join(flags.data ?? process.env.LONGSHORE_DATA ?? '.longshore', 'admin-api-key');
+    const file = join(process.env.LONGSHORE_DATA ?? '.longshore', 'admin-api-key');
     if (existsSync(file)) apiKey = readFileSync(file, 'utf8').trim();
   }
   if (!apiKey) {

@@ -11,8 +11,7 @@ const program = new Command('longshore')
   .version(LONGSHORE_VERSION)
   .description('Deployment automation with auto-scaling Kubernetes workers')
   .option('--url <url>', 'server URL (default: $LONGSHORE_URL or http://127.0.0.1:8080)')
-  .option('--api-key <key>', 'API key (default: $LONGSHORE_API_KEY or <data>/admin-api-key)')
-  .option('--data <dir>', 'a local server data directory to read the admin key from (default: .longshore)')
+  .option('--api-key <key>', 'API key (default: $LONGSHORE_API_KEY, else the admin key in $LONGSHORE_DATA or ./.longshore)')
   .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
   .showHelpAfterError();
 

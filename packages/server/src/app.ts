@@ -90,7 +90,7 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
   }
 
   const address = await app.listen({ host: config.host, port: config.port });
-  ctx.dispatcher.start();
+  await ctx.dispatcher.start();
   await ctx.tasks.resumeAll();
   return {
     app,

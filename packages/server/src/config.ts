@@ -17,6 +17,8 @@ export const ServerConfig = Type.Object({
   publicUrl: Type.Optional(Type.String()),
   leaseMs: Type.Integer({ minimum: 500, default: 60_000 }),
   workerOfflineAfterMs: Type.Integer({ minimum: 500, default: 90_000 }),
+  /** After a server restart, how long workers get to come back before their operations are lost. */
+  restartGraceMs: Type.Integer({ minimum: 0, default: 60_000 }),
   sweepIntervalMs: Type.Integer({ minimum: 100, default: 5_000 }),
   maxPollWaitMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 25_000 }),
   bodyLimitBytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
@@ -51,4 +53,27 @@ export function parseServerConfig(input: ServerConfigInput): ServerConfig {
 export function redactServerConfig(config: ServerConfig): Record<string, unknown> {
   const { masterKey, ...rest } = config;
   return masterKey === undefined ? rest : { ...rest, masterKey: '[redacted]' };
+}
+
+/** Settings a deployment may give as environment variables (LONGSHORE_LEASE_MS=...), numbers converted. */
+const ENV_SETTINGS: Record<string, keyof ServerConfig> = {
+  LONGSHORE_MASTER_KEY: 'masterKey',
+  LONGSHORE_PUBLIC_URL: 'publicUrl',
+  LONGSHORE_LEASE_MS: 'leaseMs',
+  LONGSHORE_WORKER_OFFLINE_AFTER_MS: 'workerOfflineAfterMs',
+  LONGSHORE_SWEEP_INTERVAL_MS: 'sweepIntervalMs',
+  LONGSHORE_RESTART_GRACE_MS: 'restartGraceMs',
+  LONGSHORE_MAX_POLL_WAIT_MS: 'maxPollWaitMs',
+  LONGSHORE_MAX_PACKAGE_BYTES: 'maxPackageBytes',
+  LONGSHORE_REGISTRATION_TOKEN_TTL_MINUTES: 'registrationTokenTtlMinutes',
+};
+
+export function serverConfigFromEnv(env: NodeJS.ProcessEnv): ServerConfigInput {
+  const out: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV_SETTINGS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    out[key] = key === 'masterKey' || key === 'publicUrl' ? raw : Number.isNaN(Number(raw)) ? raw : Number(raw);
+  }
+  return out as ServerConfigInput;
 }

@@ -7,7 +7,7 @@ import { ApiClient, clientOptionsFromEnv } from '../apiClient.js';
 import { printList, printObject, type OutputFormat } from '../output.js';
 
 type Row = Record<string, any>;
-interface GlobalFlags { url?: string; apiKey?: string; data?: string; output: OutputFormat }
+interface GlobalFlags { url?: string; apiKey?: string; output: OutputFormat }
 
 export function clientFor(cmd: Command): { client: ApiClient; output: OutputFormat } {
   const flags = cmd.optsWithGlobals<GlobalFlags>();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startServer } from '@longshore/server';
+import { serverConfigFromEnv, startServer } from '@longshore/server';
 import { runUntilSignal } from '../lifecycle.js';
 
 export function registerServerCommand(program: Command): void {
@@ -13,12 +13,12 @@ export function registerServerCommand(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
     .action(async (opts: { port: number; host: string; data: string; publicUrl?: string; logLevel: string }) => {
       const server = await startServer({
+        ...serverConfigFromEnv(process.env),
         port: opts.port,
         host: opts.host,
         dataDir: opts.data,
         logLevel: opts.logLevel as 'info',
         ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
-        ...(process.env.LONGSHORE_MASTER_KEY ? { masterKey: process.env.LONGSHORE_MASTER_KEY } : {}),
       });
       process.stdout.write(`Longshore server listening on ${server.url} (data: ${opts.data})\n`);
       await runUntilSignal('server', () => server.close());

@@ -29,8 +29,17 @@ export class Dispatcher {
     this.#ctx = ctx;
   }
 
-  start(): void {
-    const { config, log } = this.#ctx();
+  /**
+   * Leases did not run while the server was down, and workers are still backing off their
+   * reconnects: every lease gets the restart grace before the sweeper may call anything lost.
+   */
+  async start(): Promise<void> {
+    const { config, log, db } = this.#ctx();
+    await db
+      .updateTable('operations')
+      .set({ lease_expires_at: Date.now() + Math.max(config.leaseMs, config.restartGraceMs) })
+      .where('state', 'in', ['leased', 'running'])
+      .execute();
     this.#sweeper = setInterval(() => {
       this.sweep().catch((err: unknown) => log.error({ err }, 'lease sweep failed'));
     }, config.sweepIntervalMs);

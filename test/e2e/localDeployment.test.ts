@@ -1,0 +1,157 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lab } from '../support/lab.js';
+
+const SECRET = 'hunter2-very-secret';
+let lab: Lab;
+
+before(async () => {
+  lab = new Lab();
+  await lab.startServer();
+  await lab.startWorker('e2e-worker');
+});
+after(() => lab.close());
+
+const project = (name: string) => `
+environments:
+  - name: Test
+  - name: Broken
+projects:
+  - name: ${name}
+    process:
+      steps:
+        - name: Produce
+          script:
+            body: |
+              echo "making the artifact"
+              set_longshore_variable Artifact "build-#{Longshore.Release.Number}.tgz"
+        - name: Consume
+          script:
+            syntax: bash
+            body: |
+              echo "artifact is #{Longshore.Action[Produce].Output.Artifact}"
+              echo "the password is #{Password}"
+              echo "from the function: $(get_longshore_variable Password)" >&2
+        - name: Verify
+          script:
+            body: |
+              if [ "#{ShouldFail}" = "yes" ]; then echo "failing on demand"; exit 3; fi
+              echo "verified"
+        - name: Clean up
+          condition: always
+          script:
+            body: echo "cleaning up"
+    variables:
+      - { name: Password, value: ${SECRET}, sensitive: true }
+      - { name: ShouldFail, value: "no" }
+      - { name: ShouldFail, value: "yes", scope: { environments: [Broken] } }
+`;
+
+test('a three-step deployment through the CLI: output variables, masking, outcomes, exit codes', async () => {
+  const applied = await lab.apply(project('E2E'));
+  assert.equal(applied.code, 0, applied.output);
+
+  const ok = await lab.cli(['deploy', 'E2E', '--to', 'Test', '--follow']);
+  assert.equal(ok.code, 0, ok.output);
+  assert.match(ok.output, /\[Consume\] artifact is build-0\.0\.1\.tgz/);
+  assert.match(ok.output, /\[Consume\] the password is \*\*\*\*\*\*\*\*/);
+  assert.match(ok.output, /from the function: \*\*\*\*\*\*\*\*/);
+  assert.match(ok.output, /==> Step 3\/4 'Verify' started/);
+  assert.match(ok.output, /==> Deployment succeeded/);
+  assert.ok(!ok.output.includes(SECRET), 'the secret never reaches the CLI');
+
+  const failed = await lab.cli(['deploy', 'E2E', '--to', 'Broken', '--follow']);
+  assert.equal(failed.code, 2, failed.output);
+  assert.match(failed.output, /\[Verify\] failing on demand/);
+  assert.match(failed.output, /Step 'Verify': failed \(exit code 3\)/);
+  assert.match(failed.output, /\[Clean up\] cleaning up/, 'an always step runs after a failure');
+  assert.match(failed.output, /==> Deployment failed/);
+
+  const tasks = (await lab.api('GET', '/api/tasks')).body.items;
+  const failedTask = tasks.find((t: any) => t.description.includes('Broken'));
+  assert.equal(failedTask.state, 'failed');
+  assert.deepEqual(
+    failedTask.steps.map((s: any) => [s.name, s.operations[0].outcome, s.operations[0].exitCode]),
+    [['Produce', 'succeeded', 0], ['Consume', 'succeeded', 0], ['Verify', 'failed', 3], ['Clean up', 'succeeded', 0]],
+  );
+  // The secret is in no API answer: log, task, variables, releases.
+  for (const path of [`/api/tasks/${failedTask.id}/log`, `/api/tasks/${failedTask.id}`, '/api/projects/E2E/variables', '/api/projects/E2E/releases', '/api/projects/E2E']) {
+    const res = await lab.api('GET', path);
+    assert.equal(res.status, 200, path);
+    assert.ok(!JSON.stringify(res.body).includes(SECRET), `${path} leaks the secret`);
+  }
+  const lines = await lab.taskLog(failedTask.id);
+  for (const opId of new Set(lines.filter((l) => l.operationId).map((l) => l.operationId))) {
+    const seqs = lines.filter((l) => l.operationId === opId).map((l) => l.seq);
+    assert.deepEqual(seqs, seqs.map((_, i) => i + 1), `operation ${opId} log is contiguous from 1`);
+  }
+});
+
+test('the CLI lists what exists, as tables and as JSON', async () => {
+  const workers = await lab.cli(['workers']);
+  assert.match(workers.output, /e2e-worker\s+online\s+local\s+default/);
+  const json = await lab.cli(['projects', '--output', 'json']);
+  assert.ok(JSON.parse(json.output).some((p: any) => p.name === 'E2E'));
+  const bad = await lab.apply('projects: [ {name: unclosed');
+  assert.equal(bad.code, 1);
+  assert.match(bad.output, /not valid YAML/);
+  const invalid = await lab.apply('projects:\n  - name: X\n    process: { steps: [ { name: s } ] }\n');
+  assert.equal(invalid.code, 1);
+  assert.match(invalid.output, /VALIDATION_FAILED.*script is required/);
+});
+
+test('cancelling a running deployment stops its script', async () => {
+  await lab.apply(`
+projects:
+  - name: Slow
+    process:
+      steps:
+        - name: Wait
+          script: { body: 'echo "sleeping now"; sleep 60; echo "woke up"' }
+`);
+  const deploy = await lab.cli(['deploy', 'Slow', '--to', 'Test', '--output', 'json']);
+  const { taskId } = JSON.parse(deploy.output);
+  const follower = lab.cli(['tasks', 'log', taskId, '--follow']);
+  await waitForLine(taskId, /sleeping now/);
+  const started = Date.now();
+  const cancel = await lab.cli(['tasks', 'cancel', taskId]);
+  assert.equal(cancel.code, 0, cancel.output);
+  const task = await lab.waitForTask(taskId, ['cancelled'], 15_000);
+  assert.ok(Date.now() - started < 10_000, 'cancel took effect promptly');
+  assert.equal(task.steps[0].operations[0].outcome, 'cancelled');
+  const followed = await follower;
+  assert.equal(followed.code, 3);
+  assert.doesNotMatch(followed.output, /woke up/);
+});
+
+test('two workers never run the same operation', async () => {
+  await lab.startWorker('e2e-second');
+  const targets = Array.from({ length: 8 }, (_, i) => `  - { name: t${i}, type: generic, environments: [Test], tags: [many] }`).join('\n');
+  await lab.apply(`
+targets:
+${targets}
+projects:
+  - name: Fanout
+    process:
+      steps:
+        - name: Each
+          runOn: { targetTags: [many] }
+          script: { body: 'echo "ran on #{Longshore.Target.Name} by $(get_longshore_variable Longshore.Worker.Name)"; sleep 0.2' }
+`);
+  const res = await lab.cli(['deploy', 'Fanout', '--to', 'Test', '--follow']);
+  assert.equal(res.code, 0, res.output);
+  const ran = [...res.output.matchAll(/ran on (t\d) by (\S+)/g)];
+  assert.deepEqual(ran.map((m) => m[1]).sort(), Array.from({ length: 8 }, (_, i) => `t${i}`));
+  const task = (await lab.api('GET', '/api/tasks?limit=1')).body.items[0];
+  const workers = new Set(task.steps[0].operations.map((o: any) => o.worker));
+  assert.equal(workers.size, 2, 'both workers took work');
+});
+
+async function waitForLine(taskId: string, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if ((await lab.taskLog(taskId)).some((l) => pattern.test(l.text))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no line ${pattern} in task ${taskId}`);
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, runCli, startCli, type CliProcess } from './cliProcess.js';
+
+/** Short leases so a vanished worker is noticed within seconds, not the production minute. */
+export const FAST_SERVER_ENV = { LONGSHORE_LEASE_MS: '3000', LONGSHORE_MAX_POLL_WAIT_MS: '1000', LONGSHORE_SWEEP_INTERVAL_MS: '200', LONGSHORE_WORKER_OFFLINE_AFTER_MS: '3000' };
+
+/** A server and its workers as separate `longshore` processes, as a user runs them. */
+export class Lab {
+  readonly dir = mkdtempSync(join(tmpdir(), 'longshore-e2e-'));
+  readonly dataDir = join(this.dir, 'server');
+  url = '';
+  apiKey = '';
+  server: CliProcess | undefined;
+  readonly workers = new Map<string, CliProcess>();
+  #port = 0;
+
+  async startServer(): Promise<void> {
+    this.#port ||= await freePort();
+    this.url = `http://127.0.0.1:${this.#port}`;
+    this.server = startCli(['server', '--port', String(this.#port), '--data', this.dataDir, '--log-level', 'warn'], FAST_SERVER_ENV);
+    await this.server.waitForOutput(/listening on/);
+    this.apiKey = readFileSync(join(this.dataDir, 'admin-api-key'), 'utf8').trim();
+  }
+
+  get env(): Record<string, string> {
+    return { LONGSHORE_URL: this.url, LONGSHORE_API_KEY: this.apiKey };
+  }
+
+  async api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(this.url + path, {
+      method,
+      headers: { authorization: `Bearer ${this.apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /** Starts (or restarts, reusing its stored credential) a local worker. */
+  async startWorker(name: string, options: { pools?: string[]; capacity?: number } = {}): Promise<CliProcess> {
+    const data = join(this.dir, `worker-${name}`);
+    let token: string[] = [];
+    if (!this.workers.has(name)) {
+      const t = await this.api('POST', '/api/registration-tokens', { pools: options.pools ?? ['default'] });
+      token = ['--registration-token', t.body.token];
+    }
+    const worker = startCli(['worker', '--server', this.url, '--name', name, '--data', data, '--max-concurrent', String(options.capacity ?? 4), ...token]);
+    this.workers.set(name, worker);
+    await worker.waitForOutput(/worker running/);
+    return worker;
+  }
+
+  cli(args: string[]) {
+    return runCli(args, this.env);
+  }
+
+  async apply(yaml: string) {
+    const file = join(this.dir, `apply-${Date.now()}.yaml`);
+    writeFileSync(file, yaml);
+    return this.cli(['apply', '-f', file]);
+  }
+
+  async waitForTask(taskId: string, states: string[], timeoutMs = 30_000): Promise<any> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const t = (await this.api('GET', `/api/tasks/${taskId}`)).body;
+      if (states.includes(t.state)) return t;
+      if (Date.now() > deadline) throw new Error(`task ${taskId} is ${t.state}, not ${states.join('/')}: ${JSON.stringify(t)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async taskLog(taskId: string): Promise<any[]> {
+    const lines: any[] = [];
+    for (let after = 0; ; ) {
+      const page = (await this.api('GET', `/api/tasks/${taskId}/log?after=${after}`)).body;
+      if (page.lines.length === 0) return lines;
+      lines.push(...page.lines);
+      after = page.cursor;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.kill('SIGKILL')));
+    await this.server?.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
