@@ -1,9 +1,10 @@
 /**
  * Signals are handled here and nowhere else: the first SIGINT/SIGTERM stops the service gracefully
- * (the service keeps its own deadline); a second one exits at once.
+ * (the service keeps its own deadline); a second one exits at once. Pass the service's start as
+ * `starting` so a signal during a slow start (a worker waiting for its server) also stops it.
  */
-export async function runUntilSignal(name: string, stop: () => Promise<void>): Promise<void> {
-  await new Promise<void>((resolve) => {
+export async function runUntilSignal(name: string, stop: () => Promise<void>, starting?: Promise<unknown>): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -20,5 +21,6 @@ export async function runUntilSignal(name: string, stop: () => Promise<void>): P
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    starting?.catch(reject);
   });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseWorkerConfig, startWorker } from '@longshore/worker';
+import { Worker, parseWorkerConfig } from '@longshore/worker';
 import { runUntilSignal } from '../lifecycle.js';
 
 export function registerWorkerCommand(program: Command): void {
@@ -24,7 +24,7 @@ export function registerWorkerCommand(program: Command): void {
         dataDir: opts.data,
         drainDeadlineMs: opts.drainDeadlineMs,
       });
-      const worker = await startWorker(config);
-      await runUntilSignal('worker', () => worker.stop());
+      const worker = new Worker(config);
+      await runUntilSignal('worker', () => worker.stop(), worker.start());
     });
 }

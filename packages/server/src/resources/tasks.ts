@@ -16,6 +16,9 @@ const OperationView = Type.Object({
   worker: Type.Union([Type.String(), Type.Null()]),
   progress: Type.Union([Type.Integer(), Type.Null()]),
   progressMessage: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  startedAt: Type.Union([Type.String(), Type.Null()]),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
 });
 const Task = Type.Object({
   id: Type.String(),
@@ -38,7 +41,7 @@ export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView
   const ops = await ctx.db
     .selectFrom('operations')
     .leftJoin('workers', 'workers.id', 'operations.worker_id')
-    .select(['operations.id', 'step_index', 'step_name', 'target_name', 'state', 'outcome', 'exit_code', 'message', 'workers.name as worker', 'progress', 'progress_message'])
+    .select(['operations.id', 'step_index', 'step_name', 'target_name', 'state', 'outcome', 'exit_code', 'message', 'workers.name as worker', 'progress', 'progress_message', 'operations.created_at', 'started_at', 'finished_at'])
     .where('task_id', '=', id)
     .orderBy('step_index')
     .orderBy('operations.created_at')
@@ -47,7 +50,7 @@ export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView
   for (const o of ops) {
     let step = steps.find((s) => s.index === o.step_index);
     if (!step) steps.push((step = { index: o.step_index, name: o.step_name, operations: [] }));
-    step.operations.push({ id: o.id, target: o.target_name, state: o.state, outcome: o.outcome, exitCode: o.exit_code, message: o.message, worker: o.worker, progress: o.progress, progressMessage: o.progress_message });
+    step.operations.push({ id: o.id, target: o.target_name, state: o.state, outcome: o.outcome, exitCode: o.exit_code, message: o.message, worker: o.worker, progress: o.progress, progressMessage: o.progress_message, createdAt: iso(o.created_at)!, startedAt: iso(o.started_at), finishedAt: iso(o.finished_at) });
   }
   return { id: row.id, kind: row.kind, description: row.description, state: row.state, error: row.error, createdAt: iso(row.created_at)!, startedAt: iso(row.started_at), completedAt: iso(row.completed_at), steps };
 }

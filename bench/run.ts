@@ -1,0 +1,19 @@
+import { dispatchBench } from './dispatch.bench.js';
+import { logIngestBench } from './logIngest.bench.js';
+import { serverIdleBench } from './serverIdle.bench.js';
+import { report } from './stats.js';
+
+/**
+ * `npm run bench [name...]`: each benchmark prints its figures beside the limit it is measured
+ * against in the same run, so a noisy shared machine moves both sides alike.
+ */
+const benches: Record<string, () => Promise<Record<string, number | boolean | string>>> = {
+  'server-idle': serverIdleBench,
+  dispatch: () => dispatchBench(500),
+  'log-ingest': () => logIngestBench(1_000_000),
+};
+const chosen = process.argv.slice(2);
+for (const [name, run] of Object.entries(benches)) {
+  if (chosen.length && !chosen.includes(name)) continue;
+  report(name, await run());
+}

@@ -1,0 +1,52 @@
+import type { ExecutorKind, LogStream, Operation, OperationResult } from '@longshore/protocol';
+import type { LogLevel } from '../bootstrapOutput.js';
+
+/**
+ * Where an executor reports a running operation. The worker connects it to the operation's
+ * LogShipper, which numbers and ships the lines.
+ */
+export interface OperationSink {
+  line(stream: LogStream, text: string, ts: number, source?: number, level?: LogLevel): void;
+  progress(percentage: number, message: string): void;
+  /** A promise while the sink is full: stop reading the script's output until it settles. */
+  backpressure(): Promise<void> | undefined;
+}
+
+/**
+ * Runs operations: the local executor as child processes, the Kubernetes executor as script
+ * pods. A run goes through preparing (workspace, packages), running (process or pod) and
+ * cleaning up (working directory, or pod and Secret); `start` resolves once all of that is over.
+ * A failing script, a timeout, a cancel or a rejection are results, not errors: start rejects
+ * only when the executor itself is broken.
+ */
+export interface Executor {
+  readonly kind: ExecutorKind;
+  start(operation: Operation, sink: OperationSink): Promise<OperationResult>;
+  /** Stops an operation; its start() then resolves with outcome `cancelled`. Unknown ids are ignored. */
+  cancel(operationId: string): void;
+}
+
+/**
+ * Why an operation needs Docker, which no Longshore executor has (the Kubernetes worker runs
+ * images as pods but builds and pulls nothing itself); undefined when it does not.
+ */
+export function dockerRejection(operation: Operation): string | undefined {
+  if (operation.container?.dockerfile !== undefined) {
+    return (
+      'This step builds its execution container from an inline Dockerfile, which needs Docker, and Longshore workers have none. ' +
+      'Build the image in your CI, push it to a registry and set it as the execution container image.'
+    );
+  }
+  const image = operation.packages.find((p) => p.format === 'docker-image');
+  if (image) {
+    return (
+      `Package '${image.reference}' is a Docker image, which needs Docker, and Longshore workers have none. ` +
+      'Use the image as the execution container, or fetch it from the script with a tool that needs no daemon (crane, skopeo).'
+    );
+  }
+  return undefined;
+}
+
+export function rejected(message: string): OperationResult {
+  return { outcome: 'rejected', message, outputVariables: [] };
+}

@@ -1,0 +1,23 @@
+// The worker's public API: what the CLI starts, and the pieces the Kubernetes executor reuses
+// (bootstrap, workspace, output parser, log shipper, packages).
+export { Worker, startWorker, type WorkerDependencies } from './worker.js';
+export { WorkerConfig, parseWorkerConfig, redactWorkerConfig } from './workerConfig.js';
+export type { WorkerState } from './lifecycle.js';
+export { credentialPath } from './credential.js';
+export { HttpAgentChannel, type AgentChannel, type HttpAgentChannelOptions } from './serverClient.js';
+export { dockerRejection, rejected, type Executor, type OperationSink } from './executors/executor.js';
+export { LocalExecutor, type LocalExecutorOptions } from './executors/localExecutor.js';
+export { BOOTSTRAP_FILE, BOOTSTRAP_SCRIPT, bootstrapCommand } from './bootstrap/bootstrapScript.js';
+export { SCRIPT_FUNCTIONS, SCRIPT_FUNCTIONS_FILE } from './bootstrap/scriptFunctions.js';
+export { SYSTEM_VARIABLES, operationSecrets, stageWorkspace, type WorkspaceContext, type WorkspaceFiles } from './workspace.js';
+export {
+  BootstrapOutput,
+  LineSplitter,
+  MAX_LINE_LENGTH,
+  type BootstrapOutputHandler,
+  type BootstrapOutputOptions,
+  type LogLevel,
+} from './bootstrapOutput.js';
+export { LogShipper, type LogShipperOptions } from './logShipper.js';
+export { installPackage } from './packages.js';
+export { Backoff, isTransient, keepTrying, type BackoffOptions, type KeepTryingOptions } from './retry.js';

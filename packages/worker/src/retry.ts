@@ -1,0 +1,85 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isLongshoreError } from '@longshore/protocol';
+import type { Logger } from 'pino';
+
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+  /** For tests; Math.random otherwise. */
+  random?: () => number;
+}
+
+/**
+ * Exponential backoff with jitter (half of each delay random): after an outage, workers retrying
+ * on the same schedule would hit the server in waves; the random half spreads them out.
+ */
+export class Backoff {
+  private attempt = 0;
+  private readonly random: () => number;
+
+  constructor(private readonly options: BackoffOptions) {
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The delay before the next try. */
+  next(): number {
+    const ceiling = Math.min(this.options.maxMs, this.options.initialMs * 2 ** Math.min(this.attempt, 30));
+    this.attempt++;
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+
+  reset(): void {
+    this.attempt = 0;
+  }
+}
+
+/**
+ * Failures that go away by themselves: the server is restarting, a proxy timed out, the network
+ * blinked. Everything else is an answer that a retry would only repeat.
+ */
+export function isTransient(error: unknown): boolean {
+  return isLongshoreError(error) && (error.code === 'SERVER_UNREACHABLE' || error.code === 'TIMEOUT' || error.code === 'INTERNAL');
+}
+
+export interface KeepTryingOptions {
+  /** What is being tried, for the log ("polling the server"). */
+  what: string;
+  /** Ends the trying; the call then rejects with the signal's reason. */
+  signal: AbortSignal;
+  log: Logger;
+  /** Pause after an answer that a retry only repeats. */
+  rejectedRetryMs: number;
+  random?: () => number;
+}
+
+/**
+ * Calls until it works. Transient failures back off (500 ms doubling to 30 s, with jitter);
+ * other answers are retried slowly, as a retry only repeats them until someone fixes the cause
+ * (a rejected credential, a disabled worker). Each kind of failure is logged once, and the
+ * recovery too, so an outage of hours makes a few log lines, not thousands.
+ */
+export async function keepTrying<T>(call: (signal: AbortSignal) => Promise<T>, options: KeepTryingOptions): Promise<T> {
+  const { what, signal, log } = options;
+  const backoff = new Backoff({ initialMs: 500, maxMs: 30_000, random: options.random });
+  let reported: string | undefined;
+  for (;;) {
+    try {
+      signal.throwIfAborted();
+      const value = await call(signal);
+      if (reported !== undefined) log.info(`${what}: working again`);
+      return value;
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      const transient = isTransient(error);
+      const code = isLongshoreError(error) ? error.code : 'INTERNAL';
+      if (code !== reported) {
+        if (transient) log.warn({ err: error }, `${what} failed; retrying`);
+        else log.error({ err: error, code }, `${what}: the server refused (${code}): ${(error as Error).message}; retrying every ${options.rejectedRetryMs} ms`);
+        reported = code;
+      }
+      await sleep(transient ? backoff.next() : options.rejectedRetryMs, undefined, { signal }).catch(() => {
+        throw signal.reason;
+      });
+    }
+  }
+}

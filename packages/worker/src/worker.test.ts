@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { LongshoreError, isErrorCode, type Operation, type OperationResult } from '@longshore/protocol';
+import { pino, type Logger } from 'pino';
+import { credentialPath } from './credential.js';
+import type { Executor, OperationSink } from './executors/executor.js';
+import { FakeServer } from './testing/fakeServer.fixture.js';
+import { testOperation } from './testing/operation.fixture.js';
+import { tempDir } from './testing/tempDirs.fixture.js';
+import { Worker } from './worker.js';
+import { parseWorkerConfig, type WorkerConfig } from './workerConfig.js';
+
+/** Runs operations only when told to. */
+class FakeExecutor implements Executor {
+  readonly kind = 'local' as const;
+  readonly started: string[] = [];
+  readonly cancelled: string[] = [];
+  private readonly runs = new Map<string, { sink: OperationSink; resolve: (result: OperationResult) => void }>();
+
+  start(operation: Operation, sink: OperationSink): Promise<OperationResult> {
+    this.started.push(operation.id);
+    return new Promise((resolve) => this.runs.set(operation.id, { sink, resolve }));
+  }
+
+  cancel(operationId: string): void {
+    this.cancelled.push(operationId);
+    this.finish(operationId, { outcome: 'cancelled', message: 'cancelled', outputVariables: [] });
+  }
+
+  /** Writes lines as the script would, then ends the run. */
+  finish(operationId: string, result: OperationResult, lines = 0): void {
+    const run = this.runs.get(operationId);
+    if (!run) return;
+    this.runs.delete(operationId);
+    for (let i = 1; i <= lines; i++) run.sink.line('stdout', `line ${i}`, Date.now(), i);
+    run.resolve(result);
+  }
+}
+
+function logCapture(): { log: Logger; entries: Record<string, unknown>[] } {
+  const entries: Record<string, unknown>[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => entries.push(JSON.parse(line) as Record<string, unknown>) });
+  return { log, entries };
+}
+
+function config(overrides: Partial<WorkerConfig> = {}): WorkerConfig {
+  return parseWorkerConfig({
+    serverUrl: 'http://server.test',
+    registrationToken: 'token-1',
+    name: 'worker-1',
+    dataDir: tempDir('data'),
+    maxConcurrentOperations: 2,
+    pollWaitMs: 100,
+    drainDeadlineMs: 2000,
+    rejectedRetryMs: 100,
+    ...overrides,
+  });
+}
+
+function setup(overrides: Partial<WorkerConfig> = {}) {
+  const server = new FakeServer();
+  const executor = new FakeExecutor();
+  const { log, entries } = logCapture();
+  const worker = new Worker(config(overrides), { channel: server, executor, log, random: () => 0 });
+  return { server, executor, worker, entries };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+const success: OperationResult = { outcome: 'succeeded', exitCode: 0, message: 'ok', outputVariables: [{ name: 'V', value: '1', sensitive: false }] };
+
+describe('Worker', () => {
+  it('registers once, stores the credential privately, polls, and stops', async () => {
+    const { server, worker, entries } = setup();
+    assert.equal(worker.state, 'created');
+    await worker.start();
+    assert.equal(worker.state, 'running');
+    assert.deepEqual(server.registrations, [{ token: 'token-1', name: 'worker-1', executor: 'local', version: '0.1.0', capacity: 2 }]);
+    assert.equal((await stat(credentialPath(worker.config.dataDir))).mode & 0o777, 0o600);
+    await until(() => server.polls.length > 0, 'a poll');
+    assert.deepEqual(server.polls[0], { free: 2, running: [], waitMs: 100 });
+    assert.equal(server.credentials[0], 'cred-1');
+    await worker.stop();
+    assert.equal(worker.state, 'stopped');
+    await worker.done;
+    const transitions = entries.filter((e) => typeof e.to === 'string').map((e) => `${e.from as string}->${e.to as string}`);
+    assert.deepEqual(transitions, ['created->starting', 'starting->running', 'running->draining', 'draining->stopped']);
+    assert.ok(!JSON.stringify(entries).includes('token-1'), 'the registration token is never logged');
+  });
+
+  it('reuses the stored credential after a restart, with no token needed', async () => {
+    const first = setup();
+    await first.worker.start();
+    await first.worker.stop();
+    const server = new FakeServer();
+    const again = new Worker({ ...first.worker.config, registrationToken: undefined }, { channel: server, executor: new FakeExecutor(), log: pino({ level: 'silent' }) });
+    await again.start();
+    await until(() => server.polls.length > 0, 'a poll');
+    assert.deepEqual(server.registrations, []);
+    assert.equal(server.credentials[0], 'cred-1');
+    await again.stop();
+  });
+
+  it('fails to start without a credential or a token', async () => {
+    const { worker } = setup({ registrationToken: undefined });
+    await assert.rejects(worker.start(), (e) => isErrorCode(e, 'CONFIG_INVALID') && /registrationToken/.test((e as Error).message));
+    assert.equal(worker.state, 'failed');
+    await assert.rejects(worker.done);
+  });
+
+  it('refuses illegal transitions with ILLEGAL_STATE', async () => {
+    const { worker } = setup();
+    await worker.start();
+    await assert.rejects(worker.start(), (e) => isErrorCode(e, 'ILLEGAL_STATE'));
+    const stopping = worker.stop();
+    assert.equal(worker.stop(), stopping);
+    await stopping;
+    await assert.rejects(worker.start(), (e) => isErrorCode(e, 'ILLEGAL_STATE'));
+    const unstarted = setup().worker;
+    await unstarted.stop();
+    assert.equal(unstarted.state, 'stopped');
+  });
+
+  it('takes operations up to its capacity, once each, and reports them after their log is stored', async () => {
+    const { server, executor, worker } = setup();
+    await worker.start();
+    const [a, b, c] = [testOperation(), testOperation(), testOperation()];
+    server.offer({ operation: a });
+    server.offer({ operation: b });
+    server.offer({ operation: c });
+    await until(() => executor.started.length === 2, 'two starts');
+    server.offer({ operation: a }); // Redelivered: must not start twice.
+    await until(() => server.polls.some((p) => p.free === 0 && p.running.length === 2), 'a full poll');
+    assert.deepEqual(executor.started, [a.id, b.id]);
+
+    executor.finish(a.id, success, 2500);
+    await until(() => server.completed.has(a.id), 'a completion');
+    assert.deepEqual(server.completed.get(a.id), { ...success, finalSeq: 2500 });
+    assert.equal(server.logs.get(a.id)!.length, 2500);
+    await until(() => executor.started.includes(c.id), 'the third start');
+    assert.equal(executor.started.filter((id) => id === a.id).length, 1);
+    executor.finish(b.id, success);
+    executor.finish(c.id, success);
+    await worker.stop();
+  });
+
+  it('polls again at once when a slot frees up, rather than after the long wait', async () => {
+    const { server, executor, worker } = setup({ maxConcurrentOperations: 1, pollWaitMs: 10_000 });
+    await worker.start();
+    const op = testOperation();
+    server.offer({ operation: op });
+    await until(() => server.polls.some((p) => p.free === 0), 'a full poll');
+    const finishedAt = Date.now();
+    executor.finish(op.id, success);
+    await until(() => server.polls.some((p, i) => i > 0 && p.free === 1), 'a poll with room', 2000);
+    assert.ok(Date.now() - finishedAt < 2000);
+    await worker.stop();
+  });
+
+  it('cancels what the server cancels and drops what it forgets', async () => {
+    const { server, executor, worker } = setup();
+    await worker.start();
+    const [a, b] = [testOperation(), testOperation()];
+    server.offer({ operation: a });
+    server.offer({ operation: b });
+    await until(() => executor.started.length === 2, 'two starts');
+    server.offer({ cancel: a.id });
+    await until(() => server.completed.has(a.id), 'the cancelled report');
+    assert.equal(server.completed.get(a.id)!.outcome, 'cancelled');
+    server.offer({ forget: b.id });
+    await until(() => executor.cancelled.includes(b.id), 'the forget');
+    await until(() => worker.operations.length === 0, 'the forgotten operation to end');
+    assert.equal(server.completed.has(b.id), false);
+    await worker.stop();
+  });
+
+  it('reconnects after network failures and says once that the server refuses it', async () => {
+    const { server, worker, entries } = setup();
+    server.failures.poll.push(
+      new LongshoreError('SERVER_UNREACHABLE', 'down'),
+      new LongshoreError('SERVER_UNREACHABLE', 'down'),
+      new LongshoreError('UNAUTHENTICATED', 'credential rejected'),
+      new LongshoreError('UNAUTHENTICATED', 'credential rejected'),
+      new LongshoreError('UNAUTHENTICATED', 'credential rejected'),
+    );
+    await worker.start();
+    await until(() => server.polls.length >= 7, 'polls after the failures', 8000);
+    assert.equal(worker.state, 'running');
+    const refusals = entries.filter((e) => typeof e.msg === 'string' && e.msg.includes('the server refused (UNAUTHENTICATED)'));
+    assert.equal(refusals.length, 1);
+    assert.equal(entries.filter((e) => e.msg === 'polling the server failed; retrying').length, 1);
+    assert.ok(entries.some((e) => e.msg === 'polling the server: working again'));
+    await worker.stop();
+  });
+
+  it('retries a completion until the server acknowledges it', async () => {
+    const { server, executor, worker } = setup();
+    server.failures.complete.push(new LongshoreError('TIMEOUT', 'slow'));
+    await worker.start();
+    const op = testOperation();
+    server.offer({ operation: op });
+    await until(() => executor.started.length === 1, 'a start');
+    executor.finish(op.id, success, 3);
+    await until(() => server.completed.has(op.id), 'the completion', 5000);
+    assert.equal(server.completed.get(op.id)!.finalSeq, 3);
+    await worker.stop();
+  });
+
+  it('drains: lets running operations finish, takes nothing new', async () => {
+    const { server, executor, worker } = setup();
+    await worker.start();
+    const op = testOperation();
+    server.offer({ operation: op });
+    await until(() => executor.started.length === 1, 'a start');
+    const pollsBefore = server.polls.length;
+    const stopped = worker.stop();
+    assert.equal(worker.state, 'draining');
+    server.offer({ operation: testOperation() });
+    await sleep(150);
+    executor.finish(op.id, success, 5);
+    await stopped;
+    assert.equal(worker.state, 'stopped');
+    assert.deepEqual(executor.started, [op.id]);
+    assert.equal(server.completed.get(op.id)!.outcome, 'succeeded');
+    // Leases are still renewed while draining, with no room offered.
+    const draining = server.polls.slice(pollsBefore + 1);
+    assert.ok(draining.length > 0 && draining.every((p) => p.free === 0 && p.running[0] === op.id));
+  });
+
+  it('cancels what is still running at the drain deadline', async () => {
+    const { server, executor, worker } = setup({ drainDeadlineMs: 300 });
+    await worker.start();
+    const op = testOperation();
+    server.offer({ operation: op });
+    await until(() => executor.started.length === 1, 'a start');
+    const started = Date.now();
+    await worker.stop();
+    assert.ok(Date.now() - started >= 300);
+    assert.deepEqual(executor.cancelled, [op.id]);
+    assert.equal(server.completed.get(op.id)!.outcome, 'cancelled');
+  });
+
+  it('runs a real script with the local executor, end to end', async () => {
+    const server = new FakeServer();
+    const worker = new Worker(config(), { channel: server, log: pino({ level: 'silent' }) });
+    await worker.start();
+    const op = testOperation({
+      variables: [{ name: 'Password', value: 'sw0rdfish', sensitive: true }],
+      script: { syntax: 'sh', body: 'echo "deploying as $(get_longshore_variable Longshore.Worker.Name)"\necho "pw $(get_longshore_variable Password)"\nset_longshore_variable Out done' },
+    });
+    server.offer({ operation: op });
+    await until(() => server.completed.has(op.id), 'the completion', 10_000);
+    const report = server.completed.get(op.id)!;
+    assert.deepEqual(report, {
+      outcome: 'succeeded',
+      exitCode: 0,
+      message: 'The script succeeded',
+      outputVariables: [{ name: 'Out', value: 'done', sensitive: false }],
+      finalSeq: 3,
+    });
+    assert.deepEqual(
+      server.logs.get(op.id)!.map((l) => [l.seq, l.stream, l.text, l.source]),
+      [
+        [1, 'stdout', 'deploying as worker-1', 1],
+        [2, 'stdout', 'pw ********', 2],
+        [3, 'system', "Output variable 'Out' set", 3],
+      ],
+    );
+    await worker.stop();
+  });
+});

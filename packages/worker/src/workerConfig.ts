@@ -1,0 +1,60 @@
+import { ExecutorKind, LongshoreError, WorkerName } from '@longshore/protocol';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * The worker's whole configuration, parsed once at start. The pools a worker serves are not
+ * here: its registration token decides them on the server.
+ */
+export const WorkerConfig = Type.Object(
+  {
+    serverUrl: Type.String({ pattern: '^https?://[^\\s/]+', description: 'The URL of the Longshore server; the worker only dials out to it' }),
+    registrationToken: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'Needed on the first start only: the credential it earns is stored in dataDir and used from then on',
+      }),
+    ),
+    name: WorkerName,
+    executor: Type.Optional(ExecutorKind),
+    maxConcurrentOperations: Type.Integer({ minimum: 1, maximum: 10000, default: 1 }),
+    dataDir: Type.String({ minLength: 1, description: "Holds credential.json; keep it across restarts or the worker can't reconnect" }),
+    tempDir: Type.Optional(Type.String({ minLength: 1, description: 'Parent of the local executor’s per-operation directories (default: the OS temp dir)' })),
+    /** The server holds an idle poll this long: shorter costs requests, longer delays noticing a dead connection. */
+    pollWaitMs: Type.Integer({ minimum: 0, maximum: 60000, default: 30000 }),
+    requestTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600000, default: 30000 }),
+    downloadTimeoutMs: Type.Integer({ minimum: 1000, default: 600000 }),
+    /** How long stop() lets operations finish before it cancels them. The chart's terminationGracePeriodSeconds must exceed it by at least 15 s. */
+    drainDeadlineMs: Type.Integer({ minimum: 0, default: 60000 }),
+    /** Retry interval after an answer that a retry only repeats (credential rejected, worker disabled). */
+    rejectedRetryMs: Type.Integer({ minimum: 100, default: 60000 }),
+  },
+  { additionalProperties: false },
+);
+export type WorkerConfig = Static<typeof WorkerConfig>;
+
+/**
+ * Defaults filled in, numbers from strings converted (for environment variables), then checked;
+ * every problem is reported with its path.
+ */
+export function parseWorkerConfig(input: unknown): WorkerConfig {
+  const value = Value.Convert(WorkerConfig, Value.Default(WorkerConfig, Value.Clone(input)));
+  const problems = [...Value.Errors(WorkerConfig, value)].map((e) => `${e.path || '/'}: ${e.message}`);
+  if (problems.length === 0) {
+    try {
+      new URL((value as WorkerConfig).serverUrl);
+    } catch {
+      problems.push('/serverUrl: not a URL');
+    }
+  }
+  if (problems.length > 0) {
+    throw new LongshoreError('CONFIG_INVALID', `The worker configuration is not valid: ${problems.join('; ')}`, { problems });
+  }
+  return value as WorkerConfig;
+}
+
+/** The configuration as it may be logged: the registration token is a secret. */
+export function redactWorkerConfig(config: WorkerConfig): Record<string, unknown> {
+  return { ...config, registrationToken: config.registrationToken === undefined ? undefined : '[redacted]' };
+}
