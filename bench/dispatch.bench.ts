@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Lab } from '../test/support/lab.js';
 import { percentile, report, round } from './stats.js';
 
@@ -49,7 +50,9 @@ projects:
     const cycles = ends.slice(1).map((t, i) => t - ends[i]!);
     const overhead = cycles.map((c) => Math.max(0, c - limit));
 
+    const cpuBefore = [cpuMs(lab.server!.child.pid!), cpuMs(lab.workers.get('bench-worker')!.child.pid!), childrenCpuMs(lab.workers.get('bench-worker')!.child.pid!)];
     const burst = await run('Burst');
+    const cpuAfter = [cpuMs(lab.server!.child.pid!), cpuMs(lab.workers.get('bench-worker')!.child.pid!), childrenCpuMs(lab.workers.get('bench-worker')!.child.pid!)];
     const first = Math.min(...burst.map((o) => Date.parse(o.createdAt)));
     const last = Math.max(...burst.map((o) => Date.parse(o.finishedAt)));
     const opsPerSecond = count / ((last - first) / 1000);
@@ -61,10 +64,23 @@ projects:
       'overhead per operation p99 (ms, goal <= 60)': round(percentile(overhead, 99)),
       'cycle / direct spawn, p50 (ratio)': round(percentile(cycles, 50) / limit),
       'burst throughput (ops/s, goal >= 100)': round(opsPerSecond, 1),
+      'burst: server CPU per operation (ms)': round((cpuAfter[0]! - cpuBefore[0]!) / count),
+      'burst: worker CPU per operation (ms)': round((cpuAfter[1]! - cpuBefore[1]!) / count),
+      'burst: script processes CPU per operation (ms)': round((cpuAfter[2]! - cpuBefore[2]!) / count),
     };
   } finally {
     await lab.close();
   }
 }
+
+
+/** utime+stime of a process (and, for children, of its reaped children), in ms. */
+function stat(pid: number): number[] {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return fields.map(Number);
+}
+const TICK_MS = 10;
+const cpuMs = (pid: number) => (stat(pid)[11]! + stat(pid)[12]!) * TICK_MS;
+const childrenCpuMs = (pid: number) => (stat(pid)[13]! + stat(pid)[14]!) * TICK_MS;
 
 if (import.meta.url === `file://${process.argv[1]}`) report('dispatch', await dispatchBench(Number(process.argv[2] ?? 500)));

@@ -8,25 +8,25 @@ import { LongshoreError } from '@longshore/protocol';
  * `lost`: shorter finds dead workers sooner but needs the worker's poll to come back well within it.
  */
 export const ServerConfig = Type.Object({
-  host: Type.String({ default: '127.0.0.1' }),
-  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-  dataDir: Type.String({ minLength: 1, default: '.longshore' }),
+  host: Type.String({ default: '127.0.0.1', description: 'Address to listen on; 0.0.0.0 to accept connections from other machines' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Port to listen on (0: any free port)' }),
+  dataDir: Type.String({ minLength: 1, default: '.longshore', description: 'Database, master key, package feed and the first admin API key' }),
   /** Base64 of 32 bytes; when absent the key lives in `<dataDir>/master.key` (mode 0600). */
-  masterKey: Type.Optional(Type.String()),
+  masterKey: Type.Optional(Type.String({ description: 'Base64 of 32 bytes that encrypts secrets at rest; default: <dataDir>/master.key, created on first start' })),
   /** The URL workers and clients use to reach this server, when it differs from the listen address. */
-  publicUrl: Type.Optional(Type.String()),
-  leaseMs: Type.Integer({ minimum: 500, default: 60_000 }),
-  workerOfflineAfterMs: Type.Integer({ minimum: 500, default: 90_000 }),
+  publicUrl: Type.Optional(Type.String({ description: 'The URL workers and clients use, when it differs from the listen address' })),
+  leaseMs: Type.Integer({ minimum: 500, default: 60_000, description: 'An operation whose worker has not polled for this long is marked lost' }),
+  workerOfflineAfterMs: Type.Integer({ minimum: 500, default: 90_000, description: 'A worker unheard of for this long shows as offline' }),
   /** After a server restart, how long workers get to come back before their operations are lost. */
-  restartGraceMs: Type.Integer({ minimum: 0, default: 60_000 }),
-  sweepIntervalMs: Type.Integer({ minimum: 100, default: 5_000 }),
-  maxPollWaitMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 25_000 }),
-  bodyLimitBytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
-  maxPackageBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024 }),
-  registrationTokenTtlMinutes: Type.Integer({ minimum: 1, default: 60 }),
+  restartGraceMs: Type.Integer({ minimum: 0, default: 60_000, description: 'After a server restart, how long workers get to reconnect before their operations are lost' }),
+  sweepIntervalMs: Type.Integer({ minimum: 100, default: 5_000, description: 'How often expired leases are looked for' }),
+  maxPollWaitMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 25_000, description: 'The longest an idle worker poll is held open; must be shorter than leaseMs' }),
+  bodyLimitBytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024, description: 'Largest JSON request body' }),
+  maxPackageBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Largest package pushed to the built-in feed' }),
+  registrationTokenTtlMinutes: Type.Integer({ minimum: 1, default: 60, description: 'Default lifetime of a worker registration token' }),
   logLevel: Type.Union(
     [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('silent')],
-    { default: 'info' },
+    { default: 'info', description: 'Log level of the JSON log on stdout' },
   ),
 });
 export type ServerConfig = Static<typeof ServerConfig>;
@@ -56,7 +56,7 @@ export function redactServerConfig(config: ServerConfig): Record<string, unknown
 }
 
 /** Settings a deployment may give as environment variables (LONGSHORE_LEASE_MS=...), numbers converted. */
-const ENV_SETTINGS: Record<string, keyof ServerConfig> = {
+export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_MASTER_KEY: 'masterKey',
   LONGSHORE_PUBLIC_URL: 'publicUrl',
   LONGSHORE_LEASE_MS: 'leaseMs',
@@ -70,7 +70,7 @@ const ENV_SETTINGS: Record<string, keyof ServerConfig> = {
 
 export function serverConfigFromEnv(env: NodeJS.ProcessEnv): ServerConfigInput {
   const out: Record<string, unknown> = {};
-  for (const [name, key] of Object.entries(ENV_SETTINGS)) {
+  for (const [name, key] of Object.entries(SERVER_ENV_SETTINGS)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     out[key] = key === 'masterKey' || key === 'publicUrl' ? raw : Number.isNaN(Number(raw)) ? raw : Number(raw);

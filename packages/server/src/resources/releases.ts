@@ -38,8 +38,21 @@ const Release = Type.Object({
   createdAt: Type.String(),
 });
 
+const SNAPSHOT_CACHE = 64;
+const snapshots = new Map<string, ReleaseSnapshot>();
+
+/**
+ * Releases are immutable, so a decrypted snapshot can be kept: a deployment reads its snapshot on
+ * every step and after every operation, and decrypting and parsing it each time showed in profiles.
+ */
 export function openSnapshot(ctx: Pick<ServerContext, 'box'>, row: Database['releases']): ReleaseSnapshot {
-  return ctx.box.openJson<ReleaseSnapshot>(row.snapshot);
+  let snapshot = snapshots.get(row.id);
+  if (!snapshot) {
+    snapshot = ctx.box.openJson<ReleaseSnapshot>(row.snapshot);
+    if (snapshots.size >= SNAPSHOT_CACHE) snapshots.delete(snapshots.keys().next().value!);
+    snapshots.set(row.id, snapshot);
+  }
+  return snapshot;
 }
 
 function present(ctx: ServerContext, row: Database['releases']): Static<typeof Release> {

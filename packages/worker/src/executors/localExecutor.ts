@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeMasker, type Operation, type OperationResult, type OutputVariable } from '@longshore/protocol';
@@ -197,9 +197,14 @@ function stoppedResult(operation: Operation, why: 'cancelled' | 'timed_out', out
     : { outcome: 'timed_out', message: `The operation did not finish within its timeout of ${operation.timeoutSeconds} seconds`, outputVariables };
 }
 
+let hostAwkVersion: string | undefined;
+
 function scriptEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of INHERITED_ENVIRONMENT) if (process.env[name] !== undefined) env[name] = process.env[name];
+  // The host's awk does not change while the worker runs: ask it once, not once per operation.
+  hostAwkVersion ??= spawnSync('awk', ['-W', 'version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).stdout.split('\n')[0] ?? '';
+  if (hostAwkVersion) env.LONGSHORE_AWK_VERSION = hostAwkVersion;
   return env;
 }
 
