@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { LongshoreError, makeMasker, type LogLine } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
 import type { SecretBox } from '../crypto/secretBox.js';
+import { decodeLines, encodeLines } from './chunkFormat.js';
 
 export interface TaskLogLine extends LogLine {
   /** null for lines the server itself writes about the task (step started, step failed...). */
@@ -43,7 +44,7 @@ export class TaskLog {
       }
     }
     const result = await this.#db.transaction().execute(async (trx) => {
-      const op = await trx.selectFrom('operations').select(['task_id', 'acked_seq', 'last_source', 'state', 'cancel_requested', 'payload', 'step_name', 'target_name']).where('id', '=', operationId).executeTakeFirstOrThrow();
+      const op = await trx.selectFrom('operations').select(['task_id', 'acked_seq', 'last_source', 'state', 'cancel_requested', 'payload']).where('id', '=', operationId).executeTakeFirstOrThrow();
       const first = lines[0]?.seq ?? op.acked_seq + 1;
       if (first > op.acked_seq + 1) {
         throw new LongshoreError('LOG_GAP', `Log lines ${op.acked_seq + 1}..${first - 1} of operation ${operationId} were never received; resend from ${op.acked_seq + 1}`, {
@@ -55,11 +56,9 @@ export class TaskLog {
         return { ackedSeq: op.acked_seq, lastSource: op.last_source, cancelRequested: op.cancel_requested === 1, taskId: op.task_id };
       }
       const mask = this.#masker(operationId, op.payload);
-      const origin = op.target_name === null ? { step: op.step_name } : { step: op.step_name, target: op.target_name };
-      const stored: TaskLogLine[] = fresh.map((l) => ({ ...l, text: mask(l.text), operationId, ...origin }));
       const last = fresh[fresh.length - 1]!;
       const lastSource = fresh.reduce((m, l) => (l.source !== undefined && l.source > m ? l.source : m), op.last_source);
-      await trx.insertInto('log_chunks').values({ task_id: op.task_id, operation_id: operationId, first_seq: fresh[0]!.seq, last_seq: last.seq, lines: JSON.stringify(stored) }).execute();
+      await trx.insertInto('log_chunks').values({ task_id: op.task_id, operation_id: operationId, first_seq: fresh[0]!.seq, last_seq: last.seq, lines: encodeLines(fresh, mask) }).execute();
       const t = Date.now();
       await trx
         .updateTable('operations')
@@ -81,8 +80,8 @@ export class TaskLog {
   async system(taskId: string, text: string, level: LogLine['level'] = 'info'): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
       const task = await trx.updateTable('tasks').set((eb) => ({ log_seq: eb('log_seq', '+', 1) })).where('id', '=', taskId).returning('log_seq').executeTakeFirstOrThrow();
-      const line: TaskLogLine = { operationId: null, seq: task.log_seq, stream: 'system', ts: Date.now(), text, level };
-      await trx.insertInto('log_chunks').values({ task_id: taskId, operation_id: null, first_seq: task.log_seq, last_seq: task.log_seq, lines: JSON.stringify([line]) }).execute();
+      const line: LogLine = { seq: task.log_seq, stream: 'system', ts: Date.now(), text, level };
+      await trx.insertInto('log_chunks').values({ task_id: taskId, operation_id: null, first_seq: task.log_seq, last_seq: task.log_seq, lines: encodeLines([line], (t) => t) }).execute();
     });
     this.#events.emit(taskId);
   }
@@ -93,15 +92,19 @@ export class TaskLog {
     while (lines.length < maxLines) {
       const chunks = await this.#db
         .selectFrom('log_chunks')
-        .select(['id', 'lines'])
-        .where('task_id', '=', taskId)
-        .where('id', '>', cursor)
-        .orderBy('id')
+        .leftJoin('operations', 'operations.id', 'log_chunks.operation_id')
+        .select(['log_chunks.id', 'log_chunks.lines', 'log_chunks.operation_id', 'operations.step_name', 'operations.target_name'])
+        .where('log_chunks.task_id', '=', taskId)
+        .where('log_chunks.id', '>', cursor)
+        .orderBy('log_chunks.id')
         .limit(64)
         .execute();
       if (chunks.length === 0) break;
       for (const c of chunks) {
-        lines.push(...(JSON.parse(c.lines) as TaskLogLine[]));
+        const origin: Pick<TaskLogLine, 'operationId' | 'step' | 'target'> = { operationId: c.operation_id };
+        if (c.step_name !== null) origin.step = c.step_name;
+        if (c.target_name !== null) origin.target = c.target_name;
+        for (const line of decodeLines(c.lines, origin)) lines.push(line);
         cursor = c.id;
         if (lines.length >= maxLines) break;
       }

@@ -15,6 +15,9 @@ export type Store = Kysely<Database>;
 export async function openStore(dataDir: string): Promise<Store> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const sqlite = new SQLite(join(dataDir, 'longshore.db'));
+  // Log chunks are rows of hundreds of KiB: larger pages mean fewer overflow pages per row.
+  // (Only takes effect when the database file is created.)
+  sqlite.pragma('page_size = 16384');
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
