@@ -1,5 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Lab } from '../support/lab.js';
 
 const SECRET = 'hunter2-very-secret';
@@ -155,3 +159,53 @@ async function waitForLine(taskId: string, pattern: RegExp): Promise<void> {
   }
   throw new Error(`no line ${pattern} in task ${taskId}`);
 }
+
+test('packages, kubernetes-cluster targets and execution containers through a real deployment', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-pkg-'));
+  writeFileSync(join(dir, 'hello.txt'), 'hello from the package\n');
+  execFileSync('tar', ['-czf', join(dir, 'app.tar.gz'), '-C', dir, 'hello.txt']);
+  const pushed = await lab.cli(['packages', 'push', join(dir, 'app.tar.gz'), '--id', 'webapp', '--version', '1.2.3']);
+  assert.equal(pushed.code, 0, pushed.output);
+  const TOKEN = 'cluster-token-that-must-stay-hidden';
+  await lab.apply(`
+targets:
+  - name: cluster-a
+    type: kubernetes-cluster
+    environments: [Test]
+    tags: [k8s]
+    kubernetes: { apiUrl: 'https://127.0.0.1:6443', namespace: apps, token: ${TOKEN} }
+projects:
+  - name: Shipping
+    process:
+      steps:
+        - name: Unpack
+          packages: [ { packageId: webapp } ]
+          script: { body: 'cat packages/webapp/hello.txt' }
+        - name: Kube
+          runOn: { targetTags: [k8s] }
+          script: { body: 'grep -c "\\"server\\": \\"https://127.0.0.1:6443\\"" "$KUBECONFIG"; grep "token" "$KUBECONFIG"' }
+        - name: Contained
+          condition: always
+          container: { image: 'alpine:3.20' }
+          script: { body: 'echo never' }
+`);
+  const res = await lab.cli(['deploy', 'Shipping', '--to', 'Test', '--follow']);
+  assert.equal(res.code, 2, res.output);
+  assert.match(res.output, /\[Unpack\] hello from the package/);
+  assert.match(res.output, /\[Kube@cluster-a\] 1/);
+  assert.match(res.output, /\[Kube@cluster-a\] .*"token": "\*\*\*\*\*\*\*\*"/);
+  assert.ok(!res.output.includes(TOKEN), 'the cluster token is masked');
+  assert.match(res.output, /Step 'Contained': rejected - .*container/i);
+  const target = (await lab.api('GET', '/api/targets/cluster-a')).body;
+  assert.equal(target.kubernetes.hasToken, true);
+  assert.ok(!JSON.stringify(target).includes(TOKEN));
+});
+
+test('secrets are encrypted at rest: the database file never holds them in plain text', () => {
+  const db = readFileSync(join(lab.dataDir, 'longshore.db'));
+  const wal = existsSync(join(lab.dataDir, 'longshore.db-wal')) ? readFileSync(join(lab.dataDir, 'longshore.db-wal')) : Buffer.alloc(0);
+  for (const secret of [SECRET, 'cluster-token-that-must-stay-hidden']) {
+    assert.equal(db.indexOf(secret), -1, `${secret} in the database`);
+    assert.equal(wal.indexOf(secret), -1, `${secret} in the write-ahead log`);
+  }
+});

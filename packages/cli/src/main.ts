@@ -7,19 +7,31 @@ import { registerServerCommand } from './commands/serverCommand.js';
 import { registerWorkerCommand } from './commands/workerCommand.js';
 import { registerDemoCommand } from './commands/demoCommand.js';
 
+// Positional options: `--version` belongs to the program only before a subcommand, so
+// `packages push --version 1.2.3` is the package's version, not a request for ours.
 const program = new Command('longshore')
   .version(LONGSHORE_VERSION)
   .description('Deployment automation with auto-scaling Kubernetes workers')
-  .option('--url <url>', 'server URL (default: $LONGSHORE_URL or http://127.0.0.1:8080)')
-  .option('--api-key <key>', 'API key (default: $LONGSHORE_API_KEY, else the admin key in $LONGSHORE_DATA or ./.longshore)')
-  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 registerServerCommand(program);
 registerWorkerCommand(program);
+const services = new Set(program.commands);
 registerClientCommands(program);
 registerDeployCommands(program);
 registerDemoCommand(program);
+for (const command of program.commands) if (!services.has(command) && command.name() !== 'demo') addClientOptions(command);
+
+/** Every client verb, at every depth, takes where the server is and how to print. */
+function addClientOptions(command: Command): void {
+  command
+    .enablePositionalOptions()
+    .option('--url <url>', 'server URL (default: $LONGSHORE_URL or http://127.0.0.1:8080)')
+    .option('--api-key <key>', 'API key (default: $LONGSHORE_API_KEY, else the admin key in $LONGSHORE_DATA or ./.longshore)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'));
+  for (const sub of command.commands) addClientOptions(sub);
+}
 
 try {
   await program.parseAsync(process.argv);

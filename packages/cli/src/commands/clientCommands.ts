@@ -16,14 +16,17 @@ export function clientFor(cmd: Command): { client: ApiClient; output: OutputForm
 
 const enc = encodeURIComponent;
 
+function readLocalFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new LongshoreError('VALIDATION_FAILED', `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
 /** Reads longshore.yaml; a syntax error names the line and column. */
 export function readApplyFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new LongshoreError('VALIDATION_FAILED', `Cannot read ${path}: ${(e as Error).message}`);
-  }
+  const text = readLocalFile(path).toString('utf8');
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new LongshoreError('VALIDATION_FAILED', `${path} is not valid YAML:\n${doc.errors.map((e) => e.message).join('\n')}`);
@@ -109,7 +112,7 @@ export function registerClientCommands(program: Command): void {
     .requiredOption('--version <version>', 'semantic version')
     .action(async (file: string, opts: { id: string; version: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      const body = readFileSync(file);
+      const body = readLocalFile(file);
       const pushed = await client.request<Row>('POST', `/api/packages/${enc(opts.id)}/${enc(opts.version)}`, new Uint8Array(body), { contentType: 'application/octet-stream' });
       if (output === 'json') printObject(pushed, output);
       else process.stdout.write(`Pushed ${basename(file)} as ${pushed.packageId} ${pushed.version} (${pushed.format}, ${pushed.size} bytes)\n`);
