@@ -29,7 +29,7 @@ test('the OpenAPI document lists the resources', () => {
 test('every route but the probes and registration answers 401 without a key', async () => {
   for (const { method, path } of [...routes, { method: 'GET', path: '/api/openapi.json' }]) {
     if (PUBLIC.has(path)) continue;
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { 'x-longshore-api-key': 'nope' }]) {
+    for (const headers of [{}, { authorization: 'Bearer nope' }, { 'x-longshore-api-key': 'nope' }] as Record<string, string>[]) {
       const res = await fetch(h.url + path, { method, headers });
       assert.equal(res.status, 401, `${method} ${path} ${JSON.stringify(headers)}`);
       assert.equal(((await res.json()) as { code: string }).code, 'UNAUTHENTICATED');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LongshoreError, isErrorCode } from '@longshore/protocol';
+import type { LongshoreError} from '@longshore/protocol';
+import { isErrorCode } from '@longshore/protocol';
 import { parseWorkerConfig, redactWorkerConfig } from './workerConfig.js';
 
 const minimal = { serverUrl: 'https://longshore.example.com', name: 'worker-1', dataDir: '/var/lib/longshore' };
