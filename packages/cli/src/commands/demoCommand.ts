@@ -37,7 +37,9 @@ export function registerDemoCommand(program: Command): void {
       );
       await client.post('/api/apply', readApplyFile(opts.file));
       process.stdout.write(`Longshore is running at ${server.url}\nApplied ${opts.file}; deploying Hello to Staging:\n\n`);
-      const deployment = await client.post<{ taskId: string; releaseVersion: string }>('/api/deployments', { project: 'Hello', environment: 'Staging' });
+      // A fresh release each time, so an edited example file is what gets deployed.
+      const release = await client.post<{ version: string }>('/api/projects/Hello/releases', {});
+      const deployment = await client.post<{ taskId: string }>('/api/deployments', { project: 'Hello', environment: 'Staging', release: release.version });
       const state = await followTask(client, deployment.taskId, { onLine: printTaskLine });
       process.stdout.write(
         [
