@@ -69,6 +69,11 @@ projects:
   const op = task.steps[0].operations[0];
   assert.equal(op.outcome, 'lost');
   assert.match(op.message, /doomed-worker/);
+  const deadline = Date.now() + 10_000;
+  while ((await lab.api('GET', '/api/workers/doomed-worker')).body.status !== 'offline') {
+    assert.ok(Date.now() < deadline, 'the silent worker shows as offline after missed heartbeats');
+    await new Promise((r) => setTimeout(r, 200));
+  }
   await lab.startWorker('doomed-worker');
   await new Promise((r) => setTimeout(r, 4000));
   assert.ok(existsSync(marker));
