@@ -33,7 +33,7 @@ projects:
 `);
     const run = async (project: string) => {
       const taskId = JSON.parse((await lab.cli(['deploy', project, '--to', 'Bench', '--output', 'json'])).output).taskId;
-      const task = await lab.waitForTask(taskId, ['succeeded', 'failed'], 600_000);
+      const task = await lab.waitForTask(taskId, ['succeeded', 'failed'], 600_000, 1000);
       if (task.state !== 'succeeded') throw new Error(`${project} ${task.state}`);
       return task.steps[0].operations as { createdAt: string; startedAt: string; finishedAt: string }[];
     };

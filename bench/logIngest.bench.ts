@@ -35,7 +35,7 @@ projects:
 `);
     const directMs = await readDirectly(n);
     const taskId = JSON.parse((await lab.cli(['deploy', 'Flood', '--to', 'Bench', '--output', 'json'])).output).taskId;
-    const task = await lab.waitForTask(taskId, ['succeeded', 'failed'], 900_000);
+    const task = await lab.waitForTask(taskId, ['succeeded', 'failed'], 900_000, 1000);
     if (task.state !== 'succeeded') throw new Error(`flood ${task.state}: ${JSON.stringify(task)}`);
     const op = task.steps[0].operations[0];
     const storedMs = Date.parse(op.finishedAt) - Date.parse(op.startedAt ?? op.createdAt);

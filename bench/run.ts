@@ -1,5 +1,6 @@
 import { dispatchBench } from './dispatch.bench.js';
 import { logIngestBench } from './logIngest.bench.js';
+import { sandboxApiBench } from './sandboxApi.bench.js';
 import { serverIdleBench } from './serverIdle.bench.js';
 import { report } from './stats.js';
 
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<Record<string, number | boolean | st
   'server-idle': serverIdleBench,
   dispatch: () => dispatchBench(500),
   'log-ingest': () => logIngestBench(1_000_000),
+  'sandbox-api': () => sandboxApiBench(),
 };
 const chosen = process.argv.slice(2);
 for (const [name, run] of Object.entries(benches)) {

@@ -62,13 +62,14 @@ export class Lab {
     return this.cli(['apply', '-f', file]);
   }
 
-  async waitForTask(taskId: string, states: string[], timeoutMs = 30_000): Promise<any> {
+  /** Polls the task; benchmarks poll slowly so that watching does not cost what is measured. */
+  async waitForTask(taskId: string, states: string[], timeoutMs = 30_000, everyMs = 100): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const t = (await this.api('GET', `/api/tasks/${taskId}`)).body;
       if (states.includes(t.state)) return t;
       if (Date.now() > deadline) throw new Error(`task ${taskId} is ${t.state}, not ${states.join('/')}: ${JSON.stringify(t)}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, everyMs));
     }
   }
 

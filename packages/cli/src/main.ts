@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { LONGSHORE_VERSION, isLongshoreError } from '@longshore/protocol';
 import { registerClientCommands } from './commands/clientCommands.js';
 import { registerDeployCommands } from './commands/deployCommands.js';
+import { registerSandboxCommand } from './commands/sandboxCommand.js';
 import { registerServerCommand } from './commands/serverCommand.js';
 import { registerWorkerCommand } from './commands/workerCommand.js';
 import { registerDemoCommand } from './commands/demoCommand.js';
@@ -17,6 +18,7 @@ const program = new Command('longshore')
 
 registerServerCommand(program);
 registerWorkerCommand(program);
+registerSandboxCommand(program);
 const services = new Set(program.commands);
 registerClientCommands(program);
 registerDeployCommands(program);

@@ -1,1 +1,8 @@
-export {};
+// @longshore/sandbox: a Kubernetes API server in one process, for tests and the demo.
+export { startSandbox, kubeconfigYaml, type Sandbox, type SandboxOptions } from './sandbox.js';
+export { parseSandboxConfig, loadSandboxConfig, redactConfig, DEFAULT_CONFIG, type SandboxConfig, type ControllersConfig, type StaticTokenConfig } from './config/sandboxConfig.js';
+export { AuditLog, type AuditEntry } from './audit/auditLog.js';
+export { SandboxError, ApiError, type SandboxErrorCode } from './errors.js';
+export { KubeClient, apiPath, type ClientConfig, type K8sObject } from './client/kubeClient.js';
+export type { PodLogSource } from './http/context.js';
+export { generateCertificates, type ServingCertificates } from './certs/certificates.js';

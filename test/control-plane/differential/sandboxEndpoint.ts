@@ -1,11 +1,8 @@
-// The hook through which the sandbox (packages/sandbox, not written yet) joins the differential
-// suite. When it exists, start it in optionalSandbox() and return its endpoint, e.g.
-//   const { startSandboxEndpoint } = await import('@longshore/sandbox/testing');
-//   return await startSandboxEndpoint();   // { server, caPem, adminToken, compactHistory, stop }
-// Nothing else in test/control-plane/differential/ has to change.
-// Until then, LONGSHORE_DIFFERENTIAL_ENDPOINT may name a JSON file { server, caPem, adminToken }
-// of an already running API server (a `longshore sandbox`, a kind cluster...) to compare instead;
-// without it optionalSandbox() returns undefined and the suite runs against the reference alone.
+// The hook through which the sandbox (packages/sandbox) joins the differential suite:
+// optionalSandbox() starts one in-process and returns its endpoint (compactHistory drops its
+// event log). LONGSHORE_DIFFERENTIAL_ENDPOINT=<json file> { server, caPem, adminToken } compares
+// an already running API server instead (a `longshore sandbox`, a kind cluster...), and
+// LONGSHORE_DIFFERENTIAL_ENDPOINT=none runs the suite against the reference alone.
 import { readFileSync } from 'node:fs';
 import type { ClusterEndpoint } from './cluster.js';
 
@@ -19,7 +16,12 @@ export class EndpointConfigError extends Error {
 
 export async function optionalSandbox(): Promise<StartedEndpoint | undefined> {
   const file = process.env.LONGSHORE_DIFFERENTIAL_ENDPOINT;
-  if (!file) return undefined;
+  if (file === 'none') return undefined;
+  if (!file) {
+    const { startSandbox } = await import('@longshore/sandbox');
+    const sb = await startSandbox();
+    return { server: sb.server, caPem: sb.caPem, adminToken: sb.adminToken, compactHistory: () => sb.compactHistory(), stop: () => sb.stop() };
+  }
   let ep: Partial<ClusterEndpoint>;
   try {
     ep = JSON.parse(readFileSync(file, 'utf8')) as Partial<ClusterEndpoint>;

@@ -1,0 +1,30 @@
+// Starts and stops the sandbox's controllers: each one an API client of the server, like
+// kube-controller-manager's.
+import type { KubeClient } from '../client/kubeClient.js';
+import type { ControllersConfig } from '../config/sandboxConfig.js';
+import { DeploymentController } from './deployment.js';
+import { GarbageCollector } from './garbageCollector.js';
+import { NamespaceDefaultsController } from './namespaceDefaults.js';
+import { NamespaceDeletionController } from './namespaceDeletion.js';
+import { ReplicaSetController } from './replicaSet.js';
+
+export interface ControllerSet {
+  stop(): Promise<void>;
+}
+
+interface Runnable { start(): void; stop(): void }
+
+export function startControllers(client: KubeClient, enabled: ControllersConfig, caPem: string): ControllerSet {
+  const all: Runnable[] = [];
+  if (enabled.deployments) all.push(new DeploymentController(client));
+  if (enabled.replicaSets) all.push(new ReplicaSetController(client));
+  if (enabled.serviceAccounts || enabled.rootCaPublisher) {
+    all.push(new NamespaceDefaultsController(client, { serviceAccount: enabled.serviceAccounts, ...(enabled.rootCaPublisher ? { caPem } : {}) }));
+  }
+  if (enabled.garbageCollector) all.push(new GarbageCollector(client));
+  if (enabled.namespaces) all.push(new NamespaceDeletionController(client));
+  for (const c of all) c.start();
+  return {
+    async stop() { for (const c of all) c.stop(); },
+  };
+}
