@@ -10,6 +10,8 @@ import { registerDemoCommand } from './commands/demoCommand.js';
 
 // Positional options: `--version` belongs to the program only before a subcommand, so
 // `packages push --version 1.2.3` is the package's version, not a request for ours.
+// Commands import their service (server, worker, sandbox) when they run, so each process carries
+// only its own: a worker's memory is not spent on the server's database and HTTP framework.
 const program = new Command('longshore')
   .version(LONGSHORE_VERSION)
   .description('Deployment automation with auto-scaling Kubernetes workers')

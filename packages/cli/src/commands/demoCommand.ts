@@ -2,9 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { startServer } from '@longshore/server';
-import { parseWorkerConfig, startWorker } from '@longshore/worker';
-import { pino } from 'pino';
 import { ApiClient } from '../apiClient.js';
 import { runUntilSignal } from '../lifecycle.js';
 import { followTask } from '../taskFollower.js';
@@ -25,6 +22,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--data <dir>', 'data directory', '.longshore')
     .option('--file <path>', 'the project file to apply', EXAMPLE)
     .action(async (opts: { port: number; data: string; file: string }) => {
+      const [{ startServer }, { parseWorkerConfig, startWorker }, { pino }] = await Promise.all([import('@longshore/server'), import('@longshore/worker'), import('pino')]);
       const server = await startServer({ port: opts.port, dataDir: opts.data, logLevel: 'warn' });
       const client = new ApiClient({ url: server.url, apiKey: readFileSync(join(opts.data, 'admin-api-key'), 'utf8').trim() });
       const workerDir = join(opts.data, 'demo-worker');

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadSandboxConfig, startSandbox, type SandboxOptions } from '@longshore/sandbox';
+import type { SandboxOptions } from '@longshore/sandbox';
 import { runUntilSignal } from '../lifecycle.js';
 
 export function registerSandboxCommand(program: Command): void {
@@ -11,6 +11,7 @@ export function registerSandboxCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (default: the config, else any free port)', (v) => Number(v))
     .option('--kubeconfig <path>', 'where to write the kubeconfig (default: the config, else .longshore/sandbox/kubeconfig)')
     .action(async (opts: { config?: string; port?: number; kubeconfig?: string }) => {
+      const { loadSandboxConfig, startSandbox } = await import('@longshore/sandbox');
       const fromFile: SandboxOptions = opts.config ? loadSandboxConfig(opts.config) : {};
       const sandbox = await startSandbox({
         kubeconfigPath: '.longshore/sandbox/kubeconfig',

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { serverConfigFromEnv, startServer } from '@longshore/server';
 import { runUntilSignal } from '../lifecycle.js';
 
 export function registerServerCommand(program: Command): void {
@@ -12,6 +11,7 @@ export function registerServerCommand(program: Command): void {
     .option('--public-url <url>', 'the URL workers use to reach this server')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
     .action(async (opts: { port: number; host: string; data: string; publicUrl?: string; logLevel: string }) => {
+      const { serverConfigFromEnv, startServer } = await import('@longshore/server');
       const server = await startServer({
         ...serverConfigFromEnv(process.env),
         port: opts.port,

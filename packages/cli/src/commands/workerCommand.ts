@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { Worker, parseWorkerConfig } from '@longshore/worker';
 import { runUntilSignal } from '../lifecycle.js';
 
 export function registerWorkerCommand(program: Command): void {
@@ -15,6 +14,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--data <dir>', 'where the worker keeps its credential', '.longshore-worker')
     .option('--drain-deadline-ms <ms>', 'on stop, how long running operations may finish before they are cancelled', '60000')
     .action(async (opts: { server?: string; registrationToken?: string; name?: string; executor: string; maxConcurrent: string; data: string; drainDeadlineMs: string }) => {
+      const { Worker, parseWorkerConfig } = await import('@longshore/worker');
       const config = parseWorkerConfig({
         serverUrl: opts.server ?? process.env.LONGSHORE_URL,
         registrationToken: opts.registrationToken ?? process.env.LONGSHORE_REGISTRATION_TOKEN,
