@@ -119,3 +119,16 @@ test('an apply with one bad part writes nothing', async () => {
   assert.equal(res.status, 400);
   assert.equal((await h.api('GET', '/api/environments/Half')).status, 404);
 });
+
+test('API keys: created, listed with their last use, revoked', async () => {
+  const created = await h.api('POST', '/api/api-keys', { name: 'ci' });
+  assert.equal(created.status, 201);
+  const key = created.body.key as string;
+  assert.equal((await fetch(h.url + '/api/projects', { headers: { authorization: `Bearer ${key}` } })).status, 200);
+  const listed = (await h.api('GET', '/api/api-keys')).body.items.find((k: any) => k.id === created.body.id);
+  assert.equal(listed.name, 'ci');
+  assert.ok(listed.lastUsedAt, 'the use was recorded');
+  assert.ok(!JSON.stringify(listed).includes(key), 'a key is shown once, at creation');
+  assert.equal((await h.api('DELETE', `/api/api-keys/${created.body.id}`)).status, 204);
+  assert.equal((await fetch(h.url + '/api/projects', { headers: { authorization: `Bearer ${key}` } })).status, 401);
+});

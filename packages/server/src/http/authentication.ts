@@ -11,6 +11,7 @@ declare module 'fastify' {
   }
 }
 
+const LAST_USED_RESOLUTION_MS = 60_000;
 const PUBLIC_PATHS = new Set(['/livez', '/readyz', '/api/agent/register']);
 
 /**
@@ -33,9 +34,14 @@ export function installAuthentication(app: FastifyInstance, db: Store): void {
       request.principal = { kind: 'worker', workerId: worker.id, workerName: worker.name, disabled: worker.disabled === 1 };
       return;
     }
-    const key = await db.selectFrom('api_keys').select('id').where('hash', '=', hash).executeTakeFirst();
+    const key = await db.selectFrom('api_keys').select(['id', 'last_used_at']).where('hash', '=', hash).executeTakeFirst();
     if (!key) throw new LongshoreError('UNAUTHENTICATED', 'The API key is not valid');
     request.principal = { kind: 'apiKey', keyId: key.id };
+    // Last use is kept to the minute: enough to find unused keys, without a write per request.
+    const t = Date.now();
+    if (key.last_used_at === null || t - key.last_used_at > LAST_USED_RESOLUTION_MS) {
+      await db.updateTable('api_keys').set({ last_used_at: t }).where('id', '=', key.id).execute();
+    }
   });
 }
 
