@@ -114,8 +114,19 @@ export class TaskRunner {
       const index = task.current_step;
       const step = steps[index];
       if (step === undefined) return this.#finish(taskId, task.cancel_requested === 1 ? 'cancelled' : task.failed ? 'failed' : 'succeeded');
-      const ops = await db.selectFrom('operations').select(['id', 'state', 'outcome', 'pool_id']).where('task_id', '=', taskId).where('step_index', '=', index).execute();
-      if (ops.length === 0) {
+      // Counts, not rows: this runs after every operation, and a step may have hundreds.
+      const counts = await db
+        .selectFrom('operations')
+        .select((eb) => [
+          eb.fn.countAll<number>().as('total'),
+          eb.fn.sum<number>(eb.case().when('state', 'in', ACTIVE_OPERATION_STATES).then(1).else(0).end()).as('active'),
+          eb.fn.sum<number>(eb.case().when('state', '=', 'waiting').then(1).else(0).end()).as('waiting'),
+          eb.fn.sum<number>(eb.case().when('outcome', '=', 'succeeded').then(0).else(1).end()).as('unsuccessful'),
+        ])
+        .where('task_id', '=', taskId)
+        .where('step_index', '=', index)
+        .executeTakeFirstOrThrow();
+      if (Number(counts.total) === 0) {
         if (task.cancel_requested) return this.#finish(taskId, 'cancelled');
         const condition = step.condition ?? 'success';
         const runs = condition === 'always' || (condition === 'success' ? !task.failed : task.failed === 1);
@@ -138,23 +149,30 @@ export class TaskRunner {
           continue;
         }
       }
-      if (ops.some((o) => ACTIVE_OPERATION_STATES.includes(o.state))) {
-        await this.#releaseWaiting(ops, steps[index]!.runOn?.maxParallelism);
+      if (Number(counts.active) > 0) {
+        if (Number(counts.waiting) > 0) await this.#releaseWaiting(taskId, index, Number(counts.active) - Number(counts.waiting), step.runOn?.maxParallelism);
         return;
       }
-      const failed = ops.some((o) => o.outcome !== 'succeeded');
+      const failed = Number(counts.unsuccessful) > 0;
       if (failed) await db.updateTable('tasks').set({ failed: 1 }).where('id', '=', taskId).execute();
       await db.updateTable('tasks').set({ current_step: index + 1 }).where('id', '=', taskId).execute();
     }
   }
 
-  async #releaseWaiting(ops: { id: string; state: string; pool_id: string }[], maxParallelism: number | undefined): Promise<void> {
-    const waiting = ops.filter((o) => o.state === 'waiting');
-    if (waiting.length === 0 || maxParallelism === undefined) return;
-    const busy = ops.filter((o) => o.state !== 'waiting' && o.state !== 'finished').length;
-    const release = waiting.slice(0, Math.max(0, maxParallelism - busy));
-    if (release.length === 0) return;
+  async #releaseWaiting(taskId: string, index: number, busy: number, maxParallelism: number | undefined): Promise<void> {
+    const room = (maxParallelism ?? Infinity) - busy;
+    if (room <= 0) return;
     const { db, dispatcher } = this.#ctx();
+    const release = await db
+      .selectFrom('operations')
+      .select(['id', 'pool_id'])
+      .where('task_id', '=', taskId)
+      .where('step_index', '=', index)
+      .where('state', '=', 'waiting')
+      .orderBy('created_at')
+      .limit(Math.min(room, 1000))
+      .execute();
+    if (release.length === 0) return;
     await db.updateTable('operations').set({ state: 'queued' }).where('id', 'in', release.map((o) => o.id)).where('state', '=', 'waiting').execute();
     dispatcher.notifyPool(release[0]!.pool_id);
   }

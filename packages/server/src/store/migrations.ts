@@ -39,6 +39,10 @@ const migrations: string[] = [
   CREATE TABLE registration_tokens (hash TEXT PRIMARY KEY, pools TEXT NOT NULL, worker_name TEXT, expires_at INTEGER NOT NULL, used_at INTEGER, created_at INTEGER NOT NULL);
   CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, last_used_at INTEGER);
   `,
+  // The lease sweeper looks for held operations by expiry; without this it scans every operation ever run.
+  `
+  CREATE INDEX operations_lease ON operations(state, lease_expires_at);
+  `,
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<number> {
