@@ -107,3 +107,17 @@ test('a registration token works once', async () => {
   assert.equal(second.status, 401);
   assert.match(((await second.json()) as any).message, /already used/);
 });
+
+test('an expired registration token is refused with the time it expired', async () => {
+  const token = (await h.api('POST', '/api/registration-tokens', { expiresInMinutes: 1 })).body.token;
+  await h.server.ctx.db.updateTable('registration_tokens').set({ expires_at: Date.now() - 1000 }).where('used_at', 'is', null).execute();
+  const res = await fetch(h.url + '/api/agent/register', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, name: 'late', executor: 'local', version: '1', capacity: 1 }),
+  });
+  assert.equal(res.status, 401);
+  const body = (await res.json()) as { code: string; message: string };
+  assert.equal(body.code, 'REGISTRATION_TOKEN_INVALID');
+  assert.match(body.message, /expired at/);
+});
