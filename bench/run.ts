@@ -1,6 +1,7 @@
 import { dispatchBench } from './dispatch.bench.js';
 import { logIngestBench } from './logIngest.bench.js';
 import { sandboxApiBench } from './sandboxApi.bench.js';
+import { sandboxPodsBench } from './sandboxPods.bench.js';
 import { serverIdleBench } from './serverIdle.bench.js';
 import { report } from './stats.js';
 
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<Record<string, number | boolean | st
   dispatch: () => dispatchBench(500),
   'log-ingest': () => logIngestBench(1_000_000),
   'sandbox-api': () => sandboxApiBench(),
+  'sandbox-pods': () => sandboxPodsBench(),
 };
 const chosen = process.argv.slice(2);
 for (const [name, run] of Object.entries(benches)) {

@@ -8,7 +8,8 @@ export type SandboxErrorCode =
   | 'LISTEN_FAILED'
   | 'ALREADY_STOPPED'
   | 'CLIENT_REQUEST_FAILED'
-  | 'CLIENT_TIMEOUT';
+  | 'CLIENT_TIMEOUT'
+  | 'CLUSTER_START_FAILED';
 
 export class SandboxError extends Error {
   override readonly name = 'SandboxError';

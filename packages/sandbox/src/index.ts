@@ -6,3 +6,6 @@ export { SandboxError, ApiError, type SandboxErrorCode } from './errors.js';
 export { KubeClient, apiPath, type ClientConfig, type K8sObject } from './client/kubeClient.js';
 export type { PodLogSource } from './http/context.js';
 export { generateCertificates, type ServingCertificates } from './certs/certificates.js';
+export { startCluster, DEFAULT_WORKER_ENTRY, type SandboxCluster, type ClusterOptions } from './cluster.js';
+export { DEFAULT_CLUSTER, parseClusterConfig, type ClusterConfig, type NodeGroupSettings, type ImageSettings } from './config/clusterConfig.js';
+export { containerProcessStats } from './nodes/container.js';

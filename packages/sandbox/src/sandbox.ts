@@ -10,6 +10,8 @@ import { TokenAuthority } from './auth/tokens.js';
 import { generateCertificates } from './certs/certificates.js';
 import { KubeClient } from './client/kubeClient.js';
 import { parseSandboxConfig, type SandboxConfig } from './config/sandboxConfig.js';
+import type { ClusterConfig } from './config/clusterConfig.js';
+import { startCluster, type SandboxCluster } from './cluster.js';
 import { startControllers, type ControllerSet } from './controllers/manager.js';
 import { SandboxError } from './errors.js';
 import type { PodLogSource, ServerContext } from './http/context.js';
@@ -21,8 +23,10 @@ import { RestStorage } from './storage/rest.js';
 import { ObjectStore } from './storage/store.js';
 import { WatchRegistry } from './watch/watchStream.js';
 
-export type SandboxOptions = Partial<SandboxConfig> & {
-  /** Serves pods/log (the virtual nodes of part 2 plug in here). */
+export type SandboxOptions = Partial<Omit<SandboxConfig, 'cluster'>> & {
+  /** Scheduler, nodes and autoscaler settings; omitted fields take their defaults. */
+  cluster?: Partial<ClusterConfig>;
+  /** Serves pods/log in process; without it pods/log goes to the node's kubelet endpoint. */
   logs?: PodLogSource;
 };
 
@@ -35,6 +39,8 @@ export interface Sandbox {
   kubeconfig: string;
   audit: AuditLog;
   config: SandboxConfig;
+  /** The scheduler, virtual nodes and autoscaler (absent with cluster.enabled false). */
+  cluster?: SandboxCluster;
   /** Forget the write history: watches and exact lists from older resourceVersions answer 410. */
   compactHistory(): Promise<void>;
   stop(): Promise<void>;
@@ -97,14 +103,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const client = new KubeClient({ server, caPem: certs.caPem, token: controllerToken, userAgent: 'longshore-sandbox-controller-manager' });
   const controllers: ControllerSet = startControllers(client, config.controllers, certs.caPem);
+  let cluster: SandboxCluster | undefined;
+  if (config.cluster.enabled) {
+    try {
+      cluster = await startCluster({ server, caPem: certs.caPem, token: controllerToken, config: config.cluster });
+    } catch (err) {
+      await controllers.stop();
+      client.close();
+      await api.close();
+      throw new SandboxError('CLUSTER_START_FAILED', `the sandbox's nodes did not start: ${String(err)}`, { cause: err });
+    }
+  }
 
   let stopped = false;
   return {
-    server, caPem: certs.caPem, adminToken, kubeconfigPath, kubeconfig, audit, config,
+    server, caPem: certs.caPem, adminToken, kubeconfigPath, kubeconfig, audit, config, ...(cluster ? { cluster } : {}),
     async compactHistory() { store.compact(); },
     async stop() {
       if (stopped) return;
       stopped = true;
+      await cluster?.stop();
       await controllers.stop();
       client.close();
       await api.close();

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { SandboxError } from '../errors.js';
+import { DEFAULT_CLUSTER, parseClusterConfig, type ClusterConfig } from './clusterConfig.js';
 
 export interface StaticTokenConfig {
   token: string;
@@ -40,12 +41,15 @@ export interface SandboxConfig {
   /** Extra names/IPs for the serving certificate (when clients reach it by another name). */
   certificateHosts: string[];
   controllers: ControllersConfig;
+  /** Scheduler, virtual nodes, node groups and images (see clusterConfig.ts). */
+  cluster: ClusterConfig;
 }
 
 export const DEFAULT_CONFIG: SandboxConfig = {
   host: '127.0.0.1', port: 0, contextName: 'longshore-sandbox', tokens: [], historySize: 20_000, bookmarkIntervalMs: 60_000,
   certificateHosts: [],
   controllers: { deployments: true, replicaSets: true, serviceAccounts: true, garbageCollector: true, namespaces: true, rootCaPublisher: true },
+  cluster: DEFAULT_CLUSTER,
 };
 
 type Raw = Record<string, unknown>;
@@ -65,7 +69,7 @@ const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !
 export function parseSandboxConfig(input: unknown): SandboxConfig {
   if (input === undefined || input === null) return structuredClone(DEFAULT_CONFIG);
   if (!isObj(input)) return fail('(root)', 'a mapping', input);
-  checkKeys(input, ['host', 'port', 'kubeconfigPath', 'contextName', 'adminToken', 'tokens', 'historySize', 'bookmarkIntervalMs', 'certificateHosts', 'controllers'], '');
+  checkKeys(input, ['host', 'port', 'kubeconfigPath', 'contextName', 'adminToken', 'tokens', 'historySize', 'bookmarkIntervalMs', 'certificateHosts', 'controllers', 'cluster'], '');
   const c = structuredClone(DEFAULT_CONFIG);
   const str = (k: string): string | undefined => {
     const v = input[k];
@@ -109,6 +113,7 @@ export function parseSandboxConfig(input: unknown): SandboxConfig {
       (c.controllers as unknown as Record<string, boolean>)[k] = v as boolean;
     }
   }
+  c.cluster = parseClusterConfig(input.cluster);
   return c;
 }
 

@@ -11,7 +11,7 @@ import { ownerRefs, type Obj } from './podUtil.js';
 interface Node { obj: K8sObject; path: string }
 const MERGE = 'application/merge-patch+json';
 
-const WATCHED = RESOURCES.filter((r) => !r.createOnly && !r.storageOf && r.resource !== 'events' && r.resource !== 'namespaces');
+const WATCHED = RESOURCES.filter((r) => !r.createOnly && !r.fromNodes && !r.storageOf && r.resource !== 'events' && r.resource !== 'namespaces');
 
 export class GarbageCollector {
   private readonly informers: Informer[] = [];

@@ -13,6 +13,7 @@ import { parseBody, sendJson } from './respond.js';
 import { handleSubresource } from './subresources.js';
 import { toTable, wantsTable } from './table.js';
 import { handleReview } from './reviews.js';
+import { handleMetrics } from './nodeProxy.js';
 
 
 function warningHeaders(warnings: string[]): Record<string, string[]> {
@@ -33,6 +34,7 @@ export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promis
   const { info, def, url, res } = ctx;
   const q = url.searchParams;
   if (info.subresource) return handleSubresource(sc, ctx);
+  if (def.fromNodes) return handleMetrics(sc, ctx);
   if (def.createOnly) {
     if (info.verb !== 'create' || info.name) throw errors.methodNotAllowed();
     return handleReview(sc, ctx);

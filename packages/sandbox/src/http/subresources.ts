@@ -12,6 +12,7 @@ import type { Obj as Stored } from '../storage/store.js';
 import type { ApiRequest, ServerContext } from './context.js';
 import { dryRunOf, fieldValidationOf, intParam } from './query.js';
 import { parseBody, sendJson } from './respond.js';
+import { proxyPodLog } from './nodeProxy.js';
 
 const success = (code: number): Obj => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code });
 
@@ -187,7 +188,7 @@ export function disruptionsAllowed(sc: ServerContext, pdb: Stored): number {
   return Math.max(0, healthyPods(sc, pdb) - desiredHealthy(sc, pdb));
 }
 
-function podLog(sc: ServerContext, ctx: ApiRequest, ns: string, name: string): number {
+async function podLog(sc: ServerContext, ctx: ApiRequest, ns: string, name: string): Promise<number> {
   const pod = sc.rest.get(ctx.def, ns, name);
   const spec = (pod.spec ?? {}) as Obj;
   const containers = ((spec.containers ?? []) as Obj[]).map((c) => String(c.name));
@@ -203,6 +204,8 @@ function podLog(sc: ServerContext, ctx: ApiRequest, ns: string, name: string): n
     throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
   }
   if (!spec.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+  // Without an in-process source, logs come from the node's kubelet endpoint, as in a cluster.
+  if (!sc.logs) return proxyPodLog(sc, ctx, String(spec.nodeName), ns, name, container);
   const served = sc.logs?.read(ns, name, container, {
     follow: q.get('follow') === 'true', timestamps: q.get('timestamps') === 'true', sinceTime: q.get('sinceTime') ?? undefined,
     tailLines: intParam(q, 'tailLines'),

@@ -25,6 +25,8 @@ export interface ResourceDef {
   returnDeletedObject?: boolean;
   /** PUT on a missing object creates it (leases, rbac objects as in kube-apiserver). */
   allowCreateOnUpdate?: boolean;
+  /** Served from the virtual nodes' kubelet endpoints, never stored (metrics.k8s.io). */
+  fromNodes?: boolean;
 }
 
 export interface SubresourceDef {
@@ -78,6 +80,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   def({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', singular: 'lease', namespaced: true, allowCreateOnUpdate: true }),
   def({ group: 'events.k8s.io', version: 'v1', resource: 'events', kind: 'Event', singular: 'event', namespaced: true, shortNames: ['ev'],
     storageOf: { group: '', resource: 'events' } }),
+  def({ group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods', kind: 'PodMetrics', singular: '', namespaced: true, verbs: ['get', 'list'], fromNodes: true }),
+  def({ group: 'metrics.k8s.io', version: 'v1beta1', resource: 'nodes', kind: 'NodeMetrics', singular: '', namespaced: false, verbs: ['get', 'list'], fromNodes: true }),
   def({ group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview',
     singular: 'selfsubjectaccessreview', namespaced: false, verbs: ['create'], createOnly: true }),
   def({ group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', kind: 'SubjectAccessReview',

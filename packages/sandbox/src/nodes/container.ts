@@ -1,0 +1,114 @@
+// Runs one container's process: in its own process group (so stopping it reaches every
+// descendant), inside bwrap when it has mounts or a working directory to create, and in its
+// cgroup when the host has them (a tiny sh prelude joins the cgroup before exec, so the limit
+// applies from the first byte the command allocates).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { bwrapArgs, realHostFs, type Mount } from './mountPlan.js';
+import type { Cgroup } from './cgroups.js';
+
+export interface ContainerLaunch {
+  argv: string[];
+  env: Record<string, string>;
+  workingDir?: string;
+  mounts: Mount[];
+  cgroup?: Cgroup;
+  bwrapPath?: string;
+  onOutput(stream: 'stdout' | 'stderr', chunk: string): void;
+}
+
+export interface ContainerExit { exitCode: number; signal?: number; oomKilled: boolean; startError?: string }
+
+export interface RunningContainer {
+  pid: number;
+  exited: Promise<ContainerExit>;
+  signal(sig: NodeJS.Signals): void;
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
+/** Wall time during which at least one container process was alive (for the pods bench: the
+ *  share of time the node spends outside process spawn/run). */
+const spawnClock = { active: 0, since: 0, busyMs: 0, started: 0 };
+export function containerProcessStats(): { processes: number; busyMs: number } {
+  const extra = spawnClock.active > 0 ? performance.now() - spawnClock.since : 0;
+  return { processes: spawnClock.started, busyMs: spawnClock.busyMs + extra };
+}
+function processStarted(): void {
+  if (spawnClock.active++ === 0) spawnClock.since = performance.now();
+  spawnClock.started++;
+}
+function processEnded(): void {
+  if (--spawnClock.active === 0) spawnClock.busyMs += performance.now() - spawnClock.since;
+}
+
+/** Every live container process group, killed if the sandbox process exits without stopping. */
+const liveGroups = new Set<number>();
+let hooked = false;
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => { for (const g of liveGroups) { try { process.kill(-g, 'SIGKILL'); } catch { /* gone */ } } });
+}
+
+/** Processes of a process group (from /proc): the pgrp is the 3rd field after the command. */
+function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid) out.push(Number(d));
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
+export function launchContainer(l: ContainerLaunch): RunningContainer {
+  hookExit();
+  const needsBwrap = l.mounts.length > 0 || (l.workingDir !== undefined && !existsSync(l.workingDir));
+  let argv = l.argv;
+  if (needsBwrap) argv = [l.bwrapPath ?? 'bwrap', ...bwrapArgs(realHostFs, l.mounts, l.workingDir && !existsSync(l.workingDir) ? [l.workingDir] : [], l.workingDir), '--', ...argv];
+  if (l.cgroup) argv = ['/bin/sh', '-c', 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"', 'sh', ...l.cgroup.procsFiles, '--', ...argv];
+  const [file, ...args] = argv as [string, ...string[]];
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, { env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(!needsBwrap && l.workingDir ? { cwd: l.workingDir } : {}) });
+  } catch (err) {
+    return { pid: 0, exited: Promise.resolve({ exitCode: 128, oomKilled: false, startError: String(err) }), signal: () => undefined };
+  }
+  const pid = child.pid ?? 0;
+  if (pid) liveGroups.add(pid);
+  processStarted();
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => l.onOutput('stdout', c));
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => l.onOutput('stderr', c));
+  const exited = new Promise<ContainerExit>((resolve) => {
+    let spawnError: string | undefined;
+    child.once('error', (err) => { spawnError = err.message; });
+    child.once('close', (code, sig) => {
+      liveGroups.delete(pid);
+      processEnded();
+      // The group may still hold descendants that ignored the end of their parent: end them too.
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+      const signal = sig ? SIGNALS[sig] ?? 9 : undefined;
+      let exitCode = code ?? (signal !== undefined ? 128 + signal : 128);
+      if (spawnError && code === null && !sig) exitCode = 128;
+      const oomKilled = l.cgroup?.oomKilled() ?? false;
+      if (oomKilled) exitCode = 137;
+      resolve({ exitCode, ...(signal !== undefined ? { signal } : {}), oomKilled, ...(spawnError ? { startError: spawnError } : {}) });
+    });
+  });
+  return {
+    pid, exited,
+    signal(sig) {
+      if (!pid) return;
+      // bwrap dies of SIGTERM at once and takes the command with it (--die-with-parent), so a
+      // catchable signal goes to the command's processes only and bwrap exits when they do.
+      if (needsBwrap && sig !== 'SIGKILL') {
+        for (const p of groupMembers(pid)) if (p !== pid) { try { process.kill(p, sig); } catch { /* gone */ } }
+        return;
+      }
+      try { process.kill(-pid, sig); } catch { /* already gone */ }
+    },
+  };
+}

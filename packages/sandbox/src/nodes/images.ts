@@ -1,0 +1,62 @@
+// Images map to local commands through a table, because the sandbox has no container runtime:
+// an image's ENTRYPOINT/CMD become a host command prefix. An image not in the table fails as a
+// pull from a registry that does not have it would (ErrImagePull), so misspelt images surface
+// exactly as on a real cluster.
+export interface ImageEntry {
+  /** The image's ENTRYPOINT (replaced by a container's `command`). */
+  entrypoint: string[];
+  /** The image's CMD (replaced by a container's `args`). */
+  cmd: string[];
+}
+
+export type ImageTable = Record<string, ImageEntry>;
+
+const SHELL: ImageEntry = { entrypoint: [], cmd: ['sh'] };
+
+/** The default table: the worker build for longshore/worker; the host's shell for the tools
+ *  image and the common base images, so ordinary `kubectl run --image=busybox -- sh -c ...` works. */
+export function defaultImageTable(workerEntry: string): ImageTable {
+  return {
+    'longshore/worker': { entrypoint: [process.execPath, workerEntry], cmd: [] },
+    'longshore/worker-tools': SHELL, busybox: SHELL, alpine: SHELL, debian: SHELL, ubuntu: SHELL,
+  };
+}
+
+/** "docker.io/library/busybox:1.36@sha256:..." -> "busybox"; "ghcr.io/x/y:1" -> "ghcr.io/x/y". */
+export function imageRepository(image: string): string {
+  let ref = image.split('@')[0] ?? image;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) ref = ref.slice(0, colon);
+  for (const prefix of ['docker.io/library/', 'index.docker.io/library/', 'docker.io/', 'library/']) {
+    if (ref.startsWith(prefix)) { ref = ref.slice(prefix.length); break; }
+  }
+  return ref;
+}
+
+/** The fully qualified name a runtime would report ("docker.io/library/busybox:latest"). */
+export function qualifiedImage(image: string): string {
+  const repo = imageRepository(image);
+  const tagMatch = /:([^/:@]+)(@.*)?$/.exec(image);
+  const tag = tagMatch?.[1] ?? 'latest';
+  const host = repo.includes('/') && /[.:]/.test(repo.split('/')[0]!) ? '' : repo.includes('/') ? 'docker.io/' : 'docker.io/library/';
+  return `${host}${repo}:${tag}`;
+}
+
+export function lookupImage(table: ImageTable, image: string): ImageEntry | undefined {
+  return table[imageRepository(image)] ?? table[image];
+}
+
+/** $(VAR) expansion as the kubelet does for command, args and env values; $$(VAR) escapes. */
+export function expandVars(s: string, env: ReadonlyMap<string, string>): string {
+  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => {
+    if (m === '$$') return '$';
+    return name !== undefined && env.has(name) ? env.get(name)! : m;
+  });
+}
+
+/** argv for a container: command replaces ENTRYPOINT, args replace CMD (Docker's rules). */
+export function containerArgv(entry: ImageEntry, command: string[] | undefined, args: string[] | undefined, env: ReadonlyMap<string, string>): string[] {
+  const argv = command?.length ? [...command, ...(args ?? [])] : [...entry.entrypoint, ...(args?.length ? args : entry.cmd)];
+  return argv.map((a) => expandVars(a, env));
+}

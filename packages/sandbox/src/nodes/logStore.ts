@@ -1,0 +1,112 @@
+// Container logs as the kubelet keeps them: one log per container run, the current and the
+// previous (for `previous=true`), each line stamped when read from the process (RFC 3339 with
+// nanoseconds, as the CRI log format has it). Followers get new lines until the run ends.
+// Memory is bounded: the oldest lines go first once a run passes its byte cap.
+export interface LogLine { ts: string; ms: number; text: string }
+
+export interface LogReadOptions {
+  follow?: boolean;
+  timestamps?: boolean;
+  sinceTime?: string;
+  sinceSeconds?: number;
+  tailLines?: number;
+  limitBytes?: number;
+  previous?: boolean;
+}
+
+export interface LogSink { write(chunk: string): boolean; end(): void; onClose(fn: () => void): void }
+
+class Run {
+  readonly lines: LogLine[] = [];
+  bytes = 0;
+  closed = false;
+  readonly followers = new Set<(l: LogLine | undefined) => void>();
+  private partial = new Map<string, string>();
+
+  constructor(private readonly capBytes: number) {}
+
+  append(stream: string, chunk: string): void {
+    const text = (this.partial.get(stream) ?? '') + chunk;
+    const parts = text.split('\n');
+    this.partial.set(stream, parts.pop() ?? '');
+    for (const p of parts) this.push(p);
+  }
+
+  private push(text: string): void {
+    const now = Date.now();
+    const hr = process.hrtime.bigint() % 1_000_000n;
+    const iso = new Date(now).toISOString();
+    const line = { ms: now, ts: `${iso.slice(0, 23)}${hr.toString().padStart(6, '0')}Z`, text };
+    this.lines.push(line);
+    this.bytes += text.length + 1;
+    while (this.bytes > this.capBytes && this.lines.length > 1) this.bytes -= this.lines.shift()!.text.length + 1;
+    for (const f of this.followers) f(line);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const rest of this.partial.values()) if (rest) this.push(rest);
+    this.partial.clear();
+    this.closed = true;
+    for (const f of this.followers) f(undefined);
+    this.followers.clear();
+  }
+}
+
+export class LogStore {
+  private readonly runs = new Map<string, { current: Run; previous?: Run }>();
+
+  constructor(private readonly capBytes = 4 * 1024 * 1024) {}
+
+  private key = (ns: string, pod: string, container: string): string => `${ns}/${pod}/${container}`;
+
+  /** A new run of a container; the last one becomes `previous`. */
+  start(ns: string, pod: string, container: string): { append(stream: string, chunk: string): void; close(): void } {
+    const k = this.key(ns, pod, container);
+    const old = this.runs.get(k);
+    old?.current.close();
+    const run = new Run(this.capBytes);
+    this.runs.set(k, { current: run, ...(old ? { previous: old.current } : {}) });
+    return { append: (s, c) => run.append(s, c), close: () => run.close() };
+  }
+
+  has(ns: string, pod: string, container: string, previous = false): boolean {
+    const e = this.runs.get(this.key(ns, pod, container));
+    return previous ? e?.previous !== undefined : e !== undefined;
+  }
+
+  /** Forget a pod's logs (after the pod is deleted). */
+  forget(ns: string, pod: string): void {
+    for (const [k, e] of this.runs) if (k.startsWith(`${ns}/${pod}/`)) { e.current.close(); this.runs.delete(k); }
+  }
+
+  /** Writes the selected lines to `sink`; with follow, keeps writing until the run ends or the sink closes. */
+  read(ns: string, pod: string, container: string, o: LogReadOptions, sink: LogSink): boolean {
+    const e = this.runs.get(this.key(ns, pod, container));
+    const run = o.previous ? e?.previous : e?.current;
+    if (!run) return false;
+    const since = o.sinceTime ? Date.parse(o.sinceTime) : o.sinceSeconds !== undefined ? Date.now() - o.sinceSeconds * 1000 : undefined;
+    let lines = since !== undefined && Number.isFinite(since) ? run.lines.filter((l) => l.ms >= since) : [...run.lines];
+    if (o.tailLines !== undefined && o.tailLines >= 0) lines = o.tailLines === 0 ? [] : lines.slice(-o.tailLines);
+    let budget = o.limitBytes ?? Infinity;
+    let done = false;
+    const format = (l: LogLine): string => (o.timestamps ? `${l.ts} ${l.text}\n` : `${l.text}\n`);
+    const emit = (l: LogLine): void => {
+      if (done) return;
+      let s = format(l);
+      if (s.length >= budget) { s = s.slice(0, budget); done = true; }
+      budget -= s.length;
+      sink.write(s);
+    };
+    for (const l of lines) emit(l);
+    if (!o.follow || run.closed || done) { sink.end(); return true; }
+    const follower = (l: LogLine | undefined): void => {
+      if (!l) { sink.end(); return; }
+      emit(l);
+      if (done) { run.followers.delete(follower); sink.end(); }
+    };
+    run.followers.add(follower);
+    sink.onClose(() => run.followers.delete(follower));
+    return true;
+  }
+}

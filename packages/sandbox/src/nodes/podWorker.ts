@@ -1,0 +1,267 @@
+// One pod on a virtual node, run as the kubelet runs it: stage volumes, "pull" images (look
+// them up in the table), run init containers in order, then the containers with their
+// restart policy and back-off, enforce activeDeadlineSeconds, stop with the grace period on
+// deletion (SIGTERM, then SIGKILL) and finally delete the pod with grace 0. Every change of
+// state is written to pods/status through the API.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { apiPath, type K8sObject } from '../client/kubeClient.js';
+import { bytes, cpuMilli } from '../scheduler/resources.js';
+import { launchContainer, type ContainerExit, type RunningContainer } from './container.js';
+import { buildEnv, EnvError, type Obj } from './env.js';
+import { containerArgv, lookupImage, qualifiedImage } from './images.js';
+import { computePodStatus, terminatedReason, type ContainerStatus, type PodRuntime } from './podStatus.js';
+import { stageVolumes, VolumeError } from './volumes.js';
+import type { NodeRuntime } from './nodeRuntime.js';
+import type { Cgroup } from './cgroups.js';
+
+const iso = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+const hex = (s: string): string => Buffer.from(s).toString('hex').padEnd(64, '0').slice(0, 64);
+
+export class PodWorker {
+  private pod: K8sObject;
+  private readonly rt: PodRuntime;
+  private readonly running = new Map<string, { proc: RunningContainer; cgroup?: Cgroup }>();
+  private terminating = false;
+  private finished = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private readonly dir: string;
+  readonly done: Promise<void>;
+
+  constructor(private readonly node: NodeRuntime, pod: K8sObject) {
+    this.pod = pod;
+    this.dir = join(node.podsDir, String(pod.metadata.uid));
+    const spec = (pod.spec ?? {}) as Obj;
+    const waiting = (c: Obj): ContainerStatus => ({
+      name: String(c.name), image: String(c.image), imageID: '', ready: false, started: false, restartCount: 0,
+      state: { waiting: { reason: 'ContainerCreating' } }, lastState: {},
+    });
+    this.rt = { init: [], containers: ((spec.containers ?? []) as Obj[]).map(waiting), hostIP: node.hostIP, sandboxReady: false, startTime: iso() };
+    if (((spec.initContainers ?? []) as Obj[]).length) {
+      this.rt.init = ((spec.initContainers ?? []) as Obj[]).map((c) => ({ ...waiting(c), state: { waiting: { reason: 'PodInitializing' } } }));
+      for (const c of this.rt.containers) c.state = { waiting: { reason: 'PodInitializing' } };
+    }
+    this.done = this.run().catch(() => undefined);
+  }
+
+  get namespace(): string { return String(this.pod.metadata.namespace); }
+  get name(): string { return this.pod.metadata.name; }
+
+  /** Usage of each running container (for metrics.k8s.io). */
+  usage(): { name: string; cpuNanos: number; memoryBytes: number }[] {
+    return [...this.running].flatMap(([name, r]) => {
+      const u = r.cgroup?.usage() ?? this.node.procUsage(r.proc.pid);
+      return u ? [{ name, ...u }] : [];
+    });
+  }
+
+  /** A newer version of the pod from the watch: notices deletion. */
+  update(pod: K8sObject): void {
+    this.pod = { ...pod, status: this.pod.status };
+    if (pod.metadata.deletionTimestamp && !this.terminating) void this.terminate(Number(pod.metadata.deletionGracePeriodSeconds ?? 30), true);
+  }
+
+  /** Stops every container (node shutdown): SIGTERM, SIGKILL after `graceMs`. */
+  async terminate(graceSeconds: number, deleteAfter: boolean): Promise<void> {
+    this.terminating = true;
+    for (const [name, r] of this.running) {
+      void this.event('Normal', 'Killing', `Stopping container ${name}`);
+      r.proc.signal('SIGTERM');
+    }
+    const kill = setTimeout(() => { for (const r of this.running.values()) r.proc.signal('SIGKILL'); }, Math.max(0, graceSeconds) * 1000);
+    kill.unref();
+    while (this.running.size) await Promise.all([...this.running.values()].map((r) => r.proc.exited));
+    clearTimeout(kill);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    await this.flush();
+    rmSync(this.dir, { recursive: true, force: true });
+    if (deleteAfter) {
+      const { namespace, name, uid } = this.pod.metadata;
+      await this.node.client.request('DELETE', apiPath('v1', 'pods', namespace, name), { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } }).catch(() => undefined);
+    }
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    return this.node.events.record({ ...this.pod, kind: 'Pod', apiVersion: 'v1' }, type, reason, message);
+  }
+
+  /** Coalesces status writes: at most one in flight, the latest state always written last. */
+  private writeStatus(): Promise<void> {
+    this.dirty = true;
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      const status = computePodStatus(this.pod, this.rt);
+      const { namespace, name } = this.pod.metadata;
+      try {
+        const r = await this.node.client.request('PATCH', apiPath('v1', 'pods', namespace, name, 'status'), { status }, 'application/merge-patch+json');
+        if (r.status === 200) this.pod = { ...this.pod, status: (r.body as K8sObject).status };
+      } catch { this.dirty = true; }
+    });
+    return this.writing;
+  }
+
+  private flush(): Promise<void> { return this.writeStatus(); }
+
+  private async run(): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    await this.writeStatus();
+    const spec = (this.pod.spec ?? {}) as Obj;
+    const deadline = Number(spec.activeDeadlineSeconds ?? 0);
+    if (deadline > 0) {
+      this.deadlineTimer = setTimeout(() => void this.deadlineExceeded(), deadline * 1000);
+      this.deadlineTimer.unref();
+    }
+    const mounts = await this.stage();
+    if (!mounts || this.terminating) return;
+    this.rt.sandboxReady = true;
+    if (!(await this.pullImages())) return;
+    const restartPolicy = String(spec.restartPolicy ?? 'Always');
+    const inits = (spec.initContainers ?? []) as Obj[];
+    for (let i = 0; i < inits.length; i++) {
+      for (let attempt = 0; ; attempt++) {
+        if (this.terminating) return;
+        const exit = await this.runContainer(inits[i]!, this.rt.init[i]!, mounts, true);
+        if (exit.exitCode === 0) break;
+        if (restartPolicy === 'Never') { await this.writeStatus(); this.finished = true; return; }
+        await this.backoff(this.rt.init[i]!, attempt);
+      }
+    }
+    await Promise.all(((spec.containers ?? []) as Obj[]).map(async (c, i) => {
+      for (let attempt = 0; ; attempt++) {
+        if (this.terminating) return;
+        const exit = await this.runContainer(c, this.rt.containers[i]!, mounts);
+        const again = restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && exit.exitCode !== 0);
+        if (!again || this.terminating) return;
+        await this.backoff(this.rt.containers[i]!, attempt);
+      }
+    }));
+    this.finished = true;
+    await this.writeStatus();
+  }
+
+  private async deadlineExceeded(): Promise<void> {
+    if (this.finished || this.terminating) return;
+    this.rt.deadlineExceeded = true;
+    void this.event('Normal', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
+    await this.terminate(Number(((this.pod.spec ?? {}) as Obj).terminationGracePeriodSeconds ?? 30), false);
+    this.terminating = true;
+  }
+
+  private async stage(): Promise<Map<string, string> | undefined> {
+    for (;;) {
+      if (this.terminating) return undefined;
+      try {
+        return await stageVolumes({
+          pod: this.pod, podDir: this.dir, hostIP: this.node.hostIP, caPem: this.node.caPem,
+          get: (r, n) => this.node.getObject(r, this.namespace, n),
+          requestToken: (aud, exp) => this.node.requestToken(this.pod, aud, exp),
+        });
+      } catch (err) {
+        const msg = err instanceof VolumeError ? err.message : `MountVolume.SetUp failed: ${(err as Error).message}`;
+        await this.event('Warning', 'FailedMount', msg);
+        await sleep(2_000);
+      }
+    }
+  }
+
+  /** Image "pulls": a table miss fails as a registry without the image would, then backs off. */
+  private async pullImages(): Promise<boolean> {
+    const spec = (this.pod.spec ?? {}) as Obj;
+    const all = [...((spec.initContainers ?? []) as Obj[]).map((c, i) => ({ c, s: this.rt.init[i]! })), ...((spec.containers ?? []) as Obj[]).map((c, i) => ({ c, s: this.rt.containers[i]! }))];
+    const missing = all.filter(({ c }) => !lookupImage(this.node.images, String(c.image)));
+    if (!missing.length) return true;
+    for (const { c, s } of missing) {
+      const q = qualifiedImage(String(c.image));
+      const msg = `failed to pull and unpack image "${q}": failed to resolve reference "${q}": ${q}: not found`;
+      s.state = { waiting: { reason: 'ErrImagePull', message: `rpc error: code = NotFound desc = ${msg}` } };
+      await this.event('Normal', 'Pulling', `Pulling image "${String(c.image)}"`);
+      await this.event('Warning', 'Failed', `Failed to pull image "${String(c.image)}": rpc error: code = NotFound desc = ${msg}`);
+      await this.event('Warning', 'Failed', 'Error: ErrImagePull');
+    }
+    await this.writeStatus();
+    await sleep(1_000);
+    for (const { c, s } of missing) {
+      s.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${String(c.image)}"` } };
+      await this.event('Normal', 'BackOff', `Back-off pulling image "${String(c.image)}"`);
+      await this.event('Warning', 'Failed', 'Error: ImagePullBackOff');
+    }
+    await this.writeStatus();
+    return false;
+  }
+
+  private async backoff(s: ContainerStatus, attempt: number): Promise<void> {
+    const ms = Math.min(this.node.restartBackoffMs * 2 ** attempt, this.node.restartBackoffMaxMs);
+    s.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(ms / 1000)}s restarting failed container=${s.name} pod=${this.name}_${this.namespace}(${String(this.pod.metadata.uid)})` } };
+    await this.writeStatus();
+    void this.event('Warning', 'BackOff', 'Back-off restarting failed container');
+    const until = Date.now() + ms;
+    while (Date.now() < until && !this.terminating) await sleep(Math.min(200, until - Date.now()));
+  }
+
+  private async runContainer(c: Obj, s: ContainerStatus, volumes: Map<string, string>, init = false): Promise<ContainerExit> {
+    const entry = lookupImage(this.node.images, String(c.image))!;
+    let env: Map<string, string>;
+    try {
+      env = await buildEnv(this.pod, c, this.node.baseEnv(this.pod), (r, n) => this.node.getObject(r, this.namespace, n), this.node.hostIP);
+    } catch (err) {
+      s.state = { waiting: { reason: 'CreateContainerConfigError', message: (err as Error).message } };
+      await this.writeStatus();
+      if (!(err instanceof EnvError)) throw err;
+      await sleep(2_000);
+      return { exitCode: 1, oomKilled: false };
+    }
+    const name = String(c.name);
+    const argv = containerArgv(entry, c.command as string[] | undefined, c.args as string[] | undefined, env);
+    const mounts = ((c.volumeMounts ?? []) as Obj[]).flatMap((m) => {
+      const src = volumes.get(String(m.name));
+      return src ? [{ source: m.subPath ? join(src, String(m.subPath)) : src, target: String(m.mountPath), readOnly: m.readOnly === true }] : [];
+    });
+    const limits = ((c.resources ?? {}) as Obj).limits as Obj | undefined ?? {};
+    const cgroup = this.node.cgroups.create(`${String(this.pod.metadata.uid)}-${name}-${s.restartCount}-${Date.now() % 100000}`,
+      { ...(limits.memory ? { memoryBytes: bytes(limits.memory) } : {}), ...(limits.cpu ? { cpuMilli: cpuMilli(limits.cpu) } : {}) });
+    const log = this.node.logs.start(this.namespace, this.name, name);
+    const containerID = `containerd://${hex(`${String(this.pod.metadata.uid)}/${name}/${s.restartCount}/${Date.now()}`)}`;
+    const proc = launchContainer({
+      argv, env: Object.fromEntries(env), mounts, bwrapPath: this.node.bwrapPath, onOutput: (st, chunk) => log.append(st, chunk),
+      ...(c.workingDir ? { workingDir: String(c.workingDir) } : {}), ...(cgroup ? { cgroup } : {}),
+    });
+    this.running.set(name, { proc, ...(cgroup ? { cgroup } : {}) });
+    const startedAt = iso();
+    s.containerID = containerID;
+    s.imageID = `${qualifiedImage(String(c.image)).replace(/:[^:/]+$/, '')}@sha256:${hex(qualifiedImage(String(c.image)))}`;
+    s.state = { running: { startedAt } };
+    s.ready = true;
+    s.started = true;
+    void this.event('Normal', 'Pulled', `Container image "${String(c.image)}" already present on machine`);
+    void this.event('Normal', 'Created', `Created container: ${name}`);
+    void this.event('Normal', 'Started', `Started container ${name}`);
+    await this.writeStatus();
+    const exit = await proc.exited;
+    log.close();
+    this.running.delete(name);
+    cgroup?.remove();
+    const terminated = {
+      exitCode: exit.exitCode, reason: exit.startError ? 'StartError' : terminatedReason(exit.exitCode, exit.oomKilled),
+      ...(exit.startError ? { message: exit.startError } : {}), ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
+      startedAt, finishedAt: iso(), containerID,
+    };
+    s.ready = false;
+    s.started = false;
+    const restarting = this.willRestart(exit.exitCode, init) && !this.terminating && !this.rt.deadlineExceeded;
+    s.state = { terminated };
+    if (restarting) { s.lastState = { terminated }; s.restartCount++; }
+    await this.writeStatus();
+    return exit;
+  }
+
+  private willRestart(exitCode: number, init: boolean): boolean {
+    const p = String(((this.pod.spec ?? {}) as Obj).restartPolicy ?? 'Always');
+    // Init containers are retried only while they fail (unless the policy is Never).
+    if (init) return p !== 'Never' && exitCode !== 0;
+    return p === 'Always' || (p === 'OnFailure' && exitCode !== 0);
+  }
+}
