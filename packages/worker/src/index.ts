@@ -21,3 +21,8 @@ export {
 export { LogShipper, type LogShipperOptions } from './logShipper.js';
 export { installPackage } from './packages.js';
 export { Backoff, isTransient, keepTrying, type BackoffOptions, type KeepTryingOptions } from './retry.js';
+export { KubernetesExecutor, type KubernetesExecutorOptions, type PackageTokenIssuer } from './kubernetes/kubernetesExecutor.js';
+export { ClientNodeKubeApi, kubeConfigFor } from './kubernetes/clientNodeKubeApi.js';
+export type { CallOptions, KubeApi, PodLogOptions, PodOwner, WatchHandle, WatchHandler } from './kubernetes/kubeApi.js';
+export { ScriptPodsConfig, parseScriptPodsConfig } from './kubernetes/scriptPodsConfig.js';
+export { buildScriptPod, isScriptPodRejection, scriptPodResources, type PackageAccess, type ServerInfo } from './kubernetes/scriptPodSpec.js';
