@@ -89,5 +89,4 @@ describe('ClientNodeKubeApi against the sandbox', () => {
     }, (e) => isErrorCode(e, 'NOT_FOUND'));
   });
 
-  test('the pod log of a running script pod', { skip: 'pods do not run in the sandbox yet (scheduler and virtual nodes are being built); the log reader is tested with the fake' }, () => {});
 });

@@ -59,6 +59,7 @@ export class PodLogReader {
     const { signal } = this.options;
     const backoff = new Backoff(this.options.backoff ?? { initialMs: 200, maxMs: 5000 });
     let triesAfterTermination = 0;
+    let readAfterTermination = false;
     for (;;) {
       if (signal.aborted) return 'aborted';
       let broken: unknown;
@@ -74,8 +75,12 @@ export class PodLogReader {
       const state = await this.state();
       if (state === 'gone') return 'gone';
       if (state === 'terminated') {
-        // A clean end of a terminated container's stream is the whole log.
-        if (broken === undefined || ++triesAfterTermination > MAX_TRIES_AFTER_TERMINATION) return 'terminated';
+        // A clean end is the whole log only if the container had already ended when the stream
+        // began: a stream that ended while it ran, just before it exited, misses its last lines.
+        // So once the container is seen terminated, one more read must add nothing.
+        if ((broken === undefined && !received && readAfterTermination) || ++triesAfterTermination > MAX_TRIES_AFTER_TERMINATION) return 'terminated';
+        readAfterTermination = true;
+        continue;
       }
       this.options.diagnostic?.(broken === undefined ? 'the log stream ended while the container runs; resuming' : 'the log stream broke; resuming', broken);
       try {

@@ -1,0 +1,83 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { KubeConfig, CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
+import { startSandbox, type Sandbox } from '@longshore/sandbox';
+import { Lab } from '../support/lab.js';
+import { startCli, type CliProcess } from '../support/cliProcess.js';
+
+const SECRET = 'pod-secret-value-42';
+let lab: Lab;
+let sandbox: Sandbox;
+let worker: CliProcess;
+
+before(async () => {
+  sandbox = await startSandbox();
+  lab = new Lab();
+  await lab.startServer();
+  const token = (await lab.api('POST', '/api/registration-tokens', {})).body.token;
+  worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', sandbox.kubeconfigPath, '--namespace', 'default', '--server', lab.url, '--name', 'k8s-worker', '--data', join(lab.dir, 'k8s-worker'), '--registration-token', token]);
+  await worker.waitForOutput(/worker running/);
+});
+after(async () => {
+  await worker?.kill('SIGTERM');
+  await lab?.close();
+  await sandbox?.stop();
+});
+
+test('a deployment step runs in a script pod: image, requests, log, outcome, no secret in the pod, nothing left behind', async () => {
+  await lab.apply(`
+environments: [ { name: Cluster } ]
+projects:
+  - name: Podded
+    process:
+      steps:
+        - name: InPod
+          resources: { requests: { cpu: 300m, memory: 64Mi } }
+          script:
+            body: |
+              echo "hello from the pod"
+              echo "secret is #{Token}"
+              echo "to stderr" >&2
+              set_longshore_variable Answer 42
+        - name: Next
+          script: { body: 'echo "answer was #{Longshore.Action[InPod].Output.Answer}"; exit 4' }
+    variables:
+      - { name: Token, value: ${SECRET}, sensitive: true }
+`);
+  const kc = new KubeConfig();
+  kc.loadFromFile(sandbox.kubeconfigPath);
+  const seen: V1Pod[] = [];
+  const watch = await new Watch(kc).watch('/api/v1/namespaces/default/pods', {}, (type: string, pod: V1Pod) => {
+    if (type === 'ADDED') seen.push(pod);
+  }, () => {});
+  const res = await lab.cli(['deploy', 'Podded', '--to', 'Cluster', '--follow']);
+  watch.abort();
+  assert.equal(res.code, 2, res.output);
+  if (process.env.SHOW_OUTPUT) console.log(res.output);
+  assert.match(res.output, /\[InPod\] hello from the pod/);
+  assert.match(res.output, /\[InPod\] secret is \*\*\*\*\*\*\*\*/);
+  assert.match(res.output, /\[InPod\] to stderr/);
+  assert.match(res.output, /\[Next\] answer was 42/);
+  assert.match(res.output, /Step 'Next': failed \(exit code 4\)/);
+  assert.ok(!res.output.includes(SECRET));
+
+  assert.equal(seen.length, 2, 'one pod per operation');
+  const pod = seen[0]!;
+  assert.match(pod.spec!.containers[0]!.image!, /^longshore\/worker-tools:/);
+  assert.equal(pod.spec!.containers[0]!.resources!.requests!.cpu, '300m');
+  assert.equal(pod.spec!.restartPolicy, 'Never');
+  assert.equal(pod.metadata!.annotations!['cluster-autoscaler.kubernetes.io/safe-to-evict'], 'false');
+  assert.equal(pod.metadata!.labels!['longshore.io/worker'], 'k8s-worker');
+  assert.ok(!JSON.stringify(pod).includes(SECRET), 'no sensitive value in the pod spec');
+
+  const core = kc.makeApiClient(CoreV1Api);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const pods = await core.listNamespacedPod({ namespace: 'default', labelSelector: 'longshore.io/worker' });
+    const secrets = await core.listNamespacedSecret({ namespace: 'default', labelSelector: 'longshore.io/worker' });
+    if (pods.items.length === 0 && secrets.items.length === 0) break;
+    assert.ok(Date.now() < deadline, `left behind: ${pods.items.map((p) => p.metadata!.name)} ${secrets.items.map((x) => x.metadata!.name)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
