@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
@@ -16,7 +17,10 @@ before(async () => {
   lab = new Lab();
   await lab.startServer();
   const token = (await lab.api('POST', '/api/registration-tokens', {})).body.token;
-  worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', sandbox.kubeconfigPath, '--namespace', 'default', '--server', lab.url, '--name', 'k8s-worker', '--data', join(lab.dir, 'k8s-worker'), '--registration-token', token]);
+  const settings = join(lab.dir, 'script-pods.yaml');
+  writeFileSync(settings, 'imagePullGraceMs: 1500\n');
+  worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', sandbox.kubeconfigPath, '--namespace', 'default', '--script-pods', settings,
+    '--server', lab.url, '--name', 'k8s-worker', '--data', join(lab.dir, 'k8s-worker'), '--registration-token', token]);
   await worker.waitForOutput(/worker running/);
 });
 after(async () => {
@@ -80,4 +84,77 @@ projects:
     assert.ok(Date.now() < deadline, `left behind: ${pods.items.map((p) => p.metadata!.name)} ${secrets.items.map((x) => x.metadata!.name)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+});
+
+const deployJson = async (project: string) => JSON.parse((await lab.cli(['deploy', project, '--to', 'Cluster', '--output', 'json'])).output).taskId as string;
+
+async function waitForLine(taskId: string, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await lab.taskLog(taskId)).some((l) => pattern.test(l.text))) {
+    assert.ok(Date.now() < deadline, `no line ${pattern}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function scriptPods(): Promise<string[]> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(sandbox.kubeconfigPath);
+  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'default', labelSelector: 'longshore.io/worker' });
+  return pods.items.map((p) => p.metadata!.name!);
+}
+
+test('cancel deletes the pod: cancelled, nothing left; a pod deleted by hand: lost', async () => {
+  await lab.apply(`
+projects:
+  - name: Sleepy
+    process:
+      steps:
+        - name: Nap
+          script: { body: 'echo "napping"; sleep 60' }
+`);
+  const cancelled = await deployJson('Sleepy');
+  await waitForLine(cancelled, /napping/);
+  await lab.cli(['tasks', 'cancel', cancelled]);
+  const t1 = await lab.waitForTask(cancelled, ['cancelled', 'failed'], 40_000);
+  assert.equal(t1.steps[0].operations[0].outcome, 'cancelled');
+
+  const lost = await deployJson('Sleepy');
+  await waitForLine(lost, /napping/);
+  const [pod] = await scriptPods();
+  assert.ok(pod, 'the script pod runs');
+  const kc = new KubeConfig();
+  kc.loadFromFile(sandbox.kubeconfigPath);
+  await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: pod!, namespace: 'default', gracePeriodSeconds: 0 });
+  const t2 = await lab.waitForTask(lost, ['failed', 'succeeded'], 40_000);
+  assert.equal(t2.steps[0].operations[0].outcome, 'lost', JSON.stringify(t2.steps[0].operations[0]));
+  const deadline = Date.now() + 15_000;
+  while ((await scriptPods()).length > 0) {
+    assert.ok(Date.now() < deadline, 'no script pod is left');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
+
+test("images: the step's own container is used, an unknown image fails fast with the pull reason, Docker needs are rejected", async () => {
+  await lab.apply(`
+projects:
+  - name: Images
+    process:
+      steps:
+        - name: Own
+          container: { image: 'alpine:3.20' }
+          script: { body: 'echo "in my own container"' }
+        - name: Missing
+          container: { image: 'registry.example/nope:1.0' }
+          script: { body: 'echo never' }
+        - name: Inline
+          condition: always
+          container: { dockerfile: 'FROM alpine' }
+          script: { body: 'echo never' }
+`);
+  const res = await lab.cli(['deploy', 'Images', '--to', 'Cluster', '--follow']);
+  assert.equal(res.code, 2, res.output);
+  assert.match(res.output, /\[Own\] Created script pod \S+ \(image alpine:3.20\)/);
+  assert.match(res.output, /\[Own\] in my own container/);
+  assert.match(res.output, /Step 'Missing': failed - .*(registry.example\/nope:1.0 cannot be pulled|ErrImagePull|ImagePullBackOff)/);
+  assert.match(res.output, /Step 'Inline': rejected - .*Docker/);
 });
