@@ -4,6 +4,7 @@
 // pods), brings groups up to their minimum, and removes nodes that stayed unneeded past the
 // scale-down delay (cordon, evict through pods/eviction, then delete). Nodes come and go
 // through a NodeProvider, its "cloud provider".
+import type { NodeGroupSettings } from '../config/clusterConfig.js';
 import { randomBytes } from 'node:crypto';
 import { apiPath, type K8sObject, type KubeClient } from '../client/kubeClient.js';
 import { EventRecorder } from '../controllers/events.js';
@@ -15,17 +16,8 @@ import { scaleDownBlocker } from './scaleDown.js';
 
 export const NODE_GROUP_LABEL = 'longshore.io/node-group';
 
-export interface NodeGroupConfig {
-  name: string;
-  min: number;
-  max: number;
-  cpu: string;
-  memory: string;
-  pods: number;
-  labels: Record<string, string>;
-  taints: { key: string; value?: string; effect: string }[];
-  provisioningDelayMs: number;
-}
+/** A node group as the autoscaler sees it: the validated settings of the sandbox config. */
+export type NodeGroupConfig = NodeGroupSettings;
 
 export interface NodeProvider {
   create(group: NodeGroupConfig, name: string): Promise<void>;
