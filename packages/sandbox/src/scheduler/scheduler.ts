@@ -89,9 +89,13 @@ export class Scheduler {
     const pending = this.pods.list().filter((p) => wantsScheduling(p) && !this.assumed.has(keyOf(p)))
       .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
     if (!pending.length) return;
-    const nodes = this.nodes.list().filter(nodeReady);
+    // One snapshot of the nodes per pass: a node that turns Ready mid-pass must not drop out of
+    // both the ready list and the not-ready count (which left "0/3 nodes are available: .").
+    const live = this.nodes.list().filter((n) => !n.metadata.deletionTimestamp);
+    const nodes = live.filter(nodeReady);
+    const notReady = live.filter((n) => !nodeReady(n)).map(() => ['node(s) had untolerated taint {node.kubernetes.io/not-ready: }']);
     const requested = this.requestedByNode();
-    const total = this.nodes.list().filter((n) => !n.metadata.deletionTimestamp).length;
+    const total = live.length;
     for (const pod of pending) {
       if (this.stopped) return;
       const { node, reasons } = chooseNode(pod, nodes, (n) => requested.get(n) ?? ZERO);
@@ -105,7 +109,6 @@ export class Scheduler {
         continue;
       }
       // Nodes that are not Ready count among the total and are reported as kube-scheduler does.
-      const notReady = this.nodes.list().filter((n) => !n.metadata.deletionTimestamp && !nodeReady(n)).map(() => ["node(s) had untolerated taint {node.kubernetes.io/not-ready: }"]);
       await this.unschedulable(pod, failedSchedulingMessage(total, [...reasons, ...notReady]));
     }
   }
