@@ -4,41 +4,30 @@
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
-import { startSandbox, type Sandbox } from '@longshore/sandbox';
-import { ClientEnv, clientsMissing, eventually } from './support.js';
+import { describe, test } from 'node:test';
+import { type RunResult, clientsMissing, eventually, sandboxForSuite, succeeded } from './support.js';
 
 const chart = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'charts', 'sleeper');
 
 describe('helm install --wait and upgrade with running pods', { skip: clientsMissing() }, () => {
-  let sb: Sandbox;
-  let env: ClientEnv;
-  before(async () => {
-    sb = await startSandbox();
-    env = new ClientEnv(sb.kubeconfigPath);
-  });
-  after(async () => { await sb?.stop(); env?.cleanup(); });
+  const suite = sandboxForSuite();
 
-  const ok = async (r: Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> => {
-    const x = await r;
-    assert.equal(x.code, 0, x.stderr);
-    return x.stdout;
-  };
+  const ok = (r: Promise<RunResult>): Promise<string> => succeeded(r);
   const podNames = async (): Promise<string[]> =>
-    (await ok(env.kubectl(['get', 'pods', '-n', 'hp', '-l', 'app=rel-sleeper', '--field-selector=status.phase=Running', '-o', 'name']))).split('\n').filter(Boolean);
+    (await ok(suite.env.kubectl(['get', 'pods', '-n', 'hp', '-l', 'app=rel-sleeper', '--field-selector=status.phase=Running', '-o', 'name']))).split('\n').filter(Boolean);
 
   test('install --wait, then upgrade rolls the pod', async () => {
-    await ok(env.helm(['install', 'rel', chart, '-n', 'hp', '--create-namespace', '--wait', '--timeout=60s'], { timeoutMs: 70_000 }));
+    await ok(suite.env.helm(['install', 'rel', chart, '-n', 'hp', '--create-namespace', '--wait', '--timeout=60s'], { timeoutMs: 70_000 }));
     const [first] = await podNames();
     assert.ok(first, 'a running pod after install --wait');
-    assert.equal(await ok(env.kubectl(['get', first, '-n', 'hp', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])), 'True');
-    assert.equal(await ok(env.kubectl(['logs', first, '-n', 'hp'])), 'message=first\n');
+    assert.equal(await ok(suite.env.kubectl(['get', first, '-n', 'hp', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])), 'True');
+    assert.equal(await ok(suite.env.kubectl(['logs', first, '-n', 'hp'])), 'message=first\n');
 
-    await ok(env.helm(['upgrade', 'rel', chart, '-n', 'hp', '--set', 'message=second', '--wait', '--timeout=60s'], { timeoutMs: 70_000 }));
+    await ok(suite.env.helm(['upgrade', 'rel', chart, '-n', 'hp', '--set', 'message=second', '--wait', '--timeout=60s'], { timeoutMs: 70_000 }));
     const second = await eventually('the old pod is gone and one new pod runs', async () => {
       const names = await podNames();
       return names.length === 1 && names[0] !== first ? names[0] : undefined;
     }, 30_000);
-    await eventually('the new pod logged the new value', async () => (await ok(env.kubectl(['logs', second, '-n', 'hp']))) === 'message=second\n', 10_000);
+    await eventually('the new pod logged the new value', async () => (await ok(suite.env.kubectl(['logs', second, '-n', 'hp']))) === 'message=second\n', 10_000);
   });
 });

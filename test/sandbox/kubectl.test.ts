@@ -4,43 +4,33 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { startSandbox, type Sandbox } from '@longshore/sandbox';
-import { ClientEnv, clientsMissing, eventually } from './support.js';
+import { clientsMissing, eventually, sandboxForSuite, succeeded } from './support.js';
 
 describe('kubectl against the sandbox', { skip: clientsMissing() }, () => {
-  let sb: Sandbox;
-  let env: ClientEnv;
-  before(async () => {
-    sb = await startSandbox();
-    env = new ClientEnv(sb.kubeconfigPath);
-  });
-  after(async () => { await sb?.stop(); env?.cleanup(); });
+  const suite = sandboxForSuite();
 
-  const ok = async (args: string[], input?: string): Promise<string> => {
-    const r = await env.kubectl(args, input === undefined ? {} : { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[], input?: string): Promise<string> =>
+    succeeded(suite.env.kubectl(args, input === undefined ? {} : { input }), `kubectl ${args.join(' ')}`);
 
   test('apply twice (create, then a three-way patch), get -o yaml, label, delete', async () => {
     await ok(['create', 'namespace', 'k1']);
     const manifest = (v: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: k1\n  labels: {tier: web}\ndata:\n  mode: "${v}"\n`;
-    const file = join(env.dir, 'cm.yaml');
+    const file = join(suite.env.dir, 'cm.yaml');
     writeFileSync(file, manifest('one'));
     assert.match(await ok(['apply', '-f', file]), /configmap\/app created/);
-    const before = sb.audit.lastSeq;
+    const before = suite.sb.audit.lastSeq;
     writeFileSync(file, manifest('two'));
     assert.match(await ok(['apply', '-f', file]), /configmap\/app configured/);
-    assert.ok(sb.audit.entries({ afterSeq: before, verb: 'patch', resource: 'configmaps', name: 'app' }).some((e) => e.code === 200), 'the second apply PATCHed');
+    assert.ok(suite.sb.audit.entries({ afterSeq: before, verb: 'patch', resource: 'configmaps', name: 'app' }).some((e) => e.code === 200), 'the second apply PATCHed');
     const cm = parseYaml(await ok(['get', 'configmap', 'app', '-n', 'k1', '-o', 'yaml'])) as { data: Record<string, string>; metadata: { annotations: Record<string, string> } };
     assert.equal(cm.data.mode, 'two');
     assert.match(cm.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']!, /"mode":"two"/);
     await ok(['label', 'configmap', 'app', '-n', 'k1', 'release=blue']);
     assert.match(await ok(['get', 'cm', '-n', 'k1', '-l', 'release=blue', '-o', 'name']), /configmap\/app/);
     assert.match(await ok(['delete', 'configmap', 'app', '-n', 'k1']), /configmap "app" deleted/);
-    const missing = await env.kubectl(['get', 'configmap', 'app', '-n', 'k1']);
+    const missing = await suite.env.kubectl(['get', 'configmap', 'app', '-n', 'k1']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /Error from server \(NotFound\): configmaps "app" not found/);
   });
@@ -48,7 +38,7 @@ describe('kubectl against the sandbox', { skip: clientsMissing() }, () => {
   test('get -w streams changes as table rows', async () => {
     await ok(['create', 'namespace', 'k2']);
     await ok(['create', 'configmap', 'first', '-n', 'k2', '--from-literal=a=1']);
-    const watcher = env.kubectl(['get', 'configmaps', '-n', 'k2', '-w', '--request-timeout=3s'], { timeoutMs: 8_000 });
+    const watcher = suite.env.kubectl(['get', 'configmaps', '-n', 'k2', '-w', '--request-timeout=3s'], { timeoutMs: 8_000 });
     await new Promise((r) => setTimeout(r, 700));
     await ok(['create', 'configmap', 'second', '-n', 'k2', '--from-literal=b=2']);
     const r = await watcher;
@@ -65,22 +55,22 @@ describe('kubectl against the sandbox', { skip: clientsMissing() }, () => {
     await ok(['create', 'rolebinding', 'runner-reads', '-n', 'k3', '--role=pod-reader', '--serviceaccount=k3:runner']);
     const as = ['--as=system:serviceaccount:k3:runner'];
     assert.equal((await ok(['auth', 'can-i', 'list', 'pods', '-n', 'k3', ...as])).trim(), 'yes');
-    const no = await env.kubectl(['auth', 'can-i', 'list', 'pods', '-n', 'k4', ...as]);
+    const no = await suite.env.kubectl(['auth', 'can-i', 'list', 'pods', '-n', 'k4', ...as]);
     assert.equal(no.stdout.trim(), 'no');
     const token = (await ok(['create', 'token', 'runner', '-n', 'k3', '--duration=1h'])).trim();
     assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
     const withToken = ['--token', token];
-    const kc = join(env.dir, 'token.kubeconfig');
-    writeFileSync(kc, sb.kubeconfig.replace(/token: .*/, `token: ${token}`));
-    const denied = await env.kubectl(['--kubeconfig', kc, 'get', 'pods', '-n', 'k4']);
+    const kc = join(suite.env.dir, 'token.kubeconfig');
+    writeFileSync(kc, suite.sb.kubeconfig.replace(/token: .*/, `token: ${token}`));
+    const denied = await suite.env.kubectl(['--kubeconfig', kc, 'get', 'pods', '-n', 'k4']);
     assert.match(denied.stderr, /pods is forbidden: User "system:serviceaccount:k3:runner" cannot list resource "pods" in API group "" in the namespace "k4"/);
-    assert.equal((await env.kubectl(['--kubeconfig', kc, 'get', 'pods', '-n', 'k3'])).code, 0);
+    assert.equal((await suite.env.kubectl(['--kubeconfig', kc, 'get', 'pods', '-n', 'k3'])).code, 0);
     void withToken;
   });
 
   test('a Deployment becomes a ReplicaSet and Pods; a template change rolls a new ReplicaSet', async () => {
     await ok(['create', 'namespace', 'k5']);
-    const file = join(env.dir, 'deploy.yaml');
+    const file = join(suite.env.dir, 'deploy.yaml');
     const deploy = (image: string): string => [
       'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web, namespace: k5}',
       'spec:', '  replicas: 2', '  selector: {matchLabels: {app: web}}',

@@ -4,6 +4,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSandbox, type Sandbox } from '@longshore/sandbox';
 
 export function kubeClientsDir(): string {
   return process.env.LONGSHORE_KUBE_CLIENTS_BIN || join(process.env.LONGSHORE_CACHE || join(homedir(), '.cache', 'longshore'), 'kube-clients', '2.1.0');
@@ -57,4 +60,25 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A sandbox and a client environment for the enclosing describe(), started before it and stopped after. */
+export function sandboxForSuite(): { readonly sb: Sandbox; readonly env: ClientEnv } {
+  const suite = {} as { sb: Sandbox; env: ClientEnv };
+  before(async () => {
+    suite.sb = await startSandbox();
+    suite.env = new ClientEnv(suite.sb.kubeconfigPath);
+  });
+  after(async () => {
+    await suite.sb?.stop();
+    suite.env?.cleanup();
+  });
+  return suite;
+}
+
+/** The output of a client run that must succeed; a failure shows the client's stderr. */
+export async function succeeded(run: Promise<RunResult>, what = 'the client'): Promise<string> {
+  const r = await run;
+  assert.equal(r.code, 0, `${what} failed:\n${r.stderr}`);
+  return r.stdout;
 }
