@@ -1,8 +1,6 @@
 // The cluster half of the sandbox: the scheduler, the virtual nodes of each node group and the
 // node autoscaler, all API clients of a server given by URL and token, so the same code
 // attaches to the sandbox's own API server or to a real kube-apiserver.
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeAutoscaler, NODE_GROUP_LABEL, type NodeGroupConfig } from './autoscaler/autoscaler.js';
 import { generateCertificates } from './certs/certificates.js';
@@ -10,7 +8,9 @@ import { KubeClient } from './client/kubeClient.js';
 import { DEFAULT_CLUSTER, type ClusterConfig } from './config/clusterConfig.js';
 import { EventRecorder } from './controllers/events.js';
 import { detectCgroups, type CgroupDriver } from './nodes/cgroups.js';
+import type { ContainerRuntimeKind } from './nodes/containerRuntime.js';
 import { defaultImageTable, type ImageTable } from './nodes/images.js';
+import { selectContainerRuntime } from './nodes/runtimeSelection.js';
 import { VirtualNode } from './nodes/virtualNode.js';
 import { Scheduler } from './scheduler/scheduler.js';
 
@@ -28,17 +28,13 @@ export interface SandboxCluster {
   node(name: string): VirtualNode | undefined;
   /** How containers are limited on this host ('none' with the reason when they cannot be). */
   cgroups: { kind: string; reason?: string };
+  /** How containers get their mounts: bubblewrap, unshare, or 'none' with what to install. */
+  containerRuntime: { kind: ContainerRuntimeKind; reason?: string };
   stop(opts?: { deleteNodes?: boolean }): Promise<void>;
 }
 
 /** This repository's worker build: the default command of image longshore/worker. */
 export const DEFAULT_WORKER_ENTRY = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
-
-export function findExecutable(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir && existsSync(join(dir, name))) return join(dir, name);
-  for (const dir of ['/usr/bin', '/bin', '/usr/local/bin']) if (existsSync(join(dir, name))) return join(dir, name);
-  return undefined;
-}
 
 export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
   const config = o.config ?? DEFAULT_CLUSTER;
@@ -48,7 +44,7 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
   const client = new KubeClient({ server: o.server, caPem: o.caPem, token: o.token, userAgent: 'longshore-sandbox-cluster' });
   const tls = await generateCertificates(['127.0.0.1', 'localhost']);
   const cgroups: CgroupDriver = detectCgroups(`longshore-sandbox-${process.pid}`, config.cgroups);
-  const bwrapPath = findExecutable('bwrap');
+  const containerRuntime = selectContainerRuntime(config.containerRuntime);
   const images: ImageTable = { ...defaultImageTable(config.workerEntry ?? DEFAULT_WORKER_ENTRY), ...config.images };
   const nodes = new Map<string, VirtualNode>();
   const events = new EventRecorder(client, 'kubelet');
@@ -57,7 +53,7 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
     const node = new VirtualNode(client, {
       node: { name, cpu: g.cpu, memory: g.memory, pods: g.pods, labels: { ...g.labels, [NODE_GROUP_LABEL]: g.name }, taints: g.taints },
       images, apiHost, apiPort, caPem: o.caPem, tls: { key: tls.keyPem, cert: tls.certPem }, cgroups,
-      restartBackoffMs: config.restartBackoffMs, restartBackoffMaxMs: config.restartBackoffMaxMs, ...(bwrapPath ? { bwrapPath } : {}),
+      restartBackoffMs: config.restartBackoffMs, restartBackoffMaxMs: config.restartBackoffMaxMs, containerRuntime,
     });
     nodes.set(name, node);
     try { await node.start(); } catch (err) { nodes.delete(name); await node.stop({ deleteNode: true }); throw err; }
@@ -65,7 +61,7 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
       events.record({ apiVersion: 'v1', kind: 'Node', metadata: { name, uid: name, namespace: 'default' } }, 'Warning', reason, message);
     // A node says at start what it cannot do, as a kubelet reports a degraded runtime.
     if (cgroups.kind === 'none') await warn('CgroupsUnavailable', `containers run without resource limits: ${cgroups.reason ?? 'no cgroups'}`);
-    if (!bwrapPath) await warn('BubblewrapMissing', 'bwrap (bubblewrap) is not installed: containers with volume mounts cannot start; install it with `apt-get install bubblewrap`');
+    if (containerRuntime.kind === 'none') await warn('ContainerRuntimeUnavailable', `containers with volume mounts cannot start: ${containerRuntime.reason ?? ''}`);
   };
   const removeNode = async (name: string): Promise<void> => {
     const n = nodes.get(name);
@@ -85,6 +81,7 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
     nodeNames: () => [...nodes.keys()],
     node: (name) => nodes.get(name),
     cgroups: { kind: cgroups.kind, ...(cgroups.reason ? { reason: cgroups.reason } : {}) },
+    containerRuntime: { kind: containerRuntime.kind, ...(containerRuntime.reason ? { reason: containerRuntime.reason } : {}) },
     async stop(opts = {}) {
       if (stopped) return;
       stopped = true;

@@ -7,5 +7,6 @@ export { KubeClient, apiPath, type ClientConfig, type K8sObject } from './client
 export type { PodLogSource } from './http/context.js';
 export { generateCertificates, type ServingCertificates } from './certs/certificates.js';
 export { startCluster, DEFAULT_WORKER_ENTRY, type SandboxCluster, type ClusterOptions } from './cluster.js';
+export { startControllers, type ControllerSet } from './controllers/manager.js';
 export { DEFAULT_CLUSTER, parseClusterConfig, type ClusterConfig, type NodeGroupSettings, type ImageSettings } from './config/clusterConfig.js';
 export { containerProcessStats } from './nodes/container.js';

@@ -8,6 +8,8 @@ test('cluster config: defaults, and errors that name the path', () => {
   const c = parseSandboxConfig({ cluster: { nodeGroups: [{ name: 'big', cpu: '8', max: 2, taints: [{ key: 'k', effect: 'NoSchedule' }] }], images: { 'my/tool': { entrypoint: ['/bin/echo'] } } } });
   assert.equal(c.cluster.nodeGroups[0]!.cpu, '8');
   assert.deepEqual(c.cluster.images['my/tool'], { entrypoint: ['/bin/echo'], cmd: [] });
+  assert.equal(d.cluster.containerRuntime, 'auto');
+  assert.equal(parseSandboxConfig({ cluster: { containerRuntime: 'unshare' } }).cluster.containerRuntime, 'unshare');
   const bad: [unknown, RegExp][] = [
     [{ cluster: { nodeGroups: [{ name: 'x', cpu: 'lots' }] } }, /cluster\.nodeGroups\[0\]\.cpu must be a positive quantity/],
     [{ cluster: { nodeGroups: [{ name: 'x', min: 3, max: 1 }] } }, /cluster\.nodeGroups\[0\]\.max must be at least min/],
@@ -16,6 +18,7 @@ test('cluster config: defaults, and errors that name the path', () => {
     [{ cluster: { images: { a: { entrypoint: 'sh' } } } }, /cluster\.images\["a"\]\.entrypoint must be a list of strings/],
     [{ cluster: { autoscaler: { scaleDownUtilizationThreshold: 2 } } }, /cluster\.autoscaler\.scaleDownUtilizationThreshold/],
     [{ cluster: { nodeGroups: [{ name: 'a' }, { name: 'a' }] } }, /distinct names/],
+    [{ cluster: { containerRuntime: 'docker' } }, /cluster\.containerRuntime must be auto, bubblewrap or unshare/],
   ];
   for (const [input, re] of bad) assert.throws(() => parseSandboxConfig(input), (e: Error & { code?: string }) => e.code === 'CONFIG_INVALID' && re.test(e.message));
 });

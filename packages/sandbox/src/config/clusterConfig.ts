@@ -3,6 +3,7 @@
 // and wrong types are refused with their path. Defaults: one small always-on node and an
 // autoscaled group starting at zero, with delays short enough to watch in a demo.
 import { SandboxError } from '../errors.js';
+import type { ContainerRuntimePreference } from '../nodes/containerRuntime.js';
 import { parseQuantity } from '../scheduler/resources.js';
 
 export interface NodeGroupSettings {
@@ -30,6 +31,8 @@ export interface ClusterConfig {
   workerEntry?: string;
   /** Per-container cgroups with the limits (where the host allows them). */
   cgroups: boolean;
+  /** What gives containers their volume mounts: auto takes bubblewrap where it works, else unshare. */
+  containerRuntime: ContainerRuntimePreference;
   /** Container restart back-off (kubelet: 10 s doubling to 5 min; shorter here for demos). */
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
@@ -42,7 +45,7 @@ export const DEFAULT_CLUSTER: ClusterConfig = {
     { name: 'default', min: 1, max: 1, cpu: '2', memory: '4Gi', pods: 110, labels: {}, taints: [], provisioningDelayMs: 0 },
     { name: 'autoscaled', min: 0, max: 5, cpu: '2', memory: '4Gi', pods: 110, labels: {}, taints: [], provisioningDelayMs: 3_000 },
   ],
-  images: {}, cgroups: true, restartBackoffMs: 1_000, restartBackoffMaxMs: 20_000,
+  images: {}, cgroups: true, containerRuntime: 'auto', restartBackoffMs: 1_000, restartBackoffMaxMs: 20_000,
   autoscaler: { scanIntervalMs: 1_000, scaleDownUnneededMs: 20_000, scaleDownUtilizationThreshold: 0.5 },
 };
 
@@ -91,7 +94,7 @@ export function parseClusterConfig(input: unknown): ClusterConfig {
   const c = structuredClone(DEFAULT_CLUSTER);
   if (input === undefined) return c;
   if (!isObj(input)) return fail('cluster', 'a mapping', input);
-  checkKeys(input, ['enabled', 'nodeGroups', 'images', 'workerEntry', 'cgroups', 'restartBackoffMs', 'restartBackoffMaxMs', 'autoscaler'], 'cluster');
+  checkKeys(input, ['enabled', 'nodeGroups', 'images', 'workerEntry', 'cgroups', 'containerRuntime', 'restartBackoffMs', 'restartBackoffMaxMs', 'autoscaler'], 'cluster');
   for (const k of ['enabled', 'cgroups'] as const) {
     if (input[k] !== undefined) c[k] = typeof input[k] === 'boolean' ? input[k] : fail(`cluster.${k}`, 'true or false', input[k]);
   }
@@ -110,6 +113,10 @@ export function parseClusterConfig(input: unknown): ClusterConfig {
       checkKeys(v as Raw, ['entrypoint', 'cmd'], p);
       c.images[k] = { entrypoint: (v as Raw).entrypoint === undefined ? [] : strList((v as Raw).entrypoint, `${p}.entrypoint`), cmd: (v as Raw).cmd === undefined ? [] : strList((v as Raw).cmd, `${p}.cmd`) };
     }
+  }
+  if (input.containerRuntime !== undefined) {
+    const r = input.containerRuntime;
+    c.containerRuntime = r === 'auto' || r === 'bubblewrap' || r === 'unshare' ? r : fail('cluster.containerRuntime', 'auto, bubblewrap or unshare', r);
   }
   if (input.workerEntry !== undefined) c.workerEntry = typeof input.workerEntry === 'string' && input.workerEntry ? input.workerEntry : fail('cluster.workerEntry', 'a path', input.workerEntry);
   if (input.restartBackoffMs !== undefined) c.restartBackoffMs = int(input.restartBackoffMs, 'cluster.restartBackoffMs', 10, 600_000);

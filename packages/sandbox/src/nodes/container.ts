@@ -1,11 +1,12 @@
 // Runs one container's process: in its own process group (so stopping it reaches every
-// descendant), inside bwrap when it has mounts or a working directory to create, and in its
-// cgroup when the host has them (a tiny sh prelude joins the cgroup before exec, so the limit
-// applies from the first byte the command allocates).
+// descendant), through the node's container runtime when it has mounts or a working directory
+// to create, and in its cgroup when the host has them (a tiny sh prelude joins the cgroup
+// before exec, so the limit applies from the first byte the command allocates).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { bwrapArgs, realHostFs, type Mount } from './mountPlan.js';
+import type { Mount } from './mountPlan.js';
 import type { Cgroup } from './cgroups.js';
+import type { ContainerRuntime, IsolatedCommand } from './containerRuntime.js';
 
 export interface ContainerLaunch {
   argv: string[];
@@ -13,7 +14,7 @@ export interface ContainerLaunch {
   workingDir?: string;
   mounts: Mount[];
   cgroup?: Cgroup;
-  bwrapPath?: string;
+  runtime: ContainerRuntime;
   onOutput(stream: 'stdout' | 'stderr', chunk: string): void;
 }
 
@@ -64,18 +65,26 @@ function groupMembers(pgid: number): number[] {
   return out;
 }
 
+const notStarted = (startError: string): RunningContainer => ({ pid: 0, exited: Promise.resolve({ exitCode: 128, oomKilled: false, startError }), signal: () => undefined });
+
 export function launchContainer(l: ContainerLaunch): RunningContainer {
   hookExit();
-  const needsBwrap = l.mounts.length > 0 || (l.workingDir !== undefined && !existsSync(l.workingDir));
-  let argv = l.argv;
-  if (needsBwrap) argv = [l.bwrapPath ?? 'bwrap', ...bwrapArgs(realHostFs, l.mounts, l.workingDir && !existsSync(l.workingDir) ? [l.workingDir] : [], l.workingDir), '--', ...argv];
+  const missingDir = l.workingDir !== undefined && !existsSync(l.workingDir);
+  let isolated: IsolatedCommand | undefined;
+  if (l.mounts.length > 0 || missingDir) {
+    try {
+      isolated = l.runtime.isolate({ argv: l.argv, mounts: l.mounts, dirs: missingDir ? [l.workingDir!] : [], ...(l.workingDir ? { workingDir: l.workingDir } : {}) });
+    } catch (err) { return notStarted((err as Error).message); }
+  }
+  let argv = isolated?.argv ?? l.argv;
   if (l.cgroup) argv = ['/bin/sh', '-c', 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"', 'sh', ...l.cgroup.procsFiles, '--', ...argv];
   const [file, ...args] = argv as [string, ...string[]];
   let child: ChildProcess;
   try {
-    child = spawn(file, args, { env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(!needsBwrap && l.workingDir ? { cwd: l.workingDir } : {}) });
+    child = spawn(file, args, { env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(!isolated && l.workingDir ? { cwd: l.workingDir } : {}) });
   } catch (err) {
-    return { pid: 0, exited: Promise.resolve({ exitCode: 128, oomKilled: false, startError: String(err) }), signal: () => undefined };
+    isolated?.cleanup();
+    return notStarted(String(err));
   }
   const pid = child.pid ?? 0;
   if (pid) liveGroups.add(pid);
@@ -92,19 +101,19 @@ export function launchContainer(l: ContainerLaunch): RunningContainer {
       try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
       const signal = sig ? SIGNALS[sig] ?? 9 : undefined;
       let exitCode = code ?? (signal !== undefined ? 128 + signal : 128);
-      if (spawnError && code === null && !sig) exitCode = 128;
       const oomKilled = l.cgroup?.oomKilled() ?? false;
       if (oomKilled) exitCode = 137;
-      resolve({ exitCode, ...(signal !== undefined ? { signal } : {}), oomKilled, ...(spawnError ? { startError: spawnError } : {}) });
+      const startError = spawnError ?? isolated?.setupFailure();
+      if (startError) exitCode = 128;
+      isolated?.cleanup();
+      resolve({ exitCode, ...(signal !== undefined ? { signal } : {}), oomKilled, ...(startError ? { startError } : {}) });
     });
   });
   return {
     pid, exited,
     signal(sig) {
       if (!pid) return;
-      // bwrap dies of SIGTERM at once and takes the command with it (--die-with-parent), so a
-      // catchable signal goes to the command's processes only and bwrap exits when they do.
-      if (needsBwrap && sig !== 'SIGKILL') {
+      if (isolated?.supervised && sig !== 'SIGKILL') {
         for (const p of groupMembers(pid)) if (p !== pid) { try { process.kill(p, sig); } catch { /* gone */ } }
         return;
       }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { containerArgv, defaultImageTable, expandVars, imageRepository, lookupImage, qualifiedImage } from './images.js';
-import { bwrapArgs, type HostFs } from './mountPlan.js';
 
 test('image names normalise to repositories; unknown images miss', () => {
   assert.equal(imageRepository('docker.io/library/busybox:1.36@sha256:abc'), 'busybox');
@@ -21,15 +20,12 @@ test('command replaces the entrypoint, args the cmd; $(VAR) expands and $$ escap
   assert.equal(expandVars('$$(A)', env), '$(A)');
 });
 
-test('mount plan: a missing mount path is built in the tmpfs root, never on the host', () => {
-  const tree: Record<string, string[]> = { '/': ['usr', 'run', 'bin', 'var'], '/run': ['lock'], '/var': ['run', 'lib'] };
-  const fs: HostFs = {
-    exists: (p) => ['/', '/usr', '/run', '/run/lock', '/var', '/var/lib', '/var/run', '/etc/s'].includes(p),
-    realpath: (p) => (p === '/var/run' ? '/run' : p),
-    children: (d) => (tree[d] ?? []).map((name) => (name === 'bin' ? { name, symlinkTo: 'usr/bin' } : name === 'run' && d === '/var' ? { name, symlinkTo: '/run' } : { name })),
-  };
-  assert.deepEqual(bwrapArgs(fs, [{ source: '/v/s', target: '/etc/s', readOnly: true }], [], undefined), ['--die-with-parent', '--dev-bind', '/', '/', '--ro-bind', '/v/s', '/etc/s']);
-  const args = bwrapArgs(fs, [{ source: '/v/t', target: '/var/run/secrets/sa', readOnly: true }], [], '/');
-  assert.deepEqual(args, ['--die-with-parent', '--dev-bind', '/usr', '/usr', '--dir', '/run', '--dev-bind', '/run/lock', '/run/lock', '--symlink', 'usr/bin', '/bin',
-    '--dev-bind', '/var', '/var', '--ro-bind', '/v/t', '/run/secrets/sa', '--chdir', '/']);
+test("a program of the image's PATH runs as its host command: `longshore` in the worker image is this repository's CLI", () => {
+  const table = defaultImageTable('/repo/cli/main.js');
+  const worker = lookupImage(table, 'longshore/worker:0.1.0')!;
+  const env = new Map<string, string>();
+  assert.deepEqual(containerArgv(worker, ['longshore', 'fetch-packages', '--into', '/w'], undefined, env), [process.execPath, '/repo/cli/main.js', 'fetch-packages', '--into', '/w']);
+  assert.deepEqual(containerArgv(worker, ['sh', '-c', 'longshore'], undefined, env), ['sh', '-c', 'longshore'], 'only the command itself is looked up');
+  assert.deepEqual(containerArgv(worker, ['toString'], undefined, env), ['toString']);
+  assert.deepEqual(containerArgv(lookupImage(table, 'busybox')!, ['longshore'], undefined, env), ['longshore'], 'other images do not have it');
 });

@@ -7,6 +7,11 @@ export interface ImageEntry {
   entrypoint: string[];
   /** The image's CMD (replaced by a container's `args`). */
   cmd: string[];
+  /**
+   * Programs on the image's PATH that the host may lack, as host argv prefixes: a container whose
+   * command starts with one of these names runs the prefix instead (`longshore` in the worker image).
+   */
+  programs?: Record<string, string[]>;
 }
 
 export type ImageTable = Record<string, ImageEntry>;
@@ -16,8 +21,9 @@ const SHELL: ImageEntry = { entrypoint: [], cmd: ['sh'] };
 /** The default table: the worker build for longshore/worker; the host's shell for the tools
  *  image and the common base images, so ordinary `kubectl run --image=busybox -- sh -c ...` works. */
 export function defaultImageTable(workerEntry: string): ImageTable {
+  const longshore = [process.execPath, workerEntry];
   return {
-    'longshore/worker': { entrypoint: [process.execPath, workerEntry], cmd: [] },
+    'longshore/worker': { entrypoint: longshore, cmd: [], programs: { longshore } },
     'longshore/worker-tools': SHELL, busybox: SHELL, alpine: SHELL, debian: SHELL, ubuntu: SHELL,
   };
 }
@@ -58,5 +64,7 @@ export function expandVars(s: string, env: ReadonlyMap<string, string>): string 
 /** argv for a container: command replaces ENTRYPOINT, args replace CMD (Docker's rules). */
 export function containerArgv(entry: ImageEntry, command: string[] | undefined, args: string[] | undefined, env: ReadonlyMap<string, string>): string[] {
   const argv = command?.length ? [...command, ...(args ?? [])] : [...entry.entrypoint, ...(args?.length ? args : entry.cmd)];
-  return argv.map((a) => expandVars(a, env));
+  const name = argv[0];
+  const program = name !== undefined && entry.programs && Object.hasOwn(entry.programs, name) ? entry.programs[name] : undefined;
+  return [...(program ?? argv.slice(0, 1)), ...argv.slice(1)].map((a) => expandVars(a, env));
 }

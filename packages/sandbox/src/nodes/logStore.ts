@@ -22,6 +22,7 @@ class Run {
   closed = false;
   readonly followers = new Set<(l: LogLine | undefined) => void>();
   private partial = new Map<string, string>();
+  private lastNanos = 0n;
 
   constructor(private readonly capBytes: number) {}
 
@@ -33,14 +34,23 @@ class Run {
   }
 
   private push(text: string): void {
-    const now = Date.now();
-    const hr = process.hrtime.bigint() % 1_000_000n;
-    const iso = new Date(now).toISOString();
-    const line = { ms: now, ts: `${iso.slice(0, 23)}${hr.toString().padStart(6, '0')}Z`, text };
+    // Nanoseconds that only go forward, as a kubelet's log file has them: readers resume by
+    // timestamp, and the sub-millisecond part from hrtime alone would wrap within a millisecond.
+    const candidate = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+    this.lastNanos = candidate > this.lastNanos ? candidate : this.lastNanos + 1n;
+    const ms = Number(this.lastNanos / 1_000_000n);
+    const iso = new Date(ms).toISOString();
+    const line = { ms, ts: `${iso.slice(0, 23)}${(this.lastNanos % 1_000_000n).toString().padStart(6, '0')}Z`, text };
     this.lines.push(line);
     this.bytes += text.length + 1;
     while (this.bytes > this.capBytes && this.lines.length > 1) this.bytes -= this.lines.shift()!.text.length + 1;
     for (const f of this.followers) f(line);
+  }
+
+  /** The last lines, at most `maxBytes` of them (the kubelet's FallbackToLogsOnError message). */
+  tail(maxLines: number, maxBytes: number): string {
+    const text = this.lines.slice(-maxLines).map((l) => `${l.text}\n`).join('');
+    return text.length > maxBytes ? text.slice(-maxBytes) : text;
   }
 
   close(): void {
@@ -61,13 +71,13 @@ export class LogStore {
   private key = (ns: string, pod: string, container: string): string => `${ns}/${pod}/${container}`;
 
   /** A new run of a container; the last one becomes `previous`. */
-  start(ns: string, pod: string, container: string): { append(stream: string, chunk: string): void; close(): void } {
+  start(ns: string, pod: string, container: string): { append(stream: string, chunk: string): void; close(): void; tail(maxLines: number, maxBytes: number): string } {
     const k = this.key(ns, pod, container);
     const old = this.runs.get(k);
     old?.current.close();
     const run = new Run(this.capBytes);
     this.runs.set(k, { current: run, ...(old ? { previous: old.current } : {}) });
-    return { append: (s, c) => run.append(s, c), close: () => run.close() };
+    return { append: (s, c) => run.append(s, c), close: () => run.close(), tail: (lines, bytes) => run.tail(lines, bytes) };
   }
 
   has(ns: string, pod: string, container: string, previous = false): boolean {

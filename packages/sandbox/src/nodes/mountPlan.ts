@@ -1,7 +1,8 @@
-// The bwrap arguments that give a container its volumes at their mount paths. The host's root
-// is bound as is, except that directories on the way to a mount path that does not exist on
-// the host are rebuilt in bwrap's tmpfs root from binds of their children: otherwise bwrap
-// would create the missing directories (e.g. /var/run/secrets/...) on the host itself.
+// The file layout a container sees, as a list of steps any container runtime can carry out:
+// its volumes at their mount paths and its working directory, with nothing created on the
+// host. The host's root is kept as is, except that directories on the way to a path that does
+// not exist on the host are rebuilt in a tmpfs root from binds of their children: otherwise
+// the runtime would create the missing directories (e.g. /var/run/secrets/...) on the host.
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 
@@ -24,6 +25,21 @@ export const realHostFs: HostFs = {
   }),
 };
 
+export type MountStep =
+  /** An empty directory of the rebuilt root. */
+  | { op: 'dir'; path: string }
+  | { op: 'symlink'; path: string; target: string }
+  /** The host's own path at the same place, with every mount under it (/proc, /dev ...). */
+  | { op: 'host'; path: string }
+  | { op: 'bind'; path: string; source: string; readOnly: boolean };
+
+export interface MountPlan {
+  /** 'host': the host's root with the binds placed over existing paths; 'rebuilt': a tmpfs root made by the steps. */
+  root: 'host' | 'rebuilt';
+  steps: MountStep[];
+  cwd?: string;
+}
+
 /** `p` with its longest existing prefix resolved through symlinks (/var/run/x -> /run/x). */
 export function resolveOnHost(fs: HostFs, p: string): { path: string; missingFrom?: string } {
   const parts = posix.normalize(p).split('/').filter(Boolean);
@@ -38,8 +54,8 @@ export function resolveOnHost(fs: HostFs, p: string): { path: string; missingFro
   return { path: p, missingFrom: '/' };
 }
 
-/** bwrap arguments: the root (expanded where needed), the mounts (parents first), new dirs, cwd. */
-export function bwrapArgs(fs: HostFs, mounts: readonly Mount[], dirs: readonly string[], cwd: string | undefined): string[] {
+/** The steps: the root (rebuilt where needed), the mounts (parents first), then new directories. */
+export function planMounts(fs: HostFs, mounts: readonly Mount[], dirs: readonly string[], cwd: string | undefined): MountPlan {
   const resolvedMounts = mounts.map((m) => ({ ...m, at: resolveOnHost(fs, m.target) }));
   const resolvedDirs = dirs.map((d) => resolveOnHost(fs, d));
   const expand = new Set<string>();
@@ -47,21 +63,19 @@ export function bwrapArgs(fs: HostFs, mounts: readonly Mount[], dirs: readonly s
     if (r.missingFrom === undefined) continue;
     for (let d = r.missingFrom; ; d = dirname(d)) { expand.add(d); if (d === '/') break; }
   }
-  const args: string[] = ['--die-with-parent'];
-  if (!expand.size) args.push('--dev-bind', '/', '/');
-  else {
-    const walk = (dir: string): void => {
-      for (const c of fs.children(dir)) {
-        const p = posix.join(dir, c.name);
-        if (expand.has(p)) { args.push('--dir', p); walk(p); } else if (c.symlinkTo !== undefined) args.push('--symlink', c.symlinkTo, p);
-        else args.push('--dev-bind', p, p);
-      }
-    };
-    walk('/');
-  }
-  for (const d of resolvedDirs) args.push('--dir', d.path);
+  const steps: MountStep[] = [];
+  const walk = (dir: string): void => {
+    for (const c of fs.children(dir)) {
+      const path = posix.join(dir, c.name);
+      if (expand.has(path)) { steps.push({ op: 'dir', path }); walk(path); } else if (c.symlinkTo !== undefined) steps.push({ op: 'symlink', path, target: c.symlinkTo });
+      else steps.push({ op: 'host', path });
+    }
+  };
+  if (expand.size) walk('/');
   const ordered = [...resolvedMounts].sort((a, b) => a.at.path.split('/').length - b.at.path.split('/').length);
-  for (const m of ordered) args.push(m.readOnly ? '--ro-bind' : '--bind', m.source, m.at.path);
-  if (cwd) args.push('--chdir', cwd);
-  return args;
+  for (const m of ordered) steps.push({ op: 'bind', path: m.at.path, source: m.source, readOnly: m.readOnly });
+  // After the mounts, as a container runtime makes the working directory: inside a volume
+  // mounted over its parent, it must be made in the volume, not hidden under it.
+  for (const d of resolvedDirs) steps.push({ op: 'dir', path: d.path });
+  return { root: expand.size ? 'rebuilt' : 'host', steps, ...(cwd ? { cwd } : {}) };
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { apiPath, type K8sObject, type KubeClient } from '../client/kubeClient.js';
 import type { EventRecorder } from '../controllers/events.js';
 import type { CgroupDriver, CgroupUsage } from './cgroups.js';
+import type { ContainerRuntime } from './containerRuntime.js';
 import type { Obj } from './env.js';
 import type { ImageTable } from './images.js';
 import type { LogStore } from './logStore.js';
@@ -21,7 +22,7 @@ export interface NodeRuntime {
   events: EventRecorder;
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
-  bwrapPath: string;
+  containerRuntime: ContainerRuntime;
   baseEnv(pod: K8sObject): Record<string, string>;
   getObject(resource: 'secrets' | 'configmaps', namespace: string, name: string): Promise<Obj | undefined>;
   requestToken(pod: K8sObject, audience: string | undefined, expirationSeconds: number): Promise<string>;

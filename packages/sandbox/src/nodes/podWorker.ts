@@ -17,6 +17,9 @@ import type { Cgroup } from './cgroups.js';
 
 const iso = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+/** The kubelet's limits for a message taken from the log (MaxContainerTerminationMessageLogLines / LogLength). */
+const TERMINATION_LOG_LINES = 80;
+const TERMINATION_LOG_BYTES = 2048;
 const hex = (s: string): string => Buffer.from(s).toString('hex').padEnd(64, '0').slice(0, 64);
 
 export class PodWorker {
@@ -226,7 +229,7 @@ export class PodWorker {
     const log = this.node.logs.start(this.namespace, this.name, name);
     const containerID = `containerd://${hex(`${String(this.pod.metadata.uid)}/${name}/${s.restartCount}/${Date.now()}`)}`;
     const proc = launchContainer({
-      argv, env: Object.fromEntries(env), mounts, bwrapPath: this.node.bwrapPath, onOutput: (st, chunk) => log.append(st, chunk),
+      argv, env: Object.fromEntries(env), mounts, runtime: this.node.containerRuntime, onOutput: (st, chunk) => log.append(st, chunk),
       ...(c.workingDir ? { workingDir: String(c.workingDir) } : {}), ...(cgroup ? { cgroup } : {}),
     });
     this.running.set(name, { proc, ...(cgroup ? { cgroup } : {}) });
@@ -244,9 +247,12 @@ export class PodWorker {
     log.close();
     this.running.delete(name);
     cgroup?.remove();
+    if (exit.startError) void this.event('Warning', 'Failed', `Error: ${exit.startError}`);
+    // No termination message file here: FallbackToLogsOnError's log tail is the only message a container leaves.
+    const fallback = exit.exitCode !== 0 && c.terminationMessagePolicy === 'FallbackToLogsOnError' ? log.tail(TERMINATION_LOG_LINES, TERMINATION_LOG_BYTES) : '';
     const terminated = {
       exitCode: exit.exitCode, reason: exit.startError ? 'StartError' : terminatedReason(exit.exitCode, exit.oomKilled),
-      ...(exit.startError ? { message: exit.startError } : {}), ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
+      ...(exit.startError ? { message: exit.startError } : fallback ? { message: fallback } : {}), ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
       startedAt, finishedAt: iso(), containerID,
     };
     s.ready = false;

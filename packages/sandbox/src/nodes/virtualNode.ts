@@ -9,6 +9,7 @@ import { apiPath, type K8sObject, type KubeClient } from '../client/kubeClient.j
 import { EventRecorder } from '../controllers/events.js';
 import { Informer, keyOf } from '../controllers/informer.js';
 import type { CgroupDriver } from './cgroups.js';
+import type { ContainerRuntime } from './containerRuntime.js';
 import type { ImageTable } from './images.js';
 import { KubeletServer, type PodStats } from './kubeletServer.js';
 import { LogStore } from './logStore.js';
@@ -35,7 +36,7 @@ export interface VirtualNodeOptions {
   tls: { key: string; cert: string };
   cgroups: CgroupDriver;
   hostIP?: string;
-  bwrapPath?: string;
+  containerRuntime: ContainerRuntime;
   heartbeatMs?: number;
   restartBackoffMs?: number;
   restartBackoffMaxMs?: number;
@@ -62,7 +63,7 @@ export class VirtualNode {
     this.runtime = {
       client, nodeName: this.name, hostIP: o.hostIP ?? '127.0.0.1', images: o.images, logs: this.logs, cgroups: o.cgroups, podsDir,
       caPem: o.caPem, events: new EventRecorder(client, 'kubelet'), restartBackoffMs: o.restartBackoffMs ?? 1_000,
-      restartBackoffMaxMs: o.restartBackoffMaxMs ?? 20_000, bwrapPath: o.bwrapPath ?? 'bwrap',
+      restartBackoffMaxMs: o.restartBackoffMaxMs ?? 20_000, containerRuntime: o.containerRuntime,
       baseEnv: (pod) => inClusterEnv(o.apiHost, o.apiPort, pod),
       getObject: (r, ns, n) => getObject(client, r, ns, n),
       requestToken: (pod, aud, exp) => requestPodToken(client, pod, aud, exp),
