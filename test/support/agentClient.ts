@@ -8,7 +8,7 @@ export interface FakeAgent {
   poll(running?: string[], free?: number, waitMs?: number): Promise<any>;
 }
 
-export async function registerFakeAgent(h: Harness, name: string, pools?: string[]): Promise<FakeAgent> {
+export async function registerFakeAgent(h: Pick<Harness, 'url' | 'api'>, name: string, pools?: string[]): Promise<FakeAgent> {
   const token = (await h.api('POST', '/api/registration-tokens', pools ? { pools } : {})).body.token as string;
   const res = await fetch(h.url + '/api/agent/register', {
     method: 'POST',

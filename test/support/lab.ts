@@ -16,10 +16,12 @@ export class Lab {
   readonly workers = new Map<string, CliProcess>();
   #port = 0;
 
-  async startServer(): Promise<void> {
+  /** `env` overrides FAST_SERVER_ENV (a test that restarts a worker needs leases that outlast the restart). */
+  async startServer(env: Record<string, string> = {}): Promise<void> {
     this.#port ||= await freePort();
     this.url = `http://127.0.0.1:${this.#port}`;
-    this.server = startCli(['server', '--port', String(this.#port), '--data', this.dataDir, '--log-level', 'warn'], FAST_SERVER_ENV);
+    // Plain HTTP, so that the tests and benchmarks call it with fetch; test/e2e/serverTls.test.ts covers HTTPS and pinning.
+    this.server = startCli(['server', '--port', String(this.#port), '--data', this.dataDir, '--log-level', 'warn', '--insecure-http'], { ...FAST_SERVER_ENV, ...env });
     await this.server.waitForOutput(/listening on/);
     this.apiKey = readFileSync(join(this.dataDir, 'admin-api-key'), 'utf8').trim();
   }

@@ -16,7 +16,8 @@ export interface Harness {
 /** A server on a random loopback port with a fresh data directory, removed on close. */
 export async function startHarness(config: ServerConfigInput = {}, dataDir?: string): Promise<Harness> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'longshore-test-'));
-  const server = await startServer({ port: 0, dataDir: dir, logLevel: 'silent', ...config });
+  // Plain HTTP, so that tests call it with fetch; HTTPS is tested on its own (test/e2e/serverTls.test.ts).
+  const server = await startServer({ port: 0, dataDir: dir, logLevel: 'silent', insecureHttp: true, ...config });
   const apiKey = readFileSync(join(dir, 'admin-api-key'), 'utf8').trim();
   const url = server.url;
   return {

@@ -7,6 +7,7 @@ import { registerSandboxCommand } from './commands/sandboxCommand.js';
 import { registerServerCommand } from './commands/serverCommand.js';
 import { registerWorkerCommand } from './commands/workerCommand.js';
 import { registerDemoCommand } from './commands/demoCommand.js';
+import { registerFetchPackagesCommand } from './commands/fetchPackagesCommand.js';
 
 // Positional options: `--version` belongs to the program only before a subcommand, so
 // `packages push --version 1.2.3` is the package's version, not a request for ours.
@@ -21,6 +22,7 @@ const program = new Command('longshore')
 registerServerCommand(program);
 registerWorkerCommand(program);
 registerSandboxCommand(program);
+registerFetchPackagesCommand(program);
 const services = new Set(program.commands);
 registerClientCommands(program);
 registerDeployCommands(program);
@@ -31,7 +33,8 @@ for (const command of program.commands) if (!services.has(command) && command.na
 function addClientOptions(command: Command): void {
   command
     .enablePositionalOptions()
-    .option('--url <url>', 'server URL (default: $LONGSHORE_URL or http://127.0.0.1:8080)')
+    .option('--url <url>', 'server URL (default: $LONGSHORE_URL or https://127.0.0.1:8080)')
+    .option('--server-thumbprint <sha256>', "pin an HTTPS server's certificate by the thumbprint it prints at start (default: $LONGSHORE_SERVER_THUMBPRINT)")
     .option('--api-key <key>', 'API key (default: $LONGSHORE_API_KEY, else the admin key in $LONGSHORE_DATA or ./.longshore)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'));
   for (const sub of command.commands) addClientOptions(sub);

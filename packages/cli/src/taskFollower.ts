@@ -26,15 +26,11 @@ export async function followTask(client: ApiClient, taskId: string, handlers: Fo
   let failures = 0;
   for (;;) {
     try {
-      const res = await fetch(`${client.url}/api/tasks/${encodeURIComponent(taskId)}/log/stream?after=${cursor}`, {
-        headers: { ...client.headers, accept: 'text/event-stream' },
-        ...(signal ? { signal } : {}),
-      });
-      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+      const res = await client.stream(`/api/tasks/${encodeURIComponent(taskId)}/log/stream?after=${cursor}`, { accept: 'text/event-stream' }, signal);
       failures = 0;
       const decoder = new TextDecoder();
       let buffer = '';
-      for await (const chunk of res.body) {
+      for await (const chunk of res) {
         buffer += decoder.decode(chunk as Uint8Array, { stream: true });
         let split: number;
         while ((split = buffer.indexOf('\n\n')) >= 0) {

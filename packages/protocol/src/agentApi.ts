@@ -8,10 +8,13 @@ import { Operation, OperationResult } from './operation.js';
  */
 export const agentRoutes = {
   register: '/api/agent/register',
+  /** PUT at every start: what the worker is now (a chart upgrade changes its version, capacity and metadata). */
+  workerInfo: '/api/agent/worker',
   poll: '/api/agent/poll',
   logs: (operationId: string) => `/api/agent/operations/${operationId}/logs`,
   complete: (operationId: string) => `/api/agent/operations/${operationId}/complete`,
   operationState: (operationId: string) => `/api/agent/operations/${operationId}`,
+  packageToken: (operationId: string) => `/api/agent/operations/${operationId}/package-token`,
   packageContent: (packageId: string, version: string) =>
     `/api/agent/packages/${encodeURIComponent(packageId)}/${encodeURIComponent(version)}/content`,
 } as const;
@@ -21,6 +24,9 @@ export type ExecutorKind = Static<typeof ExecutorKind>;
 
 export const WorkerName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
 
+/** Kubernetes workers say namespace, clusterVersion and chartVersion here. */
+export const WorkerMetadata = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 512 }), { maxProperties: 32 });
+
 export const RegisterRequest = Type.Object(
   {
     token: Type.String({ minLength: 1, maxLength: 200 }),
@@ -28,11 +34,21 @@ export const RegisterRequest = Type.Object(
     executor: ExecutorKind,
     version: Type.String({ maxLength: 64 }),
     capacity: Type.Integer({ minimum: 1, maximum: 10000 }),
-    metadata: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 512 }), { maxProperties: 32 })),
+    metadata: Type.Optional(WorkerMetadata),
   },
   { additionalProperties: false },
 );
 export type RegisterRequest = Static<typeof RegisterRequest>;
+
+export const WorkerInfoRequest = Type.Object(
+  {
+    version: Type.String({ maxLength: 64 }),
+    capacity: Type.Integer({ minimum: 1, maximum: 10000 }),
+    metadata: WorkerMetadata,
+  },
+  { additionalProperties: false },
+);
+export type WorkerInfoRequest = Static<typeof WorkerInfoRequest>;
 
 export const RegisterResponse = Type.Object({
   workerId: Type.String(),
@@ -100,5 +116,19 @@ export const OperationStateResponse = Type.Object({
   ackedSeq: Type.Integer(),
   lastSource: Type.Integer(),
   cancelRequested: Type.Boolean(),
+  /** While this worker holds the operation (leased or running): what a restarted worker needs to finish it. */
+  operation: Type.Optional(Operation),
 });
 export type OperationStateResponse = Static<typeof OperationStateResponse>;
+
+/**
+ * A credential for one operation's packages only: its bearer may download exactly the packages
+ * of that operation's payload, until `expiresAt` or the end of the operation, whichever comes
+ * first. A script pod's init container downloads with it instead of the worker's own credential.
+ */
+export const PackageTokenResponse = Type.Object({
+  token: Type.String(),
+  /** ISO 8601. */
+  expiresAt: Type.String(),
+});
+export type PackageTokenResponse = Static<typeof PackageTokenResponse>;

@@ -19,6 +19,9 @@ export const errorCodes = {
   ILLEGAL_STATE: { status: 409, title: 'Illegal state transition' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
   SERVER_UNREACHABLE: { status: 503, title: 'The server cannot be reached' },
+  // Raised by clients, never answered by the server: they follow SERVER_UNREACHABLE so that a proxy's bare 503 still maps to it.
+  SERVER_CERTIFICATE_MISMATCH: { status: 503, title: 'The server presented another certificate than the pinned one' },
+  SERVER_CERTIFICATE_UNTRUSTED: { status: 503, title: "The server's certificate is not trusted" },
   TIMEOUT: { status: 504, title: 'The call timed out' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

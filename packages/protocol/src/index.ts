@@ -5,3 +5,4 @@ export * from './masking.js';
 export * from './serviceMessages.js';
 export * from './agentApi.js';
 export * from './version.js';
+export * from './thumbprint.js';

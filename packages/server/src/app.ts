@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -24,33 +25,45 @@ import { targetRoutes } from './resources/targets.js';
 import { taskRoutes } from './resources/tasks.js';
 import { createApiKey, workerRoutes } from './resources/workers.js';
 import { agentRoutesPlugin } from './routes/agentRoutes.js';
+import { installCommandRoutes } from './install/installCommandRoutes.js';
+import { serverInfoRoutes } from './resources/serverInfo.js';
+import { listenUrl, type ServerEndpoint } from './tls/endpoint.js';
+import { loadServerCertificate, type ServerCertificate } from './tls/serverCertificate.js';
 import { openStore } from './store/database.js';
 
 export interface LongshoreServer {
   app: FastifyInstance;
   ctx: ServerContext;
-  /** The URL it listens on, once started. */
+  /** The URL workers and clients reach it at: publicUrl, else the listen address. */
   url: string;
+  /** What workers pin (SHA-256 of the certificate, lowercase hex); absent when serving plain HTTP. */
+  certificateThumbprint: string | undefined;
   close(): Promise<void>;
 }
 
 const ADMIN_KEY_FILE = 'admin-api-key';
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Builds and starts the server: store, migrations, routes, dispatch and the resumed tasks. */
 export async function startServer(input: ServerConfigInput): Promise<LongshoreServer> {
   const config = parseServerConfig(input);
+  const certificate = config.insecureHttp ? undefined : await loadServerCertificate(config);
+  const endpoint: ServerEndpoint = { url: '', ...(certificate ? { certificate } : {}) };
   const app = Fastify({
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-longshore-api-key"]'] },
     bodyLimit: config.bodyLimitBytes,
     forceCloseConnections: true,
+    https: certificate ? { cert: certificate.certPem, key: certificate.keyPem } : null,
   });
   const db = await openStore(config.dataDir);
   const box = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
   // Services reach each other through the context; the getter lets them be built in any order.
   let ctx!: ServerContext;
   const get = () => ctx;
-  ctx = { config, db, box, log: app.log, dispatcher: new Dispatcher(get), tasks: new TaskRunner(get), taskLog: new TaskLog(db, box) };
+  ctx = { config, db, box, endpoint, log: app.log, dispatcher: new Dispatcher(get), tasks: new TaskRunner(get), taskLog: new TaskLog(db, box) };
   app.log.info({ config: redactServerConfig(config) }, 'starting Longshore server');
+  if (certificate) logCertificate(ctx, certificate);
+  else if (!LOOPBACK_HOSTS.has(config.host)) app.log.warn({ host: config.host }, 'serving plain HTTP (insecureHttp) beyond this machine: API keys and worker credentials cross the network readable unless a TLS proxy is in front');
 
   await ensureDefaultPool(ctx);
   await writeAdminKeyOnFirstStart(ctx);
@@ -64,7 +77,7 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
   });
   installValidation(app);
   installErrorHandling(app);
-  installAuthentication(app, db);
+  installAuthentication(app, db, box);
   app.get('/livez', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async () => {
     await sql`SELECT 1`.execute(db);
@@ -83,25 +96,38 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
     taskLogRoutes,
     packageRoutes,
     workerRoutes,
+    installCommandRoutes,
+    serverInfoRoutes,
     applyRoutes,
     agentRoutesPlugin,
   ]) {
     await app.register(async (scope) => plugin(scope, ctx));
   }
 
-  const address = await app.listen({ host: config.host, port: config.port });
+  await app.listen({ host: config.host, port: config.port });
+  endpoint.url = config.publicUrl ?? listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
   await ctx.dispatcher.start();
   await ctx.tasks.resumeAll();
   return {
     app,
     ctx,
-    url: config.publicUrl ?? address,
+    url: endpoint.url,
+    certificateThumbprint: certificate?.thumbprint,
     async close() {
       ctx.dispatcher.stop();
       await app.close();
       await db.destroy();
     },
   };
+}
+
+function logCertificate(ctx: ServerContext, certificate: ServerCertificate): void {
+  const { thumbprint, source, certFile, notAfter } = certificate;
+  ctx.log.info({ thumbprint, source, certFile, notAfter }, source === 'created' ? 'made a self-signed server certificate' : 'serving HTTPS');
+  const daysLeft = (notAfter.getTime() - Date.now()) / 86_400_000;
+  if (daysLeft < 30) {
+    ctx.log.warn({ certFile, notAfter }, daysLeft < 0 ? 'the server certificate has expired: clients that check dates refuse it; renew it' : `the server certificate expires in ${Math.floor(daysLeft)} days; renew it`);
+  }
 }
 
 /** The first start writes an admin API key to `<dataDir>/admin-api-key` (0600) for the CLI. */

@@ -2,6 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { LongshoreError } from '@longshore/protocol';
 
+/** Published with each release; the install command adds `--version <server version>`. */
+export const DEFAULT_WORKER_CHART = 'oci://ghcr.io/longshore/charts/longshore-worker';
+
 /**
  * The server's whole configuration, parsed once at start. Units are in the names.
  * The lease and heartbeat defaults decide how soon a vanished worker's operations are marked
@@ -13,8 +16,17 @@ export const ServerConfig = Type.Object({
   dataDir: Type.String({ minLength: 1, default: '.longshore', description: 'Database, master key, package feed and the first admin API key' }),
   /** Base64 of 32 bytes; when absent the key lives in `<dataDir>/master.key` (mode 0600). */
   masterKey: Type.Optional(Type.String({ description: 'Base64 of 32 bytes that encrypts secrets at rest; default: <dataDir>/master.key, created on first start' })),
-  /** The URL workers and clients use to reach this server, when it differs from the listen address. */
-  publicUrl: Type.Optional(Type.String({ description: 'The URL workers and clients use, when it differs from the listen address' })),
+  /** The URL workers and clients use to reach this server; install commands carry it. */
+  publicUrl: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^\\s/]+(/\\S*)?$',
+      description: 'The URL workers and clients reach the server at (install commands carry it); default: https://<host>:<port> (http:// with insecureHttp), the machine name for host 0.0.0.0 or ::',
+    }),
+  ),
+  insecureHttp: Type.Boolean({ default: false, description: 'Serve plain HTTP instead of HTTPS: API keys and worker credentials then cross the network readable; for a TLS-terminating proxy in front, or a loopback-only server' }),
+  tlsCertFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate (chain) to serve; default: a self-signed certificate made on first start in <dataDir>/tls, valid for 10 years' })),
+  tlsKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of tlsCertFile' })),
+  workerChart: Type.String({ minLength: 1, default: DEFAULT_WORKER_CHART, description: 'The Helm chart install commands name, at this server\'s version: an oci:// reference, a repo/chart or a local path' }),
   leaseMs: Type.Integer({ minimum: 500, default: 60_000, description: 'An operation whose worker has not polled for this long is marked lost' }),
   workerOfflineAfterMs: Type.Integer({ minimum: 500, default: 90_000, description: 'A worker unheard of for this long shows as offline' }),
   /** After a server restart, how long workers get to come back before their operations are lost. */
@@ -40,6 +52,12 @@ export function parseServerConfig(input: ServerConfigInput): ServerConfig {
     throw new LongshoreError('CONFIG_INVALID', `Server configuration is not valid: ${detail}`);
   }
   const config = withDefaults as ServerConfig;
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw new LongshoreError('CONFIG_INVALID', 'tlsCertFile and tlsKeyFile go together: give both (your certificate and its key), or neither for a self-signed certificate');
+  }
+  if (config.insecureHttp && config.tlsCertFile !== undefined) {
+    throw new LongshoreError('CONFIG_INVALID', 'insecureHttp serves plain HTTP, so tlsCertFile and tlsKeyFile would be ignored: drop one or the other');
+  }
   if (config.leaseMs <= config.maxPollWaitMs) {
     throw new LongshoreError(
       'CONFIG_INVALID',
@@ -59,6 +77,10 @@ export function redactServerConfig(config: ServerConfig): Record<string, unknown
 export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_MASTER_KEY: 'masterKey',
   LONGSHORE_PUBLIC_URL: 'publicUrl',
+  LONGSHORE_INSECURE_HTTP: 'insecureHttp',
+  LONGSHORE_TLS_CERT_FILE: 'tlsCertFile',
+  LONGSHORE_TLS_KEY_FILE: 'tlsKeyFile',
+  LONGSHORE_WORKER_CHART: 'workerChart',
   LONGSHORE_LEASE_MS: 'leaseMs',
   LONGSHORE_WORKER_OFFLINE_AFTER_MS: 'workerOfflineAfterMs',
   LONGSHORE_SWEEP_INTERVAL_MS: 'sweepIntervalMs',
@@ -68,12 +90,22 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_REGISTRATION_TOKEN_TTL_MINUTES: 'registrationTokenTtlMinutes',
 };
 
+const TEXT_SETTINGS = new Set<keyof ServerConfig>(['masterKey', 'publicUrl', 'tlsCertFile', 'tlsKeyFile', 'workerChart']);
+
+/** 1/true/yes and 0/false/no; anything else stays text, for the schema to refuse with its path. */
+function booleanFrom(raw: string): boolean | string {
+  const lower = raw.toLowerCase();
+  if (['1', 'true', 'yes'].includes(lower)) return true;
+  if (['0', 'false', 'no'].includes(lower)) return false;
+  return raw;
+}
+
 export function serverConfigFromEnv(env: NodeJS.ProcessEnv): ServerConfigInput {
   const out: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(SERVER_ENV_SETTINGS)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    out[key] = key === 'masterKey' || key === 'publicUrl' ? raw : Number.isNaN(Number(raw)) ? raw : Number(raw);
+    out[key] = TEXT_SETTINGS.has(key) ? raw : key === 'insecureHttp' ? booleanFrom(raw) : Number.isNaN(Number(raw)) ? raw : Number(raw);
   }
   return out as ServerConfigInput;
 }

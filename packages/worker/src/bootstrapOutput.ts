@@ -139,7 +139,12 @@ export class BootstrapOutput {
       this.emit('system', this.mask(raw), ts, undefined, undefined);
       return;
     }
-    if (n <= this.last) return;
+    if (n <= this.last) {
+      // Read again after a resume: not shown twice, but a variable it set still counts (a
+      // restarted worker reads the whole log and must report the variables set before it died).
+      if (tag !== TAG_END && text.startsWith('##')) this.replayVariable(text);
+      return;
+    }
     if (n > this.last + 1) this.emit('system', missingLines(this.last + 1, n - 1), ts, undefined, 'warning');
     this.last = n;
     if (tag === TAG_END) {
@@ -166,15 +171,7 @@ export class BootstrapOutput {
     const message = parsed.message;
     switch (message.kind) {
       case 'setVariable': {
-        const name = this.mask(message.name);
-        if (message.sensitive) {
-          // From now on the value is a secret like any other: masked wherever it shows up.
-          this.secrets.push(message.value);
-          this.mask = makeMasker(this.secrets);
-          this.handler.outputVariable({ name, value: message.value, sensitive: true });
-        } else {
-          this.handler.outputVariable({ name, value: this.mask(message.value), sensitive: false });
-        }
+        const name = this.setVariable(message);
         this.emit('system', `Output variable '${name}' set${message.sensitive ? ' (sensitive)' : ''}`, ts, source, undefined);
         return;
       }
@@ -185,6 +182,25 @@ export class BootstrapOutput {
         this.emit(stream, this.mask(message.message), ts, source, 'warning');
         return;
     }
+  }
+
+  private replayVariable(text: string): void {
+    const parsed = parseServiceMessage(text);
+    if (parsed?.ok && parsed.message.kind === 'setVariable') this.setVariable(parsed.message);
+  }
+
+  /** Records the variable and returns its (masked) name. */
+  private setVariable(message: { name: string; value: string; sensitive: boolean }): string {
+    const name = this.mask(message.name);
+    if (message.sensitive) {
+      // From now on the value is a secret like any other: masked wherever it shows up.
+      this.secrets.push(message.value);
+      this.mask = makeMasker(this.secrets);
+      this.handler.outputVariable({ name, value: message.value, sensitive: true });
+    } else {
+      this.handler.outputVariable({ name, value: this.mask(message.value), sensitive: false });
+    }
+    return name;
   }
 
   private emit(stream: LogStream, text: string, ts: number, source: number | undefined, level: LogLevel | undefined): void {

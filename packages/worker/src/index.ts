@@ -1,9 +1,11 @@
 // The worker's public API: what the CLI starts, and the pieces the Kubernetes executor reuses
 // (bootstrap, workspace, output parser, log shipper, packages).
-export { Worker, startWorker, type WorkerDependencies } from './worker.js';
+export { Worker, startWorker, type Readiness, type WorkerDependencies } from './worker.js';
+export { WorkerMetrics } from './health/workerMetrics.js';
 export { WorkerConfig, parseWorkerConfig, redactWorkerConfig } from './workerConfig.js';
 export type { WorkerState } from './lifecycle.js';
-export { credentialPath } from './credential.js';
+export { FileCredentialStore, credentialPath, type CredentialStore, type StoredCredential } from './credential.js';
+export { SecretCredentialStore } from './kubernetes/secretCredentialStore.js';
 export { HttpAgentChannel, type AgentChannel, type HttpAgentChannelOptions } from './serverClient.js';
 export { dockerRejection, rejected, type Executor, type OperationSink } from './executors/executor.js';
 export { LocalExecutor, type LocalExecutorOptions } from './executors/localExecutor.js';
@@ -26,3 +28,4 @@ export { ClientNodeKubeApi, kubeConfigFor } from './kubernetes/clientNodeKubeApi
 export type { CallOptions, KubeApi, PodLogOptions, PodOwner, WatchHandle, WatchHandler } from './kubernetes/kubeApi.js';
 export { ScriptPodsConfig, parseScriptPodsConfig } from './kubernetes/scriptPodsConfig.js';
 export { buildScriptPod, isScriptPodRejection, scriptPodResources, type PackageAccess, type ServerInfo } from './kubernetes/scriptPodSpec.js';
+export { ChannelPackageTokenIssuer, type ChannelPackageTokenIssuerOptions } from './kubernetes/channelPackageTokenIssuer.js';

@@ -50,6 +50,8 @@ export interface KeepTryingOptions {
   /** Pause after an answer that a retry only repeats. */
   rejectedRetryMs: number;
   random?: () => number;
+  /** Told of every failed try (the worker's readiness says why it is not ready). */
+  onFailure?: (error: unknown) => void;
 }
 
 /**
@@ -70,11 +72,12 @@ export async function keepTrying<T>(call: (signal: AbortSignal) => Promise<T>, o
       return value;
     } catch (error) {
       if (signal.aborted) throw signal.reason;
+      options.onFailure?.(error);
       const transient = isTransient(error);
       const code = isLongshoreError(error) ? error.code : 'INTERNAL';
       if (code !== reported) {
         if (transient) log.warn({ err: error }, `${what} failed; retrying`);
-        else log.error({ err: error, code }, `${what}: the server refused (${code}): ${(error as Error).message}; retrying every ${options.rejectedRetryMs} ms`);
+        else log.error({ err: error, code }, `${what} failed (${code}): ${(error as Error).message}; retrying every ${options.rejectedRetryMs} ms`);
         reported = code;
       }
       await sleep(transient ? backoff.next() : options.rejectedRetryMs, undefined, { signal }).catch(() => {

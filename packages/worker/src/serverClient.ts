@@ -1,21 +1,23 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import type { X509Certificate } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import {
   LONGSHORE_VERSION,
   LogBatchResponse,
   LongshoreError,
   OperationStateResponse,
+  PackageTokenResponse,
   PollResponse,
   RegisterResponse,
   agentRoutes,
-  errorFromBody,
   type CompleteRequest,
   type LogBatchRequest,
   type PollRequest,
   type RegisterRequest,
+  type WorkerInfoRequest,
 } from '@longshore/protocol';
 import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ServerTransport, type ServerRequest } from './transport/serverTransport.js';
 
 /**
  * The worker's side of the channel to the server. Every call is outbound: a cluster running a
@@ -26,6 +28,8 @@ export interface AgentChannel {
   /** The credential for every call but register(), once the worker has one. */
   useCredential(credential: string): void;
   register(request: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse>;
+  /** Tells the server what this worker is now; called at every start. */
+  updateInfo(request: WorkerInfoRequest, signal?: AbortSignal): Promise<void>;
   /** The long-poll for work; it doubles as the heartbeat that renews the leases of `running`. */
   poll(request: PollRequest, signal?: AbortSignal): Promise<PollResponse>;
   sendLogs(operationId: string, batch: LogBatchRequest, signal?: AbortSignal): Promise<LogBatchResponse>;
@@ -33,6 +37,8 @@ export interface AgentChannel {
   operationState(operationId: string, signal?: AbortSignal): Promise<OperationStateResponse>;
   /** A package's content, from an operation's `downloadPath`. */
   downloadPackage(downloadPath: string, signal?: AbortSignal): Promise<Readable>;
+  /** A credential for the packages of one operation this worker holds, for a script pod to download them with. */
+  packageToken(operationId: string, signal?: AbortSignal): Promise<PackageTokenResponse>;
 }
 
 export interface HttpAgentChannelOptions {
@@ -43,6 +49,8 @@ export interface HttpAgentChannelOptions {
   downloadTimeoutMs: number;
   /** The worker's credential; register() needs none. */
   credential?: string;
+  /** Pins an HTTPS server's certificate (see ServerTrust.thumbprint); the system's CAs decide when absent. */
+  serverThumbprint?: string;
 }
 
 // TypeBox rejects values of a format nobody registered; Operation.id is a uuid.
@@ -55,17 +63,26 @@ const checks = {
   poll: TypeCompiler.Compile(PollResponse),
   logs: TypeCompiler.Compile(LogBatchResponse),
   state: TypeCompiler.Compile(OperationStateResponse),
+  packageToken: TypeCompiler.Compile(PackageTokenResponse),
 };
 
-/** The channel over plain HTTP(S) with the global fetch. */
+/** The channel over HTTP(S); an HTTPS server is trusted by its pinned thumbprint, or else by the system's CAs. */
 export class HttpAgentChannel implements AgentChannel {
   private credential: string | undefined;
-  /** Without a trailing slash: routes start with one, and the server may live under a path. */
-  private readonly base: string;
+  private readonly transport: ServerTransport;
 
   constructor(private readonly options: HttpAgentChannelOptions) {
     this.credential = options.credential;
-    this.base = options.serverUrl.replace(/\/+$/, '');
+    this.transport = new ServerTransport({
+      serverUrl: options.serverUrl,
+      userAgent: `longshore-worker/${LONGSHORE_VERSION}`,
+      ...(options.serverThumbprint ? { thumbprint: options.serverThumbprint } : {}),
+    });
+  }
+
+  /** The certificate the server presented, once the channel trusted a connection to it (HTTPS only). */
+  get serverCertificate(): X509Certificate | undefined {
+    return this.transport.serverCertificate;
   }
 
   useCredential(credential: string): void {
@@ -74,6 +91,11 @@ export class HttpAgentChannel implements AgentChannel {
 
   async register(request: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse> {
     return this.json(agentRoutes.register, request, checks.register, this.options.requestTimeoutMs, signal);
+  }
+
+  async updateInfo(request: WorkerInfoRequest, signal?: AbortSignal): Promise<void> {
+    const response = await this.transport.ok(this.request('PUT', agentRoutes.workerInfo, request, this.options.requestTimeoutMs, signal));
+    response.resume();
   }
 
   async poll(request: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
@@ -85,44 +107,28 @@ export class HttpAgentChannel implements AgentChannel {
   }
 
   async complete(operationId: string, request: CompleteRequest, signal?: AbortSignal): Promise<void> {
-    const response = await this.call('POST', agentRoutes.complete(operationId), request, this.options.requestTimeoutMs, signal);
-    await response.body?.cancel();
+    const response = await this.transport.ok(this.request('POST', agentRoutes.complete(operationId), request, this.options.requestTimeoutMs, signal));
+    response.resume();
   }
 
   async operationState(operationId: string, signal?: AbortSignal): Promise<OperationStateResponse> {
-    const response = await this.call('GET', agentRoutes.operationState(operationId), undefined, this.options.requestTimeoutMs, signal);
-    return this.parse(response, checks.state, agentRoutes.operationState(operationId), signal);
+    const path = agentRoutes.operationState(operationId);
+    return this.check(path, checks.state, await this.transport.json(this.request('GET', path, undefined, this.options.requestTimeoutMs, signal)));
+  }
+
+  async packageToken(operationId: string, signal?: AbortSignal): Promise<PackageTokenResponse> {
+    return this.json(agentRoutes.packageToken(operationId), undefined, checks.packageToken, this.options.requestTimeoutMs, signal);
   }
 
   async downloadPackage(downloadPath: string, signal?: AbortSignal): Promise<Readable> {
-    const response = await this.call('GET', downloadPath, undefined, this.options.downloadTimeoutMs, signal);
-    if (!response.body) throw new LongshoreError('INVALID_PACKAGE', `The server sent no content for ${downloadPath}`);
-    return Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
+    return this.transport.ok(this.request('GET', downloadPath, undefined, this.options.downloadTimeoutMs, signal));
   }
 
-  private async json<T extends TSchema>(
-    path: string,
-    body: unknown,
-    check: TypeCheck<T>,
-    timeoutMs: number,
-    signal: AbortSignal | undefined,
-  ): Promise<T['static']> {
-    const response = await this.call('POST', path, body, timeoutMs, signal);
-    return this.parse(response, check, path, signal);
+  private async json<T extends TSchema>(path: string, body: unknown, check: TypeCheck<T>, timeoutMs: number, signal: AbortSignal | undefined): Promise<T['static']> {
+    return this.check(path, check, await this.transport.json(this.request('POST', path, body, timeoutMs, signal)));
   }
 
-  private async parse<T extends TSchema>(
-    response: Response,
-    check: TypeCheck<T>,
-    path: string,
-    signal: AbortSignal | undefined,
-  ): Promise<T['static']> {
-    let body: unknown;
-    try {
-      body = await response.json();
-    } catch (error) {
-      throw this.transportError(error, path, signal);
-    }
+  private check<T extends TSchema>(path: string, check: TypeCheck<T>, body: unknown): T['static'] {
     if (!check.Check(body)) {
       const first = check.Errors(body).First();
       throw new LongshoreError('INTERNAL', `The server's answer to ${path} is not valid: ${first?.path ?? ''} ${first?.message ?? ''}`.trim());
@@ -131,39 +137,10 @@ export class HttpAgentChannel implements AgentChannel {
   }
 
   /** One request; the time limit covers the whole exchange, body included. */
-  private async call(method: string, path: string, body: unknown, timeoutMs: number, signal: AbortSignal | undefined): Promise<Response> {
-    const headers: Record<string, string> = { 'user-agent': `longshore-worker/${LONGSHORE_VERSION}` };
+  private request(method: string, path: string, body: unknown, timeoutMs: number, signal: AbortSignal | undefined): ServerRequest {
+    const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.credential !== undefined) headers.authorization = `Bearer ${this.credential}`;
-    const limit = AbortSignal.timeout(timeoutMs);
-    let response: Response;
-    try {
-      response = await fetch(`${this.base}${path.startsWith('/') ? '' : '/'}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: signal ? AbortSignal.any([signal, limit]) : limit,
-      });
-    } catch (error) {
-      throw this.transportError(error, path, signal);
-    }
-    if (response.ok) return response;
-    const text = await response.text().catch(() => '');
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // Not JSON (a proxy's error page): errorFromBody keeps the text.
-    }
-    throw errorFromBody(response.status, parsed);
-  }
-
-  private transportError(error: unknown, path: string, signal: AbortSignal | undefined): unknown {
-    if (signal?.aborted) return signal.reason;
-    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
-    if (error instanceof Error && error.name === 'TimeoutError') {
-      return new LongshoreError('TIMEOUT', `The server at ${this.options.serverUrl} did not answer ${path} in time`);
-    }
-    return new LongshoreError('SERVER_UNREACHABLE', `Cannot reach the server at ${this.options.serverUrl} (${path}): ${cause}`);
+    return { method, path, headers, timeoutMs, ...(body === undefined ? {} : { body: JSON.stringify(body) }), ...(signal ? { signal } : {}) };
   }
 }

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { LongshoreError, isErrorCode, type Operation, type OperationResult } from '@longshore/protocol';
 import { pino, type Logger } from 'pino';
 import { credentialPath } from './credential.js';
-import type { Executor, OperationSink } from './executors/executor.js';
+import type { Executor, OperationSink, ResumePoint } from './executors/executor.js';
 import { FakeServer } from './testing/fakeServer.fixture.js';
 import { testOperation } from './testing/operation.fixture.js';
 import { tempDir } from './testing/tempDirs.fixture.js';
@@ -19,9 +19,27 @@ class FakeExecutor implements Executor {
   readonly cancelled: string[] = [];
   private readonly runs = new Map<string, { sink: OperationSink; resolve: (result: OperationResult) => void }>();
 
-  start(operation: Operation, sink: OperationSink): Promise<OperationResult> {
+  readonly resumed: { id: string; resume: ResumePoint }[] = [];
+  readonly discarded: string[] = [];
+  leftoverIds: string[] = [];
+
+  start(operation: Operation, sink: OperationSink, resume?: ResumePoint): Promise<OperationResult> {
     this.started.push(operation.id);
+    if (resume) this.resumed.push({ id: operation.id, resume });
     return new Promise((resolve) => this.runs.set(operation.id, { sink, resolve }));
+  }
+
+  async leftovers(): Promise<string[]> {
+    return this.leftoverIds;
+  }
+
+  async discard(operationId: string): Promise<void> {
+    this.discarded.push(operationId);
+  }
+
+  readonly released: string[] = [];
+  async release(operationId: string): Promise<void> {
+    this.released.push(operationId);
   }
 
   cancel(operationId: string): void {
@@ -83,7 +101,8 @@ describe('Worker', () => {
     assert.equal(worker.state, 'created');
     await worker.start();
     assert.equal(worker.state, 'running');
-    assert.deepEqual(server.registrations, [{ token: 'token-1', name: 'worker-1', executor: 'local', version: '0.1.0', capacity: 2 }]);
+    assert.deepEqual(server.registrations, [{ token: 'token-1', name: 'worker-1', executor: 'local', version: '0.1.0', capacity: 2, metadata: {} }]);
+    assert.deepEqual(server.infos, [{ version: '0.1.0', capacity: 2, metadata: {} }], 'and tells the server what it is at every start');
     assert.equal((await stat(credentialPath(worker.config.dataDir))).mode & 0o777, 0o600);
     await until(() => server.polls.length > 0, 'a poll');
     assert.deepEqual(server.polls[0], { free: 2, running: [], waitMs: 100 });
@@ -194,7 +213,7 @@ describe('Worker', () => {
     await worker.start();
     await until(() => server.polls.length >= 7, 'polls after the failures', 8000);
     assert.equal(worker.state, 'running');
-    const refusals = entries.filter((e) => typeof e.msg === 'string' && e.msg.includes('the server refused (UNAUTHENTICATED)'));
+    const refusals = entries.filter((e) => typeof e.msg === 'string' && e.msg.includes('failed (UNAUTHENTICATED)'));
     assert.equal(refusals.length, 1);
     assert.equal(entries.filter((e) => e.msg === 'polling the server failed; retrying').length, 1);
     assert.ok(entries.some((e) => e.msg === 'polling the server: working again'));
@@ -274,6 +293,37 @@ describe('Worker', () => {
         [3, 'system', "Output variable 'Out' set", 3],
       ],
     );
+    await worker.stop();
+  });
+
+  it('after a restart, resumes what the server still expects of it before the first poll, and discards the rest', async () => {
+    const { server, executor, worker } = setup();
+    const keep = testOperation();
+    executor.leftoverIds = [keep.id, 'finished-op', 'unknown-op'];
+    server.operationStates.set(keep.id, { id: keep.id, state: 'running', ackedSeq: 5, lastSource: 7, cancelRequested: false, operation: keep });
+    server.logs.set(keep.id, Array.from({ length: 5 }, (_, i) => ({ seq: i + 1, stream: 'stdout' as const, text: `before ${i + 1}`, ts: 0 })));
+    server.operationStates.set('finished-op', { id: 'finished-op', state: 'finished', ackedSeq: 9, lastSource: 9, cancelRequested: false });
+    server.operationStates.set('unknown-op', { id: 'unknown-op', state: 'unknown', ackedSeq: 0, lastSource: 0, cancelRequested: false });
+    await worker.start();
+    assert.deepEqual(executor.resumed, [{ id: keep.id, resume: { lastSource: 7 } }]);
+    assert.deepEqual(executor.discarded, ['finished-op', 'unknown-op']);
+    await until(() => server.polls.length > 0, 'a poll');
+    assert.deepEqual(server.polls[0]!.running, [keep.id], 'the first poll already reports the resumed operation');
+    executor.finish(keep.id, success, 1);
+    await until(() => server.completed.has(keep.id), 'the completion');
+    assert.equal(server.completed.get(keep.id)!.finalSeq, 6, 'numbering continues after what the server has');
+    await until(() => executor.released.includes(keep.id), 'the release after the report');
+    await worker.stop();
+  });
+
+  it('says why it is not ready: starting, then the server refusing, then ready', async () => {
+    const { server, worker } = setup();
+    assert.deepEqual(worker.readiness, { ready: false, reason: 'The worker is created' });
+    server.failures.poll.push(new LongshoreError('SERVER_UNREACHABLE', 'Cannot reach the server at http://server.test'));
+    await worker.start();
+    await until(() => worker.readiness.reason.includes('Cannot reach'), 'the failure in readiness');
+    assert.equal(worker.readiness.ready, false);
+    await until(() => worker.readiness.ready, 'ready again', 5000);
     await worker.stop();
   });
 });

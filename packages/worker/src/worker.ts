@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  LONGSHORE_VERSION,
   LongshoreError,
   isErrorCode,
   type CompleteRequest,
@@ -9,10 +10,12 @@ import {
   type PollResponse,
 } from '@longshore/protocol';
 import { pino, type Logger } from 'pino';
-import { obtainCredential } from './credential.js';
-import type { Executor } from './executors/executor.js';
+import { FileCredentialStore, obtainCredential, type CredentialStore } from './credential.js';
+import type { Executor, ResumePoint } from './executors/executor.js';
 import { LocalExecutor } from './executors/localExecutor.js';
 import { Lifecycle, type WorkerState } from './lifecycle.js';
+import { startHealthServer, type HealthServer } from './health/healthServer.js';
+import { WorkerMetrics } from './health/workerMetrics.js';
 import { LogShipper } from './logShipper.js';
 import { keepTrying } from './retry.js';
 import { HttpAgentChannel, type AgentChannel } from './serverClient.js';
@@ -26,6 +29,17 @@ export interface WorkerDependencies {
   executor?: Executor;
   /** Jitter source, for tests. */
   random?: () => number;
+  metrics?: WorkerMetrics;
+  /** Default: credential.json in config.dataDir. */
+  credentials?: CredentialStore;
+  /** What the server shows beside the worker (a Kubernetes worker: namespace, cluster and chart versions). */
+  describe?: () => Promise<Record<string, string>>;
+}
+
+/** What /readyz answers: ready means registered, polling, and the server answering. */
+export interface Readiness {
+  ready: boolean;
+  reason: string;
 }
 
 interface Held {
@@ -50,6 +64,12 @@ export class Worker {
   private readonly channel: AgentChannel;
   private readonly executor: Executor;
   private readonly random: (() => number) | undefined;
+  private readonly metrics: WorkerMetrics;
+  private readonly credentials: CredentialStore;
+  private readonly describe: () => Promise<Record<string, string>>;
+  private health: HealthServer | undefined;
+  /** The last failure talking to the server, until a call works again. */
+  private serverProblem: string | undefined;
   private readonly held = new Map<string, Held>();
   private readonly running = new Set<Promise<void>>();
   /** Aborted when the worker gives up on everything still pending: the end of stop(). */
@@ -68,10 +88,14 @@ export class Worker {
     this.log = dependencies.log ?? pino({ name: 'longshore-worker' });
     this.lifecycle = new Lifecycle(this.log);
     this.random = dependencies.random;
+    this.metrics = dependencies.metrics ?? new WorkerMetrics();
+    this.credentials = dependencies.credentials ?? new FileCredentialStore(config.dataDir);
+    this.describe = dependencies.describe ?? (async () => ({}));
     this.channel =
       dependencies.channel ??
       new HttpAgentChannel({
         serverUrl: config.serverUrl,
+        serverThumbprint: config.serverThumbprint,
         requestTimeoutMs: config.requestTimeoutMs,
         downloadTimeoutMs: config.downloadTimeoutMs,
       });
@@ -96,6 +120,17 @@ export class Worker {
     });
     // A rejection nobody awaits yet must not crash the process; `done` hands it on.
     void this.finished.catch(() => {});
+    // A poll that asked for nothing is out of date once the executor has room again.
+    this.executor.onCapacityChange?.(() => {
+      if (this.pollFree === 0 && this.free() > 0) this.wake.abort();
+    });
+    this.metrics.observe({ runningOperations: () => this.held.size });
+  }
+
+  get readiness(): Readiness {
+    if (!this.lifecycle.is('running')) return { ready: false, reason: `The worker is ${this.state}${this.serverProblem ? `: ${this.serverProblem}` : ''}` };
+    if (this.serverProblem) return { ready: false, reason: this.serverProblem };
+    return { ready: true, reason: `running ${this.held.size} operations` };
   }
 
   get state(): WorkerState {
@@ -112,20 +147,34 @@ export class Worker {
     return [...this.held.keys()];
   }
 
+  /** The port /livez, /readyz and /metrics are served on, once started with a healthPort. */
+  get healthPort(): number | undefined {
+    return this.health?.port;
+  }
+
   /** Resolves once the worker is registered and polling (or was stopped before it got there). */
   async start(): Promise<void> {
     this.lifecycle.to('starting', 'start() called');
     this.log.info({ config: redactWorkerConfig(this.config) }, 'worker configuration');
+    if (this.config.healthPort !== undefined) {
+      // First: while registration waits on the server, readiness is what tells the operator why.
+      this.health = await startHealthServer({ port: this.config.healthPort, readiness: () => this.readiness, alive: () => !this.lifecycle.is('failed'), metrics: this.metrics });
+    }
     let credential: string;
+    const metadata = await this.describe();
     try {
       credential = await obtainCredential({
         config: this.config,
+        store: this.credentials,
+        metadata,
         channel: this.channel,
         executor: this.executor.kind,
         log: this.log,
         signal: this.shutdown.signal,
         random: this.random,
+        onFailure: (error) => this.noteServerProblem(error),
       });
+      this.serverProblem = undefined;
     } catch (error) {
       if (this.shutdown.signal.aborted) return;
       this.log.error({ err: error }, 'the worker cannot start');
@@ -134,6 +183,15 @@ export class Worker {
     }
     if (!this.lifecycle.is('starting')) return;
     this.channel.useCredential(credential);
+    try {
+      const info = { version: LONGSHORE_VERSION, capacity: this.config.maxConcurrentOperations, metadata };
+      await this.keepTrying('telling the server what this worker is', this.shutdown.signal, (signal) => this.channel.updateInfo(info, signal));
+      await this.resumeLeftovers();
+    } catch (error) {
+      if (this.shutdown.signal.aborted) return;
+      throw error;
+    }
+    if (!this.lifecycle.is('starting')) return;
     this.lifecycle.to('running', 'registered');
     this.loop = this.pollLoop().catch((error: unknown) => {
       this.log.fatal({ err: error }, 'the poll loop broke; cancelling all operations');
@@ -166,6 +224,7 @@ export class Worker {
     this.shutdown.abort();
     this.wake.abort();
     await this.loop;
+    await this.health?.close();
     if (this.lifecycle.is('draining')) this.lifecycle.to('stopped', 'drained');
   }
 
@@ -184,8 +243,7 @@ export class Worker {
 
   private async pollLoop(): Promise<void> {
     while (!this.shutdown.signal.aborted && !(this.lifecycle.is('draining') && this.held.size === 0)) {
-      const accepting = this.lifecycle.is('running');
-      const free = accepting ? Math.max(0, this.config.maxConcurrentOperations - this.held.size) : 0;
+      const free = this.lifecycle.is('running') ? this.free() : 0;
       const running = [...this.held.values()].filter((h) => !h.forgotten).map((h) => h.operation.id);
       let response: PollResponse;
       try {
@@ -204,6 +262,46 @@ export class Worker {
       }
       this.handle(response);
     }
+  }
+
+  /** How many more operations to ask for: under maxConcurrentOperations and what the executor has room for. */
+  private free(): number {
+    const own = this.config.maxConcurrentOperations - this.held.size;
+    return Math.max(0, Math.min(own, this.executor.capacity?.() ?? own));
+  }
+
+  /**
+   * Before the first poll (which reports what this worker runs, and so decides what the server
+   * counts as lost): what an earlier start left behind is either resumed, when the server still
+   * expects this worker to run it, or removed.
+   */
+  private async resumeLeftovers(): Promise<void> {
+    const { leftovers, discard } = this.executor;
+    if (!leftovers || !discard) return;
+    const found = await this.keepTrying('listing what the last run of this worker left behind', this.shutdown.signal, (signal) => leftovers.call(this.executor, signal));
+    for (const id of found) {
+      const state = await this.keepTrying('asking the server about a left-over operation', this.shutdown.signal, async (signal) => {
+        try {
+          return await this.channel.operationState(id, signal);
+        } catch (error) {
+          // Not an id the server could ever have given out (an object someone labelled by hand): nobody expects it.
+          if (isErrorCode(error, 'VALIDATION_FAILED') || isErrorCode(error, 'NOT_FOUND')) return undefined;
+          throw error;
+        }
+      });
+      if (state?.operation && (state.state === 'leased' || state.state === 'running')) {
+        this.log.info({ operationId: id, lastSource: state.lastSource, ackedSeq: state.ackedSeq }, 'resuming an operation left running by the last run of this worker');
+        this.begin(state.operation, { lastSource: state.lastSource }, state.ackedSeq);
+        if (state.cancelRequested) this.executor.cancel(id);
+      } else {
+        this.log.info({ operationId: id, state: state?.state ?? 'unknown' }, 'removing what is left of an operation the server does not expect from this worker');
+        await discard.call(this.executor, id, this.shutdown.signal).catch((err: unknown) => this.log.warn({ err, operationId: id }, 'cannot remove a left-over operation; the sweeper will try again'));
+      }
+    }
+  }
+
+  private noteServerProblem(error: unknown): void {
+    this.serverProblem = error instanceof Error ? error.message : String(error);
   }
 
   private handle(response: PollResponse): void {
@@ -230,9 +328,10 @@ export class Worker {
     }
   }
 
-  private begin(operation: Operation): void {
+  private begin(operation: Operation, resume?: ResumePoint, ackedSeq?: number): void {
     const shipper = new LogShipper({
       operationId: operation.id,
+      ...(ackedSeq !== undefined ? { ackedSeq } : {}),
       channel: this.channel,
       log: this.log,
       onCancelRequested: () => this.executor.cancel(operation.id),
@@ -240,7 +339,7 @@ export class Worker {
     const held: Held = { operation, shipper, forgotten: false };
     this.held.set(operation.id, held);
     this.log.info({ operationId: operation.id, taskId: operation.taskId, step: operation.step.name }, 'operation started');
-    const run = this.run(held)
+    const run = this.run(held, resume)
       .catch((error: unknown) => this.log.error({ err: error, operationId: operation.id }, 'operation ended without a report to the server'))
       .finally(() => {
         this.held.delete(operation.id);
@@ -251,23 +350,33 @@ export class Worker {
     this.running.add(run);
   }
 
-  private async run(held: Held): Promise<void> {
+  private async run(held: Held, resume: ResumePoint | undefined): Promise<void> {
     const { operation, shipper } = held;
     let result: OperationResult;
     try {
-      result = await this.executor.start(operation, shipper);
+      result = await this.executor.start(operation, shipper, resume);
     } catch (error) {
       this.log.error({ err: error, operationId: operation.id }, 'the executor failed');
       result = { outcome: 'failed', message: `The worker could not run the operation: ${(error as Error).message}`, outputVariables: [] };
     }
-    if (held.forgotten) return;
+    // What the operation leaves behind goes only once the server has its result (or wants none):
+    // a worker stopped before that finds it again on its next start and reports then.
+    if (await this.report(held, result)) await this.executor.release?.(operation.id);
+  }
+
+  /** True once the server has the result, or no longer wants it; false when shutdown cut the report short. */
+  private async report(held: Held, result: OperationResult): Promise<boolean> {
+    const { operation, shipper } = held;
+    if (held.forgotten) return true;
+    this.metrics.operationFinished(result.outcome);
     this.log.info({ operationId: operation.id, outcome: result.outcome, exitCode: result.exitCode }, 'operation finished');
     let finalSeq: number;
     let message = result.message;
     try {
       finalSeq = await shipper.flush(this.shutdown.signal);
     } catch (error) {
-      if (this.shutdown.signal.aborted || held.forgotten || isErrorCode(error, 'OPERATION_NOT_LEASED')) return;
+      if (this.shutdown.signal.aborted) return false;
+      if (held.forgotten || isErrorCode(error, 'OPERATION_NOT_LEASED')) return true;
       finalSeq = shipper.ackedSeq;
       message += ` (the log is incomplete: ${(error as Error).message})`;
     }
@@ -282,10 +391,13 @@ export class Worker {
         this.log.warn({ operationId: operation.id, err: error }, 'the server no longer holds this operation for this worker; its result is dropped');
       }
     });
+    return true;
   }
 
-  private keepTrying<T>(what: string, signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    return keepTrying(call, { what, signal, log: this.log, rejectedRetryMs: this.config.rejectedRetryMs, random: this.random });
+  private async keepTrying<T>(what: string, signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const value = await keepTrying(call, { what, signal, log: this.log, rejectedRetryMs: this.config.rejectedRetryMs, random: this.random, onFailure: (error) => this.noteServerProblem(error) });
+    this.serverProblem = undefined;
+    return value;
   }
 }
 

@@ -45,6 +45,14 @@ describe('parseWorkerConfig', () => {
     assert.deepEqual(problems({ ...minimal, serverUrl: 'http://[bad' }), ['/serverUrl: not a URL']);
   });
 
+  it('takes a server thumbprint as the server or openssl prints it, for an HTTPS server only', () => {
+    const hex = 'ab'.repeat(32);
+    assert.equal(parseWorkerConfig({ ...minimal, serverThumbprint: hex }).serverThumbprint, hex);
+    assert.ok(parseWorkerConfig({ ...minimal, serverThumbprint: hex.toUpperCase().replace(/(..)(?!$)/g, '$1:') }));
+    assert.match(problems({ ...minimal, serverThumbprint: 'abc' })[0]!, /^\/serverThumbprint: expected 64 hex digits .*got 'abc'/);
+    assert.match(problems({ ...minimal, serverUrl: 'http://longshore:8080', serverThumbprint: hex })[0]!, /^\/serverThumbprint: pins an HTTPS server's certificate, but http:\/\/longshore:8080 is plain HTTP/);
+  });
+
   it('never shows the registration token when logged', () => {
     const config = parseWorkerConfig({ ...minimal, registrationToken: 'secret-token' });
     assert.equal(config.registrationToken, 'secret-token');

@@ -1,4 +1,4 @@
-import { ExecutorKind, LongshoreError, WorkerName } from '@longshore/protocol';
+import { CertificateThumbprint, ExecutorKind, LongshoreError, WorkerName } from '@longshore/protocol';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
@@ -9,6 +9,12 @@ import { Value } from '@sinclair/typebox/value';
 export const WorkerConfig = Type.Object(
   {
     serverUrl: Type.String({ pattern: '^https?://[^\\s/]+', description: 'The URL of the Longshore server; the worker only dials out to it' }),
+    serverThumbprint: Type.Optional(
+      Type.String({
+        pattern: CertificateThumbprint.pattern,
+        description: "Pins the server's certificate by its SHA-256 thumbprint (colons optional): exactly that certificate is trusted, under any host name. Default: the system's CAs decide",
+      }),
+    ),
     registrationToken: Type.Optional(
       Type.String({
         minLength: 1,
@@ -27,6 +33,7 @@ export const WorkerConfig = Type.Object(
     downloadTimeoutMs: Type.Integer({ minimum: 1000, default: 600000 }),
     /** How long stop() lets operations finish before it cancels them. The chart's terminationGracePeriodSeconds must exceed it by at least 15 s. */
     drainDeadlineMs: Type.Integer({ minimum: 0, default: 60000 }),
+    healthPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Serves /livez, /readyz and /metrics on this port (0: any free port); off when unset' })),
     /** Retry interval after an answer that a retry only repeats (credential rejected, worker disabled). */
     rejectedRetryMs: Type.Integer({ minimum: 100, default: 60000 }),
   },
@@ -40,12 +47,14 @@ export type WorkerConfig = Static<typeof WorkerConfig>;
  */
 export function parseWorkerConfig(input: unknown): WorkerConfig {
   const value = Value.Convert(WorkerConfig, Value.Default(WorkerConfig, Value.Clone(input)));
-  const problems = [...Value.Errors(WorkerConfig, value)].map((e) => `${e.path || '/'}: ${e.message}`);
+  const problems = [...Value.Errors(WorkerConfig, value)].map((e) =>
+    e.path === '/serverThumbprint' ? `/serverThumbprint: expected 64 hex digits (the SHA-256 thumbprint the server prints; colons allowed), got '${String(e.value)}'` : `${e.path || '/'}: ${e.message}`,
+  );
   if (problems.length === 0) {
-    try {
-      new URL((value as WorkerConfig).serverUrl);
-    } catch {
-      problems.push('/serverUrl: not a URL');
+    const config = value as WorkerConfig;
+    if (!URL.canParse(config.serverUrl)) problems.push('/serverUrl: not a URL');
+    else if (config.serverThumbprint !== undefined && new URL(config.serverUrl).protocol !== 'https:') {
+      problems.push(`/serverThumbprint: pins an HTTPS server's certificate, but ${config.serverUrl} is plain HTTP; use the server's https:// URL or drop the thumbprint`);
     }
   }
   if (problems.length > 0) {

@@ -146,6 +146,8 @@ describe('server-side validation of our objects (dryRun=All on the reference)', 
   test('charts/longshore-worker (when it exists) is accepted', { skip: noHelm || (existsSync(WORKER_CHART) ? false : 'charts/longshore-worker does not exist yet') }, async () => {
     const ns = 'chart-worker';
     await namespace(ns);
+    // The chart's test pod runs as the namespace's default ServiceAccount, which the (not running) ServiceAccount controller would create.
+    await ensure(`/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
     // chart-testing's convention: ci/*-values.yaml are the value sets CI renders the chart with.
     const ciDir = join(WORKER_CHART, 'ci');
     const valueSets = existsSync(ciDir) ? readdirSync(ciDir).filter((f) => f.endsWith('-values.yaml')).map((f) => [join(ciDir, f)]) : [[]];

@@ -7,7 +7,7 @@ import { ApiClient, clientOptionsFromEnv } from '../apiClient.js';
 import { printList, printObject, type OutputFormat } from '../output.js';
 
 type Row = Record<string, any>;
-interface GlobalFlags { url?: string; apiKey?: string; output: OutputFormat }
+interface GlobalFlags { url?: string; apiKey?: string; serverThumbprint?: string; output: OutputFormat }
 
 export function clientFor(cmd: Command): { client: ApiClient; output: OutputFormat } {
   const flags = cmd.optsWithGlobals<GlobalFlags>();
@@ -36,6 +36,13 @@ export function readApplyFile(path: string): unknown {
     throw new LongshoreError('VALIDATION_FAILED', `${path} must be a mapping with environments, workerPools, targets and projects`);
   }
   return value;
+}
+
+/** `--set key=value`: the value may hold `=` too. */
+function splitSetting(pair: string): [string, string] {
+  const at = pair.indexOf('=');
+  if (at <= 0) throw new LongshoreError('VALIDATION_FAILED', `--set ${pair}: expected key=value, e.g. --set scriptPods.pendingTimeout=30m`);
+  return [pair.slice(0, at), pair.slice(at + 1)];
 }
 
 export function registerClientCommands(program: Command): void {
@@ -86,6 +93,27 @@ export function registerClientCommands(program: Command): void {
     .action(async (opts: { pool: string[]; expiresIn: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
       printObject(await client.post('/api/registration-tokens', { pools: opts.pool, expiresInMinutes: Number(opts.expiresIn) }), output);
+    });
+  workers
+    .command('install-command')
+    .description('print the helm command that installs a Kubernetes worker, with a fresh single-use registration token')
+    .requiredOption('--pool <pool...>', 'pools the worker serves')
+    .option('--name <name>', 'worker name (default: the Helm release name)')
+    .option('--namespace <ns>', 'namespace to install into, created if missing (default: longshore)')
+    .option('--set <key=value>', 'another chart value, e.g. scriptPods.pendingTimeout=30m (repeatable)', (pair: string, all: string[]) => [...all, pair], [] as string[])
+    .option('--expires-in <minutes>', "minutes until the command's token expires (default: the server's, 60)")
+    .action(async (opts: { pool: string[]; name?: string; namespace?: string; set: string[]; expiresIn?: string }, cmd: Command) => {
+      const { client, output } = clientFor(cmd);
+      const result = await client.post<Row>('/api/workers/install-command', {
+        pools: opts.pool,
+        ...(opts.name ? { name: opts.name } : {}),
+        ...(opts.namespace ? { namespace: opts.namespace } : {}),
+        values: Object.fromEntries(opts.set.map(splitSetting)),
+        ...(opts.expiresIn ? { expiresInMinutes: Number(opts.expiresIn) } : {}),
+      });
+      if (output === 'json') return printObject(result, output);
+      process.stdout.write(`${result.command}\n`);
+      process.stderr.write(`Run it where helm reaches the cluster. Its registration token is single-use and expires at ${result.expiresAt}.\n`);
     });
 
   const release = program.command('release').description('releases: immutable snapshots of a project');

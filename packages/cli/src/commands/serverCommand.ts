@@ -1,16 +1,30 @@
 import type { Command } from 'commander';
 import { runUntilSignal } from '../lifecycle.js';
 
+interface ServerFlags {
+  port: number;
+  host: string;
+  data: string;
+  publicUrl?: string;
+  insecureHttp?: boolean;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  logLevel: string;
+}
+
 export function registerServerCommand(program: Command): void {
   program
     .command('server')
-    .description('run the Longshore server')
+    .description('run the Longshore server (HTTPS with a self-signed certificate unless given one)')
     .option('--port <port>', 'port to listen on', (v) => Number(v), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--data <dir>', 'data directory (database, master key, packages, admin key)', '.longshore')
-    .option('--public-url <url>', 'the URL workers use to reach this server')
+    .option('--data <dir>', 'data directory (database, master key, packages, admin key, TLS certificate)', '.longshore')
+    .option('--public-url <url>', 'the URL workers use to reach this server (default: $LONGSHORE_PUBLIC_URL, else the listen address)')
+    .option('--tls-cert-file <file>', 'PEM certificate to serve (default: $LONGSHORE_TLS_CERT_FILE, else a self-signed one made in the data directory)')
+    .option('--tls-key-file <file>', 'PEM private key of --tls-cert-file (default: $LONGSHORE_TLS_KEY_FILE)')
+    .option('--insecure-http', 'serve plain HTTP: keys and credentials cross the network readable (default: $LONGSHORE_INSECURE_HTTP=1)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
-    .action(async (opts: { port: number; host: string; data: string; publicUrl?: string; logLevel: string }) => {
+    .action(async (opts: ServerFlags) => {
       const { serverConfigFromEnv, startServer } = await import('@longshore/server');
       const server = await startServer({
         ...serverConfigFromEnv(process.env),
@@ -19,8 +33,14 @@ export function registerServerCommand(program: Command): void {
         dataDir: opts.data,
         logLevel: opts.logLevel as 'info',
         ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+        ...(opts.tlsCertFile ? { tlsCertFile: opts.tlsCertFile } : {}),
+        ...(opts.tlsKeyFile ? { tlsKeyFile: opts.tlsKeyFile } : {}),
+        ...(opts.insecureHttp ? { insecureHttp: true } : {}),
       });
       process.stdout.write(`Longshore server listening on ${server.url} (data: ${opts.data})\n`);
+      if (server.certificateThumbprint) {
+        process.stdout.write(`Certificate thumbprint (SHA-256): ${server.certificateThumbprint}\n  workers and clients pin it: --server-thumbprint ${server.certificateThumbprint}\n`);
+      }
       await runUntilSignal('server', () => server.close());
     });
 }

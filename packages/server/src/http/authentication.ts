@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
+import { isPackageToken } from '../crypto/packageTokens.js';
+import type { SecretBox } from '../crypto/secretBox.js';
 import { hashToken } from '../crypto/tokens.js';
+import { authenticatePackageToken, type PackageTokenPrincipal } from './packageTokenAccess.js';
 
-export type Principal = { kind: 'apiKey'; keyId: string } | { kind: 'worker'; workerId: string; workerName: string; disabled: boolean };
+export type Principal = { kind: 'apiKey'; keyId: string } | { kind: 'worker'; workerId: string; workerName: string; disabled: boolean } | PackageTokenPrincipal;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,9 +19,10 @@ const PUBLIC_PATHS = new Set(['/livez', '/readyz', '/api/agent/register']);
 
 /**
  * Every route but the probes and registration needs a key. Agent routes take a worker credential,
- * every other route an API key; neither opens the other's routes.
+ * every other route an API key; neither opens the other's routes. A package token opens the
+ * agent's package download route only, for its operation's packages.
  */
-export function installAuthentication(app: FastifyInstance, db: Store): void {
+export function installAuthentication(app: FastifyInstance, db: Store, box: SecretBox): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0]!;
@@ -26,6 +30,10 @@ export function installAuthentication(app: FastifyInstance, db: Store): void {
     const token = bearerToken(request);
     if (token === undefined) {
       throw new LongshoreError('UNAUTHENTICATED', 'Send an API key as "Authorization: Bearer <key>" or "X-Longshore-Api-Key: <key>"');
+    }
+    if (isPackageToken(token)) {
+      request.principal = await authenticatePackageToken(db, box, path, token);
+      return;
     }
     const hash = hashToken(token);
     if (path.startsWith('/api/agent/')) {

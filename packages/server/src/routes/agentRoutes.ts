@@ -6,18 +6,24 @@ import {
   LogBatchResponse,
   LongshoreError,
   OperationStateResponse,
+  PackageTokenResponse,
   PollRequest,
   PollResponse,
   RegisterRequest,
   RegisterResponse,
+  WorkerInfoRequest,
   agentRoutes,
   type CompleteRequest as CompleteRequestT,
   type LogBatchRequest as LogBatchRequestT,
+  type Operation,
   type PollRequest as PollRequestT,
   type RegisterRequest as RegisterRequestT,
+  type WorkerInfoRequest as WorkerInfoRequestT,
 } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { requireWorker } from '../http/authentication.js';
+import { requirePackageInScope } from '../http/packageTokenAccess.js';
+import { issuePackageToken, packageTokenExpiry } from '../crypto/packageTokens.js';
 import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
 import { uniquely } from '../resources/common.js';
 import { sendPackageContent } from '../resources/packages.js';
@@ -63,6 +69,12 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
     });
     req.log.info({ worker: input.name, pools: result.pools }, 'worker registered');
     return reply.status(201).send(result);
+  });
+
+  app.put(agentRoutes.workerInfo, { schema: { tags, body: WorkerInfoRequest } }, async (req, reply) => {
+    const { version, capacity, metadata } = req.body as WorkerInfoRequestT;
+    await ctx.db.updateTable('workers').set({ version, capacity, metadata: JSON.stringify(metadata), last_seen_at: Date.now() }).where('id', '=', requireWorker(req).workerId).execute();
+    return reply.status(204).send();
   });
 
   app.post(agentRoutes.poll, { schema: { tags, body: PollRequest, response: { 200: PollResponse } } }, async (req, reply) => {
@@ -111,14 +123,36 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
 
   app.get('/api/agent/operations/:id', { schema: { tags, params: OperationParams, response: { 200: OperationStateResponse } } }, async (req) => {
     const { id } = req.params as { id: string };
-    const op = await ctx.db.selectFrom('operations').select(['worker_id', 'state', 'acked_seq', 'last_source', 'cancel_requested']).where('id', '=', id).executeTakeFirst();
+    const op = await ctx.db.selectFrom('operations').select(['worker_id', 'state', 'acked_seq', 'last_source', 'cancel_requested', 'payload']).where('id', '=', id).executeTakeFirst();
     if (!op || op.worker_id !== requireWorker(req).workerId) return { id, state: 'unknown' as const, ackedSeq: 0, lastSource: 0, cancelRequested: false };
-    return { id, state: op.state as 'leased', ackedSeq: op.acked_seq, lastSource: op.last_source, cancelRequested: op.cancel_requested === 1 };
+    const held = op.state === 'leased' || op.state === 'running';
+    return {
+      id,
+      state: op.state as 'leased',
+      ackedSeq: op.acked_seq,
+      lastSource: op.last_source,
+      cancelRequested: op.cancel_requested === 1,
+      ...(held ? { operation: ctx.box.openJson<Operation>(op.payload) } : {}),
+    };
+  });
+
+  // A script pod's init container downloads with this instead of the worker's credential (see crypto/packageTokens.ts).
+  app.post('/api/agent/operations/:id/package-token', { schema: { tags, params: OperationParams, response: { 200: PackageTokenResponse } } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const { workerId } = requireWorker(req);
+    const op = await heldOperation(workerId, id);
+    if (op.state !== 'leased' && op.state !== 'running') {
+      throw new LongshoreError('OPERATION_NOT_LEASED', `Operation ${id} has ended (${op.state}); package tokens are issued only while it runs`);
+    }
+    const row = await ctx.db.selectFrom('operations').select('payload').where('id', '=', id).executeTakeFirstOrThrow();
+    const expiresAt = packageTokenExpiry(ctx.box.openJson<Operation>(row.payload).timeoutSeconds, Date.now());
+    return { token: issuePackageToken(ctx.box, { operationId: id, workerId, expiresAt }), expiresAt: new Date(expiresAt).toISOString() };
   });
 
   app.get('/api/agent/packages/:packageId/:version/content', { schema: { tags, params: Type.Object({ packageId: Type.String({ maxLength: 100 }), version: Type.String({ maxLength: 100 }) }) } }, async (req, reply) => {
-    requireWorker(req);
     const { packageId, version } = req.params as { packageId: string; version: string };
+    if (req.principal?.kind === 'packageToken') requirePackageInScope(req.principal, packageId, version);
+    else requireWorker(req);
     return sendPackageContent(ctx, reply, packageId, version);
   });
 }

@@ -21,9 +21,29 @@ export interface OperationSink {
  */
 export interface Executor {
   readonly kind: ExecutorKind;
-  start(operation: Operation, sink: OperationSink): Promise<OperationResult>;
+  /** With `resume`, the operation was left running by an earlier start of this worker (see leftovers): finish it, never run it again. */
+  start(operation: Operation, sink: OperationSink, resume?: ResumePoint): Promise<OperationResult>;
   /** Stops an operation; its start() then resolves with outcome `cancelled`. Unknown ids are ignored. */
   cancel(operationId: string): void;
+  /** How many more operations it takes now, when it has limits of its own (pods waiting for nodes). */
+  capacity?(): number;
+  /** Called whenever capacity() may have grown. */
+  onCapacityChange?(listener: () => void): void;
+  /**
+   * After a restart: the operations an earlier start of this worker left behind (script pods
+   * and their Secrets outlive the worker process). The worker resumes those the server still
+   * expects it to run and discards the others.
+   */
+  leftovers?(signal: AbortSignal): Promise<string[]>;
+  /** After start() resolved and its result is reported: removes what the operation leaves behind (script pod, Secret). */
+  release?(operationId: string): Promise<void>;
+  /** Removes what is left of an operation nobody will finish. */
+  discard?(operationId: string, signal: AbortSignal): Promise<void>;
+}
+
+/** Where a resumed operation's output continues: the server already stored the script's lines up to lastSource. */
+export interface ResumePoint {
+  lastSource: number;
 }
 
 /**

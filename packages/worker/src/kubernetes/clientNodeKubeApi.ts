@@ -92,6 +92,20 @@ export class ClientNodeKubeApi implements KubeApi {
     return this.call(`creating Secret ${secret.metadata?.name}`, options, (o) => this.core.createNamespacedSecret({ namespace: this.namespace, body: secret }, o));
   }
 
+  readSecret(name: string, options?: CallOptions): Promise<k8s.V1Secret | undefined> {
+    return this.ignoreNotFound(this.call(`reading Secret ${name}`, options, (o) => this.core.readNamespacedSecret({ namespace: this.namespace, name }, o)));
+  }
+
+  replaceSecret(secret: k8s.V1Secret, options?: CallOptions): Promise<k8s.V1Secret> {
+    const name = secret.metadata!.name!;
+    return this.call(`updating Secret ${name}`, options, (o) => this.core.replaceNamespacedSecret({ namespace: this.namespace, name, body: secret }, o));
+  }
+
+  async serverVersion(options?: CallOptions): Promise<string> {
+    const info = await this.call('reading the API server version', options, (o) => this.kc.makeApiClient(k8s.VersionApi).getCode(o));
+    return info.gitVersion;
+  }
+
   async deleteSecret(name: string, options?: CallOptions): Promise<void> {
     await this.ignoreNotFound(this.call(`deleting Secret ${name}`, options, (o) => this.core.deleteNamespacedSecret({ namespace: this.namespace, name }, o)));
   }

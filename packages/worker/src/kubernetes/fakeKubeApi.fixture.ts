@@ -40,6 +40,27 @@ export class FakeKubeApi implements KubeApi {
     return structuredClone(stored);
   }
 
+  async readSecret(name: string, options?: CallOptions): Promise<V1Secret | undefined> {
+    this.call('readSecret', name, options);
+    const secret = this.secrets.get(name);
+    return secret && structuredClone(secret);
+  }
+
+  async replaceSecret(secret: V1Secret, options?: CallOptions): Promise<V1Secret> {
+    const name = secret.metadata!.name!;
+    this.call('replaceSecret', name, options);
+    const stored = this.secrets.get(name);
+    if (!stored) throw new LongshoreError('NOT_FOUND', `secrets "${name}" not found`);
+    if (secret.metadata?.resourceVersion !== stored.metadata?.resourceVersion) throw new LongshoreError('CONFLICT', `the object has been modified; please apply your changes to the latest version`);
+    const updated = structuredClone({ ...secret, metadata: { ...secret.metadata, uid: stored.metadata!.uid, resourceVersion: String(this.version++) } });
+    this.secrets.set(name, updated);
+    return structuredClone(updated);
+  }
+
+  async serverVersion(): Promise<string> {
+    return 'v1.34.0-fake';
+  }
+
   async deleteSecret(name: string, options?: CallOptions): Promise<void> {
     this.call('deleteSecret', name, options);
     this.secrets.delete(name);

@@ -12,6 +12,10 @@ import { LongshoreError } from '@longshore/protocol';
 export interface KubeApi {
   readonly namespace: string;
   createSecret(secret: V1Secret, options?: CallOptions): Promise<V1Secret>;
+  /** undefined when there is no such Secret. */
+  readSecret(name: string, options?: CallOptions): Promise<V1Secret | undefined>;
+  /** A full update (PUT): the Secret's resourceVersion must be the stored one, else CONFLICT. */
+  replaceSecret(secret: V1Secret, options?: CallOptions): Promise<V1Secret>;
   /** Resolves also when the Secret is already gone. */
   deleteSecret(name: string, options?: CallOptions): Promise<void>;
   /** Makes the pod the Secret's owner, so that deleting the pod (by us, a user or a namespace cleanup) takes the Secret with it. */
@@ -36,6 +40,8 @@ export interface KubeApi {
    * limit applies to the response's start only: a quiet script may print nothing for hours.
    */
   streamPodLog(name: string, container: string, logOptions: PodLogOptions, options?: CallOptions): AsyncIterable<Uint8Array>;
+  /** The API server's version (`v1.34.2`): the server shows it beside the worker. */
+  serverVersion(options?: CallOptions): Promise<string>;
 }
 
 export interface CallOptions {

@@ -1,47 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LogStream, Operation } from '@longshore/protocol';
-import type { OperationSink } from '../executors/executor.js';
-import { silentLog, testOperation } from '../testing/operation.fixture.js';
-import { FakeKubeApi } from './fakeKubeApi.fixture.js';
-import { KubernetesExecutor } from './kubernetesExecutor.js';
+import { testOperation } from '../testing/operation.fixture.js';
+import { Sink, setup, started, until } from './executorHarness.fixture.js';
 import { scriptPodNames } from './kubeNames.js';
-import { parseScriptPodsConfig } from './scriptPodsConfig.js';
-
-class Sink implements OperationSink {
-  readonly lines: { stream: LogStream; text: string }[] = [];
-  line(stream: LogStream, text: string): void {
-    this.lines.push({ stream, text });
-  }
-  progress(): void {}
-  backpressure(): undefined {
-    return undefined;
-  }
-  texts(): string[] {
-    return this.lines.map((l) => l.text);
-  }
-}
-
-function setup(overrides: Record<string, unknown> = {}) {
-  const api = new FakeKubeApi();
-  const config = parseScriptPodsConfig({ namespace: api.namespace, workerName: 'k8s-1', ...overrides });
-  const executor = new KubernetesExecutor({ api, config, workspace: { workerName: 'k8s-1', serverUrl: 'https://longshore.example' }, server: { url: 'https://longshore.example' }, log: silentLog, now: () => api.now() });
-  return { api, executor };
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (condition()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
-async function started(api: FakeKubeApi, operation: Operation): Promise<string> {
-  const pod = scriptPodNames(operation.id).pod;
-  await until(() => api.pods.has(pod), 'the pod');
-  return pod;
-}
 
 describe('KubernetesExecutor', () => {
   test('runs the script in a pod, forwards its output and cleans up the pod and the Secret', async () => {
@@ -61,6 +22,8 @@ describe('KubernetesExecutor', () => {
     assert.ok(sink.texts().includes('hello'));
     assert.ok(sink.texts().includes('the ******** leaked'));
     assert.ok(sink.texts().some((t) => t.startsWith(`Created script pod ${pod}`)));
+    assert.equal(api.pods.size, 1, 'the pod stays until the result is reported');
+    await executor.release(operation.id);
     assert.equal(api.pods.size, 0);
     assert.equal(api.secrets.size, 0);
     assert.ok(api.calls.indexOf(`createSecret ${secret}`) < api.calls.indexOf(`createPod ${pod}`), 'Secret first');
@@ -120,6 +83,7 @@ describe('KubernetesExecutor', () => {
     const outcome = await result;
     assert.equal(outcome.outcome, 'failed');
     assert.match(outcome.message, /cluster autoscaler will not add a node for it: 1 max node group size reached/);
+    await executor.release(operation.id);
     assert.equal(api.pods.size, 0, 'the pod is deleted');
     await executor.close();
   });

@@ -1,22 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CoreV1Event, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { isErrorCode, type Operation, type OperationResult, type OutputVariable } from '@longshore/protocol';
 import type { Logger } from 'pino';
 import { BootstrapOutput } from '../bootstrapOutput.js';
-import { rejected, type Executor, type OperationSink } from '../executors/executor.js';
+import { rejected, type Executor, type OperationSink, type ResumePoint } from '../executors/executor.js';
+import type { WorkerMetrics } from '../health/workerMetrics.js';
 import { isTransient } from '../retry.js';
 import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../workspace.js';
 import type { KubeApi, WatchHandle } from './kubeApi.js';
 import { SCRIPT_CONTAINER, scriptPodNames, workerSelector } from './kubeNames.js';
+import { OrphanSweeper } from './orphanSweeper.js';
 import { PendingExplainer } from './pendingExplainer.js';
-import { PodLogReader, type ContainerState, type LogReadEnd } from './podLogReader.js';
+import { PodLogReader, type LogReadEnd } from './podLogReader.js';
+import { scriptContainerState, started, terminationMessage } from './scriptPodStatus.js';
 import { ScriptPodRejection, buildScriptPod, isScriptPodRejection, type PackageAccess, type ServerInfo } from './scriptPodSpec.js';
 import type { ScriptPodsConfig } from './scriptPodsConfig.js';
 
 /**
  * Issues the credential a script pod's init container downloads packages with: scoped to one
  * operation and short-lived, so a leaked pod Secret exposes that operation's packages only.
- * The server side does not exist yet (see the report); until it does, nothing with packages runs here.
  */
 export interface PackageTokenIssuer {
   issue(operation: Operation, signal: AbortSignal): Promise<PackageAccess>;
@@ -28,6 +30,7 @@ export interface KubernetesExecutorOptions {
   workspace: WorkspaceContext;
   server: ServerInfo;
   packageTokens?: PackageTokenIssuer;
+  metrics?: WorkerMetrics;
   log: Logger;
   now?: () => number;
 }
@@ -43,9 +46,13 @@ interface Run {
   events: CoreV1Event[];
   stopped?: 'cancelled' | 'timed_out';
   wake?: () => void;
+  /** Resumed after a worker restart: the server has the script's lines up to here. */
+  resume?: ResumePoint;
 }
 
 const CREATE_ATTEMPTS = 4;
+/** Shells say it one of these ways when a script calls docker in an image without it. */
+const DOCKER_NOT_FOUND = /docker: (command )?not found|docker: No such file or directory|exec: "?docker"?: executable file not found/;
 
 /**
  * Runs each operation in its own script pod: Secret (workspace) first, then the pod, then the
@@ -61,52 +68,150 @@ export class KubernetesExecutor implements Executor {
   private slotWaiters: (() => void)[] = [];
   /** Runs holding a slot: from pod creation to clean-up. */
   private readonly active = new Set<Run>();
+  /** Left over from the last run of this worker, until the worker resumes or discards them: the sweeper keeps off. */
+  private readonly undecided = new Set<string>();
+  /** Ended, result not yet reported: their pods stay (grace for the delete, by operation). */
+  private readonly unreleased = new Map<string, number>();
+  private readonly capacityListeners: (() => void)[] = [];
+  private readonly sweeper: OrphanSweeper;
   private readonly now: () => number;
 
   constructor(private readonly options: KubernetesExecutorOptions) {
     this.now = options.now ?? Date.now;
+    this.sweeper = new OrphanSweeper({
+      api: options.api,
+      workerName: options.config.workerName,
+      intervalMs: options.config.sweepIntervalMs,
+      claimed: (id) => this.runs.has(id) || this.undecided.has(id) || this.unreleased.has(id),
+      log: options.log,
+    });
+    options.metrics?.observe({ pendingPods: () => this.pendingPods });
   }
 
-  async start(operation: Operation, sink: OperationSink): Promise<OperationResult> {
-    const { api, config } = this.options;
+  /** Operations not yet past their pod's Pending phase (preparing, waiting for a slot, a node or an image). */
+  get pendingPods(): number {
+    let pending = 0;
+    for (const run of this.runs.values()) if (run.pending) pending++;
+    return pending;
+  }
+
+  capacity(): number {
+    const { maxConcurrentOperations, maxPendingPods } = this.options.config;
+    return Math.max(0, Math.min(maxConcurrentOperations - this.runs.size, maxPendingPods - this.pendingPods));
+  }
+
+  onCapacityChange(listener: () => void): void {
+    this.capacityListeners.push(listener);
+  }
+
+  /** Also starts the periodic sweeper: from here on the worker decides about every left-over operation. */
+  async leftovers(signal: AbortSignal): Promise<string[]> {
+    const found = (await this.sweeper.operations(signal)).filter((id) => !this.runs.has(id));
+    for (const id of found) this.undecided.add(id);
+    this.sweeper.start();
+    return found;
+  }
+
+  async discard(operationId: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.sweeper.remove(operationId, signal);
+    } finally {
+      this.undecided.delete(operationId);
+    }
+  }
+
+  async start(operation: Operation, sink: OperationSink, resume?: ResumePoint): Promise<OperationResult> {
     const names = scriptPodNames(operation.id);
-    const run: Run = { operation, sink, podName: names.pod, abort: new AbortController(), pending: true, gone: false, events: [] };
+    const run: Run = { operation, sink, podName: names.pod, abort: new AbortController(), pending: true, gone: false, events: [], ...(resume ? { resume } : {}) };
     const timer = setTimeout(() => this.stop(run, 'timed_out'), Math.min(operation.timeoutSeconds * 1000, 2 ** 31 - 1));
     this.runs.set(operation.id, run);
+    this.undecided.delete(operation.id);
     this.byPod.set(names.pod, run);
     try {
-      let built;
-      try {
-        const packageAccess = operation.packages.length && !operation.packages.every((p) => p.format === 'docker-image') ? await this.packageAccess(operation, run) : undefined;
-        built = buildScriptPod({ config, operation, workspace: stageWorkspace(operation, this.options.workspace), secretName: names.secret, server: this.options.server, ...(packageAccess ? { packageAccess } : {}) });
-      } catch (error) {
-        if (isScriptPodRejection(error)) return rejected(error.message);
-        throw error;
-      }
-      await this.ensureWatches();
-      await this.slot(run);
-      if (run.stopped) return stopped(run, []);
-      const secretFailure = await this.create(run, () => api.createSecret(built.secret, { signal: run.abort.signal }), 'Secret');
-      if (typeof secretFailure === 'string') return { outcome: 'failed', message: secretFailure, outputVariables: [] };
-      const pod = await this.create(run, () => api.createPod(built.pod, { signal: run.abort.signal }), 'pod');
-      if (typeof pod === 'string' || pod === undefined) return { outcome: 'failed', message: pod ?? `The script pod ${names.pod} exists but cannot be read`, outputVariables: [] };
-      run.pod ??= pod;
-      sink.line('system', `Created script pod ${names.pod} (image ${built.pod.spec!.containers[0]!.image})`, this.now());
-      const uid = pod.metadata?.uid;
-      if (uid) await api.setSecretOwner(names.secret, { name: names.pod, uid }, { signal: run.abort.signal }).catch((e: unknown) => this.options.log.warn({ err: e, pod: names.pod }, 'cannot set the owner of the workspace Secret; the sweeper will remove it'));
-      const failure = await this.waitWhilePending(run);
+      const failure = resume ? await this.adopt(run) : await this.launch(run);
+      if (failure) return failure;
+      const createdAt = run.pod?.metadata?.creationTimestamp;
+      const pendingFailure = await this.waitWhilePending(run);
       run.pending = false;
       this.wakeSlotWaiters();
-      if (failure) return { outcome: 'failed', message: failure, outputVariables: [] };
+      if (pendingFailure) return { outcome: 'failed', message: pendingFailure, outputVariables: [] };
+      if (!resume && createdAt && !run.stopped && !run.gone) this.options.metrics?.podStarted((this.now() - new Date(createdAt).getTime()) / 1000);
       return await this.follow(run);
     } finally {
       clearTimeout(timer);
       this.active.delete(run);
-      this.wakeSlotWaiters();
       this.runs.delete(operation.id);
       this.byPod.delete(names.pod);
+      this.wakeSlotWaiters();
       run.abort.abort();
-      await this.cleanUp(names, run.stopped ? config.deleteGracePeriodSeconds : 0);
+      this.unreleased.set(operation.id, run.stopped ? this.options.config.deleteGracePeriodSeconds : 0);
+    }
+  }
+
+  /**
+   * The pod and Secret go only once the result is safe with the server: a worker killed between
+   * the script's end and its report finds the pod again on restart and reads the result anew.
+   */
+  async release(operationId: string): Promise<void> {
+    const grace = this.unreleased.get(operationId);
+    if (grace === undefined) return;
+    await this.cleanUp(scriptPodNames(operationId), grace);
+    this.unreleased.delete(operationId);
+  }
+
+  /** A new operation: its Secret, then its pod. A result when it ends before the pod exists. */
+  private async launch(run: Run): Promise<OperationResult | undefined> {
+    const { api, config } = this.options;
+    const { operation, sink } = run;
+    const names = scriptPodNames(operation.id);
+    let built;
+    try {
+      const packageAccess = operation.packages.length && !operation.packages.every((p) => p.format === 'docker-image') ? await this.packageAccess(operation, run) : undefined;
+      built = buildScriptPod({ config, operation, workspace: stageWorkspace(operation, this.options.workspace), secretName: names.secret, server: this.options.server, ...(packageAccess ? { packageAccess } : {}) });
+    } catch (error) {
+      if (isScriptPodRejection(error)) return rejected(error.message);
+      throw error;
+    }
+    await this.ensureWatches();
+    await this.slot(run);
+    if (run.stopped) return stopped(run, []);
+    const secretFailure = await this.create(run, () => api.createSecret(built.secret, { signal: run.abort.signal }), 'Secret');
+    if (typeof secretFailure === 'string') return { outcome: 'failed', message: secretFailure, outputVariables: [] };
+    const pod = await this.create(run, () => api.createPod(built.pod, { signal: run.abort.signal }), 'pod');
+    if (typeof pod === 'string' || pod === undefined) return { outcome: 'failed', message: pod ?? `The script pod ${names.pod} exists but cannot be read`, outputVariables: [] };
+    run.pod ??= pod;
+    sink.line('system', `Created script pod ${names.pod} (image ${built.pod.spec!.containers[0]!.image})`, this.now());
+    const uid = pod.metadata?.uid;
+    if (uid) await api.setSecretOwner(names.secret, { name: names.pod, uid }, { signal: run.abort.signal }).catch((e: unknown) => this.options.log.warn({ err: e, pod: names.pod }, 'cannot set the owner of the workspace Secret; the sweeper will remove it'));
+    return undefined;
+  }
+
+  /**
+   * An operation an earlier run of this worker started: its pod is found, never created again
+   * (the script must not run twice), and its log is read from the start, dropping the lines the
+   * server already has by their numbers. A pod that is gone makes the operation lost.
+   */
+  private async adopt(run: Run): Promise<OperationResult | undefined> {
+    this.active.add(run);
+    await this.ensureWatches();
+    run.pod ??= await this.readPodPatiently(run);
+    if (!run.pod) {
+      run.gone = true;
+      return { outcome: 'lost', message: `The script pod ${run.podName} was gone when the worker restarted: the script may or may not have finished`, outputVariables: [] };
+    }
+    run.sink.line('system', `The worker restarted; resuming script pod ${run.podName} after line ${run.resume?.lastSource ?? 0} of its output`, this.now());
+    return undefined;
+  }
+
+  /** readPod through an API server that may be restarting too. */
+  private async readPodPatiently(run: Run): Promise<V1Pod | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.options.api.readPod(run.podName, { signal: run.abort.signal });
+      } catch (error) {
+        if (!isTransient(error) || attempt >= CREATE_ATTEMPTS) throw error;
+        await sleep(250 * 2 ** attempt);
+      }
     }
   }
 
@@ -115,11 +220,11 @@ export class KubernetesExecutor implements Executor {
     if (run) this.stop(run, 'cancelled');
   }
 
-  /** Ends the shared watches (the worker's shutdown, after its operations ended). */
+  /** Ends the shared watches and the sweeper (the worker's shutdown, after its operations ended). */
   async close(): Promise<void> {
     const watches = this.watches ?? [];
     this.watches = undefined;
-    await Promise.all(watches.map((w) => w.stop()));
+    await Promise.all([...watches.map((w) => w.stop()), this.sweeper.stop()]);
   }
 
   private stop(run: Run, why: 'cancelled' | 'timed_out'): void {
@@ -202,6 +307,7 @@ export class KubernetesExecutor implements Executor {
 
   private wakeSlotWaiters(): void {
     for (const wake of this.slotWaiters.splice(0)) wake();
+    for (const listener of this.capacityListeners) listener();
   }
 
   /** Until the script container started: explains the wait in the task log; a message if it must fail. */
@@ -230,14 +336,21 @@ export class KubernetesExecutor implements Executor {
 
   private async follow(run: Run): Promise<OperationResult> {
     const variables = new Map<string, OutputVariable>();
+    let hinted = false;
     const output = new BootstrapOutput(
       {
-        line: (stream, text, ts, source, level) => run.sink.line(stream, text, ts, source, level),
+        line: (stream, text, ts, source, level) => {
+          run.sink.line(stream, text, ts, source, level);
+          if (!hinted && stream !== 'system' && DOCKER_NOT_FOUND.test(text)) {
+            hinted = true;
+            run.sink.line('system', 'Hint: this script calls docker, and the Kubernetes worker has no Docker (a cluster has no daemon to give a script pod). Build images in your CI and set the step\'s execution container image, or use a daemonless tool (kaniko, buildah, crane) in that image.', ts, undefined, 'warning');
+          }
+        },
         progress: (percentage, message) => run.sink.progress(percentage, message),
         outputVariable: (variable) => variables.set(variable.name, variable),
         end: () => {},
       },
-      { secrets: operationSecrets(run.operation) },
+      { secrets: operationSecrets(run.operation), ...(run.resume ? { lastSource: run.resume.lastSource } : {}) },
     );
     let end: LogReadEnd = 'gone';
     if (!run.gone && !(run.stopped && !run.pod?.spec?.nodeName)) {
@@ -247,7 +360,7 @@ export class KubernetesExecutor implements Executor {
         container: SCRIPT_CONTAINER,
         output,
         signal: run.abort.signal,
-        containerState: async () => containerState(run),
+        containerState: async () => (run.gone ? 'gone' : scriptContainerState(run.pod)),
         diagnostic: (message, err) => this.options.log.info({ err, pod: run.podName }, message),
       });
       end = await reader.read();
@@ -277,31 +390,3 @@ function stopped(run: Run, outputVariables: OutputVariable[]): OperationResult {
     ? { outcome: 'cancelled', message: 'The operation was cancelled', outputVariables }
     : { outcome: 'timed_out', message: `The operation did not finish within its timeout of ${run.operation.timeoutSeconds} seconds`, outputVariables };
 }
-
-function scriptStatus(pod: V1Pod | undefined): V1ContainerStatus | undefined {
-  return pod?.status?.containerStatuses?.find((c) => c.name === SCRIPT_CONTAINER);
-}
-
-function started(pod: V1Pod): boolean {
-  const state = scriptStatus(pod)?.state;
-  return !!(state?.running || state?.terminated) || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-}
-
-function containerState(run: Run): ContainerState {
-  if (run.gone) return 'gone';
-  const state = scriptStatus(run.pod)?.state;
-  if (state?.terminated || run.pod?.status?.phase === 'Succeeded' || run.pod?.status?.phase === 'Failed') return 'terminated';
-  return state?.running ? 'running' : 'waiting';
-}
-
-/** Why a pod ended without the bootstrap's end marker, in the kubelet's words. */
-function terminationMessage(pod: V1Pod | undefined): string {
-  const terminated = scriptStatus(pod)?.state?.terminated;
-  if (pod?.status?.reason === 'DeadlineExceeded') return 'The script pod reached its activeDeadlineSeconds and was stopped by Kubernetes';
-  if (terminated?.reason === 'OOMKilled') return `The script was killed for using more memory than its limit (${pod?.spec?.containers[0]?.resources?.limits?.memory ?? 'unknown'}); raise the step's memory limit`;
-  const init = pod?.status?.initContainerStatuses?.find((c) => c.state?.terminated && c.state.terminated.exitCode !== 0);
-  if (init) return `The init container '${init.name}' failed with exit code ${init.state!.terminated!.exitCode}${init.state!.terminated!.message ? `: ${init.state!.terminated!.message}` : ''}`;
-  if (terminated) return `The script container exited with code ${terminated.exitCode}${terminated.reason ? ` (${terminated.reason})` : ''} without the bootstrap's end marker: the script's result is unknown (see the log)`;
-  return `The script pod ended (${pod?.status?.phase ?? 'unknown phase'}${pod?.status?.message ? `: ${pod.status.message}` : ''}) without the bootstrap's end marker`;
-}
-

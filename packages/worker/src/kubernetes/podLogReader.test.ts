@@ -42,6 +42,14 @@ describe('PodLogReader', () => {
 
   const numbered = (from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => `${from + i} O line ${from + i} é`);
 
+  test('a timestamp that steps back within a stream loses no line', async () => {
+    api.log(POD, numbered(1, 2), 10);
+    api.advance(-15);
+    api.log(POD, [...numbered(3, 4), '5 X 0'], 10);
+    assert.equal(await reader().read(), 'marker');
+    assert.deepEqual(seen.map((s) => s.text), ['line 1 é', 'line 2 é', 'line 3 é', 'line 4 é']);
+  });
+
   test('reads to the end marker, masking, with lines split across chunks', async () => {
     api.log(POD, [...numbered(1, 3), '4 E the password is s3cret', '5 X 0'], 10);
     const end = await reader().read();

@@ -104,6 +104,9 @@ export class PodLogReader {
   private async stream(): Promise<boolean> {
     const { api, podName, container, output, signal } = this.options;
     let skipAtLast = this.lastTsText === undefined ? 0 : this.atLastTs;
+    // Only a resumed stream's start repeats lines; past it, every line is new whatever its
+    // timestamp says (clocks step back, and two pipes are read at slightly different times).
+    let caughtUp = this.lastTsText === undefined;
     let received = false;
     // A new splitter per stream: the partial line of a broken stream comes again whole.
     const splitter = new LineSplitter((raw) => {
@@ -113,18 +116,20 @@ export class PodLogReader {
         output.line(raw, Date.now());
         return;
       }
-      if (stamp.nanos < this.lastTs) return;
-      if (stamp.nanos === this.lastTs) {
-        if (skipAtLast > 0) {
+      if (!caughtUp) {
+        if (stamp.nanos < this.lastTs) return;
+        if (stamp.nanos === this.lastTs && skipAtLast > 0) {
           skipAtLast--;
           return;
         }
+        caughtUp = true;
+      }
+      if (stamp.nanos === this.lastTs) {
         this.atLastTs++;
-      } else {
+      } else if (stamp.nanos > this.lastTs) {
         this.lastTs = stamp.nanos;
         this.lastTsText = raw.slice(0, space);
         this.atLastTs = 1;
-        skipAtLast = 0;
       }
       received = true;
       output.line(raw.slice(space + 1), stamp.ms);

@@ -127,7 +127,12 @@ describe('buildScriptPod', () => {
     const init = pod.spec!.initContainers?.[0];
     assert.equal(init?.name, 'packages');
     assert.equal(init?.image, config.packageFetcher.image);
-    assert.ok(init?.command?.includes('/longshore/fetch/fetch-token'));
+    assert.deepEqual(init?.command, [
+      'longshore', 'fetch-packages', '--manifest', '/longshore/fetch/fetch-manifest.json', '--token-file', '/longshore/fetch/fetch-token',
+      '--into', '/longshore/work', '--ca-file', '/longshore/fetch/fetch-server-ca.pem',
+    ]);
+    assert.equal(init?.terminationMessagePolicy, 'FallbackToLogsOnError', "the fetcher's error reaches the operation's outcome");
+    assert.ok(!buildScriptPod(input(op)).pod.spec!.initContainers![0]!.command!.includes('--ca-file'), 'no CA, no --ca-file');
     const fetchVolume = pod.spec!.volumes!.find((v) => v.name === 'fetch');
     assert.deepEqual(fetchVolume?.secret?.items?.map((i) => i.key), ['fetch-manifest.json', 'fetch-token', 'fetch-server-ca.pem']);
     const workspaceVolume = pod.spec!.volumes!.find((v) => v.name === 'workspace');

@@ -4,6 +4,7 @@ import { bootstrapCommand } from '../bootstrap/bootstrapScript.js';
 import { dockerRejection } from '../executors/executor.js';
 import type { WorkspaceFiles } from '../workspace.js';
 import { ANNOTATIONS, LABELS, PACKAGES_CONTAINER, SCRIPT_CONTAINER, labelValue, scriptPodNames } from './kubeNames.js';
+import type { FetchManifest } from './packageFetcher.js';
 import { applyPodSpecPatch } from './podSpecPatch.js';
 import { compareQuantities, isQuantity } from './quantity.js';
 import { RESOURCE_NAMES, type ResourceList, type ScriptPodsConfig } from './scriptPodsConfig.js';
@@ -108,8 +109,15 @@ export function buildScriptPod(input: ScriptPodInput): { secret: V1Secret; pod: 
     initContainers.push({
       name: PACKAGES_CONTAINER,
       image: config.packageFetcher.image,
-      // The longshore CLI verb that downloads, verifies (sha256) and extracts the manifest's packages.
-      command: ['longshore', 'fetch-packages', '--manifest', `${FETCH_DIR}/${FETCH_KEYS.manifest}`, '--token-file', `${FETCH_DIR}/${FETCH_KEYS.token}`, '--into', `${WORK_DIR}/packages`],
+      // The longshore CLI verb that downloads, verifies (sha256) and extracts the manifest's packages
+      // into WORK_DIR/packages/<reference>, where the local executor puts them too.
+      command: [
+        'longshore', 'fetch-packages', '--manifest', `${FETCH_DIR}/${FETCH_KEYS.manifest}`, '--token-file', `${FETCH_DIR}/${FETCH_KEYS.token}`, '--into', WORK_DIR,
+        ...(input.server.caPem ? ['--ca-file', `${FETCH_DIR}/${FETCH_KEYS.ca}`] : []),
+      ],
+      // The fetcher's last lines (which package, and why) become the container's termination
+      // message, which the executor puts in the operation's outcome: the task log shows them.
+      terminationMessagePolicy: 'FallbackToLogsOnError',
       // Init containers count as max(init, sum of containers) for scheduling: the same resources add nothing.
       resources,
       ...(config.containerSecurityContext ? { securityContext: config.containerSecurityContext } : {}),
@@ -160,7 +168,7 @@ function buildSecret(input: ScriptPodInput, labels: Record<string, string>): V1S
     for (const key of Object.values(FETCH_KEYS)) {
       if (key in files) throw new LongshoreError('INTERNAL', `The workspace already has a file named ${key}`);
     }
-    const manifest = {
+    const manifest: FetchManifest = {
       serverUrl: input.server.url,
       packages: input.operation.packages.map(({ reference, packageId, version, format, sha256, downloadPath }) => ({ reference, packageId, version, format, sha256, downloadPath })),
     };

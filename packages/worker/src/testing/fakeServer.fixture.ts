@@ -8,9 +8,11 @@ import {
   type LogLine,
   type Operation,
   type OperationStateResponse,
+  type PackageTokenResponse,
   type PollRequest,
   type PollResponse,
   type RegisterRequest,
+  type WorkerInfoRequest,
   type RegisterResponse,
 } from '@longshore/protocol';
 import type { AgentChannel } from '../serverClient.js';
@@ -33,16 +35,22 @@ export class FakeServer implements AgentChannel {
   readonly completed = new Map<string, CompleteRequest>();
   readonly polls: PollRequest[] = [];
   readonly registrations: RegisterRequest[] = [];
+  readonly infos: WorkerInfoRequest[] = [];
   readonly batches: { operationId: string; first: number | undefined; count: number }[] = [];
   readonly credentials: (string | undefined)[] = [];
   logFaults: LogFault[] = [];
   /** Errors the next calls of a kind throw, in order. */
   failures: { register: Error[]; poll: Error[]; complete: Error[] } = { register: [], poll: [], complete: [] };
   cancelRequested = new Set<string>();
+  /** What operationState answers for these ids (a restarted worker asks about what it left behind). */
+  readonly operationStates = new Map<string, OperationStateResponse>();
   queue: Operation[] = [];
   pendingCancel: string[] = [];
   pendingForget: string[] = [];
   packages = new Map<string, Uint8Array>();
+  /** Operation ids package tokens were asked for, in order; and errors the next asks throw. */
+  readonly packageTokensIssued: string[] = [];
+  packageTokenFailures: Error[] = [];
   private credential: string | undefined;
   private wake: (() => void) | undefined;
 
@@ -56,6 +64,11 @@ export class FakeServer implements AgentChannel {
     if (change.cancel) this.pendingCancel.push(change.cancel);
     if (change.forget) this.pendingForget.push(change.forget);
     this.wake?.();
+  }
+
+  async updateInfo(request: WorkerInfoRequest): Promise<void> {
+    await turn();
+    this.infos.push(request);
   }
 
   async register(request: RegisterRequest): Promise<RegisterResponse> {
@@ -127,8 +140,18 @@ export class FakeServer implements AgentChannel {
   }
 
   async operationState(operationId: string): Promise<OperationStateResponse> {
+    const set = this.operationStates.get(operationId);
+    if (set) return set;
     const acked = this.logs.get(operationId)?.length ?? 0;
     return { id: operationId, state: 'running', ackedSeq: acked, lastSource: 0, cancelRequested: false };
+  }
+
+  async packageToken(operationId: string): Promise<PackageTokenResponse> {
+    await turn();
+    const failure = this.packageTokenFailures.shift();
+    if (failure) throw failure;
+    this.packageTokensIssued.push(operationId);
+    return { token: `lsp_fake-${operationId}`, expiresAt: new Date(Date.now() + 3600_000).toISOString() };
   }
 
   async downloadPackage(downloadPath: string): Promise<Readable> {

@@ -1,0 +1,53 @@
+import { LongshoreError, type Operation } from '@longshore/protocol';
+import { verifyPackageToken } from '../crypto/packageTokens.js';
+import type { SecretBox } from '../crypto/secretBox.js';
+import type { Store } from '../store/database.js';
+
+/** The bearer of a package token: it may download these packages and call nothing else. */
+export interface PackageTokenPrincipal {
+  kind: 'packageToken';
+  operationId: string;
+  packages: { packageId: string; version: string }[];
+}
+
+/** The agent's package content route, the only one a package token opens. */
+const CONTENT_PATH = /^\/api\/agent\/packages\/[^/]+\/[^/]+\/content$/;
+
+/**
+ * Checks a package token on every use: signature and expiry, then that its operation is still
+ * running for the worker it was issued to, so a token dies with its operation (or when the
+ * operation is lost and its lease taken back), whatever its expiry says.
+ */
+export async function authenticatePackageToken(db: Store, box: SecretBox, path: string, token: string): Promise<PackageTokenPrincipal> {
+  if (!CONTENT_PATH.test(path)) {
+    throw new LongshoreError(
+      'UNAUTHENTICATED',
+      "A package token only downloads its operation's packages (GET /api/agent/packages/<id>/<version>/content); other routes take a worker credential or an API key",
+    );
+  }
+  const claims = verifyPackageToken(box, token, Date.now());
+  const op = await db.selectFrom('operations').select(['worker_id', 'state', 'payload']).where('id', '=', claims.operationId).executeTakeFirst();
+  if (!op || op.worker_id !== claims.workerId || (op.state !== 'leased' && op.state !== 'running')) {
+    throw new LongshoreError(
+      'UNAUTHENTICATED',
+      `The package token is for operation ${claims.operationId}, which is no longer running on the worker that asked for it; package tokens end with their operation`,
+    );
+  }
+  const operation = box.openJson<Operation>(op.payload);
+  return {
+    kind: 'packageToken',
+    operationId: claims.operationId,
+    packages: operation.packages.filter((p) => p.format !== 'docker-image').map(({ packageId, version }) => ({ packageId, version })),
+  };
+}
+
+/** FORBIDDEN unless the package is one of the token's operation's packages. */
+export function requirePackageInScope(principal: PackageTokenPrincipal, packageId: string, version: string): void {
+  if (!principal.packages.some((p) => p.packageId === packageId && p.version === version)) {
+    throw new LongshoreError(
+      'FORBIDDEN',
+      `This package token downloads only the packages of operation ${principal.operationId}; ${packageId} ${version} is not one of them`,
+      { operationId: principal.operationId },
+    );
+  }
+}

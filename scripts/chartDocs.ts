@@ -1,0 +1,101 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * The values table of charts/longshore-worker/README.md, generated from values.schema.json (the
+ * descriptions) and values.yaml (the defaults), so the documentation cannot drift from what helm
+ * checks. `node --import tsx scripts/chartDocs.ts` rewrites it; test/chart/chart.test.ts fails
+ * when it is stale.
+ */
+
+export const CHART_DIR = new URL('../charts/longshore-worker/', import.meta.url);
+
+export interface SchemaNode {
+  type?: string | string[];
+  title?: string;
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  anyOf?: SchemaNode[];
+  enum?: unknown[];
+  const?: unknown;
+  $ref?: string;
+  [keyword: string]: unknown;
+}
+
+export interface ChartSchema extends SchemaNode {
+  definitions: Record<string, SchemaNode>;
+}
+
+export interface ValueDoc {
+  /** Dotted path, e.g. scriptPods.resources.requests. */
+  path: string;
+  schema: SchemaNode;
+  required: boolean;
+}
+
+export function readChartSchema(): ChartSchema {
+  return JSON.parse(readFileSync(new URL('values.schema.json', CHART_DIR), 'utf8')) as ChartSchema;
+}
+
+export function readDefaultValues(): Record<string, unknown> {
+  return parseYaml(readFileSync(new URL('values.yaml', CHART_DIR), 'utf8')) as Record<string, unknown>;
+}
+
+/** The node a `$ref` names, merged with the referring node's own keywords (its description wins). */
+export function resolveRef(schema: ChartSchema, node: SchemaNode): SchemaNode {
+  if (!node.$ref) return node;
+  const name = node.$ref.replace('#/definitions/', '');
+  const target = schema.definitions[name];
+  if (!target) throw new Error(`values.schema.json: ${node.$ref} names no definition`);
+  const { $ref: _ref, ...own } = node;
+  return { ...resolveRef(schema, target), title: target.title ?? name, ...own };
+}
+
+/**
+ * Every value a user sets, in schema order: the chart's own nested objects are opened; a shared
+ * definition (a `$ref`, such as a resource list) is one value.
+ */
+export function valueDocs(schema: ChartSchema, node: SchemaNode = schema, prefix = ''): ValueDoc[] {
+  return Object.entries(node.properties ?? {}).flatMap(([key, child]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (child.properties && !child.$ref) return valueDocs(schema, child, path);
+    return [{ path, schema: resolveRef(schema, child), required: (node.required ?? []).includes(key) }];
+  });
+}
+
+function typeOf(schema: ChartSchema, node: SchemaNode): string {
+  const resolved = resolveRef(schema, node);
+  if (resolved.enum) return resolved.enum.map((v) => JSON.stringify(v)).join(' \\| ');
+  if (resolved.const !== undefined) return JSON.stringify(resolved.const);
+  if (resolved.anyOf && !resolved.title) return resolved.anyOf.map((a) => typeOf(schema, a)).join(' \\| ');
+  if (resolved.title) return resolved.title;
+  if (resolved.type === 'array' && resolved.items) return `list of ${typeOf(schema, resolved.items as SchemaNode)}`;
+  return Array.isArray(resolved.type) ? resolved.type.join(' \\| ') : (resolved.type ?? 'any');
+}
+
+function valueAt(values: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), values);
+}
+
+const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('<', '&lt;').replaceAll('\n', ' ');
+
+export function valuesTable(schema: ChartSchema, defaults: Record<string, unknown>): string {
+  const rows = valueDocs(schema).map(({ path, schema: node, required }) => {
+    const dflt = valueAt(defaults, path);
+    const shown = dflt === undefined ? '' : `\`${cell(JSON.stringify(dflt))}\``;
+    return `| \`${path}\`${required ? ' (required)' : ''} | ${typeOf(schema, node)} | ${shown} | ${cell(node.description ?? '')} |`;
+  });
+  return ['| value | type | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+export function renderChartReadme(readme: string, schema = readChartSchema(), defaults = readDefaultValues()): string {
+  const re = /(<!-- generated:values -->)[\s\S]*?(<!-- \/generated:values -->)/;
+  if (!re.test(readme)) throw new Error('charts/longshore-worker/README.md has no <!-- generated:values --> section');
+  return readme.replace(re, `$1\n${valuesTable(schema, defaults)}\n$2`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const path = new URL('README.md', CHART_DIR);
+  writeFileSync(path, renderChartReadme(readFileSync(path, 'utf8')));
+}

@@ -1,0 +1,163 @@
+// The Kubernetes worker against a real kube-apiserver (its validation, admission, watch and
+// log proxy), with the sandbox's scheduler, virtual nodes and autoscaler attached: a script pod
+// as the worker builds it is accepted and run, and the autoscaling scenario holds there too.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
+import { DEFAULT_CLUSTER, KubeClient, startCluster, startControllers, type ControllerSet, type SandboxCluster } from '@longshore/sandbox';
+import { startCli, type CliProcess } from '../support/cliProcess.js';
+import { Lab } from '../support/lab.js';
+import { referenceClusterAvailable, startReferenceCluster, type ReferenceCluster } from './referenceCluster.js';
+
+const CHART = new URL('../../charts/longshore-worker', import.meta.url).pathname;
+const skip = referenceClusterAvailable() ? false : 'reference control plane not built (bash test/control-plane/build.sh)';
+let ref: ReferenceCluster | undefined;
+let cluster: SandboxCluster | undefined;
+let controllers: ControllerSet | undefined;
+let lab: Lab | undefined;
+let worker: CliProcess | undefined;
+let core: CoreV1Api;
+
+before(async () => {
+  if (skip) return;
+  ref = await startReferenceCluster();
+  cluster = await startCluster({
+    server: ref.server,
+    caPem: ref.caPem,
+    token: ref.adminToken,
+    config: {
+      ...DEFAULT_CLUSTER,
+      nodeGroups: [{ name: 'autoscaled', min: 0, max: 5, cpu: '2', memory: '4Gi', pods: 110, labels: {}, taints: [], provisioningDelayMs: 1_500 }],
+      autoscaler: { scanIntervalMs: 300, scaleDownUnneededMs: 3_000, scaleDownUtilizationThreshold: 0.5 },
+    },
+  });
+  // The chart's Deployment needs the controllers this control plane runs without (its kube-controller-manager is not started): the sandbox's, attached like its nodes.
+  controllers = startControllers(new KubeClient({ server: ref.server, caPem: ref.caPem, token: ref.adminToken, userAgent: 'longshore-test-controllers' }),
+    { deployments: true, replicaSets: true, serviceAccounts: true, garbageCollector: true, namespaces: false, rootCaPublisher: true }, ref.caPem);
+  const kc = new KubeConfig();
+  kc.loadFromFile(ref.kubeconfigPath);
+  core = kc.makeApiClient(CoreV1Api);
+  lab = new Lab();
+  await lab.startServer({ LONGSHORE_WORKER_CHART: CHART });
+  const token = (await lab.api('POST', '/api/registration-tokens', {})).body.token;
+  const settings = join(lab.dir, 'script-pods.yaml');
+  writeFileSync(settings, 'resources:\n  requests: { cpu: 200m, memory: 64Mi }\n');
+  worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', ref.kubeconfigPath, '--namespace', 'default', '--script-pods', settings,
+    '--server', lab.url, '--name', 'real-api', '--data', join(lab.dir, 'real-api'), '--registration-token', token, '--max-concurrent', '10']);
+  await worker.waitForOutput(/worker running/);
+  await lab.apply(`
+environments: [ { name: Cluster } ]
+targets:
+  - { name: t1, type: generic, environments: [Cluster], tags: [burst] }
+  - { name: t2, type: generic, environments: [Cluster], tags: [burst] }
+  - { name: t3, type: generic, environments: [Cluster], tags: [burst] }
+projects:
+  - name: Plain
+    process:
+      steps:
+        - name: Hello
+          script: { body: 'echo "hello from a real API server"; set_longshore_variable Where real' }
+        - name: Echo
+          script: { body: 'echo "it ran on #{Longshore.Action[Hello].Output.Where}"' }
+  - name: Burst
+    process:
+      steps:
+        - name: Work
+          runOn: { targetTags: [burst] }
+          resources: { requests: { cpu: 1500m } }
+          script: { body: 'echo "working on #{Longshore.Target.Name}"; sleep 1' }
+`);
+});
+after(async () => {
+  await worker?.kill('SIGTERM');
+  await lab?.close();
+  await controllers?.stop();
+  await cluster?.stop({ deleteNodes: false });
+  await ref?.stop();
+});
+
+async function leftovers(): Promise<string[]> {
+  const selector = 'longshore.io/worker=real-api';
+  const [pods, secrets] = await Promise.all([core.listNamespacedPod({ namespace: 'default', labelSelector: selector }), core.listNamespacedSecret({ namespace: 'default', labelSelector: selector })]);
+  return [...pods.items, ...secrets.items].map((o) => o.metadata!.name!);
+}
+
+test('a deployment runs in script pods the real API server accepts: requests, log, outputs, nothing left behind', { skip }, async () => {
+  const kc = new KubeConfig();
+  kc.loadFromFile(ref!.kubeconfigPath);
+  const seen: V1Pod[] = [];
+  const watch = await new Watch(kc).watch('/api/v1/namespaces/default/pods', { labelSelector: 'longshore.io/worker=real-api' }, (type: string, pod: V1Pod) => {
+    if (type === 'ADDED') seen.push(pod);
+  }, () => {});
+  const res = await lab!.cli(['deploy', 'Plain', '--to', 'Cluster', '--follow']);
+  watch.abort();
+  assert.equal(res.code, 0, res.output);
+  assert.match(res.output, /\[Hello\] hello from a real API server/);
+  assert.match(res.output, /\[Echo\] it ran on real/);
+  assert.equal(seen.length, 2);
+  assert.equal(seen[0]!.spec!.containers[0]!.resources!.requests!.cpu, '200m');
+  const deadline = Date.now() + 15_000;
+  while ((await leftovers()).length > 0) {
+    assert.ok(Date.now() < deadline, `left behind: ${(await leftovers()).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
+
+test('three 1500m operations on 2-CPU nodes: the real scheduler path explained live, nodes added, all succeed, nodes removed', { skip }, async () => {
+  const res = await lab!.cli(['deploy', 'Burst', '--to', 'Cluster', '--follow']);
+  assert.equal(res.code, 0, res.output);
+  assert.match(res.output, /Waiting for a node: /);
+  assert.match(res.output, /The cluster autoscaler is adding a node \(.*autoscaled.*\)/);
+  for (const t of ['t1', 't2', 't3']) assert.match(res.output, new RegExp(`\\[Work@${t}\\] working on ${t}`));
+  const deadline = Date.now() + 30_000;
+  // The only node group starts at zero: every node there is one the autoscaler added.
+  while ((await core.listNode()).items.length > 0) {
+    assert.ok(Date.now() < deadline, 'the added nodes are removed after the scale-down delay');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+});
+
+test('the chart installs on the real API server: the worker pod registers, runs a script pod, and the real authorizer keeps it in its namespace', { skip }, async () => {
+  const { execFile } = await import('node:child_process');
+  const { kubeClientsDir } = await import('../sandbox/support.js');
+  const { freePort } = await import('../support/cliProcess.js');
+  const shell = (line: string): Promise<{ code: number; output: string }> =>
+    new Promise((done) => {
+      execFile('sh', ['-c', line], { timeout: 120_000, env: { PATH: `${kubeClientsDir()}:${process.env.PATH ?? ''}`, HOME: lab!.dir, KUBECONFIG: ref!.kubeconfigPath } }, (err, stdout, stderr) =>
+        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }));
+    });
+  await lab!.apply(`
+workerPools: [ { name: Charted } ]
+projects:
+  - name: Charted
+    process:
+      steps:
+        - name: InChartedWorker
+          runOn: { pool: Charted }
+          script: { body: 'echo "run by the charted worker"' }
+`);
+  const answer = await lab!.api('POST', '/api/workers/install-command', { pools: ['Charted'], name: 'charted', namespace: 'charted', values: { 'worker.healthPort': String(await freePort()) } });
+  assert.equal(answer.status, 201, JSON.stringify(answer.body));
+  const installed = await shell(answer.body.command as string);
+  assert.equal(installed.code, 0, installed.output);
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const workers = (await lab!.api('GET', '/api/workers')).body as { items?: { name: string; status: string }[] };
+    if ((workers.items ?? []).some((w) => w.name === 'charted' && w.status === 'online')) break;
+    assert.ok(Date.now() < deadline, `the charted worker never registered:\n${(await shell('kubectl logs -n charted -l app.kubernetes.io/component=worker --tail=50')).output}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const res = await lab!.cli(['deploy', 'Charted', '--to', 'Cluster', '--follow']);
+  assert.equal(res.code, 0, res.output);
+  assert.match(res.output, /\[InChartedWorker\] run by the charted worker/);
+  const token = await shell('kubectl create token longshore-worker-charted --namespace charted');
+  assert.equal(token.code, 0, token.output);
+  const outside = await shell(`kubectl --token=${token.output.trim()} get pods --namespace default -o name`);
+  assert.notEqual(outside.code, 0);
+  assert.match(outside.output, /forbidden/i);
+  const inside = await shell(`kubectl --token=${token.output.trim()} get pods --namespace charted -o name`);
+  assert.equal(inside.code, 0, inside.output);
+  await shell('helm uninstall longshore-worker-charted --namespace charted --wait');
+});

@@ -1,0 +1,139 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { startSandbox, type Sandbox } from '@longshore/sandbox';
+import { Lab } from '../support/lab.js';
+import { startCli, type CliProcess } from '../support/cliProcess.js';
+
+/**
+ * A TCP proxy in front of the sandbox's API server that can go dark: every connection cut and
+ * new ones refused, as when a control plane restarts or the network between worker and API fails.
+ */
+class FlakyProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly target: number) {}
+
+  async open(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(this.target, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  async outage(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server!.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+    await new Promise((r) => setTimeout(r, ms));
+    await this.open();
+  }
+
+  close(): void {
+    this.server?.close();
+    for (const s of this.sockets) s.destroy();
+  }
+}
+
+let lab: Lab;
+let sandbox: Sandbox;
+let proxy: FlakyProxy;
+const workers: CliProcess[] = [];
+
+async function startWorker(name: string, pool: string, kubeconfig: string, scriptPods: string): Promise<void> {
+  const token = (await lab.api('POST', '/api/registration-tokens', { pools: [pool] })).body.token;
+  const settings = join(lab.dir, `${name}.yaml`);
+  writeFileSync(settings, scriptPods);
+  const worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', kubeconfig, '--namespace', 'default', '--script-pods', settings,
+    '--server', lab.url, '--name', name, '--data', join(lab.dir, name), '--registration-token', token]);
+  workers.push(worker);
+  await worker.waitForOutput(/worker running/);
+}
+
+before(async () => {
+  sandbox = await startSandbox();
+  lab = new Lab();
+  await lab.startServer();
+  const kubeconfig = readFileSync(sandbox.kubeconfigPath, 'utf8');
+  const apiPort = Number(/server: https:\/\/127\.0\.0\.1:(\d+)/.exec(kubeconfig)![1]);
+  proxy = new FlakyProxy(apiPort);
+  await proxy.open();
+  const proxied = join(lab.dir, 'proxied-kubeconfig');
+  writeFileSync(proxied, kubeconfig.replace(`127.0.0.1:${apiPort}`, `127.0.0.1:${proxy.port}`));
+  await lab.apply('environments: [ { name: Cluster } ]\nworkerPools: [ { name: Patched }, { name: Flaky } ]\n');
+  await startWorker('patched', 'Patched', sandbox.kubeconfigPath, 'podSpecPatch: { dnsPolicy: Sometimes }\n');
+  await startWorker('flaky', 'Flaky', proxied, 'apiTimeoutMs: 2000\n');
+});
+after(async () => {
+  for (const worker of workers) await worker.kill('SIGTERM');
+  proxy?.close();
+  await lab?.close();
+  await sandbox?.stop();
+});
+
+async function objectsOf(worker: string): Promise<string[]> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(sandbox.kubeconfigPath);
+  const core = kc.makeApiClient(CoreV1Api);
+  const selector = `longshore.io/worker=${worker}`;
+  const [pods, secrets] = await Promise.all([core.listNamespacedPod({ namespace: 'default', labelSelector: selector }), core.listNamespacedSecret({ namespace: 'default', labelSelector: selector })]);
+  return [...pods.items, ...secrets.items].map((o) => o.metadata!.name!);
+}
+
+test("a podSpecPatch that makes an invalid pod: the API server's 422 in the task log, failed, nothing left behind", async () => {
+  await lab.apply(`
+projects:
+  - name: Patchy
+    process:
+      steps:
+        - name: Patched
+          runOn: { pool: Patched }
+          script: { body: 'echo never' }
+`);
+  const res = await lab.cli(['deploy', 'Patchy', '--to', 'Cluster', '--follow']);
+  assert.equal(res.code, 2, res.output);
+  assert.match(res.output, /Step 'Patched': failed - The script pod could not be created: .*spec\.dnsPolicy: Unsupported value: "Sometimes"/);
+  assert.ok(!res.output.includes('never'));
+  assert.deepEqual(await objectsOf('patched'), []);
+});
+
+test('the API server unreachable for a while: the worker retries and the running operation finishes with its whole log', async () => {
+  await lab.apply(`
+projects:
+  - name: Steady
+    process:
+      steps:
+        - name: Count
+          runOn: { pool: Flaky }
+          script: { body: 'i=1; while [ $i -le 60 ]; do echo "tick $i"; i=$((i+1)); sleep 0.1; done' }
+`);
+  const taskId = JSON.parse((await lab.cli(['deploy', 'Steady', '--to', 'Cluster', '--output', 'json'])).output).taskId as string;
+  const deadline = Date.now() + 30_000;
+  while (!(await lab.taskLog(taskId)).some((l) => l.text === 'tick 5')) {
+    assert.ok(Date.now() < deadline, 'the script runs');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await proxy.outage(3000);
+  const task = await lab.waitForTask(taskId, ['succeeded', 'failed', 'cancelled'], 60_000);
+  const ticks = (await lab.taskLog(taskId)).map((l) => l.text as string).filter((t) => t.startsWith('tick '));
+  assert.equal(task.state, 'succeeded', JSON.stringify(task));
+  assert.deepEqual(ticks, Array.from({ length: 60 }, (_, i) => `tick ${i + 1}`));
+  const left = Date.now() + 15_000;
+  while ((await objectsOf('flaky')).length > 0) {
+    assert.ok(Date.now() < left, 'nothing left behind');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
