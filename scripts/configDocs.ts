@@ -1,12 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { SERVER_ENV_SETTINGS, ServerConfig } from '@longshore/server';
-import { WorkerConfig } from '@longshore/worker';
+import { WORKER_ENV_SETTINGS, WorkerConfig } from '@longshore/worker';
+import { CHART_DIR, readChartSchema, readDefaultValues, renderChartReadme, valuesTable } from './chartDocs.js';
 
 /**
  * The configuration tables of the README, generated from the schemas each process validates
  * its configuration with, so the documentation cannot drift from the code.
- * `npm run docs` rewrites them; a test fails when they are stale.
+ * `npm run docs` rewrites them (and the chart README's values table); a test fails when they are stale.
  */
 function table(schema: TObject, env: Record<string, string> = {}): string {
   const envOf = Object.fromEntries(Object.entries(env).map(([k, v]) => [v, k]));
@@ -22,7 +23,8 @@ function table(schema: TObject, env: Record<string, string> = {}): string {
 
 export const generatedSections: Record<string, string> = {
   'server-config': table(ServerConfig, SERVER_ENV_SETTINGS),
-  'worker-config': table(WorkerConfig),
+  'worker-config': table(WorkerConfig, WORKER_ENV_SETTINGS),
+  'chart-values': valuesTable(readChartSchema(), readDefaultValues()),
 };
 
 export function renderReadme(readme: string): string {
@@ -38,4 +40,6 @@ export function renderReadme(readme: string): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const path = new URL('../README.md', import.meta.url);
   writeFileSync(path, renderReadme(readFileSync(path, 'utf8')));
+  const chartReadme = new URL('README.md', CHART_DIR);
+  writeFileSync(chartReadme, renderChartReadme(readFileSync(chartReadme, 'utf8')));
 }

@@ -2,7 +2,7 @@
 // (bootstrap, workspace, output parser, log shipper, packages).
 export { Worker, startWorker, type Readiness, type WorkerDependencies } from './worker.js';
 export { WorkerMetrics } from './health/workerMetrics.js';
-export { WorkerConfig, parseWorkerConfig, redactWorkerConfig } from './workerConfig.js';
+export { WORKER_ENV_SETTINGS, WorkerConfig, parseWorkerConfig, redactWorkerConfig, workerConfigFromEnv } from './workerConfig.js';
 export type { WorkerState } from './lifecycle.js';
 export { FileCredentialStore, credentialPath, type CredentialStore, type StoredCredential } from './credential.js';
 export { SecretCredentialStore } from './kubernetes/secretCredentialStore.js';

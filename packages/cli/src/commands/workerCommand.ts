@@ -23,23 +23,27 @@ export function registerWorkerCommand(program: Command): void {
     .option('--health-port <port>', 'serve /livez, /readyz and /metrics on this port (default: $LONGSHORE_HEALTH_PORT; off when unset)')
     .option('--data <dir>', 'where the worker keeps its credential', '.longshore-worker')
     .option('--credential-secret <name>', 'kubernetes executor: keep the credential in this Secret of the namespace instead of --data (the chart sets it)')
-    .option('--drain-deadline-ms <ms>', 'on stop, how long running operations may finish before they are cancelled', '60000')
+    .option('--drain-deadline-ms <ms>', 'on stop, how long running operations may finish before they are cancelled (default 60000)')
     .action(async (opts: WorkerFlags) => {
-      const { HttpAgentChannel, Worker, WorkerMetrics, parseScriptPodsConfig, parseWorkerConfig } = await import('@longshore/worker');
-      const serverUrl = opts.server ?? process.env.LONGSHORE_URL;
-      const name = opts.name ?? (process.env.LONGSHORE_WORKER_NAME || process.env.HOSTNAME || 'worker');
+      const { HttpAgentChannel, Worker, WorkerMetrics, parseScriptPodsConfig, parseWorkerConfig, workerConfigFromEnv } = await import('@longshore/worker');
+      const env = workerConfigFromEnv(process.env);
+      const name = opts.name ?? env.name ?? (process.env.HOSTNAME || 'worker');
       const kubernetes = opts.executor === 'kubernetes' ? scriptPodSettings(opts, name, parseScriptPodsConfig) : undefined;
+      const flags = {
+        serverUrl: opts.server,
+        serverThumbprint: opts.serverThumbprint,
+        registrationToken: opts.registrationToken,
+        maxConcurrentOperations: opts.maxConcurrent,
+        drainDeadlineMs: opts.drainDeadlineMs,
+        healthPort: opts.healthPort,
+      };
       const config = parseWorkerConfig({
-        serverUrl,
-        serverThumbprint: opts.serverThumbprint ?? (process.env.LONGSHORE_SERVER_THUMBPRINT || undefined),
-        registrationToken: opts.registrationToken ?? process.env.LONGSHORE_REGISTRATION_TOKEN,
+        maxConcurrentOperations: kubernetes?.scriptPods.maxConcurrentOperations ?? 4,
+        ...env,
+        ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
         name,
         executor: opts.executor,
-        maxConcurrentOperations: opts.maxConcurrent ?? process.env.LONGSHORE_MAX_CONCURRENT ?? kubernetes?.scriptPods.maxConcurrentOperations ?? 4,
         dataDir: opts.data,
-        drainDeadlineMs: opts.drainDeadlineMs,
-        healthPort: opts.healthPort ?? process.env.LONGSHORE_HEALTH_PORT,
-        rejectedRetryMs: process.env.LONGSHORE_REJECTED_RETRY_MS,
       });
       const log = pino({ name: 'longshore-worker' });
       const metrics = new WorkerMetrics();
