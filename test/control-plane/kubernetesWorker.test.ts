@@ -2,12 +2,10 @@
 // log proxy), with the sandbox's scheduler, virtual nodes and autoscaler attached: a script pod
 // as the worker builds it is accepted and run, and the autoscaling scenario holds there too.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { DEFAULT_CLUSTER, KubeClient, startCluster, startControllers, type ControllerSet, type SandboxCluster } from '@longshore/sandbox';
-import { startCli, type CliProcess } from '../support/cliProcess.js';
+import { AUTOSCALED_FROM_ZERO, BURST_PROJECT } from '../support/autoscalingScenario.js';
 import { Lab } from '../support/lab.js';
 import { referenceClusterAvailable, startReferenceCluster, type ReferenceCluster } from './referenceCluster.js';
 
@@ -17,7 +15,6 @@ let ref: ReferenceCluster | undefined;
 let cluster: SandboxCluster | undefined;
 let controllers: ControllerSet | undefined;
 let lab: Lab | undefined;
-let worker: CliProcess | undefined;
 let core: CoreV1Api;
 
 before(async () => {
@@ -27,11 +24,7 @@ before(async () => {
     server: ref.server,
     caPem: ref.caPem,
     token: ref.adminToken,
-    config: {
-      ...DEFAULT_CLUSTER,
-      nodeGroups: [{ name: 'autoscaled', min: 0, max: 5, cpu: '2', memory: '4Gi', pods: 110, labels: {}, taints: [], provisioningDelayMs: 1_500 }],
-      autoscaler: { scanIntervalMs: 300, scaleDownUnneededMs: 3_000, scaleDownUtilizationThreshold: 0.5 },
-    },
+    config: { ...DEFAULT_CLUSTER, ...AUTOSCALED_FROM_ZERO },
   });
   // The chart's Deployment needs the controllers this control plane runs without (its kube-controller-manager is not started): the sandbox's, attached like its nodes.
   controllers = startControllers(new KubeClient({ server: ref.server, caPem: ref.caPem, token: ref.adminToken, userAgent: 'longshore-test-controllers' }),
@@ -41,18 +34,9 @@ before(async () => {
   core = kc.makeApiClient(CoreV1Api);
   lab = new Lab();
   await lab.startServer({ LONGSHORE_WORKER_CHART: CHART });
-  const token = (await lab.api('POST', '/api/registration-tokens', {})).body.token;
-  const settings = join(lab.dir, 'script-pods.yaml');
-  writeFileSync(settings, 'resources:\n  requests: { cpu: 200m, memory: 64Mi }\n');
-  worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', ref.kubeconfigPath, '--namespace', 'default', '--script-pods', settings,
-    '--server', lab.url, '--name', 'real-api', '--data', join(lab.dir, 'real-api'), '--registration-token', token, '--max-concurrent', '10']);
-  await worker.waitForOutput(/worker running/);
+  await lab.startKubernetesWorker('real-api', { kubeconfig: ref.kubeconfigPath, scriptPods: 'resources:\n  requests: { cpu: 200m, memory: 64Mi }\n', args: ['--max-concurrent', '10'] });
+  await lab.apply(BURST_PROJECT);
   await lab.apply(`
-environments: [ { name: Cluster } ]
-targets:
-  - { name: t1, type: generic, environments: [Cluster], tags: [burst] }
-  - { name: t2, type: generic, environments: [Cluster], tags: [burst] }
-  - { name: t3, type: generic, environments: [Cluster], tags: [burst] }
 projects:
   - name: Plain
     process:
@@ -61,17 +45,9 @@ projects:
           script: { body: 'echo "hello from a real API server"; set_longshore_variable Where real' }
         - name: Echo
           script: { body: 'echo "it ran on #{Longshore.Action[Hello].Output.Where}"' }
-  - name: Burst
-    process:
-      steps:
-        - name: Work
-          runOn: { targetTags: [burst] }
-          resources: { requests: { cpu: 1500m } }
-          script: { body: 'echo "working on #{Longshore.Target.Name}"; sleep 1' }
 `);
 });
 after(async () => {
-  await worker?.kill('SIGTERM');
   await lab?.close();
   await controllers?.stop();
   await cluster?.stop({ deleteNodes: false });

@@ -1,47 +1,23 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { Lab } from '../support/lab.js';
-import { startCli, type CliProcess } from '../support/cliProcess.js';
+import { AUTOSCALED_FROM_ZERO, BURST_PROJECT } from '../support/autoscalingScenario.js';
 
 // The seed's scenario: script pods whose requests do not fit make the cluster add nodes, which
 // go away again once the work is done. A group of 2-CPU nodes that starts at zero.
 let lab: Lab;
 let sandbox: Sandbox;
-let worker: CliProcess;
 
 before(async () => {
-  sandbox = await startSandbox({
-    cluster: {
-      nodeGroups: [{ name: 'autoscaled', min: 0, max: 5, cpu: '2', memory: '4Gi', pods: 110, labels: {}, taints: [], provisioningDelayMs: 1_500 }],
-      autoscaler: { scanIntervalMs: 300, scaleDownUnneededMs: 3_000, scaleDownUtilizationThreshold: 0.5 },
-    },
-  });
+  sandbox = await startSandbox({ cluster: AUTOSCALED_FROM_ZERO });
   lab = new Lab();
   await lab.startServer();
-  const settings = join(lab.dir, 'script-pods.yaml');
-  writeFileSync(settings, 'resources:\n  maxAllowed: { cpu: "64", memory: 64Gi }\n');
-  const token = (await lab.api('POST', '/api/registration-tokens', {})).body.token;
-  worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', sandbox.kubeconfigPath, '--namespace', 'default', '--script-pods', settings,
-    '--server', lab.url, '--name', 'scaler', '--data', join(lab.dir, 'scaler'), '--registration-token', token, '--max-concurrent', '10']);
-  await worker.waitForOutput(/worker running/);
+  await lab.startKubernetesWorker('scaler', { kubeconfig: sandbox.kubeconfigPath, scriptPods: 'resources:\n  maxAllowed: { cpu: "64", memory: 64Gi }\n', args: ['--max-concurrent', '10'] });
+  await lab.apply(BURST_PROJECT);
   await lab.apply(`
-environments: [ { name: Cluster } ]
-targets:
-  - { name: t1, type: generic, environments: [Cluster], tags: [burst] }
-  - { name: t2, type: generic, environments: [Cluster], tags: [burst] }
-  - { name: t3, type: generic, environments: [Cluster], tags: [burst] }
 projects:
-  - name: Burst
-    process:
-      steps:
-        - name: Work
-          runOn: { targetTags: [burst] }
-          resources: { requests: { cpu: 1500m } }
-          script: { body: 'echo "working on #{Longshore.Target.Name}"; sleep 1' }
   - name: Huge
     process:
       steps:
@@ -51,7 +27,6 @@ projects:
 `);
 });
 after(async () => {
-  await worker?.kill('SIGTERM');
   await lab?.close();
   await sandbox?.stop();
 });

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { Lab } from '../support/lab.js';
-import { startCli, type CliProcess } from '../support/cliProcess.js';
 
 /**
  * A TCP proxy in front of the sandbox's API server that can go dark: every connection cut and
@@ -51,17 +50,6 @@ class FlakyProxy {
 let lab: Lab;
 let sandbox: Sandbox;
 let proxy: FlakyProxy;
-const workers: CliProcess[] = [];
-
-async function startWorker(name: string, pool: string, kubeconfig: string, scriptPods: string): Promise<void> {
-  const token = (await lab.api('POST', '/api/registration-tokens', { pools: [pool] })).body.token;
-  const settings = join(lab.dir, `${name}.yaml`);
-  writeFileSync(settings, scriptPods);
-  const worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', kubeconfig, '--namespace', 'default', '--script-pods', settings,
-    '--server', lab.url, '--name', name, '--data', join(lab.dir, name), '--registration-token', token]);
-  workers.push(worker);
-  await worker.waitForOutput(/worker running/);
-}
 
 before(async () => {
   sandbox = await startSandbox();
@@ -74,11 +62,10 @@ before(async () => {
   const proxied = join(lab.dir, 'proxied-kubeconfig');
   writeFileSync(proxied, kubeconfig.replace(`127.0.0.1:${apiPort}`, `127.0.0.1:${proxy.port}`));
   await lab.apply('environments: [ { name: Cluster } ]\nworkerPools: [ { name: Patched }, { name: Flaky } ]\n');
-  await startWorker('patched', 'Patched', sandbox.kubeconfigPath, 'podSpecPatch: { dnsPolicy: Sometimes }\n');
-  await startWorker('flaky', 'Flaky', proxied, 'apiTimeoutMs: 2000\n');
+  await lab.startKubernetesWorker('patched', { kubeconfig: sandbox.kubeconfigPath, pools: ['Patched'], scriptPods: 'podSpecPatch: { dnsPolicy: Sometimes }\n' });
+  await lab.startKubernetesWorker('flaky', { kubeconfig: proxied, pools: ['Flaky'], scriptPods: 'apiTimeoutMs: 2000\n' });
 });
 after(async () => {
-  for (const worker of workers) await worker.kill('SIGTERM');
   proxy?.close();
   await lab?.close();
   await sandbox?.stop();

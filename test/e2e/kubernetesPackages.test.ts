@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { KubeConfig, Watch, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { Lab } from '../support/lab.js';
-import { startCli, type CliProcess } from '../support/cliProcess.js';
+import type { CliProcess } from '../support/cliProcess.js';
 
 let lab: Lab;
 let sandbox: Sandbox;
@@ -16,15 +16,9 @@ before(async () => {
   sandbox = await startSandbox();
   lab = new Lab();
   await lab.startServer();
-  const token = (await lab.api('POST', '/api/registration-tokens', {})).body.token;
-  const settings = join(lab.dir, 'script-pods.yaml');
-  writeFileSync(settings, 'imagePullGraceMs: 1500\n');
-  worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', sandbox.kubeconfigPath, '--namespace', 'default', '--script-pods', settings,
-    '--server', lab.url, '--name', 'k8s-packages', '--data', join(lab.dir, 'k8s-packages'), '--registration-token', token]);
-  await worker.waitForOutput(/worker running/);
+  worker = await lab.startKubernetesWorker('k8s-packages', { kubeconfig: sandbox.kubeconfigPath, scriptPods: 'imagePullGraceMs: 1500\n' });
 });
 after(async () => {
-  await worker?.kill('SIGTERM');
   await lab?.close();
   await sandbox?.stop();
 });

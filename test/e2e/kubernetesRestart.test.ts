@@ -4,22 +4,16 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { Lab } from '../support/lab.js';
-import { startCli, type CliProcess } from '../support/cliProcess.js';
+import type { CliProcess } from '../support/cliProcess.js';
 
 const TARGETS = 10;
 const LINES = 60;
 let lab: Lab;
 let sandbox: Sandbox;
 let core: CoreV1Api;
-let worker: CliProcess | undefined;
 
-function startWorker(token?: string): CliProcess {
-  return startCli([
-    'worker', '--executor', 'kubernetes', '--kubeconfig', sandbox.kubeconfigPath, '--namespace', 'default', '--server', lab.url,
-    '--name', 'restarting', '--data', join(lab.dir, 'restarting'), '--max-concurrent', '20', '--health-port', '0',
-    ...(token ? ['--registration-token', token] : []),
-  ]);
-}
+/** The first start registers; a restart reuses the stored credential (the token was single-use). */
+const startWorker = (): Promise<CliProcess> => lab.startKubernetesWorker('restarting', { kubeconfig: sandbox.kubeconfigPath, args: ['--max-concurrent', '20', '--health-port', '0'] });
 
 before(async () => {
   sandbox = await startSandbox();
@@ -31,15 +25,12 @@ before(async () => {
   core = kc.makeApiClient(CoreV1Api);
 });
 after(async () => {
-  await worker?.kill('SIGTERM');
   await lab?.close();
   await sandbox?.stop();
 });
 
 test('a worker killed with 10 operations running picks up their pods again: all finish, logs contiguous, none run twice; leftovers swept', async () => {
-  const token = (await lab.api('POST', '/api/registration-tokens', {})).body.token;
-  worker = startWorker(token);
-  await worker.waitForOutput(/worker running/);
+  const worker = await startWorker();
   const targets = Array.from({ length: TARGETS }, (_, i) => `  - { name: r${i}, type: generic, environments: [Cluster], tags: [fleet] }`).join('\n');
   await lab.apply(`
 environments: [ { name: Cluster } ]
@@ -87,8 +78,7 @@ projects:
     body: { metadata: { name: 'longshore-stray-workspace', labels: { 'longshore.io/worker': 'restarting', 'longshore.io/operation': 'no-such-operation' } }, stringData: { x: 'y' } },
   });
 
-  worker = startWorker();
-  await worker.waitForOutput(/worker running/);
+  await startWorker();
   const task = await lab.waitForTask(taskId, ['succeeded', 'failed', 'cancelled'], 60_000);
   watch.abort();
   const log = await lab.taskLog(taskId);

@@ -1,30 +1,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { KubeConfig, CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { Lab } from '../support/lab.js';
-import { startCli, type CliProcess } from '../support/cliProcess.js';
 
 const SECRET = 'pod-secret-value-42';
 let lab: Lab;
 let sandbox: Sandbox;
-let worker: CliProcess;
 
 before(async () => {
   sandbox = await startSandbox();
   lab = new Lab();
   await lab.startServer();
-  const token = (await lab.api('POST', '/api/registration-tokens', {})).body.token;
-  const settings = join(lab.dir, 'script-pods.yaml');
-  writeFileSync(settings, 'imagePullGraceMs: 1500\n');
-  worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', sandbox.kubeconfigPath, '--namespace', 'default', '--script-pods', settings,
-    '--server', lab.url, '--name', 'k8s-worker', '--data', join(lab.dir, 'k8s-worker'), '--registration-token', token]);
-  await worker.waitForOutput(/worker running/);
+  await lab.startKubernetesWorker('k8s-worker', { kubeconfig: sandbox.kubeconfigPath, scriptPods: 'imagePullGraceMs: 1500\n' });
 });
 after(async () => {
-  await worker?.kill('SIGTERM');
   await lab?.close();
   await sandbox?.stop();
 });

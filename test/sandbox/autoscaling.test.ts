@@ -8,12 +8,10 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { startCluster, startSandbox, type ClusterConfig, type SandboxCluster } from '@longshore/sandbox';
 import { referenceClusterAvailable, startReferenceCluster, type ReferenceCluster } from '../control-plane/referenceCluster.js';
+import { AUTOSCALED_FROM_ZERO } from '../support/autoscalingScenario.js';
 import { ClientEnv, clientsMissing, eventually } from './support.js';
 
-const cluster: Partial<ClusterConfig> = {
-  nodeGroups: [{ name: 'autoscaled', min: 0, max: 5, cpu: '2', memory: '4Gi', pods: 110, labels: {}, taints: [], provisioningDelayMs: 1_500 }],
-  autoscaler: { scanIntervalMs: 300, scaleDownUnneededMs: 3_000, scaleDownUtilizationThreshold: 0.5 },
-};
+const cluster: Partial<ClusterConfig> = AUTOSCALED_FROM_ZERO;
 
 const pod = (name: string, cpu: string, script: string, extra = ''): string => `apiVersion: v1
 kind: Pod

@@ -54,6 +54,21 @@ export class Lab {
     return worker;
   }
 
+  /**
+   * Starts (or restarts, reusing its stored credential) a Kubernetes worker against a cluster's
+   * kubeconfig, in its `default` namespace; `scriptPods` is the YAML of its script pod settings.
+   */
+  async startKubernetesWorker(name: string, options: { kubeconfig: string; scriptPods?: string; pools?: string[]; args?: string[] }): Promise<CliProcess> {
+    const token = this.workers.has(name) ? [] : ['--registration-token', (await this.api('POST', '/api/registration-tokens', { pools: options.pools ?? ['default'] })).body.token as string];
+    const settings = join(this.dir, `${name}-script-pods.yaml`);
+    writeFileSync(settings, options.scriptPods ?? '{}\n');
+    const worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', options.kubeconfig, '--namespace', 'default', '--script-pods', settings,
+      '--server', this.url, '--name', name, '--data', join(this.dir, `worker-${name}`), ...token, ...(options.args ?? [])]);
+    this.workers.set(name, worker);
+    await worker.waitForOutput(/worker running/);
+    return worker;
+  }
+
   cli(args: string[]) {
     return runCli(args, this.env);
   }
