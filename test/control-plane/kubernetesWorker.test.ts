@@ -7,6 +7,7 @@ import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-nod
 import { DEFAULT_CLUSTER, KubeClient, startCluster, startControllers, type ControllerSet, type SandboxCluster } from '@longshore/sandbox';
 import { AUTOSCALED_FROM_ZERO, BURST_PROJECT } from '../support/autoscalingScenario.js';
 import { Lab } from '../support/lab.js';
+import { expectNothingLeft } from '../support/scriptObjects.js';
 import { referenceClusterAvailable, startReferenceCluster, type ReferenceCluster } from './referenceCluster.js';
 
 const CHART = new URL('../../charts/longshore-worker', import.meta.url).pathname;
@@ -54,12 +55,6 @@ after(async () => {
   await ref?.stop();
 });
 
-async function leftovers(): Promise<string[]> {
-  const selector = 'longshore.io/worker=real-api';
-  const [pods, secrets] = await Promise.all([core.listNamespacedPod({ namespace: 'default', labelSelector: selector }), core.listNamespacedSecret({ namespace: 'default', labelSelector: selector })]);
-  return [...pods.items, ...secrets.items].map((o) => o.metadata!.name!);
-}
-
 test('a deployment runs in script pods the real API server accepts: requests, log, outputs, nothing left behind', { skip }, async () => {
   const kc = new KubeConfig();
   kc.loadFromFile(ref!.kubeconfigPath);
@@ -74,11 +69,7 @@ test('a deployment runs in script pods the real API server accepts: requests, lo
   assert.match(res.output, /\[Echo\] it ran on real/);
   assert.equal(seen.length, 2);
   assert.equal(seen[0]!.spec!.containers[0]!.resources!.requests!.cpu, '200m');
-  const deadline = Date.now() + 15_000;
-  while ((await leftovers()).length > 0) {
-    assert.ok(Date.now() < deadline, `left behind: ${(await leftovers()).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await expectNothingLeft(ref!.kubeconfigPath, 'real-api');
 });
 
 test('three 1500m operations on 2-CPU nodes: the real scheduler path explained live, nodes added, all succeed, nodes removed', { skip }, async () => {

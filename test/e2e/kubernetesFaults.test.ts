@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { Lab } from '../support/lab.js';
+import { expectNothingLeft } from '../support/scriptObjects.js';
 
 /**
  * A TCP proxy in front of the sandbox's API server that can go dark: every connection cut and
@@ -71,15 +72,6 @@ after(async () => {
   await sandbox?.stop();
 });
 
-async function objectsOf(worker: string): Promise<string[]> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(sandbox.kubeconfigPath);
-  const core = kc.makeApiClient(CoreV1Api);
-  const selector = `longshore.io/worker=${worker}`;
-  const [pods, secrets] = await Promise.all([core.listNamespacedPod({ namespace: 'default', labelSelector: selector }), core.listNamespacedSecret({ namespace: 'default', labelSelector: selector })]);
-  return [...pods.items, ...secrets.items].map((o) => o.metadata!.name!);
-}
-
 test("a podSpecPatch that makes an invalid pod: the API server's 422 in the task log, failed, nothing left behind", async () => {
   await lab.apply(`
 projects:
@@ -94,7 +86,7 @@ projects:
   assert.equal(res.code, 2, res.output);
   assert.match(res.output, /Step 'Patched': failed - The script pod could not be created: .*spec\.dnsPolicy: Unsupported value: "Sometimes"/);
   assert.ok(!res.output.includes('never'));
-  assert.deepEqual(await objectsOf('patched'), []);
+  await expectNothingLeft(sandbox.kubeconfigPath, 'patched');
 });
 
 test('the API server unreachable for a while: the worker retries and the running operation finishes with its whole log', async () => {
@@ -118,9 +110,5 @@ projects:
   const ticks = (await lab.taskLog(taskId)).map((l) => l.text as string).filter((t) => t.startsWith('tick '));
   assert.equal(task.state, 'succeeded', JSON.stringify(task));
   assert.deepEqual(ticks, Array.from({ length: 60 }, (_, i) => `tick ${i + 1}`));
-  const left = Date.now() + 15_000;
-  while ((await objectsOf('flaky')).length > 0) {
-    assert.ok(Date.now() < left, 'nothing left behind');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await expectNothingLeft(sandbox.kubeconfigPath, 'flaky');
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { Lab } from '../support/lab.js';
+import { expectNothingLeft } from '../support/scriptObjects.js';
 import type { CliProcess } from '../support/cliProcess.js';
 
 const TARGETS = 10;
@@ -98,12 +99,5 @@ projects:
   assert.ok(operations.every((o) => o.outcome === 'succeeded'));
   assert.ok(texts.includes('early was set-before-the-restart-r0 and set-before-the-restart-r9'), 'variables set before the restart are reported');
 
-  const leftDeadline = Date.now() + 15_000;
-  for (;;) {
-    const pods = await core.listNamespacedPod({ namespace: 'default', labelSelector: 'longshore.io/worker=restarting' });
-    const secrets = await core.listNamespacedSecret({ namespace: 'default', labelSelector: 'longshore.io/worker=restarting' });
-    if (pods.items.length === 0 && secrets.items.length === 0) break;
-    assert.ok(Date.now() < leftDeadline, `left behind: ${pods.items.map((p) => p.metadata!.name)} ${secrets.items.map((s) => s.metadata!.name)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await expectNothingLeft(sandbox.kubeconfigPath, 'restarting');
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { KubeConfig, CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { Lab } from '../support/lab.js';
+import { expectNothingLeft } from '../support/scriptObjects.js';
 
 const SECRET = 'pod-secret-value-42';
 let lab: Lab;
@@ -65,15 +66,7 @@ projects:
   assert.equal(pod.metadata!.labels!['longshore.io/worker'], 'k8s-worker');
   assert.ok(!JSON.stringify(pod).includes(SECRET), 'no sensitive value in the pod spec');
 
-  const core = kc.makeApiClient(CoreV1Api);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const pods = await core.listNamespacedPod({ namespace: 'default', labelSelector: 'longshore.io/worker' });
-    const secrets = await core.listNamespacedSecret({ namespace: 'default', labelSelector: 'longshore.io/worker' });
-    if (pods.items.length === 0 && secrets.items.length === 0) break;
-    assert.ok(Date.now() < deadline, `left behind: ${pods.items.map((p) => p.metadata!.name)} ${secrets.items.map((x) => x.metadata!.name)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await expectNothingLeft(sandbox.kubeconfigPath);
 });
 
 const deployJson = async (project: string) => JSON.parse((await lab.cli(['deploy', project, '--to', 'Cluster', '--output', 'json'])).output).taskId as string;
@@ -117,11 +110,7 @@ projects:
   await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: pod!, namespace: 'default', gracePeriodSeconds: 0 });
   const t2 = await lab.waitForTask(lost, ['failed', 'succeeded'], 40_000);
   assert.equal(t2.steps[0].operations[0].outcome, 'lost', JSON.stringify(t2.steps[0].operations[0]));
-  const deadline = Date.now() + 15_000;
-  while ((await scriptPods()).length > 0) {
-    assert.ok(Date.now() < deadline, 'no script pod is left');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await expectNothingLeft(sandbox.kubeconfigPath);
 });
 
 test("images: the step's own container is used, an unknown image fails fast with the pull reason, Docker needs are rejected", async () => {
