@@ -137,3 +137,37 @@ projects:
   assert.match(res.output, /Step 'Missing': failed - .*(registry.example\/nope:1.0 cannot be pulled|ErrImagePull|ImagePullBackOff)/);
   assert.match(res.output, /Step 'Inline': rejected - .*Docker/);
 });
+
+test('an operation for a kubernetes-cluster target gets a kubeconfig for that cluster, its token only in the workspace Secret', async () => {
+  const TOKEN = 'target-cluster-token-never-in-a-pod-spec';
+  await lab.apply(`
+targets:
+  - name: prod-cluster
+    type: kubernetes-cluster
+    environments: [Cluster]
+    tags: [k8s]
+    kubernetes: { apiUrl: 'https://prod.example:6443', namespace: apps, token: ${TOKEN} }
+projects:
+  - name: ToCluster
+    process:
+      steps:
+        - name: Kube
+          runOn: { targetTags: [k8s] }
+          script: { body: 'grep -E "server|namespace|token" "$KUBECONFIG"' }
+`);
+  const kc = new KubeConfig();
+  kc.loadFromFile(sandbox.kubeconfigPath);
+  const seen: V1Pod[] = [];
+  const watch = await new Watch(kc).watch('/api/v1/namespaces/default/pods', {}, (type: string, pod: V1Pod) => {
+    if (type === 'ADDED') seen.push(pod);
+  }, () => {});
+  const res = await lab.cli(['deploy', 'ToCluster', '--to', 'Cluster', '--follow']);
+  watch.abort();
+  assert.equal(res.code, 0, res.output);
+  assert.match(res.output, /"server": "https:\/\/prod\.example:6443"/);
+  assert.match(res.output, /"namespace": "apps"/);
+  assert.match(res.output, /"token": "\*\*\*\*\*\*\*\*"/);
+  assert.ok(!res.output.includes(TOKEN));
+  assert.equal(seen.length, 1);
+  assert.ok(!JSON.stringify(seen[0]).includes(TOKEN), 'the token is not in the pod spec');
+});
