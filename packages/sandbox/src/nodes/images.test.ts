@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { containerArgv, defaultImageTable, expandVars, imageRepository, lookupImage, qualifiedImage } from './images.js';
 
 test('image names normalise to repositories; unknown images miss', () => {
@@ -24,8 +25,17 @@ test("a program of the image's PATH runs as its host command: `longshore` in the
   const table = defaultImageTable('/repo/cli/main.js');
   const worker = lookupImage(table, 'longshore/worker:0.1.0')!;
   const env = new Map<string, string>();
-  assert.deepEqual(containerArgv(worker, ['longshore', 'fetch-packages', '--into', '/w'], undefined, env), [process.execPath, '/repo/cli/main.js', 'fetch-packages', '--into', '/w']);
+  assert.deepEqual(containerArgv(worker, ['longshore', 'fetch-packages', '--into', '/w'], undefined, env), [process.execPath, '/opt/longshore/main.js', 'fetch-packages', '--into', '/w']);
   assert.deepEqual(containerArgv(worker, ['sh', '-c', 'longshore'], undefined, env), ['sh', '-c', 'longshore'], 'only the command itself is looked up');
   assert.deepEqual(containerArgv(worker, ['toString'], undefined, env), ['toString']);
   assert.deepEqual(containerArgv(lookupImage(table, 'busybox')!, ['longshore'], undefined, env), ['longshore'], 'other images do not have it');
+});
+
+test('the worker image carries its files: the CLI and node_modules bound read-only at a fixed path, so a pod volume on /tmp cannot hide them', () => {
+  const entry = fileURLToPath(new URL('../../../cli/dist/main.js', import.meta.url));
+  const worker = defaultImageTable(entry)['longshore/worker']!;
+  const root = fileURLToPath(new URL('../../../../', import.meta.url)).replace(/\/$/, '');
+  assert.deepEqual(worker.files, [{ source: root, target: '/opt/longshore', readOnly: true }]);
+  assert.deepEqual(worker.entrypoint, [process.execPath, '/opt/longshore/packages/cli/dist/main.js']);
+  assert.deepEqual(worker.programs?.longshore, worker.entrypoint);
 });

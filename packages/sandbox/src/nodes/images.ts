@@ -2,6 +2,10 @@
 // an image's ENTRYPOINT/CMD become a host command prefix. An image not in the table fails as a
 // pull from a registry that does not have it would (ErrImagePull), so misspelt images surface
 // exactly as on a real cluster.
+import { existsSync } from 'node:fs';
+import { dirname, join, posix, relative } from 'node:path';
+import type { Mount } from './mountPlan.js';
+
 export interface ImageEntry {
   /** The image's ENTRYPOINT (replaced by a container's `command`). */
   entrypoint: string[];
@@ -12,6 +16,11 @@ export interface ImageEntry {
    * command starts with one of these names runs the prefix instead (`longshore` in the worker image).
    */
   programs?: Record<string, string[]>;
+  /**
+   * The image's own files, as a real image carries them in its layers: host directories bound
+   * read-only into each of its containers, so a pod's volumes (an emptyDir on /tmp) cannot hide them.
+   */
+  files?: Mount[];
 }
 
 export type ImageTable = Record<string, ImageEntry>;
@@ -21,11 +30,23 @@ const SHELL: ImageEntry = { entrypoint: [], cmd: ['sh'] };
 /** The default table: the worker build for longshore/worker; the host's shell for the tools
  *  image and the common base images, so ordinary `kubectl run --image=busybox -- sh -c ...` works. */
 export function defaultImageTable(workerEntry: string): ImageTable {
-  const longshore = [process.execPath, workerEntry];
+  const root = packageRoot(workerEntry);
+  const longshore = [process.execPath, posix.join(WORKER_IMAGE_ROOT, relative(root, workerEntry))];
   return {
-    'longshore/worker': { entrypoint: longshore, cmd: [], programs: { longshore } },
+    'longshore/worker': { entrypoint: longshore, cmd: [], programs: { longshore }, files: [{ source: root, target: WORKER_IMAGE_ROOT, readOnly: true }] },
     'longshore/worker-tools': SHELL, busybox: SHELL, alpine: SHELL, debian: SHELL, ubuntu: SHELL,
   };
+}
+
+/** Where the worker image has the CLI and its node_modules (docker/worker/Dockerfile puts it in /app; any fixed path does here). */
+const WORKER_IMAGE_ROOT = '/opt/longshore';
+
+/** The nearest directory above `file` with a node_modules: what the CLI needs to run. */
+function packageRoot(file: string): string {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules'))) return dir;
+    if (dirname(dir) === dir) return dirname(file);
+  }
 }
 
 /** "docker.io/library/busybox:1.36@sha256:..." -> "busybox"; "ghcr.io/x/y:1" -> "ghcr.io/x/y". */

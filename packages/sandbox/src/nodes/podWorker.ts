@@ -219,10 +219,10 @@ export class PodWorker {
     }
     const name = String(c.name);
     const argv = containerArgv(entry, c.command as string[] | undefined, c.args as string[] | undefined, env);
-    const mounts = ((c.volumeMounts ?? []) as Obj[]).flatMap((m) => {
+    const mounts = [...((c.volumeMounts ?? []) as Obj[]).flatMap((m) => {
       const src = volumes.get(String(m.name));
       return src ? [{ source: m.subPath ? join(src, String(m.subPath)) : src, target: String(m.mountPath), readOnly: m.readOnly === true }] : [];
-    });
+    }), ...(entry.files ?? [])];
     const limits = ((c.resources ?? {}) as Obj).limits as Obj | undefined ?? {};
     const cgroup = this.node.cgroups.create(`${String(this.pod.metadata.uid)}-${name}-${s.restartCount}-${Date.now() % 100000}`,
       { ...(limits.memory ? { memoryBytes: bytes(limits.memory) } : {}), ...(limits.cpu ? { cpuMilli: cpuMilli(limits.cpu) } : {}) });
