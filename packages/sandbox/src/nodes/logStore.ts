@@ -17,23 +17,34 @@ export interface LogReadOptions {
 export interface LogSink { write(chunk: string): boolean; end(): void; onClose(fn: () => void): void }
 
 class Run {
-  readonly lines: LogLine[] = [];
+  /** Lines from `head` on are kept; dropping from the front moves `head` (an array shift per line would copy the whole log). */
+  private kept: LogLine[] = [];
+  private head = 0;
   bytes = 0;
   closed = false;
-  readonly followers = new Set<(l: LogLine | undefined) => void>();
+  /** Each gets the lines of one chunk of output at once, and undefined when the run ends. */
+  readonly followers = new Set<(batch: LogLine[] | undefined) => void>();
   private partial = new Map<string, string>();
   private lastNanos = 0n;
 
   constructor(private readonly capBytes: number) {}
 
+  get lines(): LogLine[] {
+    return this.kept.slice(this.head);
+  }
+
   append(stream: string, chunk: string): void {
     const text = (this.partial.get(stream) ?? '') + chunk;
     const parts = text.split('\n');
     this.partial.set(stream, parts.pop() ?? '');
-    for (const p of parts) this.push(p);
+    if (parts.length) this.publish(parts.map((p) => this.push(p)));
   }
 
-  private push(text: string): void {
+  private publish(batch: LogLine[]): void {
+    for (const f of this.followers) f(batch);
+  }
+
+  private push(text: string): LogLine {
     // Nanoseconds that only go forward, as a kubelet's log file has them: readers resume by
     // timestamp, and the sub-millisecond part from hrtime alone would wrap within a millisecond.
     const candidate = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
@@ -41,21 +52,26 @@ class Run {
     const ms = Number(this.lastNanos / 1_000_000n);
     const iso = new Date(ms).toISOString();
     const line = { ms, ts: `${iso.slice(0, 23)}${(this.lastNanos % 1_000_000n).toString().padStart(6, '0')}Z`, text };
-    this.lines.push(line);
+    this.kept.push(line);
     this.bytes += text.length + 1;
-    while (this.bytes > this.capBytes && this.lines.length > 1) this.bytes -= this.lines.shift()!.text.length + 1;
-    for (const f of this.followers) f(line);
+    while (this.bytes > this.capBytes && this.kept.length - this.head > 1) this.bytes -= this.kept[this.head++]!.text.length + 1;
+    if (this.head > 4096 && this.head * 2 > this.kept.length) {
+      this.kept = this.kept.slice(this.head);
+      this.head = 0;
+    }
+    return line;
   }
 
   /** The last lines, at most `maxBytes` of them (the kubelet's FallbackToLogsOnError message). */
   tail(maxLines: number, maxBytes: number): string {
-    const text = this.lines.slice(-maxLines).map((l) => `${l.text}\n`).join('');
+    const text = this.kept.slice(Math.max(this.head, this.kept.length - maxLines)).map((l) => `${l.text}\n`).join('');
     return text.length > maxBytes ? text.slice(-maxBytes) : text;
   }
 
   close(): void {
     if (this.closed) return;
-    for (const rest of this.partial.values()) if (rest) this.push(rest);
+    const rests = [...this.partial.values()].filter((rest) => rest);
+    if (rests.length) this.publish(rests.map((rest) => this.push(rest)));
     this.partial.clear();
     this.closed = true;
     for (const f of this.followers) f(undefined);
@@ -96,23 +112,24 @@ export class LogStore {
     const run = o.previous ? e?.previous : e?.current;
     if (!run) return false;
     const since = o.sinceTime ? Date.parse(o.sinceTime) : o.sinceSeconds !== undefined ? Date.now() - o.sinceSeconds * 1000 : undefined;
-    let lines = since !== undefined && Number.isFinite(since) ? run.lines.filter((l) => l.ms >= since) : [...run.lines];
+    let lines = since !== undefined && Number.isFinite(since) ? run.lines.filter((l) => l.ms >= since) : run.lines;
     if (o.tailLines !== undefined && o.tailLines >= 0) lines = o.tailLines === 0 ? [] : lines.slice(-o.tailLines);
     let budget = o.limitBytes ?? Infinity;
     let done = false;
     const format = (l: LogLine): string => (o.timestamps ? `${l.ts} ${l.text}\n` : `${l.text}\n`);
-    const emit = (l: LogLine): void => {
-      if (done) return;
-      let s = format(l);
+    // One write per batch: a chunk per line would cost a syscall and an HTTP chunk each.
+    const emit = (batch: readonly LogLine[]): void => {
+      if (done || batch.length === 0) return;
+      let s = batch.map(format).join('');
       if (s.length >= budget) { s = s.slice(0, budget); done = true; }
       budget -= s.length;
       sink.write(s);
     };
-    for (const l of lines) emit(l);
+    emit(lines);
     if (!o.follow || run.closed || done) { sink.end(); return true; }
-    const follower = (l: LogLine | undefined): void => {
-      if (!l) { sink.end(); return; }
-      emit(l);
+    const follower = (batch: LogLine[] | undefined): void => {
+      if (!batch) { sink.end(); return; }
+      emit(batch);
       if (done) { run.followers.delete(follower); sink.end(); }
     };
     run.followers.add(follower);

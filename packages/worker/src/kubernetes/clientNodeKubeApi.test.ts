@@ -82,6 +82,17 @@ describe('ClientNodeKubeApi against the sandbox', () => {
     await assert.rejects(api.createPod({ metadata: { name: 'Not_A_Valid_Name' }, spec: { containers: [{ name: 'c', image: 'x' }] } }), (e) => isErrorCode(e, 'VALIDATION_FAILED'));
   });
 
+  test('a log stream outlives the call time limit: the limit covers the answer\'s start only', async () => {
+    await api.createPod({
+      metadata: { name: 'slow-talker' },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do echo "tick $i"; sleep 0.25; done'] }] },
+    });
+    for (let i = 0; i < 100 && (await api.readPod('slow-talker'))?.status?.phase === 'Pending'; i++) await new Promise((r) => setTimeout(r, 50));
+    let text = '';
+    for await (const chunk of api.streamPodLog('slow-talker', 'main', { follow: true, timestamps: false }, { timeoutMs: 500 })) text += Buffer.from(chunk).toString();
+    assert.deepEqual(text.trim().split('\n'), Array.from({ length: 8 }, (_, i) => `tick ${i + 1}`));
+  });
+
   test('a log stream of a pod that does not exist is NOT_FOUND', async () => {
     const stream = api.streamPodLog('no-such-pod', 'script', { follow: false, timestamps: true });
     await assert.rejects(async () => {

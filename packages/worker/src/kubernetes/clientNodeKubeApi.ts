@@ -168,13 +168,18 @@ export class ClientNodeKubeApi implements KubeApi {
     const onAbort = (): void => abort.abort();
     options?.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const response = await withTimeout(what, options?.timeoutMs ?? this.options.timeoutMs, options?.signal, (signal) => {
+      // The time limit covers the answer's start only: once the body flows, a quiet script may print nothing for hours.
+      const response = await withTimeout(what, options?.timeoutMs ?? this.options.timeoutMs, options?.signal, async (signal) => {
         signal.addEventListener('abort', onAbort, { once: true });
-        return new Promise<IncomingMessage>((resolve, reject) => {
-          const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, { ...requestOptions, signal: abort.signal }, resolve);
-          req.once('error', reject);
-          req.end();
-        });
+        try {
+          return await new Promise<IncomingMessage>((resolve, reject) => {
+            const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, { ...requestOptions, signal: abort.signal }, resolve);
+            req.once('error', reject);
+            req.end();
+          });
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
       });
       if (response.statusCode !== 200) {
         const chunks: Buffer[] = [];
