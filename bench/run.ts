@@ -1,8 +1,11 @@
 import { dispatchBench } from './dispatch.bench.js';
+import { k8sLogThroughputBench } from './k8sLogThroughput.bench.js';
+import { k8sOperationsBench } from './k8sOperations.bench.js';
 import { logIngestBench } from './logIngest.bench.js';
 import { sandboxApiBench } from './sandboxApi.bench.js';
 import { sandboxPodsBench } from './sandboxPods.bench.js';
 import { serverIdleBench } from './serverIdle.bench.js';
+import { workerIdleBench } from './workerIdle.bench.js';
 import { report } from './stats.js';
 
 /**
@@ -15,6 +18,9 @@ const benches: Record<string, () => Promise<Record<string, number | boolean | st
   'log-ingest': () => logIngestBench(1_000_000),
   'sandbox-api': () => sandboxApiBench(),
   'sandbox-pods': () => sandboxPodsBench(),
+  'k8s-operations': () => k8sOperationsBench(200),
+  'k8s-log-throughput': () => k8sLogThroughputBench(1_000_000),
+  'worker-idle': () => workerIdleBench(),
 };
 const chosen = process.argv.slice(2);
 for (const [name, run] of Object.entries(benches)) {
