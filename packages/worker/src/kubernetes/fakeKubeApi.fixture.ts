@@ -224,11 +224,14 @@ export class FakeKubeApi implements KubeApi {
     if (state.terminated) this.endLog(name);
   }
 
-  /** A pod that vanishes (deleted by someone else, or its node is gone). */
+  /** A pod that vanishes (deleted by someone else, or its node is gone); the Secrets it owns go with it, as Kubernetes' garbage collector does. */
   removePod(name: string): void {
     const pod = this.pods.get(name);
     if (!pod) return;
     this.pods.delete(name);
+    for (const [secretName, secret] of this.secrets) {
+      if (secret.metadata?.ownerReferences?.some((o) => o.uid === pod.metadata?.uid)) this.secrets.delete(secretName);
+    }
     this.endLog(name);
     this.notifyPod('DELETED', pod);
   }

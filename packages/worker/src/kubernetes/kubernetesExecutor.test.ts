@@ -26,6 +26,7 @@ describe('KubernetesExecutor', () => {
     await executor.release(operation.id);
     assert.equal(api.pods.size, 0);
     assert.equal(api.secrets.size, 0);
+    assert.ok(!api.calls.some((c) => c.startsWith('deleteSecret')), 'the Secret goes with the pod that owns it');
     assert.ok(api.calls.indexOf(`createSecret ${secret}`) < api.calls.indexOf(`createPod ${pod}`), 'Secret first');
     await executor.close();
   });

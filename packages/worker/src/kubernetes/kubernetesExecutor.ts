@@ -48,6 +48,8 @@ interface Run {
   wake?: () => void;
   /** Resumed after a worker restart: the server has the script's lines up to here. */
   resume?: ResumePoint;
+  /** The workspace Secret has the pod as its owner, so deleting the pod removes it. */
+  secretOwned: boolean;
 }
 
 const CREATE_ATTEMPTS = 4;
@@ -70,8 +72,8 @@ export class KubernetesExecutor implements Executor {
   private readonly active = new Set<Run>();
   /** Left over from the last run of this worker, until the worker resumes or discards them: the sweeper keeps off. */
   private readonly undecided = new Set<string>();
-  /** Ended, result not yet reported: their pods stay (grace for the delete, by operation). */
-  private readonly unreleased = new Map<string, number>();
+  /** Ended, result not yet reported: their pods stay, by operation. */
+  private readonly unreleased = new Map<string, { grace: number; secretOwned: boolean }>();
   private readonly capacityListeners: (() => void)[] = [];
   private readonly sweeper: OrphanSweeper;
   private readonly now: () => number;
@@ -122,7 +124,7 @@ export class KubernetesExecutor implements Executor {
 
   async start(operation: Operation, sink: OperationSink, resume?: ResumePoint): Promise<OperationResult> {
     const names = scriptPodNames(operation.id);
-    const run: Run = { operation, sink, podName: names.pod, abort: new AbortController(), pending: true, gone: false, events: [], ...(resume ? { resume } : {}) };
+    const run: Run = { operation, sink, podName: names.pod, abort: new AbortController(), pending: true, gone: false, events: [], secretOwned: false, ...(resume ? { resume } : {}) };
     const timer = setTimeout(() => this.stop(run, 'timed_out'), Math.min(operation.timeoutSeconds * 1000, 2 ** 31 - 1));
     this.runs.set(operation.id, run);
     this.undecided.delete(operation.id);
@@ -144,7 +146,7 @@ export class KubernetesExecutor implements Executor {
       this.byPod.delete(names.pod);
       this.wakeSlotWaiters();
       run.abort.abort();
-      this.unreleased.set(operation.id, run.stopped ? this.options.config.deleteGracePeriodSeconds : 0);
+      this.unreleased.set(operation.id, { grace: run.stopped ? this.options.config.deleteGracePeriodSeconds : 0, secretOwned: run.secretOwned });
     }
   }
 
@@ -153,9 +155,9 @@ export class KubernetesExecutor implements Executor {
    * the script's end and its report finds the pod again on restart and reads the result anew.
    */
   async release(operationId: string): Promise<void> {
-    const grace = this.unreleased.get(operationId);
-    if (grace === undefined) return;
-    await this.cleanUp(scriptPodNames(operationId), grace);
+    const left = this.unreleased.get(operationId);
+    if (left === undefined) return;
+    await this.cleanUp(scriptPodNames(operationId), left.grace, left.secretOwned);
     this.unreleased.delete(operationId);
   }
 
@@ -182,7 +184,12 @@ export class KubernetesExecutor implements Executor {
     run.pod ??= pod;
     sink.line('system', `Created script pod ${names.pod} (image ${built.pod.spec!.containers[0]!.image})`, this.now());
     const uid = pod.metadata?.uid;
-    if (uid) await api.setSecretOwner(names.secret, { name: names.pod, uid }, { signal: run.abort.signal }).catch((e: unknown) => this.options.log.warn({ err: e, pod: names.pod }, 'cannot set the owner of the workspace Secret; the sweeper will remove it'));
+    if (uid) {
+      await api
+        .setSecretOwner(names.secret, { name: names.pod, uid }, { signal: run.abort.signal })
+        .then(() => (run.secretOwned = true))
+        .catch((e: unknown) => this.options.log.warn({ err: e, pod: names.pod }, 'cannot set the owner of the workspace Secret; it is deleted with an explicit call instead'));
+    }
     return undefined;
   }
 
@@ -378,9 +385,11 @@ export class KubernetesExecutor implements Executor {
     return { outcome: 'failed', message: terminationMessage(run.pod), outputVariables };
   }
 
-  private async cleanUp(names: { pod: string; secret: string }, grace: number): Promise<void> {
+  /** A Secret the pod owns goes with the pod (Kubernetes' garbage collector): one request less per operation. */
+  private async cleanUp(names: { pod: string; secret: string }, grace: number, secretOwned: boolean): Promise<void> {
     const { api, log } = this.options;
     await api.deletePod(names.pod, grace).catch((err: unknown) => log.warn({ err, pod: names.pod }, 'cannot delete the script pod; the sweeper will'));
+    if (secretOwned) return;
     await api.deleteSecret(names.secret).catch((err: unknown) => log.warn({ err, secret: names.secret }, 'cannot delete the workspace Secret; the sweeper will'));
   }
 }
