@@ -24,7 +24,8 @@ export { LogShipper, type LogShipperOptions } from './logShipper.js';
 export { installPackage } from './packages.js';
 export { Backoff, isTransient, keepTrying, type BackoffOptions, type KeepTryingOptions } from './retry.js';
 export { KubernetesExecutor, type KubernetesExecutorOptions, type PackageTokenIssuer } from './kubernetes/kubernetesExecutor.js';
-export { ClientNodeKubeApi, kubeConfigFor } from './kubernetes/clientNodeKubeApi.js';
+// The Kubernetes client itself (@kubernetes/client-node, ~70 MiB once loaded) is the
+// `@longshore/worker/kubernetes-client` entry: only a worker with --executor kubernetes loads it.
 export type { CallOptions, KubeApi, PodLogOptions, PodOwner, WatchHandle, WatchHandler } from './kubernetes/kubeApi.js';
 export { ScriptPodsConfig, parseScriptPodsConfig } from './kubernetes/scriptPodsConfig.js';
 export { buildScriptPod, isScriptPodRejection, scriptPodResources, type PackageAccess, type ServerInfo } from './kubernetes/scriptPodSpec.js';

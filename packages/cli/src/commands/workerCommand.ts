@@ -104,7 +104,10 @@ async function kubernetesParts(
   metrics: WorkerMetrics,
   channel: HttpAgentChannel,
 ): Promise<{ executor: KubernetesExecutor; credentials?: CredentialStore; describe: () => Promise<Record<string, string>> }> {
-  const { ChannelPackageTokenIssuer, ClientNodeKubeApi, KubernetesExecutor, SecretCredentialStore, kubeConfigFor } = await import('@longshore/worker');
+  const [{ ChannelPackageTokenIssuer, KubernetesExecutor, SecretCredentialStore }, { ClientNodeKubeApi, kubeConfigFor }] = await Promise.all([
+    import('@longshore/worker'),
+    import('@longshore/worker/kubernetes-client'),
+  ]);
   const { inCluster, namespace, scriptPods } = settings;
   const kubeConfig = kubeConfigFor({ inCluster, ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}) });
   const api = new ClientNodeKubeApi(kubeConfig, namespace, { timeoutMs: scriptPods.apiTimeoutMs });

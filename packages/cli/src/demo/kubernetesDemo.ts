@@ -32,7 +32,7 @@ const WORKER_NAME = 'demo-kubernetes';
  * the cluster only through the kubeconfig the sandbox wrote, as it would reach a real one.
  */
 export async function startKubernetesDemo(o: KubernetesDemoOptions): Promise<KubernetesDemo> {
-  const [sandboxApi, workerApi] = await Promise.all([import('@longshore/sandbox'), import('@longshore/worker')]);
+  const [sandboxApi, workerApi, kubeClient] = await Promise.all([import('@longshore/sandbox'), import('@longshore/worker'), import('@longshore/worker/kubernetes-client')]);
   const config = sandboxApi.loadSandboxConfig(o.sandboxConfig);
   const sandbox = await sandboxApi.startSandbox({ ...config, kubeconfigPath: resolve(config.kubeconfigPath ?? join(o.dataDir, 'sandbox', 'kubeconfig')) });
   const stops: (() => Promise<void>)[] = [() => sandbox.stop()];
@@ -70,7 +70,7 @@ export async function startKubernetesDemo(o: KubernetesDemoOptions): Promise<Kub
     });
     const channel = new workerApi.HttpAgentChannel({ serverUrl: worker.serverUrl, requestTimeoutMs: worker.requestTimeoutMs, downloadTimeoutMs: worker.downloadTimeoutMs });
     const executor = new workerApi.KubernetesExecutor({
-      api: new workerApi.ClientNodeKubeApi(workerApi.kubeConfigFor({ inCluster: false, kubeconfigPath: sandbox.kubeconfigPath }), NAMESPACE, { timeoutMs: scriptPods.apiTimeoutMs }),
+      api: new kubeClient.ClientNodeKubeApi(kubeClient.kubeConfigFor({ inCluster: false, kubeconfigPath: sandbox.kubeconfigPath }), NAMESPACE, { timeoutMs: scriptPods.apiTimeoutMs }),
       config: scriptPods,
       workspace: { workerName: WORKER_NAME, serverUrl: worker.serverUrl },
       server: { url: worker.serverUrl },
