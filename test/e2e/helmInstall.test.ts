@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { freePort } from '../support/cliProcess.js';
 import { Lab } from '../support/lab.js';
+import { deployCatchingPods } from '../support/scriptObjects.js';
 import { clientsMissing, kubeClientsDir } from '../sandbox/support.js';
 
 const CHART = resolve(fileURLToPath(import.meta.url), '../../../charts/longshore-worker');
@@ -58,12 +59,7 @@ async function worker(): Promise<{ status: string; metadata: Record<string, stri
 
 /** Deploys and returns the script pod the deployment's one step ran in. */
 async function deployAndCatchPod(project: string): Promise<V1Pod> {
-  const pods: V1Pod[] = [];
-  const watch = await new Watch(kc).watch(`/api/v1/namespaces/${NAMESPACE}/pods`, { labelSelector: `longshore.io/worker=${WORKER}` }, (type: string, pod: V1Pod) => {
-    if (type === 'ADDED') pods.push(pod);
-  }, () => {});
-  const res = await lab.cli(['deploy', project, '--to', 'Cluster', '--follow']);
-  watch.abort();
+  const { res, pods } = await deployCatchingPods(lab, sandbox.kubeconfigPath, project, { namespace: NAMESPACE, labelSelector: `longshore.io/worker=${WORKER}` });
   assert.equal(res.code, 0, res.output);
   assert.equal(pods.length, 1, res.output);
   return pods[0]!;

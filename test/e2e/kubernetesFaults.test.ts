@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { Lab } from '../support/lab.js';
 import { expectNothingLeft } from '../support/scriptObjects.js';

@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeConfig, CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
+import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 import { Lab } from '../support/lab.js';
-import { expectNothingLeft } from '../support/scriptObjects.js';
+import { deployCatchingPods, expectNothingLeft } from '../support/scriptObjects.js';
 
 const SECRET = 'pod-secret-value-42';
 let lab: Lab;
@@ -40,14 +40,7 @@ projects:
     variables:
       - { name: Token, value: ${SECRET}, sensitive: true }
 `);
-  const kc = new KubeConfig();
-  kc.loadFromFile(sandbox.kubeconfigPath);
-  const seen: V1Pod[] = [];
-  const watch = await new Watch(kc).watch('/api/v1/namespaces/default/pods', {}, (type: string, pod: V1Pod) => {
-    if (type === 'ADDED') seen.push(pod);
-  }, () => {});
-  const res = await lab.cli(['deploy', 'Podded', '--to', 'Cluster', '--follow']);
-  watch.abort();
+  const { res, pods: seen } = await deployCatchingPods(lab, sandbox.kubeconfigPath, 'Podded');
   assert.equal(res.code, 2, res.output);
   if (process.env.SHOW_OUTPUT) console.log(res.output);
   assert.match(res.output, /\[InPod\] hello from the pod/);
@@ -155,14 +148,7 @@ projects:
           runOn: { targetTags: [k8s] }
           script: { body: 'grep -E "server|namespace|token" "$KUBECONFIG"' }
 `);
-  const kc = new KubeConfig();
-  kc.loadFromFile(sandbox.kubeconfigPath);
-  const seen: V1Pod[] = [];
-  const watch = await new Watch(kc).watch('/api/v1/namespaces/default/pods', {}, (type: string, pod: V1Pod) => {
-    if (type === 'ADDED') seen.push(pod);
-  }, () => {});
-  const res = await lab.cli(['deploy', 'ToCluster', '--to', 'Cluster', '--follow']);
-  watch.abort();
+  const { res, pods: seen } = await deployCatchingPods(lab, sandbox.kubeconfigPath, 'ToCluster');
   assert.equal(res.code, 0, res.output);
   assert.match(res.output, /"server": "https:\/\/prod\.example:6443"/);
   assert.match(res.output, /"namespace": "apps"/);
