@@ -19,25 +19,17 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Lab } from '../test/support/lab.js';
 import { kubectlPath } from '../test/sandbox/support.js';
+import { floodLine, floodProject, floodScript } from './floodProject.js';
 import { cpuMs, deployAndWait, startKubernetesLab } from './kubernetesLab.js';
 import { report, round } from './stats.js';
 
-const line = (i: number | string) => `log line number ${i} of the benchmark`;
-const SCRIPT = (n: number) => `sleep 2; awk 'BEGIN { for (i = 1; i <= ${n}; i++) print "${line('" i "')}" }'`;
+const SCRIPT = (n: number) => `sleep 2; ${floodScript(n)}`;
 
 export async function k8sLogThroughputBench(n = 1_000_000): Promise<Record<string, number | string>> {
   const env = await startKubernetesLab({ workerName: 'log-bench' });
   const { lab, sandbox } = env;
   try {
-    await lab.apply(`
-environments: [ { name: Bench } ]
-projects:
-  - name: Flood
-    process:
-      steps:
-        - name: Print
-          script: { body: ${JSON.stringify(SCRIPT(n))} }
-`);
+    await lab.apply(floodProject(SCRIPT(n)));
     const sandboxCpu = () => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
@@ -120,7 +112,7 @@ async function scriptLines(lab: Lab, taskId: string): Promise<{ firstTs: number;
     if (page.lines.length === 0) return { firstTs, lines };
     for (const l of page.lines) {
       if (!pattern.test(l.text)) continue;
-      if (l.text === line(1)) firstTs = l.ts;
+      if (l.text === floodLine(1)) firstTs = l.ts;
       lines++;
     }
     after = page.cursor;

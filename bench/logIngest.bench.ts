@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import { Lab } from '../test/support/lab.js';
+import { floodProject, floodScript } from './floodProject.js';
 import { report, round } from './stats.js';
 
-const SCRIPT = (n: number) => `awk 'BEGIN { for (i = 1; i <= ${n}; i++) print "log line number " i " of the benchmark" }'`;
 
 /** The limit: the same script's output read straight from the child process, counting lines. */
 function readDirectly(n: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('sh', ['-c', SCRIPT(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('sh', ['-c', floodScript(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let lines = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
@@ -24,15 +24,7 @@ export async function logIngestBench(n = 1_000_000): Promise<Record<string, numb
   try {
     await lab.startServer();
     await lab.startWorker('log-worker');
-    await lab.apply(`
-environments: [ { name: Bench } ]
-projects:
-  - name: Flood
-    process:
-      steps:
-        - name: Print
-          script: { body: ${JSON.stringify(SCRIPT(n))} }
-`);
+    await lab.apply(floodProject(floodScript(n)));
     const directMs = await readDirectly(n);
     const taskId = JSON.parse((await lab.cli(['deploy', 'Flood', '--to', 'Bench', '--output', 'json'])).output).taskId;
     const task = await lab.waitForTask(taskId, ['succeeded', 'failed'], 900_000, 1000);

@@ -52,7 +52,7 @@ interface Run {
   secretOwned: boolean;
 }
 
-const CREATE_ATTEMPTS = 4;
+const API_ATTEMPTS = 4;
 /** Shells say it one of these ways when a script calls docker in an image without it. */
 const DOCKER_NOT_FOUND = /docker: (command )?not found|docker: No such file or directory|exec: "?docker"?: executable file not found/;
 
@@ -201,7 +201,7 @@ export class KubernetesExecutor implements Executor {
   private async adopt(run: Run): Promise<OperationResult | undefined> {
     this.active.add(run);
     await this.ensureWatches();
-    run.pod ??= await this.readPodPatiently(run);
+    run.pod ??= await this.patiently(run, () => this.options.api.readPod(run.podName, { signal: run.abort.signal }));
     if (!run.pod) {
       run.gone = true;
       return { outcome: 'lost', message: `The script pod ${run.podName} was gone when the worker restarted: the script may or may not have finished`, outputVariables: [] };
@@ -210,13 +210,13 @@ export class KubernetesExecutor implements Executor {
     return undefined;
   }
 
-  /** readPod through an API server that may be restarting too. */
-  private async readPodPatiently(run: Run): Promise<V1Pod | undefined> {
+  /** A call through an API server that may be restarting or overloaded: transient failures are tried again, a few times, while the run goes on. */
+  private async patiently<T>(run: Run, call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.options.api.readPod(run.podName, { signal: run.abort.signal });
+        return await call();
       } catch (error) {
-        if (!isTransient(error) || attempt >= CREATE_ATTEMPTS) throw error;
+        if (!isTransient(error) || attempt >= API_ATTEMPTS || run.stopped) throw error;
         await sleep(250 * 2 ** attempt);
       }
     }
@@ -252,14 +252,11 @@ export class KubernetesExecutor implements Executor {
 
   /** The object, or a message for a `failed` outcome. A CONFLICT is a repeated start of the same operation: the existing object is used. */
   private async create<T>(run: Run, call: () => Promise<T>, what: string): Promise<T | string | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        if (isErrorCode(error, 'CONFLICT')) return what === 'pod' ? ((await this.options.api.readPod(run.podName)) as T | undefined) : undefined;
-        if (!isTransient(error) || attempt >= CREATE_ATTEMPTS || run.stopped) return `The script ${what} could not be created: ${(error as Error).message}`;
-        await sleep(250 * 2 ** attempt);
-      }
+    try {
+      return await this.patiently(run, call);
+    } catch (error) {
+      if (isErrorCode(error, 'CONFLICT')) return what === 'pod' ? ((await this.options.api.readPod(run.podName)) as T | undefined) : undefined;
+      return `The script ${what} could not be created: ${(error as Error).message}`;
     }
   }
 
