@@ -17,9 +17,9 @@ function finalStage(dockerfile: string): string {
 }
 
 describe('docker/worker/Dockerfile', () => {
-  test('runs on Node 20 as the uid the chart runs it with', () => {
+  test('runs on Node 24 LTS as the uid the chart runs it with', () => {
     const stage = finalStage(worker);
-    assert.match(stage, /^\nFROM node:20-bookworm-slim\n/);
+    assert.match(stage, /^\nFROM node:24-bookworm-slim\n/);
     const { runAsUser, runAsGroup } = values.worker.podSecurityContext;
     assert.match(stage, new RegExp(`^USER ${runAsUser}:${runAsGroup}$`, 'm'));
   });
@@ -27,7 +27,7 @@ describe('docker/worker/Dockerfile', () => {
   test('its entrypoint is the longshore CLI, also on PATH for the script pods\' package fetcher', () => {
     // The chart passes `args` only; the fetcher init container runs `longshore fetch-packages`.
     assert.match(finalStage(worker), /^ENTRYPOINT \["longshore"\]$/m);
-    assert.match(worker, /ln -s \/opt\/longshore\/packages\/cli\/dist\/main\.js \/usr\/local\/bin\/longshore/);
+    assert.match(worker, /ln -s \/opt\/longshore\/packages\/cli\/bin\/longshore\.mjs \/usr\/local\/bin\/longshore/);
   });
 
   test('copies the manifest of every npm workspace before `npm ci`', () => {

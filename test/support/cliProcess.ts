@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../packages/cli/dist/main.js', import.meta.url));
+// The entry users run: it checks the Node.js version, then loads the built CLI.
+export const CLI = fileURLToPath(new URL('../../packages/cli/bin/longshore.mjs', import.meta.url));
 
 export interface CliProcess {
   child: ChildProcess;

@@ -1,6 +1,7 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
+import { Agent, type Dispatcher } from 'undici';
 import { LongshoreError, isLongshoreError } from '@longshore/protocol';
 import { withTimeout, type CallOptions, type KubeApi, type PodLogOptions, type PodOwner, type WatchHandle, type WatchHandler } from './kubeApi.js';
 
@@ -24,17 +25,17 @@ type RequestOptionsArg = Parameters<k8s.CoreV1Api['readNamespacedPod']>[1];
 
 /**
  * client-node has no signal parameter; a middleware puts ours on the request, so an abort really
- * ends it. It also gives every call one keep-alive agent: client-node makes a new agent per call,
- * which costs a TLS handshake each (a third of a busy worker's CPU).
+ * ends it. It also gives every call one keep-alive dispatcher: client-node makes a new one per
+ * call, which costs a TLS handshake each (a third of a busy worker's CPU).
  */
-function withSignal(signal: AbortSignal, agent: Promise<HttpAgent | undefined>): RequestOptionsArg {
+function withSignal(signal: AbortSignal, dispatcher: Promise<Dispatcher | undefined>): RequestOptionsArg {
   return {
     middleware: [
       {
         pre: (context) => {
           context.setSignal(signal);
-          return new k8s.Observable(agent.then((a) => {
-            if (a) context.setAgent(a);
+          return new k8s.Observable(dispatcher.then((d) => {
+            if (d) context.setDispatcher(d);
             return context;
           }));
         },
@@ -75,7 +76,7 @@ function safeMessage(body: string): string | undefined {
 /** KubeApi with @kubernetes/client-node, in one namespace. */
 export class ClientNodeKubeApi implements KubeApi {
   private readonly core: k8s.CoreV1Api;
-  private sharedAgent: Promise<HttpAgent | undefined> | undefined;
+  private sharedDispatcher: Promise<Dispatcher | undefined> | undefined;
 
   constructor(
     private readonly kc: k8s.KubeConfig,
@@ -88,7 +89,7 @@ export class ClientNodeKubeApi implements KubeApi {
   private call<T>(what: string, options: CallOptions | undefined, fn: (o: RequestOptionsArg) => Promise<T>): Promise<T> {
     return withTimeout(what, options?.timeoutMs ?? this.options.timeoutMs, options?.signal, async (signal) => {
       try {
-        return await fn(withSignal(signal, this.agent()));
+        return await fn(withSignal(signal, this.dispatcher()));
       } catch (error) {
         if (signal.aborted) throw error;
         throw toLongshoreError(what, error);
@@ -98,19 +99,21 @@ export class ClientNodeKubeApi implements KubeApi {
 
   /**
    * The connections every call shares, with the kubeconfig's TLS settings (CA, client
-   * certificate, server name); none through a proxy, where client-node's own agent knows the way.
+   * certificate, server name); none through a proxy, where client-node's own dispatcher knows
+   * the way. TCP keep-alive probes every 30 s, as client-go does, so a cloud load balancer's
+   * idle timeout does not cut a pooled connection unseen.
    */
-  private agent(): Promise<HttpAgent | undefined> {
-    this.sharedAgent ??= (async () => {
+  private dispatcher(): Promise<Dispatcher | undefined> {
+    this.sharedDispatcher ??= (async () => {
       const cluster = this.kc.getCurrentCluster();
       if (!cluster || cluster.proxyUrl) return undefined;
-      if (cluster.server.startsWith('http:')) return new HttpAgent({ keepAlive: true, maxSockets: 16 });
       const tls: RequestOptions = {};
       await this.kc.applyToHTTPSOptions(tls);
       const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = tls;
-      return new HttpsAgent({ ca, cert, key, pfx, passphrase, servername, keepAlive: true, maxSockets: 16, ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }) });
+      const connect = { ca, cert, key, pfx, passphrase, servername, keepAlive: true, keepAliveInitialDelay: 30_000 };
+      return new Agent({ connections: 16, connect: rejectUnauthorized === undefined ? connect : { ...connect, rejectUnauthorized } });
     })();
-    return this.sharedAgent;
+    return this.sharedDispatcher;
   }
 
   createSecret(secret: k8s.V1Secret, options?: CallOptions): Promise<k8s.V1Secret> {
