@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { Agent, type Dispatcher } from 'undici';
+import { ApiWatch, type WatchTiming } from './apiWatch.js';
 import { LongshoreError, isLongshoreError } from '@longshore/protocol';
 import { withTimeout, type CallOptions, type KubeApi, type PodLogOptions, type PodOwner, type WatchHandle, type WatchHandler } from './kubeApi.js';
 
@@ -81,7 +82,7 @@ export class ClientNodeKubeApi implements KubeApi {
   constructor(
     private readonly kc: k8s.KubeConfig,
     readonly namespace: string,
-    private readonly options: { timeoutMs: number; watchRetryMs?: number } = { timeoutMs: 30_000 },
+    private readonly options: { timeoutMs: number; watchRetryMs?: number; watchTiming?: WatchTiming } = { timeoutMs: 30_000 },
   ) {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
   }
@@ -172,12 +173,14 @@ export class ClientNodeKubeApi implements KubeApi {
   }
 
   watchPods(labelSelector: string, handler: WatchHandler<k8s.V1Pod>): WatchHandle {
-    return this.inform(`/api/v1/namespaces/${this.namespace}/pods`, () => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector }), handler, labelSelector, undefined);
+    const list = () => this.call(`listing pods ${labelSelector}`, undefined, (o) => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector }, o));
+    return this.inform(`/api/v1/namespaces/${this.namespace}/pods`, list, handler, labelSelector, undefined);
   }
 
   watchPodEvents(handler: WatchHandler<k8s.CoreV1Event>): WatchHandle {
     const fieldSelector = 'involvedObject.kind=Pod';
-    return this.inform(`/api/v1/namespaces/${this.namespace}/events`, () => this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector }), handler, undefined, fieldSelector);
+    const list = () => this.call('listing pod events', undefined, (o) => this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector }, o));
+    return this.inform(`/api/v1/namespaces/${this.namespace}/events`, list, handler, undefined, fieldSelector);
   }
 
   async *streamPodLog(name: string, container: string, logOptions: PodLogOptions, options?: CallOptions): AsyncIterable<Uint8Array> {
@@ -251,7 +254,7 @@ export class ClientNodeKubeApi implements KubeApi {
     labelSelector: string | undefined,
     fieldSelector: string | undefined,
   ): WatchHandle {
-    const informer = new k8s.ListWatch<T>(path, new k8s.Watch(this.kc), list, false, labelSelector, fieldSelector);
+    const informer = new k8s.ListWatch<T>(path, new ApiWatch(this.kc, () => this.dispatcher(), this.options.watchTiming), list, false, labelSelector, fieldSelector);
     let stopped = false;
     let retry: NodeJS.Timeout | undefined;
     informer.on(k8s.ADD, (o) => handler.event('ADDED', o));
