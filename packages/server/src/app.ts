@@ -10,6 +10,7 @@ import type { ServerContext } from './context.js';
 import { SecretBox, loadMasterKey } from './crypto/secretBox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { installAuthentication } from './http/authentication.js';
+import { requireRouteAccess, withAccess, type RouteAccess, type RouteEntry } from './http/routeAccess.js';
 import { installErrorHandling } from './http/errorHandler.js';
 import { installValidation } from './http/validation.js';
 import { TaskLog } from './logs/taskLog.js';
@@ -38,6 +39,8 @@ export interface LongshoreServer {
   url: string;
   /** What workers pin (SHA-256 of the certificate, lowercase hex); absent when serving plain HTTP. */
   certificateThumbprint: string | undefined;
+  /** Every route and who may call it. */
+  routes: readonly RouteEntry[];
   close(): Promise<void>;
 }
 
@@ -77,32 +80,35 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
   });
   installValidation(app);
   installErrorHandling(app);
+  const routes = requireRouteAccess(app);
   installAuthentication(app, db, box);
-  app.get('/livez', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async () => {
+  const open = { config: { access: 'public' as const }, schema: { hide: true } };
+  app.get('/livez', open, async () => ({ status: 'ok' }));
+  app.get('/readyz', open, async () => {
     await sql`SELECT 1`.execute(db);
     return { status: 'ready' };
   });
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/api', { schema: { hide: true } }, async () => ({ name: 'Longshore', version: LONGSHORE_VERSION }));
-  for (const plugin of [
-    namedResourceRoutes('environments'),
-    namedResourceRoutes('worker_pools'),
-    targetRoutes,
-    projectRoutes,
-    releaseRoutes,
-    deploymentRoutes,
-    taskRoutes,
-    taskLogRoutes,
-    packageRoutes,
-    workerRoutes,
-    installCommandRoutes,
-    serverInfoRoutes,
-    applyRoutes,
-    agentRoutesPlugin,
-  ]) {
-    await app.register(async (scope) => plugin(scope, ctx));
-  }
+  const withKey = { config: { access: 'apiKey' as const }, schema: { hide: true } };
+  app.get('/api/openapi.json', withKey, async () => app.swagger());
+  app.get('/api', withKey, async () => ({ name: 'Longshore', version: LONGSHORE_VERSION }));
+  const plugins: [RouteAccess, (scope: FastifyInstance, context: ServerContext) => Promise<void>][] = [
+    ['apiKey', namedResourceRoutes('environments')],
+    ['apiKey', namedResourceRoutes('worker_pools')],
+    ['apiKey', targetRoutes],
+    ['apiKey', projectRoutes],
+    ['apiKey', releaseRoutes],
+    ['apiKey', deploymentRoutes],
+    ['apiKey', taskRoutes],
+    ['apiKey', taskLogRoutes],
+    ['apiKey', packageRoutes],
+    ['apiKey', workerRoutes],
+    ['apiKey', installCommandRoutes],
+    ['apiKey', serverInfoRoutes],
+    ['apiKey', applyRoutes],
+    // Registration is public (its one-time token is in the body) and declares so on its route.
+    ['worker', agentRoutesPlugin],
+  ];
+  for (const [access, plugin] of plugins) await app.register(withAccess(access, plugin, ctx));
 
   await app.listen({ host: config.host, port: config.port });
   endpoint.url = config.publicUrl ?? listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
@@ -113,6 +119,7 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
     ctx,
     url: endpoint.url,
     certificateThumbprint: certificate?.thumbprint,
+    routes,
     async close() {
       ctx.dispatcher.stop();
       await app.close();

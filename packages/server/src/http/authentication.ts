@@ -15,28 +15,35 @@ declare module 'fastify' {
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
-const PUBLIC_PATHS = new Set(['/livez', '/readyz', '/api/agent/register']);
 
 /**
- * Every route but the probes and registration needs a key. Agent routes take a worker credential,
- * every other route an API key; neither opens the other's routes. A package token opens the
- * agent's package download route only, for its operation's packages.
+ * Each route says who may call it (routeAccess.ts) and this hook holds it to that: a worker
+ * credential opens worker routes only, an API key the others only, and a package token the one
+ * route that downloads an operation's packages. The decision is made on the route the router
+ * matched, so no spelling of a path can reach a route without its credential.
  */
 export function installAuthentication(app: FastifyInstance, db: Store, box: SecretBox): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0]!;
-    if (PUBLIC_PATHS.has(path) || !(path.startsWith('/api') || path === '/metrics')) return;
+    const access = request.routeOptions.config.access;
+    // No route matched: the not-found handler answers, and nothing is behind it.
+    if (access === undefined || access === 'public') return;
     const token = bearerToken(request);
     if (token === undefined) {
       throw new LongshoreError('UNAUTHENTICATED', 'Send an API key as "Authorization: Bearer <key>" or "X-Longshore-Api-Key: <key>"');
     }
     if (isPackageToken(token)) {
-      request.principal = await authenticatePackageToken(db, box, path, token);
+      if (access !== 'workerOrPackageToken') {
+        throw new LongshoreError(
+          'UNAUTHENTICATED',
+          "A package token only downloads its operation's packages (GET /api/agent/packages/<id>/<version>/content); other routes take a worker credential or an API key",
+        );
+      }
+      request.principal = await authenticatePackageToken(db, box, token);
       return;
     }
     const hash = hashToken(token);
-    if (path.startsWith('/api/agent/')) {
+    if (access === 'worker' || access === 'workerOrPackageToken') {
       const worker = await db.selectFrom('workers').select(['id', 'name', 'disabled']).where('credential_hash', '=', hash).executeTakeFirst();
       if (!worker) throw new LongshoreError('UNAUTHENTICATED', 'The worker credential is not known to this server; register the worker again');
       request.principal = { kind: 'worker', workerId: worker.id, workerName: worker.name, disabled: worker.disabled === 1 };

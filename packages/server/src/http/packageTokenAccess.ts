@@ -10,21 +10,12 @@ export interface PackageTokenPrincipal {
   packages: { packageId: string; version: string }[];
 }
 
-/** The agent's package content route, the only one a package token opens. */
-const CONTENT_PATH = /^\/api\/agent\/packages\/[^/]+\/[^/]+\/content$/;
-
 /**
  * Checks a package token on every use: signature and expiry, then that its operation is still
  * running for the worker it was issued to, so a token dies with its operation (or when the
  * operation is lost and its lease taken back), whatever its expiry says.
  */
-export async function authenticatePackageToken(db: Store, box: SecretBox, path: string, token: string): Promise<PackageTokenPrincipal> {
-  if (!CONTENT_PATH.test(path)) {
-    throw new LongshoreError(
-      'UNAUTHENTICATED',
-      "A package token only downloads its operation's packages (GET /api/agent/packages/<id>/<version>/content); other routes take a worker credential or an API key",
-    );
-  }
+export async function authenticatePackageToken(db: Store, box: SecretBox, token: string): Promise<PackageTokenPrincipal> {
   const claims = verifyPackageToken(box, token, Date.now());
   const op = await db.selectFrom('operations').select(['worker_id', 'state', 'payload']).where('id', '=', claims.operationId).executeTakeFirst();
   if (!op || op.worker_id !== claims.workerId || (op.state !== 'leased' && op.state !== 'running')) {

@@ -34,7 +34,7 @@ const OperationParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['agent'];
 
-  app.post(agentRoutes.register, { schema: { tags, body: RegisterRequest, response: { 201: RegisterResponse } } }, async (req, reply) => {
+  app.post(agentRoutes.register, { config: { access: 'public' }, schema: { tags, body: RegisterRequest, response: { 201: RegisterResponse } } }, async (req, reply) => {
     const input = req.body as RegisterRequestT;
     const credential = newSecretToken('lsw_');
     const result = await ctx.db.transaction().execute(async (trx) => {
@@ -149,7 +149,7 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
     return { token: issuePackageToken(ctx.box, { operationId: id, workerId, expiresAt }), expiresAt: new Date(expiresAt).toISOString() };
   });
 
-  app.get('/api/agent/packages/:packageId/:version/content', { schema: { tags, params: Type.Object({ packageId: Type.String({ maxLength: 100 }), version: Type.String({ maxLength: 100 }) }) } }, async (req, reply) => {
+  app.get('/api/agent/packages/:packageId/:version/content', { config: { access: 'workerOrPackageToken' }, schema: { tags, params: Type.Object({ packageId: Type.String({ maxLength: 100 }), version: Type.String({ maxLength: 100 }) }) } }, async (req, reply) => {
     const { packageId, version } = req.params as { packageId: string; version: string };
     if (req.principal?.kind === 'packageToken') requirePackageInScope(req.principal, packageId, version);
     else requireWorker(req);

@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify';
+
+/**
+ * Who may call a route. The guard reads it from the route the router matched, never from the
+ * URL: the router decodes paths, so a prefix check on the raw URL let `/%61pi/api-keys` through.
+ * - public: anyone (probes, registration with a one-time token in the body);
+ * - worker: a worker credential;
+ * - workerOrPackageToken: a worker credential, or a script pod's package token (checked against
+ *   the route's own parameters by the handler);
+ * - apiKey: an API key.
+ */
+export const ROUTE_ACCESS = ['public', 'worker', 'workerOrPackageToken', 'apiKey'] as const;
+export type RouteAccess = (typeof ROUTE_ACCESS)[number];
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+}
+
+/** A registered route and who may call it, for tests and the API's documentation. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+const scopeAccess = Symbol('longshore.routeAccess');
+type Scoped = FastifyInstance & { [scopeAccess]?: RouteAccess };
+
+/**
+ * Every route must declare its access, in its own `config.access` or through the scope it is
+ * registered in (`withAccess`); one without either refuses to register, so the server does not
+ * start. Returns the table of routes, filled as they register.
+ */
+export function requireRouteAccess(app: FastifyInstance): RouteEntry[] {
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', function (this: Scoped, route: RouteOptions) {
+    // Scopes inherit their parent's properties, so nested plugins keep the declaration.
+    const access = route.config?.access ?? this[scopeAccess];
+    if (access === undefined || !ROUTE_ACCESS.includes(access)) {
+      throw new Error(`Route ${String(route.method)} ${route.url} declares no access (${ROUTE_ACCESS.join(', ')}): refusing to register it`);
+    }
+    route.config = { ...route.config, access };
+    // Public routes say so in the API document; the others inherit its bearer requirement.
+    if (access === 'public' && route.schema) route.schema = { ...route.schema, security: [] };
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
+  });
+  return routes;
+}
+
+/** The plugin's routes are for `access`, unless a route declares its own. */
+export function withAccess<T>(access: RouteAccess, plugin: (scope: FastifyInstance, options: T) => Promise<void>, options: T): FastifyPluginAsync {
+  return async (scope) => {
+    (scope as Scoped)[scopeAccess] = access;
+    await plugin(scope, options);
+  };
+}
