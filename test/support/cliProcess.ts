@@ -14,9 +14,13 @@ export interface CliProcess {
   kill(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** Runs the built `longshore` command as a user would, capturing everything it prints. */
-export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
+/**
+ * Runs the built `longshore` command as a user would, capturing everything it prints. `wrapper`
+ * runs it under another command that execs it (e.g. `unshare -m sh -c '...; exec "$0" "$@"'`).
+ */
+export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string, wrapper: string[] = []): CliProcess {
+  const [command, ...rest] = [...wrapper, process.execPath, CLI, ...args] as [string, ...string[]];
+  const child = spawn(command, rest, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {

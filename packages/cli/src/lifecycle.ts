@@ -24,3 +24,23 @@ export async function runUntilSignal(name: string, stop: () => Promise<void>, st
     starting?.catch(reject);
   });
 }
+
+/**
+ * Starts a service with the signals already handled, then announces it: a supervisor may signal
+ * the moment it reads the announcement, and that signal must stop the service gracefully.
+ */
+export async function serveUntilSignal<T>(name: string, start: () => Promise<T>, announce: (service: T) => void, stop: (service: T) => Promise<void>): Promise<void> {
+  let service: T | undefined;
+  const starting = start().then((started) => {
+    service = started;
+    announce(started);
+  });
+  await runUntilSignal(
+    name,
+    async () => {
+      await starting.catch(() => undefined);
+      if (service !== undefined) await stop(service);
+    },
+    starting,
+  );
+}

@@ -23,6 +23,8 @@ export const errorCodes = {
   SERVER_CERTIFICATE_MISMATCH: { status: 503, title: 'The server presented another certificate than the pinned one' },
   SERVER_CERTIFICATE_UNTRUSTED: { status: 503, title: "The server's certificate is not trusted" },
   TIMEOUT: { status: 504, title: 'The call timed out' },
+  STORAGE_FULL: { status: 507, title: "The server's disk is full" },
+  STORE_UNAVAILABLE: { status: 503, title: "The server's database cannot be used" },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -1,10 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import { sql } from 'kysely';
-import { LONGSHORE_VERSION } from '@longshore/protocol';
+import { LONGSHORE_VERSION, LongshoreError } from '@longshore/protocol';
 import { parseServerConfig, redactServerConfig, type ServerConfigInput } from './config.js';
 import type { ServerContext } from './context.js';
 import { SecretBox, loadMasterKey } from './crypto/secretBox.js';
@@ -24,13 +21,15 @@ import { projectRoutes } from './resources/projects.js';
 import { releaseRoutes } from './resources/releases.js';
 import { targetRoutes } from './resources/targets.js';
 import { taskRoutes } from './resources/tasks.js';
-import { createApiKey, workerRoutes } from './resources/workers.js';
+import { workerRoutes } from './resources/workers.js';
 import { agentRoutesPlugin } from './routes/agentRoutes.js';
 import { installCommandRoutes } from './install/installCommandRoutes.js';
 import { serverInfoRoutes } from './resources/serverInfo.js';
 import { listenUrl, type ServerEndpoint } from './tls/endpoint.js';
 import { loadServerCertificate, type ServerCertificate } from './tls/serverCertificate.js';
 import { openStore } from './store/database.js';
+import { StoreHealth } from './store/storeHealth.js';
+import { ensureAdminKey } from './startup/adminKeyFile.js';
 
 export interface LongshoreServer {
   app: FastifyInstance;
@@ -44,7 +43,6 @@ export interface LongshoreServer {
   close(): Promise<void>;
 }
 
-const ADMIN_KEY_FILE = 'admin-api-key';
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Builds and starts the server: store, migrations, routes, dispatch and the resumed tasks. */
@@ -59,18 +57,43 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
     https: certificate ? { cert: certificate.certPem, key: certificate.keyPem } : null,
   });
   const db = await openStore(config.dataDir);
-  const box = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
-  // Services reach each other through the context; the getter lets them be built in any order.
-  let ctx!: ServerContext;
-  const get = () => ctx;
-  ctx = { config, db, box, endpoint, log: app.log, dispatcher: new Dispatcher(get), tasks: new TaskRunner(get), taskLog: new TaskLog(db, box) };
-  app.log.info({ config: redactServerConfig(config) }, 'starting Longshore server');
-  if (certificate) logCertificate(ctx, certificate);
-  else if (!LOOPBACK_HOSTS.has(config.host)) app.log.warn({ host: config.host }, 'serving plain HTTP (insecureHttp) beyond this machine: API keys and worker credentials cross the network readable unless a TLS proxy is in front');
+  const storeHealth = new StoreHealth(config.dataDir, db, app.log);
+  let ctx: ServerContext | undefined;
+  const close = async (): Promise<void> => {
+    ctx?.dispatcher.stop();
+    storeHealth.stop();
+    await app.close();
+    await db.destroy();
+  };
+  // Whatever fails on the way up stops what had started: no half-started server keeps listening.
+  try {
+    await storeHealth.start();
+    const box = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
+    // Services reach each other through the context; the getter lets them be built in any order.
+    const get = () => ctx!;
+    ctx = { config, db, box, endpoint, log: app.log, dispatcher: new Dispatcher(get), tasks: new TaskRunner(get), taskLog: new TaskLog(db, box) };
+    app.log.info({ config: redactServerConfig(config) }, 'starting Longshore server');
+    if (certificate) logCertificate(ctx, certificate);
+    else if (!LOOPBACK_HOSTS.has(config.host)) app.log.warn({ host: config.host }, 'serving plain HTTP (insecureHttp) beyond this machine: API keys and worker credentials cross the network readable unless a TLS proxy is in front');
 
-  await ensureDefaultPool(ctx);
-  await writeAdminKeyOnFirstStart(ctx);
+    await ensureDefaultPool(ctx);
+    await ensureAdminKey(ctx);
+    const routes = await registerRoutes(app, ctx, storeHealth);
 
+    await app.listen({ host: config.host, port: config.port });
+    endpoint.url = config.publicUrl ?? listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
+    await ctx.dispatcher.start();
+    await ctx.tasks.resumeAll();
+    return { app, ctx, url: endpoint.url, certificateThumbprint: certificate?.thumbprint, routes, close };
+  } catch (error) {
+    await close().catch((err: unknown) => app.log.error({ err }, 'stopping after a failed start failed'));
+    throw error;
+  }
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+async function registerRoutes(app: FastifyInstance, ctx: ServerContext, storeHealth: StoreHealth): Promise<readonly RouteEntry[]> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Longshore API', version: LONGSHORE_VERSION },
@@ -81,11 +104,16 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
   installValidation(app);
   installErrorHandling(app);
   const routes = requireRouteAccess(app);
-  installAuthentication(app, db, box);
+  installAuthentication(app, ctx.db, ctx.box);
+  app.addHook('onRequest', async (request) => {
+    if (READS.has(request.method)) return;
+    const broken = storeHealth.broken;
+    if (broken) throw new LongshoreError('STORE_UNAVAILABLE', broken);
+  });
   const open = { config: { access: 'public' as const }, schema: { hide: true } };
   app.get('/livez', open, async () => ({ status: 'ok' }));
   app.get('/readyz', open, async () => {
-    await sql`SELECT 1`.execute(db);
+    await storeHealth.check();
     return { status: 'ready' };
   });
   const withKey = { config: { access: 'apiKey' as const }, schema: { hide: true } };
@@ -109,23 +137,7 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
     ['worker', agentRoutesPlugin],
   ];
   for (const [access, plugin] of plugins) await app.register(withAccess(access, plugin, ctx));
-
-  await app.listen({ host: config.host, port: config.port });
-  endpoint.url = config.publicUrl ?? listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
-  await ctx.dispatcher.start();
-  await ctx.tasks.resumeAll();
-  return {
-    app,
-    ctx,
-    url: endpoint.url,
-    certificateThumbprint: certificate?.thumbprint,
-    routes,
-    async close() {
-      ctx.dispatcher.stop();
-      await app.close();
-      await db.destroy();
-    },
-  };
+  return routes;
 }
 
 function logCertificate(ctx: ServerContext, certificate: ServerCertificate): void {
@@ -135,14 +147,4 @@ function logCertificate(ctx: ServerContext, certificate: ServerCertificate): voi
   if (daysLeft < 30) {
     ctx.log.warn({ certFile, notAfter }, daysLeft < 0 ? 'the server certificate has expired: clients that check dates refuse it; renew it' : `the server certificate expires in ${Math.floor(daysLeft)} days; renew it`);
   }
-}
-
-/** The first start writes an admin API key to `<dataDir>/admin-api-key` (0600) for the CLI. */
-async function writeAdminKeyOnFirstStart(ctx: ServerContext): Promise<void> {
-  const path = join(ctx.config.dataDir, ADMIN_KEY_FILE);
-  const any = await ctx.db.selectFrom('api_keys').select('id').executeTakeFirst();
-  if (any || existsSync(path)) return;
-  const { key } = await createApiKey(ctx, 'admin');
-  writeFileSync(path, key + '\n', { mode: 0o600 });
-  ctx.log.info({ path }, 'wrote the admin API key');
 }

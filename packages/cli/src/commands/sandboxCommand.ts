@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { SandboxOptions } from '@longshore/sandbox';
-import { runUntilSignal } from '../lifecycle.js';
+import type { Sandbox, SandboxOptions } from '@longshore/sandbox';
+import { serveUntilSignal } from '../lifecycle.js';
 
 export function registerSandboxCommand(program: Command): void {
   program
@@ -13,13 +13,14 @@ export function registerSandboxCommand(program: Command): void {
     .action(async (opts: { config?: string; port?: number; kubeconfig?: string }) => {
       const { loadSandboxConfig, startSandbox } = await import('@longshore/sandbox');
       const fromFile: SandboxOptions = opts.config ? loadSandboxConfig(opts.config) : {};
-      const sandbox = await startSandbox({
-        kubeconfigPath: '.longshore/sandbox/kubeconfig',
-        ...fromFile,
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
-        ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}),
-      });
-      process.stdout.write(`Sandbox cluster serving at ${sandbox.server}\nexport KUBECONFIG=${resolve(sandbox.kubeconfigPath)}\n`);
-      await runUntilSignal('sandbox', () => sandbox.stop());
+      const start = () =>
+        startSandbox({
+          kubeconfigPath: '.longshore/sandbox/kubeconfig',
+          ...fromFile,
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}),
+        });
+      const announce = (sandbox: Sandbox) => process.stdout.write(`Sandbox cluster serving at ${sandbox.server}\nexport KUBECONFIG=${resolve(sandbox.kubeconfigPath)}\n`);
+      await serveUntilSignal('sandbox', start, announce, (sandbox) => sandbox.stop());
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { runUntilSignal } from '../lifecycle.js';
+import type { LongshoreServer } from '@longshore/server';
+import { serveUntilSignal } from '../lifecycle.js';
 
 interface ServerFlags {
   port: number;
@@ -26,21 +27,24 @@ export function registerServerCommand(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
     .action(async (opts: ServerFlags) => {
       const { serverConfigFromEnv, startServer } = await import('@longshore/server');
-      const server = await startServer({
-        ...serverConfigFromEnv(process.env),
-        port: opts.port,
-        host: opts.host,
-        dataDir: opts.data,
-        logLevel: opts.logLevel as 'info',
-        ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
-        ...(opts.tlsCertFile ? { tlsCertFile: opts.tlsCertFile } : {}),
-        ...(opts.tlsKeyFile ? { tlsKeyFile: opts.tlsKeyFile } : {}),
-        ...(opts.insecureHttp ? { insecureHttp: true } : {}),
-      });
-      process.stdout.write(`Longshore server listening on ${server.url} (data: ${opts.data})\n`);
-      if (server.certificateThumbprint) {
-        process.stdout.write(`Certificate thumbprint (SHA-256): ${server.certificateThumbprint}\n  workers and clients pin it: --server-thumbprint ${server.certificateThumbprint}\n`);
-      }
-      await runUntilSignal('server', () => server.close());
+      const start = () =>
+        startServer({
+          ...serverConfigFromEnv(process.env),
+          port: opts.port,
+          host: opts.host,
+          dataDir: opts.data,
+          logLevel: opts.logLevel as 'info',
+          ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+          ...(opts.tlsCertFile ? { tlsCertFile: opts.tlsCertFile } : {}),
+          ...(opts.tlsKeyFile ? { tlsKeyFile: opts.tlsKeyFile } : {}),
+          ...(opts.insecureHttp ? { insecureHttp: true } : {}),
+        });
+      const announce = (server: LongshoreServer) => {
+        process.stdout.write(`Longshore server listening on ${server.url} (data: ${opts.data})\n`);
+        if (server.certificateThumbprint) {
+          process.stdout.write(`Certificate thumbprint (SHA-256): ${server.certificateThumbprint}\n  workers and clients pin it: --server-thumbprint ${server.certificateThumbprint}\n`);
+        }
+      };
+      await serveUntilSignal('server', start, announce, (server) => server.close());
     });
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { LongshoreError, isLongshoreError, type ErrorCode } from '@longshore/protocol';
+import { storageError } from '../store/storageErrors.js';
 
 /** Fastify's own client-error codes, mapped to ours so every 4xx has the same body shape. */
 const fastifyCodes: Record<string, ErrorCode> = {
@@ -13,7 +14,7 @@ const fastifyCodes: Record<string, ErrorCode> = {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const typed = toLongshoreError(error);
-    if (typed.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (typed.status >= 500) request.log.error({ err: error }, typed.code === 'INTERNAL' ? 'request failed' : typed.message);
     void reply.status(typed.status).send(typed.toBody());
   });
   app.setNotFoundHandler((request, reply) => {
@@ -27,6 +28,8 @@ function toLongshoreError(error: FastifyError): LongshoreError {
   if (error instanceof LongshoreError) return error;
   const foreign: unknown = error;
   if (isLongshoreError(foreign)) return new LongshoreError(foreign.code, foreign.message, foreign.details);
+  const storage = storageError(error);
+  if (storage) return storage;
   if (error.validation) {
     const context = error.validationContext ?? 'request';
     const problems = error.validation.map((v) => {

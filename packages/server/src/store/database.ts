@@ -1,11 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
+import { LongshoreError } from '@longshore/protocol';
 import type { Database } from './schema.js';
 import { migrate } from './migrations.js';
+import { storageError } from './storageErrors.js';
 
 export type Store = Kysely<Database>;
+
+const DATABASE_FILE = 'longshore.db';
+
+/** The files SQLite keeps open: the database and, in WAL mode, its log of recent commits. */
+export function storeFiles(dataDir: string): string[] {
+  const db = join(dataDir, DATABASE_FILE);
+  return [db, `${db}-wal`];
+}
 
 /**
  * WAL with synchronous=NORMAL: a crash may lose the last transactions of the OS buffer but never
@@ -14,17 +24,50 @@ export type Store = Kysely<Database>;
  */
 export async function openStore(dataDir: string): Promise<Store> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const sqlite = new SQLite(join(dataDir, 'longshore.db'));
-  // Log chunks are rows of hundreds of KiB: larger pages mean fewer overflow pages per row.
-  // (Only takes effect when the database file is created.)
-  sqlite.pragma('page_size = 16384');
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  await migrate(db);
-  return db;
+  const path = join(dataDir, DATABASE_FILE);
+  let sqlite: SQLite.Database | undefined;
+  try {
+    sqlite = new SQLite(path);
+    // Log chunks are rows of hundreds of KiB: larger pages mean fewer overflow pages per row.
+    // (Only takes effect when the database file is created.)
+    sqlite.pragma('page_size = 16384');
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    const db = new Kysely<Database>({ dialect: new StoreDialect(sqlite) });
+    await migrate(db);
+    return db;
+  } catch (error) {
+    sqlite?.close();
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new LongshoreError('STORE_UNAVAILABLE', `${path} is not a Longshore database or is damaged (${(error as Error).message}): restore it from a backup, or move it away to start with an empty store`, { path });
+    }
+    const typed = storageError(error);
+    if (typed) throw new LongshoreError(typed.code, `Cannot open the store ${path} (${(error as Error).message}): the server must be able to read and write ${dataDir} (is it read-only, full, or owned by another user?)`, { path });
+    throw error;
+  }
+}
+
+/**
+ * SQLite rolls a transaction back by itself when a write fails for a full disk or an I/O error;
+ * Kysely then sends ROLLBACK anyway, whose "no transaction is active" replaced the real cause.
+ * This driver rolls back only what is still open, so the cause is what reaches the caller.
+ */
+class StoreDialect extends SqliteDialect {
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: withStatementCache(sqlite) });
+  }
+
+  override createDriver(): Driver {
+    const sqlite = this.sqlite;
+    return new (class extends SqliteDriver {
+      override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+        if (sqlite.inTransaction) await super.rollbackTransaction(connection);
+      }
+    })({ database: withStatementCache(sqlite) });
+  }
 }
 
 export function isUniqueViolation(e: unknown): boolean {

@@ -43,6 +43,10 @@ const migrations: string[] = [
   `
   CREATE INDEX operations_lease ON operations(state, lease_expires_at);
   `,
+  // One row that readiness rewrites: proof that a commit reaches the disk (StoreHealth).
+  `
+  CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
+  `,
 ];
 
 export async function migrate(db: Kysely<Database>): Promise<number> {
