@@ -105,9 +105,7 @@ test("a local worker killed with SIGKILL takes its script's processes with it", 
   assert.ok(script, 'the script runs');
 
   await worker.kill('SIGKILL');
-  const killedAt = Date.now();
-  await until("the script's processes are gone", 2000, () => scriptProcesses(marker).length === 0);
-  assert.ok(Date.now() - killedAt < 2000);
+  await until("the script's processes are gone, within 2 s of the kill", 2000, () => scriptProcesses(marker).length === 0);
   await assertScriptEnded(file, marker, script.pgrp);
 
   const task = await lab.waitForTask(taskId, ['failed'], 20_000);
