@@ -107,6 +107,7 @@ export class Worker {
         channel: this.channel,
         workspace: { workerName: config.name, serverUrl: config.serverUrl },
         tempDir: config.tempDir ?? tmpdir(),
+        dataDir: config.dataDir,
         log: this.log,
       });
     } else {
@@ -163,6 +164,8 @@ export class Worker {
     let credential: string;
     const metadata = await this.describe();
     try {
+      // Before registering, which may wait long on the server: a killed worker's scripts may still be running.
+      await this.executor.endLeftovers?.();
       credential = await obtainCredential({
         config: this.config,
         store: this.credentials,

@@ -35,6 +35,11 @@ export interface Executor {
    * expects it to run and discards the others.
    */
   leftovers?(signal: AbortSignal): Promise<string[]>;
+  /**
+   * First thing at start, before registering: ends what an earlier start of this worker left
+   * running and cannot resume (the local executor's scripts, when their worker was killed).
+   */
+  endLeftovers?(): Promise<void>;
   /** After start() resolved and its result is reported: removes what the operation leaves behind (script pod, Secret). */
   release?(operationId: string): Promise<void>;
   /** Removes what is left of an operation nobody will finish. */

@@ -38,7 +38,7 @@ class RecordingSink implements OperationSink {
 function setup(): { executor: LocalExecutor; server: FakeServer; temp: string } {
   const server = new FakeServer();
   const temp = tempDir('executor');
-  const executor = new LocalExecutor({ channel: server, workspace: { workerName: 'local-1', serverUrl: 'http://server.test' }, tempDir: temp, log: silentLog });
+  const executor = new LocalExecutor({ channel: server, workspace: { workerName: 'local-1', serverUrl: 'http://server.test' }, tempDir: temp, dataDir: tempDir('data'), log: silentLog });
   return { executor, server, temp };
 }
 

@@ -9,12 +9,16 @@ import { installPackage } from '../packages.js';
 import type { AgentChannel } from '../serverClient.js';
 import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../workspace.js';
 import { dockerRejection, rejected, type Executor, type OperationSink } from './executor.js';
+import { RunningScriptRecords } from './runningScriptRecords.js';
+import { LIFELINE_FD, withLifeline } from './scriptLifeline.js';
 
 export interface LocalExecutorOptions {
   channel: Pick<AgentChannel, 'downloadPackage'>;
   workspace: WorkspaceContext;
   /** Where each operation gets its temporary directory (removed when it ends). */
   tempDir: string;
+  /** The worker's data directory: the executor records there the scripts it runs, for its next start to end those a killed worker left behind. */
+  dataDir: string;
   log: Logger;
 }
 
@@ -40,14 +44,22 @@ interface Run {
 
 /**
  * Runs each operation as a child process on this machine: `sh bootstrap.sh` in a temporary
- * directory, in its own process group so that a cancel or a timeout stops everything the script
- * started. It has no container runtime.
+ * directory, in its own process group so that a cancel, a timeout or the death of the worker
+ * (scriptLifeline.ts, runningScriptRecords.ts) stops everything the script started. It has no
+ * container runtime.
  */
 export class LocalExecutor implements Executor {
   readonly kind = 'local' as const;
   private readonly runs = new Map<string, Run>();
+  private readonly records: RunningScriptRecords;
 
-  constructor(private readonly options: LocalExecutorOptions) {}
+  constructor(private readonly options: LocalExecutorOptions) {
+    this.records = new RunningScriptRecords(join(options.dataDir, 'running-scripts'), options.log);
+  }
+
+  endLeftovers(): Promise<void> {
+    return this.records.endLeftovers();
+  }
 
   async start(operation: Operation, sink: OperationSink): Promise<OperationResult> {
     const reason = localRejection(operation);
@@ -63,7 +75,10 @@ export class LocalExecutor implements Executor {
       clearTimeout(timer);
       this.runs.delete(operation.id);
       // Whatever the script left running in the background goes with it.
-      if (run.child) killGroup(run.child);
+      if (run.child) {
+        killGroup(run.child);
+        await this.records.remove(operation.id);
+      }
       if (dir) await rm(dir, { recursive: true, force: true });
     }
   }
@@ -119,14 +134,17 @@ export class LocalExecutor implements Executor {
       },
       { secrets },
     );
-    const [command, ...args] = bootstrapCommand(operation.script.syntax, workspaceDir, workDir);
+    const [command, ...args] = withLifeline(bootstrapCommand(operation.script.syntax, workspaceDir, workDir));
     const child = spawn(command!, args, {
       cwd: workDir,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env: scriptEnvironment(),
     });
     run.child = child;
+    const recorded = child.pid === undefined ? Promise.resolve() : this.records.add(operation.id, child.pid);
+    // Closing it makes the guard kill what the bootstrap left in its group; the child's 'close' also waits for it.
+    const lifeline = child.stdio[LIFELINE_FD];
     this.options.log.debug({ operationId: operation.id, pid: child.pid }, 'script process started');
 
     const stdout = child.stdout!;
@@ -144,17 +162,26 @@ export class LocalExecutor implements Executor {
     const stderr = new LineSplitter((line) => sink.line('system', mask(line), Date.now()));
     child.stderr!.on('data', (chunk: Buffer) => stderr.write(chunk));
 
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
       let drain: NodeJS.Timeout | undefined;
-      child.once('error', (error) => resolve({ code: null, signal: null, error }));
-      // The bootstrap exits after its pipeline has written everything. If its output stays open
-      // past that, the bootstrap was killed and left its pipeline behind.
-      child.once('exit', () => (drain = setTimeout(() => killGroup(child), OUTPUT_DRAIN_MS)));
+      child.once('error', (error) => {
+        lifeline?.destroy();
+        resolve({ code: null, signal: null, error });
+      });
+      // The bootstrap exits after its pipeline has written everything. If it was killed instead,
+      // the guard ends the pipeline it left behind once the lifeline closes; the drain is for a
+      // guard that is gone too.
+      child.once('exit', () => {
+        lifeline?.destroy();
+        drain = setTimeout(() => killGroup(child), OUTPUT_DRAIN_MS);
+      });
       child.once('close', (code, signal) => {
         clearTimeout(drain);
         resolve({ code, signal });
       });
     });
+    await recorded;
+    const exit = await exited;
     output.end();
     stderr.end();
 
