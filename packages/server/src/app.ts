@@ -10,7 +10,7 @@ import type { ServerContext } from './context.js';
 import { SecretBox, loadMasterKey } from './crypto/secretBox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { installAuthentication } from './http/authentication.js';
-import { installErrorHandling } from './http/errorHandler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errorHandler.js';
 import { installValidation } from './http/validation.js';
 import { TaskLog } from './logs/taskLog.js';
 import { taskLogRoutes } from './logs/taskLogRoutes.js';
@@ -30,6 +30,7 @@ import { serverInfoRoutes } from './resources/serverInfo.js';
 import { listenUrl, type ServerEndpoint } from './tls/endpoint.js';
 import { loadServerCertificate, type ServerCertificate } from './tls/serverCertificate.js';
 import { openStore } from './store/database.js';
+import { MAX_PATH_PARAM_LENGTH } from './resources/names.js';
 
 export interface LongshoreServer {
   app: FastifyInstance;
@@ -53,6 +54,9 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-longshore-api-key"]'] },
     bodyLimit: config.bodyLimitBytes,
     forceCloseConnections: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors,
+    clientErrorHandler,
     https: certificate ? { cert: certificate.certPem, key: certificate.keyPem } : null,
   });
   const db = await openStore(config.dataDir);
