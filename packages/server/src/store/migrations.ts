@@ -51,10 +51,11 @@ const migrations: Migration[] = [
   referencesById,
 ];
 
-export async function migrate(db: Kysely<Database>): Promise<number> {
+/** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */
+export async function migrate(db: Kysely<Database>, upTo = migrations.length): Promise<number> {
   const row = await sql<{ user_version: number }>`PRAGMA user_version`.execute(db);
   const applied = row.rows[0]?.user_version ?? 0;
-  for (let i = applied; i < migrations.length; i++) {
+  for (let i = applied; i < upTo; i++) {
     const migration = migrations[i]!;
     await db.transaction().execute(async (trx) => {
       if (typeof migration === 'function') await migration(trx);
