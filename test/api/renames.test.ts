@@ -71,8 +71,9 @@ test('renaming an environment, a worker pool and a target orphans nothing: deplo
 test('renaming the default pool keeps steps without a pool on it', async () => {
   await ok('POST', '/api/environments', { name: 'Quiet' });
   await ok('POST', '/api/projects', { name: 'Plain', process: { steps: [{ name: 'Only', script: { body: 'true' } }] } });
-  const agent = await registerFakeAgent(h, 'plain-1');
   await ok('PUT', '/api/worker-pools/default', { name: 'General' });
+  const agent = await registerFakeAgent(h, 'plain-1');
+  assert.deepEqual((await ok('GET', '/api/workers/plain-1')).pools, ['General']);
   const deployment = await ok('POST', '/api/deployments', { project: 'Plain', environment: 'Quiet' });
   await runOne(agent, deployment.taskId);
 });

@@ -70,9 +70,10 @@ function problemOf(context: string, v: SchemaError): string {
   const extra = v.params.additionalProperty as string | undefined;
   if (missing) return `${path}.${missing} is required`;
   if (extra) return `${path}.${extra} is not a known field`;
-  // A pattern means nothing to most users; the schema's description says the rule in words.
+  // A regular expression means nothing to most users; the schema's description says the rule in words.
   const rule = v.parentSchema?.description;
-  if (rule && ['pattern', 'minLength', 'maxLength'].includes(v.keyword)) return `${path} ${v.message ?? 'is not valid'}: ${rule}`;
+  if (rule && v.keyword === 'pattern') return `${path} is not ${rule}`;
+  if (rule && (v.keyword === 'minLength' || v.keyword === 'maxLength')) return `${path} ${v.message ?? 'is not valid'}: ${rule}`;
   return `${path} ${v.message ?? 'is not valid'}`;
 }
 
