@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { LongshoreError } from '@longshore/protocol';
+import { LongshoreError, isLongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { inTransaction } from './common.js';
-import { duplicateNameProblems, nameKey } from './names.js';
+import { duplicateNameProblems, nameKey, normaliseName } from './names.js';
 import { NamedInput, upsertNamed } from './namedResources.js';
 import { ProjectInput, upsertProject } from './projects.js';
 import { TargetInput, upsertTarget } from './targets.js';
@@ -52,12 +52,8 @@ export async function applyRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       for (const p of doc.workerPools ?? []) await upsertNamed(tx, 'worker_pools', p);
       for (const [i, t] of (doc.targets ?? []).entries()) await inPart(`targets[${i}]`, () => upsertTarget(tx, t));
       for (const [i, p] of (doc.projects ?? []).entries()) await inPart(`projects[${i}] '${p.name}'`, () => upsertProject(tx, p));
-      return {
-        environments: (doc.environments ?? []).map((e) => e.name),
-        workerPools: (doc.workerPools ?? []).map((p) => p.name),
-        targets: (doc.targets ?? []).map((t) => t.name),
-        projects: (doc.projects ?? []).map((p) => p.name),
-      };
+      const names = (items: { name: string }[] | undefined) => (items ?? []).map((i) => normaliseName(i.name));
+      return { environments: names(doc.environments), workerPools: names(doc.workerPools), targets: names(doc.targets), projects: names(doc.projects) };
     });
   });
 }
@@ -67,7 +63,7 @@ async function inPart<T>(where: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    if (e instanceof LongshoreError) throw new LongshoreError(e.code, `${where}: ${e.message}`, e.details);
+    if (isLongshoreError(e)) throw new LongshoreError(e.code, `${where}: ${e.message}`, e.details);
     throw e;
   }
 }
