@@ -8,7 +8,7 @@ import { SecretBox, loadMasterKey } from './crypto/secretBox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { installAuthentication } from './http/authentication.js';
 import { requireRouteAccess, withAccess, type RouteAccess, type RouteEntry } from './http/routeAccess.js';
-import { installErrorHandling } from './http/errorHandler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errorHandler.js';
 import { installValidation } from './http/validation.js';
 import { TaskLog } from './logs/taskLog.js';
 import { taskLogRoutes } from './logs/taskLogRoutes.js';
@@ -30,6 +30,7 @@ import { loadServerCertificate, type ServerCertificate } from './tls/serverCerti
 import { openStore } from './store/database.js';
 import { StoreHealth } from './store/storeHealth.js';
 import { ensureAdminKey } from './startup/adminKeyFile.js';
+import { MAX_PATH_PARAM_LENGTH } from './resources/names.js';
 
 export interface LongshoreServer {
   app: FastifyInstance;
@@ -54,6 +55,9 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-longshore-api-key"]'] },
     bodyLimit: config.bodyLimitBytes,
     forceCloseConnections: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors,
+    clientErrorHandler,
     https: certificate ? { cert: certificate.certPem, key: certificate.keyPem } : null,
   });
   const db = await openStore(config.dataDir);

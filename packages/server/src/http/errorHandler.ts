@@ -1,5 +1,8 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LongshoreError, isLongshoreError, type ErrorCode } from '@longshore/protocol';
+import { MAX_PATH_PARAM_LENGTH, NAME_MAX_LENGTH } from '../resources/names.js';
 import { storageError } from '../store/storageErrors.js';
 
 /** Fastify's own client-error codes, mapped to ours so every 4xx has the same body shape. */
@@ -24,6 +27,57 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors` option):
+ * a path that is not valid percent-encoding, a path parameter longer than any name can be.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  let typed: LongshoreError;
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    typed = new LongshoreError('URI_TOO_LONG', `A path segment is longer than ${MAX_PATH_PARAM_LENGTH} characters; names and ids have at most ${NAME_MAX_LENGTH}`);
+  } else if (error.code === 'FST_ERR_BAD_URL') {
+    typed = new LongshoreError('VALIDATION_FAILED', 'The path is not valid percent-encoding (RFC 3986); encode each name with encodeURIComponent');
+  } else {
+    typed = toLongshoreError(error);
+  }
+  void reply.status(typed.status).send(typed.toBody());
+}
+
+const socketErrors: Record<string, { code: ErrorCode; message: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', message: 'The request was not received in time' },
+  HPE_HEADER_OVERFLOW: { code: 'REQUEST_HEADERS_TOO_LARGE', message: 'The request line and headers are larger than the server accepts (16 KiB); shorten the URL or the headers' },
+};
+
+/**
+ * Requests Node's HTTP parser refuses never reach Fastify's router (Fastify's `clientErrorHandler`
+ * option): answer them in the same `{code, message}` shape, then close, as Node does.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = error.code ? socketErrors[error.code] : undefined;
+  const typed = new LongshoreError(known?.code ?? 'VALIDATION_FAILED', known?.message ?? 'The request is not valid HTTP');
+  const body = JSON.stringify(typed.toBody());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${typed.status} ${STATUS_CODES[typed.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
+interface SchemaError { instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; parentSchema?: { description?: string } }
+
+function problemOf(context: string, v: SchemaError): string {
+  const path = `${context}${v.instancePath.replaceAll('/', '.')}`;
+  const missing = v.params.missingProperty as string | undefined;
+  const extra = v.params.additionalProperty as string | undefined;
+  if (missing) return `${path}.${missing} is required`;
+  if (extra) return `${path}.${extra} is not a known field`;
+  // A regular expression means nothing to most users; the schema's description says the rule in words.
+  const rule = v.parentSchema?.description;
+  if (rule && v.keyword === 'pattern') return `${path} is not ${rule}`;
+  if (rule && (v.keyword === 'minLength' || v.keyword === 'maxLength')) return `${path} ${v.message ?? 'is not valid'}: ${rule}`;
+  return `${path} ${v.message ?? 'is not valid'}`;
+}
+
 function toLongshoreError(error: FastifyError): LongshoreError {
   if (error instanceof LongshoreError) return error;
   const foreign: unknown = error;
@@ -32,14 +86,7 @@ function toLongshoreError(error: FastifyError): LongshoreError {
   if (storage) return storage;
   if (error.validation) {
     const context = error.validationContext ?? 'request';
-    const problems = error.validation.map((v) => {
-      const path = `${context}${v.instancePath.replaceAll('/', '.')}`;
-      const missing = (v.params as { missingProperty?: string }).missingProperty;
-      const extra = (v.params as { additionalProperty?: string }).additionalProperty;
-      if (missing) return `${path}.${missing} is required`;
-      if (extra) return `${path}.${extra} is not a known field`;
-      return `${path} ${v.message ?? 'is not valid'}`;
-    });
+    const problems = (error.validation as SchemaError[]).map((v) => problemOf(context, v));
     return new LongshoreError('VALIDATION_FAILED', [...new Set(problems)].join('; '), { problems });
   }
   const mapped = error.code ? fastifyCodes[error.code] : undefined;

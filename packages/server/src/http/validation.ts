@@ -11,7 +11,8 @@ const addFormats = addFormatsModule.default;
  */
 export function installValidation(app: FastifyInstance): void {
   const make = (coerceTypes: Options['coerceTypes']) => {
-    const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+    // verbose: errors carry their schema, whose description the error handler quotes to say the rule.
+    const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false, verbose: true });
     addFormats(ajv);
     return ajv;
   };

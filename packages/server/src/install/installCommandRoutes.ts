@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { LONGSHORE_VERSION, LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
-import { findByRef, Name } from '../resources/common.js';
+import { findByRef, Name, nameHolder } from '../resources/common.js';
 import { createRegistrationToken } from '../resources/workers.js';
 import { checkExtraValueKey, helmCommand, releaseName, type HelmInstall } from './helmCommand.js';
 
@@ -52,7 +52,7 @@ export async function installCommandRoutes(app: FastifyInstance, ctx: ServerCont
       if (!pools.includes(name)) pools.push(name);
     }
     if (input.name !== undefined) {
-      const taken = await ctx.db.selectFrom('workers').select('id').where('name', '=', input.name).executeTakeFirst();
+      const taken = await nameHolder(ctx.db, 'workers', input.name);
       if (taken) throw new LongshoreError('CONFLICT', `A worker named '${input.name}' is already registered: choose another name, or delete it first (longshore workers delete ${input.name})`);
     }
     const registration = await createRegistrationToken(ctx, { pools, ...(input.expiresInMinutes ? { expiresInMinutes: input.expiresInMinutes } : {}) });

@@ -3,6 +3,7 @@ import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { newOperationId } from '../crypto/tokens.js';
 import { operationTarget } from '../resources/targets.js';
+import { lookUpByRef } from '../resources/common.js';
 import { DEFAULT_STEP_TIMEOUT_SECONDS, type Step } from '../resources/processSchema.js';
 import type { ReleaseSnapshot } from '../resources/releases.js';
 import { VariableSet, selectVariables } from './variables.js';
@@ -33,11 +34,12 @@ type OperationRow = Database['operations'];
  */
 export async function planStep(ctx: ServerContext, taskId: string, snapshot: ReleaseSnapshot, task: TaskContext, index: number): Promise<OperationRow[]> {
   const step = snapshot.process.steps[index]!;
-  const poolName = step.runOn?.pool ?? 'default';
-  const pool = await ctx.db.selectFrom('worker_pools').select('id').where('name', '=', poolName).executeTakeFirst();
-  if (!pool) throw new LongshoreError('NOT_FOUND', `Step '${step.name}': worker pool '${poolName}' does not exist`);
+  // The pool by id (a name only in releases made before references were ids); no pool is the default one.
+  const poolRef = step.runOn?.pool;
+  const pool = poolRef === undefined ? await ctx.db.selectFrom('worker_pools').select('id').where('is_default', '=', 1).executeTakeFirst() : await lookUpByRef(ctx.db, 'worker_pools', poolRef);
+  if (!pool) throw new LongshoreError('NOT_FOUND', `Step '${step.name}': worker pool '${poolRef ?? 'default'}' does not exist`);
 
-  const targets = step.runOn?.targetTags ? await matchingTargets(ctx, task.environmentName, step.runOn.targetTags) : [null];
+  const targets = step.runOn?.targetTags ? await matchingTargets(ctx, task.environmentId, step.runOn.targetTags) : [null];
   if (targets.length === 0) {
     throw new LongshoreError(
       'NOT_FOUND',
@@ -77,13 +79,14 @@ export async function planStep(ctx: ServerContext, taskId: string, snapshot: Rel
   });
 }
 
-async function matchingTargets(ctx: ServerContext, environment: string, tags: readonly string[]) {
+/** Targets hold environment ids, so a renamed environment keeps its targets. */
+async function matchingTargets(ctx: ServerContext, environmentId: string, tags: readonly string[]) {
   const rows = await ctx.db.selectFrom('targets').selectAll().orderBy('name').execute();
   const lower = tags.map((x) => x.toLowerCase());
   return rows.filter((r) => {
-    const envs = (JSON.parse(r.environments) as string[]).map((e) => e.toLowerCase());
+    const envs = JSON.parse(r.environments) as string[];
     const own = (JSON.parse(r.tags) as string[]).map((x) => x.toLowerCase());
-    return envs.includes(environment.toLowerCase()) && own.some((x) => lower.includes(x));
+    return envs.includes(environmentId) && own.some((x) => lower.includes(x));
   });
 }
 
@@ -97,9 +100,11 @@ function buildOperation(
   target: Database['targets'] | null,
 ): Operation {
   const targetTags = target ? (JSON.parse(target.tags) as string[]) : [];
+  // Scopes hold ids, or names in releases made before references were ids.
+  const byId = snapshot.references === 'ids';
   const scoped = selectVariables(snapshot.variables, {
-    environment: task.environmentName,
-    ...(target ? { target: { name: target.name, tags: targetTags } } : {}),
+    environment: byId ? task.environmentId : task.environmentName,
+    ...(target ? { target: { name: byId ? target.id : target.name, tags: targetTags } } : {}),
   });
   const system: OperationVariable[] = [
     ['Longshore.Task.Id', taskId],

@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { LongshoreError, isLongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { inTransaction } from './common.js';
+import { duplicateNameProblems, nameKey, normaliseName } from './names.js';
 import { NamedInput, upsertNamed } from './namedResources.js';
 import { ProjectInput, upsertProject } from './projects.js';
 import { TargetInput, upsertTarget } from './targets.js';
@@ -28,20 +30,40 @@ const ApplyResult = Type.Object({
   projects: Type.Array(Type.String()),
 });
 
+/** A name twice in one list would make the last one win silently; the document is refused instead. */
+function duplicateProblems(doc: ApplyDocument): string[] {
+  const byName = (item: { name: string }) => nameKey(item.name);
+  const named = (item: { name: string }) => item.name;
+  return [
+    ...duplicateNameProblems('environments', doc.environments ?? [], byName, named),
+    ...duplicateNameProblems('workerPools', doc.workerPools ?? [], byName, named),
+    ...duplicateNameProblems('targets', doc.targets ?? [], byName, named),
+    ...duplicateNameProblems('projects', doc.projects ?? [], byName, named),
+  ];
+}
+
 export async function applyRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.post('/api/apply', { schema: { tags: ['apply'], body: ApplyDocument, response: { 200: ApplyResult } } }, async (req) => {
     const doc = req.body as ApplyDocument;
+    const problems = duplicateProblems(doc);
+    if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', problems.join('; '), { problems });
     return inTransaction(ctx, async (tx) => {
       for (const e of doc.environments ?? []) await upsertNamed(tx, 'environments', e);
       for (const p of doc.workerPools ?? []) await upsertNamed(tx, 'worker_pools', p);
-      for (const t of doc.targets ?? []) await upsertTarget(tx, t);
-      for (const p of doc.projects ?? []) await upsertProject(tx, p);
-      return {
-        environments: (doc.environments ?? []).map((e) => e.name),
-        workerPools: (doc.workerPools ?? []).map((p) => p.name),
-        targets: (doc.targets ?? []).map((t) => t.name),
-        projects: (doc.projects ?? []).map((p) => p.name),
-      };
+      for (const [i, t] of (doc.targets ?? []).entries()) await inPart(`targets[${i}]`, () => upsertTarget(tx, t));
+      for (const [i, p] of (doc.projects ?? []).entries()) await inPart(`projects[${i}] '${p.name}'`, () => upsertProject(tx, p));
+      const names = (items: { name: string }[] | undefined) => (items ?? []).map((i) => normaliseName(i.name));
+      return { environments: names(doc.environments), workerPools: names(doc.workerPools), targets: names(doc.targets), projects: names(doc.projects) };
     });
   });
+}
+
+/** Says which part of the document a problem is in: a project's own messages say only `variables[2]`. */
+async function inPart<T>(where: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (isLongshoreError(e)) throw new LongshoreError(e.code, `${where}: ${e.message}`, e.details);
+    throw e;
+  }
 }

@@ -1,14 +1,16 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { sql } from 'kysely';
 import { LongshoreError } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { isUniqueViolation } from '../store/database.js';
+import { NAME_KEY_SQL_FUNCTION, NAME_MAX_LENGTH, NAME_PATTERN, NAME_RULE, nameKey } from './names.js';
 
-export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s].*[^\\s]$|^[^\\s]$', description: 'Unique name, no leading or trailing spaces' });
+export const Name = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, pattern: NAME_PATTERN, description: `a name: ${NAME_RULE}; unique regardless of case and Unicode normalisation` });
 export const Description = Type.String({ maxLength: 4000, default: '' });
 export const Tag = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
-export const Ref = Type.String({ minLength: 1, maxLength: 200, description: 'An id or a name' });
+export const Ref = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, description: 'An id or a name' });
 export const RefParams = Type.Object({ ref: Ref });
 export const ListOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) });
 
@@ -21,15 +23,28 @@ const kindNames: Record<NamedTable, string> = {
   workers: 'Worker',
 };
 
-/** Resolves an id or a (case-insensitive) name to a row, or throws NOT_FOUND naming what was asked. */
-export async function findByRef<T extends NamedTable>(db: Store, table: T, ref: string): Promise<Database[T]> {
+/** The row with this id, or named this by the one name rule (see names.ts); undefined when none. */
+export async function lookUpByRef<T extends NamedTable>(db: Store, table: T, ref: string): Promise<Database[T] | undefined> {
   const row = await db
     .selectFrom(table as NamedTable)
     .selectAll()
-    .where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)]))
+    .where((eb) => eb.or([eb('id', '=', ref), eb(sql.raw(`${NAME_KEY_SQL_FUNCTION}(name)`), '=', nameKey(ref))]))
     .executeTakeFirst();
+  return row as Database[T] | undefined;
+}
+
+/** Resolves an id or a name to a row, or throws NOT_FOUND naming what was asked. */
+export async function findByRef<T extends NamedTable>(db: Store, table: T, ref: string): Promise<Database[T]> {
+  const row = await lookUpByRef(db, table, ref);
   if (!row) throw new LongshoreError('NOT_FOUND', `${kindNames[table]} '${ref}' does not exist`, { kind: table, ref });
-  return row as Database[T];
+  return row;
+}
+
+/** The row another of the same kind already holds this name by, if any (so a write can refuse it with a 409 first). */
+export async function nameHolder(db: Store, table: NamedTable, name: string, except?: string): Promise<{ id: string; name: string } | undefined> {
+  let q = db.selectFrom(table).select(['id', 'name']).where(sql.raw(`${NAME_KEY_SQL_FUNCTION}(name)`), '=', nameKey(name));
+  if (except !== undefined) q = q.where('id', '!=', except);
+  return q.executeTakeFirst();
 }
 
 /** Runs a write and turns a unique-constraint violation into a 409 that names the clash. */

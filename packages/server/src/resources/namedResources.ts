@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { newId } from '../crypto/tokens.js';
-import { Description, ListOf, Name, RefParams, findByRef, iso, now, uniquely } from './common.js';
+import { Description, ListOf, Name, RefParams, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
+import { normaliseName } from './names.js';
+import { assertUnreferenced } from './references.js';
 
 /** Environments and worker pools are the same shape: a name and a description. */
 export const NamedInput = Type.Object({ name: Name, description: Type.Optional(Description) }, { additionalProperties: false });
@@ -27,14 +29,15 @@ function present(row: Row) {
 
 export async function upsertNamed(ctx: ServerContext, table: Table, input: NamedInput): Promise<string> {
   const t = tables[table];
-  const existing = await ctx.db.selectFrom(table).select('id').where('name', '=', input.name).executeTakeFirst();
+  const name = normaliseName(input.name);
+  const existing = await nameHolder(ctx.db, table, name);
   if (existing) {
     await ctx.db.updateTable(table).set({ description: input.description ?? '' }).where('id', '=', existing.id).execute();
     return existing.id;
   }
   const id = newId(t.prefix);
-  const row = { id, name: input.name, description: input.description ?? '', created_at: now() };
-  await uniquely(`${t.what} named '${input.name}'`, () =>
+  const row = { id, name, description: input.description ?? '', created_at: now() };
+  await uniquely(`${t.what} named '${name}'`, () =>
     table === 'worker_pools'
       ? ctx.db.insertInto('worker_pools').values({ ...row, is_default: 0 }).execute()
       : ctx.db.insertInto('environments').values(row).execute(),
@@ -67,24 +70,35 @@ export function namedResourceRoutes(table: Table) {
     });
     app.post(t.path, { schema: schema({ body: NamedInput, response: { 201: Item } }) }, async (req, reply) => {
       const input = req.body as NamedInput;
-      const exists = await ctx.db.selectFrom(table).select('id').where('name', '=', input.name).executeTakeFirst();
-      if (exists) throw new LongshoreError('CONFLICT', `${t.what} named '${input.name}' already exists`);
-      const id = await upsertNamed(ctx, table, input);
+      const id = await inTransaction(ctx, async (tx) => {
+        const clash = await nameHolder(tx.db, table, input.name);
+        if (clash) throw new LongshoreError('CONFLICT', `${t.what} named '${clash.name}' already exists`);
+        return upsertNamed(tx, table, input);
+      });
       return reply.status(201).send(present((await findByRef(ctx.db, table, id)) as Row));
     });
     app.put(`${t.path}/:ref`, { schema: schema({ params: RefParams, body: NamedInput, response: { 200: Item } }) }, async (req) => {
-      const row = await findByRef(ctx.db, table, (req.params as { ref: string }).ref);
       const input = req.body as NamedInput;
-      await uniquely(`${t.what} named '${input.name}'`, () =>
-        ctx.db.updateTable(table).set({ name: input.name, description: input.description ?? '' }).where('id', '=', row.id).execute(),
-      );
-      return present((await findByRef(ctx.db, table, row.id)) as Row);
+      const name = normaliseName(input.name);
+      const id = await inTransaction(ctx, async (tx) => {
+        const row = await findByRef(tx.db, table, (req.params as { ref: string }).ref);
+        const clash = await nameHolder(tx.db, table, name, row.id);
+        if (clash) throw new LongshoreError('CONFLICT', `${t.what} named '${clash.name}' already exists`);
+        await uniquely(`${t.what} named '${name}'`, () =>
+          tx.db.updateTable(table).set({ name, description: input.description ?? '' }).where('id', '=', row.id).execute(),
+        );
+        return row.id;
+      });
+      return present((await findByRef(ctx.db, table, id)) as Row);
     });
     app.delete(`${t.path}/:ref`, { schema: schema({ params: RefParams }) }, async (req, reply) => {
-      const row = (await findByRef(ctx.db, table, (req.params as { ref: string }).ref)) as Row;
-      if (row.is_default === 1) throw new LongshoreError('CONFLICT', 'The default worker pool cannot be deleted');
-      await assertUnused(ctx, table, row);
-      await ctx.db.deleteFrom(table).where('id', '=', row.id).execute();
+      await inTransaction(ctx, async (tx) => {
+        const row = (await findByRef(tx.db, table, (req.params as { ref: string }).ref)) as Row;
+        if (row.is_default === 1) throw new LongshoreError('CONFLICT', 'The default worker pool cannot be deleted');
+        await assertUnused(tx, table, row);
+        await assertUnreferenced(tx.db, table, row);
+        await tx.db.deleteFrom(table).where('id', '=', row.id).execute();
+      });
       return reply.status(204).send();
     });
   };

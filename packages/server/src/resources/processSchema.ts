@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ExecutionContainer, Resources, ScriptSyntax } from '@longshore/protocol';
 import { Name, Tag } from './common.js';
+import { nameKey } from './names.js';
 
 export const PackageReference = Type.Object(
   {
@@ -58,7 +59,7 @@ export type VariableScope = Static<typeof VariableScope>;
 
 export const VariableInput = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^#{}]+$' }),
+    name: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^#{}\\p{Cc}]+$', description: 'a variable name: no #, { or }, no control characters' }),
     /** Omit for a sensitive variable to keep the value already stored for the same name and scope. */
     value: Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
     sensitive: Type.Optional(Type.Boolean()),
@@ -75,7 +76,7 @@ export function processProblems(process: Process): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
   process.steps.forEach((step, i) => {
-    const key = step.name.toLowerCase();
+    const key = nameKey(step.name);
     if (seen.has(key)) problems.push(`process.steps[${i}].name: another step is already named '${step.name}'`);
     seen.add(key);
     if (step.container && (step.container.image === undefined) === (step.container.dockerfile === undefined)) {

@@ -4,8 +4,13 @@ import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import type { Store } from '../store/database.js';
 import { newId } from '../crypto/tokens.js';
-import { Description, ListOf, Name, RefParams, findByRef, inTransaction, iso, now, uniquely } from './common.js';
-import { Process, VariableInput, VariableScope, processProblems, type VariableInput as VariableInputT } from './processSchema.js';
+import { Description, ListOf, Name, RefParams, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
+import { Process, VariableInput, processProblems, type VariableInput as VariableInputT } from './processSchema.js';
+import { normaliseName } from './names.js';
+import { Variable, presentVariables, variableRows, writeVariables } from './projectVariables.js';
+import { namesById, resolveRefs } from './references.js';
+
+export { loadVariables, type StoredVariable } from './projectVariables.js';
 
 export const ProjectInput = Type.Object(
   {
@@ -18,79 +23,55 @@ export const ProjectInput = Type.Object(
 );
 export type ProjectInput = Static<typeof ProjectInput>;
 
-const Variable = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  /** null for a sensitive variable: its value is never returned. */
-  value: Type.Union([Type.String(), Type.Null()]),
-  sensitive: Type.Boolean(),
-  scope: VariableScope,
-});
 const Project = Type.Object({ id: Type.String(), name: Type.String(), description: Type.String(), process: Process, createdAt: Type.String(), updatedAt: Type.String() });
 
-export interface StoredVariable { name: string; value: string; sensitive: boolean; scope: Static<typeof VariableScope> }
-
+/** Stored steps name their worker pool by id; the API shows its current name. */
 async function present(db: Store, id: string): Promise<Static<typeof Project>> {
   const row = await db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  return { id: row.id, name: row.name, description: row.description, process: JSON.parse(row.process) as Process, createdAt: iso(row.created_at)!, updatedAt: iso(row.updated_at)! };
+  const poolName = await namesById(db, 'worker_pools');
+  const process = JSON.parse(row.process) as Process;
+  for (const step of process.steps) if (step.runOn?.pool !== undefined) step.runOn.pool = poolName(step.runOn.pool);
+  return { id: row.id, name: row.name, description: row.description, process, createdAt: iso(row.created_at)!, updatedAt: iso(row.updated_at)! };
 }
 
-async function validateProcess(db: Store, process: Process): Promise<void> {
-  const problems = processProblems(process);
+/** The process as stored: checked, step names normalised, pools by id. */
+async function storedProcess(db: Store, process: Process, problems: string[]): Promise<Process> {
+  problems.push(...processProblems(process));
+  const steps = [];
   for (const [i, step] of process.steps.entries()) {
     const pool = step.runOn?.pool;
-    if (pool === undefined) continue;
-    const found = await db.selectFrom('worker_pools').select('id').where('name', '=', pool).executeTakeFirst();
-    if (!found) problems.push(`process.steps[${i}].runOn.pool: worker pool '${pool}' does not exist`);
+    const [poolId] = pool === undefined ? [] : await resolveRefs(db, 'worker_pools', [pool], `process.steps[${i}].runOn.pool`, problems);
+    steps.push({ ...step, name: normaliseName(step.name), ...(step.runOn && poolId !== undefined ? { runOn: { ...step.runOn, pool: poolId } } : {}) });
   }
-  if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', problems.join('; '), { problems });
+  return { ...process, steps };
 }
 
-/** Creates or updates a project by name; process and variables are replaced only when given. */
+/**
+ * Creates or updates a project by name; process and variables are replaced only when given.
+ * Everything is checked before the first write.
+ */
 export async function upsertProject(ctx: ServerContext, input: ProjectInput): Promise<string> {
-  if (input.process) await validateProcess(ctx.db, input.process);
-  const existing = await ctx.db.selectFrom('projects').select('id').where('name', '=', input.name).executeTakeFirst();
+  const name = normaliseName(input.name);
+  const existing = await nameHolder(ctx.db, 'projects', name);
+  const problems: string[] = [];
+  const process = input.process ? await storedProcess(ctx.db, input.process, problems) : undefined;
+  if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', problems.join('; '), { problems });
+  const variables = input.variables ? await variableRows(ctx, existing?.id, input.variables) : undefined;
   const t = now();
   let id = existing?.id;
   if (id) {
     await ctx.db
       .updateTable('projects')
-      .set({ updated_at: t, ...(input.description !== undefined ? { description: input.description } : {}), ...(input.process ? { process: JSON.stringify(input.process) } : {}) })
+      .set({ updated_at: t, ...(input.description !== undefined ? { description: input.description } : {}), ...(process ? { process: JSON.stringify(process) } : {}) })
       .where('id', '=', id)
       .execute();
   } else {
     id = newId('project');
-    const values = { id, name: input.name, description: input.description ?? '', process: JSON.stringify(input.process ?? { steps: [] }), created_at: t, updated_at: t };
-    await uniquely(`A project named '${input.name}'`, () => ctx.db.insertInto('projects').values(values).execute());
+    const values = { id, name, description: input.description ?? '', process: JSON.stringify(process ?? { steps: [] }), created_at: t, updated_at: t };
+    await uniquely(`A project named '${name}'`, () => ctx.db.insertInto('projects').values(values).execute());
   }
-  if (input.variables) await replaceVariables(ctx, id, input.variables);
+  if (variables) await writeVariables(ctx.db, id, variables);
   return id;
-}
-
-const scopeKey = (name: string, scope: unknown) => `${name.toLowerCase()}\u0000${JSON.stringify(scope ?? {})}`;
-
-async function replaceVariables(ctx: ServerContext, projectId: string, inputs: VariableInputT[]): Promise<void> {
-  const current = await ctx.db.selectFrom('variables').selectAll().where('project_id', '=', projectId).execute();
-  const kept = new Map(current.filter((v) => v.sensitive === 1).map((v) => [scopeKey(v.name, JSON.parse(v.scope)), v.value]));
-  const rows = inputs.map((v, position) => {
-    const scope = v.scope ?? {};
-    let value: string;
-    if (v.value !== undefined) value = v.sensitive ? ctx.box.seal(v.value) : v.value;
-    else {
-      const previous = v.sensitive ? kept.get(scopeKey(v.name, scope)) : undefined;
-      if (previous === undefined) throw new LongshoreError('VALIDATION_FAILED', `variables[${position}] '${v.name}': value is required`);
-      value = previous;
-    }
-    return { id: newId('var'), project_id: projectId, position, name: v.name, value, sensitive: v.sensitive ? 1 : 0, scope: JSON.stringify(scope) };
-  });
-  await ctx.db.deleteFrom('variables').where('project_id', '=', projectId).execute();
-  for (let i = 0; i < rows.length; i += 200) await ctx.db.insertInto('variables').values(rows.slice(i, i + 200)).execute();
-}
-
-/** Variables with sensitive values decrypted, for snapshotting into a release. */
-export async function loadVariables(ctx: ServerContext, projectId: string): Promise<StoredVariable[]> {
-  const rows = await ctx.db.selectFrom('variables').selectAll().where('project_id', '=', projectId).orderBy('position').execute();
-  return rows.map((r) => ({ name: r.name, value: r.sensitive ? ctx.box.open(r.value) : r.value, sensitive: r.sensitive === 1, scope: JSON.parse(r.scope) as StoredVariable['scope'] }));
 }
 
 export async function projectRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -105,37 +86,44 @@ export async function projectRoutes(app: FastifyInstance, ctx: ServerContext): P
   );
   app.post('/api/projects', { schema: { tags, body: ProjectInput, response: { 201: Project } } }, async (req, reply) => {
     const input = req.body as ProjectInput;
-    const clash = await ctx.db.selectFrom('projects').select('id').where('name', '=', input.name).executeTakeFirst();
-    if (clash) throw new LongshoreError('CONFLICT', `A project named '${input.name}' already exists`);
-    const id = await inTransaction(ctx, (tx) => upsertProject(tx, input));
+    const id = await inTransaction(ctx, async (tx) => {
+      const clash = await nameHolder(tx.db, 'projects', input.name);
+      if (clash) throw new LongshoreError('CONFLICT', `A project named '${clash.name}' already exists`);
+      return upsertProject(tx, input);
+    });
     return reply.status(201).send(await present(ctx.db, id));
   });
   app.put('/api/projects/:ref/process', { schema: { tags, params: RefParams, body: Process, response: { 200: Project } } }, async (req) => {
-    const row = await findByRef(ctx.db, 'projects', ref(req));
-    await inTransaction(ctx, (tx) => upsertProject(tx, { name: row.name, process: req.body as Process }));
-    return present(ctx.db, row.id);
+    const id = await inTransaction(ctx, async (tx) => {
+      const row = await findByRef(tx.db, 'projects', ref(req));
+      return upsertProject(tx, { name: row.name, process: req.body as Process });
+    });
+    return present(ctx.db, id);
   });
   app.get('/api/projects/:ref/variables', { schema: { tags, params: RefParams, response: { 200: ListOf(Variable) } } }, async (req) => {
     const row = await findByRef(ctx.db, 'projects', ref(req));
-    const rows = await ctx.db.selectFrom('variables').selectAll().where('project_id', '=', row.id).orderBy('position').execute();
-    return { items: rows.map((v) => ({ id: v.id, name: v.name, value: v.sensitive ? null : v.value, sensitive: v.sensitive === 1, scope: JSON.parse(v.scope) as Static<typeof VariableScope> })) };
+    return { items: await presentVariables(ctx.db, row.id) };
   });
   app.put('/api/projects/:ref/variables', { schema: { tags, params: RefParams, body: Type.Array(VariableInput, { maxItems: 5000 }) } }, async (req, reply) => {
-    const row = await findByRef(ctx.db, 'projects', ref(req));
-    await inTransaction(ctx, (tx) => replaceVariables(tx, row.id, req.body as VariableInputT[]));
+    await inTransaction(ctx, async (tx) => {
+      const row = await findByRef(tx.db, 'projects', ref(req));
+      await writeVariables(tx.db, row.id, await variableRows(tx, row.id, req.body as VariableInputT[]));
+    });
     return reply.status(204).send();
   });
   app.delete('/api/projects/:ref', { schema: { tags, params: RefParams } }, async (req, reply) => {
-    const row = await findByRef(ctx.db, 'projects', ref(req));
-    const running = await ctx.db
-      .selectFrom('deployments')
-      .innerJoin('tasks', 'tasks.id', 'deployments.task_id')
-      .select('tasks.id')
-      .where('deployments.project_id', '=', row.id)
-      .where('tasks.state', 'in', ['queued', 'running', 'cancelling'])
-      .executeTakeFirst();
-    if (running) throw new LongshoreError('CONFLICT', `Project '${row.name}' has a deployment in progress (task ${running.id}); cancel it first`);
-    await ctx.db.deleteFrom('projects').where('id', '=', row.id).execute();
+    await inTransaction(ctx, async (tx) => {
+      const row = await findByRef(tx.db, 'projects', ref(req));
+      const running = await tx.db
+        .selectFrom('deployments')
+        .innerJoin('tasks', 'tasks.id', 'deployments.task_id')
+        .select('tasks.id')
+        .where('deployments.project_id', '=', row.id)
+        .where('tasks.state', 'in', ['queued', 'running', 'cancelling'])
+        .executeTakeFirst();
+      if (running) throw new LongshoreError('CONFLICT', `Project '${row.name}' has a deployment in progress (task ${running.id}); cancel it first`);
+      await tx.db.deleteFrom('projects').where('id', '=', row.id).execute();
+    });
     return reply.status(204).send();
   });
 }

@@ -9,7 +9,15 @@ import { loadVariables, type StoredVariable } from './projects.js';
 import type { Process } from './processSchema.js';
 import { compareSemver, newestVersion, parseSemver } from './semver.js';
 
-/** What a release freezes. Sealed at rest: it holds sensitive variable values. */
+/**
+ * What a release freezes. Sealed at rest: it holds sensitive variable values.
+ *
+ * It freezes what runs (scripts, values, package versions), not the names of what it runs on:
+ * steps' worker pools and variables' scope environments and targets are held by id, as the
+ * project holds them, so renaming a pool, an environment or a target after the release changes
+ * nothing about where and with which values it deploys. (A release cannot be rewritten, so one
+ * made before references were by id keeps names, matched against the current names.)
+ */
 export interface ReleaseSnapshot {
   projectId: string;
   projectName: string;
@@ -17,6 +25,8 @@ export interface ReleaseSnapshot {
   variables: StoredVariable[];
   /** Per step index, the packages with the versions chosen when the release was made. */
   stepPackages: OperationPackage[][];
+  /** 'ids' in every release made since references became ids; absent in older ones, which hold names. */
+  references?: 'ids';
 }
 
 export const ReleaseInput = Type.Object(
@@ -119,6 +129,7 @@ export async function createRelease(ctx: ServerContext, projectRef: string, inpu
     process,
     variables: await loadVariables(ctx, project.id),
     stepPackages: await resolvePackages(ctx, process),
+    references: 'ids',
   };
   const row = { id: newId('release'), project_id: project.id, version, snapshot: ctx.box.sealJson(snapshot), notes: input.notes ?? '', created_at: now() };
   await uniquely(`Release ${version} of project '${project.name}'`, () => ctx.db.insertInto('releases').values(row).execute());

@@ -4,7 +4,9 @@ import { LongshoreError, type OperationTarget } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { newId } from '../crypto/tokens.js';
-import { ListOf, Name, RefParams, Tag, findByRef, iso, now, uniquely } from './common.js';
+import { ListOf, Name, RefParams, Tag, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
+import { normaliseName } from './names.js';
+import { assertUnreferenced, namesById, resolveRefs } from './references.js';
 
 const KubernetesSettings = Type.Object(
   {
@@ -53,13 +55,14 @@ const Target = Type.Object({
 type Row = Database['targets'];
 type StoredKubernetes = Omit<Static<typeof KubernetesSettings>, 'token'>;
 
-function present(row: Row): Static<typeof Target> {
+/** Targets hold environment ids; they are shown by their current names. */
+function present(row: Row, environmentName: (id: string) => string): Static<typeof Target> {
   const props = JSON.parse(row.properties) as { kubernetes?: StoredKubernetes; properties?: Record<string, string> };
   return {
     id: row.id,
     name: row.name,
     type: row.type,
-    environments: JSON.parse(row.environments) as string[],
+    environments: (JSON.parse(row.environments) as string[]).map(environmentName),
     tags: JSON.parse(row.tags) as string[],
     ...(props.kubernetes ? { kubernetes: { ...props.kubernetes, hasToken: row.secret !== null } } : {}),
     ...(props.properties ? { properties: props.properties } : {}),
@@ -67,34 +70,43 @@ function present(row: Row): Static<typeof Target> {
   };
 }
 
-/** Creates or replaces a target by name; the stored token is kept when the input leaves it out. */
-export async function upsertTarget(ctx: ServerContext, input: TargetInput): Promise<string> {
-  const existing = await ctx.db.selectFrom('targets').selectAll().where('name', '=', input.name).executeTakeFirst();
-  const environments: string[] = [];
-  for (const [i, ref] of input.environments.entries()) {
-    const env = await ctx.db.selectFrom('environments').select('name').where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)])).executeTakeFirst();
-    if (!env) throw new LongshoreError('VALIDATION_FAILED', `target '${input.name}': environments[${i}]: environment '${ref}' does not exist`);
-    environments.push(env.name);
-  }
+async function presentOne(db: ServerContext['db'], id: string): Promise<Static<typeof Target>> {
+  return present(await findByRef(db, 'targets', id), await namesById(db, 'environments'));
+}
+
+/**
+ * Creates or replaces a target: the one with id `replacing` (which may be renamed), else the one
+ * of the input's name. The stored token is kept when the input leaves it out. Everything is
+ * checked before anything is written.
+ */
+export async function upsertTarget(ctx: ServerContext, input: TargetInput, replacing?: string): Promise<string> {
+  const name = normaliseName(input.name);
+  const holder = await nameHolder(ctx.db, 'targets', name);
+  const existingId = replacing ?? holder?.id;
+  if (holder && holder.id !== existingId) throw new LongshoreError('CONFLICT', `A target named '${holder.name}' already exists`);
+  const existing = existingId === undefined ? undefined : await findByRef(ctx.db, 'targets', existingId);
+  const problems: string[] = [];
+  const environments = await resolveRefs(ctx.db, 'environments', input.environments, 'environments', problems);
+  if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', `target '${name}': ${problems.join('; ')}`, { problems });
   if (input.type === 'kubernetes-cluster' && !input.kubernetes) {
-    throw new LongshoreError('VALIDATION_FAILED', `target '${input.name}': a kubernetes-cluster target needs kubernetes.apiUrl, .namespace and .token`);
+    throw new LongshoreError('VALIDATION_FAILED', `target '${name}': a kubernetes-cluster target needs kubernetes.apiUrl, .namespace and .token`);
   }
   if (input.type === 'generic' && input.kubernetes) {
-    throw new LongshoreError('VALIDATION_FAILED', `target '${input.name}': kubernetes settings are only for type kubernetes-cluster`);
+    throw new LongshoreError('VALIDATION_FAILED', `target '${name}': kubernetes settings are only for type kubernetes-cluster`);
   }
   let secret: string | null = existing?.secret ?? null;
   let stored: { kubernetes?: StoredKubernetes; properties?: Record<string, string> } = {};
   if (input.kubernetes) {
     const { token, ...rest } = input.kubernetes;
     if (token !== undefined) secret = ctx.box.seal(token);
-    if (secret === null) throw new LongshoreError('VALIDATION_FAILED', `target '${input.name}': kubernetes.token is required`);
+    if (secret === null) throw new LongshoreError('VALIDATION_FAILED', `target '${name}': kubernetes.token is required`);
     stored = { kubernetes: rest };
   } else {
     secret = null;
   }
   if (input.properties) stored.properties = input.properties;
   const values = {
-    name: input.name,
+    name,
     type: input.type,
     environments: JSON.stringify(environments),
     tags: JSON.stringify(input.tags ?? []),
@@ -106,7 +118,7 @@ export async function upsertTarget(ctx: ServerContext, input: TargetInput): Prom
     return existing.id;
   }
   const id = newId('target');
-  await uniquely(`A target named '${input.name}'`, () => ctx.db.insertInto('targets').values({ id, ...values, created_at: now() }).execute());
+  await uniquely(`A target named '${name}'`, () => ctx.db.insertInto('targets').values({ id, ...values, created_at: now() }).execute());
   return id;
 }
 
@@ -124,30 +136,32 @@ export async function targetRoutes(app: FastifyInstance, ctx: ServerContext): Pr
   const tags = ['targets'];
   app.get('/api/targets', { schema: { tags, response: { 200: ListOf(Target) } } }, async () => {
     const rows = await ctx.db.selectFrom('targets').selectAll().orderBy('name').execute();
-    return { items: rows.map(present) };
+    const environmentName = await namesById(ctx.db, 'environments');
+    return { items: rows.map((r) => present(r, environmentName)) };
   });
   app.get('/api/targets/:ref', { schema: { tags, params: RefParams, response: { 200: Target } } }, async (req) =>
-    present(await findByRef(ctx.db, 'targets', (req.params as { ref: string }).ref)),
+    presentOne(ctx.db, (req.params as { ref: string }).ref),
   );
   app.post('/api/targets', { schema: { tags, body: TargetInput, response: { 201: Target } } }, async (req, reply) => {
     const input = req.body as TargetInput;
-    const clash = await ctx.db.selectFrom('targets').select('id').where('name', '=', input.name).executeTakeFirst();
-    if (clash) throw new LongshoreError('CONFLICT', `A target named '${input.name}' already exists`);
-    const id = await upsertTarget(ctx, input);
-    return reply.status(201).send(present(await findByRef(ctx.db, 'targets', id)));
+    const id = await inTransaction(ctx, async (tx) => {
+      const clash = await nameHolder(tx.db, 'targets', input.name);
+      if (clash) throw new LongshoreError('CONFLICT', `A target named '${clash.name}' already exists`);
+      return upsertTarget(tx, input);
+    });
+    return reply.status(201).send(await presentOne(ctx.db, id));
   });
   app.put('/api/targets/:ref', { schema: { tags, params: RefParams, body: TargetInput, response: { 200: Target } } }, async (req) => {
-    const row = await findByRef(ctx.db, 'targets', (req.params as { ref: string }).ref);
-    const input = req.body as TargetInput;
-    if (input.name.toLowerCase() !== row.name.toLowerCase()) {
-      await uniquely(`A target named '${input.name}'`, () => ctx.db.updateTable('targets').set({ name: input.name }).where('id', '=', row.id).execute());
-    }
-    await upsertTarget(ctx, input);
-    return present(await findByRef(ctx.db, 'targets', row.id));
+    const ref = (req.params as { ref: string }).ref;
+    const id = await inTransaction(ctx, async (tx) => upsertTarget(tx, req.body as TargetInput, (await findByRef(tx.db, 'targets', ref)).id));
+    return presentOne(ctx.db, id);
   });
   app.delete('/api/targets/:ref', { schema: { tags, params: RefParams } }, async (req, reply) => {
-    const row = await findByRef(ctx.db, 'targets', (req.params as { ref: string }).ref);
-    await ctx.db.deleteFrom('targets').where('id', '=', row.id).execute();
+    await inTransaction(ctx, async (tx) => {
+      const row = await findByRef(tx.db, 'targets', (req.params as { ref: string }).ref);
+      await assertUnreferenced(tx.db, 'targets', row);
+      await tx.db.deleteFrom('targets').where('id', '=', row.id).execute();
+    });
     return reply.status(204).send();
   });
 }

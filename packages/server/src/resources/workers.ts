@@ -4,7 +4,7 @@ import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
-import { ListOf, Name, RefParams, findByRef, iso, now } from './common.js';
+import { ListOf, Name, RefParams, findByRef, inTransaction, iso, now } from './common.js';
 
 const Worker = Type.Object({
   id: Type.String(),
@@ -55,9 +55,11 @@ async function present(ctx: ServerContext, row: Database['workers']): Promise<St
 }
 
 export async function createRegistrationToken(ctx: ServerContext, input: Static<typeof RegistrationTokenInput>) {
-  const names = input.pools ?? ['default'];
-  const ids: string[] = [];
-  for (const name of names) ids.push((await findByRef(ctx.db, 'worker_pools', name)).id);
+  // The default pool by its flag, not its name: it may have been renamed.
+  const pools = input.pools ? [] : [await ctx.db.selectFrom('worker_pools').select(['id', 'name']).where('is_default', '=', 1).executeTakeFirstOrThrow()];
+  for (const ref of input.pools ?? []) pools.push(await findByRef(ctx.db, 'worker_pools', ref));
+  const ids = pools.map((p) => p.id);
+  const names = pools.map((p) => p.name);
   const token = newSecretToken('lsr_');
   const expiresAt = now() + (input.expiresInMinutes ?? ctx.config.registrationTokenTtlMinutes) * 60_000;
   await ctx.db.insertInto('registration_tokens').values({ hash: hashToken(token), pools: JSON.stringify(ids), worker_name: null, expires_at: expiresAt, used_at: null, created_at: now() }).execute();
@@ -80,10 +82,12 @@ export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     });
   }
   app.delete('/api/workers/:ref', { schema: { tags, params: RefParams } }, async (req, reply) => {
-    const row = await findByRef(ctx.db, 'workers', ref(req));
-    const busy = await ctx.db.selectFrom('operations').select('id').where('worker_id', '=', row.id).where('state', 'in', ['leased', 'running']).executeTakeFirst();
-    if (busy) throw new LongshoreError('CONFLICT', `Worker '${row.name}' is running operation ${busy.id}; disable it and wait, or cancel the deployment first`);
-    await ctx.db.deleteFrom('workers').where('id', '=', row.id).execute();
+    await inTransaction(ctx, async (tx) => {
+      const row = await findByRef(tx.db, 'workers', ref(req));
+      const busy = await tx.db.selectFrom('operations').select('id').where('worker_id', '=', row.id).where('state', 'in', ['leased', 'running']).executeTakeFirst();
+      if (busy) throw new LongshoreError('CONFLICT', `Worker '${row.name}' is running operation ${busy.id}; disable it and wait, or cancel the deployment first`);
+      await tx.db.deleteFrom('workers').where('id', '=', row.id).execute();
+    });
     return reply.status(204).send();
   });
 

@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driv
 import { LongshoreError } from '@longshore/protocol';
 import type { Database } from './schema.js';
 import { migrate } from './migrations.js';
+import { NAME_KEY_SQL_FUNCTION, nameKey } from '../resources/names.js';
 import { storageError } from './storageErrors.js';
 
 export type Store = Kysely<Database>;
@@ -35,6 +36,8 @@ export async function openStore(dataDir: string): Promise<Store> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // Name indexes and look-ups call it, so the store compares names by the same rule as the API.
+    sqlite.function(NAME_KEY_SQL_FUNCTION, { deterministic: true }, (name: unknown) => (typeof name === 'string' ? nameKey(name) : name));
     const db = new Kysely<Database>({ dialect: new StoreDialect(sqlite) });
     await migrate(db);
     return db;

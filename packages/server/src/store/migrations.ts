@@ -1,11 +1,15 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { referencesById } from './referencesByIdMigration.js';
+
+/** SQL statements separated by `;`, or a function for what SQL alone cannot do (Unicode, JSON rewrites). */
+type Migration = string | ((db: Kysely<Database>) => Promise<void>);
 
 /**
  * Ordered, append-only. Each runs once in its own transaction; the applied count is kept in
  * SQLite's user_version. Never edit a shipped migration: add one.
  */
-const migrations: string[] = [
+const migrations: Migration[] = [
   `
   CREATE TABLE environments (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, description TEXT NOT NULL, created_at INTEGER NOT NULL);
   CREATE TABLE worker_pools (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE, description TEXT NOT NULL, is_default INTEGER NOT NULL, created_at INTEGER NOT NULL);
@@ -43,20 +47,23 @@ const migrations: string[] = [
   `
   CREATE INDEX operations_lease ON operations(state, lease_expires_at);
   `,
+  // Names by one rule (NFC, case-insensitive, no control characters) and references by id.
+  referencesById,
   // One row that readiness rewrites: proof that a commit reaches the disk (StoreHealth).
   `
   CREATE TABLE store_probe (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
   `,
 ];
 
-export async function migrate(db: Kysely<Database>): Promise<number> {
+/** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */
+export async function migrate(db: Kysely<Database>, upTo = migrations.length): Promise<number> {
   const row = await sql<{ user_version: number }>`PRAGMA user_version`.execute(db);
   const applied = row.rows[0]?.user_version ?? 0;
-  for (let i = applied; i < migrations.length; i++) {
+  for (let i = applied; i < upTo; i++) {
+    const migration = migrations[i]!;
     await db.transaction().execute(async (trx) => {
-      for (const statement of migrations[i]!.split(';').map((s) => s.trim()).filter(Boolean)) {
-        await sql.raw(statement).execute(trx);
-      }
+      if (typeof migration === 'function') await migration(trx);
+      else for (const statement of migration.split(';').map((s) => s.trim()).filter(Boolean)) await sql.raw(statement).execute(trx);
       await sql.raw(`PRAGMA user_version = ${i + 1}`).execute(trx);
     });
   }

@@ -21,6 +21,7 @@ export interface Database {
     id: string;
     name: string;
     type: string;
+    /** JSON array of environment ids (never names: a rename must not orphan the target). */
     environments: string;
     tags: string;
     /** Non-secret settings (JSON): kubernetes apiUrl/namespace/CA, or free properties. */
@@ -29,6 +30,7 @@ export interface Database {
     secret: string | null;
     created_at: number;
   };
+  /** process: JSON; a step's runOn.pool is a worker pool id. */
   projects: { id: string; name: string; description: string; process: string; created_at: number; updated_at: number };
   variables: {
     id: string;
@@ -38,6 +40,7 @@ export interface Database {
     /** Plain text, or the encrypted value when sensitive. */
     value: string;
     sensitive: number;
+    /** JSON; its environments and targets are ids. */
     scope: string;
   };
   packages: {
