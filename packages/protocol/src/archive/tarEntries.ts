@@ -1,0 +1,67 @@
+import { Transform } from 'node:stream';
+import { checkEntry, DEFAULT_ARCHIVE_LIMITS, EntryTree, ExpansionBudget, type ArchiveLimits, type EntryKind } from './packageEntries.js';
+
+/** What a tar parser reports of an entry (node-tar's ReadEntry has these). */
+export interface TarHeader {
+  path: string;
+  type: string;
+  linkpath?: string | undefined;
+  size?: number | undefined;
+}
+
+const KINDS: Record<string, EntryKind> = {
+  File: 'file',
+  OldFile: 'file',
+  ContiguousFile: 'file',
+  Directory: 'directory',
+  GNUDumpDir: 'directory',
+  SymbolicLink: 'symlink',
+  Link: 'hardlink',
+};
+const TYPE_NAMES: Record<string, string> = { CharacterDevice: 'character device', BlockDevice: 'block device', FIFO: 'FIFO' };
+
+/**
+ * The package rules for a .tar.gz, fed by whatever parses it: each entry is checked as its header
+ * arrives (a header declaring a huge file is refused before its bytes are inflated), and meter()
+ * counts the decompressed stream itself, padding and headers included, against the same limits.
+ */
+export class TarEntryCheck {
+  private readonly declared: ExpansionBudget;
+  private readonly decompressed: ExpansionBudget;
+  private readonly tree = new EntryTree();
+  entries = 0;
+
+  constructor(archiveBytes: number, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) {
+    this.declared = new ExpansionBudget(archiveBytes, limits);
+    this.decompressed = new ExpansionBudget(archiveBytes, limits);
+  }
+
+  entry(header: TarHeader): void {
+    this.entries++;
+    this.declared.entry(header.path);
+    const kind = KINDS[header.type] ?? 'other';
+    const path = checkEntry({
+      name: header.path,
+      kind,
+      ...(header.linkpath !== undefined ? { linkTarget: header.linkpath } : {}),
+      typeName: TYPE_NAMES[header.type] ?? `tar entry of type ${header.type}`,
+    });
+    this.declared.add(header.size ?? 0, header.path);
+    if (path !== '') this.tree.add(path, kind as 'file' | 'directory', header.path);
+  }
+
+  meter(): Transform {
+    const budget = this.decompressed;
+    return new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        try {
+          budget.add(chunk.length);
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        done(null, chunk);
+      },
+    });
+  }
+}
