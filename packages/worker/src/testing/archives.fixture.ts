@@ -41,9 +41,10 @@ export function rawTarGz(entries: RawTarEntry[]): Buffer {
 
 /**
  * A zip of one entry holding `size` zero bytes (a compression bomb: a GiB deflates to about a
- * MiB), deflated as it is built so that the test itself never holds the expanded bytes.
+ * MiB), deflated as it is built so that the test itself never holds the expanded bytes. Its
+ * directory declares `declared` bytes.
  */
-export async function zerosZip(name: string, size: number): Promise<Buffer> {
+export async function zerosZip(name: string, size: number, declared = size): Promise<Buffer> {
   const zeros = Buffer.alloc(1024 * 1024);
   const deflate = createDeflateRaw({ level: 9 });
   const compressed: Buffer[] = [];
@@ -65,7 +66,7 @@ export async function zerosZip(name: string, size: number): Promise<Buffer> {
   local.writeUInt16LE(8, 8);
   local.writeUInt32LE(crc, 14);
   local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(size, 22);
+  local.writeUInt32LE(declared, 22);
   local.writeUInt16LE(file.length, 26);
   const central = Buffer.alloc(46);
   central.writeUInt32LE(0x02014b50, 0);
@@ -74,7 +75,7 @@ export async function zerosZip(name: string, size: number): Promise<Buffer> {
   central.writeUInt16LE(8, 10);
   central.writeUInt32LE(crc, 16);
   central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(size, 24);
+  central.writeUInt32LE(declared, 24);
   central.writeUInt16LE(file.length, 28);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
