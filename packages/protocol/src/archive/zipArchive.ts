@@ -48,7 +48,7 @@ export async function readZip(path: string, visitor: ZipVisitor = {}, limits: Ar
   let archiveBytes: number;
   try {
     archiveBytes = (await fh.stat()).size;
-    entries = await readDirectory(fh, archiveBytes);
+    entries = await readDirectory(fh, archiveBytes, limits.maxEntries);
   } finally {
     await fh.close();
   }
@@ -74,7 +74,7 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
   return buffer;
 }
 
-async function readDirectory(fh: FileHandle, size: number): Promise<ZipEntry[]> {
+async function readDirectory(fh: FileHandle, size: number, maxEntries: number): Promise<ZipEntry[]> {
   const tailLength = Math.min(size, 22 + 0xffff + 20);
   const tail = await readAt(fh, size - tailLength, tailLength);
   let at = tail.length - 22;
@@ -91,6 +91,9 @@ async function readDirectory(fh: FileHandle, size: number): Promise<ZipEntry[]> 
     directoryBytes = safe(record.readBigUInt64LE(40));
     directoryOffset = safe(record.readBigUInt64LE(48));
   }
+  // Before any entry is read: a zip64 directory can list a million records that all point at one
+  // local header, and reading them first would cost a syscall and an object each.
+  if (count > maxEntries) throw new LongshoreError('INVALID_PACKAGE', `The archive has ${count} entries, more than the limit of ${maxEntries}`);
   if (directoryOffset + directoryBytes > size) throw corrupt('its directory lies past the end of the file');
   if (directoryBytes > MAX_DIRECTORY_BYTES) {
     throw new LongshoreError('INVALID_PACKAGE', `The .zip archive's directory is larger than ${MAX_DIRECTORY_BYTES} bytes (the limit)`);
