@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { isErrorCode, type OperationPackage } from '@longshore/protocol';
 import { strToU8, zipSync } from 'fflate';
 import { installPackage } from './packages.js';
-import { sha256, tarGz, zerosZip } from './testing/archives.fixture.js';
+import { rawTarGz, sha256, tarGz, zerosZip } from './testing/archives.fixture.js';
 import { tempDir } from './testing/tempDirs.fixture.js';
 import { FakeServer } from './testing/fakeServer.fixture.js';
 
@@ -95,6 +95,16 @@ describe('installPackage', () => {
       });
       assert.deepEqual(await readdir(join(dir, 'packages')), []);
     }
+  });
+
+  it('extracts a hard link to a file of the same package', async () => {
+    const server = new FakeServer();
+    const content = rawTarGz([{ path: 'lib/a.so', content: 'library' }, { path: 'lib/a.so.1', type: 'Link', linkpath: 'lib/a.so' }]);
+    const p = pkg('app', 'tar.gz', content);
+    server.packages.set(p.downloadPath, content);
+    const dir = await workDir();
+    await installPackage(p, dir, server, new AbortController().signal);
+    assert.equal(await readFile(join(dir, 'packages/app/lib/a.so.1'), 'utf8'), 'library');
   });
 
   it('extracts a zip by streaming, keeping executables executable', async () => {

@@ -71,26 +71,36 @@ export class ExpansionBudget {
 
 /**
  * The one rule for what a package may contain, on push and again before extraction: regular
- * files and directories whose paths stay inside the package. Links are refused outright: a link
- * that points inside can be chained with another (`a -> .`, `b -> a/..`) to point outside, and a
- * later entry written through it lands wherever it points.
+ * files and directories whose paths stay inside the package, and hard links to such paths (the
+ * caller checks that the target is a file earlier in the archive, see EntryTree.isFile).
+ * Symbolic links are refused outright: one that points inside can be chained with another
+ * (`a -> .`, `b -> a/..`) to point outside, and a later entry written through it lands wherever
+ * it points.
  * Returns the entry's path relative to the package root, with `/` separators.
  */
 export function checkEntry(entry: ArchiveEntry): string {
   const refuse = (why: string): never => {
     throw new LongshoreError('INVALID_PACKAGE', `The archive's entry '${entry.name}' ${why}`, { entry: entry.name });
   };
-  // Some Windows tools write backslashes as separators.
-  const path = entry.name.replaceAll('\\', '/');
-  if (path.includes('\0')) refuse('has a NUL character in its name');
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) refuse('has an absolute path; entries must be relative to the package root');
-  const parts = path.split('/').filter((part) => part !== '' && part !== '.');
-  if (parts.includes('..')) refuse("climbs out of the package with '..'; entries must stay inside the package root");
+  const path = insidePath(entry.name, (why) => refuse(`${why}; entries must stay inside the package root`));
   const target = entry.linkTarget === undefined ? '' : ` (to '${entry.linkTarget}')`;
   if (entry.kind === 'symlink') refuse(`is a symbolic link${target}; packages may hold only files and directories`);
-  if (entry.kind === 'hardlink') refuse(`is a hard link${target}; packages may hold only files and directories`);
   if (entry.kind === 'other') refuse(`is a ${entry.typeName ?? 'special file'}; packages may hold only files and directories`);
-  if (parts.length === 0 && entry.kind === 'file') refuse('has no file name');
+  if (path === '' && entry.kind !== 'directory') refuse('has no file name');
+  if (entry.kind === 'hardlink') {
+    insidePath(entry.linkTarget ?? '', (why) => refuse(`is a hard link to '${entry.linkTarget}', which ${why.replace(/^has an/, 'is an')}; a link must point at a file of the package`));
+  }
+  return path;
+}
+
+/** `name` relative to the package root with `/` separators, or `refuse` with why it is not. */
+export function insidePath(name: string, refuse: (why: string) => never): string {
+  // Some Windows tools write backslashes as separators.
+  const path = name.replaceAll('\\', '/');
+  if (path.includes('\0')) refuse('has a NUL character in its name');
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) refuse('has an absolute path');
+  const parts = path.split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.includes('..')) refuse("climbs out of the package with '..'");
   return parts.join('/');
 }
 
@@ -101,6 +111,10 @@ export function checkEntry(entry: ArchiveEntry): string {
 export class EntryTree {
   private readonly files = new Set<string>();
   private readonly directories = new Set<string>();
+
+  isFile(path: string): boolean {
+    return this.files.has(path);
+  }
 
   add(path: string, kind: 'file' | 'directory', name: string): void {
     const refuse = (why: string): never => {
@@ -113,11 +127,11 @@ export class EntryTree {
       this.directories.add(parent);
     }
     if (kind === 'directory') {
-      if (this.files.has(path)) refuse('is a directory where the archive already has a file of that name');
+      if (this.files.has(path)) refuse(`would replace the file '${path}' the archive already has`);
       this.directories.add(path);
     } else {
       if (this.files.has(path)) refuse('appears twice in the archive');
-      if (this.directories.has(path)) refuse('is a file where the archive already has a directory of that name');
+      if (this.directories.has(path)) refuse(`would replace the directory '${path}' the archive already has`);
       this.files.add(path);
     }
   }

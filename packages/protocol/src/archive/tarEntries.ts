@@ -1,5 +1,6 @@
 import { Transform } from 'node:stream';
-import { checkEntry, DEFAULT_ARCHIVE_LIMITS, EntryTree, ExpansionBudget, type ArchiveLimits, type EntryKind } from './packageEntries.js';
+import { LongshoreError } from '../errors.js';
+import { checkEntry, DEFAULT_ARCHIVE_LIMITS, EntryTree, ExpansionBudget, insidePath, type ArchiveLimits, type EntryKind } from './packageEntries.js';
 
 /** What a tar parser reports of an entry (node-tar's ReadEntry has these). */
 export interface TarHeader {
@@ -47,7 +48,13 @@ export class TarEntryCheck {
       typeName: TYPE_NAMES[header.type] ?? `tar entry of type ${header.type}`,
     });
     this.declared.add(header.size ?? 0, header.path);
-    if (path !== '') this.tree.add(path, kind as 'file' | 'directory', header.path);
+    if (kind === 'hardlink') {
+      const refuse = (): never => {
+        throw new LongshoreError('INVALID_PACKAGE', `The archive's entry '${header.path}' is a hard link to '${header.linkpath}', which is not a file earlier in the archive`, { entry: header.path });
+      };
+      if (!this.tree.isFile(insidePath(header.linkpath ?? '', refuse))) refuse();
+    }
+    if (path !== '') this.tree.add(path, kind === 'directory' ? 'directory' : 'file', header.path);
   }
 
   meter(): Transform {
