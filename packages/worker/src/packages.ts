@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { LongshoreError, isErrorCode, isLongshoreError, type OperationPackage } from '@longshore/protocol';
-import { TarEntryCheck, readZip } from '@longshore/protocol/archive';
-import { Parser, x as extractTar, type ReadEntry } from 'tar';
+import { LongshoreError, isErrorCode, type OperationPackage } from '@longshore/protocol';
+import { readZip, scanTarGz } from '@longshore/protocol/archive';
+import { Parser, x as extractTar } from 'tar';
 import type { AgentChannel } from './serverClient.js';
 
 /** A reference becomes a directory name: nothing that could climb out of `packages/`. */
@@ -72,22 +71,7 @@ export async function installPackage(
  * a hostile one then never leaves a half-extracted tree behind.
  */
 async function extractTarGz(archive: string, target: string): Promise<void> {
-  const check = new TarEntryCheck((await stat(archive)).size);
-  const parser = new Parser({ strict: true });
-  parser.on('entry', (entry: ReadEntry) => {
-    try {
-      check.entry(entry);
-    } catch (error) {
-      parser.abort(error as Error);
-    }
-    entry.resume();
-  });
-  try {
-    await pipeline(createReadStream(archive), createGunzip(), check.meter(), parser);
-  } catch (error) {
-    if (isLongshoreError(error)) throw error;
-    throw new LongshoreError('INVALID_PACKAGE', `The .tar.gz archive is corrupt: ${(error as Error).message}`);
-  }
+  await scanTarGz(archive, new Parser({ strict: true }));
   // Not preserving owners: as root, tar would hand files to whatever uids the archive names.
   await extractTar({ file: archive, cwd: target, strict: true, preserveOwner: false });
 }

@@ -1,5 +1,9 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
-import { LongshoreError } from '../errors.js';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { LongshoreError, isLongshoreError } from '../errors.js';
 import { checkEntry, DEFAULT_ARCHIVE_LIMITS, EntryTree, ExpansionBudget, insidePath, type ArchiveLimits, type EntryKind } from './packageEntries.js';
 
 /** What a tar parser reports of an entry (node-tar's ReadEntry has these). */
@@ -71,4 +75,36 @@ export class TarEntryCheck {
       },
     });
   }
+}
+
+/**
+ * What scanTarGz needs of a tar parser: node-tar's Parser, passed in by the server and the worker
+ * (which depend on node-tar) so that both read a .tar.gz with one parser and one set of rules.
+ */
+export interface TarParser extends NodeJS.WritableStream {
+  on(event: 'entry', listener: (entry: TarHeader & { resume(): unknown }) => void): this;
+  abort(error: Error): void;
+}
+
+/**
+ * Reads a .tar.gz through to its end with the package rules, without writing anything; answers
+ * its entry count. The first refusal aborts the parse and is what this rejects with.
+ */
+export async function scanTarGz(path: string, parser: TarParser, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Promise<number> {
+  const check = new TarEntryCheck((await stat(path)).size, limits);
+  parser.on('entry', (entry) => {
+    try {
+      check.entry(entry);
+    } catch (error) {
+      parser.abort(error as Error);
+    }
+    entry.resume();
+  });
+  try {
+    await pipeline(createReadStream(path), createGunzip(), check.meter(), parser);
+  } catch (error) {
+    if (isLongshoreError(error)) throw error;
+    throw new LongshoreError('INVALID_PACKAGE', `The .tar.gz archive is corrupt: ${(error as Error).message}`);
+  }
+  return check.entries;
 }

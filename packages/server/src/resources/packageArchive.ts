@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
-import { LongshoreError, isLongshoreError } from '@longshore/protocol';
-import { TarEntryCheck, readZip } from '@longshore/protocol/archive';
+import { Parser } from 'tar';
+import { LongshoreError } from '@longshore/protocol';
+import { readZip, scanTarGz } from '@longshore/protocol/archive';
 
 export type ArchiveFormat = 'tar.gz' | 'zip';
 
@@ -45,15 +44,13 @@ export async function receiveUpload(body: Readable, path: string, maxBytes: numb
 export async function verifyArchive(path: string): Promise<{ format: ArchiveFormat; entries: number }> {
   const fh = await open(path, 'r');
   const magic = Buffer.alloc(4);
-  let size: number;
   try {
     await fh.read(magic, 0, 4, 0);
-    size = (await fh.stat()).size;
   } finally {
     await fh.close();
   }
   if (magic[0] === 0x1f && magic[1] === 0x8b) {
-    const entries = await scanTarGz(path, size);
+    const entries = await scanTarGz(path, new Parser({ strict: true }));
     if (entries === 0) throw new LongshoreError('INVALID_PACKAGE', 'The .tar.gz archive is empty or not a tar archive');
     return { format: 'tar.gz', entries };
   }
@@ -63,24 +60,4 @@ export async function verifyArchive(path: string): Promise<{ format: ArchiveForm
     return { format: 'zip', entries };
   }
   throw new LongshoreError('INVALID_PACKAGE', 'The package is neither a .tar.gz nor a .zip archive');
-}
-
-async function scanTarGz(path: string, size: number): Promise<number> {
-  const check = new TarEntryCheck(size);
-  const parser = new Parser({ strict: true });
-  parser.on('entry', (entry: ReadEntry) => {
-    try {
-      check.entry(entry);
-    } catch (error) {
-      parser.abort(error as Error);
-    }
-    entry.resume();
-  });
-  try {
-    await pipeline(createReadStream(path), createGunzip(), check.meter(), parser);
-  } catch (error) {
-    if (isLongshoreError(error)) throw error;
-    throw new LongshoreError('INVALID_PACKAGE', `The .tar.gz archive is corrupt: ${(error as Error).message}`);
-  }
-  return check.entries;
 }
