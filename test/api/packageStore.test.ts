@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, createHash } from 'node:crypto';
-import { readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -109,4 +110,21 @@ test('an upload cut off mid-body leaves no file behind', async () => {
   assert.deepEqual(blobs(), before);
   assert.equal((await download('cut', '1.0.0')).status, 404);
   assert.ok(statSync(join(h.dataDir, 'packages', 'uploads')).isDirectory());
+});
+
+test('uploads a crash left behind are removed when the server starts, recent ones kept', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'longshore-uploads-'));
+  const uploads = join(dataDir, 'packages', 'uploads');
+  mkdirSync(uploads, { recursive: true });
+  writeFileSync(join(uploads, '.upload-crashed'), 'half a package');
+  const dayAgo = new Date(Date.now() - 24 * 3600_000);
+  utimesSync(join(uploads, '.upload-crashed'), dayAgo, dayAgo);
+  writeFileSync(join(uploads, '.upload-streaming'), 'still arriving');
+  const restarted = await startHarness({}, dataDir);
+  try {
+    assert.deepEqual(readdirSync(uploads), ['.upload-streaming']);
+  } finally {
+    await restarted.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

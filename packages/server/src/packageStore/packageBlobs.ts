@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+
+/** An upload untouched this long is a leftover: the slowest real push writes every few seconds. */
+const UPLOAD_LEFTOVER_MS = 60 * 60 * 1000;
 
 /**
  * Package files on disk, named by the SHA-256 of their content under `<dataDir>/packages/sha256/`.
@@ -27,6 +30,25 @@ export class PackageBlobs {
     const dir = join(this.dataDir, 'packages', 'uploads');
     await mkdir(dir, { recursive: true });
     return join(dir, `.upload-${randomUUID()}`);
+  }
+
+  /**
+   * Removes what uploads a crash or a killed server left behind. Only old ones: a push still
+   * streaming in (another server on the same data directory) writes its file continuously.
+   */
+  async sweepUploads(olderThanMs = UPLOAD_LEFTOVER_MS): Promise<number> {
+    const dir = join(this.dataDir, 'packages', 'uploads');
+    const names = await readdir(dir).catch(() => [] as string[]);
+    let removed = 0;
+    for (const name of names.filter((n) => n.startsWith('.upload-'))) {
+      const path = join(dir, name);
+      const modified = await stat(path).then((s) => s.mtimeMs, () => undefined);
+      if (modified !== undefined && Date.now() - modified > olderThanMs) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** Flushes the upload to disk and renames it to its content's name; returns the recorded path. */

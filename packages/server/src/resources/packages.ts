@@ -41,6 +41,7 @@ async function isRecorded(ctx: ServerContext, path: string): Promise<boolean> {
 export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['packages'];
   const blobs = new PackageBlobs(ctx.config.dataDir);
+  await blobs.sweepUploads();
   await app.register(async (feed) => {
     feed.addContentTypeParser(ARCHIVE_TYPES, { bodyLimit: ctx.config.maxPackageBytes }, (_req, payload, done) => done(null, payload));
     feed.post('/api/packages/:packageId/:version', { schema: { tags, params: VersionParams, response: { 201: Package } } }, async (req, reply) => {
