@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -63,6 +63,8 @@ test('bad packages are refused and nothing is kept', async () => {
     assert.match(text, message);
   }
   assert.deepEqual((await h.api('GET', '/api/packages?packageId=bad')).body.items, []);
+  const files = readdirSync(join(h.dataDir, 'packages'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  assert.deepEqual(files.map((e) => e.name).sort(), [createHash('sha256').update(tarGz).digest('hex'), ((await h.api('GET', '/api/packages?packageId=app')).body.items as any[]).find((p) => p.version === '1.1.0').sha256].sort(), 'only the two accepted packages are on disk');
 });
 
 test('a package over the size limit is cut off with 413', async () => {

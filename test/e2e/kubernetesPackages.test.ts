@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, Watch, type V1Pod, type V1Secret } from '@kubernetes/client-node';
@@ -98,10 +99,11 @@ projects:
   assert.ok(!lab.server!.output().includes(token), "nor in the server's log");
 });
 
-test('a package whose content does not match its sha256 fails the step with the reason, and the script never runs', async () => {
+test('a package file damaged on the server is not served: the step fails with the reason, and the script never runs', async () => {
   const archive = await pushPackage('tampered', '1.0.0', { 'payload.txt': 'the original content\n'.repeat(20) });
   // Tampered at rest: same size, one byte changed, so only the checksum can tell.
-  const stored = join(lab.dataDir, 'packages', 'tampered.1.0.0.tar.gz');
+  const sha256 = createHash('sha256').update(readFileSync(archive)).digest('hex');
+  const stored = join(lab.dataDir, 'packages', 'sha256', sha256.slice(0, 2), sha256);
   const bytes = readFileSync(stored);
   assert.deepEqual(bytes, readFileSync(archive));
   const middle = Math.floor(bytes.length / 2);
@@ -119,6 +121,6 @@ projects:
   const res = await lab.cli(['deploy', 'Tampered', '--to', 'Cluster', '--follow']);
   if (process.env.SHOW_OUTPUT) console.log(res.output);
   assert.equal(res.code, 2, res.output);
-  assert.match(res.output, /Step 'UseTampered': failed - The init container 'packages' failed with exit code 1: [\s\S]*error \[INVALID_PACKAGE\]: Package 'tampered' \(tampered 1\.0\.0\) does not match its sha256/);
+  assert.match(res.output, /Step 'UseTampered': failed - The init container 'packages' failed with exit code 1: [\s\S]*error \[INTERNAL\]: Package 'tampered' \(tampered 1\.0\.0\) could not be downloaded from \S+: The stored file of package tampered 1\.0\.0 no longer matches what was pushed/);
   assert.doesNotMatch(res.output, /the script ran/);
 });

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import { unzipSync } from 'fflate';
-import * as tar from 'tar';
+import { Parser } from 'tar';
 import { LongshoreError } from '@longshore/protocol';
+import { readZip, scanTarGz } from '@longshore/protocol/archive';
 
 export type ArchiveFormat = 'tar.gz' | 'zip';
 
@@ -36,7 +36,11 @@ export async function receiveUpload(body: Readable, path: string, maxBytes: numb
   return { size, sha256: hash.digest('hex') };
 }
 
-/** Detects the format by its magic bytes and reads the whole archive, so a corrupt one is refused now. */
+/**
+ * Detects the format by its magic bytes and reads the whole archive as a stream, so a corrupt one,
+ * a compression bomb or one with entries a worker must not extract (see checkEntry) is refused now,
+ * with the entry and the rule it breaks.
+ */
 export async function verifyArchive(path: string): Promise<{ format: ArchiveFormat; entries: number }> {
   const fh = await open(path, 'r');
   const magic = Buffer.alloc(4);
@@ -46,21 +50,14 @@ export async function verifyArchive(path: string): Promise<{ format: ArchiveForm
     await fh.close();
   }
   if (magic[0] === 0x1f && magic[1] === 0x8b) {
-    let entries = 0;
-    try {
-      await tar.t({ file: path, strict: true, onReadEntry: () => void entries++ });
-    } catch (e) {
-      throw new LongshoreError('INVALID_PACKAGE', `The .tar.gz archive is corrupt: ${(e as Error).message}`);
-    }
+    const entries = await scanTarGz(path, new Parser({ strict: true }));
     if (entries === 0) throw new LongshoreError('INVALID_PACKAGE', 'The .tar.gz archive is empty or not a tar archive');
     return { format: 'tar.gz', entries };
   }
   if (magic.readUInt32LE(0) === 0x04034b50 || magic.readUInt32LE(0) === 0x06054b50) {
-    try {
-      return { format: 'zip', entries: Object.keys(unzipSync(await readFile(path))).length };
-    } catch (e) {
-      throw new LongshoreError('INVALID_PACKAGE', `The .zip archive is corrupt: ${(e as Error).message}`);
-    }
+    const { entries } = await readZip(path);
+    if (entries === 0) throw new LongshoreError('INVALID_PACKAGE', 'The .zip archive is empty');
+    return { format: 'zip', entries };
   }
   throw new LongshoreError('INVALID_PACKAGE', 'The package is neither a .tar.gz nor a .zip archive');
 }

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
+import { PackageBlobs } from '../packageStore/packageBlobs.js';
+import { openVerified } from '../packageStore/verifiedContent.js';
 import { ListOf, iso, now } from './common.js';
 import { receiveUpload, verifyArchive } from './packageArchive.js';
 import { parseSemver } from './semver.js';
@@ -30,11 +30,18 @@ export async function sendPackageContent(ctx: ServerContext, reply: FastifyReply
     .header('content-type', type)
     .header('content-length', row.size)
     .header('x-longshore-sha256', row.sha256)
-    .send(createReadStream(join(ctx.config.dataDir, row.path)));
+    .send(await openVerified({ what: `package ${row.package_id} ${row.version}`, path: join(ctx.config.dataDir, row.path), size: row.size, sha256: row.sha256 }));
+}
+
+/** Whether any package version still records this file (several can share one: same content). */
+async function isRecorded(ctx: ServerContext, path: string): Promise<boolean> {
+  return (await ctx.db.selectFrom('packages').select('path').where('path', '=', path).executeTakeFirst()) !== undefined;
 }
 
 export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['packages'];
+  const blobs = new PackageBlobs(ctx.config.dataDir);
+  await blobs.sweepUploads();
   await app.register(async (feed) => {
     feed.addContentTypeParser(ARCHIVE_TYPES, { bodyLimit: ctx.config.maxPackageBytes }, (_req, payload, done) => done(null, payload));
     feed.post('/api/packages/:packageId/:version', { schema: { tags, params: VersionParams, response: { 201: Package } } }, async (req, reply) => {
@@ -45,24 +52,26 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
       }
       const clash = await ctx.db.selectFrom('packages').select('version').where('package_id', '=', packageId).where('version', '=', version).executeTakeFirst();
       if (clash) throw new LongshoreError('CONFLICT', `Package ${packageId} version ${version} already exists; versions are immutable, push a new one`);
-      const dir = join(ctx.config.dataDir, 'packages');
-      await mkdir(dir, { recursive: true });
-      const temp = join(dir, `.upload-${randomUUID()}`);
-      const { size, sha256 } = await receiveUpload(req.body as Readable, temp, ctx.config.maxPackageBytes);
+      const upload = await blobs.uploadPath();
       try {
-        const { format } = await verifyArchive(temp);
-        const file = `${packageId}.${version}.${format}`;
-        await rename(temp, join(dir, file));
-        const row = { package_id: packageId, version, format, size, sha256, path: join('packages', file), created_at: now() };
-        try {
-          await ctx.db.insertInto('packages').values(row).execute();
-        } catch (e) {
-          await rm(join(dir, file), { force: true });
-          throw e;
-        }
+        const { size, sha256 } = await receiveUpload(req.body as Readable, upload, ctx.config.maxPackageBytes);
+        const { format } = await verifyArchive(upload);
+        const row = { package_id: packageId, version, format, size, sha256, path: PackageBlobs.pathOf(sha256), created_at: now() };
+        await blobs.exclusive(sha256, async () => {
+          await blobs.place(upload, sha256);
+          try {
+            await ctx.db.insertInto('packages').values(row).execute();
+          } catch (e) {
+            await blobs.release(row.path, () => isRecorded(ctx, row.path));
+            if (await findPackage(ctx, packageId, version).catch(() => undefined)) {
+              throw new LongshoreError('CONFLICT', `Package ${packageId} version ${version} was pushed by another request at the same time; versions are immutable, push a new one`);
+            }
+            throw e;
+          }
+        });
         return reply.status(201).send({ packageId, version, format, size, sha256, createdAt: iso(row.created_at)! });
       } finally {
-        await rm(temp, { force: true });
+        await rm(upload, { force: true });
       }
     });
   });

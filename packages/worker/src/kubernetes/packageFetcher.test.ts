@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isErrorCode, type OperationPackage } from '@longshore/protocol';
 import { strToU8, zipSync } from 'fflate';
-import { sha256, tarGz } from '../testing/archives.fixture.js';
+import { rawTarGz, sha256, tarGz } from '../testing/archives.fixture.js';
 import { tempDir } from '../testing/tempDirs.fixture.js';
 import { fetchPackages, readFetchManifest, type FetchPackagesOptions } from './packageFetcher.js';
 
@@ -104,8 +104,22 @@ describe('fetchPackages', () => {
     const o = options(server, [app]);
     await assert.rejects(fetchPackages(o), (e) => isErrorCode(e, 'INVALID_PACKAGE') && /'app' \(app 1\.0\.0\) does not match its sha256/.test((e as Error).message));
     assert.equal(server.requests.length, 1);
-    assert.deepEqual(await readdir(join(o.workDir, 'packages/app')), []);
+    assert.deepEqual(await readdir(join(o.workDir, 'packages')), []);
     assert.deepEqual(o.lines, []);
+  });
+
+  it('refuses a package with a hostile entry, naming it, without retrying, and leaves nothing for the script', async () => {
+    const server = await packageServer();
+    const good = server.add('good', 'zip', zipSync({ 'a.txt': strToU8('a') }));
+    const app = server.add('app', 'tar.gz', rawTarGz([{ path: 'ok.txt', content: 'ok' }, { path: 'etc', type: 'SymbolicLink', linkpath: '/etc' }, { path: 'etc/cron.d/x', content: 'x' }]));
+    const o = options(server, [good, app]);
+    await assert.rejects(fetchPackages(o), (e) => {
+      assert.ok(isErrorCode(e, 'INVALID_PACKAGE'), String(e));
+      assert.equal((e as Error).message, "Package 'app' (app 1.0.0) cannot be installed: The archive's entry 'etc' is a symbolic link (to '/etc'); packages may hold only files and directories");
+      return true;
+    });
+    assert.equal(server.requests.length, 2);
+    assert.deepEqual(await readdir(join(o.workDir, 'packages')), ['good']);
   });
 
   it("names the package and the refusal when the server turns the token down, and does not retry", async () => {

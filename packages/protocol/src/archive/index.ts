@@ -1,0 +1,3 @@
+export * from './packageEntries.js';
+export * from './zipArchive.js';
+export * from './tarEntries.js';
