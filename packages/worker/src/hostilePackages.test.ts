@@ -43,7 +43,7 @@ describe('a worker given a hostile package', () => {
     const server = new FakeServer();
     server.packages.set('/p/hostile', HOSTILE);
     const temp = tempDir('hostile');
-    const executor = new LocalExecutor({ channel: server, workspace: { workerName: 'local-1', serverUrl: 'http://server.test' }, tempDir: temp, log: silentLog });
+    const executor = new LocalExecutor({ channel: server, workspace: { workerName: 'local-1', serverUrl: 'http://server.test' }, tempDir: temp, dataDir: tempDir('hostile-data'), log: silentLog });
     const packages: Operation['packages'] = [{ reference: 'app', packageId: 'app', version: '1.0.0', format: 'tar.gz', sha256: sha256(HOSTILE), downloadPath: '/p/hostile' }];
     const result = await executor.start(testOperation({ packages, script: { syntax: 'sh', body: 'echo ran' } }), new Lines());
     assert.equal(result.outcome, 'failed');
