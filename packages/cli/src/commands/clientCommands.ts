@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { parseDocument } from 'yaml';
 import { LongshoreError } from '@longshore/protocol';
 import { ApiClient, clientOptionsFromEnv } from '../apiClient.js';
 import { printList, printObject, type OutputFormat } from '../output.js';
+import { readYamlFile } from '../yamlFile.js';
 
 type Row = Record<string, any>;
 interface GlobalFlags { url?: string; apiKey?: string; serverThumbprint?: string; output: OutputFormat }
@@ -26,12 +26,7 @@ function readLocalFile(path: string): Buffer {
 
 /** Reads longshore.yaml; a syntax error names the line and column. */
 export function readApplyFile(path: string): unknown {
-  const text = readLocalFile(path).toString('utf8');
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new LongshoreError('VALIDATION_FAILED', `${path} is not valid YAML:\n${doc.errors.map((e) => e.message).join('\n')}`);
-  }
-  const value: unknown = doc.toJS();
+  const value = readYamlFile(path, 'VALIDATION_FAILED');
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new LongshoreError('VALIDATION_FAILED', `${path} must be a mapping with environments, workerPools, targets and projects`);
   }

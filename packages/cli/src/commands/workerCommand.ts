@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { pino, type Logger } from 'pino';
 import { LongshoreError } from '@longshore/protocol';
 import type { CredentialStore, HttpAgentChannel, KubernetesExecutor, ScriptPodsConfig, WorkerConfig, WorkerMetrics } from '@longshore/worker';
 import { runUntilSignal } from '../lifecycle.js';
+import { readYamlFile } from '../yamlFile.js';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -91,7 +91,7 @@ interface KubernetesSettings {
 function scriptPodSettings(opts: WorkerFlags, workerName: string, parse: (input: unknown) => ScriptPodsConfig): KubernetesSettings {
   const inCluster = opts.kubeconfig === undefined;
   const namespace = opts.namespace ?? (inCluster ? readText(IN_CLUSTER_NAMESPACE).trim() : 'default');
-  const settings: unknown = opts.scriptPods ? parseYaml(readText(opts.scriptPods)) : {};
+  const settings: unknown = opts.scriptPods ? readYamlFile(opts.scriptPods, 'CONFIG_INVALID') : {};
   return { inCluster, namespace, scriptPods: parse({ ...(settings as object), namespace, workerName }) };
 }
 

@@ -63,7 +63,42 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   socket.destroy(error);
 }
 
-interface SchemaError { instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; parentSchema?: { description?: string } }
+interface SchemaError { instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; parentSchema?: { description?: string; anyOf?: { const?: unknown }[] } }
+
+/**
+ * Every problem of a request, in words (the validator reports all of them): an unknown field
+ * first, with the known one it was probably meant to be ("scirpt" beside a missing "script"),
+ * and a choice between fixed values said once, as the list of values.
+ */
+function describeProblems(context: string, errors: SchemaError[]): string[] {
+  const choices = new Set(errors.filter((e) => e.keyword === 'anyOf' && fixedValues(e) !== undefined).map((e) => e.instancePath));
+  const missing = errors.filter((e) => typeof e.params.missingProperty === 'string');
+  const unknown = errors.filter((e) => typeof e.params.additionalProperty === 'string');
+  const rest = errors.filter((e) => !missing.includes(e) && !unknown.includes(e) && !(e.keyword === 'const' && choices.has(e.instancePath)));
+  return [...unknown.map((e) => unknownField(context, e, missing)), ...missing.map((e) => problemOf(context, e)), ...rest.map((e) => problemOf(context, e))];
+}
+
+function unknownField(context: string, e: SchemaError, missing: SchemaError[]): string {
+  const field = e.params.additionalProperty as string;
+  const meant = missing.find((m) => m.instancePath === e.instancePath && editDistance(field.toLowerCase(), (m.params.missingProperty as string).toLowerCase()) <= 2);
+  return `${problemOf(context, e)}${meant ? ` (did you mean ${meant.params.missingProperty as string}?)` : ''}`;
+}
+
+function fixedValues(e: SchemaError): unknown[] | undefined {
+  const options = e.parentSchema?.anyOf;
+  return options?.every((o) => o.const !== undefined) ? options.map((o) => o.const) : undefined;
+}
+
+/** Levenshtein distance, for names of a few characters. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
 
 function problemOf(context: string, v: SchemaError): string {
   const path = `${context}${v.instancePath.replaceAll('/', '.')}`;
@@ -71,6 +106,8 @@ function problemOf(context: string, v: SchemaError): string {
   const extra = v.params.additionalProperty as string | undefined;
   if (missing) return `${path}.${missing} is required`;
   if (extra) return `${path}.${extra} is not a known field`;
+  const values = v.keyword === 'anyOf' ? fixedValues(v) : undefined;
+  if (values) return `${path} must be one of: ${values.join(', ')}`;
   // A regular expression means nothing to most users; the schema's description says the rule in words.
   const rule = v.parentSchema?.description;
   if (rule && v.keyword === 'pattern') return `${path} is not ${rule}`;
@@ -86,7 +123,7 @@ function toLongshoreError(error: FastifyError): LongshoreError {
   if (storage) return storage;
   if (error.validation) {
     const context = error.validationContext ?? 'request';
-    const problems = (error.validation as SchemaError[]).map((v) => problemOf(context, v));
+    const problems = describeProblems(context, error.validation as SchemaError[]);
     return new LongshoreError('VALIDATION_FAILED', [...new Set(problems)].join('; '), { problems });
   }
   const mapped = error.code ? fastifyCodes[error.code] : undefined;

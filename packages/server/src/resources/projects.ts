@@ -8,7 +8,7 @@ import { Description, ListOf, Name, RefParams, findByRef, inTransaction, iso, na
 import { Process, VariableInput, processProblems, type VariableInput as VariableInputT } from './processSchema.js';
 import { normaliseName } from './names.js';
 import { Variable, presentVariables, variableRows, writeVariables } from './projectVariables.js';
-import { namesById, resolveRefs } from './references.js';
+import { namesById, resolveRef } from './references.js';
 
 export { loadVariables, type StoredVariable } from './projectVariables.js';
 
@@ -40,7 +40,7 @@ async function storedProcess(db: Store, process: Process, problems: string[]): P
   const steps = [];
   for (const [i, step] of process.steps.entries()) {
     const pool = step.runOn?.pool;
-    const [poolId] = pool === undefined ? [] : await resolveRefs(db, 'worker_pools', [pool], `process.steps[${i}].runOn.pool`, problems);
+    const poolId = pool === undefined ? undefined : await resolveRef(db, 'worker_pools', pool, `process.steps[${i}].runOn.pool`, problems);
     steps.push({ ...step, name: normaliseName(step.name), ...(step.runOn && poolId !== undefined ? { runOn: { ...step.runOn, pool: poolId } } : {}) });
   }
   return { ...process, steps };

@@ -15,11 +15,17 @@ const kinds: Record<ReferencedTable, string> = { environments: 'environment', wo
 export async function resolveRefs(db: Store, table: ReferencedTable, refs: readonly string[], path: string, problems: string[]): Promise<string[]> {
   const ids: string[] = [];
   for (const [i, ref] of refs.entries()) {
-    const row = await lookUpByRef(db, table, ref);
-    if (!row) problems.push(`${path}[${i}]: ${kinds[table]} '${ref}' does not exist`);
-    else if (!ids.includes(row.id)) ids.push(row.id);
+    const id = await resolveRef(db, table, ref, `${path}[${i}]`, problems);
+    if (id !== undefined && !ids.includes(id)) ids.push(id);
   }
   return ids;
+}
+
+/** One reference's id; a reference to nothing adds a problem at `path` instead. */
+export async function resolveRef(db: Store, table: ReferencedTable, ref: string, path: string, problems: string[]): Promise<string | undefined> {
+  const row = await lookUpByRef(db, table, ref);
+  if (!row) problems.push(`${path}: ${kinds[table]} '${ref}' does not exist`);
+  return row?.id;
 }
 
 /** Id to current name, for showing references; these tables are small (people name their rows). */
