@@ -55,9 +55,9 @@ export async function taskLogRoutes(app: FastifyInstance, ctx: ServerContext): P
    */
   app.get('/api/tasks/:id/log/stream', { schema: { tags, params: Params, querystring: PageQuery } }, async (req, reply) => {
     const { id } = req.params as { id: string };
-    const { limit, maxBytes } = req.query as PageQuery;
+    const { after, limit, maxBytes } = req.query as PageQuery;
     const lastEventId = Number(req.headers['last-event-id']);
-    let cursor = Number.isSafeInteger(lastEventId) && lastEventId > 0 ? lastEventId : (req.query as PageQuery).after;
+    let cursor = Number.isSafeInteger(lastEventId) && lastEventId > 0 ? lastEventId : after;
     await loadTask(ctx, id);
     reply.hijack();
     const res = reply.raw;
@@ -101,10 +101,7 @@ export async function taskLogRoutes(app: FastifyInstance, ctx: ServerContext): P
             }
             midEvent = true;
             await send(res, piece.value);
-            if (closed) {
-              await text.return({ cursor, lines: 0, atEnd: false });
-              break;
-            }
+            if (closed) break;
           }
           midEvent = false;
         }
