@@ -20,6 +20,8 @@ export interface FollowHandlers {
 /**
  * Follows a task's log over server-sent events until the task ends. A dropped connection is
  * resumed from the last cursor, so no line is shown twice or skipped. Answers the final state.
+ * The server bounds each `lines` event in bytes, and a page may end inside a batch of lines:
+ * its cursor says exactly where, so only the cursor of a whole event may be kept.
  */
 export async function followTask(client: ApiClient, taskId: string, handlers: FollowHandlers, signal?: AbortSignal): Promise<string> {
   let cursor = 0;
@@ -31,11 +33,14 @@ export async function followTask(client: ApiClient, taskId: string, handlers: Fo
       const decoder = new TextDecoder();
       let buffer = '';
       for await (const chunk of res) {
+        // A page's event arrives in many pieces: look for its end only in what is new.
+        let from = Math.max(0, buffer.length - 1);
         buffer += decoder.decode(chunk as Uint8Array, { stream: true });
         let split: number;
-        while ((split = buffer.indexOf('\n\n')) >= 0) {
+        while ((split = buffer.indexOf('\n\n', from)) >= 0) {
           const block = buffer.slice(0, split);
           buffer = buffer.slice(split + 2);
+          from = 0;
           const event = parseEvent(block);
           if (!event) continue;
           if (event.type === 'lines') {

@@ -2,27 +2,15 @@ import { EventEmitter } from 'node:events';
 import { LongshoreError, makeMasker, type LogLine } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
 import type { SecretBox } from '../crypto/secretBox.js';
-import { decodeLines, encodeLines } from './chunkFormat.js';
-
-export interface TaskLogLine extends LogLine {
-  /** null for lines the server itself writes about the task (step started, step failed...). */
-  operationId: string | null;
-  step?: string;
-  target?: string;
-}
-
-export interface TaskLogPage {
-  lines: TaskLogLine[];
-  /** Pass back as `after` for the next page; also the SSE event id. */
-  cursor: number;
-}
+import { encodeChunks, type EncodedChunk } from './chunkFormat.js';
+import { readPage, type PageEnd, type PageLimits } from './logPage.js';
 
 const MASKER_CACHE = 256;
 
 /**
- * The task log, stored as chunks: one row per accepted batch. A batch is accepted only when it
- * continues the operation's acknowledged sequence, which makes storage idempotent by
- * (operationId, seq) at one insert per batch instead of one per line.
+ * The task log, stored as chunks: rows of lines, a few per accepted batch. A batch is accepted
+ * only when it continues the operation's acknowledged sequence, which makes storage idempotent
+ * by (operationId, seq) at a few inserts per batch instead of one per line.
  */
 export class TaskLog {
   readonly #db: Store;
@@ -58,7 +46,7 @@ export class TaskLog {
       const mask = this.#masker(operationId, op.payload);
       const last = fresh[fresh.length - 1]!;
       const lastSource = fresh.reduce((m, l) => (l.source !== undefined && l.source > m ? l.source : m), op.last_source);
-      await trx.insertInto('log_chunks').values({ task_id: op.task_id, operation_id: operationId, first_seq: fresh[0]!.seq, last_seq: last.seq, lines: encodeLines(fresh, mask) }).execute();
+      await insertChunks(trx, op.task_id, operationId, encodeChunks(fresh, mask));
       const t = Date.now();
       await trx
         .updateTable('operations')
@@ -81,35 +69,14 @@ export class TaskLog {
     await this.#db.transaction().execute(async (trx) => {
       const task = await trx.updateTable('tasks').set((eb) => ({ log_seq: eb('log_seq', '+', 1) })).where('id', '=', taskId).returning('log_seq').executeTakeFirstOrThrow();
       const line: LogLine = { seq: task.log_seq, stream: 'system', ts: Date.now(), text, level };
-      await trx.insertInto('log_chunks').values({ task_id: taskId, operation_id: null, first_seq: task.log_seq, last_seq: task.log_seq, lines: encodeLines([line], (t) => t) }).execute();
+      await insertChunks(trx, taskId, null, encodeChunks([line], (t) => t));
     });
     this.#events.emit(taskId);
   }
 
-  async page(taskId: string, after: number, maxLines: number): Promise<TaskLogPage> {
-    const lines: TaskLogLine[] = [];
-    let cursor = after;
-    while (lines.length < maxLines) {
-      const chunks = await this.#db
-        .selectFrom('log_chunks')
-        .leftJoin('operations', 'operations.id', 'log_chunks.operation_id')
-        .select(['log_chunks.id', 'log_chunks.lines', 'log_chunks.operation_id', 'operations.step_name', 'operations.target_name'])
-        .where('log_chunks.task_id', '=', taskId)
-        .where('log_chunks.id', '>', cursor)
-        .orderBy('log_chunks.id')
-        .limit(64)
-        .execute();
-      if (chunks.length === 0) break;
-      for (const c of chunks) {
-        const origin: Pick<TaskLogLine, 'operationId' | 'step' | 'target'> = { operationId: c.operation_id };
-        if (c.step_name !== null) origin.step = c.step_name;
-        if (c.target_name !== null) origin.target = c.target_name;
-        for (const line of decodeLines(c.lines, origin)) lines.push(line);
-        cursor = c.id;
-        if (lines.length >= maxLines) break;
-      }
-    }
-    return { lines, cursor };
+  /** One page of the log after `after`: each line's JSON as it is read, then where the page ended. */
+  page(taskId: string, after: number, limits: PageLimits): AsyncGenerator<string, PageEnd> {
+    return readPage(this.#db, taskId, after, limits);
   }
 
   /** Calls back whenever the task's log or state changes; returns the unsubscribe. */
@@ -136,5 +103,12 @@ export class TaskLog {
       this.#maskers.set(operationId, m);
     }
     return m;
+  }
+}
+
+/** One statement a row: a batch of lines wider than the rows splits into several (see CHUNK_ROW_BYTES). */
+async function insertChunks(trx: Store, taskId: string, operationId: string | null, chunks: EncodedChunk[]): Promise<void> {
+  for (const c of chunks) {
+    await trx.insertInto('log_chunks').values({ task_id: taskId, operation_id: operationId, first_seq: c.firstSeq, last_seq: c.lastSeq, lines: c.lines }).execute();
   }
 }
