@@ -112,7 +112,9 @@ export class ClientNodeKubeApi implements KubeApi {
       await this.kc.applyToHTTPSOptions(tls);
       const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = tls;
       const connect = { ca, cert, key, pfx, passphrase, servername, keepAlive: true, keepAliveInitialDelay: 30_000 };
-      return new Agent({ connections: 16, connect: rejectUnauthorized === undefined ? connect : { ...connect, rejectUnauthorized } });
+      // No undici body or header timeouts: every call has its own time limit (withTimeout) and a watch
+      // its silence limit, and undici's timeouts keep a timer ticking twice a second while a watch is open.
+      return new Agent({ connections: 16, bodyTimeout: 0, headersTimeout: 0, connect: rejectUnauthorized === undefined ? connect : { ...connect, rejectUnauthorized } });
     })();
     return this.sharedDispatcher;
   }
