@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { startHarness, type Harness } from '../support/serverHarness.js';
 import { registerFakeAgent } from '../support/agentClient.js';
 
@@ -25,17 +26,36 @@ test('an unforeseen error while advancing fails the task with its message instea
     const taskId = await setUp(h, ['First', 'Second']);
     const agent = await registerFakeAgent(h, 'w1');
     const op = (await agent.poll()).operations[0];
-    await h.server.ctx.db.updateTable('tasks').set({ context: unexpected(h) }).where('id', '=', taskId).execute();
+    // The store refuses to move the task to its next step, as a full disk or a broken file would.
+    await sql`CREATE TRIGGER refuse_next_step BEFORE UPDATE OF current_step ON tasks BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`.execute(h.server.ctx.db);
     const done = await agent.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 0 });
-    assert.equal(done.status, 204, 'the worker\'s report is accepted; the failure is the task\'s');
+    assert.equal(done.status, 204, "the worker's report is accepted; the failure is the task's");
+
+    const t = (await h.api('GET', `/api/tasks/${taskId}`)).body;
+    assert.equal(t.state, 'failed');
+    assert.equal(t.error, 'internal error: disk I/O error (the server log has the details)');
+    assert.ok(t.completedAt);
+    const log = await logText(h, taskId);
+    assert.match(log, /The deployment cannot continue: internal error: disk I\/O error/);
+    assert.match(log, /Deployment failed$/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('an unforeseen error while planning a step fails the step and the task with its message', async () => {
+  const h = await startHarness();
+  try {
+    const taskId = await setUp(h, ['First', 'Second']);
+    const agent = await registerFakeAgent(h, 'w1');
+    const op = (await agent.poll()).operations[0];
+    await h.server.ctx.db.updateTable('tasks').set({ context: unexpected(h) }).where('id', '=', taskId).execute();
+    await agent.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 0 });
 
     const t = (await h.api('GET', `/api/tasks/${taskId}`)).body;
     assert.equal(t.state, 'failed');
     assert.match(t.error, /^internal error: .+ \(the server log has the details\)$/);
-    assert.ok(t.completedAt);
-    const log = await logText(h, taskId);
-    assert.match(log, /The deployment cannot continue: internal error: /);
-    assert.match(log, /Deployment failed$/);
+    assert.match(await logText(h, taskId), /Step 2\/2 'Second' failed: internal error: /);
   } finally {
     await h.close();
   }

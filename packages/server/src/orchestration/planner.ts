@@ -26,12 +26,21 @@ export function outputVariableNames(step: string, target: string | null, name: s
 
 type OperationRow = Database['operations'];
 
+export interface StepPlan {
+  poolId: string;
+  /** How many operations `operations` yields: one per target, or one on the pool. */
+  size: number;
+  onTargets: boolean;
+  /** Built as they are read, so that a plan on thousands of targets never sits whole in memory. Throws while building. */
+  operations: Iterable<OperationRow>;
+}
+
 /**
  * Turns one step into its operations: one per matching target of the environment, or one when the
  * step runs on the pool alone. Variables are resolved per target, so each operation carries
  * exactly the values in scope for it. Throws a user-facing error when the step cannot be planned.
  */
-export async function planStep(ctx: ServerContext, taskId: string, snapshot: ReleaseSnapshot, task: TaskContext, index: number): Promise<OperationRow[]> {
+export async function planStep(ctx: ServerContext, taskId: string, snapshot: ReleaseSnapshot, task: TaskContext, index: number): Promise<StepPlan> {
   const step = snapshot.process.steps[index]!;
   const poolName = step.runOn?.pool ?? 'default';
   const pool = await ctx.db.selectFrom('worker_pools').select('id').where('name', '=', poolName).executeTakeFirst();
@@ -46,35 +55,39 @@ export async function planStep(ctx: ServerContext, taskId: string, snapshot: Rel
   }
   const parallelism = step.runOn?.maxParallelism ?? targets.length;
   const t = Date.now();
-  return targets.map((target, i) => {
-    const operation = buildOperation(ctx, taskId, snapshot, task, index, step, target);
-    return {
-      id: operation.id,
-      task_id: taskId,
-      step_index: index,
-      step_name: step.name,
-      target_id: target?.id ?? null,
-      target_name: target?.name ?? null,
-      pool_id: pool.id,
-      state: i < parallelism ? 'queued' : 'waiting',
-      outcome: null,
-      exit_code: null,
-      message: null,
-      worker_id: null,
-      lease_expires_at: null,
-      cancel_requested: 0,
-      payload: ctx.box.sealJson(operation),
-      acked_seq: 0,
-      last_source: 0,
-      progress: null,
-      progress_message: null,
-      output_variables: null,
-      // Later targets sort after earlier ones in the queue even within one millisecond.
-      created_at: t + i / 1000,
-      started_at: null,
-      finished_at: null,
-    };
-  });
+  const poolId = pool.id;
+  function* operations(): Generator<OperationRow> {
+    for (const [i, target] of targets.entries()) {
+      const operation = buildOperation(ctx, taskId, snapshot, task, index, step, target);
+      yield {
+        id: operation.id,
+        task_id: taskId,
+        step_index: index,
+        step_name: step.name,
+        target_id: target?.id ?? null,
+        target_name: target?.name ?? null,
+        pool_id: poolId,
+        state: i < parallelism ? 'queued' : 'waiting',
+        outcome: null,
+        exit_code: null,
+        message: null,
+        worker_id: null,
+        lease_expires_at: null,
+        cancel_requested: 0,
+        payload: ctx.box.sealJson(operation),
+        acked_seq: 0,
+        last_source: 0,
+        progress: null,
+        progress_message: null,
+        output_variables: null,
+        // Later targets sort after earlier ones in the queue even within one millisecond.
+        created_at: t + i / 1000,
+        started_at: null,
+        finished_at: null,
+      };
+    }
+  }
+  return { poolId, size: targets.length, onTargets: targets[0] !== null, operations: operations() };
 }
 
 async function matchingTargets(ctx: ServerContext, environment: string, tags: readonly string[]) {

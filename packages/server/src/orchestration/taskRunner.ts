@@ -23,6 +23,7 @@ function failureMessage(err: unknown): string {
 export class TaskRunner {
   readonly #ctx: () => ServerContext;
   readonly #chains = new Map<string, Promise<void>>();
+  readonly #snapshots = new Map<string, ReleaseSnapshot>();
 
   constructor(ctx: () => ServerContext) {
     this.#ctx = ctx;
@@ -82,6 +83,7 @@ export class TaskRunner {
    */
   async #fail(taskId: string, err: unknown): Promise<void> {
     const { db, log, taskLog } = this.#ctx();
+    this.#forget(taskId);
     log.error({ err, taskId }, 'advancing a task failed; failing the task');
     const task = await db.selectFrom('tasks').select('state').where('id', '=', taskId).executeTakeFirst();
     if (!task || !isActive(task.state)) return;
@@ -136,18 +138,13 @@ export class TaskRunner {
   async #advance(taskId: string): Promise<void> {
     const ctx = this.#ctx();
     const { db, box, taskLog, dispatcher } = ctx;
-    let task = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
-    if (!isActive(task.state)) return;
-    const context = box.openJson<TaskContext>(task.context);
-    const release = await db.selectFrom('releases').selectAll().where('id', '=', context.releaseId).executeTakeFirstOrThrow();
-    const snapshot: ReleaseSnapshot = openSnapshot(ctx, release);
+    const readTask = () => db.selectFrom('tasks').select(['state', 'current_step', 'failed', 'cancel_requested']).where('id', '=', taskId).executeTakeFirstOrThrow();
+    let task = await readTask();
+    if (!isActive(task.state)) return this.#forget(taskId);
+    const snapshot = await this.#snapshot(taskId, task.state);
     const steps = snapshot.process.steps;
-    if (task.state === 'queued') {
-      await db.updateTable('tasks').set({ state: 'running', started_at: Date.now() }).where('id', '=', taskId).execute();
-      await taskLog.system(taskId, `Deploying ${context.projectName} release ${context.releaseVersion} to ${context.environmentName} (${steps.length} step${steps.length === 1 ? '' : 's'})`);
-    }
     for (;;) {
-      task = await db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirstOrThrow();
+      task = await readTask();
       const index = task.current_step;
       const step = steps[index];
       if (step === undefined) return this.#finish(taskId, task.cancel_requested === 1 ? 'cancelled' : task.failed ? 'failed' : 'succeeded');
@@ -163,8 +160,9 @@ export class TaskRunner {
         }
         let planned: Awaited<ReturnType<typeof planStep>>;
         try {
-          planned = await planStep(ctx, taskId, snapshot, box.openJson<TaskContext>(task.context), index);
-          await insertOperations(db, planned);
+          const { context } = await db.selectFrom('tasks').select('context').where('id', '=', taskId).executeTakeFirstOrThrow();
+          planned = await planStep(ctx, taskId, snapshot, box.openJson<TaskContext>(context), index);
+          await insertOperations(db, step.name, planned);
         } catch (err) {
           // A step that cannot be planned fails like one whose script failed, so the steps that run after a failure still run.
           const message = failureMessage(err);
@@ -173,9 +171,9 @@ export class TaskRunner {
           await db.updateTable('tasks').set({ current_step: index + 1, failed: 1, error: message }).where('id', '=', taskId).execute();
           continue;
         }
-        const where = planned[0]!.target_id ? ` on ${planned.length} target${planned.length === 1 ? '' : 's'}` : '';
+        const where = planned.onTargets ? ` on ${planned.size} target${planned.size === 1 ? '' : 's'}` : '';
         await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' started${where}`);
-        dispatcher.notifyPool(planned[0]!.pool_id);
+        dispatcher.notifyPool(planned.poolId);
         return;
       }
       if (progress.state === 'running') {
@@ -190,6 +188,32 @@ export class TaskRunner {
     }
   }
 
+  /**
+   * The task's release, kept while the task runs: it is immutable, and reading and decrypting it
+   * after every operation that ends cost as much as the rest of advancing. Starts a queued task.
+   */
+  async #snapshot(taskId: string, state: string): Promise<ReleaseSnapshot> {
+    const known = this.#snapshots.get(taskId);
+    if (known && state !== 'queued') return known;
+    const ctx = this.#ctx();
+    const { db, box, taskLog } = ctx;
+    const { context: sealed } = await db.selectFrom('tasks').select('context').where('id', '=', taskId).executeTakeFirstOrThrow();
+    const context = box.openJson<TaskContext>(sealed);
+    const release = await db.selectFrom('releases').selectAll().where('id', '=', context.releaseId).executeTakeFirstOrThrow();
+    const snapshot = openSnapshot(ctx, release);
+    this.#snapshots.set(taskId, snapshot);
+    if (state === 'queued') {
+      const steps = snapshot.process.steps.length;
+      await db.updateTable('tasks').set({ state: 'running', started_at: Date.now() }).where('id', '=', taskId).execute();
+      await taskLog.system(taskId, `Deploying ${context.projectName} release ${context.releaseVersion} to ${context.environmentName} (${steps} step${steps === 1 ? '' : 's'})`);
+    }
+    return snapshot;
+  }
+
+  #forget(taskId: string): void {
+    this.#snapshots.delete(taskId);
+  }
+
   async #releaseWaiting(taskId: string, index: number, inFlight: number, maxParallelism: number | undefined): Promise<void> {
     // Waiting operations exist only under a maxParallelism; the cap guards a plan stored by an older server.
     const room = Math.min((maxParallelism ?? Infinity) - inFlight, 1000);
@@ -201,6 +225,7 @@ export class TaskRunner {
 
   async #finish(taskId: string, state: 'succeeded' | 'failed' | 'cancelled'): Promise<void> {
     const { db, taskLog } = this.#ctx();
+    this.#forget(taskId);
     // The last line goes in before the state changes, so a follower that sees the end has it.
     await taskLog.system(taskId, `Deployment ${state}`, state === 'succeeded' ? 'info' : state === 'cancelled' ? 'warning' : 'error');
     await db.updateTable('tasks').set({ state, completed_at: Date.now() }).where('id', '=', taskId).execute();
