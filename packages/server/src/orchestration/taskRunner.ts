@@ -189,8 +189,9 @@ export class TaskRunner {
   }
 
   /**
-   * The task's release, kept while the task runs: it is immutable, and reading and decrypting it
-   * after every operation that ends cost as much as the rest of advancing. Starts a queued task.
+   * The task's release, kept while the task runs: it is immutable, and reading the release row and
+   * decrypting the task's context after every operation that ends costs in proportion to the
+   * project's size, on every one of thousands of operations. Starts a queued task.
    */
   async #snapshot(taskId: string, state: string): Promise<ReleaseSnapshot> {
     const known = this.#snapshots.get(taskId);
@@ -215,7 +216,7 @@ export class TaskRunner {
   }
 
   async #releaseWaiting(taskId: string, index: number, inFlight: number, maxParallelism: number | undefined): Promise<void> {
-    // Waiting operations exist only under a maxParallelism; the cap guards a plan stored by an older server.
+    // Waiting operations exist only under a maxParallelism, which is at most 1,000; the cap keeps one release bounded whatever is stored.
     const room = Math.min((maxParallelism ?? Infinity) - inFlight, 1000);
     if (room <= 0) return;
     const { db, dispatcher } = this.#ctx();
