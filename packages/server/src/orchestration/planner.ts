@@ -5,9 +5,10 @@ import { newOperationId } from '../crypto/tokens.js';
 import { operationTarget } from '../resources/targets.js';
 import { DEFAULT_STEP_TIMEOUT_SECONDS, type Step } from '../resources/processSchema.js';
 import type { ReleaseSnapshot } from '../resources/releases.js';
+import { taskOutputs } from './outputVariables.js';
 import { VariableSet, selectVariables } from './variables.js';
 
-/** What a deployment task carries from step to step. Sealed at rest: outputs may be sensitive. */
+/** What a deployment task carries from step to step. Its output variables are on its operations (see outputVariables.ts). */
 export interface TaskContext {
   deploymentId: string;
   releaseId: string;
@@ -15,13 +16,6 @@ export interface TaskContext {
   projectName: string;
   environmentId: string;
   environmentName: string;
-  outputs: OutputVariable[];
-}
-
-export function outputVariableNames(step: string, target: string | null, name: string): string[] {
-  const names = [`Longshore.Action[${step}].Output.${name}`];
-  if (target !== null) names.push(`Longshore.Action[${step}].Output[${target}].${name}`);
-  return names;
 }
 
 type OperationRow = Database['operations'];
@@ -53,12 +47,13 @@ export async function planStep(ctx: ServerContext, taskId: string, snapshot: Rel
       `Step '${step.name}': no deployment target in environment '${task.environmentName}' has any of the tags ${step.runOn!.targetTags!.join(', ')}`,
     );
   }
+  const outputs = await taskOutputs(ctx, taskId);
   const parallelism = step.runOn?.maxParallelism ?? targets.length;
   const t = Date.now();
   const poolId = pool.id;
   function* operations(): Generator<OperationRow> {
     for (const [i, target] of targets.entries()) {
-      const operation = buildOperation(ctx, taskId, snapshot, task, index, step, target);
+      const operation = buildOperation(ctx, taskId, snapshot, task, outputs, index, step, target);
       yield {
         id: operation.id,
         task_id: taskId,
@@ -105,6 +100,7 @@ function buildOperation(
   taskId: string,
   snapshot: ReleaseSnapshot,
   task: TaskContext,
+  outputs: readonly OutputVariable[],
   index: number,
   step: Step,
   target: Database['targets'] | null,
@@ -124,7 +120,7 @@ function buildOperation(
     ['Longshore.Step.Number', String(index + 1)],
     ...(target ? [['Longshore.Target.Name', target.name], ['Longshore.Target.Tags', targetTags.join(',')]] : []),
   ].map(([name, value]) => ({ name: name!, value: value!, sensitive: false }));
-  for (const v of [...task.outputs, ...system]) scoped.set(v.name.toLowerCase(), v);
+  for (const v of [...outputs, ...system]) scoped.set(v.name.toLowerCase(), v);
 
   const set = new VariableSet(scoped);
   const body = set.substitute(step.script.body, `the script of step '${step.name}'`);

@@ -1,8 +1,8 @@
-import { isLongshoreError, type OperationResult, type OutputVariable } from '@longshore/protocol';
+import { isLongshoreError, type OperationResult } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { openSnapshot, type ReleaseSnapshot } from '../resources/releases.js';
 import { insertOperations } from './operationInserts.js';
-import { outputVariableNames, planStep, type TaskContext } from './planner.js';
+import { planStep, type TaskContext } from './planner.js';
 import { releaseWaiting, stepProgress } from './stepOperations.js';
 
 export const ACTIVE_TASK_STATES = ['queued', 'running', 'cancelling'] as const;
@@ -103,31 +103,20 @@ export class TaskRunner {
     const { db, box, taskLog } = this.#ctx();
     const op = await db.selectFrom('operations').select(['task_id', 'state', 'step_name', 'target_name']).where('id', '=', operationId).executeTakeFirstOrThrow();
     if (op.state === 'finished') return;
-    await db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('operations')
-        .set({
-          state: 'finished',
-          outcome: result.outcome,
-          exit_code: result.exitCode ?? null,
-          message: result.message,
-          finished_at: Date.now(),
-          lease_expires_at: null,
-          output_variables: result.outputVariables.length ? box.sealJson(result.outputVariables) : null,
-        })
-        .where('id', '=', operationId)
-        .execute();
-      if (result.outputVariables.length) {
-        const task = await trx.selectFrom('tasks').select('context').where('id', '=', op.task_id).executeTakeFirstOrThrow();
-        const context = box.openJson<TaskContext>(task.context);
-        const added: OutputVariable[] = result.outputVariables.flatMap((v) =>
-          outputVariableNames(op.step_name, op.target_name, v.name).map((name) => ({ name, value: v.value, sensitive: v.sensitive })),
-        );
-        const replaced = new Set(added.map((v) => v.name.toLowerCase()));
-        context.outputs = [...context.outputs.filter((v) => !replaced.has(v.name.toLowerCase())), ...added];
-        await trx.updateTable('tasks').set({ context: box.sealJson(context) }).where('id', '=', op.task_id).execute();
-      }
-    });
+    // Its output variables stay with it; the next step to be planned reads them from there.
+    await db
+      .updateTable('operations')
+      .set({
+        state: 'finished',
+        outcome: result.outcome,
+        exit_code: result.exitCode ?? null,
+        message: result.message,
+        finished_at: Date.now(),
+        lease_expires_at: null,
+        output_variables: result.outputVariables.length ? box.sealJson(result.outputVariables) : null,
+      })
+      .where('id', '=', operationId)
+      .execute();
     taskLog.forgetOperation(operationId);
     const where = op.target_name ? ` on ${op.target_name}` : '';
     const level = result.outcome === 'succeeded' ? 'info' : result.outcome === 'cancelled' ? 'warning' : 'error';
