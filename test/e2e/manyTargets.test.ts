@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../support/lab.js';
 
+// MANY_TARGETS runs it at another size, to see how the time grows with the count.
 const TARGETS = Number(process.env.MANY_TARGETS ?? 10_000);
 const MAX_PARALLELISM = 50;
 // The apply document takes at most 1,000 targets.

@@ -66,8 +66,9 @@ const MiB = (n: number) => `${n / (1024 * 1024)} MiB`;
 
 /** A long chain is shown by its ends: they say where it starts and which variable went too deep. */
 function describeChain(chain: readonly string[]): string {
-  const shown = chain.length > 8 ? [...chain.slice(0, 3), `... ${chain.length - 6} more ...`, ...chain.slice(-3)] : chain;
-  return shown.map((c) => (c.startsWith('... ') ? c : `'${c}'`)).join(' -> ');
+  const quoted = chain.map((c) => `'${c}'`);
+  const shown = quoted.length > 8 ? [...quoted.slice(0, 3), `... ${quoted.length - 6} more ...`, ...quoted.slice(-3)] : quoted;
+  return shown.join(' -> ');
 }
 
 /**
