@@ -6,9 +6,10 @@ import { operationTarget } from '../resources/targets.js';
 import { lookUpByRef } from '../resources/common.js';
 import { DEFAULT_STEP_TIMEOUT_SECONDS, type Step } from '../resources/processSchema.js';
 import type { ReleaseSnapshot } from '../resources/releases.js';
+import { taskOutputs } from './outputVariables.js';
 import { VariableSet, selectVariables } from './variables.js';
 
-/** What a deployment task carries from step to step. Sealed at rest: outputs may be sensitive. */
+/** What a deployment task carries from step to step. Its output variables are on its operations (see outputVariables.ts). */
 export interface TaskContext {
   deploymentId: string;
   releaseId: string;
@@ -16,23 +17,25 @@ export interface TaskContext {
   projectName: string;
   environmentId: string;
   environmentName: string;
-  outputs: OutputVariable[];
-}
-
-export function outputVariableNames(step: string, target: string | null, name: string): string[] {
-  const names = [`Longshore.Action[${step}].Output.${name}`];
-  if (target !== null) names.push(`Longshore.Action[${step}].Output[${target}].${name}`);
-  return names;
 }
 
 type OperationRow = Database['operations'];
+
+export interface StepPlan {
+  poolId: string;
+  /** How many operations `operations` yields: one per target, or one on the pool. */
+  size: number;
+  onTargets: boolean;
+  /** Built as they are read, so that a plan on thousands of targets never sits whole in memory. Throws while building. */
+  operations: Iterable<OperationRow>;
+}
 
 /**
  * Turns one step into its operations: one per matching target of the environment, or one when the
  * step runs on the pool alone. Variables are resolved per target, so each operation carries
  * exactly the values in scope for it. Throws a user-facing error when the step cannot be planned.
  */
-export async function planStep(ctx: ServerContext, taskId: string, snapshot: ReleaseSnapshot, task: TaskContext, index: number): Promise<OperationRow[]> {
+export async function planStep(ctx: ServerContext, taskId: string, snapshot: ReleaseSnapshot, task: TaskContext, index: number): Promise<StepPlan> {
   const step = snapshot.process.steps[index]!;
   // The pool by id (a name only in releases made before references were ids); no pool is the default one.
   const poolRef = step.runOn?.pool;
@@ -46,37 +49,42 @@ export async function planStep(ctx: ServerContext, taskId: string, snapshot: Rel
       `Step '${step.name}': no deployment target in environment '${task.environmentName}' has any of the tags ${step.runOn!.targetTags!.join(', ')}`,
     );
   }
+  const outputs = await taskOutputs(ctx, taskId);
   const parallelism = step.runOn?.maxParallelism ?? targets.length;
   const t = Date.now();
-  return targets.map((target, i) => {
-    const operation = buildOperation(ctx, taskId, snapshot, task, index, step, target);
-    return {
-      id: operation.id,
-      task_id: taskId,
-      step_index: index,
-      step_name: step.name,
-      target_id: target?.id ?? null,
-      target_name: target?.name ?? null,
-      pool_id: pool.id,
-      state: i < parallelism ? 'queued' : 'waiting',
-      outcome: null,
-      exit_code: null,
-      message: null,
-      worker_id: null,
-      lease_expires_at: null,
-      cancel_requested: 0,
-      payload: ctx.box.sealJson(operation),
-      acked_seq: 0,
-      last_source: 0,
-      progress: null,
-      progress_message: null,
-      output_variables: null,
-      // Later targets sort after earlier ones in the queue even within one millisecond.
-      created_at: t + i / 1000,
-      started_at: null,
-      finished_at: null,
-    };
-  });
+  const poolId = pool.id;
+  function* operations(): Generator<OperationRow> {
+    for (const [i, target] of targets.entries()) {
+      const operation = buildOperation(ctx, taskId, snapshot, task, outputs, index, step, target);
+      yield {
+        id: operation.id,
+        task_id: taskId,
+        step_index: index,
+        step_name: step.name,
+        target_id: target?.id ?? null,
+        target_name: target?.name ?? null,
+        pool_id: poolId,
+        state: i < parallelism ? 'queued' : 'waiting',
+        outcome: null,
+        exit_code: null,
+        message: null,
+        worker_id: null,
+        lease_expires_at: null,
+        cancel_requested: 0,
+        payload: ctx.box.sealJson(operation),
+        acked_seq: 0,
+        last_source: 0,
+        progress: null,
+        progress_message: null,
+        output_variables: null,
+        // Later targets sort after earlier ones in the queue even within one millisecond.
+        created_at: t + i / 1000,
+        started_at: null,
+        finished_at: null,
+      };
+    }
+  }
+  return { poolId, size: targets.length, onTargets: targets[0] !== null, operations: operations() };
 }
 
 /** Targets hold environment ids, so a renamed environment keeps its targets. */
@@ -95,6 +103,7 @@ function buildOperation(
   taskId: string,
   snapshot: ReleaseSnapshot,
   task: TaskContext,
+  outputs: readonly OutputVariable[],
   index: number,
   step: Step,
   target: Database['targets'] | null,
@@ -116,7 +125,7 @@ function buildOperation(
     ['Longshore.Step.Number', String(index + 1)],
     ...(target ? [['Longshore.Target.Name', target.name], ['Longshore.Target.Tags', targetTags.join(',')]] : []),
   ].map(([name, value]) => ({ name: name!, value: value!, sensitive: false }));
-  for (const v of [...task.outputs, ...system]) scoped.set(v.name.toLowerCase(), v);
+  for (const v of [...outputs, ...system]) scoped.set(v.name.toLowerCase(), v);
 
   const set = new VariableSet(scoped);
   const body = set.substitute(step.script.body, `the script of step '${step.name}'`);

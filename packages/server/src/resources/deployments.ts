@@ -43,7 +43,6 @@ export async function deploymentRoutes(app: FastifyInstance, ctx: ServerContext)
         projectName: project.name,
         environmentId: environment.id,
         environmentName: environment.name,
-        outputs: [],
       };
       const t = now();
       await tx.db
