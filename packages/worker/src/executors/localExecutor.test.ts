@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, symlink } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { readdir, symlink } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { MASK, type LogStream, type Operation, type OperationResult } from '@longshore/protocol';
 import { strToU8, zipSync } from 'fflate';
@@ -11,6 +10,7 @@ import { silentLog, testOperation } from '../testing/operation.fixture.js';
 import { tempDir } from '../testing/tempDirs.fixture.js';
 import type { OperationSink } from './executor.js';
 import { LocalExecutor } from './localExecutor.js';
+import { stillRunning } from '../testing/processes.fixture.js';
 
 class RecordingSink implements OperationSink {
   readonly lines: { stream: LogStream; text: string; source?: number; level?: LogLevel }[] = [];
@@ -45,21 +45,6 @@ function setup(): { executor: LocalExecutor; server: FakeServer; temp: string } 
 async function run(operation: Operation, sink = new RecordingSink()): Promise<{ result: OperationResult; sink: RecordingSink; temp: string }> {
   const { executor, temp } = setup();
   return { result: await executor.start(operation, sink), sink, temp };
-}
-
-/** Whether the process still runs a second later (a zombie waiting for its reaper counts as gone). */
-async function stillRunning(pid: number): Promise<boolean> {
-  for (let i = 0; i < 20; i++) {
-    let state: string;
-    try {
-      state = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.charAt(0);
-    } catch {
-      return false;
-    }
-    if (state === 'Z') return false;
-    await sleep(50);
-  }
-  return true;
 }
 
 describe('LocalExecutor', () => {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { silentLog } from '../testing/operation.fixture.js';
 import { tempDir } from '../testing/tempDirs.fixture.js';
 import { RunningScriptRecords } from './runningScriptRecords.js';
+import { stillRunning } from '../testing/processes.fixture.js';
 
 const started: ChildProcess[] = [];
 after(() => {
@@ -27,21 +27,6 @@ async function scriptGroup(): Promise<{ leader: number; child: number }> {
   return { leader: leader.pid!, child };
 }
 
-/** Whether the process runs (a zombie waiting for its reaper counts as gone), within a second. */
-async function alive(pid: number): Promise<boolean> {
-  for (let i = 0; i < 20; i++) {
-    let state: string;
-    try {
-      state = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.charAt(0);
-    } catch {
-      return false;
-    }
-    if (state === 'Z') return false;
-    await sleep(50);
-  }
-  return true;
-}
-
 describe('RunningScriptRecords', { skip: process.platform !== 'linux' && 'needs /proc' }, () => {
   it('at the next start, ends the process groups an earlier run recorded and forgets them', async () => {
     const dir = tempDir('records');
@@ -50,8 +35,8 @@ describe('RunningScriptRecords', { skip: process.platform !== 'linux' && 'needs 
     assert.deepEqual(await readdir(dir), ['op-1.json']);
 
     await new RunningScriptRecords(dir, silentLog).endLeftovers();
-    assert.equal(await alive(group.leader), false);
-    assert.equal(await alive(group.child), false, 'the whole group ends, not only its leader');
+    assert.equal(await stillRunning(group.leader), false);
+    assert.equal(await stillRunning(group.child), false, 'the whole group ends, not only its leader');
     assert.deepEqual(await readdir(dir), []);
   });
 
@@ -66,8 +51,8 @@ describe('RunningScriptRecords', { skip: process.platform !== 'linux' && 'needs 
     await writeFile(join(dir, 'op-3.json'), '{"operationId":"op-3","pgid":');
 
     await new RunningScriptRecords(dir, silentLog).endLeftovers();
-    assert.equal(await alive(group.leader), true);
-    assert.equal(await alive(group.child), true);
+    assert.equal(await stillRunning(group.leader), true);
+    assert.equal(await stillRunning(group.child), true);
     assert.deepEqual(await readdir(dir), []);
   });
 

@@ -1,24 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { LIFELINE_FD, withLifeline } from './scriptLifeline.js';
-
-/** Whether the process runs (a zombie waiting for its reaper counts as gone), within a second. */
-async function alive(pid: number): Promise<boolean> {
-  for (let i = 0; i < 20; i++) {
-    let state: string;
-    try {
-      state = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.charAt(0);
-    } catch {
-      return false;
-    }
-    if (state === 'Z') return false;
-    await sleep(50);
-  }
-  return true;
-}
+import { stillRunning } from '../testing/processes.fixture.js';
 
 /** As the local executor spawns the bootstrap. */
 function spawnGuarded(command: string[]): ChildProcess {
@@ -40,11 +24,11 @@ describe('withLifeline', { skip: process.platform !== 'linux' && 'needs /proc' }
   it('kills the whole process group once the lifeline closes', async () => {
     const child = spawnGuarded(['sh', '-c', 'sleep 60 & echo $!; sleep 60']);
     const background = await new Promise<number>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
-    assert.equal(await alive(background), true, 'the lifeline alone ends nothing');
+    assert.equal(await stillRunning(background), true, 'the lifeline alone ends nothing');
     // What the kernel does to the worker's end when the worker dies, however it dies.
     child.stdio[LIFELINE_FD]!.destroy();
     const signal = await new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     assert.equal(signal, 'SIGKILL');
-    assert.equal(await alive(background), false);
+    assert.equal(await stillRunning(background), false);
   });
 });
