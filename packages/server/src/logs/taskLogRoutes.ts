@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { LongshoreError } from '@longshore/protocol';
+import { LogLine, LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { isTerminal, loadTask } from '../resources/tasks.js';
 
@@ -10,10 +10,23 @@ const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50_000, default: 5_000 })),
 });
 const KEEPALIVE_MS = 15_000;
+// Open objects: the serializer keeps fields added to a page later instead of dropping them silently.
+const TaskLogPage = Type.Object(
+  {
+    lines: Type.Array(
+      Type.Composite([LogLine, Type.Object({ operationId: Type.Union([Type.String(), Type.Null()]), step: Type.Optional(Type.String()), target: Type.Optional(Type.String()) })], { additionalProperties: true }),
+    ),
+    cursor: Type.Integer({ description: 'Pass back as `after` for the next page' }),
+    taskState: Type.String(),
+    complete: Type.Boolean({ description: 'The task has ended and this page holds its last line' }),
+  },
+  { additionalProperties: true },
+);
+const EventStream = { content: { 'text/event-stream': { schema: Type.String({ description: '`lines`, `task` and `end` events; the id of a `lines` event is the cursor' }) } } };
 
 export async function taskLogRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['tasks'];
-  app.get('/api/tasks/:id/log', { schema: { tags, params: Params, querystring: PageQuery } }, async (req) => {
+  app.get('/api/tasks/:id/log', { schema: { tags, params: Params, querystring: PageQuery, response: { 200: TaskLogPage } } }, async (req) => {
     const { id } = req.params as { id: string };
     const { after, limit } = req.query as { after: number; limit: number };
     const task = await loadTask(ctx, id);
@@ -25,7 +38,7 @@ export async function taskLogRoutes(app: FastifyInstance, ctx: ServerContext): P
    * Server-sent events: `lines` events whose id is the cursor (a reconnecting EventSource resumes
    * from Last-Event-ID), `task` events when the task changes, and one `end` event after the last line.
    */
-  app.get('/api/tasks/:id/log/stream', { schema: { tags, params: Params, querystring: PageQuery } }, async (req, reply) => {
+  app.get('/api/tasks/:id/log/stream', { schema: { tags, params: Params, querystring: PageQuery, response: { 200: EventStream } } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const lastEventId = Number(req.headers['last-event-id']);
     let cursor = Number.isInteger(lastEventId) && lastEventId > 0 ? lastEventId : (req.query as { after: number }).after;

@@ -2,6 +2,9 @@
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
+/** For schemas: the same rule, as JSON Schema's `pattern` takes it. */
+export const SEMVER_PATTERN = SEMVER.source;
+
 export interface SemVer { major: number; minor: number; patch: number; pre: string[] }
 
 export function parseSemver(text: string): SemVer | undefined {
