@@ -65,6 +65,8 @@ async function expect(status: number, method: string, template: string, options:
 
 test('a walk through every operation answers only documented statuses, and every documented success', async () => {
   await expect(201, 'POST', '/api/environments', { body: { name: 'Walk' } });
+  const invalid = await expect(400, 'POST', '/api/environments', { body: { name: 5 } });
+  assert.deepEqual(invalid.details, { problems: ['body.name must be string'] });
   await expect(201, 'POST', '/api/worker-pools', { body: { name: 'walk-pool' } });
   await expect(201, 'POST', '/api/targets', { body: { name: 'walk-target', type: 'generic', environments: ['Walk'] } });
   await expect(201, 'POST', '/api/packages/{packageId}/{version}', { params: { packageId: 'walk', version: '1.0.0' }, raw: archive, contentType: 'application/gzip' });
@@ -102,7 +104,9 @@ test('a walk through every operation answers only documented statuses, and every
   const packageToken = await expect(200, 'POST', '/api/agent/operations/{id}/package-token', { ...asWorker, params: op });
   await expect(200, 'GET', '/api/agent/packages/{packageId}/{version}/content', { bearer: packageToken.token, params: { packageId: 'walk', version: '1.0.0' } });
   await expect(200, 'POST', '/api/agent/operations/{id}/logs', { ...asWorker, params: op, body: { lines: [{ seq: 1, stream: 'stdout', ts: Date.now(), text: 'hi' }] } });
-  await expect(409, 'POST', '/api/agent/operations/{id}/complete', { ...asWorker, params: op, body: { outcome: 'succeeded', message: '', outputVariables: [], finalSeq: 2 } });
+  // Error responses are serialized by their documented schema too: the structured details must survive it.
+  const gap = await expect(409, 'POST', '/api/agent/operations/{id}/complete', { ...asWorker, params: op, body: { outcome: 'succeeded', message: '', outputVariables: [], finalSeq: 2 } });
+  assert.deepEqual(gap, { code: 'LOG_GAP', message: gap.message, details: { expectedSeq: 2 } });
   await expect(204, 'POST', '/api/agent/operations/{id}/complete', { ...asWorker, params: op, body: { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 1 } });
 
   const task = { id: deployment.taskId as string };

@@ -22,7 +22,7 @@ const TaskLogPage = Type.Object(
   },
   { additionalProperties: true },
 );
-const EventStream = { content: { 'text/event-stream': { schema: Type.String({ description: '`lines`, `task` and `end` events; the id of a `lines` event is the cursor' }) } } };
+const EventStream = { description: 'Server-sent events until the task has ended', content: { 'text/event-stream': { schema: Type.String({ description: '`lines`, `task` and `end` events; the id of a `lines` event is the cursor' }) } } };
 
 export async function taskLogRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['tasks'];
