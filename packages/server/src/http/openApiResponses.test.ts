@@ -32,7 +32,7 @@ test("a route's own responses win over the derived ones, and its access sets its
 });
 
 test("an error's documented codes are those the registry answers with its status", () => {
-  const codes = (status: number) => (errorBody(status) as { properties: { code: { enum: string[] } } }).properties.code.enum;
+  const codes = (status: number) => (errorBody(status) as unknown as { properties: { code: { enum: string[] } } }).properties.code.enum;
   assert.deepEqual(codes(401).sort(), ['REGISTRATION_TOKEN_INVALID', 'UNAUTHENTICATED']);
   assert.deepEqual(codes(422).sort(), ['INVALID_PACKAGE', 'INVALID_REFERENCE']);
   assert.throws(() => errorBody(418), /No error code answers with HTTP 418/);
