@@ -17,7 +17,7 @@ const KubernetesSettings = Type.Object(
     caCertificate: Type.Optional(Type.String({ maxLength: 65536 })),
     skipTlsVerify: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'Required for type kubernetes-cluster (with a token, unless the target already has one); refused for type generic' },
 );
 
 export const TargetInput = Type.Object(
