@@ -10,6 +10,7 @@ import { installAuthentication } from './http/authentication.js';
 import { requireRouteAccess, withAccess, type RouteAccess, type RouteEntry } from './http/routeAccess.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errorHandler.js';
 import { installValidation } from './http/validation.js';
+import { SECURITY_SCHEMES } from './http/openApiResponses.js';
 import { TaskLog } from './logs/taskLog.js';
 import { taskLogRoutes } from './logs/taskLogRoutes.js';
 import { TaskRunner } from './orchestration/taskRunner.js';
@@ -101,8 +102,7 @@ async function registerRoutes(app: FastifyInstance, ctx: ServerContext, storeHea
   await app.register(swagger, {
     openapi: {
       info: { title: 'Longshore API', version: LONGSHORE_VERSION },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-      security: [{ apiKey: [] }],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
   });
   installValidation(app);

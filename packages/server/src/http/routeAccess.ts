@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify';
+import { documentRoute } from './openApiResponses.js';
 
 /**
  * Who may call a route. The guard reads it from the route the router matched, never from the
@@ -31,7 +32,8 @@ type Scoped = FastifyInstance & { [scopeAccess]?: RouteAccess };
 /**
  * Every route must declare its access, in its own `config.access` or through the scope it is
  * registered in (`withAccess`); one without either refuses to register, so the server does not
- * start. Returns the table of routes, filled as they register.
+ * start. The route's schema gains its security and the errors it can answer (openApiResponses.ts).
+ * Returns the table of routes, filled as they register.
  */
 export function requireRouteAccess(app: FastifyInstance): RouteEntry[] {
   const routes: RouteEntry[] = [];
@@ -42,8 +44,7 @@ export function requireRouteAccess(app: FastifyInstance): RouteEntry[] {
       throw new Error(`Route ${String(route.method)} ${route.url} declares no access (${ROUTE_ACCESS.join(', ')}): refusing to register it`);
     }
     route.config = { ...route.config, access };
-    // Public routes say so in the API document; the others inherit its bearer requirement.
-    if (access === 'public' && route.schema) route.schema = { ...route.schema, security: [] };
+    route.schema = documentRoute(route.method, route.url, route.schema, access);
     for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
   });
   return routes;

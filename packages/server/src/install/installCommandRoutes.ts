@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { LONGSHORE_VERSION, LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
+import { errorResponses } from '../http/openApiResponses.js';
 import { findByRef, Name, nameHolder } from '../resources/common.js';
 import { createRegistrationToken } from '../resources/workers.js';
 import { checkExtraValueKey, helmCommand, releaseName, type HelmInstall } from './helmCommand.js';
@@ -11,13 +12,14 @@ export const InstallCommandInput = Type.Object(
     pools: Type.Array(Name, { minItems: 1, maxItems: 50, description: 'The worker pools the worker serves; each must exist' }),
     // The chart's limits: the name is also a label value (63 characters), and the release is named after it.
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$', description: 'The worker name; default: the release name' })),
-    namespace: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', default: 'longshore', description: 'The Kubernetes namespace, created if missing' }),
-    values: Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }), { maxProperties: 100, default: {}, description: 'More chart values, by dotted path' }),
+    namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', default: 'longshore', description: 'The Kubernetes namespace, created if missing' })),
+    values: Type.Optional(Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }), { maxProperties: 100, default: {}, description: 'More chart values, by dotted path' })),
     expiresInMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 60, description: "Lifetime of the command's registration token" })),
   },
   { additionalProperties: false },
 );
-type InstallCommandInput = Static<typeof InstallCommandInput>;
+// The validator fills in the defaults, so the handler sees them set.
+type InstallCommandInput = Required<Pick<Static<typeof InstallCommandInput>, 'namespace' | 'values'>> & Static<typeof InstallCommandInput>;
 
 const InstallCommand = Type.Object({
   command: Type.String({ description: 'One line for a shell with helm and access to the cluster' }),
@@ -40,7 +42,7 @@ const CHART_POOL_NAME = /^[^,\s]+$/;
  * Kubernetes worker, with a fresh single-use token. Nothing is stored but the token.
  */
 export async function installCommandRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  app.post('/api/workers/install-command', { schema: { tags: ['workers'], body: InstallCommandInput, response: { 201: InstallCommand } } }, async (req, reply) => {
+  app.post('/api/workers/install-command', { schema: { tags: ['workers'], body: InstallCommandInput, response: { 201: InstallCommand, ...errorResponses(404) } } }, async (req, reply) => {
     const input = req.body as InstallCommandInput;
     for (const key of Object.keys(input.values)) checkExtraValueKey(key);
     const pools: string[] = [];

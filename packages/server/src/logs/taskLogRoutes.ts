@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { LongshoreError } from '@longshore/protocol';
+import { LogLine, LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { isTerminal, loadTask } from '../resources/tasks.js';
 import { MAX_CURSOR } from './logCursor.js';
@@ -23,11 +23,24 @@ const PageQuery = Type.Object({
 });
 type PageQuery = { after: number; limit: number; maxBytes: number };
 const KEEPALIVE_MS = 15_000;
+// Open objects: the serializer keeps fields added to a page later instead of dropping them silently.
+const TaskLogPage = Type.Object(
+  {
+    lines: Type.Array(
+      Type.Composite([LogLine, Type.Object({ operationId: Type.Union([Type.String(), Type.Null()]), step: Type.Optional(Type.String()), target: Type.Optional(Type.String()) })], { additionalProperties: true }),
+    ),
+    cursor: Type.Integer({ description: 'Pass back as `after` for the next page' }),
+    taskState: Type.String(),
+    complete: Type.Boolean({ description: 'The task has ended and this page holds its last line' }),
+  },
+  { additionalProperties: true },
+);
+const EventStream = { description: 'Server-sent events until the task has ended', content: { 'text/event-stream': { schema: Type.String({ description: '`lines`, `task` and `end` events; the id of a `lines` event is the cursor' }) } } };
 
 export async function taskLogRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['tasks'];
-  /** Streamed as it is read: the server holds a few rows of the log per reader, not the page. */
-  app.get('/api/tasks/:id/log', { schema: { tags, params: Params, querystring: PageQuery } }, async (req, reply) => {
+  /** Streamed as it is read: the server holds a few rows of the log per reader, not the page (the schema documents it). */
+  app.get('/api/tasks/:id/log', { schema: { tags, params: Params, querystring: PageQuery, response: { 200: TaskLogPage } } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const { after, limit, maxBytes } = req.query as PageQuery;
     // Read before the lines: a task that had ended by then has all its lines in this page or before it.
@@ -53,7 +66,7 @@ export async function taskLogRoutes(app: FastifyInstance, ctx: ServerContext): P
    * from Last-Event-ID), `task` events when the task changes, and one `end` event after the last line.
    * Events are written only as fast as the follower reads them.
    */
-  app.get('/api/tasks/:id/log/stream', { schema: { tags, params: Params, querystring: PageQuery } }, async (req, reply) => {
+  app.get('/api/tasks/:id/log/stream', { schema: { tags, params: Params, querystring: PageQuery, response: { 200: EventStream } } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const { after, limit, maxBytes } = req.query as PageQuery;
     const lastEventId = Number(req.headers['last-event-id']);

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
+import { errorResponses } from '../http/openApiResponses.js';
 import { newId } from '../crypto/tokens.js';
 import type { TaskContext } from '../orchestration/planner.js';
 import { ListOf, Ref, findByRef, inTransaction, iso, now } from './common.js';
@@ -28,7 +29,7 @@ const Deployment = Type.Object({
 
 export async function deploymentRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['deployments'];
-  app.post('/api/deployments', { schema: { tags, body: DeploymentInput, response: { 201: Deployment } } }, async (req, reply) => {
+  app.post('/api/deployments', { schema: { tags, body: DeploymentInput, response: { 201: Deployment, ...errorResponses(404) } } }, async (req, reply) => {
     const input = req.body as Static<typeof DeploymentInput>;
     const created = await inTransaction(ctx, async (tx) => {
       const project = await findByRef(tx.db, 'projects', input.project);
@@ -79,7 +80,7 @@ export async function deploymentRoutes(app: FastifyInstance, ctx: ServerContext)
     });
   });
 
-  app.get('/api/deployments', { schema: { tags, querystring: Type.Object({ project: Type.Optional(Ref) }), response: { 200: ListOf(Deployment) } } }, async (req) => {
+  app.get('/api/deployments', { schema: { tags, querystring: Type.Object({ project: Type.Optional(Ref) }), response: { 200: ListOf(Deployment), ...errorResponses(404) } } }, async (req) => {
     const { project } = req.query as { project?: string };
     let q = ctx.db.selectFrom('deployments').innerJoin('releases', 'releases.id', 'deployments.release_id').selectAll('deployments').select('releases.version');
     if (project) q = q.where('deployments.project_id', '=', (await findByRef(ctx.db, 'projects', project)).id);

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { newId } from '../crypto/tokens.js';
-import { Description, ListOf, Name, RefParams, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
+import { Description, ListOf, Name, NoContent, RefParams, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
 import { normaliseName } from './names.js';
 import { assertUnreferenced } from './references.js';
 
@@ -91,7 +91,7 @@ export function namedResourceRoutes(table: Table) {
       });
       return present((await findByRef(ctx.db, table, id)) as Row);
     });
-    app.delete(`${t.path}/:ref`, { schema: schema({ params: RefParams }) }, async (req, reply) => {
+    app.delete(`${t.path}/:ref`, { schema: schema({ params: RefParams, response: { 204: NoContent } }) }, async (req, reply) => {
       await inTransaction(ctx, async (tx) => {
         const row = (await findByRef(tx.db, table, (req.params as { ref: string }).ref)) as Row;
         if (row.is_default === 1) throw new LongshoreError('CONFLICT', 'The default worker pool cannot be deleted');

@@ -14,8 +14,15 @@ export const NAME_MAX_LENGTH = 200;
  */
 export const MAX_PATH_PARAM_LENGTH = NAME_MAX_LENGTH * 12;
 
-/** No control characters (C0, DEL, C1) anywhere; no whitespace at either end. */
-export const NAME_PATTERN = '^(?!\\s)(?!.*\\s$)[^\\p{Cc}]+$';
+/**
+ * The control characters (Unicode's Cc: C0, DEL, C1) as a character-class range. Spelled out
+ * because `\p{Cc}` is ECMAScript-only: clients that read patterns from the API document
+ * (Python's re, code generators, fuzzers) cannot use it.
+ */
+export const CONTROL_CHARACTERS = '\\u0000-\\u001f\\u007f-\\u009f';
+
+/** No control characters anywhere; no whitespace at either end (`[\s\S]`, not `.`, so a line separator cannot hide the end). */
+export const NAME_PATTERN = `^(?!\\s)(?![\\s\\S]*\\s$)[^${CONTROL_CHARACTERS}]+$`;
 export const NAME_RULE = `1 to ${NAME_MAX_LENGTH} characters, no control characters, no spaces at either end`;
 
 /** The SQLite function the store registers, so its indexes and queries use this same rule. */

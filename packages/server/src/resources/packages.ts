@@ -4,17 +4,25 @@ import type { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
+import { documentRawBody, errorResponses } from '../http/openApiResponses.js';
 import type { ServerContext } from '../context.js';
 import { PackageBlobs } from '../packageStore/packageBlobs.js';
 import { openVerified } from '../packageStore/verifiedContent.js';
 import { ListOf, iso, now } from './common.js';
 import { receiveUpload, verifyArchive } from './packageArchive.js';
-import { parseSemver } from './semver.js';
+import { SEMVER_PATTERN } from './semver.js';
 
 const PackageId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 100 });
 const VersionParams = Type.Object({ packageId: PackageId, version: Type.String({ minLength: 1, maxLength: 100 }) });
+const PushParams = Type.Object({ packageId: PackageId, version: Type.String({ maxLength: 100, pattern: SEMVER_PATTERN, description: 'a semantic version (e.g. 1.2.3 or 1.2.3-beta.1)' }) });
 const Package = Type.Object({ packageId: Type.String(), version: Type.String(), format: Type.String(), size: Type.Integer(), sha256: Type.String(), createdAt: Type.String() });
 const ARCHIVE_TYPES = ['application/octet-stream', 'application/gzip', 'application/x-gzip', 'application/zip', 'application/x-tar'];
+/** A package's content, as the API and the agent route send it (sendPackageContent). */
+export const PackageContent = {
+  description: 'The archive as it was pushed',
+  headers: { 'x-longshore-sha256': Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the content, lowercase hex' }) },
+  content: { 'application/gzip': { schema: Type.String({ format: 'binary' }) }, 'application/zip': { schema: Type.String({ format: 'binary' }) } },
+};
 
 export async function findPackage(ctx: ServerContext, packageId: string, version: string) {
   const row = await ctx.db.selectFrom('packages').selectAll().where('package_id', '=', packageId).where('version', '=', version).executeTakeFirst();
@@ -44,9 +52,12 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
   await blobs.sweepUploads();
   await app.register(async (feed) => {
     feed.addContentTypeParser(ARCHIVE_TYPES, { bodyLimit: ctx.config.maxPackageBytes }, (_req, payload, done) => done(null, payload));
-    feed.post('/api/packages/:packageId/:version', { schema: { tags, params: VersionParams, response: { 201: Package } } }, async (req, reply) => {
+    const push = {
+      config: documentRawBody(ARCHIVE_TYPES, 'A .tar.gz or .zip archive, sent as it is'),
+      schema: { tags, params: PushParams, response: { 201: Package, ...errorResponses(413, 415, 422) } },
+    };
+    feed.post('/api/packages/:packageId/:version', push, async (req, reply) => {
       const { packageId, version } = req.params as { packageId: string; version: string };
-      if (!parseSemver(version)) throw new LongshoreError('VALIDATION_FAILED', `version '${version}' is not a semantic version (e.g. 1.2.3 or 1.2.3-beta.1)`);
       if (!ARCHIVE_TYPES.includes((req.headers['content-type'] ?? '').split(';')[0]!.trim())) {
         throw new LongshoreError('UNSUPPORTED_MEDIA_TYPE', `Send the archive as the raw body with Content-Type ${ARCHIVE_TYPES[0]}`);
       }
@@ -82,7 +93,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
     const rows = await q.execute();
     return { items: rows.map((r) => ({ packageId: r.package_id, version: r.version, format: r.format, size: r.size, sha256: r.sha256, createdAt: iso(r.created_at)! })) };
   });
-  app.get('/api/packages/:packageId/:version/content', { schema: { tags, params: VersionParams } }, async (req, reply) => {
+  app.get('/api/packages/:packageId/:version/content', { schema: { tags, params: VersionParams, response: { 200: PackageContent } } }, async (req, reply) => {
     const { packageId, version } = req.params as { packageId: string; version: string };
     return sendPackageContent(ctx, reply, packageId, version);
   });

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ExecutionContainer, Resources, ScriptSyntax } from '@longshore/protocol';
 import { Name, Tag } from './common.js';
-import { nameKey } from './names.js';
+import { CONTROL_CHARACTERS, nameKey } from './names.js';
 
 export const PackageReference = Type.Object(
   {
@@ -59,7 +59,7 @@ export type VariableScope = Static<typeof VariableScope>;
 
 export const VariableInput = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^#{}\\p{Cc}]+$', description: 'a variable name: no #, { or }, no control characters' }),
+    name: Type.String({ minLength: 1, maxLength: 256, pattern: `^[^#{}${CONTROL_CHARACTERS}]+$`, description: 'a variable name: no #, { or }, no control characters' }),
     /** Omit for a sensitive variable to keep the value already stored for the same name and scope. */
     value: Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
     sensitive: Type.Optional(Type.Boolean()),

@@ -4,7 +4,7 @@ import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import type { Store } from '../store/database.js';
 import { newId } from '../crypto/tokens.js';
-import { Description, ListOf, Name, RefParams, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
+import { Description, ListOf, Name, NoContent, RefParams, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
 import { Process, VariableInput, processProblems, type VariableInput as VariableInputT } from './processSchema.js';
 import { normaliseName } from './names.js';
 import { Variable, presentVariables, variableRows, writeVariables } from './projectVariables.js';
@@ -104,14 +104,14 @@ export async function projectRoutes(app: FastifyInstance, ctx: ServerContext): P
     const row = await findByRef(ctx.db, 'projects', ref(req));
     return { items: await presentVariables(ctx.db, row.id) };
   });
-  app.put('/api/projects/:ref/variables', { schema: { tags, params: RefParams, body: Type.Array(VariableInput, { maxItems: 5000 }) } }, async (req, reply) => {
+  app.put('/api/projects/:ref/variables', { schema: { tags, params: RefParams, body: Type.Array(VariableInput, { maxItems: 5000 }), response: { 204: NoContent } } }, async (req, reply) => {
     await inTransaction(ctx, async (tx) => {
       const row = await findByRef(tx.db, 'projects', ref(req));
       await writeVariables(tx.db, row.id, await variableRows(tx, row.id, req.body as VariableInputT[]));
     });
     return reply.status(204).send();
   });
-  app.delete('/api/projects/:ref', { schema: { tags, params: RefParams } }, async (req, reply) => {
+  app.delete('/api/projects/:ref', { schema: { tags, params: RefParams, response: { 204: NoContent } } }, async (req, reply) => {
     await inTransaction(ctx, async (tx) => {
       const row = await findByRef(tx.db, 'projects', ref(req));
       const running = await tx.db

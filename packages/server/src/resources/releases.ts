@@ -7,7 +7,7 @@ import { newId } from '../crypto/tokens.js';
 import { ListOf, RefParams, findByRef, iso, now, uniquely } from './common.js';
 import { loadVariables, type StoredVariable } from './projects.js';
 import type { Process } from './processSchema.js';
-import { compareSemver, newestVersion, parseSemver } from './semver.js';
+import { SEMVER_PATTERN, compareSemver, newestVersion, parseSemver } from './semver.js';
 
 /**
  * What a release freezes. Sealed at rest: it holds sensitive variable values.
@@ -31,7 +31,7 @@ export interface ReleaseSnapshot {
 
 export const ReleaseInput = Type.Object(
   {
-    version: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    version: Type.Optional(Type.String({ maxLength: 100, pattern: SEMVER_PATTERN, description: 'a semantic version (e.g. 1.2.3); default: the newest one with its patch number raised' })),
     notes: Type.Optional(Type.String({ maxLength: 10000 })),
   },
   { additionalProperties: false },

@@ -1,6 +1,9 @@
-/** SemVer 2.0.0, the regular expression semver.org gives. */
+/** SemVer 2.0.0, the regular expression semver.org gives, with `[0-9]` for `\d` (which is any Unicode digit to some readers of the API document, such as Python). */
 const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+  /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:-((?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+/** For schemas: the same rule, as JSON Schema's `pattern` takes it. */
+export const SEMVER_PATTERN = SEMVER.source;
 
 export interface SemVer { major: number; minor: number; patch: number; pre: string[] }
 

@@ -4,7 +4,7 @@ import { LongshoreError, type OperationTarget } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { newId } from '../crypto/tokens.js';
-import { ListOf, Name, RefParams, Tag, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
+import { ListOf, Name, NoContent, RefParams, Tag, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
 import { normaliseName } from './names.js';
 import { assertUnreferenced, namesById, resolveRefs } from './references.js';
 
@@ -17,7 +17,7 @@ const KubernetesSettings = Type.Object(
     caCertificate: Type.Optional(Type.String({ maxLength: 65536 })),
     skipTlsVerify: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'Required for type kubernetes-cluster (with a token, unless the target already has one); refused for type generic' },
 );
 
 export const TargetInput = Type.Object(
@@ -25,7 +25,7 @@ export const TargetInput = Type.Object(
     name: Name,
     type: Type.Union([Type.Literal('kubernetes-cluster'), Type.Literal('generic')]),
     environments: Type.Array(Name, { minItems: 1, maxItems: 100 }),
-    tags: Type.Array(Tag, { maxItems: 100, default: [] }),
+    tags: Type.Optional(Type.Array(Tag, { maxItems: 100, default: [] })),
     kubernetes: Type.Optional(KubernetesSettings),
     properties: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 4000 }), { maxProperties: 100 })),
   },
@@ -156,7 +156,7 @@ export async function targetRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     const id = await inTransaction(ctx, async (tx) => upsertTarget(tx, req.body as TargetInput, (await findByRef(tx.db, 'targets', ref)).id));
     return presentOne(ctx.db, id);
   });
-  app.delete('/api/targets/:ref', { schema: { tags, params: RefParams } }, async (req, reply) => {
+  app.delete('/api/targets/:ref', { schema: { tags, params: RefParams, response: { 204: NoContent } } }, async (req, reply) => {
     await inTransaction(ctx, async (tx) => {
       const row = await findByRef(tx.db, 'targets', (req.params as { ref: string }).ref);
       await assertUnreferenced(tx.db, 'targets', row);

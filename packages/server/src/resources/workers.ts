@@ -1,10 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
+import { errorResponses } from '../http/openApiResponses.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
-import { ListOf, Name, RefParams, findByRef, inTransaction, iso, now } from './common.js';
+import { ListOf, Name, NoContent, RefParams, findByRef, inTransaction, iso, now } from './common.js';
 
 const Worker = Type.Object({
   id: Type.String(),
@@ -28,6 +29,12 @@ export const RegistrationTokenInput = Type.Object(
   },
   { additionalProperties: false },
 );
+
+const RegistrationToken = Type.Object({
+  token: Type.String({ description: 'Single-use: a worker registers with it once' }),
+  pools: Type.Array(Type.String()),
+  expiresAt: Type.String(),
+});
 
 async function present(ctx: ServerContext, row: Database['workers']): Promise<Static<typeof Worker>> {
   const poolIds = JSON.parse(row.pools) as string[];
@@ -81,7 +88,7 @@ export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Pr
       return present(ctx, await findByRef(ctx.db, 'workers', row.id));
     });
   }
-  app.delete('/api/workers/:ref', { schema: { tags, params: RefParams } }, async (req, reply) => {
+  app.delete('/api/workers/:ref', { schema: { tags, params: RefParams, response: { 204: NoContent } } }, async (req, reply) => {
     await inTransaction(ctx, async (tx) => {
       const row = await findByRef(tx.db, 'workers', ref(req));
       const busy = await tx.db.selectFrom('operations').select('id').where('worker_id', '=', row.id).where('state', 'in', ['leased', 'running']).executeTakeFirst();
@@ -91,20 +98,21 @@ export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     return reply.status(204).send();
   });
 
-  app.post('/api/registration-tokens', { schema: { tags, body: RegistrationTokenInput } }, async (req, reply) =>
+  app.post('/api/registration-tokens', { schema: { tags, body: RegistrationTokenInput, response: { 201: RegistrationToken, ...errorResponses(404) } } }, async (req, reply) =>
     reply.status(201).send(await createRegistrationToken(ctx, (req.body ?? {}) as Static<typeof RegistrationTokenInput>)),
   );
 
   const ApiKey = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), lastUsedAt: Type.Union([Type.String(), Type.Null()]) });
+  const NewApiKey = Type.Object({ id: Type.String(), name: Type.String(), key: Type.String({ description: 'Shown once: only its hash is stored' }) });
   app.get('/api/api-keys', { schema: { tags: ['api keys'], response: { 200: ListOf(ApiKey) } } }, async () => {
     const rows = await ctx.db.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
     return { items: rows.map((r) => ({ id: r.id, name: r.name, createdAt: iso(r.created_at)!, lastUsedAt: iso(r.last_used_at) })) };
   });
-  app.post('/api/api-keys', { schema: { tags: ['api keys'], body: Type.Object({ name: Name }, { additionalProperties: false }) } }, async (req, reply) => {
+  app.post('/api/api-keys', { schema: { tags: ['api keys'], body: Type.Object({ name: Name }, { additionalProperties: false }), response: { 201: NewApiKey } } }, async (req, reply) => {
     const { name } = req.body as { name: string };
     return reply.status(201).send({ ...(await createApiKey(ctx, name)), name });
   });
-  app.delete('/api/api-keys/:id', { schema: { tags: ['api keys'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (req, reply) => {
+  app.delete('/api/api-keys/:id', { schema: { tags: ['api keys'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 204: NoContent } } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const deleted = await ctx.db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();
     if (Number(deleted.numDeletedRows) === 0) throw new LongshoreError('NOT_FOUND', `API key '${id}' does not exist`);

@@ -22,11 +22,12 @@ import {
 } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { requireWorker } from '../http/authentication.js';
+import { errorResponses } from '../http/openApiResponses.js';
 import { requirePackageInScope } from '../http/packageTokenAccess.js';
 import { issuePackageToken, packageTokenExpiry } from '../crypto/packageTokens.js';
 import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
-import { uniquely } from '../resources/common.js';
-import { sendPackageContent } from '../resources/packages.js';
+import { NoContent, uniquely } from '../resources/common.js';
+import { PackageContent, sendPackageContent } from '../resources/packages.js';
 
 const OperationParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
@@ -34,7 +35,7 @@ const OperationParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['agent'];
 
-  app.post(agentRoutes.register, { config: { access: 'public' }, schema: { tags, body: RegisterRequest, response: { 201: RegisterResponse } } }, async (req, reply) => {
+  app.post(agentRoutes.register, { config: { access: 'public' }, schema: { tags, body: RegisterRequest, response: { 201: RegisterResponse, ...errorResponses(401) } } }, async (req, reply) => {
     const input = req.body as RegisterRequestT;
     const credential = newSecretToken('lsw_');
     const result = await ctx.db.transaction().execute(async (trx) => {
@@ -71,7 +72,7 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
     return reply.status(201).send(result);
   });
 
-  app.put(agentRoutes.workerInfo, { schema: { tags, body: WorkerInfoRequest } }, async (req, reply) => {
+  app.put(agentRoutes.workerInfo, { schema: { tags, body: WorkerInfoRequest, response: { 204: NoContent } } }, async (req, reply) => {
     const { version, capacity, metadata } = req.body as WorkerInfoRequestT;
     await ctx.db.updateTable('workers').set({ version, capacity, metadata: JSON.stringify(metadata), last_seen_at: Date.now() }).where('id', '=', requireWorker(req).workerId).execute();
     return reply.status(204).send();
@@ -108,7 +109,7 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
     return { ackedSeq: result.ackedSeq, lastSource: result.lastSource, cancelRequested: result.cancelRequested };
   });
 
-  app.post('/api/agent/operations/:id/complete', { schema: { tags, params: OperationParams, body: CompleteRequest } }, async (req, reply) => {
+  app.post('/api/agent/operations/:id/complete', { schema: { tags, params: OperationParams, body: CompleteRequest, response: { 204: NoContent } } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const body = req.body as CompleteRequestT;
     const op = await heldOperation(requireWorker(req).workerId, id);
@@ -149,7 +150,7 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
     return { token: issuePackageToken(ctx.box, { operationId: id, workerId, expiresAt }), expiresAt: new Date(expiresAt).toISOString() };
   });
 
-  app.get('/api/agent/packages/:packageId/:version/content', { config: { access: 'workerOrPackageToken' }, schema: { tags, params: Type.Object({ packageId: Type.String({ maxLength: 100 }), version: Type.String({ maxLength: 100 }) }) } }, async (req, reply) => {
+  app.get('/api/agent/packages/:packageId/:version/content', { config: { access: 'workerOrPackageToken' }, schema: { tags, params: Type.Object({ packageId: Type.String({ maxLength: 100 }), version: Type.String({ maxLength: 100 }) }), response: { 200: PackageContent } } }, async (req, reply) => {
     const { packageId, version } = req.params as { packageId: string; version: string };
     if (req.principal?.kind === 'packageToken') requirePackageInScope(req.principal, packageId, version);
     else requireWorker(req);
