@@ -113,8 +113,8 @@ projects:
     assert.equal(registered.metadata.chartVersion, '0.1.0');
     const workerPod = (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app.kubernetes.io/component=worker' })).items[0];
     assert.ok(workerPod?.spec?.nodeName, 'the worker pod runs on a node');
-    const health = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
-    assert.equal(health.status, 200, await health.text());
+    // Online at the server comes first: the worker is ready once it has also taken stock of its pods.
+    await eventually('the worker is ready', async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200 ? true : undefined));
 
     const first = await deployAndCatchPod('InCluster');
     assert.equal(first.spec!.containers[0]!.resources!.requests!.cpu, '300m');
