@@ -9,6 +9,7 @@ import { apiPath, type K8sObject } from '../client/kubeClient.js';
 import { bytes, cpuMilli } from '../scheduler/resources.js';
 import { launchContainer, type ContainerExit, type RunningContainer } from './container.js';
 import { buildEnv, EnvError, type Obj } from './env.js';
+import { portInUseMessage, portsInUse } from './hostPorts.js';
 import { invalidImageMessage } from './imageReference.js';
 import { containerArgv, lookupImage, qualifiedImage } from './images.js';
 import { computePodStatus, terminatedReason, type ContainerStatus, type PodRuntime } from './podStatus.js';
@@ -236,6 +237,7 @@ export class PodWorker {
     const cgroup = this.node.cgroups.create(`${String(this.pod.metadata.uid)}-${name}-${s.restartCount}-${Date.now() % 100000}`,
       { ...(limits.memory ? { memoryBytes: bytes(limits.memory) } : {}), ...(limits.cpu ? { cpuMilli: cpuMilli(limits.cpu) } : {}) });
     const log = this.node.logs.start(this.namespace, this.name, name);
+    for (const taken of portsInUse((c.ports ?? []) as Obj[])) void this.event('Warning', 'PortInUse', portInUseMessage(name, taken));
     const containerID = `containerd://${hex(`${String(this.pod.metadata.uid)}/${name}/${s.restartCount}/${Date.now()}`)}`;
     const proc = launchContainer({
       argv, env: Object.fromEntries(env), mounts, runtime: this.node.containerRuntime, onOutput: (st, chunk) => log.append(st, chunk),
