@@ -39,7 +39,7 @@ test('the Kubernetes demo: pending pods explained live, nodes added, the deploym
     await demo.waitForOutput(/Press Ctrl-C to stop/, 90_000);
     const out = demo.output();
     if (process.env.SHOW_OUTPUT) console.log(out);
-    assert.match(out, /Sandbox cluster at https:\/\/127\.0\.0\.1:\d+: nodes sandbox-default; containers isolated with (unshare|bubblewrap \(unshare was asked for but does not work here: .*\))\n/);
+    assert.match(out, /Sandbox cluster at https:\/\/127\.0\.0\.1:\d+: nodes sandbox-default; containers isolated with (unshare|bubblewrap \(unshare was asked for but does not work here: .*\)); pods share this machine's network \(their ports are its ports\)\n/);
     const waiting = indexOf(out, /\[Migrate@shard-\d\] Waiting for a node: 0\/1 nodes are available: 1 Insufficient cpu\./);
     const adding = indexOf(out, /\[Migrate@shard-\d\] The cluster autoscaler is adding a node \(group autoscaled, \d -> \d\)\./);
     const joined = indexOf(out, /\[sandbox\] node autoscaled-\w+ joined the cluster \(\d nodes\)/);

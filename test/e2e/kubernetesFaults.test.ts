@@ -61,8 +61,9 @@ before(async () => {
   await proxy.open();
   const proxied = join(lab.dir, 'proxied-kubeconfig');
   writeFileSync(proxied, kubeconfig.replace(`127.0.0.1:${apiPort}`, `127.0.0.1:${proxy.port}`));
-  await lab.apply('environments: [ { name: Cluster } ]\nworkerPools: [ { name: Patched }, { name: Flaky } ]\n');
+  await lab.apply('environments: [ { name: Cluster } ]\nworkerPools: [ { name: Patched }, { name: Flaky }, { name: Plain } ]\n');
   await lab.startKubernetesWorker('patched', { kubeconfig: sandbox.kubeconfigPath, pools: ['Patched'], scriptPods: 'podSpecPatch: { dnsPolicy: Sometimes }\n' });
+  await lab.startKubernetesWorker('plain', { kubeconfig: sandbox.kubeconfigPath, pools: ['Plain'] });
   await lab.startKubernetesWorker('flaky', { kubeconfig: proxied, pools: ['Flaky'], scriptPods: 'apiTimeoutMs: 2000\n' });
 });
 after(async () => {
@@ -110,4 +111,42 @@ projects:
   assert.equal(task.state, 'succeeded', JSON.stringify(task));
   assert.deepEqual(ticks, Array.from({ length: 60 }, (_, i) => `tick ${i + 1}`));
   await expectNothingLeft(sandbox.kubeconfigPath, 'flaky');
+});
+
+test("an image name that is no image reference: InvalidImageName as the kubelet says it, and the step fails at once", async () => {
+  await lab.apply(`
+projects:
+  - name: BadImage
+    process:
+      steps:
+        - name: Bad
+          runOn: { pool: Plain }
+          container: { image: 'Bad_Image::x' }
+          script: { body: 'echo never' }
+`);
+  const started = Date.now();
+  const res = await lab.cli(['deploy', 'BadImage', '--to', 'Cluster', '--follow']);
+  assert.equal(res.code, 2, res.output);
+  // Not after scriptPods.imagePullGraceMs (30 s), as a pull that may yet work would be.
+  assert.ok(Date.now() - started < 20_000, `failed after ${Date.now() - started} ms`);
+  assert.match(res.output, /Step 'Bad': failed - The container '\S+' cannot start: InvalidImageName: Failed to apply default image tag "Bad_Image::x": couldn't parse image name "Bad_Image::x": invalid reference format: repository name \(library\/Bad_Image\) must be lowercase/);
+  assert.ok(!/ErrImagePull|not found/.test(res.output), res.output);
+  await expectNothingLeft(sandbox.kubeconfigPath, 'plain');
+});
+
+test("a script that calls docker in the worker-tools image: not found there, so the task log has the worker's hint", async () => {
+  await lab.apply(`
+projects:
+  - name: Dockerish
+    process:
+      steps:
+        - name: Build
+          runOn: { pool: Plain }
+          script: { body: 'docker build -t app .' }
+`);
+  const res = await lab.cli(['deploy', 'Dockerish', '--to', 'Cluster', '--follow']);
+  assert.equal(res.code, 2, res.output);
+  assert.match(res.output, /docker: (command )?not found/);
+  assert.match(res.output, /Hint: this script calls docker, and the Kubernetes worker has no Docker/);
+  await expectNothingLeft(sandbox.kubeconfigPath, 'plain');
 });

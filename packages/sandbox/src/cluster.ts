@@ -1,6 +1,9 @@
 // The cluster half of the sandbox: the scheduler, the virtual nodes of each node group and the
 // node autoscaler, all API clients of a server given by URL and token, so the same code
 // attaches to the sandbox's own API server or to a real kube-apiserver.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeAutoscaler, NODE_GROUP_LABEL, type NodeGroupConfig } from './autoscaler/autoscaler.js';
 import { generateCertificates } from './certs/certificates.js';
@@ -10,6 +13,7 @@ import { EventRecorder } from './controllers/events.js';
 import { detectCgroups, type CgroupDriver } from './nodes/cgroups.js';
 import type { ContainerRuntimeKind } from './nodes/containerRuntime.js';
 import { defaultImageTable, type ImageTable } from './nodes/images.js';
+import { CONTAINER_ENGINES, programView } from './nodes/programView.js';
 import { selectContainerRuntime } from './nodes/runtimeSelection.js';
 import { VirtualNode } from './nodes/virtualNode.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -45,7 +49,9 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
   const tls = await generateCertificates(['127.0.0.1', 'localhost']);
   const cgroups: CgroupDriver = detectCgroups(`longshore-sandbox-${process.pid}`, config.cgroups);
   const containerRuntime = selectContainerRuntime(config.containerRuntime);
-  const images: ImageTable = { ...defaultImageTable(config.workerEntry ?? DEFAULT_WORKER_ENTRY), ...config.images };
+  const binDir = mkdtempSync(join(tmpdir(), 'longshore-sandbox-bin-'));
+  const path = programView(binDir, process.env.PATH ?? '', CONTAINER_ENGINES);
+  const images: ImageTable = { ...defaultImageTable(config.workerEntry ?? DEFAULT_WORKER_ENTRY, path), ...config.images };
   const nodes = new Map<string, VirtualNode>();
   const events = new EventRecorder(client, 'kubelet');
 
@@ -91,6 +97,7 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
       nodes.clear();
       cgroups.close();
       client.close();
+      rmSync(binDir, { recursive: true, force: true });
     },
   };
 }

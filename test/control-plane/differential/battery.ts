@@ -113,6 +113,13 @@ export class StepContext {
     return { started: h.started, done };
   }
 
+  /** A compared run of a real client (kubectl): `run` returns what is compared of its outcome. */
+  async client(request: string, what: string, run: () => Promise<Fields>, expect: Fields): Promise<Fields> {
+    const fields = await run();
+    this.record(request, 'CLIENT', what, fields, expect);
+    return fields;
+  }
+
   private record(request: string, method: string, path: string, fields: Fields, expect: Fields): void {
     if (this.seenRequests.has(request)) throw new BatteryError('DUPLICATE_REQUEST', `${this.step}: request name "${request}" used twice`);
     this.seenRequests.add(request);

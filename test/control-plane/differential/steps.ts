@@ -1,7 +1,8 @@
 // The differential battery, in the order it runs. Each step gets its own namespace
 // (<prefix>-<step name>), so a failing step leaves the others' state untouched.
 import type { Step } from './battery.js';
+import { kubectlCreate, serverSideApply } from './stepsClients.js';
 import { createGet, dryRun, paging, patches, selectors, update, validation } from './stepsCrud.js';
 import { gone, rbac, watches } from './stepsWatchAuth.js';
 
-export const BATTERY: readonly Step[] = [createGet, update, validation, selectors, paging, dryRun, patches, watches, gone, rbac];
+export const BATTERY: readonly Step[] = [createGet, update, validation, selectors, paging, dryRun, patches, watches, gone, rbac, kubectlCreate, serverSideApply];

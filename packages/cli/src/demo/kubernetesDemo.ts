@@ -84,7 +84,8 @@ export async function startKubernetesDemo(o: KubernetesDemoOptions): Promise<Kub
     const isolation = `containers isolated with ${runtime?.kind ?? 'none'}${runtime?.reason ? ` (${runtime.reason})` : ''}`;
     return {
       kubeconfigPath: sandbox.kubeconfigPath, nodes: reporter, scaleDownDelayMs, stop,
-      summary: `Sandbox cluster at ${sandbox.server}: nodes ${sandbox.cluster.nodeNames().join(', ')}; ${isolation}`,
+      // Pods have no network of their own here, which matters to anyone who installs more into it (the chart's port 8080).
+      summary: `Sandbox cluster at ${sandbox.server}: nodes ${sandbox.cluster.nodeNames().join(', ')}; ${isolation}; pods share this machine's network (their ports are its ports)`,
     };
   } catch (e) {
     await stop();

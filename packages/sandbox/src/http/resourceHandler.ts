@@ -73,7 +73,8 @@ export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promis
     case 'patch': {
       const dryRun = dryRunOf(q, 'patch');
       const fv = fieldValidationOf(q, 'patch');
-      const r = patchObject(sc.rest, def, ns, info.name!, ctx.req.headers['content-type'] ?? '', ctx.body, { dryRun, fieldValidation: fv });
+      const r = patchObject(sc.rest, def, ns, info.name!, ctx.req.headers['content-type'] ?? '', ctx.body,
+        { dryRun, fieldValidation: fv, ...(q.get('fieldManager') ? { fieldManager: q.get('fieldManager')! } : {}) });
       const code = r.created ? 201 : 200;
       sendJson(res, code, r.object, warningHeaders(r.warnings));
       return code;

@@ -21,6 +21,8 @@ export interface ImageEntry {
    * read-only into each of its containers, so a pod's volumes (an emptyDir on /tmp) cannot hide them.
    */
   files?: Mount[];
+  /** The image's ENV (its PATH above all): under what the pod spec sets, over the host's. */
+  env?: Record<string, string>;
 }
 
 export type ImageTable = Record<string, ImageEntry>;
@@ -28,13 +30,16 @@ export type ImageTable = Record<string, ImageEntry>;
 const SHELL: ImageEntry = { entrypoint: [], cmd: ['sh'] };
 
 /** The default table: the worker build for longshore/worker; the host's shell for the tools
- *  image and the common base images, so ordinary `kubectl run --image=busybox -- sh -c ...` works. */
-export function defaultImageTable(workerEntry: string): ImageTable {
+ *  image and the common base images, so ordinary `kubectl run --image=busybox -- sh -c ...` works.
+ *  `path`: the PATH these images get (programView.ts: the host's programs without docker). */
+export function defaultImageTable(workerEntry: string, path?: string): ImageTable {
   const root = packageRoot(workerEntry);
   const longshore = [process.execPath, posix.join(WORKER_IMAGE_ROOT, relative(root, workerEntry))];
+  const env = path === undefined ? {} : { env: { PATH: path } };
+  const shell: ImageEntry = { ...SHELL, ...env };
   return {
-    'longshore/worker': { entrypoint: longshore, cmd: [], programs: { longshore }, files: [{ source: root, target: WORKER_IMAGE_ROOT, readOnly: true }] },
-    'longshore/worker-tools': SHELL, busybox: SHELL, alpine: SHELL, debian: SHELL, ubuntu: SHELL,
+    'longshore/worker': { entrypoint: longshore, cmd: [], programs: { longshore }, files: [{ source: root, target: WORKER_IMAGE_ROOT, readOnly: true }], ...env },
+    'longshore/worker-tools': shell, busybox: shell, alpine: shell, debian: shell, ubuntu: shell,
   };
 }
 

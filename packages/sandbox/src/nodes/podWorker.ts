@@ -9,6 +9,8 @@ import { apiPath, type K8sObject } from '../client/kubeClient.js';
 import { bytes, cpuMilli } from '../scheduler/resources.js';
 import { launchContainer, type ContainerExit, type RunningContainer } from './container.js';
 import { buildEnv, EnvError, type Obj } from './env.js';
+import { portInUseMessage, portsInUse } from './hostPorts.js';
+import { invalidImageMessage } from './imageReference.js';
 import { containerArgv, lookupImage, qualifiedImage } from './images.js';
 import { computePodStatus, terminatedReason, type ContainerStatus, type PodRuntime } from './podStatus.js';
 import { stageVolumes, VolumeError } from './volumes.js';
@@ -175,6 +177,14 @@ export class PodWorker {
   private async pullImages(): Promise<boolean> {
     const spec = (this.pod.spec ?? {}) as Obj;
     const all = [...((spec.initContainers ?? []) as Obj[]).map((c, i) => ({ c, s: this.rt.init[i]! })), ...((spec.containers ?? []) as Obj[]).map((c, i) => ({ c, s: this.rt.containers[i]! }))];
+    // Before any pull, as the kubelet: a name that is no image reference waits as InvalidImageName for good.
+    const invalid = all.flatMap(({ c, s }) => { const message = invalidImageMessage(String(c.image)); return message ? [{ s, message }] : []; });
+    for (const { s, message } of invalid) {
+      s.state = { waiting: { reason: 'InvalidImageName', message } };
+      await this.event('Warning', 'InspectFailed', message);
+      await this.event('Warning', 'Failed', 'Error: InvalidImageName');
+    }
+    if (invalid.length) { await this.writeStatus(); return false; }
     const missing = all.filter(({ c }) => !lookupImage(this.node.images, String(c.image)));
     if (!missing.length) return true;
     for (const { c, s } of missing) {
@@ -209,7 +219,7 @@ export class PodWorker {
     const entry = lookupImage(this.node.images, String(c.image))!;
     let env: Map<string, string>;
     try {
-      env = await buildEnv(this.pod, c, this.node.baseEnv(this.pod), (r, n) => this.node.getObject(r, this.namespace, n), this.node.hostIP);
+      env = await buildEnv(this.pod, c, { ...this.node.baseEnv(this.pod), ...entry.env }, (r, n) => this.node.getObject(r, this.namespace, n), this.node.hostIP);
     } catch (err) {
       s.state = { waiting: { reason: 'CreateContainerConfigError', message: (err as Error).message } };
       await this.writeStatus();
@@ -227,6 +237,7 @@ export class PodWorker {
     const cgroup = this.node.cgroups.create(`${String(this.pod.metadata.uid)}-${name}-${s.restartCount}-${Date.now() % 100000}`,
       { ...(limits.memory ? { memoryBytes: bytes(limits.memory) } : {}), ...(limits.cpu ? { cpuMilli: cpuMilli(limits.cpu) } : {}) });
     const log = this.node.logs.start(this.namespace, this.name, name);
+    for (const taken of portsInUse((c.ports ?? []) as Obj[])) void this.event('Warning', 'PortInUse', portInUseMessage(name, taken));
     const containerID = `containerd://${hex(`${String(this.pod.metadata.uid)}/${name}/${s.restartCount}/${Date.now()}`)}`;
     const proc = launchContainer({
       argv, env: Object.fromEntries(env), mounts, runtime: this.node.containerRuntime, onOutput: (st, chunk) => log.append(st, chunk),

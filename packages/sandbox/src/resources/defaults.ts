@@ -44,7 +44,6 @@ export function defaultPodSpec(spec: Obj): void {
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'securityContext', {});
   setDefault(spec, 'schedulerName', 'default-scheduler');
-  setDefault(spec, 'enableServiceLinks', true);
   for (const list of ['containers', 'initContainers']) for (const c of arr(spec[list])) defaultContainer(c);
   for (const v of arr(spec.volumes)) {
     for (const src of ['configMap', 'secret', 'projected', 'downwardAPI'] as const) {
@@ -80,6 +79,8 @@ export function applyDefaults(kind: string, o: Obj): void {
     case 'Pod': {
       const spec = obj(o, 'spec');
       defaultPodSpec(spec);
+      // SetDefaults_Pod, not SetDefaults_PodSpec: a Deployment's template does not get it.
+      setDefault(spec, 'enableServiceLinks', true);
       setDefault(spec, 'priority', 0);
       setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
       const status = obj(o, 'status');

@@ -1,13 +1,15 @@
 // PATCH: applies a JSON, merge or strategic-merge patch to the current object and stores the
 // result through RestStorage.replace, so a patch gets the same defaulting, validation and
 // conflict rules as a PUT. Server-side apply (application/apply-patch+yaml) is approximated as
-// a merge patch that creates a missing object; field ownership is not tracked.
+// a merge patch that creates a missing object; it records the applied fields in managedFields
+// (managedFields.ts) but does not act on ownership.
 import { parse as parseYaml } from 'yaml';
 import { errors } from '../errors.js';
 import { applyJsonPatch, PatchError } from '../patch/jsonPatch.js';
 import { applyMergePatch } from '../patch/mergePatch.js';
 import { applyStrategicMergePatch } from '../patch/strategicMerge.js';
-import type { ResourceDef } from '../resources/registry.js';
+import { apiVersionOf, type ResourceDef } from '../resources/registry.js';
+import { appliedFields, withApplyEntry } from './managedFields.js';
 import type { Obj } from './objectMeta.js';
 import type { RestStorage, WriteOptions, WriteResult } from './rest.js';
 
@@ -40,6 +42,14 @@ export function patchObject(rest: RestStorage, def: ResourceDef, namespace: stri
   if (!Object.values(PATCH_TYPES).includes(type as never)) throw errors.unsupportedMediaType();
   if (type === PATCH_TYPES.strategic && def.storageOf) throw errors.unsupportedMediaType();
   const patch = parsePatchBody(type, raw);
+  if (type === PATCH_TYPES.apply && !opts.subresource) {
+    const manager = opts.fieldManager;
+    if (!manager) {
+      throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [{ type: 'FieldValueRequired', field: 'fieldManager', detail: 'is required for apply patch' }]);
+    }
+    const fieldsV1 = appliedFields(patch as Obj, def.hasStatus === true);
+    opts = { ...opts, managedFields: (current) => withApplyEntry(current, manager, apiVersionOf(def), fieldsV1) };
+  }
   const current = rest.find(def, namespace, name);
   if (!current) {
     if (type === PATCH_TYPES.apply && !opts.subresource) {

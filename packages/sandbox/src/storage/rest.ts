@@ -19,6 +19,10 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldValidation?: FieldValidation;
   subresource?: string;
+  /** The request's fieldManager (required for server-side apply). */
+  fieldManager?: string;
+  /** Server-side apply: the object's managedFields from its current ones (none on create). */
+  managedFields?: (current: unknown) => Obj[];
 }
 
 export interface WriteResult {
@@ -118,6 +122,7 @@ export class RestStorage {
     m.uid = newUid();
     m.creationTimestamp = now();
     if (def.generation) m.generation = 1;
+    if (opts.managedFields) m.managedFields = opts.managedFields(undefined);
     if (def.resource === 'namespaces') delete m.deletionTimestamp;
     const key = this.key(def, namespace, name);
     if (this.store.get(storageKey(def), key)) throw errors.alreadyExists(def.resource, def.group, name);
@@ -169,7 +174,11 @@ export class RestStorage {
     }
     const m = obj.metadata as Obj;
     for (const k of SYSTEM_META) { if (current.metadata[k] === undefined) delete m[k]; else m[k] = current.metadata[k]; }
-    delete m.managedFields;
+    // Writes other than an apply keep the record of earlier applies, as kube-apiserver does when
+    // the body carries no managedFields.
+    const managed = opts.managedFields ? opts.managedFields(current.metadata.managedFields) : current.metadata.managedFields;
+    if (managed === undefined) delete m.managedFields;
+    else m.managedFields = managed;
     m.name = name;
     if (current.metadata.namespace !== undefined) m.namespace = current.metadata.namespace;
     m.resourceVersion = current.metadata.resourceVersion;
@@ -216,7 +225,7 @@ export function finalizersDone(def: ResourceDef, o: Obj): boolean {
 // kube-apiserver serialises Go structs, so keys come out in declaration order; clients do not
 // care, but `kubectl get -o yaml` reads better (and diffs against a real cluster less) this way.
 const META_ORDER = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp',
-  'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers'];
+  'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
 function reorderMeta(o: Obj): Obj {
   const m = o.metadata as Obj;
   const meta: Obj = {};
