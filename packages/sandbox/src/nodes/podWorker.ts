@@ -9,7 +9,7 @@ import { apiPath, type K8sObject } from '../client/kubeClient.js';
 import { bytes, cpuMilli } from '../scheduler/resources.js';
 import { launchContainer, type ContainerExit, type RunningContainer } from './container.js';
 import { buildEnv, EnvError, type Obj } from './env.js';
-import { containerArgv, lookupImage, qualifiedImage } from './images.js';
+import { containerArgv, containerWorkingDir, lookupImage, qualifiedImage } from './images.js';
 import { computePodStatus, terminatedReason, type ContainerStatus, type PodRuntime } from './podStatus.js';
 import { stageVolumes, VolumeError } from './volumes.js';
 import type { NodeRuntime } from './nodeRuntime.js';
@@ -230,7 +230,7 @@ export class PodWorker {
     const containerID = `containerd://${hex(`${String(this.pod.metadata.uid)}/${name}/${s.restartCount}/${Date.now()}`)}`;
     const proc = launchContainer({
       argv, env: Object.fromEntries(env), mounts, runtime: this.node.containerRuntime, onOutput: (st, chunk) => log.append(st, chunk),
-      ...(c.workingDir ? { workingDir: String(c.workingDir) } : {}), ...(cgroup ? { cgroup } : {}),
+      workingDir: containerWorkingDir(entry, c.workingDir as string | undefined), ...(cgroup ? { cgroup } : {}),
     });
     this.running.set(name, { proc, ...(cgroup ? { cgroup } : {}) });
     const startedAt = iso();
