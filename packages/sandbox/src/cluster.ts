@@ -1,6 +1,8 @@
 // The cluster half of the sandbox: the scheduler, the virtual nodes of each node group and the
 // node autoscaler, all API clients of a server given by URL and token, so the same code
 // attaches to the sandbox's own API server or to a real kube-apiserver.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeAutoscaler, NODE_GROUP_LABEL, type NodeGroupConfig } from './autoscaler/autoscaler.js';
 import { generateCertificates } from './certs/certificates.js';
@@ -13,6 +15,7 @@ import { defaultImageTable, type ImageTable } from './nodes/images.js';
 import { selectContainerRuntime } from './nodes/runtimeSelection.js';
 import { VirtualNode } from './nodes/virtualNode.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { ServiceProxy } from './services/serviceProxy.js';
 
 export interface ClusterOptions {
   /** The API server: https://host:port, its CA and a token allowed everything the controllers do. */
@@ -48,12 +51,15 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
   const images: ImageTable = { ...defaultImageTable(config.workerEntry ?? DEFAULT_WORKER_ENTRY), ...config.images };
   const nodes = new Map<string, VirtualNode>();
   const events = new EventRecorder(client, 'kubelet');
+  const serviceProxy = new ServiceProxy(client, join(tmpdir(), `longshore-services-${process.pid}-${Math.random().toString(36).slice(2, 7)}`));
+  serviceProxy.start();
 
   const createNode = async (g: NodeGroupConfig, name: string): Promise<void> => {
     const node = new VirtualNode(client, {
       node: { name, cpu: g.cpu, memory: g.memory, pods: g.pods, labels: { ...g.labels, [NODE_GROUP_LABEL]: g.name }, taints: g.taints },
       images, apiHost, apiPort, caPem: o.caPem, tls: { key: tls.keyPem, cert: tls.certPem }, cgroups,
       restartBackoffMs: config.restartBackoffMs, restartBackoffMaxMs: config.restartBackoffMaxMs, containerRuntime,
+      hostsFile: (namespace) => serviceProxy.hostsFile(namespace),
     });
     nodes.set(name, node);
     try { await node.start(); } catch (err) { nodes.delete(name); await node.stop({ deleteNode: true }); throw err; }
@@ -89,6 +95,7 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
       scheduler.stop();
       await Promise.all([...nodes.values()].map((n) => n.stop({ deleteNode: opts.deleteNodes ?? false, graceSeconds: 1 })));
       nodes.clear();
+      serviceProxy.stop();
       cgroups.close();
       client.close();
     },

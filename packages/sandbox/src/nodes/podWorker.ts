@@ -222,7 +222,7 @@ export class PodWorker {
     const mounts = [...((c.volumeMounts ?? []) as Obj[]).flatMap((m) => {
       const src = volumes.get(String(m.name));
       return src ? [{ source: m.subPath ? join(src, String(m.subPath)) : src, target: String(m.mountPath), readOnly: m.readOnly === true }] : [];
-    }), ...(entry.files ?? [])];
+    }), ...(entry.files ?? []), ...this.hostsMount()];
     const limits = ((c.resources ?? {}) as Obj).limits as Obj | undefined ?? {};
     const cgroup = this.node.cgroups.create(`${String(this.pod.metadata.uid)}-${name}-${s.restartCount}-${Date.now() % 100000}`,
       { ...(limits.memory ? { memoryBytes: bytes(limits.memory) } : {}), ...(limits.cpu ? { cpuMilli: cpuMilli(limits.cpu) } : {}) });
@@ -262,6 +262,14 @@ export class PodWorker {
     if (restarting) { s.lastState = { terminated }; s.restartCount++; }
     await this.writeStatus();
     return exit;
+  }
+
+  /** Service names resolve through the namespace's hosts file, bound where the runtime can bind
+   *  it (a container needing no mounts stays runnable on a node without one); a hostNetwork pod
+   *  keeps the host's, as on a real node. */
+  private hostsMount(): { source: string; target: string; readOnly: boolean }[] {
+    if (this.node.containerRuntime.kind === 'none' || ((this.pod.spec ?? {}) as Obj).hostNetwork === true) return [];
+    return [{ source: this.node.hostsFile(this.namespace), target: '/etc/hosts', readOnly: true }];
   }
 
   private willRestart(exitCode: number, init: boolean): boolean {

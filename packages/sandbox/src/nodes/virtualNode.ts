@@ -37,6 +37,8 @@ export interface VirtualNodeOptions {
   cgroups: CgroupDriver;
   hostIP?: string;
   containerRuntime: ContainerRuntime;
+  /** The /etc/hosts that resolves Service names for containers of a namespace. */
+  hostsFile(namespace: string): string;
   heartbeatMs?: number;
   restartBackoffMs?: number;
   restartBackoffMaxMs?: number;
@@ -63,7 +65,7 @@ export class VirtualNode {
     this.runtime = {
       client, nodeName: this.name, hostIP: o.hostIP ?? '127.0.0.1', images: o.images, logs: this.logs, cgroups: o.cgroups, podsDir,
       caPem: o.caPem, events: new EventRecorder(client, 'kubelet'), restartBackoffMs: o.restartBackoffMs ?? 1_000,
-      restartBackoffMaxMs: o.restartBackoffMaxMs ?? 20_000, containerRuntime: o.containerRuntime,
+      restartBackoffMaxMs: o.restartBackoffMaxMs ?? 20_000, containerRuntime: o.containerRuntime, hostsFile: o.hostsFile,
       baseEnv: (pod) => inClusterEnv(o.apiHost, o.apiPort, pod),
       getObject: (r, ns, n) => getObject(client, r, ns, n),
       requestToken: (pod, aud, exp) => requestPodToken(client, pod, aud, exp),
