@@ -54,8 +54,10 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
   const serviceProxy = new ServiceProxy(client, join(tmpdir(), `longshore-services-${process.pid}-${Math.random().toString(36).slice(2, 7)}`));
   serviceProxy.start();
 
+  let nodesMade = 0;
   const createNode = async (g: NodeGroupConfig, name: string): Promise<void> => {
     const node = new VirtualNode(client, {
+      podCIDR: `10.244.${nodesMade++ % 256}.0/24`,
       node: { name, cpu: g.cpu, memory: g.memory, pods: g.pods, labels: { ...g.labels, [NODE_GROUP_LABEL]: g.name }, taints: g.taints },
       images, apiHost, apiPort, caPem: o.caPem, tls: { key: tls.keyPem, cert: tls.certPem }, cgroups,
       restartBackoffMs: config.restartBackoffMs, restartBackoffMaxMs: config.restartBackoffMaxMs, containerRuntime,

@@ -42,7 +42,7 @@ export class PodWorker {
       name: String(c.name), image: String(c.image), imageID: '', ready: false, started: false, restartCount: 0,
       state: { waiting: { reason: 'ContainerCreating' } }, lastState: {},
     });
-    this.rt = { init: [], containers: ((spec.containers ?? []) as Obj[]).map(waiting), hostIP: node.hostIP, sandboxReady: false, startTime: iso() };
+    this.rt = { init: [], containers: ((spec.containers ?? []) as Obj[]).map(waiting), hostIP: node.hostIP, podIP: node.nextPodIP(), sandboxReady: false, startTime: iso() };
     if (((spec.initContainers ?? []) as Obj[]).length) {
       this.rt.init = ((spec.initContainers ?? []) as Obj[]).map((c) => ({ ...waiting(c), state: { waiting: { reason: 'PodInitializing' } } }));
       for (const c of this.rt.containers) c.state = { waiting: { reason: 'PodInitializing' } };

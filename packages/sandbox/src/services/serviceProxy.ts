@@ -3,17 +3,19 @@
 //
 // - Each Service with a cluster IP gets a loopback address of its own (10.0.0.23 -> 127.100.0.23;
 //   Linux answers on all of 127.0.0.0/8 without configuration). On it, one TCP listener per
-//   Service port forwards each connection to a ready endpoint of its EndpointSlices (the pod's
-//   IP and resolved target port), picked in turn; with none ready the connection is closed.
+//   Service port forwards each connection to a ready endpoint of its EndpointSlices, picked in
+//   turn, at its resolved target port on its node's address: a pod's IP names it, but the pod
+//   runs in its node's network. With no endpoint ready the connection is closed.
 // - Names resolve through an /etc/hosts per namespace that the virtual nodes bind read-only
 //   into every container: `<svc>.<ns>.svc.cluster.local`, `<svc>.<ns>.svc`, `<svc>.<ns>`, and
 //   `<svc>` for Services of the pod's own namespace, map to the Service's loopback address (a
-//   headless Service's to its first ready endpoint). Files are rewritten in place, never
+//   headless Service's to its first ready endpoint's node). Files are rewritten in place, never
 //   replaced, so running containers see new Services through their bind mount.
 import { mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { apiPath, type K8sObject, type KubeClient } from '../client/kubeClient.js';
+import { EventRecorder } from '../controllers/events.js';
 import { Informer, keyOf } from '../controllers/informer.js';
 import { SERVICE_NAME_LABEL } from './serviceEndpoints.js';
 
@@ -45,27 +47,33 @@ interface Listener { server: Server; serviceKey: string; portName: string }
 export class ServiceProxy {
   private readonly services: Informer;
   private readonly slices: Informer;
+  private readonly nodes: Informer;
   /** "address:port" -> its listener. */
   private readonly listeners = new Map<string, Listener>();
   private readonly turn = new Map<string, number>();
   private readonly namespaces = new Set<string>();
   private stopped = false;
+  private readonly events: EventRecorder;
 
   constructor(client: KubeClient, private readonly hostsDir: string) {
+    this.events = new EventRecorder(client, 'kube-proxy');
     this.services = new Informer(client, apiPath('v1', 'services')).on(() => this.refresh());
     this.slices = new Informer(client, apiPath('discovery.k8s.io/v1', 'endpointslices')).on(() => this.writeHostsFiles());
+    this.nodes = new Informer(client, apiPath('v1', 'nodes'));
   }
 
   start(): void {
     mkdirSync(this.hostsDir, { recursive: true });
     this.services.start();
     this.slices.start();
+    this.nodes.start();
   }
 
   stop(): void {
     this.stopped = true;
     this.services.stop();
     this.slices.stop();
+    this.nodes.stop();
     for (const l of this.listeners.values()) l.server.close();
     this.listeners.clear();
     rmSync(this.hostsDir, { recursive: true, force: true });
@@ -102,9 +110,14 @@ export class ServiceProxy {
   private listen(at: string, serviceKey: string, portName: string): void {
     const [host, port] = at.split(':') as [string, string];
     const server = createServer((socket) => this.forward(socket, serviceKey, portName));
-    // A port some host process already holds on that address: the Service is unreachable, as
-    // with a kube-proxy that cannot program its rules; the next change of the Service retries.
-    server.on('error', () => { if (this.listeners.get(at)?.server === server) this.listeners.delete(at); });
+    // A port below 1024 without root (net.ipv4.ip_unprivileged_port_start), or one a host
+    // process holds on that address: the Service port is unreachable, as with a kube-proxy that
+    // cannot program its rules. The Service's events say why; its next change retries.
+    server.on('error', (err) => {
+      if (this.listeners.get(at)?.server === server) this.listeners.delete(at);
+      const service = this.services.get(serviceKey);
+      if (service) void this.events.record({ ...service, apiVersion: 'v1', kind: 'Service' }, 'Warning', 'ServicePortUnavailable', `cannot serve port ${port} on ${host}: ${err.message}`);
+    });
     server.listen(Number(port), host);
     this.listeners.set(at, { server, serviceKey, portName });
   }
@@ -117,7 +130,7 @@ export class ServiceProxy {
       if (slice.metadata.namespace !== ns || obj(slice.metadata.labels)[SERVICE_NAME_LABEL] !== name) continue;
       const port = arr(slice.ports).find((p) => String(p.name ?? '') === portName)?.port;
       if (port === undefined) continue;
-      for (const e of arr(slice.endpoints)) if (obj(e.conditions).ready !== false) for (const a of (e.addresses ?? []) as string[]) out.push(`${a}:${Number(port)}`);
+      for (const e of arr(slice.endpoints)) if (obj(e.conditions).ready !== false) out.push(`${this.reachableAt(e)}:${Number(port)}`);
     }
     return out;
   }
@@ -154,10 +167,16 @@ export class ServiceProxy {
     for (const slice of this.slices.list()) {
       if (slice.metadata.namespace !== s.metadata.namespace || obj(slice.metadata.labels)[SERVICE_NAME_LABEL] !== s.metadata.name) continue;
       const e = arr(slice.endpoints).find((x) => obj(x.conditions).ready !== false);
-      const a = (e?.addresses as string[] | undefined)?.[0];
-      if (a) return a;
+      if (e) return this.reachableAt(e);
     }
     return undefined;
+  }
+
+  /** Where an endpoint answers: its node's InternalIP (pods share their node's network), else its own address. */
+  private reachableAt(endpoint: Obj): string {
+    const node = endpoint.nodeName ? this.nodes.get(String(endpoint.nodeName)) : undefined;
+    const internal = arr(obj(node?.status).addresses).find((a) => a.type === 'InternalIP')?.address;
+    return String(internal ?? ((endpoint.addresses ?? []) as string[])[0]);
   }
 
   private writeHostsFiles(): void {
