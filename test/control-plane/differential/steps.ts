@@ -2,7 +2,7 @@
 // (<prefix>-<step name>), so a failing step leaves the others' state untouched.
 import type { Step } from './battery.js';
 import { createGet, dryRun, paging, patches, selectors, update, validation } from './stepsCrud.js';
-import { services } from './stepsServices.js';
+import { endpointAddresses, services } from './stepsServices.js';
 import { gone, rbac, watches } from './stepsWatchAuth.js';
 
-export const BATTERY: readonly Step[] = [createGet, update, validation, selectors, paging, dryRun, patches, services, watches, gone, rbac];
+export const BATTERY: readonly Step[] = [createGet, update, validation, selectors, paging, dryRun, patches, services, endpointAddresses, watches, gone, rbac];

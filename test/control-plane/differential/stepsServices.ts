@@ -5,10 +5,11 @@
 // leaves it out, refused when an update changes it, and free again once its Service is gone.
 // Addresses are compared by what they are, not their value: `dynamic#1` (allocated, in the
 // range above the static band; the number tells addresses apart within the step), `requested`.
+// Also: Endpoints and EndpointSlices refuse a loopback address (why sandbox pods get pod IPs).
 import type { Step } from './battery.js';
 import type { ApiResponse } from './cluster.js';
-import { core, invalid } from './kit.js';
-import { statusFields, isStatus, type Fields, type Normalizer } from './normalize.js';
+import { core, grouped, invalid } from './kit.js';
+import { object, statusFields, isStatus, type Fields, type Normalizer } from './normalize.js';
 
 /** The reference's range; the first 16 addresses are the static band dynamic allocation avoids. */
 const RANGE_PREFIX = '10.0.0.';
@@ -49,6 +50,37 @@ const defaults = (clusterIP: string): Fields => ({
   'spec.type': 'ClusterIP', 'spec.clusterIP': clusterIP, 'spec.clusterIPs': [clusterIP], 'spec.ipFamilies': ['IPv4'],
   'spec.ipFamilyPolicy': 'SingleStack', 'spec.sessionAffinity': 'None', 'spec.internalTrafficPolicy': 'Cluster', 'spec.ports': PORTS,
 });
+
+function endpoints(name: string, ip: string): object {
+  return { apiVersion: 'v1', kind: 'Endpoints', metadata: { name }, subsets: [{ addresses: [{ ip }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }] };
+}
+
+function endpointSlice(name: string, ip: string): object {
+  return {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, labels: { 'kubernetes.io/service-name': 'web' } },
+    addressType: 'IPv4', endpoints: [{ addresses: [ip], conditions: { ready: true } }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  };
+}
+
+export const endpointAddresses: Step = {
+  name: 'endpoint-addresses',
+  async run(c) {
+    const ns = await c.namespace();
+    const eps = core(ns, 'endpoints');
+    const slices = grouped('discovery.k8s.io/v1', ns, 'endpointslices');
+    await c.call('endpoints with a pod IP', { method: 'POST', path: eps, body: endpoints('web', '10.244.0.5') }, object('subsets'), {
+      http: 201, kind: 'Endpoints', 'metadata.name': 'web', subsets: [{ addresses: [{ ip: '10.244.0.5' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] }],
+    });
+    await c.call('endpoints with a loopback address', { method: 'POST', path: eps, body: endpoints('loop', '127.0.0.1') }, object(),
+      invalid('Endpoints', 'loop', ['subsets[0].addresses[0].ip|FieldValueInvalid']));
+    await c.call('endpoint slice with a pod IP', { method: 'POST', path: slices, body: endpointSlice('web-1', '10.244.0.5') }, object('addressType', 'endpoints'), {
+      http: 201, kind: 'EndpointSlice', 'metadata.name': 'web-1', addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.0.5'], conditions: { ready: true } }],
+    });
+    await c.call('endpoint slice with a loopback address', { method: 'POST', path: slices, body: endpointSlice('loop', '127.0.0.1') }, object(),
+      invalid('EndpointSlice', 'loop', ['endpoints[0].addresses[0]|FieldValueInvalid']));
+  },
+};
 
 export const services: Step = {
   name: 'services',
