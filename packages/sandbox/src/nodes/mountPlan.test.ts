@@ -47,3 +47,10 @@ test('unshare prelude: the same plan as sh, every path quoted, the new root ente
   assert.deepEqual(inPlace.slice(-2), [`cd '/home'`, `exec '/bin/setpriv' --pdeathsig KILL -- "$@"`]);
   assert.ok(inPlace.includes(`place '/v/s' '/etc/s'`));
 });
+
+test('mount plan: a volume whose source another volume would hide (an emptyDir on /tmp) rebuilds the root', () => {
+  const plan = planMounts(fs, [{ source: '/tmp/node/tmp-volume', target: '/tmp', readOnly: false }, { source: '/tmp/node/hosts', target: '/etc/hosts', readOnly: true }], [], '/');
+  assert.equal(plan.root, 'rebuilt');
+  assert.deepEqual(plan.steps.filter((s) => s.op === 'bind').map((s) => s.path), ['/tmp', '/etc/hosts']);
+  assert.equal(planMounts(fs, [{ source: '/v/s', target: '/etc/s', readOnly: true }, { source: '/v/t', target: '/run/lock', readOnly: false }], [], '/').root, 'host');
+});

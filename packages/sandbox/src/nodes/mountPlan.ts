@@ -63,6 +63,12 @@ export function planMounts(fs: HostFs, mounts: readonly Mount[], dirs: readonly 
     if (r.missingFrom === undefined) continue;
     for (let d = r.missingFrom; ; d = dirname(d)) { expand.add(d); if (d === '/') break; }
   }
+  // A volume whose source lies under another volume's target (the node keeps volumes under
+  // /tmp; a pod mounts an emptyDir on /tmp) would be hidden by it when binds are made in place,
+  // one after the other: in a rebuilt root every bind lands in the new root, and every source
+  // stays where it is.
+  const under = (p: string, dir: string): boolean => p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
+  if (resolvedMounts.some((m) => resolvedMounts.some((o) => o !== m && under(m.source, o.at.path)))) expand.add('/');
   const steps: MountStep[] = [];
   const walk = (dir: string): void => {
     for (const c of fs.children(dir)) {
