@@ -5,7 +5,7 @@
 // a selector are left to whoever writes their endpoints (the `kubernetes` Service, users).
 import { apiPath, type K8sObject, type KubeClient } from '../client/kubeClient.js';
 import {
-  MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, backendGroups, endpointSubsets, hasManagedEndpoints, sliceBody,
+  ENDPOINTS_MANAGED_BY, ENDPOINTS_MANAGED_BY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, backendGroups, endpointSubsets, hasManagedEndpoints, sliceBody,
 } from '../services/serviceEndpoints.js';
 import { Informer, WorkQueue, keyOf } from './informer.js';
 import { canonical, type Obj } from './podUtil.js';
@@ -41,7 +41,9 @@ export class EndpointsController {
     const managed = service !== undefined && hasManagedEndpoints(service) && !service.metadata.deletionTimestamp;
     const mine = this.slices.list().filter((s) => s.metadata.namespace === ns && (s.metadata.labels as Obj | undefined)?.[SERVICE_NAME_LABEL] === name);
     if (!managed) {
-      if (service === undefined && this.endpoints.get(key)) await this.check(this.client.request('DELETE', apiPath('v1', 'endpoints', ns, name)), key);
+      // Only its own: Endpoints someone wrote for a Service yet to come are theirs.
+      const endpoints = this.endpoints.get(key);
+      if (service === undefined && (endpoints?.metadata.labels as Obj | undefined)?.[ENDPOINTS_MANAGED_BY_LABEL] === ENDPOINTS_MANAGED_BY) await this.check(this.client.request('DELETE', apiPath('v1', 'endpoints', ns, name)), key);
       for (const s of mine) await this.check(this.client.request('DELETE', apiPath(SLICES, 'endpointslices', ns, s.metadata.name)), key);
       return;
     }
@@ -72,7 +74,7 @@ export class EndpointsController {
 
   private async writeEndpoints(service: K8sObject, subsets: Obj[]): Promise<void> {
     const { namespace, name } = service.metadata;
-    const labels = { ...(service.metadata.labels as Obj | undefined) };
+    const labels = { ...(service.metadata.labels as Obj | undefined), [ENDPOINTS_MANAGED_BY_LABEL]: ENDPOINTS_MANAGED_BY };
     const current = this.endpoints.get(keyOf(service));
     const body = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace, labels, ...(current ? { resourceVersion: current.metadata.resourceVersion } : {}) }, ...(subsets.length ? { subsets } : {}) };
     if (current && canonical(current.subsets ?? []) === canonical(subsets) && canonical(current.metadata.labels ?? {}) === canonical(labels)) return;

@@ -12,6 +12,9 @@ const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
+/** The endpoints controller's mark on the Endpoints it writes (kube-controller-manager 1.33+). */
+export const ENDPOINTS_MANAGED_BY_LABEL = 'endpoints.kubernetes.io/managed-by';
+export const ENDPOINTS_MANAGED_BY = 'endpoint-controller';
 
 export interface EndpointPort { name: string; port: number; protocol: string }
 export interface Backend { ip: string; ready: boolean; serving: boolean; terminating: boolean; nodeName?: string; targetRef: Obj }

@@ -9,9 +9,10 @@
 // - Names resolve through an /etc/hosts per namespace that the virtual nodes bind read-only
 //   into every container: `<svc>.<ns>.svc.cluster.local`, `<svc>.<ns>.svc`, `<svc>.<ns>`, and
 //   `<svc>` for Services of the pod's own namespace, map to the Service's loopback address (a
-//   headless Service's to its first ready endpoint's node). Files are rewritten in place, never
+//   headless Service's to its first ready endpoint's node), after the host's own entries (the
+//   pods share its network, so its names stay theirs). Files are rewritten in place, never
 //   replaced, so running containers see new Services through their bind mount.
-import { mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { apiPath, type K8sObject, type KubeClient } from '../client/kubeClient.js';
@@ -31,9 +32,9 @@ export function loopbackFor(clusterIP: string): string {
   return `127.100.${c ?? 0}.${d ?? 0}`;
 }
 
-/** The hosts file of one namespace, from the Services and an address for each. */
-export function hostsFileText(namespace: string, entries: readonly { namespace: string; name: string; address: string }[]): string {
-  const lines = ['# Kubernetes-managed hosts file (the sandbox\'s Services).', '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
+/** The hosts file of one namespace: the host's entries, then the Services with an address for each. */
+export function hostsFileText(namespace: string, hostEntries: string, entries: readonly { namespace: string; name: string; address: string }[]): string {
+  const lines = [hostEntries.trimEnd(), '# The sandbox\'s Services.'];
   for (const e of entries) {
     const fq = `${e.name}.${e.namespace}`;
     const names = [`${fq}.svc.${CLUSTER_DOMAIN}`, `${fq}.svc`, fq, ...(e.namespace === namespace ? [e.name] : [])];
@@ -54,9 +55,11 @@ export class ServiceProxy {
   private readonly namespaces = new Set<string>();
   private stopped = false;
   private readonly events: EventRecorder;
+  private readonly hostEntries: string;
 
   constructor(client: KubeClient, private readonly hostsDir: string) {
     this.events = new EventRecorder(client, 'kube-proxy');
+    try { this.hostEntries = readFileSync('/etc/hosts', 'utf8'); } catch { this.hostEntries = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n'; }
     this.services = new Informer(client, apiPath('v1', 'services')).on(() => this.refresh());
     this.slices = new Informer(client, apiPath('discovery.k8s.io/v1', 'endpointslices')).on(() => this.writeHostsFiles());
     this.nodes = new Informer(client, apiPath('v1', 'nodes'));
@@ -83,7 +86,7 @@ export class ServiceProxy {
   hostsFile(namespace: string): string {
     const path = join(this.hostsDir, namespace);
     this.namespaces.add(namespace);
-    if (!existsSync(path)) writeFileSync(path, hostsFileText(namespace, this.entries()));
+    if (!existsSync(path)) writeFileSync(path, hostsFileText(namespace, this.hostEntries, this.entries()));
     return path;
   }
 
@@ -183,7 +186,7 @@ export class ServiceProxy {
     if (this.stopped) return;
     const entries = this.entries();
     for (const ns of this.namespaces) {
-      try { writeFileSync(join(this.hostsDir, ns), hostsFileText(ns, entries)); } catch { /* the directory went with stop() */ }
+      try { writeFileSync(join(this.hostsDir, ns), hostsFileText(ns, this.hostEntries, entries)); } catch { /* the directory went with stop() */ }
     }
   }
 }
