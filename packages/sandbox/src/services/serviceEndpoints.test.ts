@@ -27,7 +27,7 @@ test('endpoints: named target ports resolve per pod; ready pods are addresses, t
 });
 
 test("hosts file: the host's entries, then every Service's names; the short name only in its own namespace", () => {
-  assert.equal(loopbackFor('10.0.0.23'), '127.100.0.23');
+  assert.equal(loopbackFor('10.0.0.23', 100), '127.100.0.23');
   const text = hostsFileText('shop', '127.0.0.1 localhost\n', [{ namespace: 'shop', name: 'web', address: '127.100.0.23' }, { namespace: 'other', name: 'db', address: '127.100.0.40' }]);
   assert.equal(text, "127.0.0.1 localhost\n# The sandbox's Services.\n127.100.0.23\tweb.shop.svc.cluster.local web.shop.svc web.shop web\n127.100.0.40\tdb.other.svc.cluster.local db.other.svc db.other\n");
 });

@@ -1,8 +1,9 @@
 // How pods reach Services, where pods share the host's network and no packet filter can be set
 // up: the sandbox's kube-proxy and cluster DNS in one controller, an API client like the others.
 //
-// - Each Service with a cluster IP gets a loopback address of its own (10.0.0.23 -> 127.100.0.23;
-//   Linux answers on all of 127.0.0.0/8 without configuration). On it, one TCP listener per
+// - Each Service with a cluster IP gets a loopback address of its own (10.0.0.23 -> 127.<b>.0.23,
+//   with a block <b> drawn per proxy so that sandboxes on one machine rarely meet; Linux answers
+//   on all of 127.0.0.0/8 without configuration). On it, one TCP listener per
 //   Service port forwards each connection to a ready endpoint of its EndpointSlices, picked in
 //   turn, at its resolved target port on its node's address: a pod's IP names it, but the pod
 //   runs in its node's network. With no endpoint ready the connection is closed.
@@ -26,10 +27,10 @@ const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 
-/** The loopback address a Service's cluster IP is served on. */
-export function loopbackFor(clusterIP: string): string {
+/** The loopback address a Service's cluster IP is served on, in the proxy's block (100-227). */
+export function loopbackFor(clusterIP: string, block: number): string {
   const [, , c, d] = clusterIP.split('.');
-  return `127.100.${c ?? 0}.${d ?? 0}`;
+  return `127.${block}.${c ?? 0}.${d ?? 0}`;
 }
 
 /** The hosts file of one namespace: the host's entries, then the Services with an address for each. */
@@ -56,6 +57,7 @@ export class ServiceProxy {
   private stopped = false;
   private readonly events: EventRecorder;
   private readonly hostEntries: string;
+  private readonly block = 100 + Math.floor(Math.random() * 128);
 
   constructor(client: KubeClient, private readonly hostsDir: string) {
     this.events = new EventRecorder(client, 'kube-proxy');
@@ -99,7 +101,7 @@ export class ServiceProxy {
       if (!ip || ip === 'None' || spec.type === 'ExternalName') continue;
       for (const p of arr(spec.ports)) {
         if (String(p.protocol ?? 'TCP') !== 'TCP') continue;
-        wanted.set(`${loopbackFor(ip)}:${Number(p.port)}`, { serviceKey: keyOf(s), portName: String(p.name ?? '') });
+        wanted.set(`${loopbackFor(ip, this.block)}:${Number(p.port)}`, { serviceKey: keyOf(s), portName: String(p.name ?? '') });
       }
     }
     for (const [at, l] of this.listeners) {
@@ -160,7 +162,7 @@ export class ServiceProxy {
       const ip = String(spec.clusterIP ?? '');
       const namespace = String(s.metadata.namespace);
       if (spec.type === 'ExternalName' || !ip) continue;
-      const address = ip === 'None' ? this.headlessAddress(s) : loopbackFor(ip);
+      const address = ip === 'None' ? this.headlessAddress(s) : loopbackFor(ip, this.block);
       if (address) out.push({ namespace, name: s.metadata.name, address });
     }
     return out;
