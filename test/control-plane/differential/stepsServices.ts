@@ -94,6 +94,13 @@ export const services: Step = {
     try {
       const web = await c.call('create allocates a cluster IP', { method: 'POST', path: svcs, body: service('web') }, fields, { http: 201, ...defaults('dynamic#1') });
       await c.call('create headless', { method: 'POST', path: svcs, body: service('headless', { clusterIP: 'None' }) }, fields, { http: 201, ...defaults('None') });
+      const selectorless = { ...service('headless-manual', { clusterIP: 'None' }) } as { spec: Record<string, unknown> };
+      delete selectorless.spec.selector;
+      await c.call('create headless without selector', { method: 'POST', path: svcs, body: selectorless }, fields, {
+        http: 201, 'spec.clusterIP': 'None', 'spec.clusterIPs': ['None'], 'spec.ipFamilies': ['IPv4', 'IPv6'], 'spec.ipFamilyPolicy': 'RequireDualStack',
+      });
+      await c.call('create ExternalName', { method: 'POST', path: svcs, body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'external' }, spec: { type: 'ExternalName', externalName: 'example.com' } } },
+        fields, { http: 201, 'spec.type': 'ExternalName', 'spec.clusterIP': undefined, 'spec.clusterIPs': undefined, 'spec.ipFamilies': undefined, 'spec.ipFamilyPolicy': undefined, 'spec.internalTrafficPolicy': undefined });
       await c.call('create with a requested cluster IP', { method: 'POST', path: svcs, body: service('pinned', { clusterIP: requested }) }, fields,
         { http: 201, ...defaults('requested') });
       await c.call('create with a taken cluster IP', { method: 'POST', path: svcs, body: service('again', { clusterIP: requested }) }, fields, taken);
@@ -109,7 +116,7 @@ export const services: Step = {
         { http: 201, ...defaults('requested') });
     } finally {
       // The reference keeps namespaces (it runs no namespace controller): give the addresses back.
-      for (const name of ['web', 'headless', 'pinned', 'again']) await c.setup(`delete ${name}`, { method: 'DELETE', path: core(ns, 'services', name) }, [200, 404]);
+      for (const name of ['web', 'headless', 'headless-manual', 'external', 'pinned', 'again']) await c.setup(`delete ${name}`, { method: 'DELETE', path: core(ns, 'services', name) }, [200, 404]);
     }
   },
 };
