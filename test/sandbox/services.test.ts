@@ -86,6 +86,11 @@ function servicesScenario(target: () => { kubeconfigPath: string; env: ClientEnv
     });
     assert.deepEqual(endpoints.subsets![0]!.ports!.map((p) => ({ ...p })), [{ name: 'http', port, protocol: 'TCP' }]);
     assert.equal(endpoints.subsets![0]!.addresses![0]!.targetRef?.name, pod.metadata!.name);
+    // The printer's columns, the same on both servers.
+    const listed = await succeeded(env.kubectl(['get', 'endpoints', 'web', '-n', NS]));
+    assert.match(listed, new RegExp(`^NAME\\s+ENDPOINTS\\s+AGE\\nweb\\s+10\\.244\\.\\d+\\.\\d+:${port}\\s`), listed);
+    const listedSlices = await succeeded(env.kubectl(['get', 'endpointslices', '-n', NS]));
+    assert.match(listedSlices, new RegExp(`^NAME\\s+ADDRESSTYPE\\s+PORTS\\s+ENDPOINTS\\s+AGE\\nweb-\\w+\\s+IPv4\\s+${port}\\s+10\\.244\\.`), listedSlices);
     const slices = (await discovery.listNamespacedEndpointSlice({ namespace: NS, labelSelector: 'kubernetes.io/service-name=web' })).items;
     assert.equal(slices.length, 1);
     assert.equal(slices[0]?.endpoints?.[0]?.conditions?.ready, true);
