@@ -42,7 +42,7 @@ async function rate(t: Target, total: number, concurrency: number, body: (i: num
 export async function sandboxApiBench(opts: { creates?: number; concurrency?: number; watchers?: number; objects?: number; writes?: number } = {}): Promise<Record<string, number | boolean>> {
   const creates = opts.creates ?? 3_000;
   const concurrency = opts.concurrency ?? 16;
-  const sb = await startSandbox({ controllers: { deployments: false, replicaSets: false, serviceAccounts: false, garbageCollector: false, namespaces: false, rootCaPublisher: false } });
+  const sb = await startSandbox({ controllers: { deployments: false, replicaSets: false, serviceAccounts: false, garbageCollector: false, namespaces: false, rootCaPublisher: false, endpoints: false } });
   try {
     // The limit: a bare HTTPS server with the same certificate that answers 201 with the body it got.
     const certs = await generateCertificates([]);

@@ -9,7 +9,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function sandboxPodsBench(total = 500, concurrency = 16): Promise<Record<string, number | boolean | string>> {
   const sb = await startSandbox({
-    controllers: { deployments: false, replicaSets: false, serviceAccounts: true, garbageCollector: false, namespaces: false, rootCaPublisher: true },
+    controllers: { deployments: false, replicaSets: false, serviceAccounts: true, garbageCollector: false, namespaces: false, rootCaPublisher: true, endpoints: false },
     cluster: { nodeGroups: [{ name: 'bench', min: 1, max: 1, cpu: '1000', memory: '1000Gi', pods: 1000, labels: {}, taints: [], provisioningDelayMs: 0 }] },
   });
   const client = new KubeClient({ server: sb.server, caPem: sb.caPem, token: sb.adminToken, timeoutMs: 60_000 });

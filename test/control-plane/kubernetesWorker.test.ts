@@ -29,7 +29,7 @@ before(async () => {
   });
   // The chart's Deployment needs the controllers this control plane runs without (its kube-controller-manager is not started): the sandbox's, attached like its nodes.
   controllers = startControllers(new KubeClient({ server: ref.server, caPem: ref.caPem, token: ref.adminToken, userAgent: 'longshore-test-controllers' }),
-    { deployments: true, replicaSets: true, serviceAccounts: true, garbageCollector: true, namespaces: false, rootCaPublisher: true }, ref.caPem);
+    { deployments: true, replicaSets: true, serviceAccounts: true, garbageCollector: true, namespaces: false, rootCaPublisher: true, endpoints: true }, ref.caPem);
   const kc = new KubeConfig();
   kc.loadFromFile(ref.kubeconfigPath);
   core = kc.makeApiClient(CoreV1Api);

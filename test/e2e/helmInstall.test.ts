@@ -1,6 +1,7 @@
 // The install path a user takes: the server hands out one helm command, that exact command runs
-// with real helm against a cluster (the sandbox), the worker pod registers and runs script pods,
-// an upgrade changes what the next script pod requests, and an uninstall leaves nothing behind.
+// with real helm against a cluster (the sandbox) and waits for the release to be ready, the worker
+// pod registers and runs script pods, `helm test` reaches it through its Service, an upgrade
+// changes what the next script pod requests, and an uninstall leaves nothing behind.
 // The sandbox's audit of the worker's API calls is then held against the chart's Role.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -101,7 +102,8 @@ projects:
     assert.match(command, /^helm upgrade --install /);
     assert.match(command, /--create-namespace/);
 
-    const installed = await shell(command);
+    // --wait: helm waits for the worker's Deployment to be ready and for its Service's cluster IP.
+    const installed = await shell(`${command} --wait --timeout 100s`);
     assert.equal(installed.code, 0, installed.output);
     const registered = await eventually('the worker registers and is online', async () => {
       const w = await worker();
@@ -115,6 +117,11 @@ projects:
     assert.ok(workerPod?.spec?.nodeName, 'the worker pod runs on a node');
     // Online at the server comes first: the worker is ready once it has also taken stock of its pods.
     await eventually('the worker is ready', async () => ((await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200 ? true : undefined));
+    // The chart's test pod asks the worker's Service, by its cluster DNS name, whether it is ready;
+    // it ends non-zero unless the answer is 200. (No --logs: the pod is deleted once it succeeded.)
+    const tested = await shell(`helm test ${RELEASE} --namespace ${NAMESPACE} --timeout 100s`);
+    assert.equal(tested.code, 0, tested.output);
+    assert.match(tested.output, new RegExp(`TEST SUITE:\\s+${RELEASE}-test[\\s\\S]*Phase:\\s+Succeeded`));
 
     const first = await deployAndCatchPod('InCluster');
     assert.equal(first.spec!.containers[0]!.resources!.requests!.cpu, '300m');

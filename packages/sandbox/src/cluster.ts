@@ -17,6 +17,7 @@ import { CONTAINER_ENGINES, programView } from './nodes/programView.js';
 import { selectContainerRuntime } from './nodes/runtimeSelection.js';
 import { VirtualNode } from './nodes/virtualNode.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { ServiceProxy } from './services/serviceProxy.js';
 
 export interface ClusterOptions {
   /** The API server: https://host:port, its CA and a token allowed everything the controllers do. */
@@ -54,12 +55,17 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
   const images: ImageTable = { ...defaultImageTable(config.workerEntry ?? DEFAULT_WORKER_ENTRY, path), ...config.images };
   const nodes = new Map<string, VirtualNode>();
   const events = new EventRecorder(client, 'kubelet');
+  const serviceProxy = new ServiceProxy(client, join(tmpdir(), `longshore-services-${process.pid}-${Math.random().toString(36).slice(2, 7)}`));
+  serviceProxy.start();
 
+  let nodesMade = 0;
   const createNode = async (g: NodeGroupConfig, name: string): Promise<void> => {
     const node = new VirtualNode(client, {
+      podCIDR: `10.244.${nodesMade++ % 256}.0/24`,
       node: { name, cpu: g.cpu, memory: g.memory, pods: g.pods, labels: { ...g.labels, [NODE_GROUP_LABEL]: g.name }, taints: g.taints },
       images, apiHost, apiPort, caPem: o.caPem, tls: { key: tls.keyPem, cert: tls.certPem }, cgroups,
       restartBackoffMs: config.restartBackoffMs, restartBackoffMaxMs: config.restartBackoffMaxMs, containerRuntime,
+      hostsFile: (namespace) => serviceProxy.hostsFile(namespace),
     });
     nodes.set(name, node);
     try { await node.start(); } catch (err) { nodes.delete(name); await node.stop({ deleteNode: true }); throw err; }
@@ -95,6 +101,7 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
       scheduler.stop();
       await Promise.all([...nodes.values()].map((n) => n.stop({ deleteNode: opts.deleteNodes ?? false, graceSeconds: 1 })));
       nodes.clear();
+      serviceProxy.stop();
       cgroups.close();
       client.close();
       rmSync(binDir, { recursive: true, force: true });

@@ -3,6 +3,7 @@
 import type { Step } from './battery.js';
 import { kubectlCreate, serverSideApply } from './stepsClients.js';
 import { createGet, dryRun, paging, patches, selectors, update, validation } from './stepsCrud.js';
+import { endpointAddresses, services } from './stepsServices.js';
 import { gone, rbac, watches } from './stepsWatchAuth.js';
 
-export const BATTERY: readonly Step[] = [createGet, update, validation, selectors, paging, dryRun, patches, watches, gone, rbac, kubectlCreate, serverSideApply];
+export const BATTERY: readonly Step[] = [createGet, update, validation, selectors, paging, dryRun, patches, services, endpointAddresses, watches, gone, rbac, kubectlCreate, serverSideApply];

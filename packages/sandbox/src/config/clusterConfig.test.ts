@@ -8,6 +8,7 @@ test('cluster config: defaults, and errors that name the path', () => {
   const c = parseSandboxConfig({ cluster: { nodeGroups: [{ name: 'big', cpu: '8', max: 2, taints: [{ key: 'k', effect: 'NoSchedule' }] }], images: { 'my/tool': { entrypoint: ['/bin/echo'] } } } });
   assert.equal(c.cluster.nodeGroups[0]!.cpu, '8');
   assert.deepEqual(c.cluster.images['my/tool'], { entrypoint: ['/bin/echo'], cmd: [] });
+  assert.equal(parseSandboxConfig({ cluster: { images: { app: { cmd: ['sh'], workingDir: '/app' } } } }).cluster.images.app?.workingDir, '/app');
   assert.equal(d.cluster.containerRuntime, 'auto');
   assert.equal(parseSandboxConfig({ cluster: { containerRuntime: 'unshare' } }).cluster.containerRuntime, 'unshare');
   const bad: [unknown, RegExp][] = [
@@ -16,6 +17,7 @@ test('cluster config: defaults, and errors that name the path', () => {
     [{ cluster: { nodeGroups: [{ name: 'x', taints: [{ key: 'k', effect: 'Sometimes' }] }] } }, /cluster\.nodeGroups\[0\]\.taints\[0\]\.effect/],
     [{ cluster: { nodegroups: [] } }, /unknown key cluster\.nodegroups/],
     [{ cluster: { images: { a: { entrypoint: 'sh' } } } }, /cluster\.images\["a"\]\.entrypoint must be a list of strings/],
+    [{ cluster: { images: { a: { workingDir: 'app' } } } }, /cluster\.images\["a"\]\.workingDir must be an absolute path/],
     [{ cluster: { autoscaler: { scaleDownUtilizationThreshold: 2 } } }, /cluster\.autoscaler\.scaleDownUtilizationThreshold/],
     [{ cluster: { nodeGroups: [{ name: 'a' }, { name: 'a' }] } }, /distinct names/],
     [{ cluster: { containerRuntime: 'docker' } }, /cluster\.containerRuntime must be auto, bubblewrap or unshare/],

@@ -19,7 +19,7 @@ export interface NodeGroupSettings {
   provisioningDelayMs: number;
 }
 
-export interface ImageSettings { entrypoint: string[]; cmd: string[] }
+export interface ImageSettings { entrypoint: string[]; cmd: string[]; workingDir?: string }
 
 export interface ClusterConfig {
   /** Run the scheduler, virtual nodes and autoscaler (false: an API server only, as in part 1). */
@@ -110,8 +110,13 @@ export function parseClusterConfig(input: unknown): ClusterConfig {
     for (const [k, v] of Object.entries(input.images as Raw)) {
       const p = `cluster.images[${JSON.stringify(k)}]`;
       if (!isObj(v)) fail(p, 'a mapping with entrypoint and/or cmd', v);
-      checkKeys(v as Raw, ['entrypoint', 'cmd'], p);
-      c.images[k] = { entrypoint: (v as Raw).entrypoint === undefined ? [] : strList((v as Raw).entrypoint, `${p}.entrypoint`), cmd: (v as Raw).cmd === undefined ? [] : strList((v as Raw).cmd, `${p}.cmd`) };
+      checkKeys(v as Raw, ['entrypoint', 'cmd', 'workingDir'], p);
+      const workingDir = (v as Raw).workingDir;
+      if (workingDir !== undefined && (typeof workingDir !== 'string' || !workingDir.startsWith('/'))) fail(`${p}.workingDir`, 'an absolute path', workingDir);
+      c.images[k] = {
+        entrypoint: (v as Raw).entrypoint === undefined ? [] : strList((v as Raw).entrypoint, `${p}.entrypoint`), cmd: (v as Raw).cmd === undefined ? [] : strList((v as Raw).cmd, `${p}.cmd`),
+        ...(workingDir !== undefined ? { workingDir: workingDir as string } : {}),
+      };
     }
   }
   if (input.containerRuntime !== undefined) {

@@ -19,6 +19,8 @@ export interface ControllersConfig {
   garbageCollector: boolean;
   namespaces: boolean;
   rootCaPublisher: boolean;
+  /** Endpoints and EndpointSlices of Services with a selector. */
+  endpoints: boolean;
 }
 
 export interface SandboxConfig {
@@ -48,7 +50,7 @@ export interface SandboxConfig {
 export const DEFAULT_CONFIG: SandboxConfig = {
   host: '127.0.0.1', port: 0, contextName: 'longshore-sandbox', tokens: [], historySize: 20_000, bookmarkIntervalMs: 60_000,
   certificateHosts: [],
-  controllers: { deployments: true, replicaSets: true, serviceAccounts: true, garbageCollector: true, namespaces: true, rootCaPublisher: true },
+  controllers: { deployments: true, replicaSets: true, serviceAccounts: true, garbageCollector: true, namespaces: true, rootCaPublisher: true, endpoints: true },
   cluster: DEFAULT_CLUSTER,
 };
 

@@ -3,6 +3,7 @@
 import type { KubeClient } from '../client/kubeClient.js';
 import type { ControllersConfig } from '../config/sandboxConfig.js';
 import { DeploymentController } from './deployment.js';
+import { EndpointsController } from './endpoints.js';
 import { GarbageCollector } from './garbageCollector.js';
 import { NamespaceDefaultsController } from './namespaceDefaults.js';
 import { NamespaceDeletionController } from './namespaceDeletion.js';
@@ -23,6 +24,7 @@ export function startControllers(client: KubeClient, enabled: ControllersConfig,
   }
   if (enabled.garbageCollector) all.push(new GarbageCollector(client));
   if (enabled.namespaces) all.push(new NamespaceDeletionController(client));
+  if (enabled.endpoints) all.push(new EndpointsController(client));
   for (const c of all) c.start();
   return {
     async stop() { for (const c of all) c.stop(); },

@@ -99,8 +99,22 @@ const PRINTERS: Record<string, Printer> = {
     columns: [NAME, col('Min Available'), col('Max Unavailable'), col('Allowed Disruptions', 'integer'), AGE],
     cells: (o) => [get(o, 'metadata.name'), String(get(o, 'spec.minAvailable') ?? 'N/A'), String(get(o, 'spec.maxUnavailable') ?? 'N/A'), Number(get(o, 'status.disruptionsAllowed') ?? 0), age(o)],
   },
+  Endpoints: {
+    columns: [NAME, col('Endpoints'), AGE],
+    cells: (o) => [get(o, 'metadata.name'), atMostThree(arr(o.subsets).flatMap((s) => arr(s.addresses).flatMap((a) => (arr(s.ports).length ? arr(s.ports).map((p) => `${String(a.ip)}:${String(p.port)}`) : [String(a.ip)])))) || '<none>', age(o)],
+  },
+  EndpointSlice: {
+    columns: [NAME, col('AddressType'), col('Ports'), col('Endpoints'), AGE],
+    cells: (o) => [get(o, 'metadata.name'), get(o, 'addressType'), arr(o.ports).map((p) => String(p.port ?? '')).join(',') || '<unset>',
+      atMostThree(arr(o.endpoints).flatMap((e) => (e.addresses ?? []) as string[])) || '<unset>', age(o)],
+  },
   Lease: { columns: [NAME, col('Holder'), AGE], cells: (o) => [get(o, 'metadata.name'), get(o, 'spec.holderIdentity') ?? '', age(o)] },
 };
+
+/** The printers' formatEndpoints: three, then "+ N more...". */
+function atMostThree(items: string[]): string {
+  return items.length > 3 ? `${items.slice(0, 3).join(',')} + ${items.length - 3} more...` : items.join(',');
+}
 
 // Kinds without a printer get kube-apiserver's default table: Name and "Created At".
 const DEFAULT: Printer = {

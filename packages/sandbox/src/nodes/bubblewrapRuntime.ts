@@ -14,7 +14,7 @@ export function bwrapArgs(plan: MountPlan): string[] {
     else if (s.op === 'host') args.push('--dev-bind', s.path, s.path);
     else args.push(s.readOnly ? '--ro-bind' : '--bind', s.source, s.path);
   }
-  if (plan.cwd) args.push('--chdir', plan.cwd);
+  args.push('--chdir', plan.cwd);
   return args;
 }
 

@@ -1,6 +1,6 @@
 // Runs one container's process: in its own process group (so stopping it reaches every
-// descendant), through the node's container runtime when it has mounts or a working directory
-// to create, and in its cgroup when the host has them (a tiny sh prelude joins the cgroup
+// descendant), in its working directory (never the node's own), through the node's container
+// runtime when it has mounts or a working directory to create, and in its cgroup when the host has them (a tiny sh prelude joins the cgroup
 // before exec, so the limit applies from the first byte the command allocates).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -11,7 +11,8 @@ import type { ContainerRuntime, IsolatedCommand } from './containerRuntime.js';
 export interface ContainerLaunch {
   argv: string[];
   env: Record<string, string>;
-  workingDir?: string;
+  /** The container's workingDir, else its image's; `/` where neither sets one. */
+  workingDir: string;
   mounts: Mount[];
   cgroup?: Cgroup;
   runtime: ContainerRuntime;
@@ -69,11 +70,11 @@ const notStarted = (startError: string): RunningContainer => ({ pid: 0, exited: 
 
 export function launchContainer(l: ContainerLaunch): RunningContainer {
   hookExit();
-  const missingDir = l.workingDir !== undefined && !existsSync(l.workingDir);
+  const missingDir = !existsSync(l.workingDir);
   let isolated: IsolatedCommand | undefined;
   if (l.mounts.length > 0 || missingDir) {
     try {
-      isolated = l.runtime.isolate({ argv: l.argv, mounts: l.mounts, dirs: missingDir ? [l.workingDir!] : [], ...(l.workingDir ? { workingDir: l.workingDir } : {}) });
+      isolated = l.runtime.isolate({ argv: l.argv, mounts: l.mounts, dirs: missingDir ? [l.workingDir] : [], workingDir: l.workingDir });
     } catch (err) { return notStarted((err as Error).message); }
   }
   let argv = isolated?.argv ?? l.argv;
@@ -81,7 +82,7 @@ export function launchContainer(l: ContainerLaunch): RunningContainer {
   const [file, ...args] = argv as [string, ...string[]];
   let child: ChildProcess;
   try {
-    child = spawn(file, args, { env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(!isolated && l.workingDir ? { cwd: l.workingDir } : {}) });
+    child = spawn(file, args, { env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(isolated ? {} : { cwd: l.workingDir }) });
   } catch (err) {
     isolated?.cleanup();
     return notStarted(String(err));

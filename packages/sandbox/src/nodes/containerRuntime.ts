@@ -11,7 +11,7 @@ export type ContainerRuntimePreference = 'auto' | 'bubblewrap' | 'unshare';
 export interface IsolationRequest {
   argv: string[];
   mounts: readonly Mount[];
-  workingDir?: string;
+  workingDir: string;
   /** Directories to create for the container (its working directory when the host lacks it). */
   dirs: readonly string[];
 }

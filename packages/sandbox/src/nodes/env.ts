@@ -27,6 +27,8 @@ export function fieldRef(pod: Obj, path: string, hostIP: string): string | undef
     case 'metadata.uid': return String(meta.uid);
     case 'spec.nodeName': return String(spec.nodeName ?? '');
     case 'spec.serviceAccountName': return String(spec.serviceAccountName ?? '');
+    // The pod runs in its node's network: its status.podIP (from the podCIDR) is not an address
+    // it can listen on, its node's is.
     case 'status.hostIP': case 'status.podIP': return hostIP;
     case 'status.hostIPs': case 'status.podIPs': return hostIP;
     default: return undefined;

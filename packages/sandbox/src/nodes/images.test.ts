@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { containerArgv, defaultImageTable, expandVars, imageRepository, lookupImage, qualifiedImage } from './images.js';
+import { containerArgv, containerWorkingDir, defaultImageTable, expandVars, imageRepository, lookupImage, qualifiedImage } from './images.js';
 
 test('image names normalise to repositories; unknown images miss', () => {
   assert.equal(imageRepository('docker.io/library/busybox:1.36@sha256:abc'), 'busybox');
@@ -38,4 +38,11 @@ test('the worker image carries its files: the CLI and node_modules bound read-on
   assert.deepEqual(worker.files, [{ source: root, target: '/opt/longshore', readOnly: true }]);
   assert.deepEqual(worker.entrypoint, [process.execPath, '/opt/longshore/packages/cli/dist/main.js']);
   assert.deepEqual(worker.programs?.longshore, worker.entrypoint);
+});
+
+test("a container starts in its workingDir, else its image's WORKDIR, else /", () => {
+  const table = defaultImageTable('/repo/cli/main.js');
+  assert.equal(containerWorkingDir(lookupImage(table, 'busybox')!, undefined), '/');
+  assert.equal(containerWorkingDir(lookupImage(table, 'longshore/worker')!, undefined), '/opt/longshore');
+  assert.equal(containerWorkingDir(lookupImage(table, 'longshore/worker')!, '/work'), '/work');
 });

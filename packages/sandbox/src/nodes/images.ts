@@ -11,6 +11,8 @@ export interface ImageEntry {
   entrypoint: string[];
   /** The image's CMD (replaced by a container's `args`). */
   cmd: string[];
+  /** The image's WORKDIR (replaced by a container's `workingDir`); `/` where unset, as for an image without one. */
+  workingDir?: string;
   /**
    * Programs on the image's PATH that the host may lack, as host argv prefixes: a container whose
    * command starts with one of these names runs the prefix instead (`longshore` in the worker image).
@@ -38,7 +40,7 @@ export function defaultImageTable(workerEntry: string, path?: string): ImageTabl
   const env = path === undefined ? {} : { env: { PATH: path } };
   const shell: ImageEntry = { ...SHELL, ...env };
   return {
-    'longshore/worker': { entrypoint: longshore, cmd: [], programs: { longshore }, files: [{ source: root, target: WORKER_IMAGE_ROOT, readOnly: true }], ...env },
+    'longshore/worker': { entrypoint: longshore, cmd: [], workingDir: WORKER_IMAGE_ROOT, programs: { longshore }, files: [{ source: root, target: WORKER_IMAGE_ROOT, readOnly: true }], ...env },
     'longshore/worker-tools': shell, busybox: shell, alpine: shell, debian: shell, ubuntu: shell,
   };
 }
@@ -85,6 +87,11 @@ export function expandVars(s: string, env: ReadonlyMap<string, string>): string 
     if (m === '$$') return '$';
     return name !== undefined && env.has(name) ? env.get(name)! : m;
   });
+}
+
+/** Where a container starts: its workingDir, else its image's WORKDIR, else `/` (never the node's own directory). */
+export function containerWorkingDir(entry: ImageEntry, workingDir: string | undefined): string {
+  return workingDir || entry.workingDir || '/';
 }
 
 /** argv for a container: command replaces ENTRYPOINT, args replace CMD (Docker's rules). */

@@ -10,12 +10,12 @@ const fs: HostFs = {
   realpath: (p) => (p === '/var/run' ? '/run' : p),
   children: (d) => (tree[d] ?? []).map((name) => (name === 'bin' ? { name, symlinkTo: 'usr/bin' } : name === 'run' && d === '/var' ? { name, symlinkTo: '/run' } : { name })),
 };
-const tools = Object.fromEntries(['unshare', 'setpriv', 'chroot', 'mount', 'umount', 'findmnt', 'mountpoint', 'mkdir', 'ln', 'rm'].map((n) => [n, `/bin/${n}`])) as unknown as UnshareTools;
+const tools = Object.fromEntries(['unshare', 'setpriv', 'chroot', 'mount', 'umount', 'findmnt', 'mountpoint', 'mkdir', 'ln'].map((n) => [n, `/bin/${n}`])) as unknown as UnshareTools;
 
 test('mount plan: paths that exist are bound over the host root as it is', () => {
-  const plan = planMounts(fs, [{ source: '/v/s', target: '/etc/s', readOnly: true }], [], undefined);
-  assert.deepEqual(plan, { root: 'host', steps: [{ op: 'bind', path: '/etc/s', source: '/v/s', readOnly: true }] });
-  assert.deepEqual(bwrapArgs(plan), ['--die-with-parent', '--dev-bind', '/', '/', '--ro-bind', '/v/s', '/etc/s']);
+  const plan = planMounts(fs, [{ source: '/v/s', target: '/etc/s', readOnly: true }], [], '/');
+  assert.deepEqual(plan, { root: 'host', steps: [{ op: 'bind', path: '/etc/s', source: '/v/s', readOnly: true }], cwd: '/' });
+  assert.deepEqual(bwrapArgs(plan), ['--die-with-parent', '--dev-bind', '/', '/', '--ro-bind', '/v/s', '/etc/s', '--chdir', '/']);
 });
 
 test('mount plan: a missing mount path is built in the tmpfs root, never on the host', () => {
@@ -32,7 +32,7 @@ test('mount plan: a missing working directory is made after the mounts, inside a
 
 test('unshare prelude: the same plan as sh, every path quoted, the new root entered by chroot', () => {
   const plan = planMounts(fs, [{ source: "/v/it's", target: '/var/run/secrets/sa', readOnly: true }], [], '/work');
-  const script = unshareScript(plan, tools, '/tmp/s', '/home');
+  const script = unshareScript(plan, tools, '/tmp/s');
   const lines = script.split('\n');
   assert.ok(lines.includes(`'/bin/mount' -t tmpfs -o mode=0755 longshore-root "$R"`));
   assert.ok(lines.includes(`place '/usr' "$R"'/usr'`));
@@ -42,8 +42,15 @@ test('unshare prelude: the same plan as sh, every path quoted, the new root ente
   assert.ok(lines.includes(`remount_ro "$R"'/run/secrets/sa'`));
   assert.equal(lines.at(-1), `exec '/bin/setpriv' --pdeathsig KILL -- '/bin/chroot' "$R" /bin/sh -c 'cd "$0" && exec "$@"' '/work' "$@"`);
 
-  const inPlace = unshareScript(planMounts(fs, [{ source: '/v/s', target: '/etc/s', readOnly: false }], [], undefined), tools, '/tmp/s', '/home').split('\n');
+  const inPlace = unshareScript(planMounts(fs, [{ source: '/v/s', target: '/etc/s', readOnly: false }], [], '/home'), tools, '/tmp/s').split('\n');
   assert.ok(!inPlace.some((l) => l.includes('chroot') || l.includes('tmpfs')));
   assert.deepEqual(inPlace.slice(-2), [`cd '/home'`, `exec '/bin/setpriv' --pdeathsig KILL -- "$@"`]);
   assert.ok(inPlace.includes(`place '/v/s' '/etc/s'`));
+});
+
+test('mount plan: a volume whose source another volume would hide (an emptyDir on /tmp) rebuilds the root', () => {
+  const plan = planMounts(fs, [{ source: '/tmp/node/tmp-volume', target: '/tmp', readOnly: false }, { source: '/tmp/node/hosts', target: '/etc/hosts', readOnly: true }], [], '/');
+  assert.equal(plan.root, 'rebuilt');
+  assert.deepEqual(plan.steps.filter((s) => s.op === 'bind').map((s) => s.path), ['/tmp', '/etc/hosts']);
+  assert.equal(planMounts(fs, [{ source: '/v/s', target: '/etc/s', readOnly: true }, { source: '/v/t', target: '/run/lock', readOnly: false }], [], '/').root, 'host');
 });

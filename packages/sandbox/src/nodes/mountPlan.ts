@@ -37,7 +37,7 @@ export interface MountPlan {
   /** 'host': the host's root with the binds placed over existing paths; 'rebuilt': a tmpfs root made by the steps. */
   root: 'host' | 'rebuilt';
   steps: MountStep[];
-  cwd?: string;
+  cwd: string;
 }
 
 /** `p` with its longest existing prefix resolved through symlinks (/var/run/x -> /run/x). */
@@ -55,7 +55,7 @@ export function resolveOnHost(fs: HostFs, p: string): { path: string; missingFro
 }
 
 /** The steps: the root (rebuilt where needed), the mounts (parents first), then new directories. */
-export function planMounts(fs: HostFs, mounts: readonly Mount[], dirs: readonly string[], cwd: string | undefined): MountPlan {
+export function planMounts(fs: HostFs, mounts: readonly Mount[], dirs: readonly string[], cwd: string): MountPlan {
   const resolvedMounts = mounts.map((m) => ({ ...m, at: resolveOnHost(fs, m.target) }));
   const resolvedDirs = dirs.map((d) => resolveOnHost(fs, d));
   const expand = new Set<string>();
@@ -63,6 +63,12 @@ export function planMounts(fs: HostFs, mounts: readonly Mount[], dirs: readonly 
     if (r.missingFrom === undefined) continue;
     for (let d = r.missingFrom; ; d = dirname(d)) { expand.add(d); if (d === '/') break; }
   }
+  // A volume whose source lies under another volume's target (the node keeps volumes under
+  // /tmp; a pod mounts an emptyDir on /tmp) would be hidden by it when binds are made in place,
+  // one after the other: in a rebuilt root every bind lands in the new root, and every source
+  // stays where it is.
+  const under = (p: string, dir: string): boolean => p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
+  if (resolvedMounts.some((m) => resolvedMounts.some((o) => o !== m && under(m.source, o.at.path)))) expand.add('/');
   const steps: MountStep[] = [];
   const walk = (dir: string): void => {
     for (const c of fs.children(dir)) {
@@ -77,5 +83,5 @@ export function planMounts(fs: HostFs, mounts: readonly Mount[], dirs: readonly 
   // After the mounts, as a container runtime makes the working directory: inside a volume
   // mounted over its parent, it must be made in the volume, not hidden under it.
   for (const d of resolvedDirs) steps.push({ op: 'dir', path: d.path });
-  return { root: expand.size ? 'rebuilt' : 'host', steps, ...(cwd ? { cwd } : {}) };
+  return { root: expand.size ? 'rebuilt' : 'host', steps, cwd };
 }

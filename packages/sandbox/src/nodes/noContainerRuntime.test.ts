@@ -22,6 +22,7 @@ test('a pod with an emptyDir fails with StartError and a Failed event naming bub
     node: { name: 'bare', cpu: '2', memory: '4Gi', pods: 10, labels: {}, taints: [] },
     images: defaultImageTable(''), apiHost: url.hostname, apiPort: Number(url.port), caPem: sb.caPem, tls: { key: tls.keyPem, cert: tls.certPem },
     cgroups: noCgroups, containerRuntime: unavailableRuntime(`bwrap (bubblewrap) is not installed; ${INSTALL_HINT}`),
+    hostsFile: () => '/etc/hosts', podCIDR: '10.244.0.0/24',
   });
   try {
     await node.start();

@@ -23,6 +23,9 @@ export interface NodeRuntime {
   restartBackoffMs: number;
   restartBackoffMaxMs: number;
   containerRuntime: ContainerRuntime;
+  hostsFile(namespace: string): string;
+  /** The next address of the node's podCIDR. */
+  nextPodIP(): string;
   baseEnv(pod: K8sObject): Record<string, string>;
   getObject(resource: 'secrets' | 'configmaps', namespace: string, name: string): Promise<Obj | undefined>;
   requestToken(pod: K8sObject, audience: string | undefined, expirationSeconds: number): Promise<string>;

@@ -28,14 +28,14 @@ test('pod phase follows the kubelet getPhase rules', () => {
 
 test('conditions: Ready with running containers, PodCompleted when finished, DeadlineExceeded reason', () => {
   const pod = { spec: { restartPolicy: 'Never', containers: [{ name: 'c' }] } };
-  const running = computePodStatus(pod, { init: [], containers: [run], hostIP: '127.0.0.1', sandboxReady: true });
+  const running = computePodStatus(pod, { init: [], containers: [run], hostIP: '127.0.0.1', podIP: '10.244.0.2', sandboxReady: true });
   const cond = (s: Record<string, unknown>, t: string) => (s.conditions as { type: string; status: string; reason?: string }[]).find((c) => c.type === t);
   assert.equal(running.phase, 'Running');
   assert.equal(cond(running, 'Ready')?.status, 'True');
-  const done = computePodStatus(pod, { init: [], containers: [ok], hostIP: '127.0.0.1', sandboxReady: true });
+  const done = computePodStatus(pod, { init: [], containers: [ok], hostIP: '127.0.0.1', podIP: '10.244.0.2', sandboxReady: true });
   assert.equal(done.phase, 'Succeeded');
   assert.equal(cond(done, 'Ready')?.reason, 'PodCompleted');
-  const late = computePodStatus(pod, { init: [], containers: [bad], hostIP: '127.0.0.1', sandboxReady: true, deadlineExceeded: true });
+  const late = computePodStatus(pod, { init: [], containers: [bad], hostIP: '127.0.0.1', podIP: '10.244.0.2', sandboxReady: true, deadlineExceeded: true });
   assert.equal(late.reason, 'DeadlineExceeded');
   assert.equal(late.phase, 'Failed');
 });

@@ -22,6 +22,9 @@ export interface PodRuntime {
   containers: ContainerStatus[];
   startTime?: string;
   hostIP: string;
+  /** From the node's podCIDR: the pod's identity in Endpoints (which refuse loopback addresses);
+   *  the pod itself runs in its node's network, as a hostNetwork pod does. */
+  podIP: string;
   /** Set when activeDeadlineSeconds passed: the pod fails with reason DeadlineExceeded. */
   deadlineExceeded?: boolean;
   /** Set when the volumes are staged and the sandbox is ready (PodReadyToStartContainers). */
@@ -90,7 +93,7 @@ export function computePodStatus(pod: Obj, rt: PodRuntime): Obj {
   ];
   const qos = qosClass(spec);
   return {
-    phase, conditions, hostIP: rt.hostIP, hostIPs: [{ ip: rt.hostIP }], podIP: rt.hostIP, podIPs: [{ ip: rt.hostIP }],
+    phase, conditions, hostIP: rt.hostIP, hostIPs: [{ ip: rt.hostIP }], podIP: rt.podIP, podIPs: [{ ip: rt.podIP }],
     ...(rt.startTime ? { startTime: rt.startTime } : {}),
     ...(initSpec.length ? { initContainerStatuses: rt.init } : {}),
     containerStatuses: rt.containers, qosClass: qos,

@@ -11,7 +11,7 @@ import { launchContainer, type ContainerExit, type RunningContainer } from './co
 import { buildEnv, EnvError, type Obj } from './env.js';
 import { portInUseMessage, portsInUse } from './hostPorts.js';
 import { invalidImageMessage } from './imageReference.js';
-import { containerArgv, lookupImage, qualifiedImage } from './images.js';
+import { containerArgv, containerWorkingDir, lookupImage, qualifiedImage } from './images.js';
 import { computePodStatus, terminatedReason, type ContainerStatus, type PodRuntime } from './podStatus.js';
 import { stageVolumes, VolumeError } from './volumes.js';
 import type { NodeRuntime } from './nodeRuntime.js';
@@ -44,7 +44,7 @@ export class PodWorker {
       name: String(c.name), image: String(c.image), imageID: '', ready: false, started: false, restartCount: 0,
       state: { waiting: { reason: 'ContainerCreating' } }, lastState: {},
     });
-    this.rt = { init: [], containers: ((spec.containers ?? []) as Obj[]).map(waiting), hostIP: node.hostIP, sandboxReady: false, startTime: iso() };
+    this.rt = { init: [], containers: ((spec.containers ?? []) as Obj[]).map(waiting), hostIP: node.hostIP, podIP: node.nextPodIP(), sandboxReady: false, startTime: iso() };
     if (((spec.initContainers ?? []) as Obj[]).length) {
       this.rt.init = ((spec.initContainers ?? []) as Obj[]).map((c) => ({ ...waiting(c), state: { waiting: { reason: 'PodInitializing' } } }));
       for (const c of this.rt.containers) c.state = { waiting: { reason: 'PodInitializing' } };
@@ -232,7 +232,7 @@ export class PodWorker {
     const mounts = [...((c.volumeMounts ?? []) as Obj[]).flatMap((m) => {
       const src = volumes.get(String(m.name));
       return src ? [{ source: m.subPath ? join(src, String(m.subPath)) : src, target: String(m.mountPath), readOnly: m.readOnly === true }] : [];
-    }), ...(entry.files ?? [])];
+    }), ...(entry.files ?? []), ...this.hostsMount()];
     const limits = ((c.resources ?? {}) as Obj).limits as Obj | undefined ?? {};
     const cgroup = this.node.cgroups.create(`${String(this.pod.metadata.uid)}-${name}-${s.restartCount}-${Date.now() % 100000}`,
       { ...(limits.memory ? { memoryBytes: bytes(limits.memory) } : {}), ...(limits.cpu ? { cpuMilli: cpuMilli(limits.cpu) } : {}) });
@@ -241,7 +241,7 @@ export class PodWorker {
     const containerID = `containerd://${hex(`${String(this.pod.metadata.uid)}/${name}/${s.restartCount}/${Date.now()}`)}`;
     const proc = launchContainer({
       argv, env: Object.fromEntries(env), mounts, runtime: this.node.containerRuntime, onOutput: (st, chunk) => log.append(st, chunk),
-      ...(c.workingDir ? { workingDir: String(c.workingDir) } : {}), ...(cgroup ? { cgroup } : {}),
+      workingDir: containerWorkingDir(entry, c.workingDir as string | undefined), ...(cgroup ? { cgroup } : {}),
     });
     this.running.set(name, { proc, ...(cgroup ? { cgroup } : {}) });
     const startedAt = iso();
@@ -273,6 +273,14 @@ export class PodWorker {
     if (restarting) { s.lastState = { terminated }; s.restartCount++; }
     await this.writeStatus();
     return exit;
+  }
+
+  /** Service names resolve through the namespace's hosts file, bound where the runtime can bind
+   *  it (a container needing no mounts stays runnable on a node without one); a hostNetwork pod
+   *  keeps the host's, as on a real node. */
+  private hostsMount(): { source: string; target: string; readOnly: boolean }[] {
+    if (this.node.containerRuntime.kind === 'none' || ((this.pod.spec ?? {}) as Obj).hostNetwork === true) return [];
+    return [{ source: this.node.hostsFile(this.namespace), target: '/etc/hosts', readOnly: true }];
   }
 
   private willRestart(exitCode: number, init: boolean): boolean {

@@ -29,5 +29,5 @@ test('where neither works, containers that need mounts fail at once with what to
   const none = selectContainerRuntime('auto', candidates(false, false));
   assert.equal(none.kind, 'none');
   assert.match(none.reason ?? '', /bwrap \(bubblewrap\) is not installed; .*Operation not permitted; install bubblewrap .*apt-get install bubblewrap/);
-  assert.throws(() => none.isolate({ argv: ['sh'], mounts: [], dirs: [] }), (e: unknown) => e instanceof ContainerRuntimeUnavailable && /cannot give a container its volume mounts.*apt-get install bubblewrap/.test(e.message));
+  assert.throws(() => none.isolate({ argv: ['sh'], mounts: [], dirs: [], workingDir: '/' }), (e: unknown) => e instanceof ContainerRuntimeUnavailable && /cannot give a container its volume mounts.*apt-get install bubblewrap/.test(e.message));
 });

@@ -14,10 +14,10 @@ const probe = probeUnshare();
 const dir = mkdtempSync(join(tmpdir(), 'longshore-unshare-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(argv: string[], mounts: { source: string; target: string; readOnly: boolean }[], workingDir?: string): Promise<{ exit: ContainerExit; out: string }> {
+async function run(argv: string[], mounts: { source: string; target: string; readOnly: boolean }[], workingDir = '/'): Promise<{ exit: ContainerExit; out: string }> {
   if ('failure' in probe) throw new Error(probe.failure);
   let out = '';
-  const c = launchContainer({ argv, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, mounts, runtime: unshareRuntime(probe.tools), onOutput: (_s, chunk) => { out += chunk; }, ...(workingDir ? { workingDir } : {}) });
+  const c = launchContainer({ argv, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, mounts, runtime: unshareRuntime(probe.tools), onOutput: (_s, chunk) => { out += chunk; }, workingDir });
   return { exit: await c.exited, out };
 }
 
@@ -58,7 +58,7 @@ describe('unshare runtime', { skip: 'failure' in probe ? probe.failure : false }
 });
 
 test('without any runtime a container with mounts fails at once, naming what to install', async () => {
-  const c = launchContainer({ argv: ['true'], env: {}, mounts: [{ source: dir, target: '/x', readOnly: false }], runtime: unavailableRuntime('bwrap (bubblewrap) is not installed; install bubblewrap'), onOutput: () => undefined });
+  const c = launchContainer({ argv: ['true'], env: {}, mounts: [{ source: dir, target: '/x', readOnly: false }], runtime: unavailableRuntime('bwrap (bubblewrap) is not installed; install bubblewrap'), onOutput: () => undefined, workingDir: '/' });
   const exit = await c.exited;
   assert.equal(exit.exitCode, 128);
   assert.match(exit.startError ?? '', /cannot give a container its volume mounts.*install bubblewrap/);

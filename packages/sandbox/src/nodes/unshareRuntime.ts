@@ -6,9 +6,10 @@
 // The container runs as root of its user namespace (mapped to the node's own user): only uid 0
 // there keeps the capabilities to mount across exec, and uid 0 is also what a container
 // without runAsUser gets on a real cluster. The prelude's stderr goes to a setup log that it
-// removes on success, so a failed setup becomes the container's StartError message rather
-// than a line in its log.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// ends with a done line on success, so a failed setup becomes the container's StartError
+// message rather than a line in its log. The prelude writes that line through the descriptor it
+// opened before mounting: a volume over /tmp hides the log's path from it, never the open file.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INSTALL_HINT, type ContainerRuntime } from './containerRuntime.js';
@@ -17,15 +18,16 @@ import { planMounts, realHostFs, type MountPlan } from './mountPlan.js';
 
 /** Absolute paths, because the container's own PATH (from its pod spec) may lack /usr/sbin. */
 export interface UnshareTools {
-  unshare: string; setpriv: string; chroot: string; mount: string; umount: string; findmnt: string; mountpoint: string; mkdir: string; ln: string; rm: string;
+  unshare: string; setpriv: string; chroot: string; mount: string; umount: string; findmnt: string; mountpoint: string; mkdir: string; ln: string;
 }
 
 const NOT_STARTED = 'unshare could not create the user and mount namespaces (its message is in the container log)';
+const SETUP_DONE = 'longshore: the container is set up';
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The prelude: `sh -c <script> sh <command...>`. */
-export function unshareScript(plan: MountPlan, t: UnshareTools, scratch: string, hostCwd: string): string {
+export function unshareScript(plan: MountPlan, t: UnshareTools, scratch: string): string {
   const log = q(join(scratch, 'setup.log'));
   const rebuilt = plan.root === 'rebuilt';
   const at = (p: string): string => (rebuilt ? `"$R"${q(p)}` : q(p));
@@ -47,11 +49,10 @@ export function unshareScript(plan: MountPlan, t: UnshareTools, scratch: string,
   // The bind of the host directory that holds the scratch directory copied the new root into
   // itself; detached, the container sees an empty directory there.
   if (rebuilt) lines.push(`! ${q(t.mountpoint)} -q "$R$R" || ${q(t.umount)} -l "$R$R"`);
-  lines.push(`${q(t.rm)} -f ${log}`, 'exec 2>&3 3>&-');
+  lines.push(`echo ${q(SETUP_DONE)} >&2`, 'exec 2>&3 3>&-');
   // --pdeathsig: the container dies with the node process, as bwrap's --die-with-parent does.
-  const cwd = plan.cwd ?? hostCwd;
-  if (rebuilt) lines.push(`exec ${q(t.setpriv)} --pdeathsig KILL -- ${q(t.chroot)} "$R" /bin/sh -c 'cd "$0" && exec "$@"' ${q(cwd)} "$@"`);
-  else lines.push(`cd ${q(cwd)}`, `exec ${q(t.setpriv)} --pdeathsig KILL -- "$@"`);
+  if (rebuilt) lines.push(`exec ${q(t.setpriv)} --pdeathsig KILL -- ${q(t.chroot)} "$R" /bin/sh -c 'cd "$0" && exec "$@"' ${q(plan.cwd)} "$@"`);
+  else lines.push(`cd ${q(plan.cwd)}`, `exec ${q(t.setpriv)} --pdeathsig KILL -- "$@"`);
   return lines.join('\n');
 }
 
@@ -62,14 +63,14 @@ export function unshareRuntime(tools: UnshareTools): ContainerRuntime {
       const scratch = mkdtempSync(join(tmpdir(), 'longshore-container-'));
       mkdirSync(join(scratch, 'root'));
       writeFileSync(join(scratch, 'setup.log'), NOT_STARTED);
-      const script = unshareScript(planMounts(realHostFs, r.mounts, r.dirs, r.workingDir), tools, scratch, process.cwd());
+      const script = unshareScript(planMounts(realHostFs, r.mounts, r.dirs, r.workingDir), tools, scratch);
       return {
         argv: [tools.unshare, '--user', '--map-root-user', '--mount', '--', '/bin/sh', '-c', script, 'sh', ...r.argv],
         supervised: false,
         setupFailure() {
-          const log = join(scratch, 'setup.log');
-          if (!existsSync(log)) return undefined;
-          const text = readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' ').replace(/\s+/g, ' ');
+          const lines = readFileSync(join(scratch, 'setup.log'), 'utf8').trim().split('\n');
+          if (lines.at(-1) === SETUP_DONE) return undefined;
+          const text = lines.slice(-3).join(' ').replace(/\s+/g, ' ');
           return `the container's mounts could not be set up with unshare: ${text || 'the prelude failed'}; ${INSTALL_HINT}`;
         },
         // Only the namespace saw the tmpfs on the scratch root: on the host it is an empty directory.
@@ -81,7 +82,7 @@ export function unshareRuntime(tools: UnshareTools): ContainerRuntime {
 
 /** The tools found and one namespace made that can mount, or why not. */
 export function probeUnshare(): { tools: UnshareTools } | { failure: string } {
-  const names = ['unshare', 'setpriv', 'chroot', 'mount', 'umount', 'findmnt', 'mountpoint', 'mkdir', 'ln', 'rm'] as const;
+  const names = ['unshare', 'setpriv', 'chroot', 'mount', 'umount', 'findmnt', 'mountpoint', 'mkdir', 'ln'] as const;
   const found = Object.fromEntries(names.map((n) => [n, findExecutable(n)]));
   const missing = names.filter((n) => !found[n]);
   if (missing.length) return { failure: `${missing.join(', ')} not found (util-linux and coreutils provide them)` };

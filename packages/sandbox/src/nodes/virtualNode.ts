@@ -37,6 +37,10 @@ export interface VirtualNodeOptions {
   cgroups: CgroupDriver;
   hostIP?: string;
   containerRuntime: ContainerRuntime;
+  /** The node's pod addresses, a /24 (kube-controller-manager's node IPAM gives one per node). */
+  podCIDR: string;
+  /** The /etc/hosts that resolves Service names for containers of a namespace. */
+  hostsFile(namespace: string): string;
   heartbeatMs?: number;
   restartBackoffMs?: number;
   restartBackoffMaxMs?: number;
@@ -55,6 +59,7 @@ export class VirtualNode {
   private readonly runtime: NodeRuntime;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
+  private podIPs = 0;
   port = 0;
 
   constructor(private readonly client: KubeClient, private readonly o: VirtualNodeOptions) {
@@ -63,7 +68,9 @@ export class VirtualNode {
     this.runtime = {
       client, nodeName: this.name, hostIP: o.hostIP ?? '127.0.0.1', images: o.images, logs: this.logs, cgroups: o.cgroups, podsDir,
       caPem: o.caPem, events: new EventRecorder(client, 'kubelet'), restartBackoffMs: o.restartBackoffMs ?? 1_000,
-      restartBackoffMaxMs: o.restartBackoffMaxMs ?? 20_000, containerRuntime: o.containerRuntime,
+      restartBackoffMaxMs: o.restartBackoffMaxMs ?? 20_000, containerRuntime: o.containerRuntime, hostsFile: o.hostsFile,
+      // .1 is the gateway on a real node; 253 addresses in turn, reused long after their pods are gone.
+      nextPodIP: () => `${o.podCIDR.split('.').slice(0, 3).join('.')}.${2 + (this.podIPs++ % 253)}`,
       baseEnv: (pod) => inClusterEnv(o.apiHost, o.apiPort, pod),
       getObject: (r, ns, n) => getObject(client, r, ns, n),
       requestToken: (pod, aud, exp) => requestPodToken(client, pod, aud, exp),
@@ -188,7 +195,7 @@ export class VirtualNode {
       'kubernetes.io/hostname': this.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
       'beta.kubernetes.io/os': 'linux', ...n.labels,
     };
-    const body = { apiVersion: 'v1', kind: 'Node', metadata: { name: this.name, labels }, spec: { ...(n.taints.length ? { taints: n.taints } : {}) } };
+    const body = { apiVersion: 'v1', kind: 'Node', metadata: { name: this.name, labels }, spec: { podCIDR: this.o.podCIDR, podCIDRs: [this.o.podCIDR], ...(n.taints.length ? { taints: n.taints } : {}) } };
     const r = await this.client.request('POST', apiPath('v1', 'nodes'), body);
     if (r.status !== 201 && r.status !== 409) throw new Error(`registering node ${this.name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
     const s = await this.client.request('PATCH', apiPath('v1', 'nodes', undefined, this.name, 'status'), { status: this.nodeStatus() }, 'application/merge-patch+json');

@@ -125,9 +125,15 @@ export function applyDefaults(kind: string, o: Obj): void {
       const spec = obj(o, 'spec');
       setDefault(spec, 'type', 'ClusterIP');
       setDefault(spec, 'sessionAffinity', 'None');
-      setDefault(spec, 'internalTrafficPolicy', 'Cluster');
-      setDefault(spec, 'ipFamilyPolicy', 'SingleStack');
-      setDefault(spec, 'ipFamilies', ['IPv4']);
+      if (spec.type !== 'ExternalName') {
+        setDefault(spec, 'internalTrafficPolicy', 'Cluster');
+        // A headless Service without a selector takes every family the cluster has (as the reference answers).
+        const headless = spec.clusterIP === 'None' || (Array.isArray(spec.clusterIPs) && spec.clusterIPs[0] === 'None');
+        const selector = spec.selector as Obj | undefined;
+        const anyFamily = headless && (!selector || Object.keys(selector).length === 0);
+        setDefault(spec, 'ipFamilyPolicy', anyFamily ? 'RequireDualStack' : 'SingleStack');
+        setDefault(spec, 'ipFamilies', anyFamily ? ['IPv4', 'IPv6'] : ['IPv4']);
+      }
       for (const p of arr(spec.ports)) { setDefault(p, 'protocol', 'TCP'); setDefault(p, 'targetPort', p.port); }
       obj(o, 'status').loadBalancer ??= {};
       break;

@@ -5,6 +5,7 @@
 import { errors, type ApiError } from '../errors.js';
 import { eventFromCore, eventToCore } from '../resources/eventConversion.js';
 import { applyDefaults, normalizeSecret } from '../resources/defaults.js';
+import { allocateClusterIP, keepClusterIP } from '../services/clusterIPs.js';
 import { apiVersionOf, storageKey, type ResourceDef } from '../resources/registry.js';
 import { checkDecodable, dropFields, unknownFields } from '../validation/decode.js';
 import type { FieldError } from '../validation/fieldErrors.js';
@@ -116,6 +117,7 @@ export class RestStorage {
     if (def.kind === 'Secret') normalizeSecret(internal);
     applyDefaults(def.kind, internal);
     if (def.resource === 'pods' && name) admitPod(this.store, namespace ?? '', internal, name);
+    if (def.resource === 'services') allocateClusterIP(this.store, internal);
     const errs = validateObject(def.kind, def.storageOf ? obj : internal);
     if (errs.length) throw this.invalid(def, name, errs);
     const m = internal.metadata as Obj;
@@ -171,6 +173,7 @@ export class RestStorage {
       obj = next;
       if (def.hasStatus) { if (current.status === undefined) delete obj.status; else obj.status = structuredClone(current.status); }
       if (def.resource === 'namespaces') (obj.spec as Obj ?? (obj.spec = {})).finalizers = (current.spec as Obj | undefined)?.finalizers;
+      if (def.resource === 'services') keepClusterIP(current, obj);
     }
     const m = obj.metadata as Obj;
     for (const k of SYSTEM_META) { if (current.metadata[k] === undefined) delete m[k]; else m[k] = current.metadata[k]; }

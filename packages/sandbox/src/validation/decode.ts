@@ -24,6 +24,8 @@ const TOP: Record<string, string[]> = {
   RoleBinding: [...COMMON, 'roleRef', 'subjects'],
   ClusterRoleBinding: [...COMMON, 'roleRef', 'subjects'],
   Lease: [...COMMON, 'spec'],
+  Endpoints: [...COMMON, 'subsets'],
+  EndpointSlice: [...COMMON, 'addressType', 'endpoints', 'ports'],
   'core/Event': CORE_EVENT,
   'events.k8s.io/Event': [...COMMON, 'eventTime', 'series', 'reportingController', 'reportingInstance', 'action', 'reason', 'regarding',
     'related', 'note', 'type', 'deprecatedSource', 'deprecatedFirstTimestamp', 'deprecatedLastTimestamp', 'deprecatedCount'],

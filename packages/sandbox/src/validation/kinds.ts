@@ -1,6 +1,7 @@
 // Per-kind validation on create and update: what kube-apiserver's registry strategies check
 // (Validate / ValidateUpdate), reduced to the rules clients meet in practice.
 import { fromStructured, matchLabels } from '../selectors/labels.js';
+import { validateEndpointSliceAddresses, validateEndpointsAddresses } from './endpointAddresses.js';
 import { forbidden, invalid, notSupported, required, type FieldError } from './fieldErrors.js';
 import { nameError, validateAnnotations, validateLabels, validateName, type NameRule } from './names.js';
 import { validatePodSpec } from './podSpec.js';
@@ -100,6 +101,8 @@ export function validateObject(kind: string, o: Obj): FieldError[] {
       if (p.port === undefined) out.push(required(`spec.ports[${i}].port`, ''));
       else if (typeof p.port !== 'number' || p.port < 1 || p.port > 65535) out.push(invalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
     }); break;
+    case 'Endpoints': out.push(...validateEndpointsAddresses(o)); break;
+    case 'EndpointSlice': out.push(...validateEndpointSliceAddresses(o)); break;
     case 'PodDisruptionBudget':
       if (spec.minAvailable !== undefined && spec.maxUnavailable !== undefined) {
         out.push(invalid('spec', spec, 'minAvailable and maxUnavailable cannot be both set'));
