@@ -49,7 +49,7 @@ describe('PendingExplainer', () => {
       events: () => [failedScheduling(1000), event('NotTriggerScaleUp', "pod didn't trigger scale-up: 1 max node group size reached", 2000)],
       at: 3000,
       lines: [/^Waiting for a node/, /will not add a node for this pod: 1 max node group size reached\.$/],
-      verdict: /will not add a node for it: 1 max node group size reached\. The scheduler said: 0\/2 nodes are available/,
+      verdict: /will not add a node for it: 1 max node group size reached\. The scheduler said: 0\/2 nodes are available: 2 Insufficient cpu\. Lower the step's/,
     },
     {
       name: 'a TriggeredScaleUp after a NotTriggerScaleUp supersedes it',

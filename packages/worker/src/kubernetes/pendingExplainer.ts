@@ -78,7 +78,7 @@ export class PendingExplainer {
           kind: 'fail',
           message:
             `The script pod cannot be scheduled and the cluster autoscaler will not add a node for it: ${reasonOf(autoscaler.message)}` +
-            (lastSchedulerMessage ? `. The scheduler said: ${lastSchedulerMessage}` : '') +
+            (lastSchedulerMessage ? `. The scheduler said: ${withoutFullStop(lastSchedulerMessage)}` : '') +
             '. Lower the step\'s resource requests, or check the worker\'s nodeSelector, tolerations and the node groups\' sizes.',
         },
       };
@@ -162,6 +162,11 @@ export function scaleUpGroups(message: string): string {
 /** "pod didn't trigger scale-up: 1 max node group size reached" -> "1 max node group size reached". */
 function reasonOf(message: string): string {
   return message.replace(/^pod didn't trigger scale-up:\s*/, '').replace(/\.$/, '');
+}
+
+/** The scheduler ends its messages with a full stop ("... 1 Insufficient cpu."); quoted mid-sentence, it would double ours. */
+function withoutFullStop(message: string): string {
+  return message.replace(/\.+$/, '');
 }
 
 function eventTime(event: CoreV1Event, now: number): number {
