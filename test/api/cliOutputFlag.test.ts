@@ -19,8 +19,11 @@ describe('-o json after the verb', () => {
   let h: Harness;
   const dir = mkdtempSync(join(tmpdir(), 'longshore-output-'));
   const cli = (args: string[]) => runCli([...args, '--url', h.url], { LONGSHORE_API_KEY: h.apiKey });
+  /** Verbs run so far, as `workers token`; the last test checks that none is left out. */
+  const ran = new Set<string>();
   /** Runs a verb with `-o json` last; its whole output must be one JSON document. */
   const json = async (args: string[]): Promise<any> => {
+    ran.add(args[0]!).add(args.slice(0, 2).join(' '));
     const { code, output } = await cli([...args, '-o', 'json']);
     assert.equal(code, 0, `${args.join(' ')}: ${output}`);
     try {
@@ -73,5 +76,25 @@ describe('-o json after the verb', () => {
     assert.equal((await json(['workers', 'w-json'])).name, 'w-json');
     assert.equal((await json(['workers', 'disable', 'w-json'])).disabled, true);
     assert.equal((await json(['workers', 'enable', 'w-json'])).disabled, false);
+    // It prints nothing; what matters is that `-o json` after it is accepted.
+    ran.add('workers delete');
+    assert.equal((await cli(['workers', 'delete', 'w-json', '-o', 'json'])).code, 0);
+    assert.equal((await h.api('GET', '/api/workers/w-json')).status, 404);
+  });
+
+  test('no client verb is left out above', async () => {
+    const commandsIn = async (args: string[]) => {
+      const { output } = await runCli([...args, '--help']);
+      const section = output.split('Commands:\n')[1] ?? '';
+      return [...section.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    };
+    const services = new Set(['server', 'worker', 'sandbox', 'fetch-packages', 'demo']);
+    const tops = (await commandsIn([])).filter((c) => !services.has(c));
+    assert.ok(tops.includes('workers') && tops.includes('tasks'), tops.join(' '));
+    for (const top of tops) {
+      const subs = await commandsIn([top]);
+      const verbs = subs.length ? subs.map((sub) => `${top} ${sub}`) : [top];
+      for (const verb of verbs) assert.ok(ran.has(verb), `longshore ${verb} -o json is not tested`);
+    }
   });
 });
