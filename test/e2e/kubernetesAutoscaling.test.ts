@@ -55,5 +55,6 @@ test('a 64-CPU step fails fast with the autoscaler\'s reason', async () => {
   assert.equal(res.code, 2, res.output);
   assert.match(res.output, /cluster autoscaler will not add a node/);
   assert.match(res.output, /Insufficient cpu/);
+  assert.doesNotMatch(res.output, /[^.]\.\.(\s|$)/, 'no sentence ends twice');
   assert.ok(Date.now() - started < 30_000, 'not after the 15-minute pending timeout');
 });

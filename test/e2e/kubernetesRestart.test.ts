@@ -78,7 +78,7 @@ projects:
     body: { metadata: { name: 'longshore-stray-workspace', labels: { 'longshore.io/worker': 'restarting', 'longshore.io/operation': 'no-such-operation' } }, stringData: { x: 'y' } },
   });
 
-  await startWorker();
+  const restarted = await startWorker();
   const task = await lab.waitForTask(taskId, ['succeeded', 'failed', 'cancelled'], 60_000);
   watch.abort();
   const log = await lab.taskLog(taskId);
@@ -90,6 +90,8 @@ projects:
   }
   assert.equal(texts.filter((t) => /resuming script pod/.test(t)).length, unfinished, 'each operation running at the kill says it was resumed');
   assert.ok(!texts.some((t) => /lines? (is|are) missing/.test(t)), 'no gap');
+  // A resumed operation that succeeded is not "stopped" as one the server took back.
+  assert.doesNotMatch(restarted.output(), /no longer expects this worker/);
   // Pod names come from operation ids: a pod created again would show up twice.
   assert.equal(new Set(created).size, created.length, `a pod was created again: ${created.join(', ')}`);
   assert.equal(created.length, TARGETS + 1, 'one pod per operation (ten, and the Report step)');

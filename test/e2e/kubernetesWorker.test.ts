@@ -106,6 +106,27 @@ projects:
   await expectNothingLeft(sandbox.kubeconfigPath);
 });
 
+test('a step that reaches its timeout: timed_out, said once, no shell job notices in the log', async () => {
+  await lab.apply(`
+environments: [ { name: Cluster } ]
+projects:
+  - name: Slow
+    process:
+      steps:
+        - name: Crawl
+          timeoutSeconds: 2
+          script: { body: 'echo "crawling"; sleep 60' }
+`);
+  const taskId = await deployJson('Slow');
+  const task = await lab.waitForTask(taskId, ['failed', 'succeeded'], 40_000);
+  assert.equal(task.steps[0].operations[0].outcome, 'timed_out', JSON.stringify(task.steps[0].operations[0]));
+  const texts = (await lab.taskLog(taskId)).map((l) => l.text as string);
+  assert.ok(texts.includes('crawling'), texts.join('\n'));
+  assert.equal(texts.filter((t) => /reached its timeout/.test(t)).length, 1, texts.join('\n'));
+  assert.deepEqual(texts.filter((t) => /Terminated/.test(t)), [], texts.join('\n'));
+  await expectNothingLeft(sandbox.kubeconfigPath);
+});
+
 test("images: the step's own container is used, an unknown image fails fast with the pull reason, Docker needs are rejected", async () => {
   await lab.apply(`
 projects:

@@ -151,6 +151,34 @@ projects:
   assert.equal(workers.size, 2, 'both workers took work');
 });
 
+test("a target's properties reach its script as variables; a run-time variable in #{...} says how to read it", async () => {
+  const applied = await lab.apply(`
+environments: [ { name: Test } ]
+targets:
+  - { name: eu-box, type: generic, environments: [Test], tags: [props], properties: { region: eu-west, tier: gold } }
+projects:
+  - name: Regional
+    process:
+      steps:
+        - name: Where
+          runOn: { targetTags: [props] }
+          script: { body: 'echo "region #{Longshore.Target.Properties[region]}, tier $(get_longshore_variable "Longshore.Target.Properties[tier]")"' }
+  - name: WhoRuns
+    process:
+      steps:
+        - name: Who
+          script: { body: 'echo "on #{Longshore.Worker.Name}"' }
+`);
+  assert.equal(applied.code, 0, applied.output);
+  const regional = await lab.cli(['deploy', 'Regional', '--to', 'Test', '--follow']);
+  assert.equal(regional.code, 0, regional.output);
+  assert.match(regional.output, /\[Where@eu-box\] region eu-west, tier gold/);
+
+  const who = await lab.cli(['deploy', 'WhoRuns', '--to', 'Test', '--follow']);
+  assert.equal(who.code, 2, who.output);
+  assert.match(who.output, /Variable 'Longshore\.Worker\.Name' is known only when the script runs, on the worker that takes it.*read it in the script with \$\(get_longshore_variable Longshore\.Worker\.Name\)/);
+});
+
 async function waitForLine(taskId: string, pattern: RegExp): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {

@@ -38,7 +38,10 @@ class FakeExecutor implements Executor {
   }
 
   readonly released: string[] = [];
+  /** Holds releases back, as removing a script pod and its Secret takes a while. */
+  releaseGate: Promise<void> = Promise.resolve();
   async release(operationId: string): Promise<void> {
+    await this.releaseGate;
     this.released.push(operationId);
   }
 
@@ -314,6 +317,31 @@ describe('Worker', () => {
     assert.equal(server.completed.get(keep.id)!.finalSeq, 6, 'numbering continues after what the server has');
     await until(() => executor.released.includes(keep.id), 'the release after the report');
     await worker.stop();
+  });
+
+  it('a resumed operation that succeeded is not reported running while it is released, so the server has nothing to take back', async () => {
+    const { server, executor, worker, entries } = setup();
+    const keep = testOperation();
+    executor.leftoverIds = [keep.id];
+    server.operationStates.set(keep.id, { id: keep.id, state: 'running', ackedSeq: 0, lastSource: 0, cancelRequested: false, operation: keep });
+    let released!: () => void;
+    executor.releaseGate = new Promise((resolve) => (released = resolve));
+    await worker.start();
+    executor.finish(keep.id, success, 1);
+    await until(() => server.completed.has(keep.id), 'the completion');
+    // The server answers a poll that still lists a finished operation with `forget`.
+    const polled = server.polls.length;
+    server.offer({ forget: keep.id });
+    try {
+      await until(() => server.polls.length >= polled + 2, 'polls after the report');
+      assert.ok(!server.polls.at(-1)!.running.includes(keep.id), 'a finished operation is not listed as running');
+      assert.deepEqual(entries.filter((e) => /no longer expects/.test(String(e.msg))), []);
+      assert.ok(!executor.cancelled.includes(keep.id));
+    } finally {
+      released();
+      await until(() => executor.released.includes(keep.id), 'the release');
+      await worker.stop();
+    }
   });
 
   it('says why it is not ready: starting, then the server refusing, then ready', async () => {

@@ -47,6 +47,8 @@ interface Held {
   readonly shipper: LogShipper;
   /** The server took it back: stop it, report nothing. */
   forgotten: boolean;
+  /** The server has its result, only the release is left: polls leave it out, or the server would answer `forget` for it. */
+  reported: boolean;
 }
 
 /** After the drain deadline, how long cancelled operations get to report their end. */
@@ -247,7 +249,7 @@ export class Worker {
   private async pollLoop(): Promise<void> {
     while (!this.shutdown.signal.aborted && !(this.lifecycle.is('draining') && this.held.size === 0)) {
       const free = this.lifecycle.is('running') ? this.free() : 0;
-      const running = [...this.held.values()].filter((h) => !h.forgotten).map((h) => h.operation.id);
+      const running = [...this.held.values()].filter((h) => !h.forgotten && !h.reported).map((h) => h.operation.id);
       let response: PollResponse;
       try {
         this.pollFree = free;
@@ -323,7 +325,7 @@ export class Worker {
     }
     for (const id of response.forget) {
       const held = this.held.get(id);
-      if (!held || held.forgotten) continue;
+      if (!held || held.forgotten || held.reported) continue;
       this.log.warn({ operationId: id }, 'the server no longer expects this worker to run the operation; stopping it');
       held.forgotten = true;
       held.shipper.close();
@@ -339,7 +341,7 @@ export class Worker {
       log: this.log,
       onCancelRequested: () => this.executor.cancel(operation.id),
     });
-    const held: Held = { operation, shipper, forgotten: false };
+    const held: Held = { operation, shipper, forgotten: false, reported: false };
     this.held.set(operation.id, held);
     this.log.info({ operationId: operation.id, taskId: operation.taskId, step: operation.step.name }, 'operation started');
     const run = this.run(held, resume)
@@ -364,7 +366,9 @@ export class Worker {
     }
     // What the operation leaves behind goes only once the server has its result (or wants none):
     // a worker stopped before that finds it again on its next start and reports then.
-    if (await this.report(held, result)) await this.executor.release?.(operation.id);
+    if (!(await this.report(held, result))) return;
+    held.reported = true;
+    await this.executor.release?.(operation.id);
   }
 
   /** True once the server has the result, or no longer wants it; false when shutdown cut the report short. */

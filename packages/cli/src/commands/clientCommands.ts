@@ -10,8 +10,23 @@ type Row = Record<string, any>;
 interface GlobalFlags { url?: string; apiKey?: string; serverThumbprint?: string; output: OutputFormat }
 
 export function clientFor(cmd: Command): { client: ApiClient; output: OutputFormat } {
-  const flags = cmd.optsWithGlobals<GlobalFlags>();
+  const flags = clientFlags(cmd);
   return { client: new ApiClient(clientOptionsFromEnv(flags)), output: flags.output };
+}
+
+/**
+ * Every level of a verb declares the client flags, and positional options give each level the flags
+ * written after it. The flag nearest the verb the user typed wins; commander's `optsWithGlobals` lets
+ * an ancestor win instead, so `workers token -o json` printed a table (the parent's default).
+ */
+function clientFlags(cmd: Command): GlobalFlags {
+  const chain: Command[] = [];
+  for (let at: Command | null = cmd; at; at = at.parent) chain.push(at);
+  const given = (key: keyof GlobalFlags) => {
+    const from = chain.find((c) => c.getOptionValue(key) !== undefined && c.getOptionValueSource(key) !== 'default');
+    return (from ?? cmd).getOptionValue(key) as unknown;
+  };
+  return { url: given('url') as string | undefined, apiKey: given('apiKey') as string | undefined, serverThumbprint: given('serverThumbprint') as string | undefined, output: given('output') as OutputFormat };
 }
 
 const enc = encodeURIComponent;

@@ -123,7 +123,7 @@ function buildOperation(
     ['Longshore.Environment.Name', task.environmentName],
     ['Longshore.Step.Name', step.name],
     ['Longshore.Step.Number', String(index + 1)],
-    ...(target ? [['Longshore.Target.Name', target.name], ['Longshore.Target.Tags', targetTags.join(',')]] : []),
+    ...(target ? [['Longshore.Target.Name', target.name], ['Longshore.Target.Tags', targetTags.join(',')], ...targetProperties(target)] : []),
   ].map(([name, value]) => ({ name: name!, value: value!, sensitive: false }));
   for (const v of [...outputs, ...system]) scoped.set(v.name.toLowerCase(), v);
 
@@ -145,4 +145,10 @@ function buildOperation(
     ...(step.resources ? { resources: step.resources } : {}),
     timeoutSeconds: step.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT_SECONDS,
   };
+}
+
+/** A generic target's properties (`region: eu-west`), as `Longshore.Target.Properties[region]`, named like `Longshore.Action[Step]`. */
+function targetProperties(target: Database['targets']): [string, string][] {
+  const stored = JSON.parse(target.properties) as { properties?: Record<string, string> };
+  return Object.entries(stored.properties ?? {}).map(([key, value]) => [`Longshore.Target.Properties[${key}]`, value]);
 }

@@ -78,6 +78,13 @@ function describeChain(chain: readonly string[]): string {
  * the whole set) throw INVALID_REFERENCE naming the variable, so the user sees which one to fix.
  * `##{x}` is a literal `#{x}`.
  */
+/**
+ * System variables that the worker sets in the workspace (packages/worker's workspace.ts), not the
+ * server: an operation is planned before a worker leases it, and the server's own address is not
+ * the one the worker dialled (a proxy, a Service name), so neither is known when `#{...}` is expanded.
+ */
+export const RUN_TIME_VARIABLES = ['Longshore.Worker.Name', 'Longshore.Server.Url'] as const;
+
 export class VariableSet {
   readonly #vars: Map<string, OperationVariable>;
   readonly #resolved = new Map<string, Resolved>();
@@ -113,6 +120,14 @@ export class VariableSet {
     const v = this.#vars.get(key);
     if (!v) {
       const via = chain.length ? ` (referenced by ${describeChain(chain)})` : '';
+      const runTime = RUN_TIME_VARIABLES.find((r) => r.toLowerCase() === key);
+      if (runTime) {
+        throw new LongshoreError(
+          'INVALID_REFERENCE',
+          `Variable '${runTime}' is known only when the script runs, on the worker that takes it, so #{...} cannot substitute it${via}; read it in the script with $(get_longshore_variable ${runTime})`,
+          { name, chain, runTimeOnly: true },
+        );
+      }
       throw new LongshoreError('INVALID_REFERENCE', `Variable '${name}' is not defined${via}`, { name, chain });
     }
     if (chain.some((c) => c.toLowerCase() === key)) {

@@ -219,12 +219,14 @@ if [ -n "$stopping" ]; then kill -TERM $script 2>/dev/null; fi
 ticker=$!
 exec 5>&- 6>&-
 
-# A trap cuts wait short (with a status above 128), hence the loop.
+# A trap cuts wait short (with a status above 128), hence the loop. dash's wait prints
+# "Terminated" for a job a signal ended, once per job, outside the numbered lines; the exit
+# code already says it, and a stopped step would print it for the script and each tagger.
 reap() {
-  wait "$1"
+  wait "$1" 2>/dev/null
   reaped=$?
   while [ "$reaped" -gt 128 ] && kill -0 "$1" 2>/dev/null; do
-    wait "$1"
+    wait "$1" 2>/dev/null
     reaped=$?
   done
 }

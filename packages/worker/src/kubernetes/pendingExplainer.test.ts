@@ -4,7 +4,7 @@ import type { CoreV1Event, V1ContainerStatus, V1Pod } from '@kubernetes/client-n
 import { PendingExplainer, scaleUpGroups } from './pendingExplainer.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
-const policy = { pendingTimeoutMs: 15 * 60_000, imagePullGraceMs: 30_000 };
+const policy = { pendingTimeoutMs: 15 * 60_000, scaleUpTimeoutMs: 15 * 60_000, imagePullGraceMs: 30_000 };
 let n = 0;
 
 function event(reason: string, message: string, atMs: number, type: 'Normal' | 'Warning' = 'Normal'): CoreV1Event {
@@ -49,7 +49,7 @@ describe('PendingExplainer', () => {
       events: () => [failedScheduling(1000), event('NotTriggerScaleUp', "pod didn't trigger scale-up: 1 max node group size reached", 2000)],
       at: 3000,
       lines: [/^Waiting for a node/, /will not add a node for this pod: 1 max node group size reached\.$/],
-      verdict: /will not add a node for it: 1 max node group size reached\. The scheduler said: 0\/2 nodes are available/,
+      verdict: /will not add a node for it: 1 max node group size reached\. The scheduler said: 0\/2 nodes are available: 2 Insufficient cpu\. Lower the step's/,
     },
     {
       name: 'a TriggeredScaleUp after a NotTriggerScaleUp supersedes it',
@@ -134,6 +134,18 @@ describe('PendingExplainer', () => {
     explainer.update(waitingPod('ErrImagePull'), [], T0);
     explainer.update({ ...unscheduled, spec: { nodeName: 'n', containers: [] }, status: { phase: 'Pending' } }, [], T0 + 20_000);
     assert.equal(explainer.update(waitingPod('ErrImagePull'), [], T0 + 40_000).verdict.kind, 'wait');
+  });
+
+  test('a node on its way extends the wait past the pending timeout, up to the scale-up limit, and the failure says so', () => {
+    const explainer = new PendingExplainer({ pendingTimeoutMs: 2000, scaleUpTimeoutMs: 10_000, imagePullGraceMs: 30_000 }, T0);
+    const events = [failedScheduling(500), scaleUp(1000)];
+    assert.deepEqual(explainer.update(unscheduled, events, T0 + 4000).verdict, { kind: 'wait', deadline: T0 + 11_000 });
+    const failed = explainer.update(unscheduled, events, T0 + 11_000).verdict;
+    assert.equal(failed.kind, 'fail');
+    assert.match(
+      (failed as { message: string }).message,
+      /^The script pod was still pending after the cluster autoscaler had been adding a node for it for 10 s \(scriptPods\.scaleUpTimeoutMs = 10000\); no node took it\. The scheduler's last message, from before the node: 0\/2 nodes are available: 2 Insufficient cpu\.$/,
+    );
   });
 
   test('repeated scheduler verdicts are reported once, a changed one again', () => {

@@ -9,6 +9,8 @@ import type { CoreV1Event, V1ContainerStatus, V1Pod } from '@kubernetes/client-n
 
 export interface PendingPolicy {
   pendingTimeoutMs: number;
+  /** While a node is being added for the pod, it may stay pending this long from the first TriggeredScaleUp. */
+  scaleUpTimeoutMs: number;
   imagePullGraceMs: number;
 }
 
@@ -50,12 +52,16 @@ export class PendingExplainer {
     let autoscaler: { reason: string; message: string } | undefined;
     let lastSchedulerMessage = podScheduledMessage(pod);
     let lastPullFailure: string | undefined;
+    // A scale-up is under way from the first TriggeredScaleUp until a NotTriggerScaleUp says it is not.
+    let scaleUpSince: number | undefined;
     for (const event of sorted) {
       const reason = event.reason ?? '';
       const message = (event.message ?? '').trim();
       if (reason === 'FailedScheduling') lastSchedulerMessage = message;
       if (reason === 'TriggeredScaleUp' || reason === 'NotTriggerScaleUp') autoscaler = { reason, message };
       if (reason === 'Failed' && /^Failed to pull image/.test(message)) lastPullFailure = message;
+      if (reason === 'TriggeredScaleUp') scaleUpSince ??= eventTime(event, now);
+      if (reason === 'NotTriggerScaleUp') scaleUpSince = undefined;
       const key = `${event.metadata?.uid ?? event.metadata?.name}|${event.count ?? 1}|${message}`;
       if (this.seenEvents.has(key)) continue;
       this.seenEvents.add(key);
@@ -78,12 +84,16 @@ export class PendingExplainer {
           kind: 'fail',
           message:
             `The script pod cannot be scheduled and the cluster autoscaler will not add a node for it: ${reasonOf(autoscaler.message)}` +
-            (lastSchedulerMessage ? `. The scheduler said: ${lastSchedulerMessage}` : '') +
+            (lastSchedulerMessage ? `. The scheduler said: ${withoutFullStop(lastSchedulerMessage)}` : '') +
             '. Lower the step\'s resource requests, or check the worker\'s nodeSelector, tolerations and the node groups\' sizes.',
         },
       };
     }
 
+    // A node takes minutes on the big clouds: failing at the pending timeout while one is on its way
+    // would give up on the very node the pod asked for.
+    const pendingDeadline = this.clockStart + this.policy.pendingTimeoutMs;
+    const deadline = scaleUpSince === undefined ? pendingDeadline : Math.max(pendingDeadline, scaleUpSince + this.policy.scaleUpTimeoutMs);
     const waiting = waitingContainers(pod);
     const hopeless = waiting.find((c) => HOPELESS.has(c.state!.waiting!.reason!));
     if (hopeless) {
@@ -104,21 +114,18 @@ export class PendingExplainer {
         const detail = lastPullFailure ?? stuck.state!.waiting!.message ?? stuck.state!.waiting!.reason!;
         return { lines, verdict: { kind: 'fail', message: `${what} (for ${seconds(now - this.stuckSince)}): ${detail}` } };
       }
-      return { lines, verdict: { kind: 'wait', deadline: Math.min(failAt, this.clockStart + this.policy.pendingTimeoutMs) } };
+      return { lines, verdict: { kind: 'wait', deadline: Math.min(failAt, deadline) } };
     }
     this.stuckSince = undefined;
 
-    const deadline = this.clockStart + this.policy.pendingTimeoutMs;
     if (now >= deadline) {
-      return {
-        lines,
-        verdict: {
-          kind: 'fail',
-          message:
-            `The script pod was still pending after ${seconds(now - this.clockStart)} (scriptPods.pendingTimeoutMs = ${this.policy.pendingTimeoutMs}): ` +
-            (lastSchedulerMessage ?? 'the scheduler reported nothing (can the worker read events in its namespace?)'),
-        },
-      };
+      const scheduler = lastSchedulerMessage ?? 'the scheduler reported nothing (can the worker read events in its namespace?)';
+      const message =
+        scaleUpSince === undefined
+          ? `The script pod was still pending after ${seconds(now - this.clockStart)} (scriptPods.pendingTimeoutMs = ${this.policy.pendingTimeoutMs}): ${scheduler}`
+          : `The script pod was still pending after the cluster autoscaler had been adding a node for it for ${seconds(now - scaleUpSince)} (scriptPods.scaleUpTimeoutMs = ${this.policy.scaleUpTimeoutMs}); ` +
+            `no node took it. The scheduler's last message, from before the node: ${scheduler}`;
+      return { lines, verdict: { kind: 'fail', message } };
     }
     return { lines, verdict: { kind: 'wait', deadline } };
   }
@@ -162,6 +169,11 @@ export function scaleUpGroups(message: string): string {
 /** "pod didn't trigger scale-up: 1 max node group size reached" -> "1 max node group size reached". */
 function reasonOf(message: string): string {
   return message.replace(/^pod didn't trigger scale-up:\s*/, '').replace(/\.$/, '');
+}
+
+/** The scheduler ends its messages with a full stop ("... 1 Insufficient cpu."); quoted mid-sentence, it would double ours. */
+function withoutFullStop(message: string): string {
+  return message.replace(/\.+$/, '');
 }
 
 function eventTime(event: CoreV1Event, now: number): number {

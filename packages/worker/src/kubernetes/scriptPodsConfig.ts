@@ -75,6 +75,12 @@ export const ScriptPodsConfig = Type.Object(
      * source of failures while Karpenter provisions. Each TriggeredScaleUp restarts the clock.
      */
     pendingTimeoutMs: Type.Integer({ minimum: 1000, default: 15 * 60_000 }),
+    /**
+     * While the cluster autoscaler adds a node for the pod (TriggeredScaleUp, no NotTriggerScaleUp
+     * since), it may stay pending this long, even past pendingTimeoutMs: a slow node group (GPU
+     * nodes, a cold Karpenter pool) must not fail a step whose node is on its way.
+     */
+    scaleUpTimeoutMs: Type.Integer({ minimum: 1000, default: 15 * 60_000 }),
     /** How long image pull errors may persist before the operation fails (Buildkite: 30 s); a registry blip recovers within it. */
     imagePullGraceMs: Type.Integer({ minimum: 0, default: 30_000 }),
     /** Cancel deletes the pod with this grace: the bootstrap forwards TERM to the script and still writes its end marker. */
