@@ -61,6 +61,31 @@ allows only that shape, so each part is a plain number before its unit.
 {{- include "longshore-worker.durationMs" .Values.worker.drainDeadline -}}
 {{- end -}}
 
+{{/*
+The script-pod settings' `worker` (the default script image and its pull policy) from
+scriptPods.worker.image in either form values accept: "repository:tag", or {repository, tag,
+pullPolicy} as Octopus's chart takes it, so values copied from its docs work. A missing
+repository is longshore/worker-tools, a missing tag the worker image's (the chart's appVersion).
+*/}}
+{{- define "longshore-worker.scriptImage" -}}
+{{- $worker := .Values.scriptPods.worker -}}
+{{- $image := $worker.image -}}
+{{- $settings := dict -}}
+{{- if kindIs "map" $image -}}
+{{- $_ := set $settings "image" (printf "%s:%s" ($image.repository | default "longshore/worker-tools") ($image.tag | default (include "longshore-worker.imageTag" .))) -}}
+{{- with $image.pullPolicy }}{{ $_ := set $settings "imagePullPolicy" . }}{{ end -}}
+{{- else -}}
+{{- $_ := set $settings "image" ($image | default (printf "longshore/worker-tools:%s" (include "longshore-worker.imageTag" .))) -}}
+{{- end -}}
+{{- with $worker.imagePullPolicy -}}
+{{- if and $settings.imagePullPolicy (ne $settings.imagePullPolicy .) -}}
+{{- fail (printf "scriptPods.worker.image.pullPolicy (%s) and scriptPods.worker.imagePullPolicy (%s) differ: set one, so it is clear how script images are pulled" $settings.imagePullPolicy .) -}}
+{{- end -}}
+{{- $_ := set $settings "imagePullPolicy" . -}}
+{{- end -}}
+{{- toJson $settings -}}
+{{- end -}}
+
 {{/* Secret names from either form values accept: "regcred" or {name: regcred}. */}}
 {{- define "longshore-worker.secretNames" -}}
 {{- $names := list -}}
