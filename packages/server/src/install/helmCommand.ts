@@ -41,7 +41,7 @@ export function releaseName(workerName: string | undefined): string {
  * How long helm waits for the worker to be ready (registered, the server answering): a first
  * install may wait for a node scale-up (2-5 min on the big clouds) and an image pull.
  */
-export const HELM_TIMEOUT = '10m';
+const HELM_TIMEOUT = '10m';
 
 export function helmCommand(install: HelmInstall): string {
   const sets = Object.entries(install.values).flatMap(([path, value]) => ['--set', `${path}=${Array.isArray(value) ? `{${value.map(helmValue).join(',')}}` : helmValue(value)}`]);
