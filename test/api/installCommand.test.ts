@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LONGSHORE_VERSION } from '@longshore/protocol';
@@ -92,7 +92,7 @@ describe('POST /api/workers/install-command on an HTTPS server', () => {
     });
     assert.ok(!command.includes('\n'), 'one line');
     assert.deepEqual(words(command), [
-      'helm', 'upgrade', '--install', 'longshore-worker-k8s-east', 'charts/longshore-worker', '--version', LONGSHORE_VERSION, '--namespace', 'ci-workers', '--create-namespace',
+      'helm', 'upgrade', '--install', 'longshore-worker-k8s-east', 'charts/longshore-worker', '--version', LONGSHORE_VERSION, '--namespace', 'ci-workers', '--create-namespace', '--atomic', '--wait', '--timeout', '10m',
       '--set', `server.url=${h.url}`,
       '--set', `server.certificateThumbprint=${h.server.certificateThumbprint}`,
       '--set', `registration.token=${token}`,
@@ -145,7 +145,7 @@ describe('POST /api/workers/install-command on an HTTPS server', () => {
       [{ pools: ['two words'] }, 400, /Worker pool 'two words' has whitespace or a comma/],
       [{ pools: ['default'], name: 'bad_' }, 400, /name/],
       [{ pools: ['default'], name: 'x'.repeat(64) }, 400, /name/],
-      [{ pools: ['default'], name: 'from-command' }, 409, /A worker named 'from-command' is already registered/],
+      [{ pools: ['default'], name: 'from-command' }, 409, /Worker 'from-command' serves the pools builders, which came with its registration and a reinstall keeps/],
       [{ pools: ['default'], namespace: 'Bad_Namespace' }, 400, /namespace/],
       [{ pools: ['default'], values: { 'not a path': 'x' } }, 400, /'not a path' is not a chart value path/],
       [{ pools: ['default'], values: { 'registration.token': 'mine' } }, 400, /'registration.token' clashes with registration.token/],
@@ -161,6 +161,50 @@ describe('POST /api/workers/install-command on an HTTPS server', () => {
       assert.match(res.body.message, message, JSON.stringify(body));
     }
     assert.equal(await tokenCount(h), tokens);
+  });
+
+  test("a registered Kubernetes worker's name gives the command that reinstalls it: no token, its namespace and spelling", async () => {
+    const register = async (name: string, executor: string, metadata: Record<string, string>) => {
+      const { token } = (await api.call('POST', '/api/registration-tokens', { pools: ['builders'] })).body;
+      const res = await api.call('POST', '/api/agent/register', { token, name, executor, version: LONGSHORE_VERSION, capacity: 5, metadata }, null);
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    };
+    await register('Kept-1', 'kubernetes', { namespace: 'ci-east' });
+    await register('kept-local', 'local', {});
+    const tokens = await tokenCount(h);
+    const res = await api.call('POST', '/api/workers/install-command', { pools: ['builders'], name: 'kept-1' });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.reinstall, true);
+    assert.equal(res.body.token, undefined);
+    assert.equal(res.body.expiresAt, undefined);
+    assert.deepEqual(res.body.helm.values, { 'server.url': h.url, 'server.certificateThumbprint': h.server.certificateThumbprint, 'worker.name': 'Kept-1', 'worker.pools': ['builders'] });
+    assert.equal(res.body.helm.namespace, 'ci-east', 'where the kept credential Secret is');
+    assert.equal(res.body.helm.release, 'longshore-worker-kept-1');
+    assert.ok(!res.body.command.includes('registration.'), res.body.command);
+    assert.equal(await tokenCount(h), tokens, 'no token made');
+    const fresh = (await api.call('POST', '/api/workers/install-command', { pools: ['builders'], name: 'new-one' })).body;
+    assert.equal(fresh.reinstall, false);
+    assert.match(fresh.token, /^lsr_/);
+
+    const refused: [unknown, RegExp][] = [
+      [{ pools: ['builders'], name: 'Kept-1', namespace: 'elsewhere' }, /Worker 'Kept-1' runs in namespace ci-east, where its chart keeps its credential: reinstall it there/],
+      [{ pools: ['builders', 'default'], name: 'Kept-1' }, /Worker 'Kept-1' serves the pools builders/],
+      [{ pools: ['builders'], name: 'kept-local' }, /A worker named 'kept-local' is already registered \(a local worker\)/],
+    ];
+    for (const [body, message] of refused) {
+      const r = await api.call('POST', '/api/workers/install-command', body);
+      assert.equal(r.status, 409, JSON.stringify(r.body));
+      assert.match(r.body.message, message);
+    }
+  });
+
+  test('a reinstall command fails helm, saying why, where no credential was kept', { skip: !helm && 'helm is not installed: bash scripts/install-kube-clients.sh' }, async () => {
+    const { body } = await api.call('POST', '/api/workers/install-command', { pools: ['builders'], name: 'Kept-1' });
+    assert.equal(body.reinstall, true);
+    // helm template has no cluster to look the Secret up in: it stands for a namespace without it.
+    const r = spawnSync('sh', ['-c', (body.command as string).replace(/^helm upgrade --install /, `'${helm}' template `)], { cwd: ROOT, encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /registration\.token or registration\.existingSecret is required: .* no credential to reuse in the Secret longshore-worker-kept-1-credential of namespace ci-east/);
   });
 
   test('401 without an API key, and with a worker credential', async () => {

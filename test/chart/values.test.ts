@@ -28,7 +28,7 @@ const REQUIRED = ['--set', 'server.url=https://longshore.example.com', '--set', 
 const BAD_VALUES: { set: string[]; message: RegExp }[] = [
   { set: ['--set', 'registration.token=t0ken'], message: /server\.url: Does not match pattern/ },
   { set: ['--set', 'server.url=longshore.example.com', '--set', 'registration.token=t0ken'], message: /server\.url: Does not match pattern/ },
-  { set: ['--set', 'server.url=https://longshore.example.com'], message: /registration\.token: String length must be greater than or equal to 1/ },
+  { set: ['--set', 'server.url=https://longshore.example.com'], message: /registration\.token or registration\.existingSecret is required: .* no credential to reuse in the Secret rel-credential/ },
   { set: [...REQUIRED, '--set', 'registration.existingSecret=mine'], message: /registration\.token and registration\.existingSecret are both set/ },
   { set: [...REQUIRED, '--set', 'scriptPods.pendingTimeout=15 minutes'], message: /scriptPods\.pendingTimeout: Does not match pattern/ },
   { set: [...REQUIRED, '--set', 'scriptPods.pendingTimeout=0s'], message: /scriptPods\.pendingTimeout \(0s\) must be at least 1s/ },

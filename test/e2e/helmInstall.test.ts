@@ -1,7 +1,8 @@
 // The install path a user takes: the server hands out one helm command, that exact command runs
 // with real helm against a cluster (the sandbox) and waits for the release to be ready, the worker
 // pod registers and runs script pods, `helm test` reaches it through its Service, an upgrade
-// changes what the next script pod requests, and an uninstall leaves nothing behind.
+// changes what the next script pod requests, and an uninstall leaves nothing behind but the
+// worker's credential (helmReinstall.test.ts: a reinstall reuses it).
 // The sandbox's audit of the worker's API calls is then held against the chart's Role.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -90,7 +91,7 @@ projects:
     await sandbox?.stop();
   });
 
-  test('install-command → helm → registered and healthy → script pod → upgrade changes requests → uninstall removes everything, worker offline', async () => {
+  test('install-command → helm → registered and healthy → script pod → upgrade changes requests → uninstall removes all but the credential, worker offline', async () => {
     const healthPort = await freePort();
     const answer = await lab.api('POST', '/api/workers/install-command', {
       pools: ['default'], name: WORKER, namespace: NAMESPACE,
@@ -140,12 +141,12 @@ projects:
 
     const uninstalled = await shell(`helm uninstall ${RELEASE} --namespace ${NAMESPACE} --wait`);
     assert.equal(uninstalled.code, 0, uninstalled.output);
-    const left = await eventually('every object of the release is gone', async () => {
+    const left = await eventually('every object of the release is gone but the credential Secret', async () => {
       const everything = await shell(`kubectl get all,secrets,configmaps,serviceaccounts,roles,rolebindings,poddisruptionbudgets --namespace ${NAMESPACE} -o name`);
       const objects = everything.output.split('\n').filter((n) => n && !/^(serviceaccount\/default|configmap\/kube-root-ca\.crt)$/.test(n));
-      return objects.length === 0 ? objects : undefined;
+      return objects.length === 1 ? objects : undefined;
     });
-    assert.deepEqual(left, []);
+    assert.deepEqual(left, [`secret/${RELEASE}-credential`]);
     await eventually('the server shows the worker offline', async () => ((await worker())?.status === 'offline' ? true : undefined));
   });
 

@@ -123,7 +123,11 @@ export function registerClientCommands(program: Command): void {
       });
       if (output === 'json') return printObject(result, output);
       process.stdout.write(`${result.command}\n`);
-      process.stderr.write(`Run it where helm reaches the cluster. Its registration token is single-use and expires at ${result.expiresAt}.\n`);
+      process.stderr.write(
+        result.reinstall
+          ? `Run it where helm reaches the cluster. It reinstalls the registered worker with the credential its chart kept on helm uninstall, so it has no token.\n`
+          : `Run it where helm reaches the cluster. Its registration token is single-use and expires at ${result.expiresAt}.\n`,
+      );
     });
 
   const release = program.command('release').description('releases: immutable snapshots of a project');

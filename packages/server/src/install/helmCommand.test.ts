@@ -58,7 +58,7 @@ describe('releaseName', () => {
 });
 
 describe('helmCommand', () => {
-  it('is one line: upgrade --install, the chart at the version, the namespace created, then the values in order', () => {
+  it('is one line: upgrade --install, the chart at the version, the namespace created, rolled back unless the worker turns ready, then the values in order', () => {
     const command = helmCommand({
       release: 'longshore-worker-k1',
       chart: 'oci://ghcr.io/longshore/charts/longshore-worker',
@@ -68,7 +68,7 @@ describe('helmCommand', () => {
     });
     assert.equal(
       command,
-      "helm upgrade --install longshore-worker-k1 oci://ghcr.io/longshore/charts/longshore-worker --version 1.2.3 --namespace ci --create-namespace --set server.url=https://s:8443 --set 'worker.pools={a,b c}' --set 'scriptPods.annotations.note=it'\\''s\\, \\{odd\\}'",
+      "helm upgrade --install longshore-worker-k1 oci://ghcr.io/longshore/charts/longshore-worker --version 1.2.3 --namespace ci --create-namespace --atomic --wait --timeout 10m --set server.url=https://s:8443 --set 'worker.pools={a,b c}' --set 'scriptPods.annotations.note=it'\\''s\\, \\{odd\\}'",
     );
     assert.deepEqual(shellWords(command.replace(/^helm /, '')).slice(-2), ['--set', "scriptPods.annotations.note=it's\\, \\{odd\\}"]);
   });

@@ -37,9 +37,18 @@ export function releaseName(workerName: string | undefined): string {
   return `longshore-worker-${label}`.slice(0, 53).replace(/-+$/, '');
 }
 
+/**
+ * How long helm waits for the worker to be ready (registered, the server answering): a first
+ * install may wait for a node scale-up (2-5 min on the big clouds) and an image pull.
+ */
+const HELM_TIMEOUT = '10m';
+
 export function helmCommand(install: HelmInstall): string {
   const sets = Object.entries(install.values).flatMap(([path, value]) => ['--set', `${path}=${Array.isArray(value) ? `{${value.map(helmValue).join(',')}}` : helmValue(value)}`]);
-  const args = ['helm', 'upgrade', '--install', install.release, install.chart, '--version', install.version, '--namespace', install.namespace, '--create-namespace', ...sets];
+  // --atomic: a worker that never turns ready (a wrong URL or token, values it refuses) is rolled
+  // back, so an upgrade leaves the previous worker running and helm reports the failure.
+  const wait = ['--atomic', '--wait', '--timeout', HELM_TIMEOUT];
+  const args = ['helm', 'upgrade', '--install', install.release, install.chart, '--version', install.version, '--namespace', install.namespace, '--create-namespace', ...wait, ...sets];
   return args.map(shellQuote).join(' ');
 }
 
