@@ -5,20 +5,15 @@
 // worker's credential (helmReinstall.test.ts: a reinstall reuses it).
 // The sandbox's audit of the worker's API calls is then held against the chart's Role.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { startSandbox, type Sandbox } from '@longshore/sandbox';
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { Sandbox } from '@longshore/sandbox';
 import { freePort } from '../support/cliProcess.js';
-import { Lab } from '../support/lab.js';
+import type { Lab } from '../support/lab.js';
+import { CHART, startHelmLab, type HelmLab } from '../support/helmLab.js';
 import { deployCatchingPods } from '../support/scriptObjects.js';
-import { clientsMissing, kubeClientsDir } from '../sandbox/support.js';
+import { clientsMissing } from '../sandbox/support.js';
 
-const CHART = resolve(fileURLToPath(import.meta.url), '../../../charts/longshore-worker');
 const NAMESPACE = 'longshore-e2e';
 const WORKER = 'helm-worker';
 const RELEASE = `longshore-worker-${WORKER}`;
@@ -27,21 +22,9 @@ const SERVICE_ACCOUNT = `system:serviceaccount:${NAMESPACE}:${RELEASE}`;
 let sandbox: Sandbox;
 let lab: Lab;
 let core: CoreV1Api;
+let helm: HelmLab;
+let shell: HelmLab['shell'];
 let kc: KubeConfig;
-const home = mkdtempSync(join(tmpdir(), 'longshore-helm-home-'));
-
-/** A shell line as a user runs it: helm and kubectl on PATH, the sandbox as the current cluster. */
-function shell(line: string): Promise<{ code: number; output: string }> {
-  return new Promise((done) => {
-    execFile('sh', ['-c', line], {
-      timeout: 120_000,
-      env: {
-        PATH: `${kubeClientsDir()}:${process.env.PATH ?? ''}`, HOME: home, KUBECONFIG: sandbox.kubeconfigPath,
-        HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data'),
-      },
-    }, (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }));
-  });
-}
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -69,13 +52,7 @@ async function deployAndCatchPod(project: string): Promise<V1Pod> {
 
 describe('helm install of a Kubernetes worker from the install command', { skip: clientsMissing() }, () => {
   before(async () => {
-    sandbox = await startSandbox();
-    kc = new KubeConfig();
-    kc.loadFromFile(sandbox.kubeconfigPath);
-    core = kc.makeApiClient(CoreV1Api);
-    lab = new Lab();
-    await lab.startServer({ LONGSHORE_WORKER_CHART: CHART });
-    await lab.apply(`
+    helm = await startHelmLab(`
 environments: [ { name: Cluster } ]
 projects:
   - name: InCluster
@@ -84,12 +61,9 @@ projects:
         - name: Hello
           script: { body: 'echo "hello from a helm-installed worker"' }
 `);
+    ({ sandbox, lab, core, shell, kc } = helm);
   });
-  after(async () => {
-    await shell(`helm uninstall ${RELEASE} --namespace ${NAMESPACE}`);
-    await lab?.close();
-    await sandbox?.stop();
-  });
+  after(() => helm?.close(RELEASE, NAMESPACE));
 
   test('install-command → helm → registered and healthy → script pod → upgrade changes requests → uninstall removes all but the credential, worker offline', async () => {
     const healthPort = await freePort();

@@ -3,20 +3,15 @@
 // touched, and after `helm uninstall` the same install command reinstalls the same worker (same
 // id) with no new token, from the credential Secret the chart keeps.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { startSandbox, type Sandbox } from '@longshore/sandbox';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import type { Sandbox } from '@longshore/sandbox';
 import { freePort } from '../support/cliProcess.js';
-import { Lab } from '../support/lab.js';
+import type { Lab } from '../support/lab.js';
+import { CHART, startHelmLab, type HelmLab } from '../support/helmLab.js';
 import { deployCatchingPods } from '../support/scriptObjects.js';
-import { clientsMissing, eventually, kubeClientsDir } from '../sandbox/support.js';
+import { clientsMissing, eventually } from '../sandbox/support.js';
 
-const CHART = resolve(fileURLToPath(import.meta.url), '../../../charts/longshore-worker');
 const NAMESPACE = 'longshore-reinstall';
 const WORKER = 'kept-worker';
 const RELEASE = `longshore-worker-${WORKER}`;
@@ -24,20 +19,8 @@ const RELEASE = `longshore-worker-${WORKER}`;
 let sandbox: Sandbox;
 let lab: Lab;
 let core: CoreV1Api;
-const home = mkdtempSync(join(tmpdir(), 'longshore-helm-home-'));
-
-/** A shell line as a user runs it: helm and kubectl on PATH, the sandbox as the current cluster. */
-function shell(line: string): Promise<{ code: number; output: string }> {
-  return new Promise((done) => {
-    execFile('sh', ['-c', line], {
-      timeout: 240_000,
-      env: {
-        PATH: `${kubeClientsDir()}:${process.env.PATH ?? ''}`, HOME: home, KUBECONFIG: sandbox.kubeconfigPath,
-        HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data'),
-      },
-    }, (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }));
-  });
-}
+let helm: HelmLab;
+let shell: HelmLab['shell'];
 
 async function onlineWorker(): Promise<{ id: string } | undefined> {
   const { items } = (await lab.api('GET', '/api/workers')).body as { items: { id: string; name: string; status: string }[] };
@@ -58,13 +41,7 @@ async function runsAStep(): Promise<void> {
 
 describe('a helm-installed worker through a bad upgrade and a reinstall', { skip: clientsMissing() }, () => {
   before(async () => {
-    sandbox = await startSandbox();
-    const kc = new KubeConfig();
-    kc.loadFromFile(sandbox.kubeconfigPath);
-    core = kc.makeApiClient(CoreV1Api);
-    lab = new Lab();
-    await lab.startServer({ LONGSHORE_WORKER_CHART: CHART });
-    await lab.apply(`
+    helm = await startHelmLab(`
 environments: [ { name: Cluster } ]
 projects:
   - name: Kept
@@ -73,12 +50,9 @@ projects:
         - name: Hello
           script: { body: 'echo "hello again"' }
 `);
+    ({ sandbox, lab, core, shell } = helm);
   });
-  after(async () => {
-    await shell(`helm uninstall ${RELEASE} --namespace ${NAMESPACE}`);
-    await lab?.close();
-    await sandbox?.stop();
-  });
+  after(() => helm?.close(RELEASE, NAMESPACE));
 
   test('a bad upgrade is refused with the worker left running; uninstall then the same command brings the same worker back without a token', async () => {
     // Pods share the host's network in the sandbox: the worker's health port must be free there.
