@@ -25,7 +25,16 @@ export interface ImageEntry {
   files?: Mount[];
   /** The image's ENV (its PATH above all): under what the pod spec sets, over the host's. */
   env?: Record<string, string>;
+  /**
+   * The host directory of the image's programs (programView.ts), its PATH. It lives under the
+   * host's temporary directory, which a pod's emptyDir on /tmp would hide, so a container runtime
+   * binds it at IMAGE_PROGRAMS_DIR instead.
+   */
+  programsDir?: string;
 }
+
+/** Where a container finds its image's programs when the node can bind them. */
+export const IMAGE_PROGRAMS_DIR = '/opt/longshore-sandbox/bin';
 
 export type ImageTable = Record<string, ImageEntry>;
 
@@ -37,7 +46,7 @@ const SHELL: ImageEntry = { entrypoint: [], cmd: ['sh'] };
 export function defaultImageTable(workerEntry: string, path?: string): ImageTable {
   const root = packageRoot(workerEntry);
   const longshore = [process.execPath, posix.join(WORKER_IMAGE_ROOT, relative(root, workerEntry))];
-  const env = path === undefined ? {} : { env: { PATH: path } };
+  const env = path === undefined ? {} : { env: { PATH: path }, programsDir: path };
   const shell: ImageEntry = { ...SHELL, ...env };
   return {
     'longshore/worker': { entrypoint: longshore, cmd: [], workingDir: WORKER_IMAGE_ROOT, programs: { longshore }, files: [{ source: root, target: WORKER_IMAGE_ROOT, readOnly: true }], ...env },

@@ -11,7 +11,7 @@ import { launchContainer, type ContainerExit, type RunningContainer } from './co
 import { buildEnv, EnvError, type Obj } from './env.js';
 import { portInUseMessage, portsInUse } from './hostPorts.js';
 import { invalidImageMessage } from './imageReference.js';
-import { containerArgv, containerWorkingDir, lookupImage, qualifiedImage } from './images.js';
+import { containerArgv, containerWorkingDir, IMAGE_PROGRAMS_DIR, lookupImage, qualifiedImage, type ImageEntry } from './images.js';
 import { computePodStatus, terminatedReason, type ContainerStatus, type PodRuntime } from './podStatus.js';
 import { stageVolumes, VolumeError } from './volumes.js';
 import type { NodeRuntime } from './nodeRuntime.js';
@@ -228,11 +228,13 @@ export class PodWorker {
       return { exitCode: 1, oomKilled: false };
     }
     const name = String(c.name);
+    const programs = this.programsMount(entry);
+    if (programs.length > 0 && env.get('PATH') === entry.programsDir) env.set('PATH', IMAGE_PROGRAMS_DIR);
     const argv = containerArgv(entry, c.command as string[] | undefined, c.args as string[] | undefined, env);
     const mounts = [...((c.volumeMounts ?? []) as Obj[]).flatMap((m) => {
       const src = volumes.get(String(m.name));
       return src ? [{ source: m.subPath ? join(src, String(m.subPath)) : src, target: String(m.mountPath), readOnly: m.readOnly === true }] : [];
-    }), ...(entry.files ?? []), ...this.hostsMount()];
+    }), ...(entry.files ?? []), ...programs, ...this.hostsMount()];
     const limits = ((c.resources ?? {}) as Obj).limits as Obj | undefined ?? {};
     const cgroup = this.node.cgroups.create(`${String(this.pod.metadata.uid)}-${name}-${s.restartCount}-${Date.now() % 100000}`,
       { ...(limits.memory ? { memoryBytes: bytes(limits.memory) } : {}), ...(limits.cpu ? { cpuMilli: cpuMilli(limits.cpu) } : {}) });
@@ -273,6 +275,13 @@ export class PodWorker {
     if (restarting) { s.lastState = { terminated }; s.restartCount++; }
     await this.writeStatus();
     return exit;
+  }
+
+  /** The image's programs, bound where a pod's volumes cannot hide them (on a node without a
+   *  container runtime the container runs on the host and finds them where they are). */
+  private programsMount(entry: ImageEntry): { source: string; target: string; readOnly: boolean }[] {
+    if (this.node.containerRuntime.kind === 'none' || entry.programsDir === undefined) return [];
+    return [{ source: entry.programsDir, target: IMAGE_PROGRAMS_DIR, readOnly: true }];
   }
 
   /** Service names resolve through the namespace's hosts file, bound where the runtime can bind
