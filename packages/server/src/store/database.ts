@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
+import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteDialectConfig } from 'kysely';
 import { LongshoreError } from '@longshore/protocol';
 import type { Database } from './schema.js';
 import { migrate } from './migrations.js';
@@ -59,17 +59,29 @@ export async function openStore(dataDir: string): Promise<Store> {
  * This driver rolls back only what is still open, so the cause is what reaches the caller.
  */
 class StoreDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
   constructor(private readonly sqlite: SQLite.Database) {
-    super({ database: withStatementCache(sqlite) });
+    const config = { database: withStatementCache(sqlite) };
+    super(config);
+    this.#config = config;
   }
 
   override createDriver(): Driver {
-    const sqlite = this.sqlite;
-    return new (class extends SqliteDriver {
-      override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-        if (sqlite.inTransaction) await super.rollbackTransaction(connection);
-      }
-    })({ database: withStatementCache(sqlite) });
+    return new StoreDriver(this.sqlite, this.#config);
+  }
+}
+
+class StoreDriver extends SqliteDriver {
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    config: SqliteDialectConfig,
+  ) {
+    super(config);
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.sqlite.inTransaction) await super.rollbackTransaction(connection);
   }
 }
 
