@@ -1,3 +1,4 @@
+import { prettyMarkdown } from './prettyMarkdown.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
@@ -75,7 +76,9 @@ function typeOf(schema: ChartSchema, node: SchemaNode): string {
 }
 
 function valueAt(values: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), values);
+  return path
+    .split('.')
+    .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), values);
 }
 
 const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('<', '&lt;').replaceAll('\n', ' ');
@@ -89,13 +92,20 @@ export function valuesTable(schema: ChartSchema, defaults: Record<string, unknow
   return ['| value | type | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-export function renderChartReadme(readme: string, schema = readChartSchema(), defaults = readDefaultValues()): string {
+export async function renderChartReadme(
+  readme: string,
+  schema = readChartSchema(),
+  defaults = readDefaultValues(),
+): Promise<string> {
   const re = /(<!-- generated:values -->)[\s\S]*?(<!-- \/generated:values -->)/;
   if (!re.test(readme)) throw new Error('charts/longshore-worker/README.md has no <!-- generated:values --> section');
-  return readme.replace(re, `$1\n${valuesTable(schema, defaults)}\n$2`);
+  return prettyMarkdown(
+    readme.replace(re, `$1\n${valuesTable(schema, defaults)}\n$2`),
+    new URL('README.md', CHART_DIR),
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const path = new URL('README.md', CHART_DIR);
-  writeFileSync(path, renderChartReadme(readFileSync(path, 'utf8')));
+  writeFileSync(path, await renderChartReadme(readFileSync(path, 'utf8')));
 }

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { SERVER_ENV_SETTINGS, ServerConfig } from '@longshore/server';
 import { WORKER_ENV_SETTINGS, WorkerConfig } from '@longshore/worker';
+import { prettyMarkdown } from './prettyMarkdown.js';
 import { CHART_DIR, readChartSchema, readDefaultValues, renderChartReadme, valuesTable } from './chartDocs.js';
 
 /**
@@ -12,7 +13,9 @@ import { CHART_DIR, readChartSchema, readDefaultValues, renderChartReadme, value
 function table(schema: TObject, env: Record<string, string> = {}): string {
   const envOf = Object.fromEntries(Object.entries(env).map(([k, v]) => [v, k]));
   const rows = Object.entries(schema.properties as Record<string, TSchema>).map(([name, s]) => {
-    const type = s.anyOf ? (s.anyOf as TSchema[]).map((x) => JSON.stringify(x.const)).join(' \\| ') : String(s.type ?? 'string');
+    const type = s.anyOf
+      ? (s.anyOf as TSchema[]).map((x) => JSON.stringify(x.const)).join(' \\| ')
+      : String(s.type ?? 'string');
     const dflt = s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``;
     const required = (schema.required ?? []).includes(name) && s.default === undefined ? ' (required)' : '';
     const envName = envOf[name] ? `\`${envOf[name]}\`` : '';
@@ -27,19 +30,20 @@ export const generatedSections: Record<string, string> = {
   'chart-values': valuesTable(readChartSchema(), readDefaultValues()),
 };
 
-export function renderReadme(readme: string): string {
+const README = new URL('../README.md', import.meta.url);
+
+export async function renderReadme(readme: string): Promise<string> {
   let out = readme;
   for (const [name, body] of Object.entries(generatedSections)) {
     const re = new RegExp(`(<!-- generated:${name} -->)[\\s\\S]*?(<!-- /generated:${name} -->)`);
     if (!re.test(out)) throw new Error(`README.md has no <!-- generated:${name} --> section`);
     out = out.replace(re, `$1\n${body}\n$2`);
   }
-  return out;
+  return prettyMarkdown(out, README);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const path = new URL('../README.md', import.meta.url);
-  writeFileSync(path, renderReadme(readFileSync(path, 'utf8')));
+  writeFileSync(README, await renderReadme(readFileSync(README, 'utf8')));
   const chartReadme = new URL('README.md', CHART_DIR);
-  writeFileSync(chartReadme, renderChartReadme(readFileSync(chartReadme, 'utf8')));
+  writeFileSync(chartReadme, await renderChartReadme(readFileSync(chartReadme, 'utf8')));
 }
