@@ -14,7 +14,10 @@ export async function dispatchBench(count = 500): Promise<Record<string, number 
   try {
     await lab.startServer();
     await lab.startWorker('bench-worker', { capacity: 16 });
-    const targets = Array.from({ length: count }, (_, i) => `  - { name: b${i}, type: generic, environments: [Bench], tags: [bench] }`).join('\n');
+    const targets = Array.from(
+      { length: count },
+      (_, i) => `  - { name: b${i}, type: generic, environments: [Bench], tags: [bench] }`,
+    ).join('\n');
     const step = (parallel: string) => `
         - name: Noop
           runOn: { targetTags: [bench]${parallel} }
@@ -32,7 +35,9 @@ projects:
       steps:${step('')}
 `);
     const run = async (project: string) => {
-      const taskId = JSON.parse((await lab.cli(['deploy', project, '--to', 'Bench', '--output', 'json'])).output).taskId;
+      const taskId = JSON.parse(
+        (await lab.cli(['deploy', project, '--to', 'Bench', '--output', 'json'])).output,
+      ).taskId;
       const task = await lab.waitForTask(taskId, ['succeeded', 'failed'], 600_000, 1000);
       if (task.state !== 'succeeded') throw new Error(`${project} ${task.state}`);
       return task.steps[0].operations as { createdAt: string; startedAt: string; finishedAt: string }[];
@@ -50,9 +55,17 @@ projects:
     const cycles = ends.slice(1).map((t, i) => t - ends[i]!);
     const overhead = cycles.map((c) => Math.max(0, c - limit));
 
-    const cpuBefore = [cpuMs(lab.server!.child.pid!), cpuMs(lab.workers.get('bench-worker')!.child.pid!), childrenCpuMs(lab.workers.get('bench-worker')!.child.pid!)];
+    const cpuBefore = [
+      cpuMs(lab.server!.child.pid!),
+      cpuMs(lab.workers.get('bench-worker')!.child.pid!),
+      childrenCpuMs(lab.workers.get('bench-worker')!.child.pid!),
+    ];
     const burst = await run('Burst');
-    const cpuAfter = [cpuMs(lab.server!.child.pid!), cpuMs(lab.workers.get('bench-worker')!.child.pid!), childrenCpuMs(lab.workers.get('bench-worker')!.child.pid!)];
+    const cpuAfter = [
+      cpuMs(lab.server!.child.pid!),
+      cpuMs(lab.workers.get('bench-worker')!.child.pid!),
+      childrenCpuMs(lab.workers.get('bench-worker')!.child.pid!),
+    ];
     const first = Math.min(...burst.map((o) => Date.parse(o.createdAt)));
     const last = Math.max(...burst.map((o) => Date.parse(o.finishedAt)));
     const opsPerSecond = count / ((last - first) / 1000);
@@ -73,7 +86,6 @@ projects:
   }
 }
 
-
 /** utime+stime of a process (and, for children, of its reaped children), in ms. */
 function stat(pid: number): number[] {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -83,4 +95,5 @@ const TICK_MS = 10;
 const cpuMs = (pid: number) => (stat(pid)[11]! + stat(pid)[12]!) * TICK_MS;
 const childrenCpuMs = (pid: number) => (stat(pid)[13]! + stat(pid)[14]!) * TICK_MS;
 
-if (import.meta.url === `file://${process.argv[1]}`) report('dispatch', await dispatchBench(Number(process.argv[2] ?? 500)));
+if (import.meta.url === `file://${process.argv[1]}`)
+  report('dispatch', await dispatchBench(Number(process.argv[2] ?? 500)));

@@ -42,9 +42,13 @@ export async function k8sLogThroughputBench(n = 1_000_000): Promise<Record<strin
     const cpuBefore = { worker: cpuMs(pids.worker), server: cpuMs(pids.server) };
     before = sandboxCpu();
     const { taskId, operations } = await deployAndWait(lab, 'Flood', 'Bench', 900_000);
-    const cpu = { worker: cpuMs(pids.worker) - cpuBefore.worker, server: cpuMs(pids.server) - cpuBefore.server, sandbox: sandboxCpu() - before };
+    const cpu = {
+      worker: cpuMs(pids.worker) - cpuBefore.worker,
+      server: cpuMs(pids.server) - cpuBefore.server,
+      sandbox: sandboxCpu() - before,
+    };
     const { firstTs, lines } = await scriptLines(lab, taskId);
-    if (Number.isNaN(firstTs)) throw new Error('the task log lacks the script\'s first line');
+    if (Number.isNaN(firstTs)) throw new Error("the task log lacks the script's first line");
     const storedMs = Date.parse(operations[0]!.finishedAt) - firstTs;
     const kubectlRate = n / (kubectlMs / 1000);
     const storedRate = lines / (storedMs / 1000);
@@ -71,7 +75,13 @@ async function kubectlFollows(kubeconfigPath: string, home: string, n: number): 
   const name = 'kubectl-peer';
   await core.createNamespacedPod({
     namespace: 'default',
-    body: { metadata: { name }, spec: { restartPolicy: 'Never', containers: [{ name: 'script', image: 'longshore/worker-tools', command: ['sh', '-c', SCRIPT(n)] }] } },
+    body: {
+      metadata: { name },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'script', image: 'longshore/worker-tools', command: ['sh', '-c', SCRIPT(n)] }],
+      },
+    },
   });
   mkdirSync(home, { recursive: true });
   const child = spawn(kubectlPath(), ['logs', '-f', '--timestamps', '--pod-running-timeout=60s', name], {
@@ -108,7 +118,12 @@ async function scriptLines(lab: Lab, taskId: string): Promise<{ firstTs: number;
   let lines = 0;
   const pattern = /^log line number \d+ of the benchmark$/;
   for (let after = 0; ;) {
-    const page = (await lab.api<{ lines: { text: string; ts: number }[]; cursor: number }>('GET', `/api/tasks/${taskId}/log?after=${after}&limit=50000`)).body;
+    const page = (
+      await lab.api<{ lines: { text: string; ts: number }[]; cursor: number }>(
+        'GET',
+        `/api/tasks/${taskId}/log?after=${after}&limit=50000`,
+      )
+    ).body;
     if (page.lines.length === 0) return { firstTs, lines };
     for (const l of page.lines) {
       if (!pattern.test(l.text)) continue;
@@ -119,4 +134,5 @@ async function scriptLines(lab: Lab, taskId: string): Promise<{ firstTs: number;
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) report('k8s-log-throughput', await k8sLogThroughputBench(Number(process.argv[2] ?? 1_000_000)));
+if (import.meta.url === `file://${process.argv[1]}`)
+  report('k8s-log-throughput', await k8sLogThroughputBench(Number(process.argv[2] ?? 1_000_000)));

@@ -35,7 +35,10 @@ export async function k8sOperationsBench(count = 200): Promise<Record<string, nu
   const kc = new KubeConfig();
   kc.loadFromFile(sandbox.kubeconfigPath);
   try {
-    const targets = Array.from({ length: count }, (_, i) => `  - { name: k${i}, type: generic, environments: [Bench], tags: [fleet] }`).join('\n');
+    const targets = Array.from(
+      { length: count },
+      (_, i) => `  - { name: k${i}, type: generic, environments: [Bench], tags: [fleet] }`,
+    ).join('\n');
     const noop = (runOn = '') => `
         - name: Noop${runOn}
           resources: { requests: { cpu: 10m, memory: 16Mi } }
@@ -57,22 +60,29 @@ projects:
     await expectNothingLeft(sandbox.kubeconfigPath, workerName, 60_000);
 
     const added = new Map<string, number>();
-    const watch = await new Watch(kc).watch('/api/v1/namespaces/default/pods', { labelSelector: `longshore.io/worker=${workerName}` }, (type: string, pod: V1Pod) => {
-      const operation = pod.metadata?.labels?.['longshore.io/operation'];
-      if (type === 'ADDED' && operation && !added.has(operation)) added.set(operation, Date.now());
-    }, () => {});
-    const latency = (operations: BenchOperation[]) => operations.map((o) => {
-      const at = added.get(o.id);
-      if (at === undefined) throw new Error(`no pod was seen for operation ${o.id}`);
-      return at - Date.parse(o.createdAt);
-    });
+    const watch = await new Watch(kc).watch(
+      '/api/v1/namespaces/default/pods',
+      { labelSelector: `longshore.io/worker=${workerName}` },
+      (type: string, pod: V1Pod) => {
+        const operation = pod.metadata?.labels?.['longshore.io/operation'];
+        if (type === 'ADDED' && operation && !added.has(operation)) added.set(operation, Date.now());
+      },
+      () => {},
+    );
+    const latency = (operations: BenchOperation[]) =>
+      operations.map((o) => {
+        const at = added.get(o.id);
+        if (at === undefined) throw new Error(`no pod was seen for operation ${o.id}`);
+        return at - Date.parse(o.createdAt);
+      });
     const pids = { worker: env.worker.child.pid!, server: lab.server!.child.pid! };
     const lone: number[] = [];
     let operations: BenchOperation[];
     let cpu: Record<'worker' | 'server' | 'sandbox' | 'pods', number>;
     let requests: AuditEntry[];
     try {
-      for (let i = 0; i < LONE_RUNS; i++) lone.push(...latency((await deployAndWait(lab, 'Lone', 'Bench', 120_000)).operations));
+      for (let i = 0; i < LONE_RUNS; i++)
+        lone.push(...latency((await deployAndWait(lab, 'Lone', 'Bench', 120_000)).operations));
       await expectNothingLeft(sandbox.kubeconfigPath, workerName, 60_000);
 
       const auditFrom = sandbox.audit.lastSeq;
@@ -81,7 +91,12 @@ projects:
       await expectNothingLeft(sandbox.kubeconfigPath, workerName, 60_000);
       await quiet(sandbox, auditFrom);
       const after = cpuNow(pids);
-      cpu = { worker: after.worker - before.worker, server: after.server - before.server, sandbox: after.sandbox - before.sandbox, pods: after.pods - before.pods };
+      cpu = {
+        worker: after.worker - before.worker,
+        server: after.server - before.server,
+        sandbox: after.sandbox - before.sandbox,
+        pods: after.pods - before.pods,
+      };
       requests = sandbox.audit.entries({ user: WORKER_USER, afterSeq: auditFrom });
     } finally {
       watch.abort();
@@ -96,7 +111,7 @@ projects:
       operations: count,
       'API requests per operation (min 5)': round(perOperation),
       'API requests / minimum (ratio, goal <= 1.5)': round(perOperation / MIN_REQUESTS_PER_OPERATION),
-      'the worker\'s API requests': breakdown(requests),
+      "the worker's API requests": breakdown(requests),
       'dispatch -> pod created p50 (ms, goal <= 25)': Math.round(percentile(burst, 50)),
       'dispatch -> pod created p99 (ms)': Math.round(percentile(burst, 99)),
       [`lone operation: dispatch -> pod created, median of ${LONE_RUNS} (ms)`]: Math.round(percentile(lone, 50)),
@@ -127,7 +142,12 @@ async function quiet(sandbox: Sandbox, afterSeq: number, forMs = 2000): Promise<
  * The sandbox runs in this process and its pods are this process's children (their CPU counts
  * once they are reaped, which every one is by the end of the window).
  */
-function cpuNow(pids: { worker: number; server: number }): { worker: number; server: number; sandbox: number; pods: number } {
+function cpuNow(pids: { worker: number; server: number }): {
+  worker: number;
+  server: number;
+  sandbox: number;
+  pods: number;
+} {
   const self = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
   const usage = process.cpuUsage();
   return {
@@ -145,7 +165,11 @@ function breakdown(requests: AuditEntry[]): string {
     const key = `${r.verb} ${r.resource ?? '?'}${r.subresource ? `/${r.subresource}` : ''}${r.code >= 400 ? ` (${r.code})` : ''}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) report('k8s-operations', await k8sOperationsBench(Number(process.argv[2] ?? 200)));
+if (import.meta.url === `file://${process.argv[1]}`)
+  report('k8s-operations', await k8sOperationsBench(Number(process.argv[2] ?? 200)));

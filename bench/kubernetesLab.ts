@@ -24,7 +24,17 @@ const PRODUCTION_SERVER_ENV = {
 };
 
 /** One always-on node big enough for every pod a benchmark starts: no pod waits for room or a scale-up. */
-const ROOMY_NODE: NodeGroupSettings = { name: 'bench', min: 1, max: 1, cpu: '1000', memory: '1000Gi', pods: 1000, labels: {}, taints: [], provisioningDelayMs: 0 };
+const ROOMY_NODE: NodeGroupSettings = {
+  name: 'bench',
+  min: 1,
+  max: 1,
+  cpu: '1000',
+  memory: '1000Gi',
+  pods: 1000,
+  labels: {},
+  taints: [],
+  provisioningDelayMs: 0,
+};
 
 export interface KubernetesLab {
   lab: Lab;
@@ -34,9 +44,16 @@ export interface KubernetesLab {
   close(): Promise<void>;
 }
 
-export async function startKubernetesLab(options: { workerName: string; scriptPods?: Record<string, unknown>; maxConcurrent?: number }): Promise<KubernetesLab> {
+export async function startKubernetesLab(options: {
+  workerName: string;
+  scriptPods?: Record<string, unknown>;
+  maxConcurrent?: number;
+}): Promise<KubernetesLab> {
   const token = randomBytes(24).toString('hex');
-  const sandbox = await startSandbox({ tokens: [{ token, user: WORKER_USER, groups: ['system:masters'] }], cluster: { nodeGroups: [ROOMY_NODE] } });
+  const sandbox = await startSandbox({
+    tokens: [{ token, user: WORKER_USER, groups: ['system:masters'] }],
+    cluster: { nodeGroups: [ROOMY_NODE] },
+  });
   const lab = new Lab();
   try {
     await lab.startServer(PRODUCTION_SERVER_ENV);
@@ -48,7 +65,10 @@ export async function startKubernetesLab(options: { workerName: string; scriptPo
       args: options.maxConcurrent ? ['--max-concurrent', String(options.maxConcurrent)] : [],
     });
     return {
-      lab, sandbox, worker, workerName: options.workerName,
+      lab,
+      sandbox,
+      worker,
+      workerName: options.workerName,
       async close() {
         await lab.close();
         await sandbox.stop();
@@ -62,10 +82,17 @@ export async function startKubernetesLab(options: { workerName: string; scriptPo
 }
 
 /** Deploys and waits for the task to succeed; its operations as the API shows them. */
-export async function deployAndWait(lab: Lab, project: string, environment: string, timeoutMs: number): Promise<{ taskId: string; operations: BenchOperation[] }> {
-  const taskId = JSON.parse((await lab.cli(['deploy', project, '--to', environment, '--output', 'json'])).output).taskId as string;
+export async function deployAndWait(
+  lab: Lab,
+  project: string,
+  environment: string,
+  timeoutMs: number,
+): Promise<{ taskId: string; operations: BenchOperation[] }> {
+  const taskId = JSON.parse((await lab.cli(['deploy', project, '--to', environment, '--output', 'json'])).output)
+    .taskId as string;
   const task = await lab.waitForTask(taskId, ['succeeded', 'failed', 'cancelled'], timeoutMs, 250);
-  if (task.state !== 'succeeded') throw new Error(`${project}: ${task.state}: ${JSON.stringify(task.steps).slice(0, 2000)}`);
+  if (task.state !== 'succeeded')
+    throw new Error(`${project}: ${task.state}: ${JSON.stringify(task.steps).slice(0, 2000)}`);
   return { taskId, operations: task.steps.flatMap((s: { operations: BenchOperation[] }) => s.operations) };
 }
 

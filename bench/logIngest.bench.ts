@@ -3,7 +3,6 @@ import { Lab } from '../test/support/lab.js';
 import { floodProject, floodScript } from './floodProject.js';
 import { report, round } from './stats.js';
 
-
 /** The limit: the same script's output read straight from the child process, counting lines. */
 function readDirectly(n: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -14,7 +13,9 @@ function readDirectly(n: number): Promise<number> {
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
     });
     child.on('error', reject);
-    child.on('close', () => (lines === n ? resolve(performance.now() - started) : reject(new Error(`read ${lines} of ${n} lines`))));
+    child.on('close', () =>
+      lines === n ? resolve(performance.now() - started) : reject(new Error(`read ${lines} of ${n} lines`)),
+    );
   });
 }
 
@@ -44,4 +45,5 @@ export async function logIngestBench(n = 1_000_000): Promise<Record<string, numb
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) report('log-ingest', await logIngestBench(Number(process.argv[2] ?? 1_000_000)));
+if (import.meta.url === `file://${process.argv[1]}`)
+  report('log-ingest', await logIngestBench(Number(process.argv[2] ?? 1_000_000)));

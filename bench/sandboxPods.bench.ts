@@ -7,29 +7,61 @@ import { containerProcessStats, KubeClient, startSandbox } from '@longshore/sand
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function sandboxPodsBench(total = 500, concurrency = 16): Promise<Record<string, number | boolean | string>> {
+export async function sandboxPodsBench(
+  total = 500,
+  concurrency = 16,
+): Promise<Record<string, number | boolean | string>> {
   const sb = await startSandbox({
-    controllers: { deployments: false, replicaSets: false, serviceAccounts: true, garbageCollector: false, namespaces: false, rootCaPublisher: true, endpoints: false },
-    cluster: { nodeGroups: [{ name: 'bench', min: 1, max: 1, cpu: '1000', memory: '1000Gi', pods: 1000, labels: {}, taints: [], provisioningDelayMs: 0 }] },
+    controllers: {
+      deployments: false,
+      replicaSets: false,
+      serviceAccounts: true,
+      garbageCollector: false,
+      namespaces: false,
+      rootCaPublisher: true,
+      endpoints: false,
+    },
+    cluster: {
+      nodeGroups: [
+        {
+          name: 'bench',
+          min: 1,
+          max: 1,
+          cpu: '1000',
+          memory: '1000Gi',
+          pods: 1000,
+          labels: {},
+          taints: [],
+          provisioningDelayMs: 0,
+        },
+      ],
+    },
   });
   const client = new KubeClient({ server: sb.server, caPem: sb.caPem, token: sb.adminToken, timeoutMs: 60_000 });
   try {
     const before = containerProcessStats();
     const t0 = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const r = await client.request('POST', '/api/v1/namespaces/default/pods', {
-          apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}` },
-          spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] },
-        });
-        if (r.status !== 201) throw new Error(`create pod: ${r.status}`);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          const i = next++;
+          const r = await client.request('POST', '/api/v1/namespaces/default/pods', {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: `p-${i}` },
+            spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] },
+          });
+          if (r.status !== 201) throw new Error(`create pod: ${r.status}`);
+        }
+      }),
+    );
     const created = performance.now();
     const phases = async (): Promise<string[]> => {
-      const r = await client.request<{ items: { status?: { phase?: string } }[] }>('GET', '/api/v1/namespaces/default/pods');
+      const r = await client.request<{ items: { status?: { phase?: string } }[] }>(
+        'GET',
+        '/api/v1/namespaces/default/pods',
+      );
       return r.body.items.map((p) => p.status?.phase ?? '');
     };
     const deadline = Date.now() + 300_000;

@@ -12,7 +12,10 @@ export async function serverIdleBench(): Promise<Record<string, number>> {
     await lab.startWorker('idle-worker');
     await new Promise((r) => setTimeout(r, 5000));
     const pid = lab.server!.child.pid!;
-    return { 'idle server RSS (MiB, goal <= 150)': Math.round(rssMiB(pid)), 'idle local worker RSS (MiB)': Math.round(rssMiB(lab.workers.get('idle-worker')!.child.pid!)) };
+    return {
+      'idle server RSS (MiB, goal <= 150)': Math.round(rssMiB(pid)),
+      'idle local worker RSS (MiB)': Math.round(rssMiB(lab.workers.get('idle-worker')!.child.pid!)),
+    };
   } finally {
     await lab.close();
   }

@@ -13,7 +13,9 @@ import { report, round } from './stats.js';
  */
 const SETTLE_MS = 45_000;
 
-export async function workerIdleBench(seconds = Number(process.env.LONGSHORE_BENCH_IDLE_SECONDS ?? 60)): Promise<Record<string, number>> {
+export async function workerIdleBench(
+  seconds = Number(process.env.LONGSHORE_BENCH_IDLE_SECONDS ?? 60),
+): Promise<Record<string, number>> {
   const env = await startKubernetesLab({ workerName: 'idle-k8s' });
   const { lab, sandbox } = env;
   try {
@@ -45,7 +47,10 @@ projects:
       'idle seconds': seconds,
       'Kubernetes worker RSS, peak (MiB, goal <= 60)': Math.round(peak.kubernetes),
       'Kubernetes worker CPU (ms/s, goal <= 1)': perSecond(cpuMs(pids.kubernetes) - before.kubernetes),
-      'Kubernetes API requests per idle minute': round((sandbox.audit.entries({ user: WORKER_USER, afterSeq: auditFrom }).length * 60) / seconds, 1),
+      'Kubernetes API requests per idle minute': round(
+        (sandbox.audit.entries({ user: WORKER_USER, afterSeq: auditFrom }).length * 60) / seconds,
+        1,
+      ),
       'local worker RSS, peak (MiB)': Math.round(peak.local),
       'local worker CPU (ms/s)': perSecond(cpuMs(pids.local) - before.local),
     };

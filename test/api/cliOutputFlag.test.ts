@@ -46,9 +46,17 @@ describe('-o json after the verb', () => {
 
   test('top-level verbs', async () => {
     assert.deepEqual((await json(['apply', '-f', join(dir, 'longshore.yaml')])).projects, ['Shop']);
-    for (const [verb, name] of [['projects', 'Shop'], ['environments', 'Staging'], ['pools', 'default'], ['targets', 'web-1']] as const) {
+    for (const [verb, name] of [
+      ['projects', 'Shop'],
+      ['environments', 'Staging'],
+      ['pools', 'default'],
+      ['targets', 'web-1'],
+    ] as const) {
       assert.ok(Array.isArray(await json([verb])), verb);
-      assert.ok((await json([verb])).some((r: any) => r.name === name), verb);
+      assert.ok(
+        (await json([verb])).some((r: any) => r.name === name),
+        verb,
+      );
     }
     assert.equal((await json(['projects', 'Shop'])).name, 'Shop');
     assert.ok(Array.isArray(await json(['workers'])));
@@ -58,9 +66,18 @@ describe('-o json after the verb', () => {
     assert.match((await json(['workers', 'token', '--pool', 'default'])).token, /\S/);
     assert.match((await json(['workers', 'install-command', '--pool', 'default'])).command, /^helm /);
     assert.equal((await json(['release', 'create', 'Shop', '--version', '1.0.0'])).version, '1.0.0');
-    assert.deepEqual((await json(['release', 'list', 'Shop'])).map((r: any) => r.version), ['1.0.0']);
-    assert.equal((await json(['packages', 'push', join(dir, 'app.tar.gz'), '--id', 'app', '--version', '1.0.0'])).packageId, 'app');
-    assert.deepEqual((await json(['packages', 'list'])).map((r: any) => r.packageId), ['app']);
+    assert.deepEqual(
+      (await json(['release', 'list', 'Shop'])).map((r: any) => r.version),
+      ['1.0.0'],
+    );
+    assert.equal(
+      (await json(['packages', 'push', join(dir, 'app.tar.gz'), '--id', 'app', '--version', '1.0.0'])).packageId,
+      'app',
+    );
+    assert.deepEqual(
+      (await json(['packages', 'list'])).map((r: any) => r.packageId),
+      ['app'],
+    );
 
     const { taskId } = await json(['deploy', 'Shop', '--to', 'Staging']);
     assert.ok((await json(['tasks'])).some((t: any) => t.id === taskId));
@@ -71,7 +88,11 @@ describe('-o json after the verb', () => {
 
   test('worker verbs', async () => {
     const { token } = await json(['workers', 'token', '--pool', 'default']);
-    const registered = await fetch(h.url + '/api/agent/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, name: 'w-json', executor: 'local', version: '0.1.0', capacity: 1 }) });
+    const registered = await fetch(h.url + '/api/agent/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, name: 'w-json', executor: 'local', version: '0.1.0', capacity: 1 }),
+    });
     assert.equal(registered.status, 201, await registered.text());
     assert.equal((await json(['workers', 'w-json'])).name, 'w-json');
     assert.equal((await json(['workers', 'disable', 'w-json'])).disabled, true);

@@ -14,7 +14,8 @@ before(async () => {
 });
 after(() => h.close());
 
-const deploy = async () => (await h.api('POST', '/api/deployments', { project: 'P', environment: 'Test' })).body.taskId as string;
+const deploy = async () =>
+  (await h.api('POST', '/api/deployments', { project: 'P', environment: 'Test' })).body.taskId as string;
 const task = async (id: string) => (await h.api('GET', `/api/tasks/${id}`)).body;
 
 test('a second worker never gets an operation the first holds, and a lost answer is re-sent to the holder', async () => {
@@ -27,13 +28,51 @@ test('a second worker never gets an operation the first holds, and a lost answer
   assert.deepEqual((await w2.poll()).operations, []);
   // w1 "lost" the answer: it polls again without listing the operation, and gets it again.
   const again = await w1.poll([]);
-  assert.deepEqual(again.operations.map((o: any) => o.id), [opId]);
+  assert.deepEqual(
+    again.operations.map((o: any) => o.id),
+    [opId],
+  );
   assert.deepEqual((await w2.poll()).operations, []);
-  await w1.call('POST', `/api/agent/operations/${opId}/logs`, { lines: [{ seq: 1, stream: 'stdout', ts: Date.now(), text: 'hi' }] });
-  assert.equal((await w2.call('POST', `/api/agent/operations/${opId}/complete`, { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 1 })).status, 409);
-  assert.equal((await w1.call('POST', `/api/agent/operations/${opId}/complete`, { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 1 })).status, 204);
+  await w1.call('POST', `/api/agent/operations/${opId}/logs`, {
+    lines: [{ seq: 1, stream: 'stdout', ts: Date.now(), text: 'hi' }],
+  });
+  assert.equal(
+    (
+      await w2.call('POST', `/api/agent/operations/${opId}/complete`, {
+        outcome: 'succeeded',
+        exitCode: 0,
+        message: '',
+        outputVariables: [],
+        finalSeq: 1,
+      })
+    ).status,
+    409,
+  );
+  assert.equal(
+    (
+      await w1.call('POST', `/api/agent/operations/${opId}/complete`, {
+        outcome: 'succeeded',
+        exitCode: 0,
+        message: '',
+        outputVariables: [],
+        finalSeq: 1,
+      })
+    ).status,
+    204,
+  );
   // Completing twice is harmless.
-  assert.equal((await w1.call('POST', `/api/agent/operations/${opId}/complete`, { outcome: 'failed', exitCode: 1, message: '', outputVariables: [], finalSeq: 1 })).status, 204);
+  assert.equal(
+    (
+      await w1.call('POST', `/api/agent/operations/${opId}/complete`, {
+        outcome: 'failed',
+        exitCode: 1,
+        message: '',
+        outputVariables: [],
+        finalSeq: 1,
+      })
+    ).status,
+    204,
+  );
   assert.equal((await task(taskId)).state, 'succeeded');
 });
 
@@ -50,11 +89,26 @@ test('log lines are stored once by (operation, seq) and gaps are refused', async
   assert.equal(gap.body.code, 'LOG_GAP');
   assert.equal(gap.body.details.expectedSeq, 5);
   assert.equal((await send([1, 3])).status, 400, 'a batch must be contiguous');
-  const early = await w.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 6 });
+  const early = await w.call('POST', `/api/agent/operations/${op.id}/complete`, {
+    outcome: 'succeeded',
+    exitCode: 0,
+    message: '',
+    outputVariables: [],
+    finalSeq: 6,
+  });
   assert.equal(early.body.code, 'LOG_GAP', 'cannot complete before all lines are stored');
-  await w.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 4 });
+  await w.call('POST', `/api/agent/operations/${op.id}/complete`, {
+    outcome: 'succeeded',
+    exitCode: 0,
+    message: '',
+    outputVariables: [],
+    finalSeq: 4,
+  });
   const log = (await h.api('GET', `/api/tasks/${taskId}/log`)).body.lines.filter((l: any) => l.operationId === op.id);
-  assert.deepEqual(log.map((l: any) => l.seq), [1, 2, 3, 4]);
+  assert.deepEqual(
+    log.map((l: any) => l.seq),
+    [1, 2, 3, 4],
+  );
 });
 
 test('an operation whose worker stops polling is marked lost, not run again', async () => {
@@ -62,7 +116,9 @@ test('an operation whose worker stops polling is marked lost, not run again', as
   const other = await registerFakeAgent(h, 'lost-2');
   const taskId = await deploy();
   const op = (await w.poll()).operations[0];
-  await w.call('POST', `/api/agent/operations/${op.id}/logs`, { lines: [{ seq: 1, stream: 'stdout', ts: Date.now(), text: 'x' }] });
+  await w.call('POST', `/api/agent/operations/${op.id}/logs`, {
+    lines: [{ seq: 1, stream: 'stdout', ts: Date.now(), text: 'x' }],
+  });
   const done = await waitFor('the task to fail', async () => {
     const t = await task(taskId);
     return t.state === 'failed' && t;
@@ -77,7 +133,9 @@ test('a worker that restarts without its running operation loses it at once', as
   const w = await registerFakeAgent(h, 'restart-1');
   const taskId = await deploy();
   const op = (await w.poll()).operations[0];
-  await w.call('POST', `/api/agent/operations/${op.id}/logs`, { lines: [{ seq: 1, stream: 'stdout', ts: Date.now(), text: 'x' }] });
+  await w.call('POST', `/api/agent/operations/${op.id}/logs`, {
+    lines: [{ seq: 1, stream: 'stdout', ts: Date.now(), text: 'x' }],
+  });
   const next = await w.poll([]);
   assert.deepEqual(next.operations, []);
   const t = await task(taskId);
@@ -93,7 +151,12 @@ test('cancel reaches the worker holding the operation', async () => {
   assert.equal((await h.api('POST', `/api/tasks/${taskId}/cancel`)).status, 202);
   const answer = await polling;
   assert.deepEqual(answer.cancel, [op.id]);
-  await w.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'cancelled', message: 'stopped', outputVariables: [], finalSeq: 0 });
+  await w.call('POST', `/api/agent/operations/${op.id}/complete`, {
+    outcome: 'cancelled',
+    message: 'stopped',
+    outputVariables: [],
+    finalSeq: 0,
+  });
   assert.equal((await task(taskId)).state, 'cancelled');
   assert.equal((await h.api('POST', `/api/tasks/${taskId}/cancel`)).status, 409);
 });
@@ -101,7 +164,11 @@ test('cancel reaches the worker holding the operation', async () => {
 test('a registration token works once', async () => {
   const token = (await h.api('POST', '/api/registration-tokens', {})).body.token;
   const register = (name: string) =>
-    fetch(h.url + '/api/agent/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, name, executor: 'local', version: '1', capacity: 1 }) });
+    fetch(h.url + '/api/agent/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, name, executor: 'local', version: '1', capacity: 1 }),
+    });
   assert.equal((await register('once-1')).status, 201);
   const second = await register('once-2');
   assert.equal(second.status, 401);
@@ -110,7 +177,11 @@ test('a registration token works once', async () => {
 
 test('an expired registration token is refused with the time it expired', async () => {
   const token = (await h.api('POST', '/api/registration-tokens', { expiresInMinutes: 1 })).body.token;
-  await h.server.ctx.db.updateTable('registration_tokens').set({ expires_at: Date.now() - 1000 }).where('used_at', 'is', null).execute();
+  await h.server.ctx.db
+    .updateTable('registration_tokens')
+    .set({ expires_at: Date.now() - 1000 })
+    .where('used_at', 'is', null)
+    .execute();
   const res = await fetch(h.url + '/api/agent/register', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -12,19 +12,52 @@ const step = (name: string) => ({ name, script: { body: 'true' } });
 
 test('apply refuses a document that names one thing twice, naming both places, and writes nothing', async () => {
   const cases: [string, object, RegExp][] = [
-    ['environments', { environments: [{ name: 'DupEnv' }, { name: 'Other' }, { name: 'DupEnv' }] }, /environments\[0\] and environments\[2\] are both named 'DupEnv'/],
-    ['environments by case', { environments: [{ name: 'CaseEnv' }, { name: 'A' }, { name: 'B' }, { name: 'caseenv' }] }, /environments\[0\] and environments\[3\] are both named 'CaseEnv'/],
-    ['environments by normalisation', { environments: [{ name: 'Caf\u00e9' }, { name: 'Cafe\u0301' }] }, /environments\[0\] and environments\[1\] are both named 'Caf\u00e9'/],
+    [
+      'environments',
+      { environments: [{ name: 'DupEnv' }, { name: 'Other' }, { name: 'DupEnv' }] },
+      /environments\[0\] and environments\[2\] are both named 'DupEnv'/,
+    ],
+    [
+      'environments by case',
+      { environments: [{ name: 'CaseEnv' }, { name: 'A' }, { name: 'B' }, { name: 'caseenv' }] },
+      /environments\[0\] and environments\[3\] are both named 'CaseEnv'/,
+    ],
+    [
+      'environments by normalisation',
+      { environments: [{ name: 'Caf\u00e9' }, { name: 'Cafe\u0301' }] },
+      /environments\[0\] and environments\[1\] are both named 'Caf\u00e9'/,
+    ],
     ['worker pools', { workerPools: [{ name: 'Pool' }, { name: 'POOL' }] }, /workerPools\[0\] and workerPools\[1\]/],
-    ['projects', { projects: [{ name: 'DupProject' }, { name: 'dupproject' }] }, /projects\[0\] and projects\[1\] are both named 'DupProject'/],
+    [
+      'projects',
+      { projects: [{ name: 'DupProject' }, { name: 'dupproject' }] },
+      /projects\[0\] and projects\[1\] are both named 'DupProject'/,
+    ],
     [
       'targets',
-      { environments: [{ name: 'TEnv' }], targets: [{ name: 'T', type: 'generic', environments: ['TEnv'] }, { name: 't', type: 'generic', environments: ['TEnv'] }] },
+      {
+        environments: [{ name: 'TEnv' }],
+        targets: [
+          { name: 'T', type: 'generic', environments: ['TEnv'] },
+          { name: 't', type: 'generic', environments: ['TEnv'] },
+        ],
+      },
       /targets\[0\] and targets\[1\] are both named 'T'/,
     ],
     [
       'variables in one project',
-      { projects: [{ name: 'VarProject', variables: [{ name: 'V', value: '1' }, { name: 'W', value: '2' }, { name: 'v', value: '3' }] }] },
+      {
+        projects: [
+          {
+            name: 'VarProject',
+            variables: [
+              { name: 'V', value: '1' },
+              { name: 'W', value: '2' },
+              { name: 'v', value: '3' },
+            ],
+          },
+        ],
+      },
       /projects\[0\] 'VarProject': variables\[0\] and variables\[2\] are both named 'V' with the same scope/,
     ],
   ];
@@ -34,8 +67,19 @@ test('apply refuses a document that names one thing twice, naming both places, a
     assert.equal(res.body.code, 'VALIDATION_FAILED', what);
     assert.match(res.body.message, message, what);
   }
-  for (const [path, name] of [['environments', 'DupEnv'], ['environments', 'CaseEnv'], ['environments', 'TEnv'], ['worker-pools', 'Pool'], ['projects', 'DupProject'], ['projects', 'VarProject']]) {
-    assert.equal((await h.api('GET', `/api/${path}/${encodeURIComponent(name!)}`)).status, 404, `${name} was not written`);
+  for (const [path, name] of [
+    ['environments', 'DupEnv'],
+    ['environments', 'CaseEnv'],
+    ['environments', 'TEnv'],
+    ['worker-pools', 'Pool'],
+    ['projects', 'DupProject'],
+    ['projects', 'VarProject'],
+  ]) {
+    assert.equal(
+      (await h.api('GET', `/api/${path}/${encodeURIComponent(name!)}`)).status,
+      404,
+      `${name} was not written`,
+    );
   }
 });
 
@@ -78,15 +122,24 @@ test('look-alike spellings of one name are one name on every route', async () =>
   assert.equal((await h.api('POST', '/api/worker-pools', { name: '\u00e9quipe' })).status, 409);
   assert.equal((await h.api('POST', '/api/projects', { name: '\u00c9cole' })).status, 201);
   assert.equal((await h.api('POST', '/api/projects', { name: '\u00e9cole' })).status, 409);
-  assert.equal((await h.api('POST', '/api/targets', { name: '\u00c5s', type: 'generic', environments: [decomposed] })).status, 201);
-  assert.equal((await h.api('POST', '/api/targets', { name: '\u00e5s', type: 'generic', environments: [composed] })).status, 409);
+  assert.equal(
+    (await h.api('POST', '/api/targets', { name: '\u00c5s', type: 'generic', environments: [decomposed] })).status,
+    201,
+  );
+  assert.equal(
+    (await h.api('POST', '/api/targets', { name: '\u00e5s', type: 'generic', environments: [composed] })).status,
+    409,
+  );
   // A rename onto another's name, spelt differently, is a conflict too.
   await h.api('POST', '/api/environments', { name: 'Geneva' });
   const rename = await h.api('PUT', '/api/environments/Geneva', { name: 'ZU\u0308RICH' });
   assert.equal(rename.status, 409);
   assert.equal((await h.api('GET', '/api/environments/Geneva')).status, 200);
   // Step names in one process follow the rule.
-  const steps = await h.api('POST', '/api/projects', { name: 'Steps', process: { steps: [step('D\u00e9ploy'), step('de\u0301PLOY')] } });
+  const steps = await h.api('POST', '/api/projects', {
+    name: 'Steps',
+    process: { steps: [step('D\u00e9ploy'), step('de\u0301PLOY')] },
+  });
   assert.equal(steps.status, 400);
   assert.match(steps.body.message, /already named/);
 });
@@ -99,7 +152,11 @@ test('control characters in a name are refused with a 400 that names the field',
     ['/api/worker-pools', { name: 'del\u007f' }, /body\.name/],
     ['/api/projects', { name: 'c1\u0085' }, /body\.name/],
     ['/api/projects', { name: 'P', process: { steps: [step('tab\there')] } }, /body\.process\.steps\.0\.name/],
-    ['/api/projects', { name: 'P', variables: [{ name: 'V\u0000', value: 'x' }] }, /body\.variables\.0\.name .*no control characters/],
+    [
+      '/api/projects',
+      { name: 'P', variables: [{ name: 'V\u0000', value: 'x' }] },
+      /body\.variables\.0\.name .*no control characters/,
+    ],
     ['/api/targets', { name: 'esc\u001b[31m', type: 'generic', environments: ['Geneva'] }, /body\.name/],
     ['/api/apply', { environments: [{ name: 'nul\u0000b' }] }, /body\.environments\.0\.name/],
   ];

@@ -41,20 +41,38 @@ const operationOf = (method: string, template: string) => doc.paths[template]?.[
 async function call(
   method: string,
   template: string,
-  options: { params?: Record<string, string>; body?: unknown; raw?: Buffer; contentType?: string; bearer?: string; query?: string } = {},
+  options: {
+    params?: Record<string, string>;
+    body?: unknown;
+    raw?: Buffer;
+    contentType?: string;
+    bearer?: string;
+    query?: string;
+  } = {},
 ): Promise<{ status: number; body: any; contentType: string }> {
-  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(options.params?.[name] ?? 'missing'));
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(options.params?.[name] ?? 'missing'),
+  );
   const headers: Record<string, string> = { authorization: `Bearer ${options.bearer ?? h.apiKey}` };
   let body: string | Buffer | undefined;
   if (options.raw) [body, headers['content-type']] = [options.raw, options.contentType ?? 'application/octet-stream'];
-  else if (options.body !== undefined) [body, headers['content-type']] = [JSON.stringify(options.body), 'application/json'];
-  const res = await fetch(`${h.url}${path}${options.query ?? ''}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  else if (options.body !== undefined)
+    [body, headers['content-type']] = [JSON.stringify(options.body), 'application/json'];
+  const res = await fetch(`${h.url}${path}${options.query ?? ''}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
   const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!;
   const text = await res.text();
   const key = `${method} ${template}`;
   if (!seen.has(key)) seen.set(key, new Map());
   seen.get(key)!.set(res.status, contentType);
-  return { status: res.status, body: contentType === 'application/json' && text ? JSON.parse(text) : text, contentType };
+  return {
+    status: res.status,
+    body: contentType === 'application/json' && text ? JSON.parse(text) : text,
+    contentType,
+  };
 }
 
 async function expect(status: number, method: string, template: string, options: Parameters<typeof call>[2] = {}) {
@@ -69,45 +87,88 @@ test('a walk through every operation answers only documented statuses, and every
   assert.deepEqual(invalid.details, { problems: ['body.name must be string'] });
   await expect(201, 'POST', '/api/worker-pools', { body: { name: 'walk-pool' } });
   await expect(201, 'POST', '/api/targets', { body: { name: 'walk-target', type: 'generic', environments: ['Walk'] } });
-  await expect(201, 'POST', '/api/packages/{packageId}/{version}', { params: { packageId: 'walk', version: '1.0.0' }, raw: archive, contentType: 'application/gzip' });
+  await expect(201, 'POST', '/api/packages/{packageId}/{version}', {
+    params: { packageId: 'walk', version: '1.0.0' },
+    raw: archive,
+    contentType: 'application/gzip',
+  });
   const process = { steps: [{ name: 'say', script: { body: 'echo hi' }, packages: [{ packageId: 'walk' }] }] };
   await expect(201, 'POST', '/api/projects', { body: { name: 'Walk', process } });
-  for (const [list, ref] of [['/api/environments', 'Walk'], ['/api/worker-pools', 'walk-pool'], ['/api/targets', 'walk-target'], ['/api/projects', 'Walk']] as const) {
+  for (const [list, ref] of [
+    ['/api/environments', 'Walk'],
+    ['/api/worker-pools', 'walk-pool'],
+    ['/api/targets', 'walk-target'],
+    ['/api/projects', 'Walk'],
+  ] as const) {
     await expect(200, 'GET', list);
     await expect(200, 'GET', `${list}/{ref}`, { params: { ref } });
   }
-  await expect(200, 'PUT', '/api/environments/{ref}', { params: { ref: 'Walk' }, body: { name: 'Walk', description: 'walked' } });
+  await expect(200, 'PUT', '/api/environments/{ref}', {
+    params: { ref: 'Walk' },
+    body: { name: 'Walk', description: 'walked' },
+  });
   await expect(200, 'PUT', '/api/worker-pools/{ref}', { params: { ref: 'walk-pool' }, body: { name: 'walk-pool' } });
-  await expect(200, 'PUT', '/api/targets/{ref}', { params: { ref: 'walk-target' }, body: { name: 'walk-target', type: 'generic', environments: ['Walk'] } });
+  await expect(200, 'PUT', '/api/targets/{ref}', {
+    params: { ref: 'walk-target' },
+    body: { name: 'walk-target', type: 'generic', environments: ['Walk'] },
+  });
   await expect(200, 'PUT', '/api/projects/{ref}/process', { params: { ref: 'Walk' }, body: process });
-  await expect(204, 'PUT', '/api/projects/{ref}/variables', { params: { ref: 'Walk' }, body: [{ name: 'Greeting', value: 'hi' }] });
+  await expect(204, 'PUT', '/api/projects/{ref}/variables', {
+    params: { ref: 'Walk' },
+    body: [{ name: 'Greeting', value: 'hi' }],
+  });
   await expect(200, 'GET', '/api/projects/{ref}/variables', { params: { ref: 'Walk' } });
   await expect(200, 'GET', '/api/packages');
-  await expect(200, 'GET', '/api/packages/{packageId}/{version}/content', { params: { packageId: 'walk', version: '1.0.0' } });
+  await expect(200, 'GET', '/api/packages/{packageId}/{version}/content', {
+    params: { packageId: 'walk', version: '1.0.0' },
+  });
   const release = await expect(201, 'POST', '/api/projects/{ref}/releases', { params: { ref: 'Walk' }, body: {} });
   await expect(200, 'GET', '/api/projects/{ref}/releases', { params: { ref: 'Walk' } });
   await expect(200, 'GET', '/api/releases/{id}', { params: { id: release.id } });
 
   const { token } = await expect(201, 'POST', '/api/registration-tokens', { body: {} });
   await expect(201, 'POST', '/api/workers/install-command', { body: { pools: ['default'] } });
-  const worker = await expect(201, 'POST', '/api/agent/register', { body: { token, name: 'walker', executor: 'local', version: 'walk', capacity: 1 } });
+  const worker = await expect(201, 'POST', '/api/agent/register', {
+    body: { token, name: 'walker', executor: 'local', version: 'walk', capacity: 1 },
+  });
   const asWorker = { bearer: worker.credential as string };
   await expect(204, 'PUT', '/api/agent/worker', { ...asWorker, body: { version: 'walk', capacity: 1, metadata: {} } });
 
   const deployment = await expect(201, 'POST', '/api/deployments', { body: { project: 'Walk', environment: 'Walk' } });
   await expect(200, 'GET', '/api/deployments', { query: '?project=Walk' });
-  const polled = await expect(200, 'POST', '/api/agent/poll', { ...asWorker, body: { free: 1, running: [], waitMs: 100 } });
+  const polled = await expect(200, 'POST', '/api/agent/poll', {
+    ...asWorker,
+    body: { free: 1, running: [], waitMs: 100 },
+  });
   const operation = polled.operations[0];
   assert.ok(operation, `no operation: ${JSON.stringify(polled)}`);
   const op = { id: operation.id as string };
   await expect(200, 'GET', '/api/agent/operations/{id}', { ...asWorker, params: op });
-  const packageToken = await expect(200, 'POST', '/api/agent/operations/{id}/package-token', { ...asWorker, params: op });
-  await expect(200, 'GET', '/api/agent/packages/{packageId}/{version}/content', { bearer: packageToken.token, params: { packageId: 'walk', version: '1.0.0' } });
-  await expect(200, 'POST', '/api/agent/operations/{id}/logs', { ...asWorker, params: op, body: { lines: [{ seq: 1, stream: 'stdout', ts: Date.now(), text: 'hi' }] } });
+  const packageToken = await expect(200, 'POST', '/api/agent/operations/{id}/package-token', {
+    ...asWorker,
+    params: op,
+  });
+  await expect(200, 'GET', '/api/agent/packages/{packageId}/{version}/content', {
+    bearer: packageToken.token,
+    params: { packageId: 'walk', version: '1.0.0' },
+  });
+  await expect(200, 'POST', '/api/agent/operations/{id}/logs', {
+    ...asWorker,
+    params: op,
+    body: { lines: [{ seq: 1, stream: 'stdout', ts: Date.now(), text: 'hi' }] },
+  });
   // Error responses are serialized by their documented schema too: the structured details must survive it.
-  const gap = await expect(409, 'POST', '/api/agent/operations/{id}/complete', { ...asWorker, params: op, body: { outcome: 'succeeded', message: '', outputVariables: [], finalSeq: 2 } });
+  const gap = await expect(409, 'POST', '/api/agent/operations/{id}/complete', {
+    ...asWorker,
+    params: op,
+    body: { outcome: 'succeeded', message: '', outputVariables: [], finalSeq: 2 },
+  });
   assert.deepEqual(gap, { code: 'LOG_GAP', message: gap.message, details: { expectedSeq: 2 } });
-  await expect(204, 'POST', '/api/agent/operations/{id}/complete', { ...asWorker, params: op, body: { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 1 } });
+  await expect(204, 'POST', '/api/agent/operations/{id}/complete', {
+    ...asWorker,
+    params: op,
+    body: { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 1 },
+  });
 
   const task = { id: deployment.taskId as string };
   await waitForEnd(task.id);
@@ -139,10 +200,22 @@ test('a walk through every operation answers only documented statuses, and every
   await waitForEnd(second.taskId);
   await expect(204, 'DELETE', '/api/projects/{ref}', { params: { ref: 'Walk' } });
   await expect(204, 'DELETE', '/api/environments/{ref}', { params: { ref: 'Walk' } });
-  await expect(400, 'POST', '/api/packages/{packageId}/{version}', { params: { packageId: 'walk', version: 'latest' }, raw: archive });
-  await expect(415, 'POST', '/api/packages/{packageId}/{version}', { params: { packageId: 'walk', version: '1.0.1' }, raw: archive, contentType: 'text/plain' });
-  await expect(422, 'POST', '/api/packages/{packageId}/{version}', { params: { packageId: 'walk', version: '1.0.1' }, raw: Buffer.from('not an archive') });
-  await expect(401, 'POST', '/api/agent/register', { body: { token, name: 'again', executor: 'local', version: 'walk', capacity: 1 } });
+  await expect(400, 'POST', '/api/packages/{packageId}/{version}', {
+    params: { packageId: 'walk', version: 'latest' },
+    raw: archive,
+  });
+  await expect(415, 'POST', '/api/packages/{packageId}/{version}', {
+    params: { packageId: 'walk', version: '1.0.1' },
+    raw: archive,
+    contentType: 'text/plain',
+  });
+  await expect(422, 'POST', '/api/packages/{packageId}/{version}', {
+    params: { packageId: 'walk', version: '1.0.1' },
+    raw: Buffer.from('not an archive'),
+  });
+  await expect(401, 'POST', '/api/agent/register', {
+    body: { token, name: 'again', executor: 'local', version: 'walk', capacity: 1 },
+  });
 
   const undocumented: string[] = [];
   for (const [key, statuses] of seen) {
@@ -151,8 +224,12 @@ test('a walk through every operation answers only documented statuses, and every
     assert.ok(documented, `${key} is not in the document`);
     for (const [status, contentType] of statuses) {
       const response = documented.responses[String(status)];
-      if (!response) undocumented.push(`${key} answered ${status}, documented: ${Object.keys(documented.responses).join(', ')}`);
-      else if (contentType && status !== 204 && !(contentType in (response.content ?? {}))) undocumented.push(`${key} answered ${status} as ${contentType}, documented: ${Object.keys(response.content ?? {}).join(', ')}`);
+      if (!response)
+        undocumented.push(`${key} answered ${status}, documented: ${Object.keys(documented.responses).join(', ')}`);
+      else if (contentType && status !== 204 && !(contentType in (response.content ?? {})))
+        undocumented.push(
+          `${key} answered ${status} as ${contentType}, documented: ${Object.keys(response.content ?? {}).join(', ')}`,
+        );
     }
   }
   assert.deepEqual(undocumented, []);
@@ -161,7 +238,10 @@ test('a walk through every operation answers only documented statuses, and every
     for (const [method, operation] of Object.entries(operations)) {
       const key = `${method.toUpperCase()} ${template}`;
       for (const status of Object.keys(operation.responses).filter((s) => s.startsWith('2'))) {
-        if (!seen.get(key)?.has(Number(status))) unseen.push(`${key} documents ${status}; the walk saw ${[...(seen.get(key)?.keys() ?? [])].join(', ') || 'nothing'}`);
+        if (!seen.get(key)?.has(Number(status)))
+          unseen.push(
+            `${key} documents ${status}; the walk saw ${[...(seen.get(key)?.keys() ?? [])].join(', ') || 'nothing'}`,
+          );
       }
     }
   }
@@ -178,11 +258,20 @@ async function waitForEnd(taskId: string): Promise<void> {
 }
 
 test("each operation's security is who the server lets call it", () => {
-  const schemes: Record<string, string[]> = { public: [], apiKey: ['apiKey'], worker: ['workerCredential'], workerOrPackageToken: ['workerCredential', 'packageToken'] };
+  const schemes: Record<string, string[]> = {
+    public: [],
+    apiKey: ['apiKey'],
+    worker: ['workerCredential'],
+    workerOrPackageToken: ['workerCredential', 'packageToken'],
+  };
   for (const route of h.server.routes) {
     const operation = operationOf(route.method, route.url.replace(/:(\w+)/g, '{$1}'));
     if (!operation) continue;
-    assert.deepEqual((operation.security ?? []).flatMap((s) => Object.keys(s)), schemes[route.access], `${route.method} ${route.url}`);
+    assert.deepEqual(
+      (operation.security ?? []).flatMap((s) => Object.keys(s)),
+      schemes[route.access],
+      `${route.method} ${route.url}`,
+    );
   }
   assert.deepEqual(operationOf('POST', '/api/agent/register')?.security, []);
 });
@@ -205,7 +294,8 @@ test('no request field the server fills in with a default is documented as requi
   const problems: string[] = [];
   const visit = (schema: any, where: string): void => {
     if (typeof schema !== 'object' || schema === null) return;
-    for (const name of Array.isArray(schema.required) ? schema.required : []) if (schema.properties?.[name]?.default !== undefined) problems.push(`${where}.${name}`);
+    for (const name of Array.isArray(schema.required) ? schema.required : [])
+      if (schema.properties?.[name]?.default !== undefined) problems.push(`${where}.${name}`);
     for (const [key, value] of Object.entries(schema)) visit(value, `${where}.${key}`);
   };
   for (const [template, operations] of Object.entries(doc.paths)) {
@@ -219,7 +309,13 @@ test('no request field the server fills in with a default is documented as requi
 
 test('the package upload documents its archive body and a semantic version', () => {
   const upload = operationOf('POST', '/api/packages/{packageId}/{version}')!;
-  assert.deepEqual(Object.keys(upload.requestBody?.content ?? {}).sort(), ['application/gzip', 'application/octet-stream', 'application/x-gzip', 'application/x-tar', 'application/zip']);
+  assert.deepEqual(Object.keys(upload.requestBody?.content ?? {}).sort(), [
+    'application/gzip',
+    'application/octet-stream',
+    'application/x-gzip',
+    'application/x-tar',
+    'application/zip',
+  ]);
   assert.equal(upload.requestBody!.content['application/gzip']!.schema.format, 'binary');
   const version = upload.parameters!.find((p) => p.name === 'version')!;
   assert.ok(new RegExp(version.schema.pattern).test('1.2.3-beta.1'));

@@ -8,7 +8,8 @@ import { startHarness, type Harness } from '../support/serverHarness.js';
 
 /** .ci/run installs this version into the cache and exports its path; the same default finds it after one run there. */
 const SCHEMATHESIS =
-  process.env.LONGSHORE_SCHEMATHESIS ?? join(process.env.LONGSHORE_CACHE ?? join(homedir(), '.cache', 'longshore'), 'schemathesis-4.32.5', 'bin', 'st');
+  process.env.LONGSHORE_SCHEMATHESIS ??
+  join(process.env.LONGSHORE_CACHE ?? join(homedir(), '.cache', 'longshore'), 'schemathesis-4.32.5', 'bin', 'st');
 
 /**
  * Examples per operation. The coverage phase (every operation's boundary values) does not depend
@@ -18,7 +19,13 @@ const SCHEMATHESIS =
  */
 const MAX_EXAMPLES = process.env.LONGSHORE_FUZZ_EXAMPLES ?? '20';
 const SEED = '20261202';
-const CHECKS = ['not_a_server_error', 'status_code_conformance', 'response_schema_conformance', 'content_type_conformance', 'response_headers_conformance'];
+const CHECKS = [
+  'not_a_server_error',
+  'status_code_conformance',
+  'response_schema_conformance',
+  'content_type_conformance',
+  'response_headers_conformance',
+];
 
 /**
  * Not fuzzed (the walk in openApiContract.test.ts calls them):
@@ -27,21 +34,38 @@ const CHECKS = ['not_a_server_error', 'status_code_conformance', 'response_schem
  * - deleting API keys and workers: the fuzzer finds the ids it is given in listings and would
  *   revoke its own credentials, leaving every later call a 401 that tests nothing.
  */
-const EXCLUDED_OPERATIONS = ['GET /api/tasks/{id}/log/stream', 'DELETE /api/api-keys/{id}', 'DELETE /api/workers/{ref}'];
+const EXCLUDED_OPERATIONS = [
+  'GET /api/tasks/{id}/log/stream',
+  'DELETE /api/api-keys/{id}',
+  'DELETE /api/workers/{ref}',
+];
 
 /** Credentials by the document's security scheme names, so worker routes are fuzzed as a worker and the rest with the admin key. */
 async function schemathesisConfig(h: Harness, dir: string): Promise<string> {
   const { token } = (await h.api('POST', '/api/registration-tokens', {})).body as { token: string };
-  const registered = await h.api('POST', '/api/agent/register', { token, name: 'fuzz-worker', executor: 'local', version: 'fuzz', capacity: 1 });
+  const registered = await h.api('POST', '/api/agent/register', {
+    token,
+    name: 'fuzz-worker',
+    executor: 'local',
+    version: 'fuzz',
+    capacity: 1,
+  });
   assert.equal(registered.status, 201, JSON.stringify(registered.body));
   const path = join(dir, 'schemathesis.toml');
-  writeFileSync(path, `[auth.openapi.apiKey]\nbearer = "${h.apiKey}"\n\n[auth.openapi.workerCredential]\nbearer = "${(registered.body as { credential: string }).credential}"\n`);
+  writeFileSync(
+    path,
+    `[auth.openapi.apiKey]\nbearer = "${h.apiKey}"\n\n[auth.openapi.workerCredential]\nbearer = "${(registered.body as { credential: string }).credential}"\n`,
+  );
   return path;
 }
 
 function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -52,7 +76,12 @@ function run(command: string, args: string[], cwd: string): Promise<{ code: numb
 
 test(
   'schemathesis finds no server error, undocumented status, or response that breaks the published document',
-  { skip: existsSync(SCHEMATHESIS) ? false : `schemathesis is not installed at ${SCHEMATHESIS} (.ci/run installs it; or set LONGSHORE_SCHEMATHESIS)`, timeout: 300_000 },
+  {
+    skip: existsSync(SCHEMATHESIS)
+      ? false
+      : `schemathesis is not installed at ${SCHEMATHESIS} (.ci/run installs it; or set LONGSHORE_SCHEMATHESIS)`,
+    timeout: 300_000,
+  },
   async (t) => {
     const h = await startHarness({ maxPollWaitMs: 100, leaseMs: 5_000 });
     const dir = mkdtempSync(join(tmpdir(), 'longshore-fuzz-'));
@@ -62,22 +91,32 @@ test(
       const document = join(dir, 'openapi.json');
       writeFileSync(document, JSON.stringify((await h.api('GET', '/api/openapi.json')).body));
       const args = [
-        '--config-file', config,
-        'run', document,
-        '--url', h.url,
-        '--checks', CHECKS.join(','),
-        '--max-examples', MAX_EXAMPLES,
-        '--seed', SEED,
-        '--workers', '1',
-        '--request-timeout', '10',
-        '--generation-database', 'none',
+        '--config-file',
+        config,
+        'run',
+        document,
+        '--url',
+        h.url,
+        '--checks',
+        CHECKS.join(','),
+        '--max-examples',
+        MAX_EXAMPLES,
+        '--seed',
+        SEED,
+        '--workers',
+        '1',
+        '--request-timeout',
+        '10',
+        '--generation-database',
+        'none',
         '--no-color',
         ...EXCLUDED_OPERATIONS.flatMap((name) => ['--exclude-name', name]),
       ];
       const { code, output } = await run(SCHEMATHESIS, args, dir);
       assert.equal(code, 0, `schemathesis ${args.join(' ')} failed:\n${output}`);
       // How much was tested, in the runner's report: a run that tests little passes too.
-      for (const line of output.split('\n').filter((l) => /Tested:|generated,| in [\d.]+s =/.test(l))) t.diagnostic(line.replaceAll('=', '').trim());
+      for (const line of output.split('\n').filter((l) => /Tested:|generated,| in [\d.]+s =/.test(l)))
+        t.diagnostic(line.replaceAll('=', '').trim());
     } finally {
       await h.close();
       rmSync(dir, { recursive: true, force: true });

@@ -20,7 +20,11 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
 const push = (id: string, version: string, body: Uint8Array) =>
-  fetch(`${h.url}/api/packages/${id}/${version}`, { method: 'POST', headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/octet-stream' }, body });
+  fetch(`${h.url}/api/packages/${id}/${version}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/octet-stream' },
+    body,
+  });
 
 /** Pushes with the server in this process and answers how far its RSS rose meanwhile (sampled). */
 async function pushMeasured(id: string, body: Uint8Array): Promise<{ status: number; text: string; grewMiB: number }> {
@@ -38,7 +42,11 @@ async function pushMeasured(id: string, body: Uint8Array): Promise<{ status: num
 }
 
 /** `size` zero bytes through a compressor, fed a MiB at a time so the test never holds them. */
-async function compressZeros(stream: NodeJS.ReadWriteStream, size: number, header?: Buffer): Promise<{ data: Buffer; crc: number }> {
+async function compressZeros(
+  stream: NodeJS.ReadWriteStream,
+  size: number,
+  header?: Buffer,
+): Promise<{ data: Buffer; crc: number }> {
   const zeros = Buffer.alloc(MiB);
   const out: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => out.push(chunk));
@@ -94,7 +102,14 @@ async function zerosZip(declared = GiB): Promise<Buffer> {
 type TarType = 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'FIFO';
 
 function tarHeader(path: string, type: TarType, size = 0, linkpath?: string): Buffer {
-  const header = new Header({ path, type, size, mode: type === 'Directory' ? 0o755 : 0o644, mtime: new Date(0), ...(linkpath ? { linkpath } : {}) });
+  const header = new Header({
+    path,
+    type,
+    size,
+    mode: type === 'Directory' ? 0o755 : 0o644,
+    mtime: new Date(0),
+    ...(linkpath ? { linkpath } : {}),
+  });
   header.encode();
   return header.block!;
 }
@@ -102,7 +117,9 @@ function tarHeader(path: string, type: TarType, size = 0, linkpath?: string): Bu
 /** A .tar.gz written header by header, so it can hold what no well-behaved tool writes. */
 function rawTarGz(entries: [path: string, type: TarType, linkpath?: string][]): Buffer {
   const blocks = entries.flatMap(([path, type, linkpath]) =>
-    type === 'File' ? [tarHeader(path, type, 2), Buffer.from('x\n'), Buffer.alloc(510)] : [tarHeader(path, type, 0, linkpath)],
+    type === 'File'
+      ? [tarHeader(path, type, 2), Buffer.from('x\n'), Buffer.alloc(510)]
+      : [tarHeader(path, type, 0, linkpath)],
   );
   return gzipSync(Buffer.concat([...blocks, Buffer.alloc(1024)]));
 }
@@ -113,7 +130,9 @@ const unix = (mode: number) => ({ os: 3, attrs: (mode << 16) >>> 0 });
 function storedFiles(): string[] {
   const dir = join(h.dataDir, 'packages');
   try {
-    return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
   } catch {
     return [];
   }
@@ -124,7 +143,10 @@ test('a 1 MiB zip holding a 1 GiB entry is refused by its limit, in bounded memo
   assert.ok(bomb.length < 1.1 * MiB, `${bomb.length} bytes`);
   const res = await pushMeasured('bomb', bomb);
   assert.equal(res.status, 422, res.text);
-  assert.match(res.text, /expands to more than the \d+-byte limit for an archive of \d+ bytes \(200 times its size, at least \d+ bytes\); entry 'big\.bin' goes past it/);
+  assert.match(
+    res.text,
+    /expands to more than the \d+-byte limit for an archive of \d+ bytes \(200 times its size, at least \d+ bytes\); entry 'big\.bin' goes past it/,
+  );
   assert.ok(res.grewMiB < 100, `the server grew by ${res.grewMiB.toFixed(0)} MiB`);
 });
 
@@ -139,24 +161,73 @@ test('a .tar.gz bomb is refused by the same limit', async () => {
   const { data } = await compressZeros(createGzip({ level: 9 }), GiB, tarHeader('big.bin', 'File', GiB));
   const res = await pushMeasured('tarbomb', data);
   assert.equal(res.status, 422, res.text);
-  assert.match(res.text, /expands to more than the \d+-byte limit for an archive of \d+ bytes \(200 times its size, at least \d+ bytes\); entry 'big\.bin' goes past it/);
+  assert.match(
+    res.text,
+    /expands to more than the \d+-byte limit for an archive of \d+ bytes \(200 times its size, at least \d+ bytes\); entry 'big\.bin' goes past it/,
+  );
   assert.ok(res.grewMiB < 100, `the server grew by ${res.grewMiB.toFixed(0)} MiB`);
 });
 
 test('archives with entries that would land outside the package, or links, are refused naming the entry', async () => {
   const cases: [string, Uint8Array, RegExp][] = [
-    ['tar-up', rawTarGz([['ok.txt', 'File'], ['../escape.txt', 'File']]), /entry '\.\.\/escape\.txt' climbs out of the package with '\.\.'/],
+    [
+      'tar-up',
+      rawTarGz([
+        ['ok.txt', 'File'],
+        ['../escape.txt', 'File'],
+      ]),
+      /entry '\.\.\/escape\.txt' climbs out of the package with '\.\.'/,
+    ],
     ['tar-abs', rawTarGz([['/etc/cron.d/x', 'File']]), /entry '\/etc\/cron\.d\/x' has an absolute path/],
-    ['tar-sym', rawTarGz([['etc', 'SymbolicLink', '/etc'], ['etc/passwd', 'File']]), /entry 'etc' is a symbolic link \(to '\/etc'\); packages may hold only files and directories/],
-    ['tar-hard', rawTarGz([['passwd', 'Link', '/etc/passwd']]), /entry 'passwd' is a hard link to '\/etc\/passwd', which is an absolute path; a link must point at a file of the package/],
+    [
+      'tar-sym',
+      rawTarGz([
+        ['etc', 'SymbolicLink', '/etc'],
+        ['etc/passwd', 'File'],
+      ]),
+      /entry 'etc' is a symbolic link \(to '\/etc'\); packages may hold only files and directories/,
+    ],
+    [
+      'tar-hard',
+      rawTarGz([['passwd', 'Link', '/etc/passwd']]),
+      /entry 'passwd' is a hard link to '\/etc\/passwd', which is an absolute path; a link must point at a file of the package/,
+    ],
     ['tar-fifo', rawTarGz([['pipe', 'FIFO']]), /entry 'pipe' is a FIFO/],
-    ['tar-all', rawTarGz([['a/../../x', 'File'], ['/abs', 'File'], ['l', 'SymbolicLink', '..'], ['h', 'Link', 'a']]), /entry 'a\/\.\.\/\.\.\/x' climbs out/],
-    ['tar-twice', rawTarGz([['a', 'File'], ['a/b', 'File']]), /entry 'a\/b' is inside 'a', which the archive has as a file/],
-    ['tar-dangling', rawTarGz([['h', 'Link', 'missing']]), /entry 'h' is a hard link to 'missing', which is not a file earlier in the archive/],
-    ['zip-slip', zipSync({ 'ok.txt': strToU8('ok'), '../../evil.sh': strToU8('x') }), /entry '\.\.\/\.\.\/evil\.sh' climbs out of the package/],
+    [
+      'tar-all',
+      rawTarGz([
+        ['a/../../x', 'File'],
+        ['/abs', 'File'],
+        ['l', 'SymbolicLink', '..'],
+        ['h', 'Link', 'a'],
+      ]),
+      /entry 'a\/\.\.\/\.\.\/x' climbs out/,
+    ],
+    [
+      'tar-twice',
+      rawTarGz([
+        ['a', 'File'],
+        ['a/b', 'File'],
+      ]),
+      /entry 'a\/b' is inside 'a', which the archive has as a file/,
+    ],
+    [
+      'tar-dangling',
+      rawTarGz([['h', 'Link', 'missing']]),
+      /entry 'h' is a hard link to 'missing', which is not a file earlier in the archive/,
+    ],
+    [
+      'zip-slip',
+      zipSync({ 'ok.txt': strToU8('ok'), '../../evil.sh': strToU8('x') }),
+      /entry '\.\.\/\.\.\/evil\.sh' climbs out of the package/,
+    ],
     ['zip-backslash', zipSync({ '..\\evil.bat': strToU8('x') }), /entry '\.\.\\\\evil\.bat' climbs out of the package/],
     ['zip-abs', zipSync({ '/tmp/evil': strToU8('x') }), /entry '\/tmp\/evil' has an absolute path/],
-    ['zip-sym', zipSync({ 'link': [strToU8('/etc/passwd'), unix(0o120777)] }), /entry 'link' is a symbolic link; packages may hold only files and directories/],
+    [
+      'zip-sym',
+      zipSync({ link: [strToU8('/etc/passwd'), unix(0o120777)] }),
+      /entry 'link' is a symbolic link; packages may hold only files and directories/,
+    ],
   ];
   for (const [id, body, message] of cases) {
     const res = await push(id, '1.0.0', body);
@@ -170,8 +241,20 @@ test('archives with entries that would land outside the package, or links, are r
 });
 
 test('what packages do hold stays accepted: executables, directories, hard links to their own files', async () => {
-  const zip = await push('fine', '1.0.0', zipSync({ 'bin/': {}, 'bin/run.sh': [strToU8('#!/bin/sh\n'), unix(0o100755)], 'README': strToU8('hi') }));
+  const zip = await push(
+    'fine',
+    '1.0.0',
+    zipSync({ 'bin/': {}, 'bin/run.sh': [strToU8('#!/bin/sh\n'), unix(0o100755)], README: strToU8('hi') }),
+  );
   assert.equal(zip.status, 201, await zip.text());
-  const tar = await push('fine', '1.0.1', rawTarGz([['lib', 'Directory'], ['lib/a.so', 'File'], ['lib/a.so.1', 'Link', 'lib/a.so']]));
+  const tar = await push(
+    'fine',
+    '1.0.1',
+    rawTarGz([
+      ['lib', 'Directory'],
+      ['lib/a.so', 'File'],
+      ['lib/a.so.1', 'Link', 'lib/a.so'],
+    ]),
+  );
   assert.equal(tar.status, 201, await tar.text());
 });

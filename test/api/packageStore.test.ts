@@ -1,7 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -22,9 +31,16 @@ const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('h
 const auth = () => ({ authorization: `Bearer ${h.apiKey}` });
 
 const push = (id: string, version: string, body: Uint8Array) =>
-  fetch(`${h.url}/api/packages/${id}/${version}`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/octet-stream' }, body });
+  fetch(`${h.url}/api/packages/${id}/${version}`, {
+    method: 'POST',
+    headers: { ...auth(), 'content-type': 'application/octet-stream' },
+    body,
+  });
 
-async function download(id: string, version: string): Promise<{ status: number; bytes: Buffer; length: string | null }> {
+async function download(
+  id: string,
+  version: string,
+): Promise<{ status: number; bytes: Buffer; length: string | null }> {
   const res = await fetch(`${h.url}/api/packages/${id}/${version}/content`, { headers: auth() });
   return { status: res.status, length: res.headers.get('content-length'), bytes: Buffer.from(await res.arrayBuffer()) };
 }
@@ -65,7 +81,11 @@ test('two versions with the same content share one file, named by its sha256', a
 test('a refused push of the same bytes does not remove the file the accepted one uses', async () => {
   // Large enough that every request is still uploading when the others check for a clash.
   const content = zipSync({ 'data.bin': randomBytes(4 * 1024 * 1024) }, { level: 0 });
-  const results = await Promise.all(Array.from({ length: 4 }, () => push('racer', '1.0.0', content).then(async (r) => ({ status: r.status, text: await r.text() }))));
+  const results = await Promise.all(
+    Array.from({ length: 4 }, () =>
+      push('racer', '1.0.0', content).then(async (r) => ({ status: r.status, text: await r.text() })),
+    ),
+  );
   const statuses = results.map((r) => r.status).sort();
   assert.deepEqual(statuses, [201, 409, 409, 409], JSON.stringify(results));
   for (const r of results.filter((r) => r.status === 409)) assert.match(r.text, /immutable/);
@@ -86,7 +106,12 @@ test('a file changed on disk is refused with the reason, never served', async ()
   assert.equal(changed.status, 500);
   const body = JSON.parse(changed.bytes.toString());
   assert.equal(body.code, 'INTERNAL');
-  assert.match(body.message, new RegExp(`stored file of package damaged 1\\.0\\.0 no longer matches what was pushed \\(its sha256 is [0-9a-f]{64}; expected ${content.length} bytes with sha256 ${hash}\\)`));
+  assert.match(
+    body.message,
+    new RegExp(
+      `stored file of package damaged 1\\.0\\.0 no longer matches what was pushed \\(its sha256 is [0-9a-f]{64}; expected ${content.length} bytes with sha256 ${hash}\\)`,
+    ),
+  );
   assert.match(body.message, /not served/);
 
   truncateSync(file, 10);
@@ -98,7 +123,10 @@ test('a file changed on disk is refused with the reason, never served', async ()
 test('an upload cut off mid-body leaves no file behind', async () => {
   const before = blobs();
   await new Promise<void>((resolve) => {
-    const req = request(`${h.url}/api/packages/cut/1.0.0`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/octet-stream', 'content-length': String(1024 * 1024) } });
+    const req = request(`${h.url}/api/packages/cut/1.0.0`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/octet-stream', 'content-length': String(1024 * 1024) },
+    });
     req.on('error', () => resolve());
     req.write(Buffer.alloc(64 * 1024));
     setTimeout(() => {

@@ -20,7 +20,10 @@ const issued: string[] = [];
 async function api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(url + path, {
     method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
@@ -28,12 +31,20 @@ async function api<T = any>(method: string, path: string, body?: unknown): Promi
 }
 
 async function push(packageId: string, version: string, body: Uint8Array): Promise<void> {
-  const res = await fetch(`${url}/api/packages/${packageId}/${version}`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/octet-stream' }, body });
+  const res = await fetch(`${url}/api/packages/${packageId}/${version}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/octet-stream' },
+    body,
+  });
   assert.equal(res.status, 201, await res.text());
 }
 
 /** GET with a bearer token: status, error body or content. */
-async function get(path: string, token: string, method = 'GET'): Promise<{ status: number; code?: string; message?: string; content?: Buffer }> {
+async function get(
+  path: string,
+  token: string,
+  method = 'GET',
+): Promise<{ status: number; code?: string; message?: string; content?: Buffer }> {
   const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}` } });
   const content = Buffer.from(await res.arrayBuffer());
   if (res.ok) return { status: res.status, content };
@@ -63,7 +74,16 @@ async function tokenFor(agent: FakeAgent, operationId: string): Promise<{ token:
 before(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  server = startCli(['server', '--port', String(port), '--data', join(dir, 'server'), '--log-level', 'debug', '--insecure-http']);
+  server = startCli([
+    'server',
+    '--port',
+    String(port),
+    '--data',
+    join(dir, 'server'),
+    '--log-level',
+    'debug',
+    '--insecure-http',
+  ]);
   await server.waitForOutput(/listening on/);
   apiKey = readFileSync(join(dir, 'server', 'admin-api-key'), 'utf8').trim();
   writeFileSync(join(dir, 'greeting.txt'), 'hello from the package\n');
@@ -73,9 +93,17 @@ before(async () => {
   await push('app', '2.0.0', zipSync({ 'v2.txt': strToU8('two') }));
   await push('other', '1.0.0', zipSync({ 'other.txt': strToU8('other') }));
   await api('POST', '/api/environments', { name: 'Test' });
-  const step = { name: 'Use', script: { body: 'cat packages/app/greeting.txt' }, packages: [{ packageId: 'app', version: '1.0.0' }] };
+  const step = {
+    name: 'Use',
+    script: { body: 'cat packages/app/greeting.txt' },
+    packages: [{ packageId: 'app', version: '1.0.0' }],
+  };
   assert.equal((await api('POST', '/api/projects', { name: 'Uses', process: { steps: [step] } })).status, 201);
-  assert.equal((await api('POST', '/api/projects', { name: 'Short', process: { steps: [{ ...step, timeoutSeconds: 1 }] } })).status, 201);
+  assert.equal(
+    (await api('POST', '/api/projects', { name: 'Short', process: { steps: [{ ...step, timeoutSeconds: 1 }] } }))
+      .status,
+    201,
+  );
 });
 after(async () => {
   await server?.kill();
@@ -88,8 +116,15 @@ test('only the worker holding a running operation gets a token for it, lasting a
   const refused = await other.call('POST', `/api/agent/operations/${op.id}/package-token`);
   assert.equal(refused.status, 409);
   assert.equal(refused.body.code, 'OPERATION_NOT_LEASED');
-  assert.equal((await other.call('POST', '/api/agent/operations/00000000-0000-4000-8000-000000000000/package-token')).body.code, 'OPERATION_NOT_LEASED');
-  assert.equal((await api('POST', `/api/agent/operations/${op.id}/package-token`)).status, 401, 'an API key is not a worker credential');
+  assert.equal(
+    (await other.call('POST', '/api/agent/operations/00000000-0000-4000-8000-000000000000/package-token')).body.code,
+    'OPERATION_NOT_LEASED',
+  );
+  assert.equal(
+    (await api('POST', `/api/agent/operations/${op.id}/package-token`)).status,
+    401,
+    'an API key is not a worker credential',
+  );
 
   const before = Date.now();
   const { token, expiresAt } = await tokenFor(agent, op.id);
@@ -104,11 +139,17 @@ test("the token downloads exactly its operation's packages; the worker's credent
   const own = await get(content('app', '1.0.0'), token);
   assert.equal(own.status, 200);
   assert.deepEqual(own.content, appTarGz);
-  for (const [id, version] of [['other', '1.0.0'], ['app', '2.0.0']] as const) {
+  for (const [id, version] of [
+    ['other', '1.0.0'],
+    ['app', '2.0.0'],
+  ] as const) {
     const refused = await get(content(id, version), token);
     assert.equal(refused.status, 403, `${id} ${version}`);
     assert.equal(refused.code, 'FORBIDDEN');
-    assert.match(refused.message!, new RegExp(`only the packages of operation ${op.id}; ${id} ${version} is not one of them`));
+    assert.match(
+      refused.message!,
+      new RegExp(`only the packages of operation ${op.id}; ${id} ${version} is not one of them`),
+    );
   }
   assert.equal((await get(content('other', '1.0.0'), agent.credential)).status, 200);
 });
@@ -155,7 +196,13 @@ test('the token ends with its operation, and a finished operation gets no new on
   const { agent, op } = await runningOperation('Uses', 'finisher');
   const { token } = await tokenFor(agent, op.id);
   assert.equal((await get(content('app', '1.0.0'), token)).status, 200);
-  const done = await agent.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'succeeded', exitCode: 0, message: 'ok', outputVariables: [], finalSeq: 0 });
+  const done = await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
+    outcome: 'succeeded',
+    exitCode: 0,
+    message: 'ok',
+    outputVariables: [],
+    finalSeq: 0,
+  });
   assert.equal(done.status, 204);
   const res = await get(content('app', '1.0.0'), token);
   assert.equal(res.status, 401);
@@ -172,17 +219,37 @@ test('longshore fetch-packages installs with the token and fails with the reason
   const into = join(dir, 'work');
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ serverUrl: url, packages: op.packages }));
   writeFileSync(join(dir, 'token'), `${token}\n`);
-  const args = ['fetch-packages', '--manifest', join(dir, 'manifest.json'), '--token-file', join(dir, 'token'), '--into', into];
+  const args = [
+    'fetch-packages',
+    '--manifest',
+    join(dir, 'manifest.json'),
+    '--token-file',
+    join(dir, 'token'),
+    '--into',
+    into,
+  ];
   const ok = await runCli(args);
   assert.equal(ok.code, 0, ok.output);
-  assert.match(ok.output, /^Installed package app \(app 1\.0\.0, tar\.gz, sha256 verified\) into .*work\/packages\/app in \d+ ms$/m);
+  assert.match(
+    ok.output,
+    /^Installed package app \(app 1\.0\.0, tar\.gz, sha256 verified\) into .*work\/packages\/app in \d+ ms$/m,
+  );
   assert.equal(readFileSync(join(into, 'packages/app/greeting.txt'), 'utf8'), 'hello from the package\n');
   assert.ok(!ok.output.includes(token));
 
-  await agent.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'succeeded', exitCode: 0, message: 'ok', outputVariables: [], finalSeq: 0 });
+  await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
+    outcome: 'succeeded',
+    exitCode: 0,
+    message: 'ok',
+    outputVariables: [],
+    finalSeq: 0,
+  });
   const refused = await runCli(args);
   assert.equal(refused.code, 1);
-  assert.match(refused.output, /error \[UNAUTHENTICATED\]: Package 'app' \(app 1\.0\.0\) could not be downloaded from http:\/\/127\.0\.0\.1:\d+: .*no longer running/);
+  assert.match(
+    refused.output,
+    /error \[UNAUTHENTICATED\]: Package 'app' \(app 1\.0\.0\) could not be downloaded from http:\/\/127\.0\.0\.1:\d+: .*no longer running/,
+  );
   assert.ok(!refused.output.includes(token));
 });
 

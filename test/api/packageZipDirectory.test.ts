@@ -16,7 +16,16 @@ let apiKey = '';
 before(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  server = startCli(['server', '--port', String(port), '--data', join(dir, 'server'), '--log-level', 'warn', '--insecure-http']);
+  server = startCli([
+    'server',
+    '--port',
+    String(port),
+    '--data',
+    join(dir, 'server'),
+    '--log-level',
+    'warn',
+    '--insecure-http',
+  ]);
   await server.waitForOutput(/listening on/);
   apiKey = readFileSync(join(dir, 'server', 'admin-api-key'), 'utf8').trim();
 });
@@ -88,7 +97,10 @@ test('a zip whose directory lists more entries than the limit is refused before 
   assert.equal(res.status, 422, text);
   assert.match(text, /The archive has 1400000 entries, more than the limit of 100000/);
   const grewMiB = (serverMemory().peak - before.peak) / MiB;
-  assert.ok(grewMiB < 100, `the server's peak memory (VmHWM) rose by ${grewMiB.toFixed(0)} MiB from ${(before.rss / MiB).toFixed(0)} MiB at rest`);
+  assert.ok(
+    grewMiB < 100,
+    `the server's peak memory (VmHWM) rose by ${grewMiB.toFixed(0)} MiB from ${(before.rss / MiB).toFixed(0)} MiB at rest`,
+  );
   const list = await fetch(`${url}/api/packages`, { headers: { authorization: `Bearer ${apiKey}` } });
   assert.deepEqual(((await list.json()) as { items: unknown[] }).items, []);
 });

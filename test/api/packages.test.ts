@@ -20,7 +20,11 @@ before(async () => {
 after(() => h.close());
 
 const push = (id: string, version: string, body: Uint8Array, type = 'application/octet-stream') =>
-  fetch(`${h.url}/api/packages/${id}/${version}`, { method: 'POST', headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': type }, body });
+  fetch(`${h.url}/api/packages/${id}/${version}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': type },
+    body,
+  });
 
 test('a .tar.gz and a .zip are stored, listed and downloaded intact', async () => {
   const first = await push('app', '1.0.0', tarGz);
@@ -34,17 +38,30 @@ test('a .tar.gz and a .zip are stored, listed and downloaded intact', async () =
   assert.equal(((await second.json()) as any).format, 'zip');
   const list = (await h.api('GET', '/api/packages?packageId=app')).body.items.map((p: any) => p.version);
   assert.deepEqual(list.sort(), ['1.0.0', '1.1.0']);
-  const download = await fetch(`${h.url}/api/packages/app/1.0.0/content`, { headers: { authorization: `Bearer ${h.apiKey}` } });
+  const download = await fetch(`${h.url}/api/packages/app/1.0.0/content`, {
+    headers: { authorization: `Bearer ${h.apiKey}` },
+  });
   assert.deepEqual(Buffer.from(await download.arrayBuffer()), tarGz);
 });
 
 test('a release takes the newest package version unless one is pinned', async () => {
   await h.api('POST', '/api/projects', {
     name: 'Pkg',
-    process: { steps: [{ name: 'use', script: { body: 'ls' }, packages: [{ packageId: 'app' }, { packageId: 'app', reference: 'old', version: '1.0.0' }] }] },
+    process: {
+      steps: [
+        {
+          name: 'use',
+          script: { body: 'ls' },
+          packages: [{ packageId: 'app' }, { packageId: 'app', reference: 'old', version: '1.0.0' }],
+        },
+      ],
+    },
   });
   const release = (await h.api('POST', '/api/projects/Pkg/releases', {})).body;
-  assert.deepEqual(release.packages.map((p: any) => p.version), ['1.1.0', '1.0.0']);
+  assert.deepEqual(
+    release.packages.map((p: any) => p.version),
+    ['1.1.0', '1.0.0'],
+  );
 });
 
 test('bad packages are refused and nothing is kept', async () => {
@@ -63,8 +80,18 @@ test('bad packages are refused and nothing is kept', async () => {
     assert.match(text, message);
   }
   assert.deepEqual((await h.api('GET', '/api/packages?packageId=bad')).body.items, []);
-  const files = readdirSync(join(h.dataDir, 'packages'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  assert.deepEqual(files.map((e) => e.name).sort(), [createHash('sha256').update(tarGz).digest('hex'), ((await h.api('GET', '/api/packages?packageId=app')).body.items as any[]).find((p) => p.version === '1.1.0').sha256].sort(), 'only the two accepted packages are on disk');
+  const files = readdirSync(join(h.dataDir, 'packages'), { recursive: true, withFileTypes: true }).filter((e) =>
+    e.isFile(),
+  );
+  assert.deepEqual(
+    files.map((e) => e.name).sort(),
+    [
+      createHash('sha256').update(tarGz).digest('hex'),
+      ((await h.api('GET', '/api/packages?packageId=app')).body.items as any[]).find((p) => p.version === '1.1.0')
+        .sha256,
+    ].sort(),
+    'only the two accepted packages are on disk',
+  );
 });
 
 test('a package over the size limit is cut off with 413', async () => {

@@ -19,9 +19,18 @@ async function ok(method: string, path: string, body?: unknown): Promise<any> {
 async function runOne(agent: FakeAgent, taskId: string): Promise<any> {
   const op = await waitFor('the operation reaches the renamed pool', async () => (await agent.poll()).operations[0]);
   assert.equal(op.taskId, taskId);
-  const done = await agent.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 0 });
+  const done = await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
+    outcome: 'succeeded',
+    exitCode: 0,
+    message: '',
+    outputVariables: [],
+    finalSeq: 0,
+  });
   assert.equal(done.status, 204, JSON.stringify(done.body));
-  await waitFor('the task succeeds', async () => (await h.api('GET', `/api/tasks/${taskId}`)).body.state === 'succeeded');
+  await waitFor(
+    'the task succeeds',
+    async () => (await h.api('GET', `/api/tasks/${taskId}`)).body.state === 'succeeded',
+  );
   return op;
 }
 
@@ -35,7 +44,11 @@ test('renaming an environment, a worker pool and a target orphans nothing: deplo
   await ok('POST', '/api/targets', { name: 'web-far', type: 'generic', environments: ['Elsewhere'], tags: ['web'] });
   await ok('POST', '/api/projects', {
     name: 'Shop',
-    process: { steps: [{ name: 'Deploy', script: { body: 'echo #{Greeting}' }, runOn: { pool: 'Builders', targetTags: ['web'] } }] },
+    process: {
+      steps: [
+        { name: 'Deploy', script: { body: 'echo #{Greeting}' }, runOn: { pool: 'Builders', targetTags: ['web'] } },
+      ],
+    },
     variables: [
       { name: 'Greeting', value: 'anywhere' },
       { name: 'Greeting', value: 'in staging', scope: { environments: ['Staging'] } },
@@ -47,7 +60,12 @@ test('renaming an environment, a worker pool and a target orphans nothing: deplo
 
   await ok('PUT', '/api/environments/Staging', { name: 'Production' });
   await ok('PUT', '/api/worker-pools/Builders', { name: 'Runners' });
-  await ok('PUT', '/api/targets/web-1', { name: 'web-one', type: 'generic', environments: ['Production'], tags: ['web'] });
+  await ok('PUT', '/api/targets/web-1', {
+    name: 'web-one',
+    type: 'generic',
+    environments: ['Production'],
+    tags: ['web'],
+  });
 
   assert.equal((await h.api('GET', '/api/environments/Staging')).status, 404);
   assert.deepEqual((await ok('GET', '/api/targets/web-one')).environments, ['Production']);
@@ -62,7 +80,11 @@ test('renaming an environment, a worker pool and a target orphans nothing: deplo
     const deployment = await ok('POST', '/api/deployments', { project: 'Shop', environment: 'Production', release });
     const op = await runOne(agent, deployment.taskId);
     assert.equal(op.target.name, 'web-one', release);
-    assert.equal(op.script.body, 'echo in staging', `${release}: the environment-scoped value follows the renamed environment`);
+    assert.equal(
+      op.script.body,
+      'echo in staging',
+      `${release}: the environment-scoped value follows the renamed environment`,
+    );
     assert.equal(variable(op, 'Where'), 'on web-1', `${release}: the target-scoped value follows the renamed target`);
     assert.equal(variable(op, 'Longshore.Environment.Name'), 'Production');
   }
@@ -70,7 +92,10 @@ test('renaming an environment, a worker pool and a target orphans nothing: deplo
 
 test('renaming the default pool keeps steps without a pool on it', async () => {
   await ok('POST', '/api/environments', { name: 'Quiet' });
-  await ok('POST', '/api/projects', { name: 'Plain', process: { steps: [{ name: 'Only', script: { body: 'true' } }] } });
+  await ok('POST', '/api/projects', {
+    name: 'Plain',
+    process: { steps: [{ name: 'Only', script: { body: 'true' } }] },
+  });
   await ok('PUT', '/api/worker-pools/default', { name: 'General' });
   const agent = await registerFakeAgent(h, 'plain-1');
   assert.deepEqual((await ok('GET', '/api/workers/plain-1')).pools, ['General']);

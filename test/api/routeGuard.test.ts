@@ -12,10 +12,13 @@ import { startHarness, type Harness } from '../support/serverHarness.js';
 function raw(base: string, method: string, path: string, token?: string): Promise<number> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, method, path, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      { host: hostname, port, method, path, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -27,7 +30,15 @@ const hex = (c: string) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
 function pathVariants(path: string): string[] {
   const segments = path.split('/').slice(1);
   const at = (i: number, s: string) => '/' + segments.map((x, j) => (j === i ? s : x)).join('/');
-  const variants = new Set<string>([path, `${path}/`, `/${path}`, path.toUpperCase(), path.replace(/^\/./, (m) => m.toUpperCase()), `${path}?x=1`, `${path}#x`]);
+  const variants = new Set<string>([
+    path,
+    `${path}/`,
+    `/${path}`,
+    path.toUpperCase(),
+    path.replace(/^\/./, (m) => m.toUpperCase()),
+    `${path}?x=1`,
+    `${path}#x`,
+  ]);
   segments.forEach((segment, i) => {
     if (!segment) return;
     const first = segment[0]!;
@@ -60,7 +71,10 @@ describe('the route guard', () => {
   });
 
   test('exactly the probes and registration are public', () => {
-    const open = h.server.routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort();
+    const open = h.server.routes
+      .filter((r) => r.access === 'public')
+      .map((r) => `${r.method} ${r.url}`)
+      .sort();
     assert.deepEqual(open, ['GET /livez', 'GET /readyz', 'HEAD /livez', 'HEAD /readyz', 'POST /api/agent/register']);
   });
 
@@ -76,7 +90,10 @@ describe('the route guard', () => {
         for (const token of [undefined, wrong, 'lsk_not-a-key', 'lsp_forged.token']) {
           const status = await raw(h.url, route.method, path, token);
           calls++;
-          if (status !== 401 && status !== 404 && status !== 400) reached.push(`${route.method} ${path} (${route.access}, ${token === undefined ? 'no credential' : token === wrong ? 'the wrong kind of credential' : 'a bad credential'}): ${status}`);
+          if (status !== 401 && status !== 404 && status !== 400)
+            reached.push(
+              `${route.method} ${path} (${route.access}, ${token === undefined ? 'no credential' : token === wrong ? 'the wrong kind of credential' : 'a bad credential'}): ${status}`,
+            );
         }
       }
     }
@@ -89,6 +106,10 @@ describe('the route guard', () => {
       const status = await raw(h.url, 'GET', route.url, token);
       assert.ok(status !== 401 && status !== 403, `GET ${route.url} with its credential: ${status}`);
     }
-    assert.equal(await raw(h.url, 'GET', '/%61pi/api-keys', h.apiKey), 200, 'an encoded spelling of a route is that route, with its guard');
+    assert.equal(
+      await raw(h.url, 'GET', '/%61pi/api-keys', h.apiKey),
+      200,
+      'an encoded spelling of a route is that route, with its guard',
+    );
   });
 });

@@ -20,7 +20,17 @@ after(() => h.close());
 
 test('the OpenAPI document lists the resources', () => {
   const paths = new Set(routes.map((r) => r.path));
-  for (const p of ['/api/projects', '/api/environments', '/api/worker-pools', '/api/targets', '/api/deployments', '/api/tasks', '/api/packages', '/api/workers', '/api/apply']) {
+  for (const p of [
+    '/api/projects',
+    '/api/environments',
+    '/api/worker-pools',
+    '/api/targets',
+    '/api/deployments',
+    '/api/tasks',
+    '/api/packages',
+    '/api/workers',
+    '/api/apply',
+  ]) {
     assert.ok(paths.has(p), p);
   }
   assert.ok(routes.length > 30, `only ${routes.length} routes`);
@@ -29,7 +39,10 @@ test('the OpenAPI document lists the resources', () => {
 test('every route but the probes and registration answers 401 without a key', async () => {
   for (const { method, path } of [...routes, { method: 'GET', path: '/api/openapi.json' }]) {
     if (PUBLIC.has(path)) continue;
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { 'x-longshore-api-key': 'nope' }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: 'Bearer nope' }, { 'x-longshore-api-key': 'nope' }] as Record<
+      string,
+      string
+    >[]) {
       const res = await fetch(h.url + path, { method, headers });
       assert.equal(res.status, 401, `${method} ${path} ${JSON.stringify(headers)}`);
       assert.equal(((await res.json()) as { code: string }).code, 'UNAUTHENTICATED');
@@ -57,7 +70,29 @@ const json = fc.letrec((tie) => ({
     fc.boolean(),
     fc.constant(null),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('name', 'steps', 'process', 'script', 'body', 'pools', 'lines', 'seq', 'environment', 'project', 'version', 'type', 'kubernetes', 'token')), tie('value'), { maxKeys: 5 }),
+    fc.dictionary(
+      fc.oneof(
+        fc.string(),
+        fc.constantFrom(
+          'name',
+          'steps',
+          'process',
+          'script',
+          'body',
+          'pools',
+          'lines',
+          'seq',
+          'environment',
+          'project',
+          'version',
+          'type',
+          'kubernetes',
+          'token',
+        ),
+      ),
+      tie('value'),
+      { maxKeys: 5 },
+    ),
   ),
 })).value;
 
@@ -66,13 +101,21 @@ test('random payloads at every route never get a 5xx', async () => {
     fc.asyncProperty(
       fc.nat(),
       json,
-      fc.oneof(fc.constant('x'), fc.string({ maxLength: 20 }).map(encodeURIComponent), fc.constantFrom('Fuzz', 'default', '..', '%00')),
+      fc.oneof(
+        fc.constant('x'),
+        fc.string({ maxLength: 20 }).map(encodeURIComponent),
+        fc.constantFrom('Fuzz', 'default', '..', '%00'),
+      ),
       fc.boolean(),
       async (i, body, param, raw) => {
         const route = routes[i % routes.length]!;
         const path = route.path.replaceAll('/x', `/${param || 'x'}`);
-        const init: RequestInit = { method: route.method, headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/json' } };
-        if (route.method !== 'GET' && route.method !== 'DELETE') init.body = raw ? JSON.stringify(body).slice(0, -1) : JSON.stringify(body);
+        const init: RequestInit = {
+          method: route.method,
+          headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/json' },
+        };
+        if (route.method !== 'GET' && route.method !== 'DELETE')
+          init.body = raw ? JSON.stringify(body).slice(0, -1) : JSON.stringify(body);
         const res = await fetch(h.url + path, init);
         const text = await res.text();
         assert.ok(res.status < 500, `${route.method} ${path} ${init.body ?? ''} -> ${res.status} ${text}`);
@@ -85,15 +128,56 @@ test('random payloads at every route never get a 5xx', async () => {
 
 test('bad input gets a 4xx that names the problem', async () => {
   const cases: [string, string, unknown, number, RegExp][] = [
-    ['POST', '/api/projects', { name: 'A', process: { steps: [{ name: 's', script: { body: 'x' }, resources: { requests: { cpu: 'lots' } } }] } }, 400, /cpu/],
-    ['POST', '/api/projects', { name: 'B', process: { steps: [{ name: 's', script: { body: 'x' } }, { name: 'S', script: { body: 'y' } }] } }, 400, /already named/],
-    ['POST', '/api/projects', { name: 'C', process: { steps: [{ name: 's', script: { body: 'x' }, runOn: { pool: 'nope' } }] } }, 400, /worker pool 'nope' does not exist/],
+    [
+      'POST',
+      '/api/projects',
+      {
+        name: 'A',
+        process: { steps: [{ name: 's', script: { body: 'x' }, resources: { requests: { cpu: 'lots' } } }] },
+      },
+      400,
+      /cpu/,
+    ],
+    [
+      'POST',
+      '/api/projects',
+      {
+        name: 'B',
+        process: {
+          steps: [
+            { name: 's', script: { body: 'x' } },
+            { name: 'S', script: { body: 'y' } },
+          ],
+        },
+      },
+      400,
+      /already named/,
+    ],
+    [
+      'POST',
+      '/api/projects',
+      { name: 'C', process: { steps: [{ name: 's', script: { body: 'x' }, runOn: { pool: 'nope' } }] } },
+      400,
+      /worker pool 'nope' does not exist/,
+    ],
     ['POST', '/api/projects', { name: 'Fuzz' }, 409, /already exists/],
     ['POST', '/api/projects', { nme: 'typo' }, 400, /name is required/],
     ['GET', '/api/projects/does-not-exist', undefined, 404, /Project 'does-not-exist' does not exist/],
     ['POST', '/api/deployments', { project: 'Fuzz', environment: 'Nowhere' }, 404, /Environment 'Nowhere'/],
-    ['POST', '/api/targets', { name: 't', type: 'kubernetes-cluster', environments: ['Fuzz'] }, 400, /kubernetes.apiUrl/],
-    ['POST', '/api/targets', { name: 't', type: 'generic', environments: ['Missing'] }, 400, /environment 'Missing' does not exist/],
+    [
+      'POST',
+      '/api/targets',
+      { name: 't', type: 'kubernetes-cluster', environments: ['Fuzz'] },
+      400,
+      /kubernetes.apiUrl/,
+    ],
+    [
+      'POST',
+      '/api/targets',
+      { name: 't', type: 'generic', environments: ['Missing'] },
+      400,
+      /environment 'Missing' does not exist/,
+    ],
     ['POST', '/api/projects/Fuzz/releases', { version: 'latest' }, 400, /not a semantic version/],
     ['POST', '/api/registration-tokens', { pools: ['ghost'] }, 404, /Worker pool 'ghost'/],
     ['DELETE', '/api/worker-pools/default', undefined, 409, /default worker pool/],
@@ -114,7 +198,9 @@ test('an oversized body is refused with 413 and nothing is written', async () =>
 test('an apply with one bad part writes nothing', async () => {
   const res = await h.api('POST', '/api/apply', {
     environments: [{ name: 'Half' }],
-    projects: [{ name: 'HalfProject', process: { steps: [{ name: 's', script: { body: 'x' }, runOn: { pool: 'missing' } }] } }],
+    projects: [
+      { name: 'HalfProject', process: { steps: [{ name: 's', script: { body: 'x' }, runOn: { pool: 'missing' } }] } },
+    ],
   });
   assert.equal(res.status, 400);
   assert.equal((await h.api('GET', '/api/environments/Half')).status, 404);

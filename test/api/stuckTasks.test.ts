@@ -12,13 +12,17 @@ const unexpected = (h: Harness) => h.server.ctx.box.sealJson(null);
 
 async function setUp(h: Harness, steps: string[]): Promise<string> {
   await h.api('POST', '/api/environments', { name: 'Test' });
-  await h.api('POST', '/api/projects', { name: 'P', process: { steps: steps.map((name) => ({ name, script: { body: 'echo hi' } })) } });
+  await h.api('POST', '/api/projects', {
+    name: 'P',
+    process: { steps: steps.map((name) => ({ name, script: { body: 'echo hi' } })) },
+  });
   const deployed = await h.api('POST', '/api/deployments', { project: 'P', environment: 'Test' });
   assert.equal(deployed.status, 201, JSON.stringify(deployed.body));
   return deployed.body.taskId;
 }
 
-const logText = async (h: Harness, id: string) => ((await h.api('GET', `/api/tasks/${id}/log`)).body.lines as { text: string }[]).map((l) => l.text).join('\n');
+const logText = async (h: Harness, id: string) =>
+  ((await h.api('GET', `/api/tasks/${id}/log`)).body.lines as { text: string }[]).map((l) => l.text).join('\n');
 
 test('an unforeseen error while advancing fails the task with its message instead of leaving it running', async () => {
   const h = await startHarness();
@@ -27,8 +31,16 @@ test('an unforeseen error while advancing fails the task with its message instea
     const agent = await registerFakeAgent(h, 'w1');
     const op = (await agent.poll()).operations[0];
     // The store refuses to move the task to its next step, as a full disk or a broken file would.
-    await sql`CREATE TRIGGER refuse_next_step BEFORE UPDATE OF current_step ON tasks BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`.execute(h.server.ctx.db);
-    const done = await agent.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 0 });
+    await sql`CREATE TRIGGER refuse_next_step BEFORE UPDATE OF current_step ON tasks BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`.execute(
+      h.server.ctx.db,
+    );
+    const done = await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
+      outcome: 'succeeded',
+      exitCode: 0,
+      message: '',
+      outputVariables: [],
+      finalSeq: 0,
+    });
     assert.equal(done.status, 204, "the worker's report is accepted; the failure is the task's");
 
     const t = (await h.api('GET', `/api/tasks/${taskId}`)).body;
@@ -49,8 +61,18 @@ test('an unforeseen error while planning a step fails the step and the task with
     const taskId = await setUp(h, ['First', 'Second']);
     const agent = await registerFakeAgent(h, 'w1');
     const op = (await agent.poll()).operations[0];
-    await h.server.ctx.db.updateTable('tasks').set({ context: unexpected(h) }).where('id', '=', taskId).execute();
-    await agent.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: 0 });
+    await h.server.ctx.db
+      .updateTable('tasks')
+      .set({ context: unexpected(h) })
+      .where('id', '=', taskId)
+      .execute();
+    await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
+      outcome: 'succeeded',
+      exitCode: 0,
+      message: '',
+      outputVariables: [],
+      finalSeq: 0,
+    });
 
     const t = (await h.api('GET', `/api/tasks/${taskId}`)).body;
     assert.equal(t.state, 'failed');
@@ -67,7 +89,11 @@ test('on restart, a task that cannot advance is failed and what it had queued ne
     const first = await startHarness({}, dir);
     const taskId = await setUp(first, ['Only']);
     // No worker: the operation waits in the queue while the server stops.
-    await first.server.ctx.db.updateTable('tasks').set({ context: unexpected(first) }).where('id', '=', taskId).execute();
+    await first.server.ctx.db
+      .updateTable('tasks')
+      .set({ context: unexpected(first) })
+      .where('id', '=', taskId)
+      .execute();
     await first.close();
 
     const second = await startHarness({}, dir);

@@ -37,7 +37,7 @@ function rssMiB(pid: number): number {
 /** Pages through the whole log; answers how often each seq of the operation arrived. */
 async function readAllPages(taskId: string, operationId: string): Promise<number[]> {
   const seen = new Array<number>(LINES + 1).fill(0);
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = (await lab.api('GET', `/api/tasks/${taskId}/log?after=${after}`)).body;
     if (page.lines.length === 0) return seen;
     for (const l of page.lines) if (l.operationId === operationId) countLine(seen, l);
@@ -50,50 +50,75 @@ function countLine(seen: number[], line: { seq: number; text: string }): void {
   seen[line.seq]!++;
 }
 
-test('several readers and followers of a 186 MiB log of 64 KiB lines get every line once, and the server stays within 150 MiB of its start', { timeout: 600_000 }, async () => {
-  await lab.api('POST', '/api/environments', { name: 'Big' });
-  await lab.api('POST', '/api/projects', {
-    name: 'Wide',
-    process: { steps: [{ name: 'Print', script: { body: 'echo wide' } }] },
-    variables: [{ name: 'Token', value: SECRET, sensitive: true }],
-  });
-  const agent = await registerFakeAgent(lab, 'wide-lines');
-  const taskId = (await lab.api('POST', '/api/deployments', { project: 'Wide', environment: 'Big' })).body.taskId as string;
-  const op = (await agent.poll()).operations[0];
-  const perBatch = Math.floor(BATCH_BYTES / (LINE_CHARS + 80));
-  for (let seq = 1; seq <= LINES; seq += perBatch) {
-    const lines = Array.from({ length: Math.min(perBatch, LINES - seq + 1) }, (_, i) => ({ seq: seq + i, stream: 'stdout', ts: Date.now(), text: lineText(seq + i) }));
-    const res = await agent.call('POST', `/api/agent/operations/${op.id}/logs`, { lines });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-  }
-  const done = await agent.call('POST', `/api/agent/operations/${op.id}/complete`, { outcome: 'succeeded', exitCode: 0, message: '', outputVariables: [], finalSeq: LINES });
-  assert.equal(done.status, 204);
-  await lab.waitForTask(taskId, ['succeeded']);
+test(
+  'several readers and followers of a 186 MiB log of 64 KiB lines get every line once, and the server stays within 150 MiB of its start',
+  { timeout: 600_000 },
+  async () => {
+    await lab.api('POST', '/api/environments', { name: 'Big' });
+    await lab.api('POST', '/api/projects', {
+      name: 'Wide',
+      process: { steps: [{ name: 'Print', script: { body: 'echo wide' } }] },
+      variables: [{ name: 'Token', value: SECRET, sensitive: true }],
+    });
+    const agent = await registerFakeAgent(lab, 'wide-lines');
+    const taskId = (await lab.api('POST', '/api/deployments', { project: 'Wide', environment: 'Big' })).body
+      .taskId as string;
+    const op = (await agent.poll()).operations[0];
+    const perBatch = Math.floor(BATCH_BYTES / (LINE_CHARS + 80));
+    for (let seq = 1; seq <= LINES; seq += perBatch) {
+      const lines = Array.from({ length: Math.min(perBatch, LINES - seq + 1) }, (_, i) => ({
+        seq: seq + i,
+        stream: 'stdout',
+        ts: Date.now(),
+        text: lineText(seq + i),
+      }));
+      const res = await agent.call('POST', `/api/agent/operations/${op.id}/logs`, { lines });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+    const done = await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
+      outcome: 'succeeded',
+      exitCode: 0,
+      message: '',
+      outputVariables: [],
+      finalSeq: LINES,
+    });
+    assert.equal(done.status, 204);
+    await lab.waitForTask(taskId, ['succeeded']);
 
-  const pid = lab.server!.child.pid!;
-  const before = rssMiB(pid);
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 20);
+    const pid = lab.server!.child.pid!;
+    const before = rssMiB(pid);
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 20);
 
-  // A follower that never reads: the server must wait for it, not queue the log in memory for it.
-  const stalled = new AbortController();
-  const stalledResponse = await fetch(`${lab.url}/api/tasks/${taskId}/log/stream`, { headers: { authorization: `Bearer ${lab.apiKey}` }, signal: stalled.signal });
-  assert.equal(stalledResponse.status, 200);
+    // A follower that never reads: the server must wait for it, not queue the log in memory for it.
+    const stalled = new AbortController();
+    const stalledResponse = await fetch(`${lab.url}/api/tasks/${taskId}/log/stream`, {
+      headers: { authorization: `Bearer ${lab.apiKey}` },
+      signal: stalled.signal,
+    });
+    assert.equal(stalledResponse.status, 200);
 
-  const client = new ApiClient({ url: lab.url, apiKey: lab.apiKey });
-  const followed = new Array<number>(LINES + 1).fill(0);
-  try {
-    const [state, ...pages] = await Promise.all([
-      followTask(client, taskId, { onLine: (l) => l.operationId === op.id && countLine(followed, l) }),
-      ...Array.from({ length: PAGE_READERS }, () => readAllPages(taskId, op.id)),
-    ]);
-    assert.equal(state, 'succeeded');
-    for (const seen of [followed, ...pages]) assert.deepEqual(seen.slice(1), new Array(LINES).fill(1), 'every line exactly once');
-  } finally {
-    clearInterval(sampler);
-    stalled.abort();
-  }
-  const growth = peak - before;
-  process.stdout.write(`server RSS ${before.toFixed(0)} MiB before reading, peak ${peak.toFixed(0)} MiB (+${growth.toFixed(0)} MiB) with ${PAGE_READERS} readers, a follower and a stalled follower\n`);
-  assert.ok(growth < RSS_GROWTH_LIMIT_MIB, `the server grew by ${growth.toFixed(0)} MiB while the log was read; the limit is ${RSS_GROWTH_LIMIT_MIB} MiB`);
-});
+    const client = new ApiClient({ url: lab.url, apiKey: lab.apiKey });
+    const followed = new Array<number>(LINES + 1).fill(0);
+    try {
+      const [state, ...pages] = await Promise.all([
+        followTask(client, taskId, { onLine: (l) => l.operationId === op.id && countLine(followed, l) }),
+        ...Array.from({ length: PAGE_READERS }, () => readAllPages(taskId, op.id)),
+      ]);
+      assert.equal(state, 'succeeded');
+      for (const seen of [followed, ...pages])
+        assert.deepEqual(seen.slice(1), new Array(LINES).fill(1), 'every line exactly once');
+    } finally {
+      clearInterval(sampler);
+      stalled.abort();
+    }
+    const growth = peak - before;
+    process.stdout.write(
+      `server RSS ${before.toFixed(0)} MiB before reading, peak ${peak.toFixed(0)} MiB (+${growth.toFixed(0)} MiB) with ${PAGE_READERS} readers, a follower and a stalled follower\n`,
+    );
+    assert.ok(
+      growth < RSS_GROWTH_LIMIT_MIB,
+      `the server grew by ${growth.toFixed(0)} MiB while the log was read; the limit is ${RSS_GROWTH_LIMIT_MIB} MiB`,
+    );
+  },
+);

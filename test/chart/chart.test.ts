@@ -8,21 +8,52 @@ import { before, describe, test } from 'node:test';
 import type { Operation } from '@longshore/protocol';
 import { buildScriptPod, parseScriptPodsConfig, stageWorkspace } from '@longshore/worker';
 import { parse as parseYaml } from 'yaml';
-import { CHART, CI_VALUES, NAMESPACE, RELEASE, find, noHelm, readYaml, renderChart, schemaProblems, selects, type LabelSelector, type Manifest } from './helmChart.js';
+import {
+  CHART,
+  CI_VALUES,
+  NAMESPACE,
+  RELEASE,
+  find,
+  noHelm,
+  readYaml,
+  renderChart,
+  schemaProblems,
+  selects,
+  type LabelSelector,
+  type Manifest,
+} from './helmChart.js';
 
 interface Container {
-  name: string; image: string; args?: string[]; command?: string[];
+  name: string;
+  image: string;
+  args?: string[];
+  command?: string[];
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
   securityContext?: Record<string, unknown>;
-  startupProbe?: { httpGet: { path: string } }; livenessProbe?: { httpGet: { path: string } }; readinessProbe?: { httpGet: { path: string } };
+  startupProbe?: { httpGet: { path: string } };
+  livenessProbe?: { httpGet: { path: string } };
+  readinessProbe?: { httpGet: { path: string } };
   volumeMounts?: { name: string; mountPath: string }[];
 }
 interface PodSpec {
-  serviceAccountName?: string; terminationGracePeriodSeconds?: number; securityContext?: Record<string, unknown>;
-  containers: Container[]; volumes?: { name: string; configMap?: { name: string }; emptyDir?: object }[];
+  serviceAccountName?: string;
+  terminationGracePeriodSeconds?: number;
+  securityContext?: Record<string, unknown>;
+  containers: Container[];
+  volumes?: { name: string; configMap?: { name: string }; emptyDir?: object }[];
 }
-interface DeploymentDoc { spec: { replicas: number; strategy: { type: string }; selector: LabelSelector; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } }
-interface RoleBindingDoc { roleRef: { kind: string; name: string }; subjects: { kind: string; name: string; namespace: string }[] }
+interface DeploymentDoc {
+  spec: {
+    replicas: number;
+    strategy: { type: string };
+    selector: LabelSelector;
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
+}
+interface RoleBindingDoc {
+  roleRef: { kind: string; name: string };
+  subjects: { kind: string; name: string; namespace: string }[];
+}
 
 const DEFAULT_VALUES = readYaml<{ registration: { token: string } }>(CI_VALUES.default);
 
@@ -41,18 +72,43 @@ function flag(container: Container, name: string): string | undefined {
 }
 
 /** A script pod as the worker builds it from the chart's ConfigMap, with one package so the fetcher init container is there too. */
-function scriptPodFrom(docs: Manifest[]): { pod: Record<string, unknown> & { metadata: { labels: Record<string, string> }; spec: PodSpec & Record<string, unknown> }; secret: object } {
-  const settings: unknown = parseYaml(find<{ data: Record<string, string> }>(docs, 'ConfigMap', `${RELEASE}-script-pods`).data['script-pods.yaml']!);
+function scriptPodFrom(docs: Manifest[]): {
+  pod: Record<string, unknown> & {
+    metadata: { labels: Record<string, string> };
+    spec: PodSpec & Record<string, unknown>;
+  };
+  secret: object;
+} {
+  const settings: unknown = parseYaml(
+    find<{ data: Record<string, string> }>(docs, 'ConfigMap', `${RELEASE}-script-pods`).data['script-pods.yaml']!,
+  );
   const workerName = env(workerContainer(docs), 'LONGSHORE_WORKER_NAME')!;
   const config = parseScriptPodsConfig({ ...(settings as object), namespace: NAMESPACE, workerName });
   const operation: Operation = {
-    id: randomUUID(), taskId: 'task-1', step: { index: 0, name: 'Deploy' }, script: { syntax: 'sh', body: 'echo hello' }, variables: [], timeoutSeconds: 600,
-    packages: [{ reference: 'app', packageId: 'web', version: '1.0.0', format: 'tar.gz', sha256: 'ab'.repeat(32), downloadPath: '/api/agent/packages/web/1.0.0/content' }],
+    id: randomUUID(),
+    taskId: 'task-1',
+    step: { index: 0, name: 'Deploy' },
+    script: { syntax: 'sh', body: 'echo hello' },
+    variables: [],
+    timeoutSeconds: 600,
+    packages: [
+      {
+        reference: 'app',
+        packageId: 'web',
+        version: '1.0.0',
+        format: 'tar.gz',
+        sha256: 'ab'.repeat(32),
+        downloadPath: '/api/agent/packages/web/1.0.0/content',
+      },
+    ],
   };
   const built = buildScriptPod({
-    config, operation, secretName: `longshore-${operation.id}-workspace`,
+    config,
+    operation,
+    secretName: `longshore-${operation.id}-workspace`,
     workspace: stageWorkspace(operation, { workerName, serverUrl: 'https://longshore.example.com' }),
-    server: { url: 'https://longshore.example.com' }, packageAccess: { token: 'package-token' },
+    server: { url: 'https://longshore.example.com' },
+    packageAccess: { token: 'package-token' },
   });
   return built as unknown as ReturnType<typeof scriptPodFrom>;
 }
@@ -69,9 +125,19 @@ describe('charts/longshore-worker rendered', { skip: noHelm }, () => {
       assert.deepEqual(docs.flatMap(schemaProblems), [], `${set} values`);
     }
     assert.deepEqual(rendered.default.map((d) => `${d.kind}/${d.metadata.name}`).sort(), [
-      'ConfigMap/rel-script-pods', 'Deployment/rel', 'Pod/rel-test', 'PodDisruptionBudget/rel-script-pods',
-      'Role/rel', 'Role/rel-scripts', 'RoleBinding/rel', 'RoleBinding/rel-scripts', 'Secret/rel-credential', 'Secret/rel-registration',
-      'Service/rel', 'ServiceAccount/rel', 'ServiceAccount/rel-scripts',
+      'ConfigMap/rel-script-pods',
+      'Deployment/rel',
+      'Pod/rel-test',
+      'PodDisruptionBudget/rel-script-pods',
+      'Role/rel',
+      'Role/rel-scripts',
+      'RoleBinding/rel',
+      'RoleBinding/rel-scripts',
+      'Secret/rel-credential',
+      'Secret/rel-registration',
+      'Service/rel',
+      'ServiceAccount/rel',
+      'ServiceAccount/rel-scripts',
     ]);
   });
 
@@ -103,18 +169,37 @@ describe('charts/longshore-worker rendered', { skip: noHelm }, () => {
     assert.equal(deployment.spec.strategy.type, 'Recreate');
     const c = workerContainer(rendered.default);
     assert.deepEqual(c.args, [
-      'worker', '--executor', 'kubernetes', '--script-pods', '/etc/longshore/script-pods.yaml', '--health-port', '8080',
-      '--credential-secret', 'rel-credential', '--data', '/tmp/longshore', '--drain-deadline-ms', '60000',
+      'worker',
+      '--executor',
+      'kubernetes',
+      '--script-pods',
+      '/etc/longshore/script-pods.yaml',
+      '--health-port',
+      '8080',
+      '--credential-secret',
+      'rel-credential',
+      '--data',
+      '/tmp/longshore',
+      '--drain-deadline-ms',
+      '60000',
     ]);
     assert.equal(c.command, undefined, 'the image entrypoint (the longshore CLI) stays');
     assert.deepEqual(c.env?.map((e) => e.name).sort(), [
-      'LONGSHORE_CHART_VERSION', 'LONGSHORE_MAX_CONCURRENT', 'LONGSHORE_POOLS', 'LONGSHORE_REGISTRATION_TOKEN', 'LONGSHORE_URL', 'LONGSHORE_WORKER_NAME',
+      'LONGSHORE_CHART_VERSION',
+      'LONGSHORE_MAX_CONCURRENT',
+      'LONGSHORE_POOLS',
+      'LONGSHORE_REGISTRATION_TOKEN',
+      'LONGSHORE_URL',
+      'LONGSHORE_WORKER_NAME',
     ]);
     assert.equal(env(c, 'LONGSHORE_URL'), 'https://longshore.example.com');
     assert.equal(env(c, 'LONGSHORE_WORKER_NAME'), RELEASE);
     assert.equal(env(c, 'LONGSHORE_MAX_CONCURRENT'), '50');
     assert.equal(env(c, 'LONGSHORE_CHART_VERSION'), readYaml<{ version: string }>(`${CHART}/Chart.yaml`).version);
-    assert.deepEqual([c.startupProbe?.httpGet.path, c.livenessProbe?.httpGet.path, c.readinessProbe?.httpGet.path], ['/livez', '/livez', '/readyz']);
+    assert.deepEqual(
+      [c.startupProbe?.httpGet.path, c.livenessProbe?.httpGet.path, c.readinessProbe?.httpGet.path],
+      ['/livez', '/livez', '/readyz'],
+    );
 
     const full = workerContainer(rendered.full);
     assert.equal(env(full, 'LONGSHORE_POOLS'), 'linux,deploy-eu');
@@ -128,7 +213,10 @@ describe('charts/longshore-worker rendered', { skip: noHelm }, () => {
       const spec = find<DeploymentDoc>(docs, 'Deployment', RELEASE).spec.template.spec;
       const drainMs = Number(flag(spec.containers[0]!, '--drain-deadline-ms'));
       assert.ok(drainMs >= 60_000);
-      assert.ok(spec.terminationGracePeriodSeconds! * 1000 > drainMs, `${spec.terminationGracePeriodSeconds} s vs ${drainMs} ms`);
+      assert.ok(
+        spec.terminationGracePeriodSeconds! * 1000 > drainMs,
+        `${spec.terminationGracePeriodSeconds} s vs ${drainMs} ms`,
+      );
     }
   });
 
@@ -152,33 +240,57 @@ describe('charts/longshore-worker rendered', { skip: noHelm }, () => {
     const secret = find<{ data: Record<string, string> }>(rendered.default, 'Secret', `${RELEASE}-registration`);
     assert.equal(Buffer.from(secret.data.token!, 'base64').toString(), DEFAULT_VALUES.registration.token);
     for (const d of rendered.default.filter((x) => x.kind !== 'Secret')) {
-      assert.ok(!JSON.stringify(d).includes(DEFAULT_VALUES.registration.token), `${d.kind}/${d.metadata.name} holds the token`);
+      assert.ok(
+        !JSON.stringify(d).includes(DEFAULT_VALUES.registration.token),
+        `${d.kind}/${d.metadata.name} holds the token`,
+      );
     }
     // With an existing Secret the chart renders no registration Secret and points at that one; the credential Secret it always renders, empty.
-    assert.deepEqual(rendered.full.filter((d) => d.kind === 'Secret').map((d) => d.metadata.name), [`${RELEASE}-credential`]);
+    assert.deepEqual(
+      rendered.full.filter((d) => d.kind === 'Secret').map((d) => d.metadata.name),
+      [`${RELEASE}-credential`],
+    );
     assert.equal(find<{ data?: unknown }>(rendered.full, 'Secret', `${RELEASE}-credential`).data, undefined);
-    assert.equal(workerContainer(rendered.full).env?.find((e) => e.name === 'LONGSHORE_REGISTRATION_TOKEN')?.valueFrom?.secretKeyRef?.name, 'longshore-registration');
+    assert.equal(
+      workerContainer(rendered.full).env?.find((e) => e.name === 'LONGSHORE_REGISTRATION_TOKEN')?.valueFrom
+        ?.secretKeyRef?.name,
+      'longshore-registration',
+    );
   });
 
   test('the worker and the script pods each have their own ServiceAccount, bound to their own Role', () => {
     for (const docs of Object.values(rendered)) {
       assert.equal(find<DeploymentDoc>(docs, 'Deployment', RELEASE).spec.template.spec.serviceAccountName, RELEASE);
-      for (const [sa, role] of [[RELEASE, RELEASE], [`${RELEASE}-scripts`, `${RELEASE}-scripts`]]) {
+      for (const [sa, role] of [
+        [RELEASE, RELEASE],
+        [`${RELEASE}-scripts`, `${RELEASE}-scripts`],
+      ]) {
         find(docs, 'ServiceAccount', sa!);
         const rb = find<RoleBindingDoc>(docs, 'RoleBinding', role!);
         assert.deepEqual([rb.roleRef.name, rb.subjects.map((s) => s.name)], [role, [sa]]);
       }
     }
     const scriptsRole = find<{ rules: unknown[] }>(rendered.default, 'Role', `${RELEASE}-scripts`);
-    assert.deepEqual(scriptsRole.rules, [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }], 'everything in the namespace by default');
+    assert.deepEqual(
+      scriptsRole.rules,
+      [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+      'everything in the namespace by default',
+    );
     const overridden = find<{ rules: unknown[] }>(rendered.full, 'Role', `${RELEASE}-scripts`);
-    assert.deepEqual(overridden.rules, readYaml<{ permissions: { scriptPodRules: unknown[] } }>(CI_VALUES.full).permissions.scriptPodRules);
+    assert.deepEqual(
+      overridden.rules,
+      readYaml<{ permissions: { scriptPodRules: unknown[] } }>(CI_VALUES.full).permissions.scriptPodRules,
+    );
   });
 
   test('no script pod rules: no Role, and no token in script pods', async () => {
     const docs = await renderChart(CI_VALUES.default, ['--set-json', 'permissions.scriptPodRules=[]']);
     assert.ok(!docs.some((d) => d.metadata.name === `${RELEASE}-scripts` && d.kind !== 'ServiceAccount'));
-    assert.equal(find<{ automountServiceAccountToken: boolean }>(docs, 'ServiceAccount', `${RELEASE}-scripts`).automountServiceAccountToken, false);
+    assert.equal(
+      find<{ automountServiceAccountToken: boolean }>(docs, 'ServiceAccount', `${RELEASE}-scripts`)
+        .automountServiceAccountToken,
+      false,
+    );
   });
 
   test('the ConfigMap is what the worker parses, and the script pods it builds are valid and carry the values', () => {
@@ -188,23 +300,42 @@ describe('charts/longshore-worker rendered', { skip: noHelm }, () => {
       assert.equal(pod.spec.serviceAccountName, `${RELEASE}-scripts`);
     }
     const { pod } = scriptPodFrom(rendered.full);
-    const spec = pod.spec as PodSpec & { nodeSelector?: object; imagePullSecrets?: { name: string }[]; priorityClassName?: string; initContainers?: Container[] };
+    const spec = pod.spec as PodSpec & {
+      nodeSelector?: object;
+      imagePullSecrets?: { name: string }[];
+      priorityClassName?: string;
+      initContainers?: Container[];
+    };
     assert.deepEqual(spec.nodeSelector, { 'example.com/pool': 'scripts' });
-    assert.deepEqual(spec.imagePullSecrets?.map((s) => s.name), ['scripts-registry', 'registry-credentials']);
+    assert.deepEqual(
+      spec.imagePullSecrets?.map((s) => s.name),
+      ['scripts-registry', 'registry-credentials'],
+    );
     assert.equal(spec.priorityClassName, 'longshore-scripts', 'podSpecPatch applied');
     assert.equal(spec.containers[0]!.image, 'registry.example.com:5000/mirror/worker-tools:0.1.0-rc.1');
-    assert.equal(spec.initContainers?.[0]?.image, workerContainer(rendered.full).image, 'the package fetcher runs the worker image');
+    assert.equal(
+      spec.initContainers?.[0]?.image,
+      workerContainer(rendered.full).image,
+      'the package fetcher runs the worker image',
+    );
     assert.equal(pod.metadata.labels.team, 'platform');
     const { pod: defaultPod } = scriptPodFrom(rendered.default);
     assert.equal(defaultPod.spec.containers[0]!.image, 'longshore/worker-tools:0.1.0');
   });
 
-  test('the PodDisruptionBudget covers this worker\'s script pods and never allows an eviction', () => {
+  test("the PodDisruptionBudget covers this worker's script pods and never allows an eviction", () => {
     for (const docs of Object.values(rendered)) {
-      const pdb = find<{ spec: { selector: LabelSelector; minAvailable: number } }>(docs, 'PodDisruptionBudget', `${RELEASE}-script-pods`);
+      const pdb = find<{ spec: { selector: LabelSelector; minAvailable: number } }>(
+        docs,
+        'PodDisruptionBudget',
+        `${RELEASE}-script-pods`,
+      );
       const { pod } = scriptPodFrom(docs);
       assert.ok(selects(pdb.spec.selector, pod.metadata.labels), 'selects the script pod');
-      assert.ok(!selects(pdb.spec.selector, { ...pod.metadata.labels, 'longshore.io/worker': 'another-worker' }), 'not another worker\'s');
+      assert.ok(
+        !selects(pdb.spec.selector, { ...pod.metadata.labels, 'longshore.io/worker': 'another-worker' }),
+        "not another worker's",
+      );
       assert.ok(pdb.spec.minAvailable > 10_000, 'above the most script pods a worker can run');
       const deployment = find<DeploymentDoc>(docs, 'Deployment', RELEASE);
       assert.ok(!selects(pdb.spec.selector, deployment.spec.template.metadata.labels), 'not the worker itself');
@@ -213,13 +344,24 @@ describe('charts/longshore-worker rendered', { skip: noHelm }, () => {
 
   test('the Service selects the worker pod and not script pods; the test pod calls its /readyz', () => {
     for (const docs of Object.values(rendered)) {
-      const service = find<{ spec: { selector: Record<string, string>; ports: { port: number }[] } }>(docs, 'Service', RELEASE);
+      const service = find<{ spec: { selector: Record<string, string>; ports: { port: number }[] } }>(
+        docs,
+        'Service',
+        RELEASE,
+      );
       const deployment = find<DeploymentDoc>(docs, 'Deployment', RELEASE);
       assert.ok(selects({ matchLabels: service.spec.selector }, deployment.spec.template.metadata.labels));
       assert.ok(selects(deployment.spec.selector, deployment.spec.template.metadata.labels));
       assert.ok(!selects({ matchLabels: service.spec.selector }, scriptPodFrom(docs).pod.metadata.labels));
-      assert.deepEqual(service.spec.ports.map((p) => p.port), [8080]);
-      const testPod = find<{ metadata: { annotations: Record<string, string> }; spec: PodSpec }>(docs, 'Pod', `${RELEASE}-test`);
+      assert.deepEqual(
+        service.spec.ports.map((p) => p.port),
+        [8080],
+      );
+      const testPod = find<{ metadata: { annotations: Record<string, string> }; spec: PodSpec }>(
+        docs,
+        'Pod',
+        `${RELEASE}-test`,
+      );
       assert.equal(testPod.metadata.annotations['helm.sh/hook'], 'test');
       assert.equal(env(testPod.spec.containers[0]!, 'WORKER_READYZ'), `http://${RELEASE}.${NAMESPACE}.svc:8080/readyz`);
       assert.equal(testPod.spec.containers[0]!.image, deployment.spec.template.spec.containers[0]!.image);

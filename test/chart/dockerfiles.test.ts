@@ -9,7 +9,9 @@ import { CHART, readYaml } from './helmChart.js';
 const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const worker = read('docker/worker/Dockerfile');
 const tools = read('docker/worker-tools/Dockerfile');
-const values = readYaml<{ worker: { podSecurityContext: { runAsUser: number; runAsGroup: number } } }>(`${CHART}/values.yaml`);
+const values = readYaml<{ worker: { podSecurityContext: { runAsUser: number; runAsGroup: number } } }>(
+  `${CHART}/values.yaml`,
+);
 
 /** The instructions of the last stage: what the image is. */
 function finalStage(dockerfile: string): string {
@@ -24,7 +26,7 @@ describe('docker/worker/Dockerfile', () => {
     assert.match(stage, new RegExp(`^USER ${runAsUser}:${runAsGroup}$`, 'm'));
   });
 
-  test('its entrypoint is the longshore CLI, also on PATH for the script pods\' package fetcher', () => {
+  test("its entrypoint is the longshore CLI, also on PATH for the script pods' package fetcher", () => {
     // The chart passes `args` only; the fetcher init container runs `longshore fetch-packages`.
     assert.match(finalStage(worker), /^ENTRYPOINT \["longshore"\]$/m);
     assert.match(worker, /ln -s \/opt\/longshore\/packages\/cli\/bin\/longshore\.mjs \/usr\/local\/bin\/longshore/);
@@ -46,7 +48,8 @@ describe('docker/worker-tools/Dockerfile', () => {
 
   test('has the tools scripts expect, no Docker, and runs as a non-root user', () => {
     const stage = finalStage(tools);
-    for (const pkg of ['bash', 'curl', 'git', 'jq']) assert.match(stage, new RegExp(`apt-get install [^\\n]*\\b${pkg}\\b`), pkg);
+    for (const pkg of ['bash', 'curl', 'git', 'jq'])
+      assert.match(stage, new RegExp(`apt-get install [^\\n]*\\b${pkg}\\b`), pkg);
     assert.match(stage, /COPY --from=download \/download\/kubectl \/download\/helm \/usr\/local\/bin\//);
     assert.doesNotMatch(tools, /docker\.io|docker-ce|containerd/);
     assert.match(stage, /^USER 10001:10001$/m);

@@ -24,7 +24,11 @@ export const NAMESPACE = 'deploy-workers';
 export const helm = helmPath();
 export const noHelm: string | false = helm ? false : 'helm not installed: run `bash scripts/install-kube-clients.sh`';
 
-export interface HelmResult { code: number; stdout: string; stderr: string }
+export interface HelmResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export async function runHelm(args: string[]): Promise<HelmResult> {
   if (!helm) throw new Error('helm is not installed');
@@ -51,7 +55,8 @@ export function readYaml<T = Record<string, unknown>>(path: string): T {
 /** The one document of this kind and name; fails with what was rendered instead. */
 export function find<T = Record<string, unknown>>(docs: Manifest[], kind: string, name: string): Manifest & T {
   const doc = docs.find((d) => d.kind === kind && d.metadata.name === name);
-  if (!doc) throw new Error(`no ${kind}/${name} rendered; got ${docs.map((d) => `${d.kind}/${d.metadata.name}`).join(', ')}`);
+  if (!doc)
+    throw new Error(`no ${kind}/${name} rendered; got ${docs.map((d) => `${d.kind}/${d.metadata.name}`).join(', ')}`);
   return doc as Manifest & T;
 }
 
@@ -69,7 +74,9 @@ const MODELS: Record<string, Model> = {
 };
 
 /** Problems of one document against the Kubernetes schema; an unexpected kind is one too. */
-export function schemaProblems(doc: Manifest | { apiVersion?: string; kind?: string; metadata?: { name?: string } }): string[] {
+export function schemaProblems(
+  doc: Manifest | { apiVersion?: string; kind?: string; metadata?: { name?: string } },
+): string[] {
   const key = `${doc.apiVersion}/${doc.kind}`;
   const Model = MODELS[key];
   if (!Model) return [`${key}: not a kind this chart is expected to render`];
@@ -89,11 +96,14 @@ export interface LabelSelector {
 /** A label selector as Kubernetes evaluates it (a Service's plain map is matchLabels). */
 export function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
   const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  return byLabels && (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
-    const value = labels[key];
-    if (operator === 'Exists') return value !== undefined;
-    if (operator === 'DoesNotExist') return value === undefined;
-    if (operator === 'In') return value !== undefined && values.includes(value);
-    return value === undefined || !values.includes(value);
-  });
+  return (
+    byLabels &&
+    (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const value = labels[key];
+      if (operator === 'Exists') return value !== undefined;
+      if (operator === 'DoesNotExist') return value === undefined;
+      if (operator === 'In') return value !== undefined && values.includes(value);
+      return value === undefined || !values.includes(value);
+    })
+  );
 }

@@ -13,8 +13,22 @@ const REQUIRED = ['--set', 'server.url=https://longshore.example.com', '--set', 
 
 /** `helm template` of the script pods' ConfigMap with these --set pairs: its settings, or helm's error. */
 async function render(sets: string[]): Promise<{ settings?: unknown; error?: string }> {
-  const args = sets.flatMap((s) => (s.startsWith('{') ? ['--set-json', `scriptPods.resources.${s.slice(1, -1)}`] : ['--set', `scriptPods.resources.${s}`]));
-  const r = await runHelm(['template', RELEASE, CHART, '--namespace', NAMESPACE, ...REQUIRED, ...args, '--show-only', 'templates/configmap.yaml']);
+  const args = sets.flatMap((s) =>
+    s.startsWith('{')
+      ? ['--set-json', `scriptPods.resources.${s.slice(1, -1)}`]
+      : ['--set', `scriptPods.resources.${s}`],
+  );
+  const r = await runHelm([
+    'template',
+    RELEASE,
+    CHART,
+    '--namespace',
+    NAMESPACE,
+    ...REQUIRED,
+    ...args,
+    '--show-only',
+    'templates/configmap.yaml',
+  ]);
   if (r.code !== 0) return { error: r.stderr };
   const doc = parseYaml(r.stdout) as { data: Record<string, string> };
   return { settings: parseYaml(doc.data['script-pods.yaml']!) };
@@ -77,7 +91,10 @@ describe('script pod resources across values', { skip: noHelm }, () => {
       const [chart, worker] = [await render(sets), workerProblems(sets)];
       if (worker === undefined) {
         assert.equal(chart.error, undefined, `${sets.join(' ')}: the worker accepts these, the chart refused them`);
-        assert.doesNotThrow(() => parseScriptPodsConfig({ ...(chart.settings as object), namespace: NAMESPACE, workerName: 'w' }), sets.join(' '));
+        assert.doesNotThrow(
+          () => parseScriptPodsConfig({ ...(chart.settings as object), namespace: NAMESPACE, workerName: 'w' }),
+          sets.join(' '),
+        );
       } else {
         assert.ok(chart.error, `${sets.join(' ')}: the worker refuses these (${worker}), the chart rendered them`);
       }
@@ -94,7 +111,13 @@ describe('script pod resources across values', { skip: noHelm }, () => {
 
   test('every problem is named at once, each with its consequence', async () => {
     const { error } = await render(['requests.cpu=2', 'limits.cpu=1', 'limits.memory=16Gi']);
-    assert.match(error ?? '', /requests\.cpu \(2\) is more than scriptPods\.resources\.limits\.cpu \(1\): Kubernetes rejects a pod whose request exceeds its limit/);
-    assert.match(error ?? '', /limits\.memory \(16Gi\) is more than scriptPods\.resources\.maxAllowed\.memory \(8Gi\): .* lower the limit/);
+    assert.match(
+      error ?? '',
+      /requests\.cpu \(2\) is more than scriptPods\.resources\.limits\.cpu \(1\): Kubernetes rejects a pod whose request exceeds its limit/,
+    );
+    assert.match(
+      error ?? '',
+      /limits\.memory \(16Gi\) is more than scriptPods\.resources\.maxAllowed\.memory \(8Gi\): .* lower the limit/,
+    );
   });
 });

@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { CI_VALUES, RELEASE, find, noHelm, renderChart } from './helmChart.js';
 
-interface Rule { apiGroups: string[]; resources: string[]; verbs: string[] }
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
 
 const WORKER_RULES: Rule[] = [
   { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
@@ -23,7 +27,13 @@ const WORKER_SOURCES = fileURLToPath(new URL('../../packages/worker/src', import
 
 // @kubernetes/client-node's method verbs, as RBAC names them.
 const CLIENT_VERBS: Record<string, string> = {
-  create: 'create', read: 'get', replace: 'update', patch: 'patch', delete: 'delete', list: 'list', deleteCollection: 'deletecollection',
+  create: 'create',
+  read: 'get',
+  replace: 'update',
+  patch: 'patch',
+  delete: 'delete',
+  list: 'list',
+  deleteCollection: 'deletecollection',
 };
 
 function sourceFiles(dir: string): string[] {
@@ -45,7 +55,9 @@ function workerCalls(): { resource: string; verb: string; file: string }[] {
   for (const file of sourceFiles(WORKER_SOURCES)) {
     const text = readFileSync(file, 'utf8');
     const short = file.slice(WORKER_SOURCES.length + 1);
-    for (const m of text.matchAll(/\b(create|read|replace|patch|deleteCollection|delete|list)Namespaced([A-Z][A-Za-z]*)\(/g)) {
+    for (const m of text.matchAll(
+      /\b(create|read|replace|patch|deleteCollection|delete|list)Namespaced([A-Z][A-Za-z]*)\(/g,
+    )) {
       const kind = m[2]!;
       const sub = /^(Pod)(Log|Status|Eviction)$/.exec(kind);
       const resource = sub ? `${sub[1]!.toLowerCase()}s/${sub[2]!.toLowerCase()}` : `${kind.toLowerCase()}s`;
@@ -59,7 +71,7 @@ function workerCalls(): { resource: string; verb: string; file: string }[] {
   return calls;
 }
 
-describe('the worker\'s Role', { skip: noHelm }, () => {
+describe("the worker's Role", { skip: noHelm }, () => {
   test('the rendered Role is the documented list, for any values', async () => {
     for (const values of Object.values(CI_VALUES)) {
       const role = find<{ rules: Rule[] }>(await renderChart(values), 'Role', RELEASE);
@@ -67,15 +79,24 @@ describe('the worker\'s Role', { skip: noHelm }, () => {
     }
   });
 
-  test('allows every Kubernetes call the worker\'s sources make', () => {
+  test("allows every Kubernetes call the worker's sources make", () => {
     const calls = workerCalls();
     // The scan must keep finding the calls it is meant to check.
     for (const expected of ['create pods', 'watch pods', 'get pods/log', 'create secrets', 'watch events']) {
-      assert.ok(calls.some((c) => `${c.verb} ${c.resource}` === expected), `the scan found no "${expected}": has clientNodeKubeApi.ts changed shape?`);
+      assert.ok(
+        calls.some((c) => `${c.verb} ${c.resource}` === expected),
+        `the scan found no "${expected}": has clientNodeKubeApi.ts changed shape?`,
+      );
     }
     const allowed = (c: { resource: string; verb: string }): boolean =>
-      WORKER_RULES.some((r) => r.apiGroups.includes('') && r.resources.includes(c.resource) && r.verbs.includes(c.verb));
+      WORKER_RULES.some(
+        (r) => r.apiGroups.includes('') && r.resources.includes(c.resource) && r.verbs.includes(c.verb),
+      );
     const missing = calls.filter((c) => !allowed(c)).map((c) => `${c.verb} ${c.resource} (${c.file})`);
-    assert.deepEqual(missing, [], 'calls the Role does not allow: add them to the chart\'s Role, its README and WORKER_RULES');
+    assert.deepEqual(
+      missing,
+      [],
+      "calls the Role does not allow: add them to the chart's Role, its README and WORKER_RULES",
+    );
   });
 });

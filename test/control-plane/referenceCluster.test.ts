@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import {
-  longshoreCacheDir, referenceClusterAvailable, referenceRequest, startReferenceCluster, type ReferenceCluster,
+  longshoreCacheDir,
+  referenceClusterAvailable,
+  referenceRequest,
+  startReferenceCluster,
+  type ReferenceCluster,
 } from './referenceCluster.js';
 
 const run = promisify(execFile);
@@ -55,14 +59,18 @@ describe('reference control plane', { skip }, () => {
   test('kubectl lists the system namespaces', async () => {
     const r = await kc('get', 'namespaces', '-o', 'json');
     assert.equal(r.code, 0, r.stderr);
-    const names = (JSON.parse(r.stdout) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
+    const names = (JSON.parse(r.stdout) as { items: { metadata: { name: string } }[] }).items.map(
+      (i) => i.metadata.name,
+    );
     assert.ok(names.includes('default'), names.join(','));
     assert.ok(names.includes('kube-system'), names.join(','));
   });
 
   test('server-side dry run accepts a valid Pod and rejects an invalid one with 422', async () => {
     const pod = (name: string) => ({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'default' },
       spec: { containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'echo hi'] }] },
     });
     const good = join(cluster.dir, 'good-pod.json');
@@ -72,7 +80,11 @@ describe('reference control plane', { skip }, () => {
     const created = JSON.parse(ok.stdout) as { metadata: { uid?: string }; spec: { serviceAccountName?: string } };
     assert.ok(created.metadata.uid, 'dry-run response is defaulted by the server');
     assert.equal(created.spec.serviceAccountName, 'default');
-    assert.equal((await kc('get', 'pod', 'sample', '--ignore-not-found', '-o', 'name')).stdout, '', 'dry run persists nothing');
+    assert.equal(
+      (await kc('get', 'pod', 'sample', '--ignore-not-found', '-o', 'name')).stdout,
+      '',
+      'dry run persists nothing',
+    );
 
     const bad = join(cluster.dir, 'bad-pod.json');
     writeFileSync(bad, JSON.stringify(pod('Bad_Name')));
@@ -81,7 +93,9 @@ describe('reference control plane', { skip }, () => {
     assert.match(rejected.stderr, /is invalid/);
 
     const raw = await referenceRequest(`${cluster.server}/api/v1/namespaces/default/pods?dryRun=All`, cluster.caPem, {
-      token: cluster.adminToken, method: 'POST', body: JSON.stringify(pod('Bad_Name')),
+      token: cluster.adminToken,
+      method: 'POST',
+      body: JSON.stringify(pod('Bad_Name')),
     });
     assert.equal(raw.status, 422, raw.body);
     assert.equal((JSON.parse(raw.body) as { reason: string }).reason, 'Invalid');
@@ -90,13 +104,17 @@ describe('reference control plane', { skip }, () => {
   test('requests without a token are refused; a ServiceAccount token has no rights by default', async () => {
     const anon = await referenceRequest(`${cluster.server}/api/v1/namespaces`, cluster.caPem);
     assert.ok(anon.status === 401 || anon.status === 403, `anonymous: ${anon.status} ${anon.body}`);
-    const bogus = await referenceRequest(`${cluster.server}/api/v1/namespaces`, cluster.caPem, { token: 'not-a-token' });
+    const bogus = await referenceRequest(`${cluster.server}/api/v1/namespaces`, cluster.caPem, {
+      token: 'not-a-token',
+    });
     assert.equal(bogus.status, 401, bogus.body);
 
     assert.equal((await kc('create', 'serviceaccount', 'probe', '-n', 'default')).code, 0);
     const tok = await kc('create', 'token', 'probe', '-n', 'default');
     assert.equal(tok.code, 0, tok.stderr);
-    const sa = await referenceRequest(`${cluster.server}/api/v1/namespaces`, cluster.caPem, { token: tok.stdout.trim() });
+    const sa = await referenceRequest(`${cluster.server}/api/v1/namespaces`, cluster.caPem, {
+      token: tok.stdout.trim(),
+    });
     assert.equal(sa.status, 403, sa.body);
     assert.match(sa.body, /system:serviceaccount:default:probe/);
   });

@@ -21,7 +21,11 @@ export type ReferenceClusterErrorCode =
 
 export class ReferenceClusterError extends Error {
   override readonly name = 'ReferenceClusterError';
-  constructor(readonly code: ReferenceClusterErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: ReferenceClusterErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -58,7 +62,8 @@ const BINARIES = ['kube-apiserver', 'etcd'] as const;
 /** Kubernetes version pinned in go.mod (the cache key used by build.sh). */
 export function kubernetesVersion(): string {
   const m = /^\s*k8s\.io\/kubernetes (v1\.\S+)/m.exec(readFileSync(join(here, 'go.mod'), 'utf8'));
-  if (!m?.[1]) throw new ReferenceClusterError('SETUP_FAILED', `no k8s.io/kubernetes version in ${join(here, 'go.mod')}`);
+  if (!m?.[1])
+    throw new ReferenceClusterError('SETUP_FAILED', `no k8s.io/kubernetes version in ${join(here, 'go.mod')}`);
   return m[1];
 }
 
@@ -68,7 +73,9 @@ export function longshoreCacheDir(): string {
 }
 
 function binDir(): string {
-  return process.env.LONGSHORE_CONTROL_PLANE_BIN || join(longshoreCacheDir(), 'control-plane', kubernetesVersion(), 'bin');
+  return (
+    process.env.LONGSHORE_CONTROL_PLANE_BIN || join(longshoreCacheDir(), 'control-plane', kubernetesVersion(), 'bin')
+  );
 }
 
 /** The bin dir when the control plane is built, else undefined (tests skip with a reason). */
@@ -86,7 +93,11 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
     process.kill(-child.pid, signal);
   } catch {
-    try { child.kill(signal); } catch { /* already gone */ }
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
   }
 }
 function hookExit(): void {
@@ -123,18 +134,27 @@ async function freePorts(n: number): Promise<number[]> {
     for (let i = 0; i < n; i++) {
       const s = createServer();
       servers.push(s);
-      await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(0, '127.0.0.1', resolve); });
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', resolve);
+      });
     }
     return servers.map((s) => (s.address() as AddressInfo).port);
   } catch (err) {
-    throw new ReferenceClusterError('PORT_ALLOCATION_FAILED', `cannot bind a free loopback port: ${String(err)}`, { cause: err });
+    throw new ReferenceClusterError('PORT_ALLOCATION_FAILED', `cannot bind a free loopback port: ${String(err)}`, {
+      cause: err,
+    });
   } finally {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   }
 }
 
 function tail(file: string, lines = 30): string {
-  try { return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'); } catch { return '(no log)'; }
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 const pem = (tag: string, der: ArrayBuffer): string =>
@@ -150,23 +170,40 @@ async function writeCertificates(dir: string): Promise<string> {
     [0, 1, 2].map(() => crypto.subtle.generateKey(alg, true, ['sign', 'verify']) as Promise<webcrypto.CryptoKeyPair>),
   );
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomBytes(8).toString('hex'), name: 'CN=longshore-reference-ca', keys: caKeys!, notBefore, notAfter, signingAlgorithm: alg,
+    serialNumber: randomBytes(8).toString('hex'),
+    name: 'CN=longshore-reference-ca',
+    keys: caKeys!,
+    notBefore,
+    notAfter,
+    signingAlgorithm: alg,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(caKeys!.publicKey),
     ],
   });
   const serving = await x509.X509CertificateGenerator.create({
-    serialNumber: randomBytes(8).toString('hex'), subject: 'CN=kube-apiserver', issuer: ca.subject,
-    publicKey: serverKeys!.publicKey, signingKey: caKeys!.privateKey, notBefore, notAfter, signingAlgorithm: alg,
+    serialNumber: randomBytes(8).toString('hex'),
+    subject: 'CN=kube-apiserver',
+    issuer: ca.subject,
+    publicKey: serverKeys!.publicKey,
+    signingKey: caKeys!.privateKey,
+    notBefore,
+    notAfter,
+    signingAlgorithm: alg,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension([
-        { type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'localhost' }, { type: 'dns', value: 'kubernetes' },
-        { type: 'dns', value: 'kubernetes.default' }, { type: 'dns', value: 'kubernetes.default.svc' },
+        { type: 'ip', value: '127.0.0.1' },
+        { type: 'dns', value: 'localhost' },
+        { type: 'dns', value: 'kubernetes' },
+        { type: 'dns', value: 'kubernetes.default' },
+        { type: 'dns', value: 'kubernetes.default.svc' },
         { type: 'dns', value: 'kubernetes.default.svc.cluster.local' },
       ]),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys!.publicKey),
@@ -182,18 +219,31 @@ async function writeCertificates(dir: string): Promise<string> {
   return caPem;
 }
 
-interface HttpResult { status: number; body: string }
-function httpsRequest(url: string, caPem: string, opts: { token?: string; method?: string; body?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
+interface HttpResult {
+  status: number;
+  body: string;
+}
+function httpsRequest(
+  url: string,
+  caPem: string,
+  opts: { token?: string; method?: string; body?: string; timeoutMs?: number } = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
-    const req = request(url, { method: opts.method ?? 'GET', ca: caPem, headers, timeout: opts.timeoutMs ?? 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      url,
+      { method: opts.method ?? 'GET', ca: caPem, headers, timeout: opts.timeoutMs ?? 5000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`timeout requesting ${url}`)));
     req.on('error', reject);
     req.end(opts.body);
@@ -205,7 +255,9 @@ function launch(bin: string, args: string[], logFile: string): ChildProcess {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(bin, args, { stdio: ['ignore', fd, fd], detached: true });
-    child.on('error', () => { /* surfaced via exit checks and the log */ });
+    child.on('error', () => {
+      /* surfaced via exit checks and the log */
+    });
     live.add(child);
     child.once('exit', () => live.delete(child));
     return child;
@@ -220,8 +272,10 @@ const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null
 export async function startReferenceCluster(opts: ReferenceClusterOptions = {}): Promise<ReferenceCluster> {
   const bin = referenceClusterAvailable();
   if (!bin) {
-    throw new ReferenceClusterError('BINARIES_NOT_BUILT',
-      `reference control plane binaries not found in ${binDir()}; run \`bash test/control-plane/build.sh\` (or set LONGSHORE_CONTROL_PLANE_BIN)`);
+    throw new ReferenceClusterError(
+      'BINARIES_NOT_BUILT',
+      `reference control plane binaries not found in ${binDir()}; run \`bash test/control-plane/build.sh\` (or set LONGSHORE_CONTROL_PLANE_BIN)`,
+    );
   }
   hookExit();
   const timeoutMs = opts.readyTimeoutMs ?? 90_000;
@@ -245,42 +299,69 @@ export async function startReferenceCluster(opts: ReferenceClusterOptions = {}):
 
     const etcdLog = join(dir, 'etcd.log');
     const etcdServer = `http://127.0.0.1:${etcdPort}`;
-    const etcd = launch(join(bin, 'etcd'), [
-      `--data-dir=${join(dir, 'etcd')}`, `--listen-client-url=${etcdServer}`,
-      `--listen-peer-url=http://127.0.0.1:${peerPort}`, '--unsafe-no-fsync', '--log-level=error',
-    ], etcdLog);
+    const etcd = launch(
+      join(bin, 'etcd'),
+      [
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-url=${etcdServer}`,
+        `--listen-peer-url=http://127.0.0.1:${peerPort}`,
+        '--unsafe-no-fsync',
+        '--log-level=error',
+      ],
+      etcdLog,
+    );
     procs.push(etcd);
     while (!/^etcd ready/m.test(tail(etcdLog, 200))) {
       if (exited(etcd) || Date.now() > deadline) {
-        throw new ReferenceClusterError('ETCD_START_FAILED',
-          `etcd ${exited(etcd) ? `exited (${etcd.exitCode ?? etcd.signalCode})` : `not ready within ${timeoutMs}ms`}; log tail:\n${tail(etcdLog)}`);
+        throw new ReferenceClusterError(
+          'ETCD_START_FAILED',
+          `etcd ${exited(etcd) ? `exited (${etcd.exitCode ?? etcd.signalCode})` : `not ready within ${timeoutMs}ms`}; log tail:\n${tail(etcdLog)}`,
+        );
       }
       await sleep(50);
     }
 
     const apiLog = join(dir, 'kube-apiserver.log');
     const server = `https://127.0.0.1:${apiPort}`;
-    const api = launch(join(bin, 'kube-apiserver'), [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      `--bind-address=127.0.0.1`, `--advertise-address=127.0.0.1`, `--secure-port=${apiPort}`,
-      `--cert-dir=${join(dir, 'certs')}`,
-      `--tls-cert-file=${join(dir, 'apiserver.crt')}`, `--tls-private-key-file=${join(dir, 'apiserver.key')}`,
-      `--client-ca-file=${join(dir, 'ca.crt')}`, `--token-auth-file=${join(dir, 'tokens.csv')}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${join(dir, 'sa.pub')}`, `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-      '--service-cluster-ip-range=10.0.0.0/24', '--authorization-mode=Node,RBAC', '--allow-privileged=true',
-      '--profiling=false', '--enable-priority-and-fairness=false',
-      ...(opts.extraApiserverArgs ?? []),
-    ], apiLog);
+    const api = launch(
+      join(bin, 'kube-apiserver'),
+      [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        `--bind-address=127.0.0.1`,
+        `--advertise-address=127.0.0.1`,
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${join(dir, 'certs')}`,
+        `--tls-cert-file=${join(dir, 'apiserver.crt')}`,
+        `--tls-private-key-file=${join(dir, 'apiserver.key')}`,
+        `--client-ca-file=${join(dir, 'ca.crt')}`,
+        `--token-auth-file=${join(dir, 'tokens.csv')}`,
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${join(dir, 'sa.pub')}`,
+        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--authorization-mode=Node,RBAC',
+        '--allow-privileged=true',
+        '--profiling=false',
+        '--enable-priority-and-fairness=false',
+        ...(opts.extraApiserverArgs ?? []),
+      ],
+      apiLog,
+    );
     procs.push(api);
 
     let last = '';
     for (;;) {
       if (exited(api)) {
-        throw new ReferenceClusterError('APISERVER_EXITED', `kube-apiserver exited (${api.exitCode ?? api.signalCode}); log tail:\n${tail(apiLog)}`);
+        throw new ReferenceClusterError(
+          'APISERVER_EXITED',
+          `kube-apiserver exited (${api.exitCode ?? api.signalCode}); log tail:\n${tail(apiLog)}`,
+        );
       }
       if (Date.now() > deadline) {
-        throw new ReferenceClusterError('APISERVER_NOT_READY', `kube-apiserver not ready within ${timeoutMs}ms (last /readyz: ${last}); log tail:\n${tail(apiLog)}`);
+        throw new ReferenceClusterError(
+          'APISERVER_NOT_READY',
+          `kube-apiserver not ready within ${timeoutMs}ms (last /readyz: ${last}); log tail:\n${tail(apiLog)}`,
+        );
       }
       try {
         const r = await httpsRequest(`${server}/readyz`, caPem, { token: adminToken, timeoutMs: 2000 });
@@ -294,19 +375,38 @@ export async function startReferenceCluster(opts: ReferenceClusterOptions = {}):
 
     if (opts.defaultServiceAccount ?? true) {
       const r = await httpsRequest(`${server}/api/v1/namespaces/default/serviceaccounts`, caPem, {
-        token: adminToken, method: 'POST', body: JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } }),
+        token: adminToken,
+        method: 'POST',
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } }),
       });
       if (r.status !== 201 && r.status !== 409) {
-        throw new ReferenceClusterError('SETUP_FAILED', `creating ServiceAccount default/default failed: ${r.status} ${r.body}`);
+        throw new ReferenceClusterError(
+          'SETUP_FAILED',
+          `creating ServiceAccount default/default failed: ${r.status} ${r.body}`,
+        );
       }
     }
 
     const kubeconfig = [
-      'apiVersion: v1', 'kind: Config', 'current-context: reference',
-      'clusters:', '- name: reference', '  cluster:', `    server: ${server}`,
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: reference',
+      'clusters:',
+      '- name: reference',
+      '  cluster:',
+      `    server: ${server}`,
       `    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}`,
-      'users:', '- name: admin', '  user:', `    token: ${adminToken}`,
-      'contexts:', '- name: reference', '  context:', '    cluster: reference', '    user: admin', '    namespace: default', '',
+      'users:',
+      '- name: admin',
+      '  user:',
+      `    token: ${adminToken}`,
+      'contexts:',
+      '- name: reference',
+      '  context:',
+      '    cluster: reference',
+      '    user: admin',
+      '    namespace: default',
+      '',
     ].join('\n');
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
@@ -314,6 +414,8 @@ export async function startReferenceCluster(opts: ReferenceClusterOptions = {}):
   } catch (err) {
     await stop();
     if (err instanceof ReferenceClusterError) throw err;
-    throw new ReferenceClusterError('SETUP_FAILED', `starting the reference cluster failed: ${String(err)}`, { cause: err });
+    throw new ReferenceClusterError('SETUP_FAILED', `starting the reference cluster failed: ${String(err)}`, {
+      cause: err,
+    });
   }
 }

@@ -34,19 +34,35 @@ test('the Kubernetes demo: pending pods explained live, nodes added, the deploym
   const sandboxConfig = join(dir, 'sandbox.yaml');
   writeFileSync(sandboxConfig, FAST_SANDBOX);
   const data = join(dir, 'kubernetes');
-  const demo = startCli(['demo', '--port', String(await freePort()), '--data', data, '--sandbox-config', sandboxConfig], FAST_SERVER_ENV);
+  const demo = startCli(
+    ['demo', '--port', String(await freePort()), '--data', data, '--sandbox-config', sandboxConfig],
+    FAST_SERVER_ENV,
+  );
   try {
     await demo.waitForOutput(/Press Ctrl-C to stop/, 90_000);
     const out = demo.output();
     if (process.env.SHOW_OUTPUT) console.log(out);
-    assert.match(out, /Sandbox cluster at https:\/\/127\.0\.0\.1:\d+: nodes sandbox-default; containers isolated with (unshare|bubblewrap \(unshare was asked for but does not work here: .*\)); pods share this machine's network \(their ports are its ports\)\n/);
-    const waiting = indexOf(out, /\[Migrate@shard-\d\] Waiting for a node: 0\/1 nodes are available: 1 Insufficient cpu\./);
-    const adding = indexOf(out, /\[Migrate@shard-\d\] The cluster autoscaler is adding a node \(group autoscaled, \d -> \d\)\./);
+    assert.match(
+      out,
+      /Sandbox cluster at https:\/\/127\.0\.0\.1:\d+: nodes sandbox-default; containers isolated with (unshare|bubblewrap \(unshare was asked for but does not work here: .*\)); pods share this machine's network \(their ports are its ports\)\n/,
+    );
+    const waiting = indexOf(
+      out,
+      /\[Migrate@shard-\d\] Waiting for a node: 0\/1 nodes are available: 1 Insufficient cpu\./,
+    );
+    const adding = indexOf(
+      out,
+      /\[Migrate@shard-\d\] The cluster autoscaler is adding a node \(group autoscaled, \d -> \d\)\./,
+    );
     const joined = indexOf(out, /\[sandbox\] node autoscaled-\w+ joined the cluster \(\d nodes\)/);
-    for (const shard of ['shard-1', 'shard-2', 'shard-3']) assert.match(out, new RegExp(`\\[Migrate@${shard}\\] ${shard} is on the new schema`));
+    for (const shard of ['shard-1', 'shard-2', 'shard-3'])
+      assert.match(out, new RegExp(`\\[Migrate@${shard}\\] ${shard} is on the new schema`));
     assert.match(out, /\[Build\] Using database password \*{8}\n/);
     const succeeded = indexOf(out, /The demo deployment succeeded\./);
-    const removed = indexOf(out, /\[sandbox\] node autoscaled-\w+ was removed by the cluster autoscaler: it stayed unneeded for 2 s/);
+    const removed = indexOf(
+      out,
+      /\[sandbox\] node autoscaled-\w+ was removed by the cluster autoscaler: it stayed unneeded for 2 s/,
+    );
     const back = indexOf(out, /The sandbox cluster is back to its always-on nodes\./);
     assert.ok(waiting < adding && adding < joined && joined < succeeded && joined < removed && succeeded < back, out);
     const kubeconfig = join(data, 'sandbox', 'kubeconfig');
@@ -58,7 +74,15 @@ test('the Kubernetes demo: pending pods explained live, nodes added, the deploym
       try {
         const nodes = await kubectl.kubectl(['get', 'nodes', '-o', 'name']);
         assert.equal(nodes.stdout, 'node/sandbox-default\n', nodes.stderr);
-        const scaleUps = await kubectl.kubectl(['get', 'events', '-A', '--field-selector', 'reason=TriggeredScaleUp', '-o', 'name']);
+        const scaleUps = await kubectl.kubectl([
+          'get',
+          'events',
+          '-A',
+          '--field-selector',
+          'reason=TriggeredScaleUp',
+          '-o',
+          'name',
+        ]);
         assert.ok(scaleUps.stdout.trim().split('\n').length >= 2, scaleUps.stdout + scaleUps.stderr);
       } finally {
         kubectl.cleanup();
@@ -73,7 +97,10 @@ test('the Kubernetes demo: pending pods explained live, nodes added, the deploym
 });
 
 test('the local demo (--executor local) deploys the first example with a local worker', async () => {
-  const demo = startCli(['demo', '--executor', 'local', '--port', String(await freePort()), '--data', join(dir, 'local')], FAST_SERVER_ENV);
+  const demo = startCli(
+    ['demo', '--executor', 'local', '--port', String(await freePort()), '--data', join(dir, 'local')],
+    FAST_SERVER_ENV,
+  );
   try {
     await demo.waitForOutput(/Press Ctrl-C to stop/, 60_000);
     const out = demo.output();

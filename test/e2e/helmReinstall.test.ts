@@ -23,18 +23,29 @@ let helm: HelmLab;
 let shell: HelmLab['shell'];
 
 async function onlineWorker(): Promise<{ id: string } | undefined> {
-  const { items } = (await lab.api('GET', '/api/workers')).body as { items: { id: string; name: string; status: string }[] };
+  const { items } = (await lab.api('GET', '/api/workers')).body as {
+    items: { id: string; name: string; status: string }[];
+  };
   return items.find((w) => w.name === WORKER && w.status === 'online');
 }
 
-const workerPods = async () => (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app.kubernetes.io/component=worker' })).items;
+const workerPods = async () =>
+  (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app.kubernetes.io/component=worker' })).items;
 
 /** The install command as a user asks for it; the same request each time. */
 const installCommand = (healthPort: number) =>
-  lab.api('POST', '/api/workers/install-command', { pools: ['default'], name: WORKER, namespace: NAMESPACE, values: { 'worker.healthPort': String(healthPort) } });
+  lab.api('POST', '/api/workers/install-command', {
+    pools: ['default'],
+    name: WORKER,
+    namespace: NAMESPACE,
+    values: { 'worker.healthPort': String(healthPort) },
+  });
 
 async function runsAStep(): Promise<void> {
-  const { res, pods } = await deployCatchingPods(lab, sandbox.kubeconfigPath, 'Kept', { namespace: NAMESPACE, labelSelector: `longshore.io/worker=${WORKER}` });
+  const { res, pods } = await deployCatchingPods(lab, sandbox.kubeconfigPath, 'Kept', {
+    namespace: NAMESPACE,
+    labelSelector: `longshore.io/worker=${WORKER}`,
+  });
   assert.equal(res.code, 0, res.output);
   assert.equal(pods.length, 1, res.output);
 }
@@ -67,20 +78,44 @@ projects:
 
     // The worker would refuse a default request above maxAllowed at start (CONFIG_INVALID), and
     // under the Recreate strategy the old worker would already be gone: helm refuses it first.
-    const refused = await shell(`helm upgrade ${RELEASE} ${CHART} --namespace ${NAMESPACE} --reuse-values --atomic --wait --timeout 2m --set scriptPods.resources.requests.cpu=750m --set scriptPods.resources.maxAllowed.cpu=500m`);
+    const refused = await shell(
+      `helm upgrade ${RELEASE} ${CHART} --namespace ${NAMESPACE} --reuse-values --atomic --wait --timeout 2m --set scriptPods.resources.requests.cpu=750m --set scriptPods.resources.maxAllowed.cpu=500m`,
+    );
     assert.notEqual(refused.code, 0, refused.output);
-    assert.match(refused.output, /scriptPods\.resources\.requests\.cpu \(750m\) is more than scriptPods\.resources\.maxAllowed\.cpu \(500m\): .*raise maxAllowed or lower the request/);
-    assert.deepEqual((await workerPods()).map((p) => p.metadata!.uid), [running!.metadata!.uid], 'the running worker was left alone');
-    assert.match((await shell(`helm history ${RELEASE} --namespace ${NAMESPACE} -o json`)).output, /^\[\{"revision":1,[^\]]*"status":"deployed"[^\]]*\}\]$/m, 'no new revision');
+    assert.match(
+      refused.output,
+      /scriptPods\.resources\.requests\.cpu \(750m\) is more than scriptPods\.resources\.maxAllowed\.cpu \(500m\): .*raise maxAllowed or lower the request/,
+    );
+    assert.deepEqual(
+      (await workerPods()).map((p) => p.metadata!.uid),
+      [running!.metadata!.uid],
+      'the running worker was left alone',
+    );
+    assert.match(
+      (await shell(`helm history ${RELEASE} --namespace ${NAMESPACE} -o json`)).output,
+      /^\[\{"revision":1,[^\]]*"status":"deployed"[^\]]*\}\]$/m,
+      'no new revision',
+    );
     await runsAStep();
 
     const uninstalled = await shell(`helm uninstall ${RELEASE} --namespace ${NAMESPACE} --wait`);
     assert.equal(uninstalled.code, 0, uninstalled.output);
-    assert.match(uninstalled.output, new RegExp(`These resources were kept due to the resource policy:\\s+\\[Secret\\] ${RELEASE}-credential`));
+    assert.match(
+      uninstalled.output,
+      new RegExp(`These resources were kept due to the resource policy:\\s+\\[Secret\\] ${RELEASE}-credential`),
+    );
     const kept = await core.readNamespacedSecret({ namespace: NAMESPACE, name: `${RELEASE}-credential` });
     assert.equal(JSON.parse(Buffer.from(kept.data!['credential.json']!, 'base64').toString()).workerId, registered.id);
-    await eventually('the worker pod is gone', async () => ((await workerPods()).length === 0 ? true : undefined), 60_000);
-    await eventually('the server shows the worker offline', async () => ((await onlineWorker()) ? undefined : true), 60_000);
+    await eventually(
+      'the worker pod is gone',
+      async () => ((await workerPods()).length === 0 ? true : undefined),
+      60_000,
+    );
+    await eventually(
+      'the server shows the worker offline',
+      async () => ((await onlineWorker()) ? undefined : true),
+      60_000,
+    );
 
     const again = await installCommand(healthPort);
     assert.equal(again.status, 201, JSON.stringify(again.body));

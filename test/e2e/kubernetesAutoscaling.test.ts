@@ -14,7 +14,11 @@ before(async () => {
   sandbox = await startSandbox({ cluster: AUTOSCALED_FROM_ZERO });
   lab = new Lab();
   await lab.startServer();
-  await lab.startKubernetesWorker('scaler', { kubeconfig: sandbox.kubeconfigPath, scriptPods: 'resources:\n  maxAllowed: { cpu: "64", memory: 64Gi }\n', args: ['--max-concurrent', '10'] });
+  await lab.startKubernetesWorker('scaler', {
+    kubeconfig: sandbox.kubeconfigPath,
+    scriptPods: 'resources:\n  maxAllowed: { cpu: "64", memory: 64Gi }\n',
+    args: ['--max-concurrent', '10'],
+  });
   await lab.apply(BURST_PROJECT);
   await lab.apply(`
 projects:
@@ -49,7 +53,7 @@ test('three 1500m operations on 2-CPU nodes from zero: pending explained live, n
   }
 });
 
-test('a 64-CPU step fails fast with the autoscaler\'s reason', async () => {
+test("a 64-CPU step fails fast with the autoscaler's reason", async () => {
   const started = Date.now();
   const res = await lab.cli(['deploy', 'Huge', '--to', 'Cluster', '--follow']);
   assert.equal(res.code, 2, res.output);

@@ -61,10 +61,20 @@ before(async () => {
   await proxy.open();
   const proxied = join(lab.dir, 'proxied-kubeconfig');
   writeFileSync(proxied, kubeconfig.replace(`127.0.0.1:${apiPort}`, `127.0.0.1:${proxy.port}`));
-  await lab.apply('environments: [ { name: Cluster } ]\nworkerPools: [ { name: Patched }, { name: Flaky }, { name: Plain } ]\n');
-  await lab.startKubernetesWorker('patched', { kubeconfig: sandbox.kubeconfigPath, pools: ['Patched'], scriptPods: 'podSpecPatch: { dnsPolicy: Sometimes }\n' });
+  await lab.apply(
+    'environments: [ { name: Cluster } ]\nworkerPools: [ { name: Patched }, { name: Flaky }, { name: Plain } ]\n',
+  );
+  await lab.startKubernetesWorker('patched', {
+    kubeconfig: sandbox.kubeconfigPath,
+    pools: ['Patched'],
+    scriptPods: 'podSpecPatch: { dnsPolicy: Sometimes }\n',
+  });
   await lab.startKubernetesWorker('plain', { kubeconfig: sandbox.kubeconfigPath, pools: ['Plain'] });
-  await lab.startKubernetesWorker('flaky', { kubeconfig: proxied, pools: ['Flaky'], scriptPods: 'apiTimeoutMs: 2000\n' });
+  await lab.startKubernetesWorker('flaky', {
+    kubeconfig: proxied,
+    pools: ['Flaky'],
+    scriptPods: 'apiTimeoutMs: 2000\n',
+  });
 });
 after(async () => {
   proxy?.close();
@@ -84,7 +94,10 @@ projects:
 `);
   const res = await lab.cli(['deploy', 'Patchy', '--to', 'Cluster', '--follow']);
   assert.equal(res.code, 2, res.output);
-  assert.match(res.output, /Step 'Patched': failed - The script pod could not be created: .*spec\.dnsPolicy: Unsupported value: "Sometimes"/);
+  assert.match(
+    res.output,
+    /Step 'Patched': failed - The script pod could not be created: .*spec\.dnsPolicy: Unsupported value: "Sometimes"/,
+  );
   assert.ok(!res.output.includes('never'));
   await expectNothingLeft(sandbox.kubeconfigPath, 'patched');
 });
@@ -99,7 +112,8 @@ projects:
           runOn: { pool: Flaky }
           script: { body: 'i=1; while [ $i -le 60 ]; do echo "tick $i"; i=$((i+1)); sleep 0.1; done' }
 `);
-  const taskId = JSON.parse((await lab.cli(['deploy', 'Steady', '--to', 'Cluster', '--output', 'json'])).output).taskId as string;
+  const taskId = JSON.parse((await lab.cli(['deploy', 'Steady', '--to', 'Cluster', '--output', 'json'])).output)
+    .taskId as string;
   const deadline = Date.now() + 30_000;
   while (!(await lab.taskLog(taskId)).some((l) => l.text === 'tick 5')) {
     assert.ok(Date.now() < deadline, 'the script runs');
@@ -109,11 +123,14 @@ projects:
   const task = await lab.waitForTask(taskId, ['succeeded', 'failed', 'cancelled'], 60_000);
   const ticks = (await lab.taskLog(taskId)).map((l) => l.text as string).filter((t) => t.startsWith('tick '));
   assert.equal(task.state, 'succeeded', JSON.stringify(task));
-  assert.deepEqual(ticks, Array.from({ length: 60 }, (_, i) => `tick ${i + 1}`));
+  assert.deepEqual(
+    ticks,
+    Array.from({ length: 60 }, (_, i) => `tick ${i + 1}`),
+  );
   await expectNothingLeft(sandbox.kubeconfigPath, 'flaky');
 });
 
-test("an image name that is no image reference: InvalidImageName as the kubelet says it, and the step fails at once", async () => {
+test('an image name that is no image reference: InvalidImageName as the kubelet says it, and the step fails at once', async () => {
   await lab.apply(`
 projects:
   - name: BadImage
@@ -129,7 +146,10 @@ projects:
   assert.equal(res.code, 2, res.output);
   // Not after scriptPods.imagePullGraceMs (30 s), as a pull that may yet work would be.
   assert.ok(Date.now() - started < 20_000, `failed after ${Date.now() - started} ms`);
-  assert.match(res.output, /Step 'Bad': failed - The container '\S+' cannot start: InvalidImageName: Failed to apply default image tag "Bad_Image::x": couldn't parse image name "Bad_Image::x": invalid reference format: repository name \(library\/Bad_Image\) must be lowercase/);
+  assert.match(
+    res.output,
+    /Step 'Bad': failed - The container '\S+' cannot start: InvalidImageName: Failed to apply default image tag "Bad_Image::x": couldn't parse image name "Bad_Image::x": invalid reference format: repository name \(library\/Bad_Image\) must be lowercase/,
+  );
   assert.ok(!/ErrImagePull|not found/.test(res.output), res.output);
   await expectNothingLeft(sandbox.kubeconfigPath, 'plain');
 });

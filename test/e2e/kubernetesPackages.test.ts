@@ -17,7 +17,10 @@ before(async () => {
   sandbox = await startSandbox();
   lab = new Lab();
   await lab.startServer();
-  worker = await lab.startKubernetesWorker('k8s-packages', { kubeconfig: sandbox.kubeconfigPath, scriptPods: 'imagePullGraceMs: 1500\n' });
+  worker = await lab.startKubernetesWorker('k8s-packages', {
+    kubeconfig: sandbox.kubeconfigPath,
+    scriptPods: 'imagePullGraceMs: 1500\n',
+  });
 });
 after(async () => {
   await lab?.close();
@@ -49,12 +52,22 @@ async function watching<T>(run: () => Promise<T>): Promise<{ result: T; pods: V1
   const pods: V1Pod[] = [];
   const secrets: V1Secret[] = [];
   const watch = new Watch(kc);
-  const podWatch = await watch.watch('/api/v1/namespaces/default/pods', { labelSelector: 'longshore.io/worker' }, (type: string, pod: V1Pod) => {
-    if (type === 'ADDED') pods.push(pod);
-  }, () => {});
-  const secretWatch = await watch.watch('/api/v1/namespaces/default/secrets', { labelSelector: 'longshore.io/worker' }, (type: string, secret: V1Secret) => {
-    if (type === 'ADDED') secrets.push(secret);
-  }, () => {});
+  const podWatch = await watch.watch(
+    '/api/v1/namespaces/default/pods',
+    { labelSelector: 'longshore.io/worker' },
+    (type: string, pod: V1Pod) => {
+      if (type === 'ADDED') pods.push(pod);
+    },
+    () => {},
+  );
+  const secretWatch = await watch.watch(
+    '/api/v1/namespaces/default/secrets',
+    { labelSelector: 'longshore.io/worker' },
+    (type: string, secret: V1Secret) => {
+      if (type === 'ADDED') secrets.push(secret);
+    },
+    () => {},
+  );
   try {
     return { result: await run(), pods, secrets };
   } finally {
@@ -64,7 +77,10 @@ async function watching<T>(run: () => Promise<T>): Promise<{ result: T; pods: V1
 }
 
 test('a step uses a package in a script pod: the init container fetches it where the script looks, with a token only the Secret holds', async () => {
-  await pushPackage('tools', '1.0.0', { 'greeting.txt': 'hello from the tools package\n', 'bin/hello.sh': 'echo "hello.sh ran in $(pwd)"\n' });
+  await pushPackage('tools', '1.0.0', {
+    'greeting.txt': 'hello from the tools package\n',
+    'bin/hello.sh': 'echo "hello.sh ran in $(pwd)"\n',
+  });
   await lab.apply(`
 environments: [ { name: Cluster } ]
 projects:
@@ -78,7 +94,11 @@ projects:
               cat packages/tools/greeting.txt
               sh packages/tools/bin/hello.sh
 `);
-  const { result: res, pods, secrets } = await watching(() => lab.cli(['deploy', 'Packaged', '--to', 'Cluster', '--follow']));
+  const {
+    result: res,
+    pods,
+    secrets,
+  } = await watching(() => lab.cli(['deploy', 'Packaged', '--to', 'Cluster', '--follow']));
   if (process.env.SHOW_OUTPUT) console.log(res.output);
   assert.equal(res.code, 0, res.output);
   assert.match(res.output, /\[UsePackage\] hello from the tools package/);
@@ -121,6 +141,9 @@ projects:
   const res = await lab.cli(['deploy', 'Tampered', '--to', 'Cluster', '--follow']);
   if (process.env.SHOW_OUTPUT) console.log(res.output);
   assert.equal(res.code, 2, res.output);
-  assert.match(res.output, /Step 'UseTampered': failed - The init container 'packages' failed with exit code 1: [\s\S]*error \[INTERNAL\]: Package 'tampered' \(tampered 1\.0\.0\) could not be downloaded from \S+: The stored file of package tampered 1\.0\.0 no longer matches what was pushed/);
+  assert.match(
+    res.output,
+    /Step 'UseTampered': failed - The init container 'packages' failed with exit code 1: [\s\S]*error \[INTERNAL\]: Package 'tampered' \(tampered 1\.0\.0\) could not be downloaded from \S+: The stored file of package tampered 1\.0\.0 no longer matches what was pushed/,
+  );
   assert.doesNotMatch(res.output, /the script ran/);
 });

@@ -13,7 +13,11 @@ let sandbox: Sandbox;
 let core: CoreV1Api;
 
 /** The first start registers; a restart reuses the stored credential (the token was single-use). */
-const startWorker = (): Promise<CliProcess> => lab.startKubernetesWorker('restarting', { kubeconfig: sandbox.kubeconfigPath, args: ['--max-concurrent', '20', '--health-port', '0'] });
+const startWorker = (): Promise<CliProcess> =>
+  lab.startKubernetesWorker('restarting', {
+    kubeconfig: sandbox.kubeconfigPath,
+    args: ['--max-concurrent', '20', '--health-port', '0'],
+  });
 
 before(async () => {
   sandbox = await startSandbox();
@@ -31,7 +35,10 @@ after(async () => {
 
 test('a worker killed with 10 operations running picks up their pods again: all finish, logs contiguous, none run twice; leftovers swept', async () => {
   const worker = await startWorker();
-  const targets = Array.from({ length: TARGETS }, (_, i) => `  - { name: r${i}, type: generic, environments: [Cluster], tags: [fleet] }`).join('\n');
+  const targets = Array.from(
+    { length: TARGETS },
+    (_, i) => `  - { name: r${i}, type: generic, environments: [Cluster], tags: [fleet] }`,
+  ).join('\n');
   await lab.apply(`
 environments: [ { name: Cluster } ]
 targets:
@@ -54,11 +61,17 @@ projects:
   const kc = new KubeConfig();
   kc.loadFromFile(sandbox.kubeconfigPath);
   const created: string[] = [];
-  const watch = await new Watch(kc).watch('/api/v1/namespaces/default/pods', { labelSelector: 'longshore.io/worker=restarting' }, (type: string, pod: V1Pod) => {
-    if (type === 'ADDED') created.push(pod.metadata!.name!);
-  }, () => {});
+  const watch = await new Watch(kc).watch(
+    '/api/v1/namespaces/default/pods',
+    { labelSelector: 'longshore.io/worker=restarting' },
+    (type: string, pod: V1Pod) => {
+      if (type === 'ADDED') created.push(pod.metadata!.name!);
+    },
+    () => {},
+  );
 
-  const taskId = JSON.parse((await lab.cli(['deploy', 'LongRun', '--to', 'Cluster', '--output', 'json'])).output).taskId as string;
+  const taskId = JSON.parse((await lab.cli(['deploy', 'LongRun', '--to', 'Cluster', '--output', 'json'])).output)
+    .taskId as string;
   // Every operation has started printing: ten pods run their scripts.
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -69,13 +82,21 @@ projects:
   }
   assert.equal(await worker.kill('SIGKILL'), 'SIGKILL');
   // On a busy machine an operation may finish before the kill; every other one must be resumed.
-  const atKill = (await lab.api('GET', `/api/tasks/${taskId}`)).body.steps[0].operations as { outcome?: string | null }[];
+  const atKill = (await lab.api('GET', `/api/tasks/${taskId}`)).body.steps[0].operations as {
+    outcome?: string | null;
+  }[];
   const unfinished = atKill.filter((o) => !o.outcome).length;
   assert.ok(unfinished >= TARGETS / 2, `most operations still run at the kill (${unfinished})`);
   // Something the worker would have removed, had it lived: a Secret of an operation the server never heard of.
   await core.createNamespacedSecret({
     namespace: 'default',
-    body: { metadata: { name: 'longshore-stray-workspace', labels: { 'longshore.io/worker': 'restarting', 'longshore.io/operation': 'no-such-operation' } }, stringData: { x: 'y' } },
+    body: {
+      metadata: {
+        name: 'longshore-stray-workspace',
+        labels: { 'longshore.io/worker': 'restarting', 'longshore.io/operation': 'no-such-operation' },
+      },
+      stringData: { x: 'y' },
+    },
   });
 
   const restarted = await startWorker();
@@ -86,9 +107,17 @@ projects:
   assert.equal(task.state, 'succeeded', texts.join('\n'));
   for (let i = 0; i < TARGETS; i++) {
     const numbers = texts.filter((t) => t.startsWith(`r${i} line `)).map((t) => Number(t.split(' ')[2]));
-    assert.deepEqual(numbers, Array.from({ length: LINES }, (_, n) => n + 1), `r${i}: every line once, in order`);
+    assert.deepEqual(
+      numbers,
+      Array.from({ length: LINES }, (_, n) => n + 1),
+      `r${i}: every line once, in order`,
+    );
   }
-  assert.equal(texts.filter((t) => /resuming script pod/.test(t)).length, unfinished, 'each operation running at the kill says it was resumed');
+  assert.equal(
+    texts.filter((t) => /resuming script pod/.test(t)).length,
+    unfinished,
+    'each operation running at the kill says it was resumed',
+  );
   assert.ok(!texts.some((t) => /lines? (is|are) missing/.test(t)), 'no gap');
   // A resumed operation that succeeded is not "stopped" as one the server took back.
   assert.doesNotMatch(restarted.output(), /no longer expects this worker/);
@@ -98,7 +127,10 @@ projects:
   const operations = task.steps[0].operations as { outcome: string }[];
   assert.equal(operations.length, TARGETS);
   assert.ok(operations.every((o) => o.outcome === 'succeeded'));
-  assert.ok(texts.includes('early was set-before-the-restart-r0 and set-before-the-restart-r9'), 'variables set before the restart are reported');
+  assert.ok(
+    texts.includes('early was set-before-the-restart-r0 and set-before-the-restart-r9'),
+    'variables set before the restart are reported',
+  );
 
   await expectNothingLeft(sandbox.kubeconfigPath, 'restarting');
 });

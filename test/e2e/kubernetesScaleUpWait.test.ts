@@ -11,10 +11,15 @@ let sandbox: Sandbox;
 
 before(async () => {
   const [group] = AUTOSCALED_FROM_ZERO.nodeGroups;
-  sandbox = await startSandbox({ cluster: { ...AUTOSCALED_FROM_ZERO, nodeGroups: [{ ...group!, provisioningDelayMs: 3_000 }] } });
+  sandbox = await startSandbox({
+    cluster: { ...AUTOSCALED_FROM_ZERO, nodeGroups: [{ ...group!, provisioningDelayMs: 3_000 }] },
+  });
   lab = new Lab();
   await lab.startServer();
-  await lab.startKubernetesWorker('patient', { kubeconfig: sandbox.kubeconfigPath, scriptPods: 'pendingTimeoutMs: 2000\nscaleUpTimeoutMs: 60000\n' });
+  await lab.startKubernetesWorker('patient', {
+    kubeconfig: sandbox.kubeconfigPath,
+    scriptPods: 'pendingTimeoutMs: 2000\nscaleUpTimeoutMs: 60000\n',
+  });
   await lab.apply(`
 environments: [ { name: Cluster } ]
 projects:

@@ -13,7 +13,10 @@ before(async () => {
   sandbox = await startSandbox();
   lab = new Lab();
   await lab.startServer();
-  await lab.startKubernetesWorker('k8s-worker', { kubeconfig: sandbox.kubeconfigPath, scriptPods: 'imagePullGraceMs: 1500\n' });
+  await lab.startKubernetesWorker('k8s-worker', {
+    kubeconfig: sandbox.kubeconfigPath,
+    scriptPods: 'imagePullGraceMs: 1500\n',
+  });
 });
 after(async () => {
   await lab?.close();
@@ -62,7 +65,8 @@ projects:
   await expectNothingLeft(sandbox.kubeconfigPath);
 });
 
-const deployJson = async (project: string) => JSON.parse((await lab.cli(['deploy', project, '--to', 'Cluster', '--output', 'json'])).output).taskId as string;
+const deployJson = async (project: string) =>
+  JSON.parse((await lab.cli(['deploy', project, '--to', 'Cluster', '--output', 'json'])).output).taskId as string;
 
 async function waitForLine(taskId: string, pattern: RegExp): Promise<void> {
   const deadline = Date.now() + 30_000;
@@ -75,7 +79,9 @@ async function waitForLine(taskId: string, pattern: RegExp): Promise<void> {
 async function scriptPods(): Promise<string[]> {
   const kc = new KubeConfig();
   kc.loadFromFile(sandbox.kubeconfigPath);
-  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'default', labelSelector: 'longshore.io/worker' });
+  const pods = await kc
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace: 'default', labelSelector: 'longshore.io/worker' });
   return pods.items.map((p) => p.metadata!.name!);
 }
 
@@ -123,7 +129,11 @@ projects:
   const texts = (await lab.taskLog(taskId)).map((l) => l.text as string);
   assert.ok(texts.includes('crawling'), texts.join('\n'));
   assert.equal(texts.filter((t) => /reached its timeout/.test(t)).length, 1, texts.join('\n'));
-  assert.deepEqual(texts.filter((t) => /Terminated/.test(t)), [], texts.join('\n'));
+  assert.deepEqual(
+    texts.filter((t) => /Terminated/.test(t)),
+    [],
+    texts.join('\n'),
+  );
   await expectNothingLeft(sandbox.kubeconfigPath);
 });
 
@@ -148,7 +158,10 @@ projects:
   assert.equal(res.code, 2, res.output);
   assert.match(res.output, /\[Own\] Created script pod \S+ \(image alpine:3.20\)/);
   assert.match(res.output, /\[Own\] in my own container/);
-  assert.match(res.output, /Step 'Missing': failed - .*(registry.example\/nope:1.0 cannot be pulled|ErrImagePull|ImagePullBackOff)/);
+  assert.match(
+    res.output,
+    /Step 'Missing': failed - .*(registry.example\/nope:1.0 cannot be pulled|ErrImagePull|ImagePullBackOff)/,
+  );
   assert.match(res.output, /Step 'Inline': rejected - .*Docker/);
 });
 

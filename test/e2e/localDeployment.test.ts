@@ -76,10 +76,21 @@ test('a three-step deployment through the CLI: output variables, masking, outcom
   assert.equal(failedTask.state, 'failed');
   assert.deepEqual(
     failedTask.steps.map((s: any) => [s.name, s.operations[0].outcome, s.operations[0].exitCode]),
-    [['Produce', 'succeeded', 0], ['Consume', 'succeeded', 0], ['Verify', 'failed', 3], ['Clean up', 'succeeded', 0]],
+    [
+      ['Produce', 'succeeded', 0],
+      ['Consume', 'succeeded', 0],
+      ['Verify', 'failed', 3],
+      ['Clean up', 'succeeded', 0],
+    ],
   );
   // The secret is in no API answer: log, task, variables, releases.
-  for (const path of [`/api/tasks/${failedTask.id}/log`, `/api/tasks/${failedTask.id}`, '/api/projects/E2E/variables', '/api/projects/E2E/releases', '/api/projects/E2E']) {
+  for (const path of [
+    `/api/tasks/${failedTask.id}/log`,
+    `/api/tasks/${failedTask.id}`,
+    '/api/projects/E2E/variables',
+    '/api/projects/E2E/releases',
+    '/api/projects/E2E',
+  ]) {
     const res = await lab.api('GET', path);
     assert.equal(res.status, 200, path);
     assert.ok(!JSON.stringify(res.body).includes(SECRET), `${path} leaks the secret`);
@@ -87,7 +98,11 @@ test('a three-step deployment through the CLI: output variables, masking, outcom
   const lines = await lab.taskLog(failedTask.id);
   for (const opId of new Set(lines.filter((l) => l.operationId).map((l) => l.operationId))) {
     const seqs = lines.filter((l) => l.operationId === opId).map((l) => l.seq);
-    assert.deepEqual(seqs, seqs.map((_, i) => i + 1), `operation ${opId} log is contiguous from 1`);
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i + 1),
+      `operation ${opId} log is contiguous from 1`,
+    );
   }
 });
 
@@ -130,7 +145,10 @@ projects:
 
 test('two workers never run the same operation', async () => {
   await lab.startWorker('e2e-second');
-  const targets = Array.from({ length: 8 }, (_, i) => `  - { name: t${i}, type: generic, environments: [Test], tags: [many] }`).join('\n');
+  const targets = Array.from(
+    { length: 8 },
+    (_, i) => `  - { name: t${i}, type: generic, environments: [Test], tags: [many] }`,
+  ).join('\n');
   await lab.apply(`
 targets:
 ${targets}
@@ -145,7 +163,10 @@ projects:
   const res = await lab.cli(['deploy', 'Fanout', '--to', 'Test', '--follow']);
   assert.equal(res.code, 0, res.output);
   const ran = [...res.output.matchAll(/ran on (t\d) by (\S+)/g)];
-  assert.deepEqual(ran.map((m) => m[1]).sort(), Array.from({ length: 8 }, (_, i) => `t${i}`));
+  assert.deepEqual(
+    ran.map((m) => m[1]).sort(),
+    Array.from({ length: 8 }, (_, i) => `t${i}`),
+  );
   const task = (await lab.api('GET', '/api/tasks?limit=1')).body.items[0];
   const workers = new Set(task.steps[0].operations.map((o: any) => o.worker));
   assert.equal(workers.size, 2, 'both workers took work');
@@ -176,7 +197,10 @@ projects:
 
   const who = await lab.cli(['deploy', 'WhoRuns', '--to', 'Test', '--follow']);
   assert.equal(who.code, 2, who.output);
-  assert.match(who.output, /Variable 'Longshore\.Worker\.Name' is known only when the script runs, on the worker that takes it.*read it in the script with \$\(get_longshore_variable Longshore\.Worker\.Name\)/);
+  assert.match(
+    who.output,
+    /Variable 'Longshore\.Worker\.Name' is known only when the script runs, on the worker that takes it.*read it in the script with \$\(get_longshore_variable Longshore\.Worker\.Name\)/,
+  );
 });
 
 async function waitForLine(taskId: string, pattern: RegExp): Promise<void> {
@@ -231,7 +255,9 @@ projects:
 
 test('secrets are encrypted at rest: the database file never holds them in plain text', () => {
   const db = readFileSync(join(lab.dataDir, 'longshore.db'));
-  const wal = existsSync(join(lab.dataDir, 'longshore.db-wal')) ? readFileSync(join(lab.dataDir, 'longshore.db-wal')) : Buffer.alloc(0);
+  const wal = existsSync(join(lab.dataDir, 'longshore.db-wal'))
+    ? readFileSync(join(lab.dataDir, 'longshore.db-wal'))
+    : Buffer.alloc(0);
   for (const secret of [SECRET, 'cluster-token-that-must-stay-hidden']) {
     assert.equal(db.indexOf(secret), -1, `${secret} in the database`);
     assert.equal(wal.indexOf(secret), -1, `${secret} in the write-ahead log`);

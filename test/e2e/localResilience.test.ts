@@ -12,7 +12,8 @@ before(async () => {
 });
 after(() => lab.close());
 
-const deploy = async (project: string) => JSON.parse((await lab.cli(['deploy', project, '--to', 'Test', '--output', 'json'])).output).taskId as string;
+const deploy = async (project: string) =>
+  JSON.parse((await lab.cli(['deploy', project, '--to', 'Test', '--output', 'json'])).output).taskId as string;
 
 async function waitForLines(taskId: string, count: number): Promise<void> {
   const deadline = Date.now() + 20_000;
@@ -43,9 +44,17 @@ projects:
   assert.equal(task.state, 'succeeded', JSON.stringify(task));
   const lines = await lab.taskLog(taskId);
   const count = lines.filter((l) => l.step === 'Count');
-  assert.deepEqual(count.map((l) => l.seq), count.map((_, i) => i + 1), 'seq contiguous from 1');
+  assert.deepEqual(
+    count.map((l) => l.seq),
+    count.map((_, i) => i + 1),
+    'seq contiguous from 1',
+  );
   const printed = count.filter((l) => /^line \d+$/.test(l.text)).map((l) => Number(l.text.slice(5)));
-  assert.deepEqual(printed, Array.from({ length: 400 }, (_, i) => i + 1), 'every line once, in order');
+  assert.deepEqual(
+    printed,
+    Array.from({ length: 400 }, (_, i) => i + 1),
+    'every line once, in order',
+  );
   assert.ok(lines.some((l) => l.text === 'after the restart'));
 });
 

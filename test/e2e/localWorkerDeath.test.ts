@@ -71,7 +71,11 @@ async function until(what: string, timeoutMs: number, check: () => boolean | Pro
 }
 
 /** A worker of its own pool, and a project whose one step there appends to `file` every 200 ms for 30 s. */
-async function deployWriter(name: string, file: string, marker: string): Promise<{ worker: CliProcess; taskId: string }> {
+async function deployWriter(
+  name: string,
+  file: string,
+  marker: string,
+): Promise<{ worker: CliProcess; taskId: string }> {
   await lab.apply(`workerPools: [ { name: ${name}Pool } ]`);
   const worker = await lab.startWorker(`${name.toLowerCase()}-worker`, { pools: [`${name}Pool`] });
   await lab.apply(`
@@ -83,7 +87,8 @@ projects:
           runOn: { pool: ${name}Pool }
           script: { body: 'export MARKER=${marker}; echo writing; i=0; while [ $i -lt 150 ]; do echo tick >> ${file}; i=$((i+1)); sleep 0.2; done' }
 `);
-  const taskId = JSON.parse((await lab.cli(['deploy', name, '--to', 'Test', '--output', 'json'])).output).taskId as string;
+  const taskId = JSON.parse((await lab.cli(['deploy', name, '--to', 'Test', '--output', 'json'])).output)
+    .taskId as string;
   return { worker, taskId };
 }
 
@@ -105,7 +110,11 @@ test("a local worker killed with SIGKILL takes its script's processes with it", 
   assert.ok(script, 'the script runs');
 
   await worker.kill('SIGKILL');
-  await until("the script's processes are gone, within 2 s of the kill", 2000, () => scriptProcesses(marker).length === 0);
+  await until(
+    "the script's processes are gone, within 2 s of the kill",
+    2000,
+    () => scriptProcesses(marker).length === 0,
+  );
   await assertScriptEnded(file, marker, script.pgrp);
 
   const task = await lab.waitForTask(taskId, ['failed'], 20_000);
@@ -125,8 +134,14 @@ test('a restarted local worker ends what its last run left running before it tak
 
   // What ends the scripts when their worker dies can itself be killed (by the script, by an
   // operator); the next start of the worker is the second line of defence.
-  const guards = groupMembers(script.pgrp).filter((p) => p.cmdline[1] === '-c' && p.cmdline[3] === 'longshore-lifeline');
-  assert.equal(guards.length, 1, `one process watches for the worker's death: ${JSON.stringify(groupMembers(script.pgrp))}`);
+  const guards = groupMembers(script.pgrp).filter(
+    (p) => p.cmdline[1] === '-c' && p.cmdline[3] === 'longshore-lifeline',
+  );
+  assert.equal(
+    guards.length,
+    1,
+    `one process watches for the worker's death: ${JSON.stringify(groupMembers(script.pgrp))}`,
+  );
   process.kill(guards[0]!.pid, 'SIGKILL');
   await worker.kill('SIGKILL');
   await sleep(1000);

@@ -34,56 +34,79 @@ async function followToEnd(taskId: string, timeoutMs: number): Promise<string> {
     cursor = page.cursor;
     finished += (page.lines as { text: string }[]).filter((l) => /^Step 'Touch' on /.test(l.text)).length;
     if (!['queued', 'running', 'cancelling'].includes(page.taskState)) return page.taskState;
-    if (Date.now() > deadline) throw new Error(`after ${timeoutMs} ms the task is ${page.taskState} with ${finished} of ${TARGETS} operations finished`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `after ${timeoutMs} ms the task is ${page.taskState} with ${finished} of ${TARGETS} operations finished`,
+      );
     await new Promise((r) => setTimeout(r, 2000));
   }
 }
 
 /** How many of the intervals overlap at most at one instant. */
 function maxOverlap(intervals: [number, number][]): number {
-  const edges = intervals.flatMap(([from, to]) => [[from, 1], [to, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const edges = intervals
+    .flatMap(
+      ([from, to]) =>
+        [
+          [from, 1],
+          [to, -1],
+        ] as const,
+    )
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let current = 0;
   let most = 0;
   for (const [, delta] of edges) most = Math.max(most, (current += delta));
   return most;
 }
 
-test(`a step on ${TARGETS} targets is planned and runs to the end within its maxParallelism`, { timeout: RUN_TIMEOUT_MS + 60_000 }, async () => {
-  const started = Date.now();
-  assert.equal((await lab.api('POST', '/api/apply', { environments: [{ name: 'Fleet' }] })).status, 200);
-  for (let first = 0; first < TARGETS; first += APPLY_BATCH) {
-    const targets = Array.from({ length: Math.min(APPLY_BATCH, TARGETS - first) }, (_, i) => ({
-      name: `node-${String(first + i).padStart(5, '0')}`,
-      type: 'generic',
-      environments: ['Fleet'],
-      tags: ['fleet'],
-    }));
-    const applied = await lab.api('POST', '/api/apply', { targets });
-    assert.equal(applied.status, 200, JSON.stringify(applied.body));
-  }
-  const project = {
-    name: 'Fleet rollout',
-    process: { steps: [{ name: 'Touch', script: { body: 'echo ok' }, runOn: { targetTags: ['fleet'], maxParallelism: MAX_PARALLELISM } }] },
-  };
-  assert.equal((await lab.api('POST', '/api/apply', { projects: [project] })).status, 200);
-  const targetsCreated = Date.now();
+test(
+  `a step on ${TARGETS} targets is planned and runs to the end within its maxParallelism`,
+  { timeout: RUN_TIMEOUT_MS + 60_000 },
+  async () => {
+    const started = Date.now();
+    assert.equal((await lab.api('POST', '/api/apply', { environments: [{ name: 'Fleet' }] })).status, 200);
+    for (let first = 0; first < TARGETS; first += APPLY_BATCH) {
+      const targets = Array.from({ length: Math.min(APPLY_BATCH, TARGETS - first) }, (_, i) => ({
+        name: `node-${String(first + i).padStart(5, '0')}`,
+        type: 'generic',
+        environments: ['Fleet'],
+        tags: ['fleet'],
+      }));
+      const applied = await lab.api('POST', '/api/apply', { targets });
+      assert.equal(applied.status, 200, JSON.stringify(applied.body));
+    }
+    const project = {
+      name: 'Fleet rollout',
+      process: {
+        steps: [
+          {
+            name: 'Touch',
+            script: { body: 'echo ok' },
+            runOn: { targetTags: ['fleet'], maxParallelism: MAX_PARALLELISM },
+          },
+        ],
+      },
+    };
+    assert.equal((await lab.api('POST', '/api/apply', { projects: [project] })).status, 200);
+    const targetsCreated = Date.now();
 
-  const deployed = await lab.api('POST', '/api/deployments', { project: 'Fleet rollout', environment: 'Fleet' });
-  assert.equal(deployed.status, 201, JSON.stringify(deployed.body));
-  const planned = Date.now();
-  const state = await followToEnd(deployed.body.taskId, RUN_TIMEOUT_MS);
-  const finished = Date.now();
-  const task = (await lab.api('GET', `/api/tasks/${deployed.body.taskId}`)).body;
-  console.log(
-    `${TARGETS} targets: created in ${targetsCreated - started} ms, deployment planned in ${planned - targetsCreated} ms, ` +
-      `ran in ${finished - planned} ms (${((finished - planned) / TARGETS).toFixed(2)} ms per operation)`,
-  );
+    const deployed = await lab.api('POST', '/api/deployments', { project: 'Fleet rollout', environment: 'Fleet' });
+    assert.equal(deployed.status, 201, JSON.stringify(deployed.body));
+    const planned = Date.now();
+    const state = await followToEnd(deployed.body.taskId, RUN_TIMEOUT_MS);
+    const finished = Date.now();
+    const task = (await lab.api('GET', `/api/tasks/${deployed.body.taskId}`)).body;
+    console.log(
+      `${TARGETS} targets: created in ${targetsCreated - started} ms, deployment planned in ${planned - targetsCreated} ms, ` +
+        `ran in ${finished - planned} ms (${((finished - planned) / TARGETS).toFixed(2)} ms per operation)`,
+    );
 
-  assert.equal(state, 'succeeded', task.error ?? '');
-  const operations = task.steps[0].operations as any[];
-  assert.equal(operations.length, TARGETS);
-  assert.equal(new Set(operations.map((o) => o.target)).size, TARGETS, 'one operation per target');
-  assert.deepEqual([...new Set(operations.map((o) => o.outcome))], ['succeeded']);
-  const overlap = maxOverlap(operations.map((o) => [Date.parse(o.startedAt), Date.parse(o.finishedAt)]));
-  assert.ok(overlap <= MAX_PARALLELISM, `at most ${MAX_PARALLELISM} operations run at once, saw ${overlap}`);
-});
+    assert.equal(state, 'succeeded', task.error ?? '');
+    const operations = task.steps[0].operations as any[];
+    assert.equal(operations.length, TARGETS);
+    assert.equal(new Set(operations.map((o) => o.target)).size, TARGETS, 'one operation per target');
+    assert.deepEqual([...new Set(operations.map((o) => o.outcome))], ['succeeded']);
+    const overlap = maxOverlap(operations.map((o) => [Date.parse(o.startedAt), Date.parse(o.finishedAt)]));
+    assert.ok(overlap <= MAX_PARALLELISM, `at most ${MAX_PARALLELISM} operations run at once, saw ${overlap}`);
+  },
+);

@@ -28,7 +28,12 @@ interface Server {
 async function startServer(data: string, mountSetup?: string): Promise<Server> {
   const port = await freePort();
   const wrapper = mountSetup ? ['unshare', '-m', 'sh', '-ec', `${mountSetup}; exec "$0" "$@"`] : [];
-  const process = startCli(['server', '--port', String(port), '--data', data, '--insecure-http'], {}, undefined, wrapper);
+  const process = startCli(
+    ['server', '--port', String(port), '--data', data, '--insecure-http'],
+    {},
+    undefined,
+    wrapper,
+  );
   await process.waitForOutput(/Longshore server listening on/, 30_000);
   const seen = mountSetup ? `/proc/${process.child.pid}/root${data}` : data;
   const url = `http://127.0.0.1:${port}`;
@@ -38,7 +43,11 @@ async function startServer(data: string, mountSetup?: string): Promise<Server> {
     data: seen,
     async call(method, path, body) {
       const key = readFileSync(join(seen, 'admin-api-key'), 'utf8').trim();
-      const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const res = await fetch(url + path, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
@@ -52,55 +61,72 @@ async function stopped(server: Server): Promise<void> {
 const readyz = async (s: Server) => (await fetch(s.url + '/readyz')).status;
 
 describe('the store under faults', () => {
-  test('a read-only data directory stops the start with its cause, and nothing keeps listening', { skip: needsMounts }, async () => {
-    const data = join(dir, 'read-only');
-    await stopped(await startServer(data));
-    const port = await freePort();
-    const server = startCli(['server', '--port', String(port), '--data', data, '--insecure-http'], {}, undefined, [
-      'unshare', '-m', 'sh', '-ec', `mount --bind ${data} ${data}; mount -o remount,bind,ro ${data}; exec "$0" "$@"`,
-    ]);
-    const code = await server.exited;
-    assert.equal(code, 1, server.output());
-    assert.match(server.output(), new RegExp(`error \\[STORE_UNAVAILABLE\\]: Cannot open the store ${data}/longshore\\.db \\(unable to open database file\\): the server must be able to read and write ${data}`));
-    assert.doesNotMatch(server.output(), /\n\s+at /, 'no stack trace');
-    await assert.rejects(fetch(`http://127.0.0.1:${port}/livez`), 'nothing listens');
-  });
+  test(
+    'a read-only data directory stops the start with its cause, and nothing keeps listening',
+    { skip: needsMounts },
+    async () => {
+      const data = join(dir, 'read-only');
+      await stopped(await startServer(data));
+      const port = await freePort();
+      const server = startCli(['server', '--port', String(port), '--data', data, '--insecure-http'], {}, undefined, [
+        'unshare',
+        '-m',
+        'sh',
+        '-ec',
+        `mount --bind ${data} ${data}; mount -o remount,bind,ro ${data}; exec "$0" "$@"`,
+      ]);
+      const code = await server.exited;
+      assert.equal(code, 1, server.output());
+      assert.match(
+        server.output(),
+        new RegExp(
+          `error \\[STORE_UNAVAILABLE\\]: Cannot open the store ${data}/longshore\\.db \\(unable to open database file\\): the server must be able to read and write ${data}`,
+        ),
+      );
+      assert.doesNotMatch(server.output(), /\n\s+at /, 'no stack trace');
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/livez`), 'nothing listens');
+    },
+  );
 
-  test('a full disk answers 507 naming the cause, logs it, is unready, and recovers once there is space', { skip: needsMounts }, async () => {
-    const data = join(dir, 'full');
-    mkdirSync(data, { recursive: true });
-    const server = await startServer(data, `mount -t tmpfs -o size=4m tmpfs ${data}`);
-    try {
-      // Fill what the store has left, leaving the server its open files.
-      const filler = join(server.data, 'filler');
-      const block = Buffer.alloc(64 * 1024, 1);
+  test(
+    'a full disk answers 507 naming the cause, logs it, is unready, and recovers once there is space',
+    { skip: needsMounts },
+    async () => {
+      const data = join(dir, 'full');
+      mkdirSync(data, { recursive: true });
+      const server = await startServer(data, `mount -t tmpfs -o size=4m tmpfs ${data}`);
       try {
-        for (;;) appendFileSync(filler, block);
-      } catch (error) {
-        assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
-      }
-      let refused: { status: number; body: any } | undefined;
-      for (let i = 0; i < 200 && !refused; i++) {
-        const r = await server.call('POST', '/api/environments', { name: `Full${i}`, description: 'x'.repeat(4000) });
-        if (r.status !== 201) refused = r;
-      }
-      assert.ok(refused, 'a write was refused');
-      assert.equal(refused.status, 507, JSON.stringify(refused.body));
-      assert.equal(refused.body.code, 'STORAGE_FULL');
-      assert.match(refused.body.message, /disk is full/);
-      await server.process.waitForOutput(/"level":50.*database or disk is full/, 5_000);
-      assert.doesNotMatch(server.process.output(), /cannot rollback/);
-      assert.equal(await readyz(server), 507, 'not ready while no commit reaches the disk');
+        // Fill what the store has left, leaving the server its open files.
+        const filler = join(server.data, 'filler');
+        const block = Buffer.alloc(64 * 1024, 1);
+        try {
+          for (;;) appendFileSync(filler, block);
+        } catch (error) {
+          assert.equal((error as NodeJS.ErrnoException).code, 'ENOSPC');
+        }
+        let refused: { status: number; body: any } | undefined;
+        for (let i = 0; i < 200 && !refused; i++) {
+          const r = await server.call('POST', '/api/environments', { name: `Full${i}`, description: 'x'.repeat(4000) });
+          if (r.status !== 201) refused = r;
+        }
+        assert.ok(refused, 'a write was refused');
+        assert.equal(refused.status, 507, JSON.stringify(refused.body));
+        assert.equal(refused.body.code, 'STORAGE_FULL');
+        assert.match(refused.body.message, /disk is full/);
+        await server.process.waitForOutput(/"level":50.*database or disk is full/, 5_000);
+        assert.doesNotMatch(server.process.output(), /cannot rollback/);
+        assert.equal(await readyz(server), 507, 'not ready while no commit reaches the disk');
 
-      unlinkSync(filler);
-      const after = await server.call('POST', '/api/environments', { name: 'AfterSpace' });
-      assert.equal(after.status, 201, JSON.stringify(after.body));
-      assert.equal((await server.call('GET', '/api/environments/AfterSpace')).status, 200);
-      assert.equal(await readyz(server), 200);
-    } finally {
-      await server.process.kill('SIGKILL');
-    }
-  });
+        unlinkSync(filler);
+        const after = await server.call('POST', '/api/environments', { name: 'AfterSpace' });
+        assert.equal(after.status, 201, JSON.stringify(after.body));
+        assert.equal((await server.call('GET', '/api/environments/AfterSpace')).status, 200);
+        assert.equal(await readyz(server), 200);
+      } finally {
+        await server.process.kill('SIGKILL');
+      }
+    },
+  );
 
   test('the WAL deleted under a running server: it goes unready and refuses writes instead of losing them', async () => {
     const data = join(dir, 'wal');
@@ -128,7 +154,10 @@ describe('the store under faults', () => {
 
     const server = await startServer(data);
     try {
-      await server.process.waitForOutput(/the store has no API key \(was its database lost or replaced\?\): made a new admin API key/, 5_000);
+      await server.process.waitForOutput(
+        /the store has no API key \(was its database lost or replaced\?\): made a new admin API key/,
+        5_000,
+      );
       assert.notEqual(readFileSync(join(data, 'admin-api-key'), 'utf8'), oldKey);
       assert.equal((await server.call('GET', '/api/environments')).status, 200, 'the new key opens the API');
     } finally {
@@ -150,7 +179,12 @@ describe('the store under faults', () => {
     writeFileSync(join(data, 'longshore.db'), 'this is not a database'.repeat(1000));
     const server = startCli(['server', '--port', String(await freePort()), '--data', data, '--insecure-http']);
     assert.equal(await server.exited, 1);
-    assert.match(server.output(), new RegExp(`error \\[STORE_UNAVAILABLE\\]: ${join(data, 'longshore.db')} is not a Longshore database or is damaged \\(file is not a database\\): restore it from a backup`));
+    assert.match(
+      server.output(),
+      new RegExp(
+        `error \\[STORE_UNAVAILABLE\\]: ${join(data, 'longshore.db')} is not a Longshore database or is damaged \\(file is not a database\\): restore it from a backup`,
+      ),
+    );
     assert.doesNotMatch(server.output(), /\n\s+at /);
   });
 });

@@ -26,11 +26,29 @@ test('a used registration token: one clear log line, the worker keeps running an
   });
   assert.equal(used.status, 201);
   const port = await freePort();
-  worker = startCli(['worker', '--server', lab.url, '--name', 'late', '--data', join(lab.dir, 'late'), '--registration-token', token, '--health-port', String(port)], { LONGSHORE_REJECTED_RETRY_MS: '1000' });
+  worker = startCli(
+    [
+      'worker',
+      '--server',
+      lab.url,
+      '--name',
+      'late',
+      '--data',
+      join(lab.dir, 'late'),
+      '--registration-token',
+      token,
+      '--health-port',
+      String(port),
+    ],
+    { LONGSHORE_REJECTED_RETRY_MS: '1000' },
+  );
   await worker.waitForOutput(/already used/);
   await new Promise((r) => setTimeout(r, 3000));
   assert.equal(worker.child.exitCode, null, 'still running: no crash loop that hides the reason');
-  const lines = worker.output().split('\n').filter((l) => l.includes('already used'));
+  const lines = worker
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('already used'));
   assert.equal(lines.length, 1, `one line, not one per retry:\n${lines.join('\n')}`);
   assert.ok(!worker.output().includes(token), 'the token is not logged');
   const ready = await fetch(`http://127.0.0.1:${port}/readyz`);

@@ -7,7 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { startCluster, startSandbox, type ClusterConfig, type SandboxCluster } from '@longshore/sandbox';
-import { referenceClusterAvailable, startReferenceCluster, type ReferenceCluster } from '../control-plane/referenceCluster.js';
+import {
+  referenceClusterAvailable,
+  startReferenceCluster,
+  type ReferenceCluster,
+} from '../control-plane/referenceCluster.js';
 import { AUTOSCALED_FROM_ZERO } from '../support/autoscalingScenario.js';
 import { ClientEnv, clientsMissing, eventually } from './support.js';
 
@@ -33,26 +37,59 @@ async function scenario(env: ClientEnv): Promise<void> {
     assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}`);
     return r.stdout;
   };
-  const events = (name: string): Promise<string> => ok(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}|{.message}{"\\n"}{end}']);
+  const events = (name: string): Promise<string> =>
+    ok([
+      'get',
+      'events',
+      '--field-selector',
+      `involvedObject.name=${name}`,
+      '-o',
+      'jsonpath={range .items[*]}{.reason}|{.message}{"\\n"}{end}',
+    ]);
   const nodes = async (): Promise<string[]> => (await ok(['get', 'nodes', '-o', 'name'])).split('\n').filter(Boolean);
 
-  await ok(['apply', '-f', '-'], ['a', 'b', 'c'].map((n) => pod(`burst-${n}`, '1500m', `echo on $NODE; sleep 2`)).join('---\n')
-    .replaceAll('    resources:', '    env: [{name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}]\n    resources:'));
-  const seen = await eventually('FailedScheduling and TriggeredScaleUp on burst-a', async () => {
-    const e = await events('burst-a');
-    return /^FailedScheduling\|/m.test(e) && /^TriggeredScaleUp\|/m.test(e) ? e : undefined;
-  }, 20_000);
-  assert.match(seen, /^FailedScheduling\|(0\/\d+ nodes are available: .*Insufficient cpu.*\.|no nodes available to schedule pods)$/m);
+  await ok(
+    ['apply', '-f', '-'],
+    ['a', 'b', 'c']
+      .map((n) => pod(`burst-${n}`, '1500m', `echo on $NODE; sleep 2`))
+      .join('---\n')
+      .replaceAll(
+        '    resources:',
+        '    env: [{name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}]\n    resources:',
+      ),
+  );
+  const seen = await eventually(
+    'FailedScheduling and TriggeredScaleUp on burst-a',
+    async () => {
+      const e = await events('burst-a');
+      return /^FailedScheduling\|/m.test(e) && /^TriggeredScaleUp\|/m.test(e) ? e : undefined;
+    },
+    20_000,
+  );
+  assert.match(
+    seen,
+    /^FailedScheduling\|(0\/\d+ nodes are available: .*Insufficient cpu.*\.|no nodes available to schedule pods)$/m,
+  );
   assert.match(seen, /^TriggeredScaleUp\|pod triggered scale-up: \[\{autoscaled \d->\d \(max: 5\)\}\]$/m);
   for (const n of ['a', 'b', 'c']) {
-    await eventually(`burst-${n} succeeded`, async () => (await ok(['get', 'pod', `burst-${n}`, '-o', 'jsonpath={.status.phase}'])) === 'Succeeded', 30_000);
+    await eventually(
+      `burst-${n} succeeded`,
+      async () => (await ok(['get', 'pod', `burst-${n}`, '-o', 'jsonpath={.status.phase}'])) === 'Succeeded',
+      30_000,
+    );
   }
-  const hosts = await Promise.all(['a', 'b', 'c'].map((n) => ok(['get', 'pod', `burst-${n}`, '-o', 'jsonpath={.spec.nodeName}'])));
+  const hosts = await Promise.all(
+    ['a', 'b', 'c'].map((n) => ok(['get', 'pod', `burst-${n}`, '-o', 'jsonpath={.spec.nodeName}'])),
+  );
   assert.equal(new Set(hosts).size, 3, `one 2-CPU node per 1500m pod: ${hosts.join(' ')}`);
   assert.match(await ok(['logs', 'burst-a']), new RegExp(`^on ${hosts[0]}\\n$`));
 
   await ok(['apply', '-f', '-'], pod('huge', '64', 'true'));
-  const huge = await eventually('NotTriggerScaleUp on huge', async () => (await events('huge')).match(/^NotTriggerScaleUp\|.*$/m)?.[0], 20_000);
+  const huge = await eventually(
+    'NotTriggerScaleUp on huge',
+    async () => (await events('huge')).match(/^NotTriggerScaleUp\|.*$/m)?.[0],
+    20_000,
+  );
   assert.equal(huge, "NotTriggerScaleUp|pod didn't trigger scale-up: 1 Insufficient cpu");
   await ok(['delete', 'pod', 'huge', '--wait=false']);
 
@@ -61,10 +98,20 @@ async function scenario(env: ClientEnv): Promise<void> {
   // A pod with a controller (so only its annotation protects it) that must not be evicted.
   await ok(['create', 'configmap', 'owner']);
   const uid = await ok(['get', 'configmap', 'owner', '-o', 'jsonpath={.metadata.uid}']);
-  await ok(['apply', '-f', '-'], pod('precious', '100m', 'echo running; exec sleep 3600',
-    `  annotations: {cluster-autoscaler.kubernetes.io/safe-to-evict: "false"}\n  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: owner, uid: ${uid}, controller: true}]\n`)
-    .replace('cpu: 100m', 'cpu: 1500m'));
-  await eventually('precious running', async () => (await ok(['get', 'pod', 'precious', '-o', 'jsonpath={.status.phase}'])) === 'Running', 30_000);
+  await ok(
+    ['apply', '-f', '-'],
+    pod(
+      'precious',
+      '100m',
+      'echo running; exec sleep 3600',
+      `  annotations: {cluster-autoscaler.kubernetes.io/safe-to-evict: "false"}\n  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: owner, uid: ${uid}, controller: true}]\n`,
+    ).replace('cpu: 100m', 'cpu: 1500m'),
+  );
+  await eventually(
+    'precious running',
+    async () => (await ok(['get', 'pod', 'precious', '-o', 'jsonpath={.status.phase}'])) === 'Running',
+    30_000,
+  );
   const host = await ok(['get', 'pod', 'precious', '-o', 'jsonpath={.spec.nodeName}']);
   // Its node is under the utilization threshold only if the pod could go; wait out several delays.
   const follow = env.kubectl(['logs', '-f', 'precious'], { timeoutMs: 30_000 });
@@ -79,16 +126,41 @@ describe('node autoscaler (kubectl)', { skip: clientsMissing() }, () => {
   test('against the sandbox', async () => {
     const sb = await startSandbox({ cluster });
     const env = new ClientEnv(sb.kubeconfigPath);
-    try { await scenario(env); } finally { await sb.stop(); env.cleanup(); }
+    try {
+      await scenario(env);
+    } finally {
+      await sb.stop();
+      env.cleanup();
+    }
   });
 
   let ref: ReferenceCluster | undefined;
   let attached: SandboxCluster | undefined;
-  after(async () => { await attached?.stop({ deleteNodes: false }); await ref?.stop(); });
-  test('against the reference kube-apiserver', { skip: referenceClusterAvailable() ? false : 'reference control plane not built (bash test/control-plane/build.sh)' }, async () => {
-    ref = await startReferenceCluster();
-    attached = await startCluster({ server: ref.server, caPem: ref.caPem, token: ref.adminToken, config: { ...(await import('@longshore/sandbox')).DEFAULT_CLUSTER, ...cluster } });
-    const env = new ClientEnv(ref.kubeconfigPath);
-    try { await scenario(env); } finally { env.cleanup(); }
+  after(async () => {
+    await attached?.stop({ deleteNodes: false });
+    await ref?.stop();
   });
+  test(
+    'against the reference kube-apiserver',
+    {
+      skip: referenceClusterAvailable()
+        ? false
+        : 'reference control plane not built (bash test/control-plane/build.sh)',
+    },
+    async () => {
+      ref = await startReferenceCluster();
+      attached = await startCluster({
+        server: ref.server,
+        caPem: ref.caPem,
+        token: ref.adminToken,
+        config: { ...(await import('@longshore/sandbox')).DEFAULT_CLUSTER, ...cluster },
+      });
+      const env = new ClientEnv(ref.kubeconfigPath);
+      try {
+        await scenario(env);
+      } finally {
+        env.cleanup();
+      }
+    },
+  );
 });

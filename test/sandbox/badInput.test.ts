@@ -7,8 +7,12 @@ import { apiRequest, watch } from '../control-plane/differential/cluster.js';
 
 describe('bad input', () => {
   let sb: Sandbox;
-  before(async () => { sb = await startSandbox(); });
-  after(async () => { await sb?.stop(); });
+  before(async () => {
+    sb = await startSandbox();
+  });
+  after(async () => {
+    await sb?.stop();
+  });
   const call = (method: string, path: string, body?: unknown, contentType?: string) =>
     apiRequest(sb, { method, path, ...(body !== undefined ? { body } : {}), ...(contentType ? { contentType } : {}) });
   const reason = (r: { body: unknown }): unknown => (r.body as { reason?: unknown }).reason;
@@ -33,13 +37,26 @@ describe('bad input', () => {
     await call('POST', cms, { metadata: { name: 'target' } });
     assert.equal((await call('PATCH', `${cms}/target`, '{"data":', 'application/merge-patch+json')).status, 400);
     assert.equal((await call('PATCH', `${cms}/target`, { op: 'add' }, 'application/json-patch+json')).status, 400);
-    assert.equal((await call('PATCH', `${cms}/target`, [{ op: 'remove', path: '/data/none' }], 'application/json-patch+json')).status, 422);
+    assert.equal(
+      (await call('PATCH', `${cms}/target`, [{ op: 'remove', path: '/data/none' }], 'application/json-patch+json'))
+        .status,
+      422,
+    );
     assert.equal((await call('PATCH', `${cms}/target`, 'data: {}', 'text/plain')).status, 415);
-    const invalid = await call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'half' }, spec: { containers: [{ name: 'Bad Name' }] } });
+    const invalid = await call('POST', '/api/v1/namespaces/default/pods', {
+      metadata: { name: 'half' },
+      spec: { containers: [{ name: 'Bad Name' }] },
+    });
     assert.equal(invalid.status, 422);
-    assert.deepEqual(((invalid.body as { details: { causes: { field: string }[] } }).details.causes).map((c) => c.field).sort(),
-      ['spec.containers[0].image', 'spec.containers[0].name']);
-    assert.equal((await call('GET', '/api/v1/namespaces/default/pods/half')).status, 404, 'an invalid object is not stored');
+    assert.deepEqual(
+      (invalid.body as { details: { causes: { field: string }[] } }).details.causes.map((c) => c.field).sort(),
+      ['spec.containers[0].image', 'spec.containers[0].name'],
+    );
+    assert.equal(
+      (await call('GET', '/api/v1/namespaces/default/pods/half')).status,
+      404,
+      'an invalid object is not stored',
+    );
     assert.equal((await call('GET', '/api/v1/namespaces/default/configmaps?labelSelector=a%20in%20(')).status, 400);
     assert.equal((await call('GET', '/api/v1/namespaces/default/configmaps?limit=x')).status, 400);
   });
@@ -47,9 +64,18 @@ describe('bad input', () => {
   test('a stale watch gets 410 Expired, a wrong token 401', async () => {
     const first = await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'old' } });
     const rv = (first.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-    await call('PATCH', '/api/v1/namespaces/default/configmaps/old', { data: { a: '1' } }, 'application/merge-patch+json');
+    await call(
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/old',
+      { data: { a: '1' } },
+      'application/merge-patch+json',
+    );
     await sb.compactHistory();
-    const w = await watch(sb, { path: `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`, until: (e) => e.length >= 1, timeLimitMs: 2_000 });
+    const w = await watch(sb, {
+      path: `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`,
+      until: (e) => e.length >= 1,
+      timeLimitMs: 2_000,
+    });
     assert.equal(w.events[0]?.type, 'ERROR');
     assert.equal(w.events[0]?.object.code, 410);
     const unauth = await apiRequest(sb, { path: '/api/v1/namespaces', token: 'wrong' });

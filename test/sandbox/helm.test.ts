@@ -19,14 +19,31 @@ describe('helm against the sandbox', { skip: clientsMissing() }, () => {
     await ok(suite.env.helm(['install', 'rel', chart, '-n', 'h1', '--create-namespace'], { timeoutMs: 60_000 }));
     for (const k of kinds) await ok(suite.env.kubectl(['get', k, 'rel-sample', '-n', 'h1']));
     assert.match(await ok(suite.env.helm(['list', '-n', 'h1'])), /rel\s+h1\s+1\s+.*deployed/);
-    await eventually('the deployment has a pod', async () => (await ok(suite.env.kubectl(['get', 'pods', '-n', 'h1', '-o', 'name']))).trim() !== '');
+    await eventually(
+      'the deployment has a pod',
+      async () => (await ok(suite.env.kubectl(['get', 'pods', '-n', 'h1', '-o', 'name']))).trim() !== '',
+    );
 
     const before = suite.sb.audit.lastSeq;
-    await ok(suite.env.helm(['upgrade', 'rel', chart, '-n', 'h1', '--set', 'worker.name=renamed', '--set', 'replicaCount=2'], { timeoutMs: 60_000 }));
-    const patched = suite.sb.audit.entries({ afterSeq: before, verb: 'patch' }).map((e) => `${e.resource}/${e.name}:${e.code}`);
+    await ok(
+      suite.env.helm(['upgrade', 'rel', chart, '-n', 'h1', '--set', 'worker.name=renamed', '--set', 'replicaCount=2'], {
+        timeoutMs: 60_000,
+      }),
+    );
+    const patched = suite.sb.audit
+      .entries({ afterSeq: before, verb: 'patch' })
+      .map((e) => `${e.resource}/${e.name}:${e.code}`);
     assert.ok(patched.includes('configmaps/rel-sample:200'), `helm patched the ConfigMap: ${patched.join(' ')}`);
-    assert.match(await ok(suite.env.kubectl(['get', 'configmap', 'rel-sample', '-n', 'h1', '-o', 'jsonpath={.data.worker\\.json}'])), /renamed/);
-    assert.equal(await ok(suite.env.kubectl(['get', 'deployment', 'rel-sample', '-n', 'h1', '-o', 'jsonpath={.spec.replicas}'])), '2');
+    assert.match(
+      await ok(
+        suite.env.kubectl(['get', 'configmap', 'rel-sample', '-n', 'h1', '-o', 'jsonpath={.data.worker\\.json}']),
+      ),
+      /renamed/,
+    );
+    assert.equal(
+      await ok(suite.env.kubectl(['get', 'deployment', 'rel-sample', '-n', 'h1', '-o', 'jsonpath={.spec.replicas}'])),
+      '2',
+    );
     assert.match(await ok(suite.env.helm(['history', 'rel', '-n', 'h1'])), /2\s+.*deployed\s+sample-0\.1\.0/);
 
     await ok(suite.env.helm(['uninstall', 'rel', '-n', 'h1'], { timeoutMs: 60_000 }));
@@ -35,6 +52,9 @@ describe('helm against the sandbox', { skip: clientsMissing() }, () => {
       assert.match(r.stderr, /NotFound/, `${k} removed`);
     }
     // The garbage collector removes what the Deployment owned.
-    await eventually('replica sets and pods collected', async () => (await ok(suite.env.kubectl(['get', 'rs,pods', '-n', 'h1', '-o', 'name']))).trim() === '');
+    await eventually(
+      'replica sets and pods collected',
+      async () => (await ok(suite.env.kubectl(['get', 'rs,pods', '-n', 'h1', '-o', 'name']))).trim() === '',
+    );
   });
 });

@@ -14,20 +14,57 @@ describe('helm install --wait and upgrade with running pods', { skip: clientsMis
 
   const ok = (r: Promise<RunResult>): Promise<string> => succeeded(r);
   const podNames = async (): Promise<string[]> =>
-    (await ok(suite.env.kubectl(['get', 'pods', '-n', 'hp', '-l', 'app=rel-sleeper', '--field-selector=status.phase=Running', '-o', 'name']))).split('\n').filter(Boolean);
+    (
+      await ok(
+        suite.env.kubectl([
+          'get',
+          'pods',
+          '-n',
+          'hp',
+          '-l',
+          'app=rel-sleeper',
+          '--field-selector=status.phase=Running',
+          '-o',
+          'name',
+        ]),
+      )
+    )
+      .split('\n')
+      .filter(Boolean);
 
   test('install --wait, then upgrade rolls the pod', async () => {
-    await ok(suite.env.helm(['install', 'rel', chart, '-n', 'hp', '--create-namespace', '--wait', '--timeout=60s'], { timeoutMs: 70_000 }));
+    await ok(
+      suite.env.helm(['install', 'rel', chart, '-n', 'hp', '--create-namespace', '--wait', '--timeout=60s'], {
+        timeoutMs: 70_000,
+      }),
+    );
     const [first] = await podNames();
     assert.ok(first, 'a running pod after install --wait');
-    assert.equal(await ok(suite.env.kubectl(['get', first, '-n', 'hp', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])), 'True');
+    assert.equal(
+      await ok(
+        suite.env.kubectl(['get', first, '-n', 'hp', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']),
+      ),
+      'True',
+    );
     assert.equal(await ok(suite.env.kubectl(['logs', first, '-n', 'hp'])), 'message=first\n');
 
-    await ok(suite.env.helm(['upgrade', 'rel', chart, '-n', 'hp', '--set', 'message=second', '--wait', '--timeout=60s'], { timeoutMs: 70_000 }));
-    const second = await eventually('the old pod is gone and one new pod runs', async () => {
-      const names = await podNames();
-      return names.length === 1 && names[0] !== first ? names[0] : undefined;
-    }, 30_000);
-    await eventually('the new pod logged the new value', async () => (await ok(suite.env.kubectl(['logs', second, '-n', 'hp']))) === 'message=second\n', 10_000);
+    await ok(
+      suite.env.helm(['upgrade', 'rel', chart, '-n', 'hp', '--set', 'message=second', '--wait', '--timeout=60s'], {
+        timeoutMs: 70_000,
+      }),
+    );
+    const second = await eventually(
+      'the old pod is gone and one new pod runs',
+      async () => {
+        const names = await podNames();
+        return names.length === 1 && names[0] !== first ? names[0] : undefined;
+      },
+      30_000,
+    );
+    await eventually(
+      'the new pod logged the new value',
+      async () => (await ok(suite.env.kubectl(['logs', second, '-n', 'hp']))) === 'message=second\n',
+      10_000,
+    );
   });
 });

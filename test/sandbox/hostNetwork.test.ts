@@ -15,10 +15,14 @@ describe("a pod's port is the host's port", { skip: clientsMissing() }, () => {
     await new Promise<void>((resolve) => holder.listen(0, resolve));
     port = (holder.address() as { port: number }).port;
   });
-  after(() => { holder?.close(); });
+  after(() => {
+    holder?.close();
+  });
 
   test('a port already taken on the host: the program fails with EADDRINUSE in its log, and a PortInUse event says why', async () => {
-    await succeeded(suite.env.kubectl(['apply', '-f', '-'], { input: `apiVersion: v1
+    await succeeded(
+      suite.env.kubectl(['apply', '-f', '-'], {
+        input: `apiVersion: v1
 kind: Pod
 metadata: {name: listener}
 spec:
@@ -28,11 +32,32 @@ spec:
     image: busybox
     command: [node, -e, "require('net').createServer().listen(${port})"]
     ports: [{containerPort: ${port}}]
-` }));
-    await eventually('the pod fails', async () => (await suite.env.kubectl(['get', 'pod', 'listener', '-o', 'jsonpath={.status.phase}'])).stdout === 'Failed', 30_000);
+`,
+      }),
+    );
+    await eventually(
+      'the pod fails',
+      async () =>
+        (await suite.env.kubectl(['get', 'pod', 'listener', '-o', 'jsonpath={.status.phase}'])).stdout === 'Failed',
+      30_000,
+    );
     const log = await succeeded(suite.env.kubectl(['logs', 'listener']));
     assert.match(log, new RegExp(`EADDRINUSE.*${port}`));
-    const events = await succeeded(suite.env.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=listener,reason=PortInUse', '-o', 'jsonpath={.items[*].message}']));
-    assert.match(events, new RegExp(`^Port ${port}/TCP of container web is already in use on this machine \\(\\[::\\]:${port} listens\\): pods of the sandbox share the machine's network`));
+    const events = await succeeded(
+      suite.env.kubectl([
+        'get',
+        'events',
+        '--field-selector',
+        'involvedObject.name=listener,reason=PortInUse',
+        '-o',
+        'jsonpath={.items[*].message}',
+      ]),
+    );
+    assert.match(
+      events,
+      new RegExp(
+        `^Port ${port}/TCP of container web is already in use on this machine \\(\\[::\\]:${port} listens\\): pods of the sandbox share the machine's network`,
+      ),
+    );
   });
 });

@@ -16,15 +16,24 @@ describe('kubectl against the sandbox', { skip: clientsMissing() }, () => {
 
   test('apply twice (create, then a three-way patch), get -o yaml, label, delete', async () => {
     await ok(['create', 'namespace', 'k1']);
-    const manifest = (v: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: k1\n  labels: {tier: web}\ndata:\n  mode: "${v}"\n`;
+    const manifest = (v: string): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: k1\n  labels: {tier: web}\ndata:\n  mode: "${v}"\n`;
     const file = join(suite.env.dir, 'cm.yaml');
     writeFileSync(file, manifest('one'));
     assert.match(await ok(['apply', '-f', file]), /configmap\/app created/);
     const before = suite.sb.audit.lastSeq;
     writeFileSync(file, manifest('two'));
     assert.match(await ok(['apply', '-f', file]), /configmap\/app configured/);
-    assert.ok(suite.sb.audit.entries({ afterSeq: before, verb: 'patch', resource: 'configmaps', name: 'app' }).some((e) => e.code === 200), 'the second apply PATCHed');
-    const cm = parseYaml(await ok(['get', 'configmap', 'app', '-n', 'k1', '-o', 'yaml'])) as { data: Record<string, string>; metadata: { annotations: Record<string, string> } };
+    assert.ok(
+      suite.sb.audit
+        .entries({ afterSeq: before, verb: 'patch', resource: 'configmaps', name: 'app' })
+        .some((e) => e.code === 200),
+      'the second apply PATCHed',
+    );
+    const cm = parseYaml(await ok(['get', 'configmap', 'app', '-n', 'k1', '-o', 'yaml'])) as {
+      data: Record<string, string>;
+      metadata: { annotations: Record<string, string> };
+    };
     assert.equal(cm.data.mode, 'two');
     assert.match(cm.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']!, /"mode":"two"/);
     await ok(['label', 'configmap', 'app', '-n', 'k1', 'release=blue']);
@@ -38,7 +47,9 @@ describe('kubectl against the sandbox', { skip: clientsMissing() }, () => {
   test('get -w streams changes as table rows', async () => {
     await ok(['create', 'namespace', 'k2']);
     await ok(['create', 'configmap', 'first', '-n', 'k2', '--from-literal=a=1']);
-    const watcher = suite.env.kubectl(['get', 'configmaps', '-n', 'k2', '-w', '--request-timeout=3s'], { timeoutMs: 8_000 });
+    const watcher = suite.env.kubectl(['get', 'configmaps', '-n', 'k2', '-w', '--request-timeout=3s'], {
+      timeoutMs: 8_000,
+    });
     await new Promise((r) => setTimeout(r, 700));
     await ok(['create', 'configmap', 'second', '-n', 'k2', '--from-literal=b=2']);
     const r = await watcher;
@@ -63,7 +74,10 @@ describe('kubectl against the sandbox', { skip: clientsMissing() }, () => {
     const kc = join(suite.env.dir, 'token.kubeconfig');
     writeFileSync(kc, suite.sb.kubeconfig.replace(/token: .*/, `token: ${token}`));
     const denied = await suite.env.kubectl(['--kubeconfig', kc, 'get', 'pods', '-n', 'k4']);
-    assert.match(denied.stderr, /pods is forbidden: User "system:serviceaccount:k3:runner" cannot list resource "pods" in API group "" in the namespace "k4"/);
+    assert.match(
+      denied.stderr,
+      /pods is forbidden: User "system:serviceaccount:k3:runner" cannot list resource "pods" in API group "" in the namespace "k4"/,
+    );
     assert.equal((await suite.env.kubectl(['--kubeconfig', kc, 'get', 'pods', '-n', 'k3'])).code, 0);
     void withToken;
   });
@@ -71,14 +85,29 @@ describe('kubectl against the sandbox', { skip: clientsMissing() }, () => {
   test('a Deployment becomes a ReplicaSet and Pods; a template change rolls a new ReplicaSet', async () => {
     await ok(['create', 'namespace', 'k5']);
     const file = join(suite.env.dir, 'deploy.yaml');
-    const deploy = (image: string): string => [
-      'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web, namespace: k5}',
-      'spec:', '  replicas: 2', '  selector: {matchLabels: {app: web}}',
-      '  template:', '    metadata: {labels: {app: web}}', '    spec:', '      containers:', `      - {name: app, image: "${image}"}`, '',
-    ].join('\n');
+    const deploy = (image: string): string =>
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: web, namespace: k5}',
+        'spec:',
+        '  replicas: 2',
+        '  selector: {matchLabels: {app: web}}',
+        '  template:',
+        '    metadata: {labels: {app: web}}',
+        '    spec:',
+        '      containers:',
+        `      - {name: app, image: "${image}"}`,
+        '',
+      ].join('\n');
     writeFileSync(file, deploy('nginx:1.27'));
     await ok(['apply', '-f', file]);
-    await eventually('2 pods', async () => (await ok(['get', 'pods', '-n', 'k5', '-l', 'app=web', '-o', 'name'])).trim().split('\n').filter(Boolean).length === 2);
+    await eventually(
+      '2 pods',
+      async () =>
+        (await ok(['get', 'pods', '-n', 'k5', '-l', 'app=web', '-o', 'name'])).trim().split('\n').filter(Boolean)
+          .length === 2,
+    );
     writeFileSync(file, deploy('nginx:1.28'));
     await ok(['apply', '-f', file]);
     const sets = await eventually('a second replica set', async () => {
@@ -86,8 +115,17 @@ describe('kubectl against the sandbox', { skip: clientsMissing() }, () => {
       return names.length === 2 ? names : undefined;
     });
     assert.equal(sets.length, 2);
-    const d = JSON.parse(await ok(['get', 'deployment', 'web', '-n', 'k5', '-o', 'json'])) as { metadata: { annotations: Record<string, string> }; status: { observedGeneration: number } };
-    await eventually('revision 2', async () => JSON.parse(await ok(['get', 'deployment', 'web', '-n', 'k5', '-o', 'json'])).metadata.annotations['deployment.kubernetes.io/revision'] === '2');
+    const d = JSON.parse(await ok(['get', 'deployment', 'web', '-n', 'k5', '-o', 'json'])) as {
+      metadata: { annotations: Record<string, string> };
+      status: { observedGeneration: number };
+    };
+    await eventually(
+      'revision 2',
+      async () =>
+        JSON.parse(await ok(['get', 'deployment', 'web', '-n', 'k5', '-o', 'json'])).metadata.annotations[
+          'deployment.kubernetes.io/revision'
+        ] === '2',
+    );
     assert.ok(d.status.observedGeneration >= 1);
     assert.match(await ok(['get', 'events', '-n', 'k5']), /ScalingReplicaSet/);
   });

@@ -7,8 +7,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_CLUSTER, KubeClient, startCluster, startControllers, type ControllerSet, type SandboxCluster } from '@longshore/sandbox';
-import { referenceClusterAvailable, startReferenceCluster, type ReferenceCluster } from '../control-plane/referenceCluster.js';
+import {
+  DEFAULT_CLUSTER,
+  KubeClient,
+  startCluster,
+  startControllers,
+  type ControllerSet,
+  type SandboxCluster,
+} from '@longshore/sandbox';
+import {
+  referenceClusterAvailable,
+  startReferenceCluster,
+  type ReferenceCluster,
+} from '../control-plane/referenceCluster.js';
 import { freePort } from '../support/cliProcess.js';
 import { ClientEnv, clientsMissing, eventually, sandboxForSuite, succeeded } from './support.js';
 
@@ -63,7 +74,14 @@ function servicesScenario(target: () => { kubeconfigPath: string; env: ClientEnv
   async function runFetcher(name: string, namespace: string, urls: string[]): Promise<string> {
     const { env } = target();
     await succeeded(env.kubectl(['apply', '-f', '-'], { input: fetcher(name, namespace, urls) }));
-    await eventually(`${name} finished`, async () => ['Succeeded', 'Failed'].includes((await env.kubectl(['get', 'pod', name, '-n', namespace, '-o', 'jsonpath={.status.phase}'])).stdout), 30_000);
+    await eventually(
+      `${name} finished`,
+      async () =>
+        ['Succeeded', 'Failed'].includes(
+          (await env.kubectl(['get', 'pod', name, '-n', namespace, '-o', 'jsonpath={.status.phase}'])).stdout,
+        ),
+      30_000,
+    );
     return succeeded(env.kubectl(['logs', name, '-n', namespace]));
   }
 
@@ -75,37 +93,64 @@ function servicesScenario(target: () => { kubeconfigPath: string; env: ClientEnv
     const discovery = kc.makeApiClient(DiscoveryV1Api);
     const port = await freePort();
     await succeeded(env.kubectl(['apply', '-f', '-'], { input: manifests(port) }));
-    await succeeded(env.kubectl(['rollout', 'status', 'deployment/web', '-n', NS, '--timeout=30s'], { timeoutMs: 40_000 }));
+    await succeeded(
+      env.kubectl(['rollout', 'status', 'deployment/web', '-n', NS, '--timeout=30s'], { timeoutMs: 40_000 }),
+    );
 
-    const clusterIP = await succeeded(env.kubectl(['get', 'service', 'web', '-n', NS, '-o', 'jsonpath={.spec.clusterIP}']));
+    const clusterIP = await succeeded(
+      env.kubectl(['get', 'service', 'web', '-n', NS, '-o', 'jsonpath={.spec.clusterIP}']),
+    );
     assert.match(clusterIP, /^10\.0\.0\.\d+$/);
     const pod = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=web' })).items[0]!;
     const endpoints = await eventually('the Endpoints list the ready pod', async () => {
       const e = await core.readNamespacedEndpoints({ name: 'web', namespace: NS }).catch(() => undefined);
       return e?.subsets?.[0]?.addresses?.length ? e : undefined;
     });
-    assert.deepEqual(endpoints.subsets![0]!.ports!.map((p) => ({ ...p })), [{ name: 'http', port, protocol: 'TCP' }]);
+    assert.deepEqual(
+      endpoints.subsets![0]!.ports!.map((p) => ({ ...p })),
+      [{ name: 'http', port, protocol: 'TCP' }],
+    );
     assert.equal(endpoints.subsets![0]!.addresses![0]!.targetRef?.name, pod.metadata!.name);
     // The printer's columns, the same on both servers.
     const listed = await succeeded(env.kubectl(['get', 'endpoints', 'web', '-n', NS]));
     assert.match(listed, new RegExp(`^NAME\\s+ENDPOINTS\\s+AGE\\nweb\\s+10\\.244\\.\\d+\\.\\d+:${port}\\s`), listed);
     const listedSlices = await succeeded(env.kubectl(['get', 'endpointslices', '-n', NS]));
-    assert.match(listedSlices, new RegExp(`^NAME\\s+ADDRESSTYPE\\s+PORTS\\s+ENDPOINTS\\s+AGE\\nweb-\\w+\\s+IPv4\\s+${port}\\s+10\\.244\\.`), listedSlices);
-    const slices = (await discovery.listNamespacedEndpointSlice({ namespace: NS, labelSelector: 'kubernetes.io/service-name=web' })).items;
+    assert.match(
+      listedSlices,
+      new RegExp(`^NAME\\s+ADDRESSTYPE\\s+PORTS\\s+ENDPOINTS\\s+AGE\\nweb-\\w+\\s+IPv4\\s+${port}\\s+10\\.244\\.`),
+      listedSlices,
+    );
+    const slices = (
+      await discovery.listNamespacedEndpointSlice({ namespace: NS, labelSelector: 'kubernetes.io/service-name=web' })
+    ).items;
     assert.equal(slices.length, 1);
     assert.equal(slices[0]?.endpoints?.[0]?.conditions?.ready, true);
     assert.equal(slices[0]!.ports?.[0]?.port, port);
 
     const names = ['web', `web.${NS}`, `web.${NS}.svc`, `web.${NS}.svc.cluster.local`];
-    const own = await runFetcher('client', NS, names.map((n) => `http://${n}:8080/`));
-    for (const n of names) assert.match(own, new RegExp(`^http://${n.replace(/\./g, '\\.')}:8080/ hello from ${pod.metadata!.name}$`, 'm'), own);
+    const own = await runFetcher(
+      'client',
+      NS,
+      names.map((n) => `http://${n}:8080/`),
+    );
+    for (const n of names)
+      assert.match(
+        own,
+        new RegExp(`^http://${n.replace(/\./g, '\\.')}:8080/ hello from ${pod.metadata!.name}$`, 'm'),
+        own,
+      );
     // From another namespace the short name is not the Service (as with a cluster's search path).
     const other = await runFetcher('client', 'default', [`http://web.${NS}.svc:8080/`, 'http://web:8080/']);
     assert.match(other, new RegExp(`^http://web\\.${NS}\\.svc:8080/ hello from`, 'm'), other);
     assert.match(other, /^http:\/\/web:8080\/ failed: ENOTFOUND/m, other);
 
     await succeeded(env.kubectl(['scale', 'deployment/web', '-n', NS, '--replicas=0']));
-    await eventually('the Endpoints are empty', async () => ((await core.readNamespacedEndpoints({ name: 'web', namespace: NS })).subsets?.length ? undefined : true), 20_000);
+    await eventually(
+      'the Endpoints are empty',
+      async () =>
+        (await core.readNamespacedEndpoints({ name: 'web', namespace: NS })).subsets?.length ? undefined : true,
+      20_000,
+    );
     const gone = await runFetcher('client-after', NS, [`http://web.${NS}.svc:8080/`]);
     assert.match(gone, /failed/, gone);
   });
@@ -113,8 +158,16 @@ function servicesScenario(target: () => { kubeconfigPath: string; env: ClientEnv
   test('kubectl delete service: its Endpoints and EndpointSlices go with it', async () => {
     const { env } = target();
     await succeeded(env.kubectl(['delete', 'service', 'web', '-n', NS]));
-    await eventually('no Endpoints', async () => (await env.kubectl(['get', 'endpoints', 'web', '-n', NS])).code !== 0, 20_000);
-    await eventually('no EndpointSlices', async () => (await succeeded(env.kubectl(['get', 'endpointslices', '-n', NS, '-o', 'name']))).trim() === '', 20_000);
+    await eventually(
+      'no Endpoints',
+      async () => (await env.kubectl(['get', 'endpoints', 'web', '-n', NS])).code !== 0,
+      20_000,
+    );
+    await eventually(
+      'no EndpointSlices',
+      async () => (await succeeded(env.kubectl(['get', 'endpointslices', '-n', NS, '-o', 'name']))).trim() === '',
+      20_000,
+    );
   });
 }
 
@@ -123,24 +176,51 @@ describe('Services in the sandbox: cluster IP, endpoints, and names pods resolve
   servicesScenario(() => ({ kubeconfigPath: suite.sb.kubeconfigPath, env: suite.env }));
 });
 
-const noReference = referenceClusterAvailable() ? false : 'reference control plane not built (bash test/control-plane/build.sh)';
-describe('Services on the reference kube-apiserver, with the sandbox\'s controllers and nodes attached', { skip: clientsMissing() || noReference }, () => {
-  let ref: ReferenceCluster;
-  let cluster: SandboxCluster;
-  let controllers: ControllerSet;
-  let env: ClientEnv;
-  before(async () => {
-    ref = await startReferenceCluster();
-    cluster = await startCluster({ server: ref.server, caPem: ref.caPem, token: ref.adminToken, config: DEFAULT_CLUSTER });
-    controllers = startControllers(new KubeClient({ server: ref.server, caPem: ref.caPem, token: ref.adminToken, userAgent: 'longshore-test-controllers' }),
-      { deployments: true, replicaSets: true, serviceAccounts: true, garbageCollector: true, namespaces: false, rootCaPublisher: true, endpoints: true }, ref.caPem);
-    env = new ClientEnv(ref.kubeconfigPath);
-  });
-  after(async () => {
-    await controllers?.stop();
-    await cluster?.stop({ deleteNodes: false });
-    await ref?.stop();
-    env?.cleanup();
-  });
-  servicesScenario(() => ({ kubeconfigPath: ref.kubeconfigPath, env }));
-});
+const noReference = referenceClusterAvailable()
+  ? false
+  : 'reference control plane not built (bash test/control-plane/build.sh)';
+describe(
+  "Services on the reference kube-apiserver, with the sandbox's controllers and nodes attached",
+  { skip: clientsMissing() || noReference },
+  () => {
+    let ref: ReferenceCluster;
+    let cluster: SandboxCluster;
+    let controllers: ControllerSet;
+    let env: ClientEnv;
+    before(async () => {
+      ref = await startReferenceCluster();
+      cluster = await startCluster({
+        server: ref.server,
+        caPem: ref.caPem,
+        token: ref.adminToken,
+        config: DEFAULT_CLUSTER,
+      });
+      controllers = startControllers(
+        new KubeClient({
+          server: ref.server,
+          caPem: ref.caPem,
+          token: ref.adminToken,
+          userAgent: 'longshore-test-controllers',
+        }),
+        {
+          deployments: true,
+          replicaSets: true,
+          serviceAccounts: true,
+          garbageCollector: true,
+          namespaces: false,
+          rootCaPublisher: true,
+          endpoints: true,
+        },
+        ref.caPem,
+      );
+      env = new ClientEnv(ref.kubeconfigPath);
+    });
+    after(async () => {
+      await controllers?.stop();
+      await cluster?.stop({ deleteNodes: false });
+      await ref?.stop();
+      env?.cleanup();
+    });
+    servicesScenario(() => ({ kubeconfigPath: ref.kubeconfigPath, env }));
+  },
+);

@@ -9,17 +9,26 @@ import assert from 'node:assert/strict';
 import { startSandbox, type Sandbox } from '@longshore/sandbox';
 
 export function kubeClientsDir(): string {
-  return process.env.LONGSHORE_KUBE_CLIENTS_BIN || join(process.env.LONGSHORE_CACHE || join(homedir(), '.cache', 'longshore'), 'kube-clients', '2.1.0');
+  return (
+    process.env.LONGSHORE_KUBE_CLIENTS_BIN ||
+    join(process.env.LONGSHORE_CACHE || join(homedir(), '.cache', 'longshore'), 'kube-clients', '2.1.0')
+  );
 }
 
 export const kubectlPath = (): string => join(kubeClientsDir(), 'kubectl');
 export const helmPath = (): string => join(kubeClientsDir(), 'helm');
 
 export function clientsMissing(): string | false {
-  return existsSync(kubectlPath()) && existsSync(helmPath()) ? false : 'kubectl/helm not installed: run `bash scripts/install-kube-clients.sh`';
+  return existsSync(kubectlPath()) && existsSync(helmPath())
+    ? false
+    : 'kubectl/helm not installed: run `bash scripts/install-kube-clients.sh`';
 }
 
-export interface RunResult { code: number; stdout: string; stderr: string }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a client binary with its own HOME and caches; resolves with the exit code (never rejects on non-zero). */
 export class ClientEnv {
@@ -28,15 +37,29 @@ export class ClientEnv {
 
   run(bin: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
     return new Promise((resolve) => {
-      const child = execFile(bin, args, {
-        timeout: opts.timeoutMs ?? 30_000,
-        env: {
-          PATH: process.env.PATH ?? '', HOME: this.dir, KUBECONFIG: this.kubeconfigPath, KUBECACHEDIR: join(this.dir, 'kube-cache'),
-          HELM_CACHE_HOME: join(this.dir, 'helm-cache'), HELM_CONFIG_HOME: join(this.dir, 'helm-config'), HELM_DATA_HOME: join(this.dir, 'helm-data'),
+      const child = execFile(
+        bin,
+        args,
+        {
+          timeout: opts.timeoutMs ?? 30_000,
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: this.dir,
+            KUBECONFIG: this.kubeconfigPath,
+            KUBECACHEDIR: join(this.dir, 'kube-cache'),
+            HELM_CACHE_HOME: join(this.dir, 'helm-cache'),
+            HELM_CONFIG_HOME: join(this.dir, 'helm-config'),
+            HELM_DATA_HOME: join(this.dir, 'helm-data'),
+          },
         },
-      }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-      });
+        (err, stdout, stderr) => {
+          resolve({
+            code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+            stdout,
+            stderr,
+          });
+        },
+      );
       if (opts.input !== undefined) child.stdin?.end(opts.input);
     });
   }
@@ -49,10 +72,16 @@ export class ClientEnv {
     return this.run(helmPath(), args, opts);
   }
 
-  cleanup(): void { rmSync(this.dir, { recursive: true, force: true }); }
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

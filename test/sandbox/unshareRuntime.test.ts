@@ -13,12 +13,20 @@ describe('pods on nodes whose container runtime is unshare (kubectl)', { skip: c
     sb = await startSandbox({ cluster: { containerRuntime: 'unshare' } });
     env = new ClientEnv(sb.kubeconfigPath);
   });
-  after(async () => { await sb?.stop(); env?.cleanup(); });
+  after(async () => {
+    await sb?.stop();
+    env?.cleanup();
+  });
 
   test('a Secret volume, an emptyDir and the ServiceAccount token, read through kubectl logs', async (t) => {
-    if (sb.cluster?.containerRuntime.kind !== 'unshare') { t.skip(`unshare does not work on this host: ${sb.cluster?.containerRuntime.reason ?? ''}`); return; }
+    if (sb.cluster?.containerRuntime.kind !== 'unshare') {
+      t.skip(`unshare does not work on this host: ${sb.cluster?.containerRuntime.reason ?? ''}`);
+      return;
+    }
     await succeeded(env.kubectl(['create', 'secret', 'generic', 'creds', '--from-literal=password=hunter2']));
-    await succeeded(env.kubectl(['apply', '-f', '-'], { input: `apiVersion: v1
+    await succeeded(
+      env.kubectl(['apply', '-f', '-'], {
+        input: `apiVersion: v1
 kind: Pod
 metadata: {name: layout}
 spec:
@@ -34,8 +42,17 @@ spec:
   volumes:
   - {name: creds, secret: {secretName: creds}}
   - {name: scratch, emptyDir: {}}
-` }));
-    await eventually('layout finished', async () => ['Succeeded', 'Failed'].includes((await env.kubectl(['get', 'pod', 'layout', '-o', 'jsonpath={.status.phase}'])).stdout), 30_000);
+`,
+      }),
+    );
+    await eventually(
+      'layout finished',
+      async () =>
+        ['Succeeded', 'Failed'].includes(
+          (await env.kubectl(['get', 'pod', 'layout', '-o', 'jsonpath={.status.phase}'])).stdout,
+        ),
+      30_000,
+    );
     const logs = await succeeded(env.kubectl(['logs', 'layout']));
     assert.match(logs, /^\/scratch\/job\nhunter2\nkept\ndefault\neyJ\n1\n/, logs);
     assert.match(logs, /creds read-only/);

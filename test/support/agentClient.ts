@@ -8,7 +8,11 @@ export interface FakeAgent {
   poll(running?: string[], free?: number, waitMs?: number): Promise<any>;
 }
 
-export async function registerFakeAgent(h: Pick<Harness, 'url' | 'api'>, name: string, pools?: string[]): Promise<FakeAgent> {
+export async function registerFakeAgent(
+  h: Pick<Harness, 'url' | 'api'>,
+  name: string,
+  pools?: string[],
+): Promise<FakeAgent> {
   const token = (await h.api('POST', '/api/registration-tokens', pools ? { pools } : {})).body.token as string;
   const res = await fetch(h.url + '/api/agent/register', {
     method: 'POST',
@@ -20,7 +24,10 @@ export async function registerFakeAgent(h: Pick<Harness, 'url' | 'api'>, name: s
   const call = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(h.url + path, {
       method,
-      headers: { authorization: `Bearer ${credential}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${credential}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await r.text();
@@ -38,7 +45,12 @@ export async function registerFakeAgent(h: Pick<Harness, 'url' | 'api'>, name: s
   };
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -6,7 +6,19 @@ import type { ClusterConfig } from '@longshore/sandbox';
  * and removes nodes unneeded for 3 s; three operations of 1500m each cannot share a node.
  */
 export const AUTOSCALED_FROM_ZERO: Pick<ClusterConfig, 'nodeGroups' | 'autoscaler'> = {
-  nodeGroups: [{ name: 'autoscaled', min: 0, max: 5, cpu: '2', memory: '4Gi', pods: 110, labels: {}, taints: [], provisioningDelayMs: 1_500 }],
+  nodeGroups: [
+    {
+      name: 'autoscaled',
+      min: 0,
+      max: 5,
+      cpu: '2',
+      memory: '4Gi',
+      pods: 110,
+      labels: {},
+      taints: [],
+      provisioningDelayMs: 1_500,
+    },
+  ],
   autoscaler: { scanIntervalMs: 300, scaleDownUnneededMs: 3_000, scaleDownUtilizationThreshold: 0.5 },
 };
 

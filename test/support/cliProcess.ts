@@ -18,9 +18,18 @@ export interface CliProcess {
  * Runs the built `longshore` command as a user would, capturing everything it prints. `wrapper`
  * runs it under another command that execs it (e.g. `unshare -m sh -c '...; exec "$0" "$@"'`).
  */
-export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string, wrapper: string[] = []): CliProcess {
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+  wrapper: string[] = [],
+): CliProcess {
   const [command, ...rest] = [...wrapper, process.execPath, CLI, ...args] as [string, ...string[]];
-  const child = spawn(command, rest, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
+  const child = spawn(command, rest, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd ? { cwd } : {}),
+  });
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -29,7 +38,9 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd?:
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   return {
     child,
     output: () => out,
@@ -50,13 +61,15 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd?:
         }, timeoutMs);
         listeners.add(check);
         check();
-        void exited.then(() => setTimeout(() => {
-          if (listeners.has(check)) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`process exited before printing ${pattern}:\n${out.slice(-3000)}`));
-          }
-        }, 50));
+        void exited.then(() =>
+          setTimeout(() => {
+            if (listeners.has(check)) {
+              listeners.delete(check);
+              clearTimeout(timer);
+              reject(new Error(`process exited before printing ${pattern}:\n${out.slice(-3000)}`));
+            }
+          }, 50),
+        );
       });
     },
     async kill(signal = 'SIGTERM') {
@@ -67,7 +80,10 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd?:
 }
 
 /** Runs a CLI verb to completion. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | string; output: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | string; output: string }> {
   const p = startCli(args, env);
   const code = await p.exited;
   return { code, output: p.output() };

@@ -32,16 +32,30 @@ export async function startHelmLab(document: string): Promise<HelmLab> {
   const home = mkdtempSync(join(tmpdir(), 'longshore-helm-home-'));
   const shell = (line: string) =>
     new Promise<{ code: number; output: string }>((done) => {
-      execFile('sh', ['-c', line], {
-        timeout: 240_000,
-        env: {
-          PATH: `${kubeClientsDir()}:${process.env.PATH ?? ''}`, HOME: home, KUBECONFIG: sandbox.kubeconfigPath,
-          HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data'),
+      execFile(
+        'sh',
+        ['-c', line],
+        {
+          timeout: 240_000,
+          env: {
+            PATH: `${kubeClientsDir()}:${process.env.PATH ?? ''}`,
+            HOME: home,
+            KUBECONFIG: sandbox.kubeconfigPath,
+            HELM_CACHE_HOME: join(home, 'cache'),
+            HELM_CONFIG_HOME: join(home, 'config'),
+            HELM_DATA_HOME: join(home, 'data'),
+          },
         },
-      }, (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }));
+        (err, stdout, stderr) =>
+          done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+      );
     });
   return {
-    sandbox, kc, core: kc.makeApiClient(CoreV1Api), lab, shell,
+    sandbox,
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    lab,
+    shell,
     async close(release, namespace) {
       await shell(`helm uninstall ${release} --namespace ${namespace}`);
       await lab.close();

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { freePort, runCli, startCli, type CliProcess } from './cliProcess.js';
 
 /** Short leases so a vanished worker is noticed within seconds, not the production minute. */
-export const FAST_SERVER_ENV = { LONGSHORE_LEASE_MS: '3000', LONGSHORE_MAX_POLL_WAIT_MS: '1000', LONGSHORE_SWEEP_INTERVAL_MS: '200', LONGSHORE_WORKER_OFFLINE_AFTER_MS: '3000' };
+export const FAST_SERVER_ENV = {
+  LONGSHORE_LEASE_MS: '3000',
+  LONGSHORE_MAX_POLL_WAIT_MS: '1000',
+  LONGSHORE_SWEEP_INTERVAL_MS: '200',
+  LONGSHORE_WORKER_OFFLINE_AFTER_MS: '3000',
+};
 
 /** A server and its workers as separate `longshore` processes, as a user runs them. */
 export class Lab {
@@ -21,7 +26,10 @@ export class Lab {
     this.#port ||= await freePort();
     this.url = `http://127.0.0.1:${this.#port}`;
     // Plain HTTP, so that the tests and benchmarks call it with fetch; test/e2e/serverTls.test.ts covers HTTPS and pinning.
-    this.server = startCli(['server', '--port', String(this.#port), '--data', this.dataDir, '--log-level', 'warn', '--insecure-http'], { ...FAST_SERVER_ENV, ...env });
+    this.server = startCli(
+      ['server', '--port', String(this.#port), '--data', this.dataDir, '--log-level', 'warn', '--insecure-http'],
+      { ...FAST_SERVER_ENV, ...env },
+    );
     await this.server.waitForOutput(/listening on/);
     this.apiKey = readFileSync(join(this.dataDir, 'admin-api-key'), 'utf8').trim();
   }
@@ -33,7 +41,10 @@ export class Lab {
   async api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(this.url + path, {
       method,
-      headers: { authorization: `Bearer ${this.apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${this.apiKey}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
@@ -48,7 +59,18 @@ export class Lab {
       const t = await this.api('POST', '/api/registration-tokens', { pools: options.pools ?? ['default'] });
       token = ['--registration-token', t.body.token];
     }
-    const worker = startCli(['worker', '--server', this.url, '--name', name, '--data', data, '--max-concurrent', String(options.capacity ?? 4), ...token]);
+    const worker = startCli([
+      'worker',
+      '--server',
+      this.url,
+      '--name',
+      name,
+      '--data',
+      data,
+      '--max-concurrent',
+      String(options.capacity ?? 4),
+      ...token,
+    ]);
     this.workers.set(name, worker);
     await worker.waitForOutput(/worker running/);
     return worker;
@@ -58,12 +80,38 @@ export class Lab {
    * Starts (or restarts, reusing its stored credential) a Kubernetes worker against a cluster's
    * kubeconfig, in its `default` namespace; `scriptPods` is the YAML of its script pod settings.
    */
-  async startKubernetesWorker(name: string, options: { kubeconfig: string; scriptPods?: string; pools?: string[]; args?: string[] }): Promise<CliProcess> {
-    const token = this.workers.has(name) ? [] : ['--registration-token', (await this.api('POST', '/api/registration-tokens', { pools: options.pools ?? ['default'] })).body.token as string];
+  async startKubernetesWorker(
+    name: string,
+    options: { kubeconfig: string; scriptPods?: string; pools?: string[]; args?: string[] },
+  ): Promise<CliProcess> {
+    const token = this.workers.has(name)
+      ? []
+      : [
+          '--registration-token',
+          (await this.api('POST', '/api/registration-tokens', { pools: options.pools ?? ['default'] })).body
+            .token as string,
+        ];
     const settings = join(this.dir, `${name}-script-pods.yaml`);
     writeFileSync(settings, options.scriptPods ?? '{}\n');
-    const worker = startCli(['worker', '--executor', 'kubernetes', '--kubeconfig', options.kubeconfig, '--namespace', 'default', '--script-pods', settings,
-      '--server', this.url, '--name', name, '--data', join(this.dir, `worker-${name}`), ...token, ...(options.args ?? [])]);
+    const worker = startCli([
+      'worker',
+      '--executor',
+      'kubernetes',
+      '--kubeconfig',
+      options.kubeconfig,
+      '--namespace',
+      'default',
+      '--script-pods',
+      settings,
+      '--server',
+      this.url,
+      '--name',
+      name,
+      '--data',
+      join(this.dir, `worker-${name}`),
+      ...token,
+      ...(options.args ?? []),
+    ]);
     this.workers.set(name, worker);
     await worker.waitForOutput(/worker running/);
     return worker;
@@ -85,14 +133,15 @@ export class Lab {
     for (;;) {
       const t = (await this.api('GET', `/api/tasks/${taskId}`)).body;
       if (states.includes(t.state)) return t;
-      if (Date.now() > deadline) throw new Error(`task ${taskId} is ${t.state}, not ${states.join('/')}: ${JSON.stringify(t)}`);
+      if (Date.now() > deadline)
+        throw new Error(`task ${taskId} is ${t.state}, not ${states.join('/')}: ${JSON.stringify(t)}`);
       await new Promise((r) => setTimeout(r, everyMs));
     }
   }
 
   async taskLog(taskId: string): Promise<any[]> {
     const lines: any[] = [];
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = (await this.api('GET', `/api/tasks/${taskId}/log?after=${after}`)).body;
       if (page.lines.length === 0) return lines;
       lines.push(...page.lines);

@@ -8,7 +8,10 @@ export async function scriptObjects(kubeconfigPath: string, worker?: string): Pr
   kc.loadFromFile(kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   const labelSelector = worker ? `longshore.io/worker=${worker}` : 'longshore.io/worker';
-  const [pods, secrets] = await Promise.all([core.listNamespacedPod({ namespace: 'default', labelSelector }), core.listNamespacedSecret({ namespace: 'default', labelSelector })]);
+  const [pods, secrets] = await Promise.all([
+    core.listNamespacedPod({ namespace: 'default', labelSelector }),
+    core.listNamespacedSecret({ namespace: 'default', labelSelector }),
+  ]);
   return [...pods.items, ...secrets.items].map((o) => o.metadata!.name!);
 }
 
@@ -24,13 +27,23 @@ export async function expectNothingLeft(kubeconfigPath: string, worker?: string,
 }
 
 /** Deploys a project with `longshore deploy --follow` while watching for the pods it makes; answers the CLI's result and those pods as created. */
-export async function deployCatchingPods(lab: Lab, kubeconfigPath: string, project: string, options: { namespace?: string; labelSelector?: string } = {}): Promise<{ res: Awaited<ReturnType<Lab['cli']>>; pods: V1Pod[] }> {
+export async function deployCatchingPods(
+  lab: Lab,
+  kubeconfigPath: string,
+  project: string,
+  options: { namespace?: string; labelSelector?: string } = {},
+): Promise<{ res: Awaited<ReturnType<Lab['cli']>>; pods: V1Pod[] }> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const pods: V1Pod[] = [];
-  const watch = await new Watch(kc).watch(`/api/v1/namespaces/${options.namespace ?? 'default'}/pods`, options.labelSelector ? { labelSelector: options.labelSelector } : {}, (type: string, pod: V1Pod) => {
-    if (type === 'ADDED') pods.push(pod);
-  }, () => {});
+  const watch = await new Watch(kc).watch(
+    `/api/v1/namespaces/${options.namespace ?? 'default'}/pods`,
+    options.labelSelector ? { labelSelector: options.labelSelector } : {},
+    (type: string, pod: V1Pod) => {
+      if (type === 'ADDED') pods.push(pod);
+    },
+    () => {},
+  );
   try {
     return { res: await lab.cli(['deploy', project, '--to', 'Cluster', '--follow']), pods };
   } finally {

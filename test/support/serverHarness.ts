@@ -9,7 +9,12 @@ export interface Harness {
   dataDir: string;
   apiKey: string;
   /** JSON call with the admin key; answers status and parsed body. */
-  api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
+  api<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
 }
 
@@ -28,7 +33,11 @@ export async function startHarness(config: ServerConfigInput = {}, dataDir?: str
     async api(method, path, body, headers = {}) {
       const res = await fetch(url + path, {
         method,
-        headers: { authorization: `Bearer ${apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
       const text = await res.text();

@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 
 /** The oldest Node.js this package runs on, from its `engines` (`>=MAJOR.MINOR`). */
-export const minimumNode = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node.replace(/^>=\s*/, '');
+export const minimumNode = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).engines.node.replace(/^>=\s*/, '');
 
 /** The one-line reason `version` cannot run Longshore, or undefined when it can. */
 export function nodeVersionProblem(version) {

@@ -22,19 +22,32 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * wrote into its data directory ($LONGSHORE_DATA or ./.longshore): its admin key and, for a
  * loopback URL, its self-signed certificate.
  */
-export function clientOptionsFromEnv(flags: { url?: string; apiKey?: string; serverThumbprint?: string }): ClientOptions {
+export function clientOptionsFromEnv(flags: {
+  url?: string;
+  apiKey?: string;
+  serverThumbprint?: string;
+}): ClientOptions {
   const url = (flags.url ?? process.env.LONGSHORE_URL ?? 'https://127.0.0.1:8080').replace(/\/+$/, '');
   const dataDir = process.env.LONGSHORE_DATA ?? '.longshore';
   const serverThumbprint = flags.serverThumbprint ?? (process.env.LONGSHORE_SERVER_THUMBPRINT || undefined);
   if (serverThumbprint !== undefined && !url.startsWith('https://')) {
-    throw new LongshoreError('CONFIG_INVALID', `--server-thumbprint (LONGSHORE_SERVER_THUMBPRINT) pins an HTTPS server's certificate, but ${url} is not HTTPS: use the server's https:// URL, or drop the thumbprint`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `--server-thumbprint (LONGSHORE_SERVER_THUMBPRINT) pins an HTTPS server's certificate, but ${url} is not HTTPS: use the server's https:// URL, or drop the thumbprint`,
+    );
   }
   let apiKey = flags.apiKey ?? process.env.LONGSHORE_API_KEY;
   if (!apiKey) apiKey = readIfThere(join(dataDir, 'admin-api-key'))?.trim();
   if (!apiKey) {
-    throw new LongshoreError('UNAUTHENTICATED', 'No API key: set LONGSHORE_API_KEY, pass --api-key, or run next to a server data directory (.longshore/admin-api-key)');
+    throw new LongshoreError(
+      'UNAUTHENTICATED',
+      'No API key: set LONGSHORE_API_KEY, pass --api-key, or run next to a server data directory (.longshore/admin-api-key)',
+    );
   }
-  const local = serverThumbprint === undefined && URL.canParse(url) && LOOPBACK.has(new URL(url).hostname) ? readIfThere(join(dataDir, 'tls', 'server.crt')) : undefined;
+  const local =
+    serverThumbprint === undefined && URL.canParse(url) && LOOPBACK.has(new URL(url).hostname)
+      ? readIfThere(join(dataDir, 'tls', 'server.crt'))
+      : undefined;
   return { url, apiKey, ...(serverThumbprint ? { serverThumbprint } : {}), ...(local ? { caPem: local } : {}) };
 }
 
@@ -65,8 +78,16 @@ export class ApiClient {
   }
 
   /** The answer's JSON; a signal replaces the time limit (a caller that follows a stream ends it itself). */
-  async request<T>(method: string, path: string, body?: unknown, init: { contentType?: string; signal?: AbortSignal } = {}): Promise<T> {
-    const headers = { ...this.headers, ...(body !== undefined ? { 'content-type': init.contentType ?? 'application/json' } : {}) };
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    init: { contentType?: string; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const headers = {
+      ...this.headers,
+      ...(body !== undefined ? { 'content-type': init.contentType ?? 'application/json' } : {}),
+    };
     return (await this.#transport.json({
       method,
       path,
@@ -78,7 +99,12 @@ export class ApiClient {
 
   /** A streamed answer with a 2xx status (the task log's server-sent events); no time limit but the signal. */
   stream(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<IncomingMessage> {
-    return this.#transport.ok({ method: 'GET', path, headers: { ...this.headers, ...headers }, ...(signal ? { signal } : {}) });
+    return this.#transport.ok({
+      method: 'GET',
+      path,
+      headers: { ...this.headers, ...headers },
+      ...(signal ? { signal } : {}),
+    });
   }
 
   get<T>(path: string): Promise<T> {

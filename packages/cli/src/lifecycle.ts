@@ -3,7 +3,11 @@
  * (the service keeps its own deadline); a second one exits at once. Pass the service's start as
  * `starting` so a signal during a slow start (a worker waiting for its server) also stops it.
  */
-export async function runUntilSignal(name: string, stop: () => Promise<void>, starting?: Promise<unknown>): Promise<void> {
+export async function runUntilSignal(
+  name: string,
+  stop: () => Promise<void>,
+  starting?: Promise<unknown>,
+): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -29,7 +33,12 @@ export async function runUntilSignal(name: string, stop: () => Promise<void>, st
  * Starts a service with the signals already handled, then announces it: a supervisor may signal
  * the moment it reads the announcement, and that signal must stop the service gracefully.
  */
-export async function serveUntilSignal<T>(name: string, start: () => Promise<T>, announce: (service: T) => void, stop: (service: T) => Promise<void>): Promise<void> {
+export async function serveUntilSignal<T>(
+  name: string,
+  start: () => Promise<T>,
+  announce: (service: T) => void,
+  stop: (service: T) => Promise<void>,
+): Promise<void> {
   let service: T | undefined;
   const starting = start().then((started) => {
     service = started;

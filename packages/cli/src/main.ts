@@ -27,15 +27,22 @@ const services = new Set(program.commands);
 registerClientCommands(program);
 registerDeployCommands(program);
 registerDemoCommand(program);
-for (const command of program.commands) if (!services.has(command) && command.name() !== 'demo') addClientOptions(command);
+for (const command of program.commands)
+  if (!services.has(command) && command.name() !== 'demo') addClientOptions(command);
 
 /** Every client verb, at every depth, takes where the server is and how to print. */
 function addClientOptions(command: Command): void {
   command
     .enablePositionalOptions()
     .option('--url <url>', 'server URL (default: $LONGSHORE_URL or https://127.0.0.1:8080)')
-    .option('--server-thumbprint <sha256>', "pin an HTTPS server's certificate by the thumbprint it prints at start (default: $LONGSHORE_SERVER_THUMBPRINT)")
-    .option('--api-key <key>', 'API key (default: $LONGSHORE_API_KEY, else the admin key in $LONGSHORE_DATA or ./.longshore)')
+    .option(
+      '--server-thumbprint <sha256>',
+      "pin an HTTPS server's certificate by the thumbprint it prints at start (default: $LONGSHORE_SERVER_THUMBPRINT)",
+    )
+    .option(
+      '--api-key <key>',
+      'API key (default: $LONGSHORE_API_KEY, else the admin key in $LONGSHORE_DATA or ./.longshore)',
+    )
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'));
   for (const sub of command.commands) addClientOptions(sub);
 }

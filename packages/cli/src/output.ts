@@ -17,7 +17,11 @@ export function printList<T>(rows: readonly T[], columns: Column<T>[], format: O
   }
   const cells = rows.map((r) => columns.map((c) => format1(c.value(r))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd() + '\n';
   process.stdout.write(line(columns.map((c) => c.header.toUpperCase())));
   for (const row of cells) process.stdout.write(line(row));
 }
@@ -30,7 +34,11 @@ function describe(value: unknown, indent = ''): string {
   if (value === null || typeof value !== 'object') return format1(value);
   if (Array.isArray(value)) return value.map((v) => `${indent}- ${describe(v, indent + '  ').trimStart()}`).join('\n');
   return Object.entries(value)
-    .map(([k, v]) => (v !== null && typeof v === 'object' ? `${indent}${k}:\n${describe(v, indent + '  ')}` : `${indent}${k}: ${format1(v)}`))
+    .map(([k, v]) =>
+      v !== null && typeof v === 'object'
+        ? `${indent}${k}:\n${describe(v, indent + '  ')}`
+        : `${indent}${k}: ${format1(v)}`,
+    )
     .join('\n');
 }
 

@@ -23,12 +23,21 @@ export interface FollowHandlers {
  * The server bounds each `lines` event in bytes, and a page may end inside a batch of lines:
  * its cursor says exactly where, so only the cursor of a whole event may be kept.
  */
-export async function followTask(client: ApiClient, taskId: string, handlers: FollowHandlers, signal?: AbortSignal): Promise<string> {
+export async function followTask(
+  client: ApiClient,
+  taskId: string,
+  handlers: FollowHandlers,
+  signal?: AbortSignal,
+): Promise<string> {
   let cursor = 0;
   let failures = 0;
   for (;;) {
     try {
-      const res = await client.stream(`/api/tasks/${encodeURIComponent(taskId)}/log/stream?after=${cursor}`, { accept: 'text/event-stream' }, signal);
+      const res = await client.stream(
+        `/api/tasks/${encodeURIComponent(taskId)}/log/stream?after=${cursor}`,
+        { accept: 'text/event-stream' },
+        signal,
+      );
       failures = 0;
       const decoder = new TextDecoder();
       let buffer = '';

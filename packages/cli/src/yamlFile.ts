@@ -12,13 +12,20 @@ export function readYamlFile(path: string, code: Extract<ErrorCode, 'VALIDATION_
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new LongshoreError(code, `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new LongshoreError(
+      code,
+      `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
   const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) throw new LongshoreError(code, `${path} is not valid YAML:\n${doc.errors.map((e) => e.message).join('\n')}`);
+  if (doc.errors.length > 0)
+    throw new LongshoreError(code, `${path} is not valid YAML:\n${doc.errors.map((e) => e.message).join('\n')}`);
   try {
     return doc.toJS();
   } catch (e) {
-    throw new LongshoreError(code, `${path} cannot be read: its aliases expand too far (${(e as Error).message}); write the repeated parts out instead`);
+    throw new LongshoreError(
+      code,
+      `${path} cannot be read: its aliases expand too far (${(e as Error).message}); write the repeated parts out instead`,
+    );
   }
 }

@@ -25,7 +25,9 @@ export type ExecutorKind = Static<typeof ExecutorKind>;
 export const WorkerName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
 
 /** Kubernetes workers say namespace, clusterVersion and chartVersion here. */
-export const WorkerMetadata = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 512 }), { maxProperties: 32 });
+export const WorkerMetadata = Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 512 }), {
+  maxProperties: 32,
+});
 
 export const RegisterRequest = Type.Object(
   {
@@ -83,7 +85,10 @@ export const LogBatchRequest = Type.Object(
   {
     lines: Type.Array(LogLine, { maxItems: 20000 }),
     progress: Type.Optional(
-      Type.Object({ percentage: Type.Integer({ minimum: 0, maximum: 100 }), message: Type.String({ maxLength: 1024 }) }),
+      Type.Object({
+        percentage: Type.Integer({ minimum: 0, maximum: 100 }),
+        message: Type.String({ maxLength: 1024 }),
+      }),
     ),
   },
   { additionalProperties: false },
@@ -98,9 +103,12 @@ export const LogBatchResponse = Type.Object({
 });
 export type LogBatchResponse = Static<typeof LogBatchResponse>;
 
-export const CompleteRequest = Type.Composite([OperationResult, Type.Object({ finalSeq: Type.Integer({ minimum: 0 }) })], {
-  additionalProperties: false,
-});
+export const CompleteRequest = Type.Composite(
+  [OperationResult, Type.Object({ finalSeq: Type.Integer({ minimum: 0 }) })],
+  {
+    additionalProperties: false,
+  },
+);
 export type CompleteRequest = Static<typeof CompleteRequest>;
 
 /** What a restarted worker needs to resume an operation it finds still running. */

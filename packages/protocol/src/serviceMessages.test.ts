@@ -17,7 +17,10 @@ test('progress and warning parse', () => {
     ok: true,
     message: { kind: 'progress', percentage: 40, message: 'half' },
   });
-  assert.deepEqual(parseServiceMessage("##longshore[warning message='ZGlzayBmdWxs']"), { ok: true, message: { kind: 'warning', message: 'disk full' } });
+  assert.deepEqual(parseServiceMessage("##longshore[warning message='ZGlzayBmdWxs']"), {
+    ok: true,
+    message: { kind: 'warning', message: 'disk full' },
+  });
 });
 
 test('ordinary lines are not service messages', () => {
@@ -31,7 +34,7 @@ test('malformed service messages say what is wrong', () => {
     ["##longshore[setVariable value='eA==']", 'name'],
     ["##longshore[setVariable name='!!' value='eA==']", 'name'],
     ["##longshore[progress percentage='140']", 'percentage'],
-    ["##longshore[explode]", 'unknown'],
+    ['##longshore[explode]', 'unknown'],
   ] as const) {
     const parsed = parseServiceMessage(line);
     assert.equal(parsed?.ok, false, line);

@@ -13,10 +13,7 @@ export type ServiceMessage =
   | { kind: 'progress'; percentage: number; message: string }
   | { kind: 'warning'; message: string };
 
-export type ServiceMessageParse =
-  | { ok: true; message: ServiceMessage }
-  | { ok: false; error: string }
-  | undefined;
+export type ServiceMessageParse = { ok: true; message: ServiceMessage } | { ok: false; error: string } | undefined;
 
 const PREFIX = '##longshore[';
 const ATTRIBUTE = /\s*([A-Za-z]+)='([^']*)'/y;

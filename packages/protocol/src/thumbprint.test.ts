@@ -18,8 +18,13 @@ describe('parseCertificateThumbprint', () => {
 
   it('refuses anything else, saying what it expected and where the value came from', () => {
     for (const bad of ['', 'abc', SHA256.slice(1), `${SHA256}00`, SHA256.replace('3', 'g'), `sha256:${SHA256}`]) {
-      assert.throws(() => parseCertificateThumbprint(bad, '--server-thumbprint'), (e) =>
-        isErrorCode(e, 'CONFIG_INVALID') && (e as Error).message.startsWith(`--server-thumbprint '${bad}' is not a certificate thumbprint: expected 64 hex digits`),
+      assert.throws(
+        () => parseCertificateThumbprint(bad, '--server-thumbprint'),
+        (e) =>
+          isErrorCode(e, 'CONFIG_INVALID') &&
+          (e as Error).message.startsWith(
+            `--server-thumbprint '${bad}' is not a certificate thumbprint: expected 64 hex digits`,
+          ),
       );
     }
   });

@@ -13,7 +13,11 @@ export type SandboxErrorCode =
 
 export class SandboxError extends Error {
   override readonly name = 'SandboxError';
-  constructor(readonly code: SandboxErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: SandboxErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -35,9 +39,22 @@ export interface StatusDetails {
 
 /** The `reason` values of metav1.StatusReason that the sandbox answers with. */
 export type StatusReason =
-  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Expired'
-  | 'Invalid' | 'MethodNotAllowed' | 'NotAcceptable' | 'UnsupportedMediaType' | 'TooManyRequests' | 'InternalError'
-  | 'RequestEntityTooLarge' | 'Timeout';
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'Gone'
+  | 'Expired'
+  | 'Invalid'
+  | 'MethodNotAllowed'
+  | 'NotAcceptable'
+  | 'UnsupportedMediaType'
+  | 'TooManyRequests'
+  | 'InternalError'
+  | 'RequestEntityTooLarge'
+  | 'Timeout';
 
 /** An error answer. `code` is the stable identifier (the Kubernetes reason), `httpStatus` the code. */
 export class ApiError extends Error {
@@ -52,7 +69,14 @@ export class ApiError extends Error {
   }
 
   toStatus(): Record<string, unknown> {
-    const s: Record<string, unknown> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.code };
+    const s: Record<string, unknown> = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.code,
+    };
     if (this.details) s.details = this.details;
     s.code = this.httpStatus;
     return s;
@@ -70,20 +94,48 @@ const qualified = (resource: string, group: string): string => (group ? `${resou
 
 export const errors = {
   notFound: (resource: string, group: string, name: string) =>
-    new ApiError(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, { name, ...(group ? { group } : {}), kind: resource }),
+    new ApiError(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, {
+      name,
+      ...(group ? { group } : {}),
+      kind: resource,
+    }),
   alreadyExists: (resource: string, group: string, name: string) =>
-    new ApiError(409, 'AlreadyExists', `${qualified(resource, group)} "${name}" already exists`, { name, ...(group ? { group } : {}), kind: resource }),
-  conflict: (resource: string, group: string, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again') =>
-    new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": ${why}`, { name, ...(group ? { group } : {}), kind: resource }),
+    new ApiError(409, 'AlreadyExists', `${qualified(resource, group)} "${name}" already exists`, {
+      name,
+      ...(group ? { group } : {}),
+      kind: resource,
+    }),
+  conflict: (
+    resource: string,
+    group: string,
+    name: string,
+    why = 'the object has been modified; please apply your changes to the latest version and try again',
+  ) =>
+    new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(resource, group)} "${name}": ${why}`, {
+      name,
+      ...(group ? { group } : {}),
+      kind: resource,
+    }),
   badRequest: (message: string) => new ApiError(400, 'BadRequest', message),
   /** An unknown path or resource (kube-apiserver's NotFound without details). */
   notFoundPath: () => new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}),
-  invalid: (kind: string, group: string, name: string, causes: { type: string; field: string; detail: string; value?: unknown }[]) => {
+  invalid: (
+    kind: string,
+    group: string,
+    name: string,
+    causes: { type: string; field: string; detail: string; value?: unknown }[],
+  ) => {
     const parts = causes.map((c) => causeMessage(c));
     const msg = `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`}`;
     return new ApiError(422, 'Invalid', msg, {
-      ...(name ? { name } : {}), ...(group ? { group } : {}), kind,
-      causes: causes.map((c) => ({ reason: c.type, message: causeMessage(c).slice(c.field.length + 2), field: c.field })),
+      ...(name ? { name } : {}),
+      ...(group ? { group } : {}),
+      kind,
+      causes: causes.map((c) => ({
+        reason: c.type,
+        message: causeMessage(c).slice(c.field.length + 2),
+        field: c.field,
+      })),
     });
   },
   forbidden: (message: string, details: StatusDetails) => new ApiError(403, 'Forbidden', message, details),
@@ -91,13 +143,19 @@ export const errors = {
   methodNotAllowed: (message = 'the server does not allow this method on the requested resource') =>
     new ApiError(405, 'MethodNotAllowed', message, {}),
   /** A JSON patch that does not apply (failed test, missing path): kube-apiserver says no more than this. */
-  patchRejected: () => new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {}),
+  patchRejected: () =>
+    new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {}),
   unsupportedMediaType: () =>
-    new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`),
+    new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+    ),
   expired: (message: string) => new ApiError(410, 'Expired', message),
   gone: (message: string) => new ApiError(410, 'Gone', message),
   tooManyRequests: (message: string, details?: StatusDetails) => new ApiError(429, 'TooManyRequests', message, details),
-  internal: (message: string) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ reason: '', message }] }),
+  internal: (message: string) =>
+    new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ reason: '', message }] }),
 };
 
 /** field.Error's String(): "<field>: <type text>: <value>: <detail>" as ErrorList.ToAggregate prints it. */
@@ -115,7 +173,8 @@ const TYPE_TEXT: Record<string, string> = {
 
 function causeMessage(c: { type: string; field: string; detail: string; value?: unknown }): string {
   const text = TYPE_TEXT[c.type] ?? c.type;
-  const showValue = c.type === 'FieldValueInvalid' || c.type === 'FieldValueNotSupported' || c.type === 'FieldValueDuplicate';
+  const showValue =
+    c.type === 'FieldValueInvalid' || c.type === 'FieldValueNotSupported' || c.type === 'FieldValueDuplicate';
   const value = showValue && c.value !== undefined ? `: ${JSON.stringify(c.value)}` : '';
   return `${c.field}: ${text}${value}${c.detail ? `: ${c.detail}` : ''}`;
 }

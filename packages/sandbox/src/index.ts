@@ -1,6 +1,14 @@
 // @longshore/sandbox: a Kubernetes API server in one process, for tests and the demo.
 export { startSandbox, kubeconfigYaml, type Sandbox, type SandboxOptions } from './sandbox.js';
-export { parseSandboxConfig, loadSandboxConfig, redactConfig, DEFAULT_CONFIG, type SandboxConfig, type ControllersConfig, type StaticTokenConfig } from './config/sandboxConfig.js';
+export {
+  parseSandboxConfig,
+  loadSandboxConfig,
+  redactConfig,
+  DEFAULT_CONFIG,
+  type SandboxConfig,
+  type ControllersConfig,
+  type StaticTokenConfig,
+} from './config/sandboxConfig.js';
 export { AuditLog, type AuditEntry } from './audit/auditLog.js';
 export { SandboxError, ApiError, type SandboxErrorCode } from './errors.js';
 export { KubeClient, apiPath, type ClientConfig, type K8sObject } from './client/kubeClient.js';
@@ -8,5 +16,11 @@ export type { PodLogSource } from './http/context.js';
 export { generateCertificates, type ServingCertificates } from './certs/certificates.js';
 export { startCluster, DEFAULT_WORKER_ENTRY, type SandboxCluster, type ClusterOptions } from './cluster.js';
 export { startControllers, type ControllerSet } from './controllers/manager.js';
-export { DEFAULT_CLUSTER, parseClusterConfig, type ClusterConfig, type NodeGroupSettings, type ImageSettings } from './config/clusterConfig.js';
+export {
+  DEFAULT_CLUSTER,
+  parseClusterConfig,
+  type ClusterConfig,
+  type NodeGroupSettings,
+  type ImageSettings,
+} from './config/clusterConfig.js';
 export { containerProcessStats } from './nodes/container.js';

@@ -50,10 +50,25 @@ const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-l
 
 export function kubeconfigYaml(name: string, server: string, caPem: string, token: string): string {
   return [
-    'apiVersion: v1', 'kind: Config', `current-context: ${name}`,
-    'clusters:', `- name: ${name}`, '  cluster:', `    server: ${server}`, `    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}`,
-    'users:', `- name: ${name}-admin`, '  user:', `    token: ${token}`,
-    'contexts:', `- name: ${name}`, '  context:', `    cluster: ${name}`, `    user: ${name}-admin`, '    namespace: default', '',
+    'apiVersion: v1',
+    'kind: Config',
+    `current-context: ${name}`,
+    'clusters:',
+    `- name: ${name}`,
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}`,
+    'users:',
+    `- name: ${name}-admin`,
+    '  user:',
+    `    token: ${token}`,
+    'contexts:',
+    `- name: ${name}`,
+    '  context:',
+    `    cluster: ${name}`,
+    `    user: ${name}-admin`,
+    '    namespace: default',
+    '',
   ].join('\n');
 }
 
@@ -65,28 +80,55 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const restStorage = new RestStorage(store);
   const tokens = new TokenAuthority();
   const adminToken = config.adminToken ?? randomBytes(24).toString('hex');
-  tokens.addStaticToken(adminToken, { username: 'admin', uid: 'admin-uid', groups: ['system:masters', 'system:authenticated'] });
+  tokens.addStaticToken(adminToken, {
+    username: 'admin',
+    uid: 'admin-uid',
+    groups: ['system:masters', 'system:authenticated'],
+  });
   const controllerToken = randomBytes(24).toString('hex');
-  tokens.addStaticToken(controllerToken, { username: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] });
-  for (const t of config.tokens) tokens.addStaticToken(t.token, { username: t.user, groups: [...(t.groups ?? []), 'system:authenticated'] });
+  tokens.addStaticToken(controllerToken, {
+    username: 'system:kube-controller-manager',
+    groups: ['system:masters', 'system:authenticated'],
+  });
+  for (const t of config.tokens)
+    tokens.addStaticToken(t.token, { username: t.user, groups: [...(t.groups ?? []), 'system:authenticated'] });
 
-  for (const name of SYSTEM_NAMESPACES) restStorage.create(findResource('', 'v1', 'namespaces')!, undefined, { metadata: { name } });
-  for (const o of bootstrapClusterRoles()) restStorage.create(findResource('rbac.authorization.k8s.io', 'v1', 'clusterroles')!, undefined, o);
-  for (const o of bootstrapClusterRoleBindings()) restStorage.create(findResource('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings')!, undefined, o);
+  for (const name of SYSTEM_NAMESPACES)
+    restStorage.create(findResource('', 'v1', 'namespaces')!, undefined, { metadata: { name } });
+  for (const o of bootstrapClusterRoles())
+    restStorage.create(findResource('rbac.authorization.k8s.io', 'v1', 'clusterroles')!, undefined, o);
+  for (const o of bootstrapClusterRoleBindings())
+    restStorage.create(findResource('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings')!, undefined, o);
 
   const audit = new AuditLog();
   const ctx: ServerContext = {
-    store, rest: restStorage, watches: new WatchRegistry(store), tokens, rbac: storeRbacSource(store), audit,
-    serverAddress: '', bookmarkIntervalMs: config.bookmarkIntervalMs, ...(logs ? { logs } : {}),
+    store,
+    rest: restStorage,
+    watches: new WatchRegistry(store),
+    tokens,
+    rbac: storeRbacSource(store),
+    audit,
+    serverAddress: '',
+    bookmarkIntervalMs: config.bookmarkIntervalMs,
+    ...(logs ? { logs } : {}),
   };
   const api = new ApiServer(ctx, { key: certs.keyPem, cert: certs.certPem });
   let port: number;
   try {
     port = await api.listen(config.host, config.port);
   } catch (err) {
-    throw new SandboxError('LISTEN_FAILED', `the sandbox cannot listen on ${config.host}:${config.port}: ${String(err)}`, { cause: err });
+    throw new SandboxError(
+      'LISTEN_FAILED',
+      `the sandbox cannot listen on ${config.host}:${config.port}: ${String(err)}`,
+      { cause: err },
+    );
   }
-  const hostForUrl = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const hostForUrl =
+    config.host === '0.0.0.0' || config.host === '::'
+      ? '127.0.0.1'
+      : config.host.includes(':')
+        ? `[${config.host}]`
+        : config.host;
   const server = `https://${hostForUrl}:${port}`;
   ctx.serverAddress = `${hostForUrl}:${port}`;
 
@@ -101,7 +143,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
-  const client = new KubeClient({ server, caPem: certs.caPem, token: controllerToken, userAgent: 'longshore-sandbox-controller-manager' });
+  const client = new KubeClient({
+    server,
+    caPem: certs.caPem,
+    token: controllerToken,
+    userAgent: 'longshore-sandbox-controller-manager',
+  });
   const controllers: ControllerSet = startControllers(client, config.controllers, certs.caPem);
   let cluster: SandboxCluster | undefined;
   if (config.cluster.enabled) {
@@ -111,14 +158,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await controllers.stop();
       client.close();
       await api.close();
-      throw new SandboxError('CLUSTER_START_FAILED', `the sandbox's nodes did not start: ${String(err)}`, { cause: err });
+      throw new SandboxError('CLUSTER_START_FAILED', `the sandbox's nodes did not start: ${String(err)}`, {
+        cause: err,
+      });
     }
   }
 
   let stopped = false;
   return {
-    server, caPem: certs.caPem, adminToken, kubeconfigPath, kubeconfig, audit, config, ...(cluster ? { cluster } : {}),
-    async compactHistory() { store.compact(); },
+    server,
+    caPem: certs.caPem,
+    adminToken,
+    kubeconfigPath,
+    kubeconfig,
+    audit,
+    config,
+    ...(cluster ? { cluster } : {}),
+    async compactHistory() {
+      store.compact();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

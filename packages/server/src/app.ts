@@ -76,17 +76,31 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
     const box = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
     // Services reach each other through the context; the getter lets them be built in any order.
     const get = () => ctx!;
-    ctx = { config, db, box, endpoint, log: app.log, dispatcher: new Dispatcher(get), tasks: new TaskRunner(get), taskLog: new TaskLog(db, box) };
+    ctx = {
+      config,
+      db,
+      box,
+      endpoint,
+      log: app.log,
+      dispatcher: new Dispatcher(get),
+      tasks: new TaskRunner(get),
+      taskLog: new TaskLog(db, box),
+    };
     app.log.info({ config: redactServerConfig(config) }, 'starting Longshore server');
     if (certificate) logCertificate(ctx, certificate);
-    else if (!LOOPBACK_HOSTS.has(config.host)) app.log.warn({ host: config.host }, 'serving plain HTTP (insecureHttp) beyond this machine: API keys and worker credentials cross the network readable unless a TLS proxy is in front');
+    else if (!LOOPBACK_HOSTS.has(config.host))
+      app.log.warn(
+        { host: config.host },
+        'serving plain HTTP (insecureHttp) beyond this machine: API keys and worker credentials cross the network readable unless a TLS proxy is in front',
+      );
 
     await ensureDefaultPool(ctx);
     await ensureAdminKey(ctx);
     const routes = await registerRoutes(app, ctx, storeHealth);
 
     await app.listen({ host: config.host, port: config.port });
-    endpoint.url = config.publicUrl ?? listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
+    endpoint.url =
+      config.publicUrl ?? listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
     await ctx.dispatcher.start();
     await ctx.tasks.resumeAll();
     return { app, ctx, url: endpoint.url, certificateThumbprint: certificate?.thumbprint, routes, close };
@@ -98,7 +112,11 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-async function registerRoutes(app: FastifyInstance, ctx: ServerContext, storeHealth: StoreHealth): Promise<readonly RouteEntry[]> {
+async function registerRoutes(
+  app: FastifyInstance,
+  ctx: ServerContext,
+  storeHealth: StoreHealth,
+): Promise<readonly RouteEntry[]> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'Longshore API', version: LONGSHORE_VERSION },
@@ -146,9 +164,17 @@ async function registerRoutes(app: FastifyInstance, ctx: ServerContext, storeHea
 
 function logCertificate(ctx: ServerContext, certificate: ServerCertificate): void {
   const { thumbprint, source, certFile, notAfter } = certificate;
-  ctx.log.info({ thumbprint, source, certFile, notAfter }, source === 'created' ? 'made a self-signed server certificate' : 'serving HTTPS');
+  ctx.log.info(
+    { thumbprint, source, certFile, notAfter },
+    source === 'created' ? 'made a self-signed server certificate' : 'serving HTTPS',
+  );
   const daysLeft = (notAfter.getTime() - Date.now()) / 86_400_000;
   if (daysLeft < 30) {
-    ctx.log.warn({ certFile, notAfter }, daysLeft < 0 ? 'the server certificate has expired: clients that check dates refuse it; renew it' : `the server certificate expires in ${Math.floor(daysLeft)} days; renew it`);
+    ctx.log.warn(
+      { certFile, notAfter },
+      daysLeft < 0
+        ? 'the server certificate has expired: clients that check dates refuse it; renew it'
+        : `the server certificate expires in ${Math.floor(daysLeft)} days; renew it`,
+    );
   }
 }

@@ -8,28 +8,51 @@ describe('server TLS configuration', () => {
     const config = parseServerConfig({});
     assert.equal(config.insecureHttp, false);
     assert.equal(config.workerChart, DEFAULT_WORKER_CHART);
-    for (const [raw, value] of [['1', true], ['true', true], ['0', false], ['false', false]] as const) {
+    for (const [raw, value] of [
+      ['1', true],
+      ['true', true],
+      ['0', false],
+      ['false', false],
+    ] as const) {
       assert.equal(parseServerConfig(serverConfigFromEnv({ LONGSHORE_INSECURE_HTTP: raw })).insecureHttp, value, raw);
     }
-    assert.throws(() => parseServerConfig(serverConfigFromEnv({ LONGSHORE_INSECURE_HTTP: 'sometimes' })), (e) => isErrorCode(e, 'CONFIG_INVALID') && /\/insecureHttp/.test((e as Error).message));
+    assert.throws(
+      () => parseServerConfig(serverConfigFromEnv({ LONGSHORE_INSECURE_HTTP: 'sometimes' })),
+      (e) => isErrorCode(e, 'CONFIG_INVALID') && /\/insecureHttp/.test((e as Error).message),
+    );
   });
 
   it('reads the certificate files, public URL and chart from the environment', () => {
     const config = parseServerConfig(
-      serverConfigFromEnv({ LONGSHORE_TLS_CERT_FILE: '/etc/tls/tls.crt', LONGSHORE_TLS_KEY_FILE: '/etc/tls/tls.key', LONGSHORE_PUBLIC_URL: 'https://longshore.example.com', LONGSHORE_WORKER_CHART: 'charts/longshore-worker' }),
+      serverConfigFromEnv({
+        LONGSHORE_TLS_CERT_FILE: '/etc/tls/tls.crt',
+        LONGSHORE_TLS_KEY_FILE: '/etc/tls/tls.key',
+        LONGSHORE_PUBLIC_URL: 'https://longshore.example.com',
+        LONGSHORE_WORKER_CHART: 'charts/longshore-worker',
+      }),
     );
-    assert.deepEqual([config.tlsCertFile, config.tlsKeyFile, config.publicUrl, config.workerChart], ['/etc/tls/tls.crt', '/etc/tls/tls.key', 'https://longshore.example.com', 'charts/longshore-worker']);
+    assert.deepEqual(
+      [config.tlsCertFile, config.tlsKeyFile, config.publicUrl, config.workerChart],
+      ['/etc/tls/tls.crt', '/etc/tls/tls.key', 'https://longshore.example.com', 'charts/longshore-worker'],
+    );
   });
 
   it('refuses settings that contradict each other, saying which', () => {
     const refusals: [Record<string, unknown>, RegExp][] = [
       [{ tlsCertFile: '/c.pem' }, /tlsCertFile and tlsKeyFile go together/],
       [{ tlsKeyFile: '/k.pem' }, /tlsCertFile and tlsKeyFile go together/],
-      [{ insecureHttp: true, tlsCertFile: '/c.pem', tlsKeyFile: '/k.pem' }, /insecureHttp serves plain HTTP, so tlsCertFile and tlsKeyFile would be ignored/],
+      [
+        { insecureHttp: true, tlsCertFile: '/c.pem', tlsKeyFile: '/k.pem' },
+        /insecureHttp serves plain HTTP, so tlsCertFile and tlsKeyFile would be ignored/,
+      ],
       [{ publicUrl: 'longshore.example.com' }, /\/publicUrl/],
     ];
     for (const [input, message] of refusals) {
-      assert.throws(() => parseServerConfig(input), (e) => isErrorCode(e, 'CONFIG_INVALID') && message.test((e as Error).message), JSON.stringify(input));
+      assert.throws(
+        () => parseServerConfig(input),
+        (e) => isErrorCode(e, 'CONFIG_INVALID') && message.test((e as Error).message),
+        JSON.stringify(input),
+      );
     }
   });
 });

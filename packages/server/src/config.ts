@@ -11,33 +11,102 @@ export const DEFAULT_WORKER_CHART = 'oci://ghcr.io/longshore/charts/longshore-wo
  * `lost`: shorter finds dead workers sooner but needs the worker's poll to come back well within it.
  */
 export const ServerConfig = Type.Object({
-  host: Type.String({ default: '127.0.0.1', description: 'Address to listen on; 0.0.0.0 to accept connections from other machines' }),
-  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Port to listen on (0: any free port)' }),
-  dataDir: Type.String({ minLength: 1, default: '.longshore', description: 'Database, master key, package feed and the first admin API key' }),
+  host: Type.String({
+    default: '127.0.0.1',
+    description: 'Address to listen on; 0.0.0.0 to accept connections from other machines',
+  }),
+  port: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 8080,
+    description: 'Port to listen on (0: any free port)',
+  }),
+  dataDir: Type.String({
+    minLength: 1,
+    default: '.longshore',
+    description: 'Database, master key, package feed and the first admin API key',
+  }),
   /** Base64 of 32 bytes; when absent the key lives in `<dataDir>/master.key` (mode 0600). */
-  masterKey: Type.Optional(Type.String({ description: 'Base64 of 32 bytes that encrypts secrets at rest; default: <dataDir>/master.key, created on first start' })),
+  masterKey: Type.Optional(
+    Type.String({
+      description:
+        'Base64 of 32 bytes that encrypts secrets at rest; default: <dataDir>/master.key, created on first start',
+    }),
+  ),
   /** The URL workers and clients use to reach this server; install commands carry it. */
   publicUrl: Type.Optional(
     Type.String({
       pattern: '^https?://[^\\s/]+(/\\S*)?$',
-      description: 'The URL workers and clients reach the server at (install commands carry it); default: https://<host>:<port> (http:// with insecureHttp), the machine name for host 0.0.0.0 or ::',
+      description:
+        'The URL workers and clients reach the server at (install commands carry it); default: https://<host>:<port> (http:// with insecureHttp), the machine name for host 0.0.0.0 or ::',
     }),
   ),
-  insecureHttp: Type.Boolean({ default: false, description: 'Serve plain HTTP instead of HTTPS: API keys and worker credentials then cross the network readable; for a TLS-terminating proxy in front, or a loopback-only server' }),
-  tlsCertFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate (chain) to serve; default: a self-signed certificate made on first start in <dataDir>/tls, valid for 10 years' })),
+  insecureHttp: Type.Boolean({
+    default: false,
+    description:
+      'Serve plain HTTP instead of HTTPS: API keys and worker credentials then cross the network readable; for a TLS-terminating proxy in front, or a loopback-only server',
+  }),
+  tlsCertFile: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'PEM certificate (chain) to serve; default: a self-signed certificate made on first start in <dataDir>/tls, valid for 10 years',
+    }),
+  ),
   tlsKeyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of tlsCertFile' })),
-  workerChart: Type.String({ minLength: 1, default: DEFAULT_WORKER_CHART, description: 'The Helm chart install commands name, at this server\'s version: an oci:// reference, a repo/chart or a local path' }),
-  leaseMs: Type.Integer({ minimum: 500, default: 60_000, description: 'An operation whose worker has not polled for this long is marked lost' }),
-  workerOfflineAfterMs: Type.Integer({ minimum: 500, default: 90_000, description: 'A worker unheard of for this long shows as offline' }),
+  workerChart: Type.String({
+    minLength: 1,
+    default: DEFAULT_WORKER_CHART,
+    description:
+      "The Helm chart install commands name, at this server's version: an oci:// reference, a repo/chart or a local path",
+  }),
+  leaseMs: Type.Integer({
+    minimum: 500,
+    default: 60_000,
+    description: 'An operation whose worker has not polled for this long is marked lost',
+  }),
+  workerOfflineAfterMs: Type.Integer({
+    minimum: 500,
+    default: 90_000,
+    description: 'A worker unheard of for this long shows as offline',
+  }),
   /** After a server restart, how long workers get to come back before their operations are lost. */
-  restartGraceMs: Type.Integer({ minimum: 0, default: 60_000, description: 'After a server restart, how long workers get to reconnect before their operations are lost' }),
-  sweepIntervalMs: Type.Integer({ minimum: 100, default: 5_000, description: 'How often expired leases are looked for' }),
-  maxPollWaitMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 25_000, description: 'The longest an idle worker poll is held open; must be shorter than leaseMs' }),
+  restartGraceMs: Type.Integer({
+    minimum: 0,
+    default: 60_000,
+    description: 'After a server restart, how long workers get to reconnect before their operations are lost',
+  }),
+  sweepIntervalMs: Type.Integer({
+    minimum: 100,
+    default: 5_000,
+    description: 'How often expired leases are looked for',
+  }),
+  maxPollWaitMs: Type.Integer({
+    minimum: 0,
+    maximum: 60_000,
+    default: 25_000,
+    description: 'The longest an idle worker poll is held open; must be shorter than leaseMs',
+  }),
   bodyLimitBytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024, description: 'Largest JSON request body' }),
-  maxPackageBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 * 1024, description: 'Largest package pushed to the built-in feed' }),
-  registrationTokenTtlMinutes: Type.Integer({ minimum: 1, default: 60, description: 'Default lifetime of a worker registration token' }),
+  maxPackageBytes: Type.Integer({
+    minimum: 1024,
+    default: 256 * 1024 * 1024,
+    description: 'Largest package pushed to the built-in feed',
+  }),
+  registrationTokenTtlMinutes: Type.Integer({
+    minimum: 1,
+    default: 60,
+    description: 'Default lifetime of a worker registration token',
+  }),
   logLevel: Type.Union(
-    [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('silent')],
+    [
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('silent'),
+    ],
     { default: 'info', description: 'Log level of the JSON log on stdout' },
   ),
 });
@@ -53,10 +122,16 @@ export function parseServerConfig(input: ServerConfigInput): ServerConfig {
   }
   const config = withDefaults as ServerConfig;
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
-    throw new LongshoreError('CONFIG_INVALID', 'tlsCertFile and tlsKeyFile go together: give both (your certificate and its key), or neither for a self-signed certificate');
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      'tlsCertFile and tlsKeyFile go together: give both (your certificate and its key), or neither for a self-signed certificate',
+    );
   }
   if (config.insecureHttp && config.tlsCertFile !== undefined) {
-    throw new LongshoreError('CONFIG_INVALID', 'insecureHttp serves plain HTTP, so tlsCertFile and tlsKeyFile would be ignored: drop one or the other');
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      'insecureHttp serves plain HTTP, so tlsCertFile and tlsKeyFile would be ignored: drop one or the other',
+    );
   }
   if (config.leaseMs <= config.maxPollWaitMs) {
     throw new LongshoreError(
@@ -90,7 +165,13 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_REGISTRATION_TOKEN_TTL_MINUTES: 'registrationTokenTtlMinutes',
 };
 
-const TEXT_SETTINGS = new Set<keyof ServerConfig>(['masterKey', 'publicUrl', 'tlsCertFile', 'tlsKeyFile', 'workerChart']);
+const TEXT_SETTINGS = new Set<keyof ServerConfig>([
+  'masterKey',
+  'publicUrl',
+  'tlsCertFile',
+  'tlsKeyFile',
+  'workerChart',
+]);
 
 /** 1/true/yes and 0/false/no; anything else stays text, for the schema to refuse with its path. */
 function booleanFrom(raw: string): boolean | string {
@@ -105,7 +186,13 @@ export function serverConfigFromEnv(env: NodeJS.ProcessEnv): ServerConfigInput {
   for (const [name, key] of Object.entries(SERVER_ENV_SETTINGS)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    out[key] = TEXT_SETTINGS.has(key) ? raw : key === 'insecureHttp' ? booleanFrom(raw) : Number.isNaN(Number(raw)) ? raw : Number(raw);
+    out[key] = TEXT_SETTINGS.has(key)
+      ? raw
+      : key === 'insecureHttp'
+        ? booleanFrom(raw)
+        : Number.isNaN(Number(raw))
+          ? raw
+          : Number(raw);
   }
   return out as ServerConfigInput;
 }

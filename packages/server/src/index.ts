@@ -1,3 +1,9 @@
 export { startServer, type LongshoreServer } from './app.js';
-export { SERVER_ENV_SETTINGS, ServerConfig, parseServerConfig, serverConfigFromEnv, type ServerConfigInput } from './config.js';
+export {
+  SERVER_ENV_SETTINGS,
+  ServerConfig,
+  parseServerConfig,
+  serverConfigFromEnv,
+  type ServerConfigInput,
+} from './config.js';
 export { ApplyDocument } from './resources/apply.js';

@@ -103,9 +103,23 @@ describe('BootstrapOutput', () => {
       { progress: [50, 'half'] },
       { line: ['stdout', 'disk almost full', 5, 'warning'] },
       { line: ['stdout', '##longshore[nonsense]', 6, undefined] },
-      { line: ['system', "The line above is not a valid service message: unknown service message 'nonsense'", undefined, 'warning'] },
+      {
+        line: [
+          'system',
+          "The line above is not a valid service message: unknown service message 'nonsense'",
+          undefined,
+          'warning',
+        ],
+      },
       { line: ['stdout', "##longshore[progress percentage='101']", 7, undefined] },
-      { line: ['system', "The line above is not a valid service message: progress needs percentage='0..100'", undefined, 'warning'] },
+      {
+        line: [
+          'system',
+          "The line above is not a valid service message: progress needs percentage='0..100'",
+          undefined,
+          'warning',
+        ],
+      },
       { line: ['stdout', '## not a service message', 8, undefined] },
     ]);
   });
@@ -136,26 +150,35 @@ describe('BootstrapOutput', () => {
   it('gives the same records however the bytes are chunked', () => {
     const sm = formatServiceMessage;
     const line = fc.oneof(
-      fc.tuple(fc.nat({ max: 30 }), fc.constantFrom('O', 'E'), fc.string({ unit: 'grapheme' })).map(([n, t, s]) => `${n} ${t} ${s.replaceAll('\n', ' ')}`),
-      fc.tuple(fc.nat({ max: 30 }), fc.string({ unit: 'grapheme' })).map(([n, v]) => `${n} O ${sm({ kind: 'setVariable', name: 'V', value: v, sensitive: n % 2 === 0 })}`),
+      fc
+        .tuple(fc.nat({ max: 30 }), fc.constantFrom('O', 'E'), fc.string({ unit: 'grapheme' }))
+        .map(([n, t, s]) => `${n} ${t} ${s.replaceAll('\n', ' ')}`),
+      fc
+        .tuple(fc.nat({ max: 30 }), fc.string({ unit: 'grapheme' }))
+        .map(([n, v]) => `${n} O ${sm({ kind: 'setVariable', name: 'V', value: v, sensitive: n % 2 === 0 })}`),
       fc.tuple(fc.nat({ max: 30 }), fc.integer({ min: -1, max: 255 })).map(([n, code]) => `${n} X ${code}`),
       fc.string({ unit: 'grapheme' }).map((s) => s.replaceAll('\n', ' ')),
     );
     fc.assert(
-      fc.property(fc.array(line, { maxLength: 30 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 20 }), (lines, trailingNewline, cuts) => {
-        const bytes = Buffer.from(lines.join('\n') + (trailingNewline ? '\n' : ''));
-        const whole = parse(bytes.toString('utf8'), ['secret']);
-        const { calls, handler } = recorder();
-        const output = new BootstrapOutput(handler, { secrets: ['secret'] });
-        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-        let start = 0;
-        for (const point of [...points, bytes.length]) {
-          output.write(bytes.subarray(start, point));
-          start = point;
-        }
-        output.end();
-        assert.deepEqual(calls, whole);
-      }),
+      fc.property(
+        fc.array(line, { maxLength: 30 }),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        (lines, trailingNewline, cuts) => {
+          const bytes = Buffer.from(lines.join('\n') + (trailingNewline ? '\n' : ''));
+          const whole = parse(bytes.toString('utf8'), ['secret']);
+          const { calls, handler } = recorder();
+          const output = new BootstrapOutput(handler, { secrets: ['secret'] });
+          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          let start = 0;
+          for (const point of [...points, bytes.length]) {
+            output.write(bytes.subarray(start, point));
+            start = point;
+          }
+          output.end();
+          assert.deepEqual(calls, whole);
+        },
+      ),
     );
   });
 
@@ -177,7 +200,10 @@ describe('BootstrapOutput', () => {
           }
         }
         const highest = numbers.reduce((max, n) => Math.max(max, n), 0);
-        assert.deepEqual(covered, Array.from({ length: highest }, (_, i) => i + 1));
+        assert.deepEqual(
+          covered,
+          Array.from({ length: highest }, (_, i) => i + 1),
+        );
       }),
     );
   });

@@ -127,7 +127,8 @@ export class BootstrapOutput {
   line(raw: string, ts: number): void {
     let n = 0;
     let i = 0;
-    for (let c = raw.charCodeAt(0); c >= DIGIT_0 && c <= DIGIT_9 && i < 15; c = raw.charCodeAt(++i)) n = n * 10 + c - DIGIT_0;
+    for (let c = raw.charCodeAt(0); c >= DIGIT_0 && c <= DIGIT_9 && i < 15; c = raw.charCodeAt(++i))
+      n = n * 10 + c - DIGIT_0;
     const tag = raw.charCodeAt(i + 1);
     const validPrefix =
       i > 0 &&
@@ -165,14 +166,26 @@ export class BootstrapOutput {
     }
     if (!parsed.ok) {
       this.emit(stream, this.mask(text), ts, source, undefined);
-      this.emit('system', this.mask(`The line above is not a valid service message: ${parsed.error}`), ts, undefined, 'warning');
+      this.emit(
+        'system',
+        this.mask(`The line above is not a valid service message: ${parsed.error}`),
+        ts,
+        undefined,
+        'warning',
+      );
       return;
     }
     const message = parsed.message;
     switch (message.kind) {
       case 'setVariable': {
         const name = this.setVariable(message);
-        this.emit('system', `Output variable '${name}' set${message.sensitive ? ' (sensitive)' : ''}`, ts, source, undefined);
+        this.emit(
+          'system',
+          `Output variable '${name}' set${message.sensitive ? ' (sensitive)' : ''}`,
+          ts,
+          source,
+          undefined,
+        );
         return;
       }
       case 'progress':
@@ -203,7 +216,13 @@ export class BootstrapOutput {
     return name;
   }
 
-  private emit(stream: LogStream, text: string, ts: number, source: number | undefined, level: LogLevel | undefined): void {
+  private emit(
+    stream: LogStream,
+    text: string,
+    ts: number,
+    source: number | undefined,
+    level: LogLevel | undefined,
+  ): void {
     if (text.length <= MAX_LINE_LENGTH) {
       this.handler.line(stream, text, ts, source, level);
       return;

@@ -35,7 +35,10 @@ export function parseStoredCredential(text: string, location: string): StoredCre
     value = undefined;
   }
   if (!Value.Check(StoredCredential, value)) {
-    throw new LongshoreError('CONFIG_INVALID', `${location} does not hold a valid worker credential; delete it and start the worker with a new registration token`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `${location} does not hold a valid worker credential; delete it and start the worker with a new registration token`,
+    );
   }
   return value;
 }
@@ -58,7 +61,10 @@ export class FileCredentialStore implements CredentialStore {
       text = await readFile(this.location, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new LongshoreError('CONFIG_INVALID', `Cannot read the worker's credential at ${this.location}: ${(error as Error).message}`);
+      throw new LongshoreError(
+        'CONFIG_INVALID',
+        `Cannot read the worker's credential at ${this.location}: ${(error as Error).message}`,
+      );
     }
     return parseStoredCredential(text, this.location);
   }
@@ -96,12 +102,26 @@ export async function obtainCredential(options: ObtainCredentialOptions): Promis
     log.info({ workerId: stored.workerId, pools: stored.pools }, 'using the stored credential');
     return stored.credential;
   }
-  if (stored) log.warn({ for: { serverUrl: stored.serverUrl, name: stored.name } }, 'the stored credential is for another server or name; registering again');
+  if (stored)
+    log.warn(
+      { for: { serverUrl: stored.serverUrl, name: stored.name } },
+      'the stored credential is for another server or name; registering again',
+    );
   const token = config.registrationToken;
   if (token === undefined) {
-    throw new LongshoreError('CONFIG_INVALID', `/registrationToken: needed to register, as ${options.store.location} holds no credential for this server and name`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `/registrationToken: needed to register, as ${options.store.location} holds no credential for this server and name`,
+    );
   }
-  const request = { token, name: config.name, executor: options.executor, version: LONGSHORE_VERSION, capacity: config.maxConcurrentOperations, metadata: options.metadata };
+  const request = {
+    token,
+    name: config.name,
+    executor: options.executor,
+    version: LONGSHORE_VERSION,
+    capacity: config.maxConcurrentOperations,
+    metadata: options.metadata,
+  };
   const registered = await keepTrying((signal) => options.channel.register(request, signal), {
     what: 'registering with the server',
     signal: options.signal,

@@ -43,11 +43,32 @@ describe('a worker given a hostile package', () => {
     const server = new FakeServer();
     server.packages.set('/p/hostile', HOSTILE);
     const temp = tempDir('hostile');
-    const executor = new LocalExecutor({ channel: server, workspace: { workerName: 'local-1', serverUrl: 'http://server.test' }, tempDir: temp, dataDir: tempDir('hostile-data'), log: silentLog });
-    const packages: Operation['packages'] = [{ reference: 'app', packageId: 'app', version: '1.0.0', format: 'tar.gz', sha256: sha256(HOSTILE), downloadPath: '/p/hostile' }];
-    const result = await executor.start(testOperation({ packages, script: { syntax: 'sh', body: 'echo ran' } }), new Lines());
+    const executor = new LocalExecutor({
+      channel: server,
+      workspace: { workerName: 'local-1', serverUrl: 'http://server.test' },
+      tempDir: temp,
+      dataDir: tempDir('hostile-data'),
+      log: silentLog,
+    });
+    const packages: Operation['packages'] = [
+      {
+        reference: 'app',
+        packageId: 'app',
+        version: '1.0.0',
+        format: 'tar.gz',
+        sha256: sha256(HOSTILE),
+        downloadPath: '/p/hostile',
+      },
+    ];
+    const result = await executor.start(
+      testOperation({ packages, script: { syntax: 'sh', body: 'echo ran' } }),
+      new Lines(),
+    );
     assert.equal(result.outcome, 'failed');
-    assert.match(result.message, /^Package app could not be installed: Package 'app' \(app 1\.0\.0\) cannot be installed: The archive's entry 'd' would replace the directory 'd' the archive already has$/);
+    assert.match(
+      result.message,
+      /^Package app could not be installed: Package 'app' \(app 1\.0\.0\) cannot be installed: The archive's entry 'd' would replace the directory 'd' the archive already has$/,
+    );
     assert.deepEqual(await readdir(temp), [], 'the per-operation directory is gone');
     await assert.rejects(stat(join(temp, '..', 'escape.txt')));
   });

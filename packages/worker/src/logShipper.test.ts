@@ -10,11 +10,18 @@ import { silentLog } from './testing/operation.fixture.js';
 const OP = 'op-1';
 
 function shipper(server: Pick<FakeServer, 'sendLogs'>, options: Partial<LogShipperOptions> = {}): LogShipper {
-  return new LogShipper({ operationId: OP, channel: server, log: silentLog, backoff: { initialMs: 1, maxMs: 5 }, ...options });
+  return new LogShipper({
+    operationId: OP,
+    channel: server,
+    log: silentLog,
+    backoff: { initialMs: 1, maxMs: 5 },
+    ...options,
+  });
 }
 
 function push(s: LogShipper, from: number, count: number): void {
-  for (let i = from; i < from + count; i++) s.line(i % 3 === 0 ? 'stderr' : 'stdout', `line ${i}`, 1_700_000_000_000 + i, i);
+  for (let i = from; i < from + count; i++)
+    s.line(i % 3 === 0 ? 'stderr' : 'stdout', `line ${i}`, 1_700_000_000_000 + i, i);
 }
 
 function assertStored(server: FakeServer, count: number, firstSeq = 1): void {
@@ -46,7 +53,13 @@ describe('LogShipper', () => {
     assertStored(server, 12_000);
     assert.equal(most, 1);
     assert.ok(server.batches.every((b) => b.count <= 5000));
-    assert.deepEqual(server.logs.get(OP)![4], { seq: 5, stream: 'stdout', ts: 1_700_000_000_004, text: 'line 4', source: 4 });
+    assert.deepEqual(server.logs.get(OP)![4], {
+      seq: 5,
+      stream: 'stdout',
+      ts: 1_700_000_000_004,
+      text: 'line 4',
+      source: 4,
+    });
   });
 
   it('cuts batches by size too', async () => {
@@ -70,19 +83,23 @@ describe('LogShipper', () => {
   it('loses no line and stores none twice, whatever the network does', async () => {
     const faults = fc.constantFrom<LogFault>('unreachable', 'lostAck', 'half');
     await fc.assert(
-      fc.asyncProperty(fc.array(faults, { maxLength: 12 }), fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 5 }), async (plan, rounds) => {
-        const server = new FakeServer();
-        server.logFaults = [...plan];
-        const s = shipper(server, { maxBatchLines: 200, flushIntervalMs: 1 });
-        let total = 0;
-        for (const count of rounds) {
-          push(s, total, count);
-          total += count;
-          await sleep(1);
-        }
-        assert.equal(await s.flush(), total);
-        assertStored(server, total);
-      }),
+      fc.asyncProperty(
+        fc.array(faults, { maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 5 }),
+        async (plan, rounds) => {
+          const server = new FakeServer();
+          server.logFaults = [...plan];
+          const s = shipper(server, { maxBatchLines: 200, flushIntervalMs: 1 });
+          let total = 0;
+          for (const count of rounds) {
+            push(s, total, count);
+            total += count;
+            await sleep(1);
+          }
+          assert.equal(await s.flush(), total);
+          assertStored(server, total);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -120,7 +137,10 @@ describe('LogShipper', () => {
     await s0.flush();
     const s = shipper(server, { ackedSeq: 10 });
     push(s, 0, 3);
-    await assert.rejects(s.flush(), (e) => isErrorCode(e, 'LOG_GAP') && /lost log lines 6–10/.test((e as Error).message));
+    await assert.rejects(
+      s.flush(),
+      (e) => isErrorCode(e, 'LOG_GAP') && /lost log lines 6–10/.test((e as Error).message),
+    );
     assert.equal(s.backpressure(), undefined);
   });
 
@@ -185,7 +205,9 @@ describe('LogShipper', () => {
     const s = shipper(
       {
         sendLogs: (id: string, batch: LogBatchRequest, signal?: AbortSignal) =>
-          new Promise<LogBatchResponse>((resolve, reject) => answers.push(() => server.sendLogs(id, batch, signal).then(resolve, reject))),
+          new Promise<LogBatchResponse>((resolve, reject) =>
+            answers.push(() => server.sendLogs(id, batch, signal).then(resolve, reject)),
+          ),
       },
       { highWaterLines: 10, maxBatchLines: 5 },
     );

@@ -137,7 +137,9 @@ export class LogShipper {
 
   /** Stops shipping and forgets what was not stored (the operation was taken away from this worker). */
   close(): void {
-    this.fail(new LongshoreError('OPERATION_NOT_LEASED', `The log of operation ${this.options.operationId} was closed`));
+    this.fail(
+      new LongshoreError('OPERATION_NOT_LEASED', `The log of operation ${this.options.operationId} was closed`),
+    );
     this.abort.abort();
   }
 
@@ -148,7 +150,8 @@ export class LogShipper {
   private schedule(): void {
     if (this.inFlight || this.retryTimer || this.failure) return;
     const unsent = this.lastSeq - this.acked;
-    const urgent = this.flushWaiters.length > 0 || unsent >= this.maxBatchLines || this.bufferedBytes >= this.maxBatchBytes;
+    const urgent =
+      this.flushWaiters.length > 0 || unsent >= this.maxBatchLines || this.bufferedBytes >= this.maxBatchBytes;
     if (urgent) {
       this.send();
     } else if (!this.flushTimer && (unsent > 0 || this.progressState !== this.progressSent)) {
@@ -239,7 +242,8 @@ export class LogShipper {
 
   private acknowledge(seq: number): void {
     if (seq <= this.acked) return;
-    for (let i = this.head; i < this.head + (seq - this.acked); i++) this.bufferedBytes -= this.lines[i]!.text.length + LINE_OVERHEAD_BYTES;
+    for (let i = this.head; i < this.head + (seq - this.acked); i++)
+      this.bufferedBytes -= this.lines[i]!.text.length + LINE_OVERHEAD_BYTES;
     this.head += seq - this.acked;
     this.acked = seq;
     // Acknowledged lines are kept for one more batch: the replay window for a server that loses
@@ -257,7 +261,8 @@ export class LogShipper {
     if (back > this.head) return false;
     this.head -= back;
     this.acked -= back;
-    for (let i = this.head; i < this.head + back; i++) this.bufferedBytes += this.lines[i]!.text.length + LINE_OVERHEAD_BYTES;
+    for (let i = this.head; i < this.head + back; i++)
+      this.bufferedBytes += this.lines[i]!.text.length + LINE_OVERHEAD_BYTES;
     return true;
   }
 

@@ -12,7 +12,14 @@ import { FakeServer } from './testing/fakeServer.fixture.js';
 const unix = (mode: number) => ({ os: 3, attrs: (mode << 16) >>> 0 });
 
 function pkg(reference: string, format: OperationPackage['format'], content: Uint8Array): OperationPackage {
-  return { reference, packageId: 'app', version: '1.0.0', format, sha256: sha256(content).toUpperCase(), downloadPath: `/packages/${reference}` };
+  return {
+    reference,
+    packageId: 'app',
+    version: '1.0.0',
+    format,
+    sha256: sha256(content).toUpperCase(),
+    downloadPath: `/packages/${reference}`,
+  };
 }
 
 async function workDir(): Promise<string> {
@@ -22,7 +29,10 @@ async function workDir(): Promise<string> {
 describe('installPackage', () => {
   it('extracts a tar.gz into packages/<reference>, keeping file modes', async () => {
     const server = new FakeServer();
-    const content = await tarGz({ 'bin/run.sh': { content: '#!/bin/sh\necho run\n', mode: 0o755 }, 'README.md': { content: 'hi' } });
+    const content = await tarGz({
+      'bin/run.sh': { content: '#!/bin/sh\necho run\n', mode: 0o755 },
+      'README.md': { content: 'hi' },
+    });
     const p = pkg('app', 'tar.gz', content);
     server.packages.set(p.downloadPath, content);
     const dir = await workDir();
@@ -49,7 +59,10 @@ describe('installPackage', () => {
     const p = { ...pkg('app', 'zip', content), sha256: sha256(strToU8('other')) };
     server.packages.set(p.downloadPath, content);
     const dir = await workDir();
-    await assert.rejects(installPackage(p, dir, server, new AbortController().signal), (e) => isErrorCode(e, 'INVALID_PACKAGE') && /sha256/.test((e as Error).message));
+    await assert.rejects(
+      installPackage(p, dir, server, new AbortController().signal),
+      (e) => isErrorCode(e, 'INVALID_PACKAGE') && /sha256/.test((e as Error).message),
+    );
     assert.deepEqual(await readdir(join(dir, 'packages')), []);
   });
 
@@ -59,10 +72,15 @@ describe('installPackage', () => {
     const p = pkg('app', 'zip', content);
     server.packages.set(p.downloadPath, content);
     const dir = await workDir();
-    await assert.rejects(installPackage(p, dir, server, new AbortController().signal), (e) => isErrorCode(e, 'INVALID_PACKAGE') && /entry '\.\.\/escaped\.txt' climbs out/.test((e as Error).message));
+    await assert.rejects(
+      installPackage(p, dir, server, new AbortController().signal),
+      (e) => isErrorCode(e, 'INVALID_PACKAGE') && /entry '\.\.\/escaped\.txt' climbs out/.test((e as Error).message),
+    );
     await assert.rejects(stat(join(dir, 'packages/escaped.txt')));
     assert.deepEqual(await readdir(join(dir, 'packages')), []);
-    await assert.rejects(installPackage({ ...p, reference: '../up' }, dir, server, new AbortController().signal), (e) => isErrorCode(e, 'INVALID_PACKAGE'));
+    await assert.rejects(installPackage({ ...p, reference: '../up' }, dir, server, new AbortController().signal), (e) =>
+      isErrorCode(e, 'INVALID_PACKAGE'),
+    );
   });
 
   it('reports an archive that is not one', async () => {
@@ -70,12 +88,17 @@ describe('installPackage', () => {
     const content = strToU8('not a zip at all');
     const p = pkg('app', 'zip', content);
     server.packages.set(p.downloadPath, content);
-    await assert.rejects(installPackage(p, await workDir(), server, new AbortController().signal), (e) => isErrorCode(e, 'INVALID_PACKAGE'));
+    await assert.rejects(installPackage(p, await workDir(), server, new AbortController().signal), (e) =>
+      isErrorCode(e, 'INVALID_PACKAGE'),
+    );
   });
 
   it('refuses zip entries that are links, absolute or climb out, naming them, and leaves nothing behind', async () => {
     const cases: [Record<string, Uint8Array | [Uint8Array, { os: number; attrs: number }]>, RegExp][] = [
-      [{ 'ok.txt': strToU8('ok'), link: [strToU8('/etc'), unix(0o120777)] }, /entry 'link' is a symbolic link; packages may hold only files and directories/],
+      [
+        { 'ok.txt': strToU8('ok'), link: [strToU8('/etc'), unix(0o120777)] },
+        /entry 'link' is a symbolic link; packages may hold only files and directories/,
+      ],
       [{ '/etc/evil': strToU8('x') }, /entry '\/etc\/evil' has an absolute path/],
       [{ 'a\\..\\..\\evil.bat': strToU8('x') }, /entry 'a\\\.\.\\\.\.\\evil\.bat' climbs out/],
       [{ 'C:/evil.bat': strToU8('x') }, /entry 'C:\/evil\.bat' has an absolute path/],
@@ -99,7 +122,10 @@ describe('installPackage', () => {
 
   it('extracts a hard link to a file of the same package', async () => {
     const server = new FakeServer();
-    const content = rawTarGz([{ path: 'lib/a.so', content: 'library' }, { path: 'lib/a.so.1', type: 'Link', linkpath: 'lib/a.so' }]);
+    const content = rawTarGz([
+      { path: 'lib/a.so', content: 'library' },
+      { path: 'lib/a.so.1', type: 'Link', linkpath: 'lib/a.so' },
+    ]);
     const p = pkg('app', 'tar.gz', content);
     server.packages.set(p.downloadPath, content);
     const dir = await workDir();
@@ -109,7 +135,10 @@ describe('installPackage', () => {
 
   it('extracts a zip by streaming, keeping executables executable', async () => {
     const server = new FakeServer();
-    const content = zipSync({ 'bin/run.sh': [strToU8('#!/bin/sh\n'), unix(0o100755)], 'data.txt': [strToU8('d'), unix(0o100600)] });
+    const content = zipSync({
+      'bin/run.sh': [strToU8('#!/bin/sh\n'), unix(0o100755)],
+      'data.txt': [strToU8('d'), unix(0o100600)],
+    });
     const p = pkg('app', 'zip', content);
     server.packages.set(p.downloadPath, content);
     const dir = await workDir();
@@ -127,7 +156,10 @@ describe('installPackage', () => {
     const before = process.memoryUsage().rss;
     await assert.rejects(installPackage(p, dir, server, new AbortController().signal), (e) => {
       assert.ok(isErrorCode(e, 'INVALID_PACKAGE'), String(e));
-      assert.match((e as Error).message, /expands to more than the 67108864-byte limit for an archive of \d+ bytes .*; entry 'big\.bin' goes past it/);
+      assert.match(
+        (e as Error).message,
+        /expands to more than the 67108864-byte limit for an archive of \d+ bytes .*; entry 'big\.bin' goes past it/,
+      );
       return true;
     });
     const grew = (process.memoryUsage().rss - before) / 1024 / 1024;
@@ -141,7 +173,12 @@ describe('installPackage', () => {
     const p = pkg('app', 'zip', content);
     server.packages.set(p.downloadPath, content);
     const dir = await workDir();
-    await assert.rejects(installPackage(p, dir, server, new AbortController().signal), (e) => isErrorCode(e, 'INVALID_PACKAGE') && /entry 'big\.bin' expands past the 100 bytes its directory declares/.test((e as Error).message));
+    await assert.rejects(
+      installPackage(p, dir, server, new AbortController().signal),
+      (e) =>
+        isErrorCode(e, 'INVALID_PACKAGE') &&
+        /entry 'big\.bin' expands past the 100 bytes its directory declares/.test((e as Error).message),
+    );
     assert.deepEqual(await readdir(join(dir, 'packages')), []);
   });
 });

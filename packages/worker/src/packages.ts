@@ -24,7 +24,10 @@ export async function installPackage(
   signal: AbortSignal,
 ): Promise<void> {
   if (!REFERENCE.test(pkg.reference)) {
-    throw new LongshoreError('INVALID_PACKAGE', `Package reference '${pkg.reference}' cannot be a directory name (use letters, digits, . _ -)`);
+    throw new LongshoreError(
+      'INVALID_PACKAGE',
+      `Package reference '${pkg.reference}' cannot be a directory name (use letters, digits, . _ -)`,
+    );
   }
   if (pkg.format === 'docker-image') {
     throw new LongshoreError('INVALID_PACKAGE', `Package '${pkg.reference}' is a Docker image, not an archive`);
@@ -40,7 +43,9 @@ export async function installPackage(
         done(null, chunk);
       },
     });
-    await pipeline(await channel.downloadPackage(pkg.downloadPath, signal), hashing, createWriteStream(archive), { signal });
+    await pipeline(await channel.downloadPackage(pkg.downloadPath, signal), hashing, createWriteStream(archive), {
+      signal,
+    });
     const actual = hash.digest('hex');
     if (actual !== pkg.sha256.toLowerCase()) {
       throw new LongshoreError(
@@ -54,7 +59,11 @@ export async function installPackage(
     } catch (error) {
       if (!isErrorCode(error, 'INVALID_PACKAGE')) throw error;
       const { message, details } = error as LongshoreError;
-      throw new LongshoreError('INVALID_PACKAGE', `Package '${pkg.reference}' (${pkg.packageId} ${pkg.version}) cannot be installed: ${message}`, details);
+      throw new LongshoreError(
+        'INVALID_PACKAGE',
+        `Package '${pkg.reference}' (${pkg.packageId} ${pkg.version}) cannot be installed: ${message}`,
+        details,
+      );
     }
   } catch (error) {
     // Nothing of a package that could not be installed stays behind for the script to find.

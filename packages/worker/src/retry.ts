@@ -38,7 +38,10 @@ export class Backoff {
  * blinked. Everything else is an answer that a retry would only repeat.
  */
 export function isTransient(error: unknown): boolean {
-  return isLongshoreError(error) && (error.code === 'SERVER_UNREACHABLE' || error.code === 'TIMEOUT' || error.code === 'INTERNAL');
+  return (
+    isLongshoreError(error) &&
+    (error.code === 'SERVER_UNREACHABLE' || error.code === 'TIMEOUT' || error.code === 'INTERNAL')
+  );
 }
 
 export interface KeepTryingOptions {
@@ -77,7 +80,11 @@ export async function keepTrying<T>(call: (signal: AbortSignal) => Promise<T>, o
       const code = isLongshoreError(error) ? error.code : 'INTERNAL';
       if (code !== reported) {
         if (transient) log.warn({ err: error }, `${what} failed; retrying`);
-        else log.error({ err: error, code }, `${what} failed (${code}): ${(error as Error).message}; retrying every ${options.rejectedRetryMs} ms`);
+        else
+          log.error(
+            { err: error, code },
+            `${what} failed (${code}): ${(error as Error).message}; retrying every ${options.rejectedRetryMs} ms`,
+          );
         reported = code;
       }
       await sleep(transient ? backoff.next() : options.rejectedRetryMs, undefined, { signal }).catch(() => {

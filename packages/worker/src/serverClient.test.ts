@@ -63,29 +63,42 @@ describe('HttpAgentChannel', () => {
 
   it('turns error bodies into typed errors with their details', async () => {
     handler = (_req, res) => json(res, 409, { code: 'LOG_GAP', message: 'lines missing', details: { expectedSeq: 5 } });
-    const gap = await channel({ credential: 'c' }).sendLogs('op', { lines: [] }).catch((e: unknown) => e);
+    const gap = await channel({ credential: 'c' })
+      .sendLogs('op', { lines: [] })
+      .catch((e: unknown) => e);
     assert.ok(isErrorCode(gap, 'LOG_GAP'));
     assert.deepEqual((gap as LongshoreError).details, { expectedSeq: 5 });
     handler = (_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' });
       res.end('<html>bad gateway</html>');
     };
-    await assert.rejects(channel().complete('op', { outcome: 'succeeded', message: '', outputVariables: [], finalSeq: 0 }), (e) =>
-      isErrorCode(e, 'INTERNAL') && /bad gateway/.test((e as Error).message),
+    await assert.rejects(
+      channel().complete('op', { outcome: 'succeeded', message: '', outputVariables: [], finalSeq: 0 }),
+      (e) => isErrorCode(e, 'INTERNAL') && /bad gateway/.test((e as Error).message),
     );
   });
 
   it('rejects an answer that does not match the contract', async () => {
     handler = (_req, res) => json(res, 200, { operations: 'nope' });
-    await assert.rejects(channel().poll({ free: 1, running: [], waitMs: 0 }), (e) => isErrorCode(e, 'INTERNAL') && /not valid/.test((e as Error).message));
+    await assert.rejects(
+      channel().poll({ free: 1, running: [], waitMs: 0 }),
+      (e) => isErrorCode(e, 'INTERNAL') && /not valid/.test((e as Error).message),
+    );
   });
 
   it('reports an unreachable server, a slow one, and the caller’s own abort apart', async () => {
-    const closed = new HttpAgentChannel({ serverUrl: 'http://127.0.0.1:1', requestTimeoutMs: 2000, downloadTimeoutMs: 2000 });
+    const closed = new HttpAgentChannel({
+      serverUrl: 'http://127.0.0.1:1',
+      requestTimeoutMs: 2000,
+      downloadTimeoutMs: 2000,
+    });
     await assert.rejects(closed.operationState('op'), (e) => isErrorCode(e, 'SERVER_UNREACHABLE'));
 
-    handler = (_req, res) => setTimeout(() => json(res, 200, { ackedSeq: 0, lastSource: 0, cancelRequested: false }), 500);
-    await assert.rejects(channel({ requestTimeoutMs: 100 }).sendLogs('op', { lines: [] }), (e) => isErrorCode(e, 'TIMEOUT'));
+    handler = (_req, res) =>
+      setTimeout(() => json(res, 200, { ackedSeq: 0, lastSource: 0, cancelRequested: false }), 500);
+    await assert.rejects(channel({ requestTimeoutMs: 100 }).sendLogs('op', { lines: [] }), (e) =>
+      isErrorCode(e, 'TIMEOUT'),
+    );
 
     const abort = new AbortController();
     const reason = new Error('stopping');

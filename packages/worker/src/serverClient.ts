@@ -94,7 +94,9 @@ export class HttpAgentChannel implements AgentChannel {
   }
 
   async updateInfo(request: WorkerInfoRequest, signal?: AbortSignal): Promise<void> {
-    const response = await this.transport.ok(this.request('PUT', agentRoutes.workerInfo, request, this.options.requestTimeoutMs, signal));
+    const response = await this.transport.ok(
+      this.request('PUT', agentRoutes.workerInfo, request, this.options.requestTimeoutMs, signal),
+    );
     response.resume();
   }
 
@@ -107,40 +109,74 @@ export class HttpAgentChannel implements AgentChannel {
   }
 
   async complete(operationId: string, request: CompleteRequest, signal?: AbortSignal): Promise<void> {
-    const response = await this.transport.ok(this.request('POST', agentRoutes.complete(operationId), request, this.options.requestTimeoutMs, signal));
+    const response = await this.transport.ok(
+      this.request('POST', agentRoutes.complete(operationId), request, this.options.requestTimeoutMs, signal),
+    );
     response.resume();
   }
 
   async operationState(operationId: string, signal?: AbortSignal): Promise<OperationStateResponse> {
     const path = agentRoutes.operationState(operationId);
-    return this.check(path, checks.state, await this.transport.json(this.request('GET', path, undefined, this.options.requestTimeoutMs, signal)));
+    return this.check(
+      path,
+      checks.state,
+      await this.transport.json(this.request('GET', path, undefined, this.options.requestTimeoutMs, signal)),
+    );
   }
 
   async packageToken(operationId: string, signal?: AbortSignal): Promise<PackageTokenResponse> {
-    return this.json(agentRoutes.packageToken(operationId), undefined, checks.packageToken, this.options.requestTimeoutMs, signal);
+    return this.json(
+      agentRoutes.packageToken(operationId),
+      undefined,
+      checks.packageToken,
+      this.options.requestTimeoutMs,
+      signal,
+    );
   }
 
   async downloadPackage(downloadPath: string, signal?: AbortSignal): Promise<Readable> {
     return this.transport.ok(this.request('GET', downloadPath, undefined, this.options.downloadTimeoutMs, signal));
   }
 
-  private async json<T extends TSchema>(path: string, body: unknown, check: TypeCheck<T>, timeoutMs: number, signal: AbortSignal | undefined): Promise<T['static']> {
+  private async json<T extends TSchema>(
+    path: string,
+    body: unknown,
+    check: TypeCheck<T>,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<T['static']> {
     return this.check(path, check, await this.transport.json(this.request('POST', path, body, timeoutMs, signal)));
   }
 
   private check<T extends TSchema>(path: string, check: TypeCheck<T>, body: unknown): T['static'] {
     if (!check.Check(body)) {
       const first = check.Errors(body).First();
-      throw new LongshoreError('INTERNAL', `The server's answer to ${path} is not valid: ${first?.path ?? ''} ${first?.message ?? ''}`.trim());
+      throw new LongshoreError(
+        'INTERNAL',
+        `The server's answer to ${path} is not valid: ${first?.path ?? ''} ${first?.message ?? ''}`.trim(),
+      );
     }
     return body;
   }
 
   /** One request; the time limit covers the whole exchange, body included. */
-  private request(method: string, path: string, body: unknown, timeoutMs: number, signal: AbortSignal | undefined): ServerRequest {
+  private request(
+    method: string,
+    path: string,
+    body: unknown,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): ServerRequest {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.credential !== undefined) headers.authorization = `Bearer ${this.credential}`;
-    return { method, path, headers, timeoutMs, ...(body === undefined ? {} : { body: JSON.stringify(body) }), ...(signal ? { signal } : {}) };
+    return {
+      method,
+      path,
+      headers,
+      timeoutMs,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal ? { signal } : {}),
+    };
   }
 }

@@ -62,7 +62,10 @@ class FakeExecutor implements Executor {
 
 function logCapture(): { log: Logger; entries: Record<string, unknown>[] } {
   const entries: Record<string, unknown>[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => entries.push(JSON.parse(line) as Record<string, unknown>) });
+  const log = pino(
+    { level: 'debug' },
+    { write: (line: string) => entries.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { log, entries };
 }
 
@@ -96,7 +99,12 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5000): 
   }
 }
 
-const success: OperationResult = { outcome: 'succeeded', exitCode: 0, message: 'ok', outputVariables: [{ name: 'V', value: '1', sensitive: false }] };
+const success: OperationResult = {
+  outcome: 'succeeded',
+  exitCode: 0,
+  message: 'ok',
+  outputVariables: [{ name: 'V', value: '1', sensitive: false }],
+};
 
 describe('Worker', () => {
   it('registers once, stores the credential privately, polls, and stops', async () => {
@@ -104,8 +112,14 @@ describe('Worker', () => {
     assert.equal(worker.state, 'created');
     await worker.start();
     assert.equal(worker.state, 'running');
-    assert.deepEqual(server.registrations, [{ token: 'token-1', name: 'worker-1', executor: 'local', version: '0.1.0', capacity: 2, metadata: {} }]);
-    assert.deepEqual(server.infos, [{ version: '0.1.0', capacity: 2, metadata: {} }], 'and tells the server what it is at every start');
+    assert.deepEqual(server.registrations, [
+      { token: 'token-1', name: 'worker-1', executor: 'local', version: '0.1.0', capacity: 2, metadata: {} },
+    ]);
+    assert.deepEqual(
+      server.infos,
+      [{ version: '0.1.0', capacity: 2, metadata: {} }],
+      'and tells the server what it is at every start',
+    );
     assert.equal((await stat(credentialPath(worker.config.dataDir))).mode & 0o777, 0o600);
     await until(() => server.polls.length > 0, 'a poll');
     assert.deepEqual(server.polls[0], { free: 2, running: [], waitMs: 100 });
@@ -113,7 +127,9 @@ describe('Worker', () => {
     await worker.stop();
     assert.equal(worker.state, 'stopped');
     await worker.done;
-    const transitions = entries.filter((e) => typeof e.to === 'string').map((e) => `${e.from as string}->${e.to as string}`);
+    const transitions = entries
+      .filter((e) => typeof e.to === 'string')
+      .map((e) => `${e.from as string}->${e.to as string}`);
     assert.deepEqual(transitions, ['created->starting', 'starting->running', 'running->draining', 'draining->stopped']);
     assert.ok(!JSON.stringify(entries).includes('token-1'), 'the registration token is never logged');
   });
@@ -123,7 +139,10 @@ describe('Worker', () => {
     await first.worker.start();
     await first.worker.stop();
     const server = new FakeServer();
-    const again = new Worker({ ...first.worker.config, registrationToken: undefined }, { channel: server, executor: new FakeExecutor(), log: pino({ level: 'silent' }) });
+    const again = new Worker(
+      { ...first.worker.config, registrationToken: undefined },
+      { channel: server, executor: new FakeExecutor(), log: pino({ level: 'silent' }) },
+    );
     await again.start();
     await until(() => server.polls.length > 0, 'a poll');
     assert.deepEqual(server.registrations, []);
@@ -133,7 +152,10 @@ describe('Worker', () => {
 
   it('fails to start without a credential or a token', async () => {
     const { worker } = setup({ registrationToken: undefined });
-    await assert.rejects(worker.start(), (e) => isErrorCode(e, 'CONFIG_INVALID') && /registrationToken/.test((e as Error).message));
+    await assert.rejects(
+      worker.start(),
+      (e) => isErrorCode(e, 'CONFIG_INVALID') && /registrationToken/.test((e as Error).message),
+    );
     assert.equal(worker.state, 'failed');
     await assert.rejects(worker.done);
   });
@@ -276,7 +298,10 @@ describe('Worker', () => {
     await worker.start();
     const op = testOperation({
       variables: [{ name: 'Password', value: 'sw0rdfish', sensitive: true }],
-      script: { syntax: 'sh', body: 'echo "deploying as $(get_longshore_variable Longshore.Worker.Name)"\necho "pw $(get_longshore_variable Password)"\nset_longshore_variable Out done' },
+      script: {
+        syntax: 'sh',
+        body: 'echo "deploying as $(get_longshore_variable Longshore.Worker.Name)"\necho "pw $(get_longshore_variable Password)"\nset_longshore_variable Out done',
+      },
     });
     server.offer({ operation: op });
     await until(() => server.completed.has(op.id), 'the completion', 10_000);
@@ -303,10 +328,32 @@ describe('Worker', () => {
     const { server, executor, worker } = setup();
     const keep = testOperation();
     executor.leftoverIds = [keep.id, 'finished-op', 'unknown-op'];
-    server.operationStates.set(keep.id, { id: keep.id, state: 'running', ackedSeq: 5, lastSource: 7, cancelRequested: false, operation: keep });
-    server.logs.set(keep.id, Array.from({ length: 5 }, (_, i) => ({ seq: i + 1, stream: 'stdout' as const, text: `before ${i + 1}`, ts: 0 })));
-    server.operationStates.set('finished-op', { id: 'finished-op', state: 'finished', ackedSeq: 9, lastSource: 9, cancelRequested: false });
-    server.operationStates.set('unknown-op', { id: 'unknown-op', state: 'unknown', ackedSeq: 0, lastSource: 0, cancelRequested: false });
+    server.operationStates.set(keep.id, {
+      id: keep.id,
+      state: 'running',
+      ackedSeq: 5,
+      lastSource: 7,
+      cancelRequested: false,
+      operation: keep,
+    });
+    server.logs.set(
+      keep.id,
+      Array.from({ length: 5 }, (_, i) => ({ seq: i + 1, stream: 'stdout' as const, text: `before ${i + 1}`, ts: 0 })),
+    );
+    server.operationStates.set('finished-op', {
+      id: 'finished-op',
+      state: 'finished',
+      ackedSeq: 9,
+      lastSource: 9,
+      cancelRequested: false,
+    });
+    server.operationStates.set('unknown-op', {
+      id: 'unknown-op',
+      state: 'unknown',
+      ackedSeq: 0,
+      lastSource: 0,
+      cancelRequested: false,
+    });
     await worker.start();
     assert.deepEqual(executor.resumed, [{ id: keep.id, resume: { lastSource: 7 } }]);
     assert.deepEqual(executor.discarded, ['finished-op', 'unknown-op']);
@@ -323,7 +370,14 @@ describe('Worker', () => {
     const { server, executor, worker, entries } = setup();
     const keep = testOperation();
     executor.leftoverIds = [keep.id];
-    server.operationStates.set(keep.id, { id: keep.id, state: 'running', ackedSeq: 0, lastSource: 0, cancelRequested: false, operation: keep });
+    server.operationStates.set(keep.id, {
+      id: keep.id,
+      state: 'running',
+      ackedSeq: 0,
+      lastSource: 0,
+      cancelRequested: false,
+      operation: keep,
+    });
     let released!: () => void;
     executor.releaseGate = new Promise((resolve) => (released = resolve));
     await worker.start();
@@ -335,7 +389,10 @@ describe('Worker', () => {
     try {
       await until(() => server.polls.length >= polled + 2, 'polls after the report');
       assert.ok(!server.polls.at(-1)!.running.includes(keep.id), 'a finished operation is not listed as running');
-      assert.deepEqual(entries.filter((e) => /no longer expects/.test(String(e.msg))), []);
+      assert.deepEqual(
+        entries.filter((e) => /no longer expects/.test(String(e.msg))),
+        [],
+      );
       assert.ok(!executor.cancelled.includes(keep.id));
     } finally {
       released();
@@ -347,7 +404,9 @@ describe('Worker', () => {
   it('says why it is not ready: starting, then the server refusing, then ready', async () => {
     const { server, worker } = setup();
     assert.deepEqual(worker.readiness, { ready: false, reason: 'The worker is created' });
-    server.failures.poll.push(new LongshoreError('SERVER_UNREACHABLE', 'Cannot reach the server at http://server.test'));
+    server.failures.poll.push(
+      new LongshoreError('SERVER_UNREACHABLE', 'Cannot reach the server at http://server.test'),
+    );
     await worker.start();
     await until(() => worker.readiness.reason.includes('Cannot reach'), 'the failure in readiness');
     assert.equal(worker.readiness.ready, false);

@@ -113,7 +113,10 @@ export class Worker {
         log: this.log,
       });
     } else {
-      throw new LongshoreError('CONFIG_INVALID', `/executor: the ${kind} executor must be passed to the worker by its caller`);
+      throw new LongshoreError(
+        'CONFIG_INVALID',
+        `/executor: the ${kind} executor must be passed to the worker by its caller`,
+      );
     }
     this.finished = new Promise((resolve, reject) => {
       this.lifecycle.onChange((state) => {
@@ -131,7 +134,11 @@ export class Worker {
   }
 
   get readiness(): Readiness {
-    if (!this.lifecycle.is('running')) return { ready: false, reason: `The worker is ${this.state}${this.serverProblem ? `: ${this.serverProblem}` : ''}` };
+    if (!this.lifecycle.is('running'))
+      return {
+        ready: false,
+        reason: `The worker is ${this.state}${this.serverProblem ? `: ${this.serverProblem}` : ''}`,
+      };
     if (this.serverProblem) return { ready: false, reason: this.serverProblem };
     return { ready: true, reason: `running ${this.held.size} operations` };
   }
@@ -161,7 +168,12 @@ export class Worker {
     this.log.info({ config: redactWorkerConfig(this.config) }, 'worker configuration');
     if (this.config.healthPort !== undefined) {
       // First: while registration waits on the server, readiness is what tells the operator why.
-      this.health = await startHealthServer({ port: this.config.healthPort, readiness: () => this.readiness, alive: () => !this.lifecycle.is('failed'), metrics: this.metrics });
+      this.health = await startHealthServer({
+        port: this.config.healthPort,
+        readiness: () => this.readiness,
+        alive: () => !this.lifecycle.is('failed'),
+        metrics: this.metrics,
+      });
     }
     let credential: string;
     const metadata = await this.describe();
@@ -190,7 +202,9 @@ export class Worker {
     this.channel.useCredential(credential);
     try {
       const info = { version: LONGSHORE_VERSION, capacity: this.config.maxConcurrentOperations, metadata };
-      await this.keepTrying('telling the server what this worker is', this.shutdown.signal, (signal) => this.channel.updateInfo(info, signal));
+      await this.keepTrying('telling the server what this worker is', this.shutdown.signal, (signal) =>
+        this.channel.updateInfo(info, signal),
+      );
       await this.resumeLeftovers();
     } catch (error) {
       if (this.shutdown.signal.aborted) return;
@@ -219,9 +233,15 @@ export class Worker {
     if (wasStarting) this.shutdown.abort();
     if (this.held.size === 0) this.wake.abort();
     if (this.held.size > 0) {
-      this.log.info({ operations: this.operations, deadlineMs: this.config.drainDeadlineMs }, 'waiting for running operations');
+      this.log.info(
+        { operations: this.operations, deadlineMs: this.config.drainDeadlineMs },
+        'waiting for running operations',
+      );
       if (!(await this.allEnded(this.config.drainDeadlineMs))) {
-        this.log.warn({ operations: this.operations }, 'drain deadline reached; cancelling the operations still running');
+        this.log.warn(
+          { operations: this.operations },
+          'drain deadline reached; cancelling the operations still running',
+        );
         for (const id of this.held.keys()) this.executor.cancel(id);
         await this.allEnded(CANCEL_GRACE_MS);
       }
@@ -253,8 +273,10 @@ export class Worker {
       let response: PollResponse;
       try {
         this.pollFree = free;
-        response = await this.keepTrying('polling the server', AbortSignal.any([this.shutdown.signal, this.wake.signal]), (signal) =>
-          this.channel.poll({ free, running, waitMs: this.config.pollWaitMs }, signal),
+        response = await this.keepTrying(
+          'polling the server',
+          AbortSignal.any([this.shutdown.signal, this.wake.signal]),
+          (signal) => this.channel.poll({ free, running, waitMs: this.config.pollWaitMs }, signal),
         );
       } catch (error) {
         if (this.shutdown.signal.aborted || this.wake.signal.aborted) {
@@ -283,24 +305,42 @@ export class Worker {
   private async resumeLeftovers(): Promise<void> {
     const { leftovers, discard } = this.executor;
     if (!leftovers || !discard) return;
-    const found = await this.keepTrying('listing what the last run of this worker left behind', this.shutdown.signal, (signal) => leftovers.call(this.executor, signal));
+    const found = await this.keepTrying(
+      'listing what the last run of this worker left behind',
+      this.shutdown.signal,
+      (signal) => leftovers.call(this.executor, signal),
+    );
     for (const id of found) {
-      const state = await this.keepTrying('asking the server about a left-over operation', this.shutdown.signal, async (signal) => {
-        try {
-          return await this.channel.operationState(id, signal);
-        } catch (error) {
-          // Not an id the server could ever have given out (an object someone labelled by hand): nobody expects it.
-          if (isErrorCode(error, 'VALIDATION_FAILED') || isErrorCode(error, 'NOT_FOUND')) return undefined;
-          throw error;
-        }
-      });
+      const state = await this.keepTrying(
+        'asking the server about a left-over operation',
+        this.shutdown.signal,
+        async (signal) => {
+          try {
+            return await this.channel.operationState(id, signal);
+          } catch (error) {
+            // Not an id the server could ever have given out (an object someone labelled by hand): nobody expects it.
+            if (isErrorCode(error, 'VALIDATION_FAILED') || isErrorCode(error, 'NOT_FOUND')) return undefined;
+            throw error;
+          }
+        },
+      );
       if (state?.operation && (state.state === 'leased' || state.state === 'running')) {
-        this.log.info({ operationId: id, lastSource: state.lastSource, ackedSeq: state.ackedSeq }, 'resuming an operation left running by the last run of this worker');
+        this.log.info(
+          { operationId: id, lastSource: state.lastSource, ackedSeq: state.ackedSeq },
+          'resuming an operation left running by the last run of this worker',
+        );
         this.begin(state.operation, { lastSource: state.lastSource }, state.ackedSeq);
         if (state.cancelRequested) this.executor.cancel(id);
       } else {
-        this.log.info({ operationId: id, state: state?.state ?? 'unknown' }, 'removing what is left of an operation the server does not expect from this worker');
-        await discard.call(this.executor, id, this.shutdown.signal).catch((err: unknown) => this.log.warn({ err, operationId: id }, 'cannot remove a left-over operation; the sweeper will try again'));
+        this.log.info(
+          { operationId: id, state: state?.state ?? 'unknown' },
+          'removing what is left of an operation the server does not expect from this worker',
+        );
+        await discard
+          .call(this.executor, id, this.shutdown.signal)
+          .catch((err: unknown) =>
+            this.log.warn({ err, operationId: id }, 'cannot remove a left-over operation; the sweeper will try again'),
+          );
       }
     }
   }
@@ -313,7 +353,10 @@ export class Worker {
     for (const operation of response.operations) {
       if (this.held.has(operation.id)) continue; // Redelivered: starts are idempotent by id.
       if (!this.lifecycle.is('running') || this.held.size >= this.config.maxConcurrentOperations) {
-        this.log.warn({ operationId: operation.id }, 'the server sent an operation this worker has no room for; not starting it');
+        this.log.warn(
+          { operationId: operation.id },
+          'the server sent an operation this worker has no room for; not starting it',
+        );
         continue;
       }
       this.begin(operation);
@@ -343,9 +386,14 @@ export class Worker {
     });
     const held: Held = { operation, shipper, forgotten: false, reported: false };
     this.held.set(operation.id, held);
-    this.log.info({ operationId: operation.id, taskId: operation.taskId, step: operation.step.name }, 'operation started');
+    this.log.info(
+      { operationId: operation.id, taskId: operation.taskId, step: operation.step.name },
+      'operation started',
+    );
     const run = this.run(held, resume)
-      .catch((error: unknown) => this.log.error({ err: error, operationId: operation.id }, 'operation ended without a report to the server'))
+      .catch((error: unknown) =>
+        this.log.error({ err: error, operationId: operation.id }, 'operation ended without a report to the server'),
+      )
       .finally(() => {
         this.held.delete(operation.id);
         this.running.delete(run);
@@ -362,7 +410,11 @@ export class Worker {
       result = await this.executor.start(operation, shipper, resume);
     } catch (error) {
       this.log.error({ err: error, operationId: operation.id }, 'the executor failed');
-      result = { outcome: 'failed', message: `The worker could not run the operation: ${(error as Error).message}`, outputVariables: [] };
+      result = {
+        outcome: 'failed',
+        message: `The worker could not run the operation: ${(error as Error).message}`,
+        outputVariables: [],
+      };
     }
     // What the operation leaves behind goes only once the server has its result (or wants none):
     // a worker stopped before that finds it again on its next start and reports then.
@@ -376,7 +428,10 @@ export class Worker {
     const { operation, shipper } = held;
     if (held.forgotten) return true;
     this.metrics.operationFinished(result.outcome);
-    this.log.info({ operationId: operation.id, outcome: result.outcome, exitCode: result.exitCode }, 'operation finished');
+    this.log.info(
+      { operationId: operation.id, outcome: result.outcome, exitCode: result.exitCode },
+      'operation finished',
+    );
     let finalSeq: number;
     let message = result.message;
     try {
@@ -395,14 +450,28 @@ export class Worker {
         // CONFLICT: an earlier attempt got through and only its answer was lost.
         if (isErrorCode(error, 'CONFLICT')) return;
         if (!isErrorCode(error, 'OPERATION_NOT_LEASED') && !isErrorCode(error, 'NOT_FOUND')) throw error;
-        this.log.warn({ operationId: operation.id, err: error }, 'the server no longer holds this operation for this worker; its result is dropped');
+        this.log.warn(
+          { operationId: operation.id, err: error },
+          'the server no longer holds this operation for this worker; its result is dropped',
+        );
       }
     });
     return true;
   }
 
-  private async keepTrying<T>(what: string, signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const value = await keepTrying(call, { what, signal, log: this.log, rejectedRetryMs: this.config.rejectedRetryMs, random: this.random, onFailure: (error) => this.noteServerProblem(error) });
+  private async keepTrying<T>(
+    what: string,
+    signal: AbortSignal,
+    call: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const value = await keepTrying(call, {
+      what,
+      signal,
+      log: this.log,
+      rejectedRetryMs: this.config.rejectedRetryMs,
+      random: this.random,
+      onFailure: (error) => this.noteServerProblem(error),
+    });
     this.serverProblem = undefined;
     return value;
   }

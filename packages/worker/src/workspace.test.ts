@@ -11,7 +11,12 @@ const context = { workerName: 'worker-1', serverUrl: 'https://longshore.test' };
 function lookUp(files: Record<string, string>, name: string): { status: number | null; stdout: string } {
   const result = spawnSync(
     'sh',
-    ['-c', `${files['variables.sh']}\n${files['sensitive.sh']}\n__longshore_sensitive_variable "$1" || __longshore_variable "$1"`, 'sh', name],
+    [
+      '-c',
+      `${files['variables.sh']}\n${files['sensitive.sh']}\n__longshore_sensitive_variable "$1" || __longshore_variable "$1"`,
+      'sh',
+      name,
+    ],
     { encoding: 'utf8' },
   );
   return { status: result.status, stdout: result.stdout };
@@ -28,7 +33,7 @@ describe('stageWorkspace', () => {
     { title: 'unicode', value: 'ünïcödé ✓ 日本語 🚀' },
     { title: 'backslashes', value: 'C:\\path\\n' },
     { title: 'glob characters', value: '* ? [a-z]' },
-    { title: 'a case pattern terminator', value: "x) ;; esac; echo pwned; case y in y)" },
+    { title: 'a case pattern terminator', value: 'x) ;; esac; echo pwned; case y in y)' },
     { title: 'an empty string', value: '' },
   ];
 
@@ -45,7 +50,12 @@ describe('stageWorkspace', () => {
 
   it('uses valid Secret keys only', () => {
     const operation = testOperation({
-      target: { id: 't', name: 'c', type: 'kubernetes-cluster', kubernetes: { apiUrl: 'https://k', namespace: 'n', token: 't' } },
+      target: {
+        id: 't',
+        name: 'c',
+        type: 'kubernetes-cluster',
+        kubernetes: { apiUrl: 'https://k', namespace: 'n', token: 't' },
+      },
     });
     for (const key of Object.keys(stageWorkspace(operation, context))) assert.match(key, /^[-._a-zA-Z0-9]+$/);
   });
@@ -115,11 +125,22 @@ describe('stageWorkspace', () => {
         id: 't1',
         name: 'dev',
         type: 'kubernetes-cluster',
-        kubernetes: { apiUrl: 'https://k', namespace: 'n', token: 't', caCertificate: 'TUlJQg==\n', skipTlsVerify: true },
+        kubernetes: {
+          apiUrl: 'https://k',
+          namespace: 'n',
+          token: 't',
+          caCertificate: 'TUlJQg==\n',
+          skipTlsVerify: true,
+        },
       },
     });
-    const cluster = (JSON.parse(stageWorkspace(operation, context).kubeconfig!) as Record<string, any>).clusters[0].cluster;
-    assert.deepEqual(cluster, { server: 'https://k', 'certificate-authority-data': 'TUlJQg==', 'insecure-skip-tls-verify': true });
+    const cluster = (JSON.parse(stageWorkspace(operation, context).kubeconfig!) as Record<string, any>).clusters[0]
+      .cluster;
+    assert.deepEqual(cluster, {
+      server: 'https://k',
+      'certificate-authority-data': 'TUlJQg==',
+      'insecure-skip-tls-verify': true,
+    });
   });
 
   it('writes no kubeconfig for a generic target', () => {

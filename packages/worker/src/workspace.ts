@@ -29,7 +29,8 @@ export function stageWorkspace(operation: Operation, context: WorkspaceContext):
 
   const plain: [string, string][] = [];
   const sensitive: [string, string][] = [];
-  for (const [name, { value, sensitive: isSensitive }] of variables) (isSensitive ? sensitive : plain).push([name, value]);
+  for (const [name, { value, sensitive: isSensitive }] of variables)
+    (isSensitive ? sensitive : plain).push([name, value]);
 
   const files: WorkspaceFiles = {
     [BOOTSTRAP_FILE]: BOOTSTRAP_SCRIPT,

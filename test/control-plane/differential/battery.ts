@@ -2,8 +2,23 @@
 // its own namespace and records one normalized record per request, together with the values
 // the step EXPECTS (proven against the reference). The steps themselves are in steps*.ts.
 import { isDeepStrictEqual } from 'node:util';
-import { apiRequest, openWatch, type ApiResponse, type ClusterEndpoint, type RequestOptions, type WatchEvent } from './cluster.js';
-import { CONTROLLER_MADE_NAMES, RvTracker, getPath, substituteNames, watchFields, type Fields, type Normalizer } from './normalize.js';
+import {
+  apiRequest,
+  openWatch,
+  type ApiResponse,
+  type ClusterEndpoint,
+  type RequestOptions,
+  type WatchEvent,
+} from './cluster.js';
+import {
+  CONTROLLER_MADE_NAMES,
+  RvTracker,
+  getPath,
+  substituteNames,
+  watchFields,
+  type Fields,
+  type Normalizer,
+} from './normalize.js';
 
 export interface RequestRecord {
   step: string;
@@ -34,7 +49,10 @@ export type BatteryErrorCode = 'SETUP_FAILED' | 'SETTLE_TIMEOUT' | 'DUPLICATE_RE
 
 export class BatteryError extends Error {
   override readonly name = 'BatteryError';
-  constructor(readonly code: BatteryErrorCode, message: string) {
+  constructor(
+    readonly code: BatteryErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -54,7 +72,12 @@ export class StepContext {
   private readonly rv = new RvTracker();
   private readonly seenRequests = new Set<string>();
 
-  constructor(readonly endpoint: ClusterEndpoint, readonly step: string, private readonly prefix: string, private readonly out: RequestRecord[]) {
+  constructor(
+    readonly endpoint: ClusterEndpoint,
+    readonly step: string,
+    private readonly prefix: string,
+    private readonly out: RequestRecord[],
+  ) {
     this.ns = this.nsName();
   }
 
@@ -69,7 +92,10 @@ export class StepContext {
   async setup(what: string, opts: RequestOptions, ok: readonly number[] = [200, 201]): Promise<ApiResponse> {
     const res = await apiRequest(this.endpoint, opts);
     if (!ok.includes(res.status)) {
-      throw new BatteryError('SETUP_FAILED', `${this.step}: setup "${what}" answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
+      throw new BatteryError(
+        'SETUP_FAILED',
+        `${this.step}: setup "${what}" answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`,
+      );
     }
     return res;
   }
@@ -78,10 +104,20 @@ export class StepContext {
    *  controller and admission refuses Pods without it; a server that has one answers 409, fine. */
   async namespace(suffix?: string): Promise<string> {
     const ns = this.nsName(suffix);
-    await this.setup(`namespace ${ns}`, { method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
-    await this.setup(`serviceaccount ${ns}/default`, {
-      method: 'POST', path: `/api/v1/namespaces/${ns}/serviceaccounts`, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
-    }, [201, 409]);
+    await this.setup(`namespace ${ns}`, {
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+    });
+    await this.setup(
+      `serviceaccount ${ns}/default`,
+      {
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/serviceaccounts`,
+        body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
+      },
+      [201, 409],
+    );
     return ns;
   }
 
@@ -89,7 +125,8 @@ export class StepContext {
   async settle(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
-      if (Date.now() > deadline) throw new BatteryError('SETTLE_TIMEOUT', `${this.step}: "${what}" did not hold within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new BatteryError('SETTLE_TIMEOUT', `${this.step}: "${what}" did not hold within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -104,8 +141,14 @@ export class StepContext {
   /** A compared watch. `started` resolves once the server answered the request head, so writes
    *  made after it are seen live; `done` records the events and returns them. */
   watch(request: string, w: WatchCall, expect: Fields): { started: Promise<number>; done: Promise<WatchEvent[]> } {
-    const relevant = (evs: WatchEvent[]): number => evs.filter((e) => !CONTROLLER_MADE_NAMES.has(String(getPath(e.object, 'metadata.name')))).length;
-    const h = openWatch(this.endpoint, { path: w.path, token: w.token, timeLimitMs: w.timeLimitMs, until: (evs) => relevant(evs) >= w.count });
+    const relevant = (evs: WatchEvent[]): number =>
+      evs.filter((e) => !CONTROLLER_MADE_NAMES.has(String(getPath(e.object, 'metadata.name')))).length;
+    const h = openWatch(this.endpoint, {
+      path: w.path,
+      token: w.token,
+      timeLimitMs: w.timeLimitMs,
+      until: (evs) => relevant(evs) >= w.count,
+    });
     const done = h.done.then((res) => {
       this.record(request, 'WATCH', w.path, watchFields(res, { rv: this.rv }), expect);
       return res.events;
@@ -121,10 +164,13 @@ export class StepContext {
   }
 
   private record(request: string, method: string, path: string, fields: Fields, expect: Fields): void {
-    if (this.seenRequests.has(request)) throw new BatteryError('DUPLICATE_REQUEST', `${this.step}: request name "${request}" used twice`);
+    if (this.seenRequests.has(request))
+      throw new BatteryError('DUPLICATE_REQUEST', `${this.step}: request name "${request}" used twice`);
     this.seenRequests.add(request);
     this.out.push({
-      step: this.step, request, method,
+      step: this.step,
+      request,
+      method,
       path: substituteNames(path, this.names) as string,
       fields: substituteNames(fields, this.names) as Fields,
       expect: substituteNames(expect, this.names) as Fields,
@@ -133,7 +179,11 @@ export class StepContext {
 }
 
 /** Runs the steps one after another (the history-compaction step must not race the others). */
-export async function runBattery(endpoint: ClusterEndpoint, steps: readonly Step[], opts: { prefix?: string; label?: string } = {}): Promise<BatteryRun> {
+export async function runBattery(
+  endpoint: ClusterEndpoint,
+  steps: readonly Step[],
+  opts: { prefix?: string; label?: string } = {},
+): Promise<BatteryRun> {
   const t0 = Date.now();
   const records: RequestRecord[] = [];
   const stepErrors: BatteryRun['stepErrors'] = [];
@@ -161,7 +211,8 @@ export function checkExpectations(run: BatteryRun): ExpectationMismatch[] {
   const out: ExpectationMismatch[] = [];
   for (const r of run.records) {
     for (const [field, expected] of Object.entries(r.expect)) {
-      if (!isDeepStrictEqual(r.fields[field], expected)) out.push({ step: r.step, request: r.request, field, expected, actual: r.fields[field] });
+      if (!isDeepStrictEqual(r.fields[field], expected))
+        out.push({ step: r.step, request: r.request, field, expected, actual: r.fields[field] });
     }
   }
   return out;

@@ -21,7 +21,11 @@ export type ClusterErrorCode = 'TIMEOUT' | 'NETWORK' | 'BAD_WATCH_STREAM';
 
 export class ClusterRequestError extends Error {
   override readonly name = 'ClusterRequestError';
-  constructor(readonly code: ClusterErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: ClusterErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -48,7 +52,11 @@ export interface ApiResponse {
 }
 
 function parseBody(text: string): unknown {
-  try { return JSON.parse(text); } catch { return text; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** One request; resolves for every HTTP status (4xx/5xx are answers to compare, not errors). */
@@ -67,18 +75,37 @@ export function apiRequest(ep: ClusterEndpoint, opts: RequestOptions): Promise<A
     const req = httpsRequest(url, { method: opts.method ?? 'GET', ca: ep.caPem, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, body: parseBody(text), headers: res.headers }); });
+      res.on('data', (c: string) => {
+        text += c;
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body: parseBody(text), headers: res.headers });
+      });
       res.on('error', (err) => {
         clearTimeout(timer);
-        reject(err instanceof ClusterRequestError ? err : new ClusterRequestError('NETWORK', `${opts.method ?? 'GET'} ${url}: ${err.message}`, { cause: err }));
+        reject(
+          err instanceof ClusterRequestError
+            ? err
+            : new ClusterRequestError('NETWORK', `${opts.method ?? 'GET'} ${url}: ${err.message}`, { cause: err }),
+        );
       });
     });
     // A wall-clock timer (not the socket idle timeout) so a server that trickles bytes still ends.
-    const timer = setTimeout(() => req.destroy(new ClusterRequestError('TIMEOUT', `${opts.method ?? 'GET'} ${url}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        req.destroy(
+          new ClusterRequestError('TIMEOUT', `${opts.method ?? 'GET'} ${url}: no answer within ${timeoutMs} ms`),
+        ),
+      timeoutMs,
+    );
     req.on('error', (err) => {
       clearTimeout(timer);
-      reject(err instanceof ClusterRequestError ? err : new ClusterRequestError('NETWORK', `${opts.method ?? 'GET'} ${url}: ${err.message}`, { cause: err }));
+      reject(
+        err instanceof ClusterRequestError
+          ? err
+          : new ClusterRequestError('NETWORK', `${opts.method ?? 'GET'} ${url}: ${err.message}`, { cause: err }),
+      );
     });
     req.end(payload);
   });
@@ -122,7 +149,9 @@ export function openWatch(ep: ClusterEndpoint, opts: WatchOptions): WatchHandle 
   const token = opts.token === undefined ? ep.adminToken : opts.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   let markStarted!: (status: number) => void;
-  const started = new Promise<number>((r) => { markStarted = r; });
+  const started = new Promise<number>((r) => {
+    markStarted = r;
+  });
   const done = new Promise<WatchResult>((resolve, reject) => {
     const events: WatchEvent[] = [];
     let status = 0; // set when the response head arrives
@@ -134,7 +163,8 @@ export function openWatch(ep: ClusterEndpoint, opts: WatchOptions): WatchHandle 
       clearTimeout(timer);
       req.destroy();
       markStarted(status);
-      if (r instanceof Error) reject(r); else resolve(r);
+      if (r instanceof Error) reject(r);
+      else resolve(r);
     };
     const req = httpsRequest(ep.server + opts.path, { method: 'GET', ca: ep.caPem, headers }, (res) => {
       status = res.statusCode ?? 0;
@@ -149,21 +179,39 @@ export function openWatch(ep: ClusterEndpoint, opts: WatchOptions): WatchHandle 
           buf = buf.slice(nl + 1);
           if (!line) continue;
           let ev: WatchEvent;
-          try { ev = JSON.parse(line) as WatchEvent; } catch (err) {
-            finish(new ClusterRequestError('BAD_WATCH_STREAM', `watch ${opts.path}: not a JSON event: ${line.slice(0, 200)}`, { cause: err }));
+          try {
+            ev = JSON.parse(line) as WatchEvent;
+          } catch (err) {
+            finish(
+              new ClusterRequestError(
+                'BAD_WATCH_STREAM',
+                `watch ${opts.path}: not a JSON event: ${line.slice(0, 200)}`,
+                { cause: err },
+              ),
+            );
             return;
           }
           events.push(ev);
-          if (opts.until?.(events)) { finish({ status, events, ended: 'until' }); return; }
+          if (opts.until?.(events)) {
+            finish({ status, events, ended: 'until' });
+            return;
+          }
         }
       });
-      const closed = (): void => finish(status === 200 ? { status, events, ended: 'server-closed' } : { status, events, body: parseBody(buf), ended: 'server-closed' });
+      const closed = (): void =>
+        finish(
+          status === 200
+            ? { status, events, ended: 'server-closed' }
+            : { status, events, body: parseBody(buf), ended: 'server-closed' },
+        );
       res.on('end', closed);
       res.on('error', closed); // a reset mid-stream: report what was read
     });
     // A time limit, not an error: "no (more) events within N ms" is an answer the battery compares.
     const timer = setTimeout(() => finish({ status, events, ended: 'time-limit' }), limit);
-    req.on('error', (err) => finish(new ClusterRequestError('NETWORK', `watch ${opts.path}: ${err.message}`, { cause: err })));
+    req.on('error', (err) =>
+      finish(new ClusterRequestError('NETWORK', `watch ${opts.path}: ${err.message}`, { cause: err })),
+    );
     req.end();
   });
   return { started, done };
@@ -181,19 +229,31 @@ export const REFERENCE_APISERVER_ARGS: readonly string[] = ['--watch-cache-sizes
 
 /** The reference cluster as an endpoint; compactHistory() compacts etcd to its current revision
  *  through etcd's v3 JSON gateway (plain HTTP on loopback). */
-export function referenceEndpoint(cluster: { server: string; caPem: string; adminToken: string; etcdServer: string }): ClusterEndpoint {
+export function referenceEndpoint(cluster: {
+  server: string;
+  caPem: string;
+  adminToken: string;
+  etcdServer: string;
+}): ClusterEndpoint {
   const etcd = async (path: string, body: object): Promise<Record<string, unknown>> => {
-    const res = await fetch(cluster.etcdServer + path, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(cluster.etcdServer + path, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
     const json = (await res.json()) as Record<string, unknown>;
     if (!res.ok) throw new ClusterRequestError('NETWORK', `etcd ${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
   return {
-    server: cluster.server, caPem: cluster.caPem, adminToken: cluster.adminToken,
+    server: cluster.server,
+    caPem: cluster.caPem,
+    adminToken: cluster.adminToken,
     async compactHistory() {
       const range = await etcd('/v3/kv/range', { key: Buffer.from('/').toString('base64') });
       const revision = (range.header as { revision?: string } | undefined)?.revision;
-      if (!revision) throw new ClusterRequestError('NETWORK', `etcd range answered no revision: ${JSON.stringify(range)}`);
+      if (!revision)
+        throw new ClusterRequestError('NETWORK', `etcd range answered no revision: ${JSON.stringify(range)}`);
       await etcd('/v3/kv/compaction', { revision, physical: true });
     },
   };

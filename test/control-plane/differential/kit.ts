@@ -17,12 +17,23 @@ export function core(ns: string, resource: string, name?: string, q?: Record<str
 }
 
 /** /apis/<group/version>/namespaces/<ns>/<resource>[/<name>][?query] */
-export function grouped(gv: string, ns: string, resource: string, name?: string, q?: Record<string, string | number>): string {
+export function grouped(
+  gv: string,
+  ns: string,
+  resource: string,
+  name?: string,
+  q?: Record<string, string | number>,
+): string {
   return `/apis/${gv}/namespaces/${ns}/${resource}${name ? `/${name}` : ''}${q ? `?${query(q)}` : ''}`;
 }
 
 export function configMap(name: string, labels?: Record<string, string>, data?: Record<string, string>): object {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...(labels ? { labels } : {}) }, ...(data ? { data } : {}) };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, ...(labels ? { labels } : {}) },
+    ...(data ? { data } : {}),
+  };
 }
 
 /** No scheduler picks these pods up on either server (the schedulerName matches none), so their
@@ -31,8 +42,14 @@ export const NO_SCHEDULER = 'longshore-differential-none';
 
 export function pod(name: string, labels?: Record<string, string>, containers?: object[]): object {
   return {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name, ...(labels ? { labels } : {}) },
-    spec: { schedulerName: NO_SCHEDULER, restartPolicy: 'Never', containers: containers ?? [{ name: 'main', image: 'busybox:1.36' }] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, ...(labels ? { labels } : {}) },
+    spec: {
+      schedulerName: NO_SCHEDULER,
+      restartPolicy: 'Never',
+      containers: containers ?? [{ name: 'main', image: 'busybox:1.36' }],
+    },
   };
 }
 
@@ -42,22 +59,43 @@ export function resourceVersionOf(res: ApiResponse): string {
 }
 
 export const notFound = (resource: string, name: string): Fields => ({
-  http: 404, kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404,
-  message: `${resource} "${name}" not found`, 'details.name': name, 'details.kind': resource,
+  http: 404,
+  kind: 'Status',
+  status: 'Failure',
+  reason: 'NotFound',
+  code: 404,
+  message: `${resource} "${name}" not found`,
+  'details.name': name,
+  'details.kind': resource,
 });
 
 export const alreadyExists = (resource: string, name: string): Fields => ({
-  http: 409, reason: 'AlreadyExists', code: 409, message: `${resource} "${name}" already exists`, 'details.name': name, 'details.kind': resource,
+  http: 409,
+  reason: 'AlreadyExists',
+  code: 409,
+  message: `${resource} "${name}" already exists`,
+  'details.name': name,
+  'details.kind': resource,
 });
 
 export const conflict = (resource: string, name: string): Fields => ({
-  http: 409, reason: 'Conflict', code: 409, 'details.name': name, 'details.kind': resource,
+  http: 409,
+  reason: 'Conflict',
+  code: 409,
+  'details.name': name,
+  'details.kind': resource,
   message: `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
 });
 
 /** 422 with the object's Kind (not the resource) in details, and causes as "field|reason". */
 export const invalid = (kind: string, name: string | undefined, causes: string[]): Fields => ({
-  http: 422, kind: 'Status', reason: 'Invalid', code: 422, 'details.kind': kind, 'details.name': name, 'details.causes': causes,
+  http: 422,
+  kind: 'Status',
+  reason: 'Invalid',
+  code: 422,
+  'details.kind': kind,
+  'details.name': name,
+  'details.causes': causes,
 });
 
 export const badRequest: Fields = { http: 400, kind: 'Status', reason: 'BadRequest', code: 400 };
@@ -66,7 +104,11 @@ export const badRequest: Fields = { http: 400, kind: 'Status', reason: 'BadReque
 export function forbidden(user: string, verb: string, resource: string, ns: string, name?: string): Fields {
   const subject = name ? `${resource} "${name}"` : resource;
   return {
-    http: 403, reason: 'Forbidden', code: 403, 'details.kind': resource, 'details.name': name,
+    http: 403,
+    reason: 'Forbidden',
+    code: 403,
+    'details.kind': resource,
+    'details.name': name,
     message: `${subject} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "" in the namespace "${ns}"`,
   };
 }

@@ -15,7 +15,11 @@ export type ManifestErrorCode = 'HELM_FAILED' | 'BAD_YAML' | 'NOT_AN_OBJECT' | '
 
 export class ManifestError extends Error {
   override readonly name = 'ManifestError';
-  constructor(readonly code: ManifestErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: ManifestErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -29,8 +33,9 @@ export interface Manifest {
 
 /** helm from scripts/install-kube-clients.sh (same cache dir and overrides), or undefined. */
 export function helmPath(): string | undefined {
-  const dir = process.env.LONGSHORE_KUBE_CLIENTS_BIN
-    || join(longshoreCacheDir(), 'kube-clients', process.env.LONGSHORE_KUBECTL_LAYER_VERSION || '2.1.0');
+  const dir =
+    process.env.LONGSHORE_KUBE_CLIENTS_BIN ||
+    join(longshoreCacheDir(), 'kube-clients', process.env.LONGSHORE_KUBECTL_LAYER_VERSION || '2.1.0');
   const p = join(dir, 'helm');
   return existsSync(p) ? p : undefined;
 }
@@ -39,12 +44,21 @@ export function helmPath(): string | undefined {
 export function parseManifests(text: string, source: string): Manifest[] {
   const out: Manifest[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) throw new ManifestError('BAD_YAML', `${source}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    if (doc.errors.length)
+      throw new ManifestError('BAD_YAML', `${source}: ${doc.errors.map((e) => e.message).join('; ')}`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     const m = value as Partial<Manifest>;
-    if (typeof m !== 'object' || typeof m.apiVersion !== 'string' || typeof m.kind !== 'string' || typeof m.metadata !== 'object') {
-      throw new ManifestError('NOT_AN_OBJECT', `${source}: a document without apiVersion/kind/metadata: ${JSON.stringify(value).slice(0, 200)}`);
+    if (
+      typeof m !== 'object' ||
+      typeof m.apiVersion !== 'string' ||
+      typeof m.kind !== 'string' ||
+      typeof m.metadata !== 'object'
+    ) {
+      throw new ManifestError(
+        'NOT_AN_OBJECT',
+        `${source}: a document without apiVersion/kind/metadata: ${JSON.stringify(value).slice(0, 200)}`,
+      );
     }
     out.push(m as Manifest);
   }
@@ -52,8 +66,19 @@ export function parseManifests(text: string, source: string): Manifest[] {
 }
 
 /** `helm template <release> <chartDir> --namespace <ns> [-f values]...`, parsed. */
-export async function renderChart(helm: string, chartDir: string, opts: { release: string; namespace: string; valuesFiles?: string[] }): Promise<Manifest[]> {
-  const args = ['template', opts.release, chartDir, '--namespace', opts.namespace, ...(opts.valuesFiles ?? []).flatMap((f) => ['-f', f])];
+export async function renderChart(
+  helm: string,
+  chartDir: string,
+  opts: { release: string; namespace: string; valuesFiles?: string[] },
+): Promise<Manifest[]> {
+  const args = [
+    'template',
+    opts.release,
+    chartDir,
+    '--namespace',
+    opts.namespace,
+    ...(opts.valuesFiles ?? []).flatMap((f) => ['-f', f]),
+  ];
   let stdout: string;
   try {
     ({ stdout } = await run(helm, args, { timeout: 30_000, maxBuffer: 16 << 20 }));
@@ -64,7 +89,11 @@ export async function renderChart(helm: string, chartDir: string, opts: { releas
   return parseManifests(stdout, `helm template ${chartDir}`);
 }
 
-interface ApiResource { name: string; kind: string; namespaced: boolean }
+interface ApiResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+}
 
 /** Maps apiVersion+kind to the REST path through discovery (/api/v1, /apis/<group>/<version>). */
 export class Discovery {
@@ -74,10 +103,16 @@ export class Discovery {
   private resources(apiVersion: string): Promise<ApiResource[]> {
     let p = this.cache.get(apiVersion);
     if (!p) {
-      p = apiRequest(this.ep, { path: apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}` }).then((res) => {
-        if (res.status !== 200) throw new ManifestError('DISCOVERY_FAILED', `discovery of ${apiVersion}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-        return (res.body as { resources: ApiResource[] }).resources.filter((r) => !r.name.includes('/')); // drop subresources
-      });
+      p = apiRequest(this.ep, { path: apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}` }).then(
+        (res) => {
+          if (res.status !== 200)
+            throw new ManifestError(
+              'DISCOVERY_FAILED',
+              `discovery of ${apiVersion}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
+            );
+          return (res.body as { resources: ApiResource[] }).resources.filter((r) => !r.name.includes('/')); // drop subresources
+        },
+      );
       this.cache.set(apiVersion, p);
     }
     return p;
@@ -94,7 +129,12 @@ export class Discovery {
 
 /** Creates the object with dryRun=All (nothing persists) and fieldValidation=Strict, so an
  *  unknown or duplicated field — a typo in a template — is a rejection too. */
-export async function dryRunCreate(ep: ClusterEndpoint, discovery: Discovery, m: Manifest, namespace: string): Promise<ApiResponse> {
+export async function dryRunCreate(
+  ep: ClusterEndpoint,
+  discovery: Discovery,
+  m: Manifest,
+  namespace: string,
+): Promise<ApiResponse> {
   const path = await discovery.collectionPath(m, namespace);
   return apiRequest(ep, { method: 'POST', path: `${path}?dryRun=All&fieldValidation=Strict`, body: m });
 }

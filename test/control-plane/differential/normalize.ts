@@ -94,7 +94,10 @@ export function statusFields(res: ApiResponse): Fields {
 /** A pick is a path; 'path?' records only presence; 'path#sorted' sorts an array first. */
 function pick(body: unknown, picks: readonly string[], f: Fields): void {
   for (const p of picks) {
-    if (p.endsWith('?')) { f[p] = getPath(body, p.slice(0, -1)) !== undefined; continue; }
+    if (p.endsWith('?')) {
+      f[p] = getPath(body, p.slice(0, -1)) !== undefined;
+      continue;
+    }
     if (p.endsWith('#sorted')) {
       const v = getPath(body, p.slice(0, -'#sorted'.length));
       f[p] = Array.isArray(v) ? [...(v as unknown[])].map(String).sort() : v;
@@ -118,9 +121,15 @@ export function object(...picks: string[]): Normalizer {
       name = GENERATED.test(name) ? `${m.generateName}<5 random>` : `${m.generateName}<unexpected suffix: ${name}>`;
     }
     const f: Fields = {
-      http: res.status, kind: b.kind, 'metadata.name': name, 'metadata.generateName': m.generateName,
-      'metadata.namespace': m.namespace, 'metadata.labels': m.labels, 'metadata.resourceVersion': ctx.rv.token(m.resourceVersion),
-      'metadata.uid?': m.uid !== undefined, 'metadata.creationTimestamp?': m.creationTimestamp !== undefined,
+      http: res.status,
+      kind: b.kind,
+      'metadata.name': name,
+      'metadata.generateName': m.generateName,
+      'metadata.namespace': m.namespace,
+      'metadata.labels': m.labels,
+      'metadata.resourceVersion': ctx.rv.token(m.resourceVersion),
+      'metadata.uid?': m.uid !== undefined,
+      'metadata.creationTimestamp?': m.creationTimestamp !== undefined,
     };
     pick(b, picks, f);
     return f;
@@ -146,7 +155,8 @@ export function list(): Normalizer {
     const m = isObj(b.metadata) ? b.metadata : {};
     const items = Array.isArray(b.items) ? (b.items as Obj[]) : [];
     return {
-      http: res.status, kind: b.kind,
+      http: res.status,
+      kind: b.kind,
       items: items.map((i) => getPath(i, 'metadata.name')).filter((n) => !CONTROLLER_MADE_NAMES.has(String(n))),
       'metadata.continue?': typeof m.continue === 'string' && m.continue !== '',
       'metadata.remainingItemCount': m.remainingItemCount,
@@ -157,7 +167,8 @@ export function list(): Normalizer {
 
 /** Only the Status fields (or just the HTTP code and kind when the answer is an object). */
 export function status(): Normalizer {
-  return (res) => (isStatus(res.body) ? statusFields(res) : { http: res.status, kind: (res.body as Obj | undefined)?.kind });
+  return (res) =>
+    isStatus(res.body) ? statusFields(res) : { http: res.status, kind: (res.body as Obj | undefined)?.kind };
 }
 
 /** A watch: HTTP status, each event as "TYPE name rvToken" (an ERROR as "ERROR reason code"),
@@ -166,9 +177,11 @@ export function watchFields(w: WatchResult, ctx: NormalizeContext): Fields {
   if (w.status !== 200 && isStatus(w.body)) return statusFields({ status: w.status, body: w.body, headers: {} });
   const events = w.events
     .filter((e) => !CONTROLLER_MADE_NAMES.has(String(getPath(e.object, 'metadata.name'))))
-    .map((e) => (e.type === 'ERROR'
-      ? `ERROR ${String(e.object.reason)} ${String(e.object.code)}`
-      : `${e.type} ${String(getPath(e.object, 'metadata.name'))} ${ctx.rv.token(getPath(e.object, 'metadata.resourceVersion'))}`));
+    .map((e) =>
+      e.type === 'ERROR'
+        ? `ERROR ${String(e.object.reason)} ${String(e.object.code)}`
+        : `${e.type} ${String(getPath(e.object, 'metadata.name'))} ${ctx.rv.token(getPath(e.object, 'metadata.resourceVersion'))}`,
+    );
   return { http: w.status, events, ended: w.ended };
 }
 

@@ -20,7 +20,13 @@ export async function optionalSandbox(): Promise<StartedEndpoint | undefined> {
   if (!file) {
     const { startSandbox } = await import('@longshore/sandbox');
     const sb = await startSandbox();
-    return { server: sb.server, caPem: sb.caPem, adminToken: sb.adminToken, compactHistory: () => sb.compactHistory(), stop: () => sb.stop() };
+    return {
+      server: sb.server,
+      caPem: sb.caPem,
+      adminToken: sb.adminToken,
+      compactHistory: () => sb.compactHistory(),
+      stop: () => sb.stop(),
+    };
   }
   let ep: Partial<ClusterEndpoint>;
   try {
@@ -29,7 +35,9 @@ export async function optionalSandbox(): Promise<StartedEndpoint | undefined> {
     throw new EndpointConfigError(`LONGSHORE_DIFFERENTIAL_ENDPOINT=${file}: ${String(err)}`, { cause: err });
   }
   if (typeof ep.server !== 'string' || typeof ep.caPem !== 'string' || typeof ep.adminToken !== 'string') {
-    throw new EndpointConfigError(`LONGSHORE_DIFFERENTIAL_ENDPOINT=${file}: want { "server", "caPem", "adminToken" } strings`);
+    throw new EndpointConfigError(
+      `LONGSHORE_DIFFERENTIAL_ENDPOINT=${file}: want { "server", "caPem", "adminToken" } strings`,
+    );
   }
   // Not ours to stop; without compactHistory the 'gone' step records whatever the server answers.
   return { server: ep.server, caPem: ep.caPem, adminToken: ep.adminToken, stop: async () => {} };

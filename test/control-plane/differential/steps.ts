@@ -6,4 +6,19 @@ import { createGet, dryRun, paging, patches, selectors, update, validation } fro
 import { endpointAddresses, services } from './stepsServices.js';
 import { gone, rbac, watches } from './stepsWatchAuth.js';
 
-export const BATTERY: readonly Step[] = [createGet, update, validation, selectors, paging, dryRun, patches, services, endpointAddresses, watches, gone, rbac, kubectlCreate, serverSideApply];
+export const BATTERY: readonly Step[] = [
+  createGet,
+  update,
+  validation,
+  selectors,
+  paging,
+  dryRun,
+  patches,
+  services,
+  endpointAddresses,
+  watches,
+  gone,
+  rbac,
+  kubectlCreate,
+  serverSideApply,
+];

@@ -7,7 +7,12 @@ import { printList, printObject, type OutputFormat } from '../output.js';
 import { readYamlFile } from '../yamlFile.js';
 
 type Row = Record<string, any>;
-interface GlobalFlags { url?: string; apiKey?: string; serverThumbprint?: string; output: OutputFormat }
+interface GlobalFlags {
+  url?: string;
+  apiKey?: string;
+  serverThumbprint?: string;
+  output: OutputFormat;
+}
 
 export function clientFor(cmd: Command): { client: ApiClient; output: OutputFormat } {
   const flags = clientFlags(cmd);
@@ -26,7 +31,12 @@ function clientFlags(cmd: Command): GlobalFlags {
     const from = chain.find((c) => c.getOptionValue(key) !== undefined && c.getOptionValueSource(key) !== 'default');
     return (from ?? cmd).getOptionValue(key) as unknown;
   };
-  return { url: given('url') as string | undefined, apiKey: given('apiKey') as string | undefined, serverThumbprint: given('serverThumbprint') as string | undefined, output: given('output') as OutputFormat };
+  return {
+    url: given('url') as string | undefined,
+    apiKey: given('apiKey') as string | undefined,
+    serverThumbprint: given('serverThumbprint') as string | undefined,
+    output: given('output') as OutputFormat,
+  };
 }
 
 const enc = encodeURIComponent;
@@ -35,7 +45,10 @@ function readLocalFile(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new LongshoreError('VALIDATION_FAILED', `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new LongshoreError(
+      'VALIDATION_FAILED',
+      `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
 }
 
@@ -43,7 +56,10 @@ function readLocalFile(path: string): Buffer {
 export function readApplyFile(path: string): unknown {
   const value = readYamlFile(path, 'VALIDATION_FAILED');
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new LongshoreError('VALIDATION_FAILED', `${path} must be a mapping with environments, workerPools, targets and projects`);
+    throw new LongshoreError(
+      'VALIDATION_FAILED',
+      `${path} must be a mapping with environments, workerPools, targets and projects`,
+    );
   }
   return value;
 }
@@ -51,7 +67,11 @@ export function readApplyFile(path: string): unknown {
 /** `--set key=value`: the value may hold `=` too. */
 function splitSetting(pair: string): [string, string] {
   const at = pair.indexOf('=');
-  if (at <= 0) throw new LongshoreError('VALIDATION_FAILED', `--set ${pair}: expected key=value, e.g. --set scriptPods.pendingTimeout=30m`);
+  if (at <= 0)
+    throw new LongshoreError(
+      'VALIDATION_FAILED',
+      `--set ${pair}: expected key=value, e.g. --set scriptPods.pendingTimeout=30m`,
+    );
   return [pair.slice(0, at), pair.slice(at + 1)];
 }
 
@@ -64,7 +84,9 @@ export function registerClientCommands(program: Command): void {
       const { client, output } = clientFor(cmd);
       const result = await client.post<Row>('/api/apply', readApplyFile(opts.file));
       if (output === 'json') printObject(result, output);
-      else for (const [kind, names] of Object.entries(result)) if ((names as string[]).length) process.stdout.write(`${kind}: ${(names as string[]).join(', ')}\n`);
+      else
+        for (const [kind, names] of Object.entries(result))
+          if ((names as string[]).length) process.stdout.write(`${kind}: ${(names as string[]).join(', ')}\n`);
     });
 
   const list = (name: string, description: string, path: string, columns: [string, (r: Row) => unknown][]) =>
@@ -76,25 +98,58 @@ export function registerClientCommands(program: Command): void {
         const { client, output } = clientFor(cmd);
         if (ref) return printObject(await client.get(`${path}/${enc(ref)}`), output);
         const { items } = await client.get<{ items: Row[] }>(path);
-        printList(items, columns.map(([header, value]) => ({ header, value })), output);
+        printList(
+          items,
+          columns.map(([header, value]) => ({ header, value })),
+          output,
+        );
       });
 
-  list('projects', 'list projects', '/api/projects', [['name', (r) => r.name], ['steps', (r) => r.process.steps.length], ['id', (r) => r.id]]);
-  list('environments', 'list environments', '/api/environments', [['name', (r) => r.name], ['id', (r) => r.id]]);
-  list('pools', 'list worker pools', '/api/worker-pools', [['name', (r) => r.name], ['default', (r) => (r.isDefault ? 'yes' : '')], ['id', (r) => r.id]]);
-  list('targets', 'list deployment targets', '/api/targets', [['name', (r) => r.name], ['type', (r) => r.type], ['environments', (r) => r.environments], ['tags', (r) => r.tags]]);
+  list('projects', 'list projects', '/api/projects', [
+    ['name', (r) => r.name],
+    ['steps', (r) => r.process.steps.length],
+    ['id', (r) => r.id],
+  ]);
+  list('environments', 'list environments', '/api/environments', [
+    ['name', (r) => r.name],
+    ['id', (r) => r.id],
+  ]);
+  list('pools', 'list worker pools', '/api/worker-pools', [
+    ['name', (r) => r.name],
+    ['default', (r) => (r.isDefault ? 'yes' : '')],
+    ['id', (r) => r.id],
+  ]);
+  list('targets', 'list deployment targets', '/api/targets', [
+    ['name', (r) => r.name],
+    ['type', (r) => r.type],
+    ['environments', (r) => r.environments],
+    ['tags', (r) => r.tags],
+  ]);
   const workers = list('workers', 'list workers', '/api/workers', [
-    ['name', (r) => r.name], ['status', (r) => (r.disabled ? 'disabled' : r.status)], ['executor', (r) => r.executor], ['pools', (r) => r.pools], ['running', (r) => `${r.running}/${r.capacity}`], ['version', (r) => r.version],
+    ['name', (r) => r.name],
+    ['status', (r) => (r.disabled ? 'disabled' : r.status)],
+    ['executor', (r) => r.executor],
+    ['pools', (r) => r.pools],
+    ['running', (r) => `${r.running}/${r.capacity}`],
+    ['version', (r) => r.version],
   ]);
   for (const verb of ['disable', 'enable'] as const) {
-    workers.command(verb).argument('<worker>').description(`${verb} a worker`).action(async (ref: string, _o: unknown, cmd: Command) => {
-      const { client, output } = clientFor(cmd);
-      printObject(await client.post(`/api/workers/${enc(ref)}/${verb}`), output);
-    });
+    workers
+      .command(verb)
+      .argument('<worker>')
+      .description(`${verb} a worker`)
+      .action(async (ref: string, _o: unknown, cmd: Command) => {
+        const { client, output } = clientFor(cmd);
+        printObject(await client.post(`/api/workers/${enc(ref)}/${verb}`), output);
+      });
   }
-  workers.command('delete').argument('<worker>').description('remove a worker').action(async (ref: string, _o: unknown, cmd: Command) => {
-    await clientFor(cmd).client.request('DELETE', `/api/workers/${enc(ref)}`);
-  });
+  workers
+    .command('delete')
+    .argument('<worker>')
+    .description('remove a worker')
+    .action(async (ref: string, _o: unknown, cmd: Command) => {
+      await clientFor(cmd).client.request('DELETE', `/api/workers/${enc(ref)}`);
+    });
   workers
     .command('token')
     .description('create a one-time registration token for a new worker')
@@ -102,7 +157,10 @@ export function registerClientCommands(program: Command): void {
     .option('--expires-in <minutes>', 'minutes until the token expires', '60')
     .action(async (opts: { pool: string[]; expiresIn: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      printObject(await client.post('/api/registration-tokens', { pools: opts.pool, expiresInMinutes: Number(opts.expiresIn) }), output);
+      printObject(
+        await client.post('/api/registration-tokens', { pools: opts.pool, expiresInMinutes: Number(opts.expiresIn) }),
+        output,
+      );
     });
   workers
     .command('install-command')
@@ -110,25 +168,35 @@ export function registerClientCommands(program: Command): void {
     .requiredOption('--pool <pool...>', 'pools the worker serves')
     .option('--name <name>', 'worker name (default: the Helm release name)')
     .option('--namespace <ns>', 'namespace to install into, created if missing (default: longshore)')
-    .option('--set <key=value>', 'another chart value, e.g. scriptPods.pendingTimeout=30m (repeatable)', (pair: string, all: string[]) => [...all, pair], [] as string[])
+    .option(
+      '--set <key=value>',
+      'another chart value, e.g. scriptPods.pendingTimeout=30m (repeatable)',
+      (pair: string, all: string[]) => [...all, pair],
+      [] as string[],
+    )
     .option('--expires-in <minutes>', "minutes until the command's token expires (default: the server's, 60)")
-    .action(async (opts: { pool: string[]; name?: string; namespace?: string; set: string[]; expiresIn?: string }, cmd: Command) => {
-      const { client, output } = clientFor(cmd);
-      const result = await client.post<Row>('/api/workers/install-command', {
-        pools: opts.pool,
-        ...(opts.name ? { name: opts.name } : {}),
-        ...(opts.namespace ? { namespace: opts.namespace } : {}),
-        values: Object.fromEntries(opts.set.map(splitSetting)),
-        ...(opts.expiresIn ? { expiresInMinutes: Number(opts.expiresIn) } : {}),
-      });
-      if (output === 'json') return printObject(result, output);
-      process.stdout.write(`${result.command}\n`);
-      process.stderr.write(
-        result.reinstall
-          ? `Run it where helm reaches the cluster. It reinstalls the registered worker with the credential its chart kept on helm uninstall, so it has no token.\n`
-          : `Run it where helm reaches the cluster. Its registration token is single-use and expires at ${result.expiresAt}.\n`,
-      );
-    });
+    .action(
+      async (
+        opts: { pool: string[]; name?: string; namespace?: string; set: string[]; expiresIn?: string },
+        cmd: Command,
+      ) => {
+        const { client, output } = clientFor(cmd);
+        const result = await client.post<Row>('/api/workers/install-command', {
+          pools: opts.pool,
+          ...(opts.name ? { name: opts.name } : {}),
+          ...(opts.namespace ? { namespace: opts.namespace } : {}),
+          values: Object.fromEntries(opts.set.map(splitSetting)),
+          ...(opts.expiresIn ? { expiresInMinutes: Number(opts.expiresIn) } : {}),
+        });
+        if (output === 'json') return printObject(result, output);
+        process.stdout.write(`${result.command}\n`);
+        process.stderr.write(
+          result.reinstall
+            ? `Run it where helm reaches the cluster. It reinstalls the registered worker with the credential its chart kept on helm uninstall, so it has no token.\n`
+            : `Run it where helm reaches the cluster. Its registration token is single-use and expires at ${result.expiresAt}.\n`,
+        );
+      },
+    );
 
   const release = program.command('release').description('releases: immutable snapshots of a project');
   release
@@ -138,13 +206,30 @@ export function registerClientCommands(program: Command): void {
     .option('--notes <text>', 'release notes')
     .action(async (project: string, opts: { version?: string; notes?: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      printObject(await client.post(`/api/projects/${enc(project)}/releases`, { ...(opts.version ? { version: opts.version } : {}), ...(opts.notes ? { notes: opts.notes } : {}) }), output);
+      printObject(
+        await client.post(`/api/projects/${enc(project)}/releases`, {
+          ...(opts.version ? { version: opts.version } : {}),
+          ...(opts.notes ? { notes: opts.notes } : {}),
+        }),
+        output,
+      );
     });
-  release.command('list').argument('<project>').action(async (project: string, _o: unknown, cmd: Command) => {
-    const { client, output } = clientFor(cmd);
-    const { items } = await client.get<{ items: Row[] }>(`/api/projects/${enc(project)}/releases`);
-    printList(items, [{ header: 'version', value: (r) => r.version }, { header: 'created', value: (r) => r.createdAt }, { header: 'id', value: (r) => r.id }], output);
-  });
+  release
+    .command('list')
+    .argument('<project>')
+    .action(async (project: string, _o: unknown, cmd: Command) => {
+      const { client, output } = clientFor(cmd);
+      const { items } = await client.get<{ items: Row[] }>(`/api/projects/${enc(project)}/releases`);
+      printList(
+        items,
+        [
+          { header: 'version', value: (r) => r.version },
+          { header: 'created', value: (r) => r.createdAt },
+          { header: 'id', value: (r) => r.id },
+        ],
+        output,
+      );
+    });
 
   const packages = program.command('packages').description('the built-in package feed');
   packages
@@ -155,13 +240,30 @@ export function registerClientCommands(program: Command): void {
     .action(async (file: string, opts: { id: string; version: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
       const body = readLocalFile(file);
-      const pushed = await client.request<Row>('POST', `/api/packages/${enc(opts.id)}/${enc(opts.version)}`, new Uint8Array(body), { contentType: 'application/octet-stream' });
+      const pushed = await client.request<Row>(
+        'POST',
+        `/api/packages/${enc(opts.id)}/${enc(opts.version)}`,
+        new Uint8Array(body),
+        { contentType: 'application/octet-stream' },
+      );
       if (output === 'json') printObject(pushed, output);
-      else process.stdout.write(`Pushed ${basename(file)} as ${pushed.packageId} ${pushed.version} (${pushed.format}, ${pushed.size} bytes)\n`);
+      else
+        process.stdout.write(
+          `Pushed ${basename(file)} as ${pushed.packageId} ${pushed.version} (${pushed.format}, ${pushed.size} bytes)\n`,
+        );
     });
   packages.command('list').action(async (_o: unknown, cmd: Command) => {
     const { client, output } = clientFor(cmd);
     const { items } = await client.get<{ items: Row[] }>('/api/packages');
-    printList(items, [{ header: 'package', value: (r) => r.packageId }, { header: 'version', value: (r) => r.version }, { header: 'format', value: (r) => r.format }, { header: 'size', value: (r) => r.size }], output);
+    printList(
+      items,
+      [
+        { header: 'package', value: (r) => r.packageId },
+        { header: 'version', value: (r) => r.version },
+        { header: 'format', value: (r) => r.format },
+        { header: 'size', value: (r) => r.size },
+      ],
+      output,
+    );
   });
 }

@@ -41,12 +41,25 @@ const print = (line: string): void => {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run a server, a sandbox cluster and a Kubernetes worker, apply the example project and deploy it once')
-    .addOption(new Option('--executor <kind>', 'kubernetes: script pods on the sandbox cluster; local: child processes').choices(['kubernetes', 'local']).default('kubernetes'))
+    .description(
+      'run a server, a sandbox cluster and a Kubernetes worker, apply the example project and deploy it once',
+    )
+    .addOption(
+      new Option('--executor <kind>', 'kubernetes: script pods on the sandbox cluster; local: child processes')
+        .choices(['kubernetes', 'local'])
+        .default('kubernetes'),
+    )
     .option('--port <port>', 'port to listen on', (v) => Number(v), Number(process.env.LONGSHORE_PORT ?? 8080))
     .option('--data <dir>', 'data directory', '.longshore')
-    .option('--file <path>', `the project file to apply; its first project is deployed to its first environment (default: examples/autoscaling.yaml, local: examples/longshore.yaml)`)
-    .option('--sandbox-config <path>', 'the sandbox cluster: node groups and autoscaler delays', join(EXAMPLES, 'sandbox.yaml'))
+    .option(
+      '--file <path>',
+      `the project file to apply; its first project is deployed to its first environment (default: examples/autoscaling.yaml, local: examples/longshore.yaml)`,
+    )
+    .option(
+      '--sandbox-config <path>',
+      'the sandbox cluster: node groups and autoscaler delays',
+      join(EXAMPLES, 'sandbox.yaml'),
+    )
     .action(async (opts: DemoFlags) => {
       const abort = new AbortController();
       const stops: (() => Promise<void>)[] = [];
@@ -76,22 +89,42 @@ export function registerDemoCommand(program: Command): void {
     });
 }
 
-async function runDemo(opts: DemoFlags, defer: (stop: () => Promise<void>) => void, signal: AbortSignal): Promise<void> {
-  const [{ serverConfigFromEnv, startServer }, { pino }] = await Promise.all([import('@longshore/server'), import('pino')]);
+async function runDemo(
+  opts: DemoFlags,
+  defer: (stop: () => Promise<void>) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const [{ serverConfigFromEnv, startServer }, { pino }] = await Promise.all([
+    import('@longshore/server'),
+    import('pino'),
+  ]);
   const file = opts.file ?? EXAMPLE_FILES[opts.executor];
   const { project, environment, nextEnvironment, document } = deploymentOf(file);
   // Plain HTTP on loopback: nothing crosses the network, and the demo's clients need no certificate pin.
-  const server = await startServer({ ...serverConfigFromEnv(process.env), port: opts.port, dataDir: opts.data, logLevel: 'warn', insecureHttp: true }).catch((e: unknown) => {
+  const server = await startServer({
+    ...serverConfigFromEnv(process.env),
+    port: opts.port,
+    dataDir: opts.data,
+    logLevel: 'warn',
+    insecureHttp: true,
+  }).catch((e: unknown) => {
     if ((e as { code?: unknown }).code !== 'EADDRINUSE') throw e;
-    throw new LongshoreError('CONFIG_INVALID', `Port ${opts.port} is taken (another Longshore demo?): stop that, or pick another port with LONGSHORE_PORT=8081 npm start`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `Port ${opts.port} is taken (another Longshore demo?): stop that, or pick another port with LONGSHORE_PORT=8081 npm start`,
+    );
   });
   defer(() => server.close());
-  const client = new ApiClient({ url: server.url, apiKey: readFileSync(join(opts.data, 'admin-api-key'), 'utf8').trim() });
+  const client = new ApiClient({
+    url: server.url,
+    apiKey: readFileSync(join(opts.data, 'admin-api-key'), 'utf8').trim(),
+  });
   // The deployment's own log is the show here; the worker speaks up only when something is wrong
   // (not for the operations a Ctrl-C cancels).
   const log = pino({ name: 'longshore-worker', level: 'error' });
   print(`Longshore is running at ${server.url}`);
-  const worker = opts.executor === 'kubernetes' ? await kubernetesWorker(opts, client, log) : await localWorker(opts, client, log);
+  const worker =
+    opts.executor === 'kubernetes' ? await kubernetesWorker(opts, client, log) : await localWorker(opts, client, log);
   defer(() => worker.stop());
   if (signal.aborted) return;
 
@@ -99,17 +132,28 @@ async function runDemo(opts: DemoFlags, defer: (stop: () => Promise<void>) => vo
   print(`Applied ${file}; deploying ${project} to ${environment}:\n`);
   // A fresh release each time, so an edited example file is what gets deployed.
   const release = await client.post<{ version: string }>(`/api/projects/${encodeURIComponent(project)}/releases`, {});
-  const deployment = await client.post<{ taskId: string }>('/api/deployments', { project, environment, release: release.version });
+  const deployment = await client.post<{ taskId: string }>('/api/deployments', {
+    project,
+    environment,
+    release: release.version,
+  });
   const state = await followTask(client, deployment.taskId, { onLine: printTaskLine }, signal);
   print(`\nThe demo deployment ${state}.`);
   await worker.afterDeployment(signal);
   if (signal.aborted) return;
   const env = `LONGSHORE_URL=${server.url}${opts.data === '.longshore' ? '' : ` LONGSHORE_DATA=${opts.data}`}`;
-  print(['', `Server: ${server.url}  (admin API key: ${join(opts.data, 'admin-api-key')})`, ...worker.nextSteps,
-    'Deploy again from another terminal:',
-    `  ${env} npm run -s longshore -- deploy ${quoted(project)} --to ${quoted(nextEnvironment)} --follow`,
-    `  ${env} npm run -s longshore -- tasks`,
-    'Press Ctrl-C to stop.', ''].join('\n'));
+  print(
+    [
+      '',
+      `Server: ${server.url}  (admin API key: ${join(opts.data, 'admin-api-key')})`,
+      ...worker.nextSteps,
+      'Deploy again from another terminal:',
+      `  ${env} npm run -s longshore -- deploy ${quoted(project)} --to ${quoted(nextEnvironment)} --follow`,
+      `  ${env} npm run -s longshore -- tasks`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
 }
 
 async function kubernetesWorker(opts: DemoFlags, client: ApiClient, log: Logger): Promise<DemoWorker> {
@@ -122,10 +166,16 @@ async function kubernetesWorker(opts: DemoFlags, client: ApiClient, log: Logger)
     async afterDeployment(signal) {
       const added = demo.nodes.added().length;
       if (added === 0) return;
-      print(`The cluster autoscaler removes the ${added} node${added === 1 ? '' : 's'} it added once they stay unneeded for ${delay}...`);
+      print(
+        `The cluster autoscaler removes the ${added} node${added === 1 ? '' : 's'} it added once they stay unneeded for ${delay}...`,
+      );
       const gone = await demo.nodes.scaledDown(demo.scaleDownDelayMs + 60_000);
       if (signal.aborted) return;
-      print(gone ? 'The sandbox cluster is back to its always-on nodes.' : `Still there: ${demo.nodes.added().join(', ')} (kubectl describe node shows why).`);
+      print(
+        gone
+          ? 'The sandbox cluster is back to its always-on nodes.'
+          : `Still there: ${demo.nodes.added().join(', ')} (kubectl describe node shows why).`,
+      );
     },
     nextSteps: [
       `Sandbox cluster: export KUBECONFIG=${demo.kubeconfigPath}`,
@@ -138,21 +188,39 @@ async function kubernetesWorker(opts: DemoFlags, client: ApiClient, log: Logger)
 async function localWorker(opts: DemoFlags, client: ApiClient, log: Logger): Promise<DemoWorker> {
   const { credentialPath, parseWorkerConfig, startWorker } = await import('@longshore/worker');
   const dataDir = join(opts.data, 'demo-worker');
-  const token = existsSync(credentialPath(dataDir)) ? undefined : (await client.post<{ token: string }>('/api/registration-tokens', { pools: ['default'] })).token;
+  const token = existsSync(credentialPath(dataDir))
+    ? undefined
+    : (await client.post<{ token: string }>('/api/registration-tokens', { pools: ['default'] })).token;
   const worker = await startWorker(
-    parseWorkerConfig({ serverUrl: client.url, name: 'demo-worker', executor: 'local', maxConcurrentOperations: 4, dataDir, drainDeadlineMs: 5_000, ...(token ? { registrationToken: token } : {}) }),
+    parseWorkerConfig({
+      serverUrl: client.url,
+      name: 'demo-worker',
+      executor: 'local',
+      maxConcurrentOperations: 4,
+      dataDir,
+      drainDeadlineMs: 5_000,
+      ...(token ? { registrationToken: token } : {}),
+    }),
     { log },
   );
   return { stop: () => worker.stop(), afterDeployment: async () => undefined, nextSteps: [] };
 }
 
 /** The demo deploys the file's first project to its first environment; the next steps suggest its second. */
-function deploymentOf(file: string): { project: string; environment: string; nextEnvironment: string; document: unknown } {
+function deploymentOf(file: string): {
+  project: string;
+  environment: string;
+  nextEnvironment: string;
+  document: unknown;
+} {
   const document = readApplyFile(file) as { projects?: { name?: unknown }[]; environments?: { name?: unknown }[] };
   const project = document.projects?.[0]?.name;
   const environment = document.environments?.[0]?.name;
   if (typeof project !== 'string' || typeof environment !== 'string') {
-    throw new LongshoreError('VALIDATION_FAILED', `${file} has no project or no environment: the demo deploys the file's first project to its first environment`);
+    throw new LongshoreError(
+      'VALIDATION_FAILED',
+      `${file} has no project or no environment: the demo deploys the file's first project to its first environment`,
+    );
   }
   const second = document.environments?.[1]?.name;
   return { project, environment, nextEnvironment: typeof second === 'string' ? second : environment, document };

@@ -33,13 +33,22 @@ export function registerDeployCommands(program: Command): void {
     .description('deploy a release of a project to an environment')
     .argument('<project>')
     .requiredOption('--to <environment>', 'the environment to deploy to')
-    .option('--release <version>', 'the release; the newest when absent (made from the current process if there is none)')
+    .option(
+      '--release <version>',
+      'the release; the newest when absent (made from the current process if there is none)',
+    )
     .option('--follow', 'follow the task log until the deployment ends; exit non-zero unless it succeeded')
     .action(async (project: string, opts: { to: string; release?: string; follow?: boolean }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      const deployment = await client.post<Row>('/api/deployments', { project, environment: opts.to, ...(opts.release ? { release: opts.release } : {}) });
+      const deployment = await client.post<Row>('/api/deployments', {
+        project,
+        environment: opts.to,
+        ...(opts.release ? { release: opts.release } : {}),
+      });
       if (!opts.follow) return printObject(deployment, output);
-      process.stdout.write(`Deploying ${project} ${deployment.releaseVersion} to ${opts.to} (task ${deployment.taskId})\n`);
+      process.stdout.write(
+        `Deploying ${project} ${deployment.releaseVersion} to ${opts.to} (task ${deployment.taskId})\n`,
+      );
       await followToEnd(client, deployment.taskId);
     });
 
@@ -49,13 +58,27 @@ export function registerDeployCommands(program: Command): void {
     .option('--state <state>', 'only tasks in this state')
     .action(async (opts: { state?: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      const { items } = await client.get<{ items: Row[] }>(`/api/tasks${opts.state ? `?state=${enc(opts.state)}` : ''}`);
-      printList(items, [{ header: 'id', value: (r) => r.id }, { header: 'state', value: (r) => r.state }, { header: 'description', value: (r) => r.description }, { header: 'created', value: (r) => r.createdAt }], output);
+      const { items } = await client.get<{ items: Row[] }>(
+        `/api/tasks${opts.state ? `?state=${enc(opts.state)}` : ''}`,
+      );
+      printList(
+        items,
+        [
+          { header: 'id', value: (r) => r.id },
+          { header: 'state', value: (r) => r.state },
+          { header: 'description', value: (r) => r.description },
+          { header: 'created', value: (r) => r.createdAt },
+        ],
+        output,
+      );
     });
-  tasks.command('get').argument('<task>').action(async (id: string, _o: unknown, cmd: Command) => {
-    const { client, output } = clientFor(cmd);
-    printObject(await client.get(`/api/tasks/${enc(id)}`), output);
-  });
+  tasks
+    .command('get')
+    .argument('<task>')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { client, output } = clientFor(cmd);
+      printObject(await client.get(`/api/tasks/${enc(id)}`), output);
+    });
   tasks
     .command('log')
     .argument('<task>')
@@ -64,8 +87,10 @@ export function registerDeployCommands(program: Command): void {
       const { client, output } = clientFor(cmd);
       if (opts.follow) return followToEnd(client, id);
       const lines: FollowedLine[] = [];
-      for (let after = 0; ; ) {
-        const page = await client.get<{ lines: FollowedLine[]; cursor: number }>(`/api/tasks/${enc(id)}/log?after=${after}`);
+      for (let after = 0; ;) {
+        const page = await client.get<{ lines: FollowedLine[]; cursor: number }>(
+          `/api/tasks/${enc(id)}/log?after=${after}`,
+        );
         if (page.lines.length === 0) break;
         if (output === 'json') lines.push(...page.lines);
         else page.lines.forEach(printTaskLine);
@@ -73,9 +98,12 @@ export function registerDeployCommands(program: Command): void {
       }
       if (output === 'json') printObject(lines, output);
     });
-  tasks.command('cancel').argument('<task>').action(async (id: string, _o: unknown, cmd: Command) => {
-    const { client, output } = clientFor(cmd);
-    const task = await client.post<Row>(`/api/tasks/${enc(id)}/cancel`);
-    printObject({ id: task.id, state: task.state }, output);
-  });
+  tasks
+    .command('cancel')
+    .argument('<task>')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { client, output } = clientFor(cmd);
+      const task = await client.post<Row>(`/api/tasks/${enc(id)}/cancel`);
+      printObject({ id: task.id, state: task.state }, output);
+    });
 }

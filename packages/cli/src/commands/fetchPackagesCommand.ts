@@ -10,8 +10,13 @@ import { LongshoreError } from '@longshore/protocol';
 export function registerFetchPackagesCommand(program: Command): void {
   program
     .command('fetch-packages')
-    .description("download, verify (sha256) and extract a script pod's packages (the Kubernetes worker's init container runs this)")
-    .requiredOption('--manifest <file>', 'JSON: { serverUrl, packages: [{ reference, packageId, version, format, sha256, downloadPath }] }')
+    .description(
+      "download, verify (sha256) and extract a script pod's packages (the Kubernetes worker's init container runs this)",
+    )
+    .requiredOption(
+      '--manifest <file>',
+      'JSON: { serverUrl, packages: [{ reference, packageId, version, format, sha256, downloadPath }] }',
+    )
     .requiredOption('--token-file <file>', "a file holding the operation's package token")
     .requiredOption('--into <dir>', "the script's working directory: each package goes to <dir>/packages/<reference>")
     .option('--ca-file <file>', "PEM of the CA that signed the server's certificate (a self-signed server)")
@@ -24,7 +29,10 @@ export function registerFetchPackagesCommand(program: Command): void {
       if (!token) throw new LongshoreError('CONFIG_INVALID', `The token file ${opts.tokenFile} is empty`);
       const caPem = opts.caFile === undefined ? undefined : await readText(opts.caFile, "the server's CA");
       if (!Number.isInteger(opts.downloadTimeoutMs) || opts.downloadTimeoutMs < 1000) {
-        throw new LongshoreError('CONFIG_INVALID', '--download-timeout-ms must be a whole number of milliseconds, at least 1000');
+        throw new LongshoreError(
+          'CONFIG_INVALID',
+          '--download-timeout-ms must be a whole number of milliseconds, at least 1000',
+        );
       }
       await fetchPackages({
         manifest,
@@ -34,7 +42,9 @@ export function registerFetchPackagesCommand(program: Command): void {
         downloadTimeoutMs: opts.downloadTimeoutMs,
         progress: (line) => process.stdout.write(`${line}\n`),
       });
-      process.stdout.write(`Fetched ${manifest.packages.length} package${manifest.packages.length === 1 ? '' : 's'} from ${manifest.serverUrl}\n`);
+      process.stdout.write(
+        `Fetched ${manifest.packages.length} package${manifest.packages.length === 1 ? '' : 's'} from ${manifest.serverUrl}\n`,
+      );
     });
 }
 

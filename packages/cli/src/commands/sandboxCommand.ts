@@ -9,7 +9,10 @@ export function registerSandboxCommand(program: Command): void {
     .description('run a Kubernetes-API-compatible cluster in this process and write a kubeconfig for it')
     .option('--config <file>', 'sandbox configuration (YAML)')
     .option('--port <port>', 'port to listen on (default: the config, else any free port)', (v) => Number(v))
-    .option('--kubeconfig <path>', 'where to write the kubeconfig (default: the config, else .longshore/sandbox/kubeconfig)')
+    .option(
+      '--kubeconfig <path>',
+      'where to write the kubeconfig (default: the config, else .longshore/sandbox/kubeconfig)',
+    )
     .action(async (opts: { config?: string; port?: number; kubeconfig?: string }) => {
       const { loadSandboxConfig, startSandbox } = await import('@longshore/sandbox');
       const fromFile: SandboxOptions = opts.config ? loadSandboxConfig(opts.config) : {};
@@ -20,7 +23,10 @@ export function registerSandboxCommand(program: Command): void {
           ...(opts.port !== undefined ? { port: opts.port } : {}),
           ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}),
         });
-      const announce = (sandbox: Sandbox) => process.stdout.write(`Sandbox cluster serving at ${sandbox.server}\nexport KUBECONFIG=${resolve(sandbox.kubeconfigPath)}\n`);
+      const announce = (sandbox: Sandbox) =>
+        process.stdout.write(
+          `Sandbox cluster serving at ${sandbox.server}\nexport KUBECONFIG=${resolve(sandbox.kubeconfigPath)}\n`,
+        );
       await serveUntilSignal('sandbox', start, announce, (sandbox) => sandbox.stop());
     });
 }

@@ -20,10 +20,19 @@ export function registerServerCommand(program: Command): void {
     .option('--port <port>', 'port to listen on', (v) => Number(v), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data <dir>', 'data directory (database, master key, packages, admin key, TLS certificate)', '.longshore')
-    .option('--public-url <url>', 'the URL workers use to reach this server (default: $LONGSHORE_PUBLIC_URL, else the listen address)')
-    .option('--tls-cert-file <file>', 'PEM certificate to serve (default: $LONGSHORE_TLS_CERT_FILE, else a self-signed one made in the data directory)')
+    .option(
+      '--public-url <url>',
+      'the URL workers use to reach this server (default: $LONGSHORE_PUBLIC_URL, else the listen address)',
+    )
+    .option(
+      '--tls-cert-file <file>',
+      'PEM certificate to serve (default: $LONGSHORE_TLS_CERT_FILE, else a self-signed one made in the data directory)',
+    )
     .option('--tls-key-file <file>', 'PEM private key of --tls-cert-file (default: $LONGSHORE_TLS_KEY_FILE)')
-    .option('--insecure-http', 'serve plain HTTP: keys and credentials cross the network readable (default: $LONGSHORE_INSECURE_HTTP=1)')
+    .option(
+      '--insecure-http',
+      'serve plain HTTP: keys and credentials cross the network readable (default: $LONGSHORE_INSECURE_HTTP=1)',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
     .action(async (opts: ServerFlags) => {
       const { serverConfigFromEnv, startServer } = await import('@longshore/server');
@@ -42,7 +51,9 @@ export function registerServerCommand(program: Command): void {
       const announce = (server: LongshoreServer) => {
         process.stdout.write(`Longshore server listening on ${server.url} (data: ${opts.data})\n`);
         if (server.certificateThumbprint) {
-          process.stdout.write(`Certificate thumbprint (SHA-256): ${server.certificateThumbprint}\n  workers and clients pin it: --server-thumbprint ${server.certificateThumbprint}\n`);
+          process.stdout.write(
+            `Certificate thumbprint (SHA-256): ${server.certificateThumbprint}\n  workers and clients pin it: --server-thumbprint ${server.certificateThumbprint}\n`,
+          );
         }
       };
       await serveUntilSignal('server', start, announce, (server) => server.close());

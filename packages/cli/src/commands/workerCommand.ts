@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
 import { LongshoreError } from '@longshore/protocol';
-import type { CredentialStore, HttpAgentChannel, KubernetesExecutor, ScriptPodsConfig, WorkerConfig, WorkerMetrics } from '@longshore/worker';
+import type {
+  CredentialStore,
+  HttpAgentChannel,
+  KubernetesExecutor,
+  ScriptPodsConfig,
+  WorkerConfig,
+  WorkerMetrics,
+} from '@longshore/worker';
 import { runUntilSignal } from '../lifecycle.js';
 import { readYamlFile } from '../yamlFile.js';
 
@@ -11,24 +18,44 @@ export function registerWorkerCommand(program: Command): void {
     .command('worker')
     .description('run a worker that takes operations from a Longshore server')
     .option('--server <url>', 'the server URL (default: $LONGSHORE_URL)')
-    .option('--server-thumbprint <sha256>', "pin the server's certificate by the thumbprint it prints at start (default: $LONGSHORE_SERVER_THUMBPRINT; else the system's CAs decide)")
-    .option('--registration-token <token>', 'one-time token for the first start (default: $LONGSHORE_REGISTRATION_TOKEN)')
+    .option(
+      '--server-thumbprint <sha256>',
+      "pin the server's certificate by the thumbprint it prints at start (default: $LONGSHORE_SERVER_THUMBPRINT; else the system's CAs decide)",
+    )
+    .option(
+      '--registration-token <token>',
+      'one-time token for the first start (default: $LONGSHORE_REGISTRATION_TOKEN)',
+    )
     .option('--name <name>', 'worker name, unique on the server (default: $LONGSHORE_WORKER_NAME, else the host name)')
     .option('--executor <kind>', 'local: run operations as child processes; kubernetes: in script pods', 'local')
     .option('--kubeconfig <path>', 'kubernetes executor: a kubeconfig (default: the in-cluster ServiceAccount)')
-    .option('--namespace <ns>', 'kubernetes executor: the namespace for script pods (default: the pod\'s own namespace)')
+    .option('--namespace <ns>', "kubernetes executor: the namespace for script pods (default: the pod's own namespace)")
     .option('--script-pods <file>', 'kubernetes executor: script pod settings (YAML or JSON; the chart renders it)')
     .option('--pool <pool...>', 'informational: the pools come from the registration token')
-    .option('--max-concurrent <n>', 'operations run at once (default: $LONGSHORE_MAX_CONCURRENT, else 4; kubernetes: scriptPods maxConcurrentOperations)')
-    .option('--health-port <port>', 'serve /livez, /readyz and /metrics on this port (default: $LONGSHORE_HEALTH_PORT; off when unset)')
+    .option(
+      '--max-concurrent <n>',
+      'operations run at once (default: $LONGSHORE_MAX_CONCURRENT, else 4; kubernetes: scriptPods maxConcurrentOperations)',
+    )
+    .option(
+      '--health-port <port>',
+      'serve /livez, /readyz and /metrics on this port (default: $LONGSHORE_HEALTH_PORT; off when unset)',
+    )
     .option('--data <dir>', 'where the worker keeps its credential', '.longshore-worker')
-    .option('--credential-secret <name>', 'kubernetes executor: keep the credential in this Secret of the namespace instead of --data (the chart sets it)')
-    .option('--drain-deadline-ms <ms>', 'on stop, how long running operations may finish before they are cancelled (default 60000)')
+    .option(
+      '--credential-secret <name>',
+      'kubernetes executor: keep the credential in this Secret of the namespace instead of --data (the chart sets it)',
+    )
+    .option(
+      '--drain-deadline-ms <ms>',
+      'on stop, how long running operations may finish before they are cancelled (default 60000)',
+    )
     .action(async (opts: WorkerFlags) => {
-      const { HttpAgentChannel, Worker, WorkerMetrics, parseScriptPodsConfig, parseWorkerConfig, workerConfigFromEnv } = await import('@longshore/worker');
+      const { HttpAgentChannel, Worker, WorkerMetrics, parseScriptPodsConfig, parseWorkerConfig, workerConfigFromEnv } =
+        await import('@longshore/worker');
       const env = workerConfigFromEnv(process.env);
       const name = opts.name ?? env.name ?? (process.env.HOSTNAME || 'worker');
-      const kubernetes = opts.executor === 'kubernetes' ? scriptPodSettings(opts, name, parseScriptPodsConfig) : undefined;
+      const kubernetes =
+        opts.executor === 'kubernetes' ? scriptPodSettings(opts, name, parseScriptPodsConfig) : undefined;
       const flags = {
         serverUrl: opts.server,
         serverThumbprint: opts.serverThumbprint,
@@ -48,7 +75,12 @@ export function registerWorkerCommand(program: Command): void {
       const log = pino({ name: 'longshore-worker' });
       const metrics = new WorkerMetrics();
       // One channel, shared with the Kubernetes executor: package tokens are asked for with the worker's credential.
-      const channel = new HttpAgentChannel({ serverUrl: config.serverUrl, serverThumbprint: config.serverThumbprint, requestTimeoutMs: config.requestTimeoutMs, downloadTimeoutMs: config.downloadTimeoutMs });
+      const channel = new HttpAgentChannel({
+        serverUrl: config.serverUrl,
+        serverThumbprint: config.serverThumbprint,
+        requestTimeoutMs: config.requestTimeoutMs,
+        downloadTimeoutMs: config.downloadTimeoutMs,
+      });
       const parts = kubernetes ? await kubernetesParts(kubernetes, opts, config, log, metrics, channel) : undefined;
       const executor = parts?.executor;
       const worker = new Worker(config, { log, metrics, channel, ...parts });
@@ -88,7 +120,11 @@ interface KubernetesSettings {
 }
 
 /** Script pod settings from the file the chart renders, plus where this worker runs. */
-function scriptPodSettings(opts: WorkerFlags, workerName: string, parse: (input: unknown) => ScriptPodsConfig): KubernetesSettings {
+function scriptPodSettings(
+  opts: WorkerFlags,
+  workerName: string,
+  parse: (input: unknown) => ScriptPodsConfig,
+): KubernetesSettings {
   const inCluster = opts.kubeconfig === undefined;
   const namespace = opts.namespace ?? (inCluster ? readText(IN_CLUSTER_NAMESPACE).trim() : 'default');
   const settings: unknown = opts.scriptPods ? readYamlFile(opts.scriptPods, 'CONFIG_INVALID') : {};
@@ -103,11 +139,15 @@ async function kubernetesParts(
   log: Logger,
   metrics: WorkerMetrics,
   channel: HttpAgentChannel,
-): Promise<{ executor: KubernetesExecutor; credentials?: CredentialStore; describe: () => Promise<Record<string, string>> }> {
-  const [{ ChannelPackageTokenIssuer, KubernetesExecutor, SecretCredentialStore }, { ClientNodeKubeApi, kubeConfigFor }] = await Promise.all([
-    import('@longshore/worker'),
-    import('@longshore/worker/kubernetes-client'),
-  ]);
+): Promise<{
+  executor: KubernetesExecutor;
+  credentials?: CredentialStore;
+  describe: () => Promise<Record<string, string>>;
+}> {
+  const [
+    { ChannelPackageTokenIssuer, KubernetesExecutor, SecretCredentialStore },
+    { ClientNodeKubeApi, kubeConfigFor },
+  ] = await Promise.all([import('@longshore/worker'), import('@longshore/worker/kubernetes-client')]);
   const { inCluster, namespace, scriptPods } = settings;
   const kubeConfig = kubeConfigFor({ inCluster, ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}) });
   const api = new ClientNodeKubeApi(kubeConfig, namespace, { timeoutMs: scriptPods.apiTimeoutMs });
@@ -134,7 +174,11 @@ async function kubernetesParts(
     const chartVersion = process.env.LONGSHORE_CHART_VERSION;
     return { namespace, clusterVersion, ...(chartVersion ? { chartVersion } : {}) };
   };
-  return { executor, describe, ...(opts.credentialSecret ? { credentials: new SecretCredentialStore(api, opts.credentialSecret) } : {}) };
+  return {
+    executor,
+    describe,
+    ...(opts.credentialSecret ? { credentials: new SecretCredentialStore(api, opts.credentialSecret) } : {}),
+  };
 }
 
 function readText(path: string): string {

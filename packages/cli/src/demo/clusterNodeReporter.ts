@@ -71,7 +71,9 @@ export class ClusterNodeReporter {
 
   private left(name: string): void {
     if (!this.current.delete(name)) return;
-    this.print(`[sandbox] node ${name} was removed by the cluster autoscaler: it stayed unneeded for ${Math.round(this.scaleDownDelayMs / 1000)} s (${this.nodeCount()})`);
+    this.print(
+      `[sandbox] node ${name} was removed by the cluster autoscaler: it stayed unneeded for ${Math.round(this.scaleDownDelayMs / 1000)} s (${this.nodeCount()})`,
+    );
     this.notify();
   }
 
@@ -81,7 +83,10 @@ export class ClusterNodeReporter {
 
   /** Lists the nodes, reporting the difference to what was known; answers the list's resourceVersion. */
   private async list(report = true): Promise<string> {
-    const r = await this.client.request<{ metadata: { resourceVersion: string }; items: K8sObject[] }>('GET', '/api/v1/nodes');
+    const r = await this.client.request<{ metadata: { resourceVersion: string }; items: K8sObject[] }>(
+      'GET',
+      '/api/v1/nodes',
+    );
     if (r.status !== 200) throw new Error(`listing the sandbox's nodes: HTTP ${r.status}`);
     const names = new Set(r.body.items.map((n) => n.metadata.name));
     for (const name of [...this.current]) if (!names.has(name)) this.left(name);
@@ -93,15 +98,18 @@ export class ClusterNodeReporter {
     let resourceVersion = from;
     while (!this.stopped) {
       let expired = false;
-      this.watch = this.client.watch(`/api/v1/nodes?watch=1&allowWatchBookmarks=true&resourceVersion=${resourceVersion}`, (type, node) => {
-        if (type === 'ERROR') {
-          expired = true;
-          return;
-        }
-        if (node.metadata.resourceVersion) resourceVersion = node.metadata.resourceVersion;
-        if (type === 'ADDED') this.joined(node.metadata.name);
-        else if (type === 'DELETED') this.left(node.metadata.name);
-      });
+      this.watch = this.client.watch(
+        `/api/v1/nodes?watch=1&allowWatchBookmarks=true&resourceVersion=${resourceVersion}`,
+        (type, node) => {
+          if (type === 'ERROR') {
+            expired = true;
+            return;
+          }
+          if (node.metadata.resourceVersion) resourceVersion = node.metadata.resourceVersion;
+          if (type === 'ADDED') this.joined(node.metadata.name);
+          else if (type === 'DELETED') this.left(node.metadata.name);
+        },
+      );
       await this.watch.done;
       if (this.stopped) return;
       await sleep(200);

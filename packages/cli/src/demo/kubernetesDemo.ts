@@ -32,9 +32,16 @@ const WORKER_NAME = 'demo-kubernetes';
  * the cluster only through the kubeconfig the sandbox wrote, as it would reach a real one.
  */
 export async function startKubernetesDemo(o: KubernetesDemoOptions): Promise<KubernetesDemo> {
-  const [sandboxApi, workerApi, kubeClient] = await Promise.all([import('@longshore/sandbox'), import('@longshore/worker'), import('@longshore/worker/kubernetes-client')]);
+  const [sandboxApi, workerApi, kubeClient] = await Promise.all([
+    import('@longshore/sandbox'),
+    import('@longshore/worker'),
+    import('@longshore/worker/kubernetes-client'),
+  ]);
   const config = sandboxApi.loadSandboxConfig(o.sandboxConfig);
-  const sandbox = await sandboxApi.startSandbox({ ...config, kubeconfigPath: resolve(config.kubeconfigPath ?? join(o.dataDir, 'sandbox', 'kubeconfig')) });
+  const sandbox = await sandboxApi.startSandbox({
+    ...config,
+    kubeconfigPath: resolve(config.kubeconfigPath ?? join(o.dataDir, 'sandbox', 'kubeconfig')),
+  });
   const stops: (() => Promise<void>)[] = [() => sandbox.stop()];
   let nodes: ClusterNodeReporter | undefined;
   // The node lines stop first: while the worker drains, they would only interleave with the goodbye.
@@ -50,7 +57,12 @@ export async function startKubernetesDemo(o: KubernetesDemoOptions): Promise<Kub
         `The sandbox cannot run script pods on this machine: ${runtime?.reason ?? `${o.sandboxConfig} turns its nodes off`}. Or run the demo with a local worker: npm start -- --executor local`,
       );
     }
-    const client = new sandboxApi.KubeClient({ server: sandbox.server, caPem: sandbox.caPem, token: sandbox.adminToken, userAgent: 'longshore-demo' });
+    const client = new sandboxApi.KubeClient({
+      server: sandbox.server,
+      caPem: sandbox.caPem,
+      token: sandbox.adminToken,
+      userAgent: 'longshore-demo',
+    });
     stops.push(async () => client.close());
     const scaleDownDelayMs = sandbox.config.cluster.autoscaler.scaleDownUnneededMs;
     const reporter = new ClusterNodeReporter(client, o.print, scaleDownDelayMs);
@@ -63,14 +75,26 @@ export async function startKubernetesDemo(o: KubernetesDemoOptions): Promise<Kub
       : (await o.client.post<{ token: string }>('/api/registration-tokens', { pools: ['default'] })).token;
     const scriptPods = workerApi.parseScriptPodsConfig({ namespace: NAMESPACE, workerName: WORKER_NAME });
     const worker = workerApi.parseWorkerConfig({
-      serverUrl: o.client.url, name: WORKER_NAME, executor: 'kubernetes', dataDir, maxConcurrentOperations: scriptPods.maxConcurrentOperations,
+      serverUrl: o.client.url,
+      name: WORKER_NAME,
+      executor: 'kubernetes',
+      dataDir,
+      maxConcurrentOperations: scriptPods.maxConcurrentOperations,
       // Ctrl-C should not wait the production minute for a script to finish.
       drainDeadlineMs: 5_000,
       ...(registrationToken ? { registrationToken } : {}),
     });
-    const channel = new workerApi.HttpAgentChannel({ serverUrl: worker.serverUrl, requestTimeoutMs: worker.requestTimeoutMs, downloadTimeoutMs: worker.downloadTimeoutMs });
+    const channel = new workerApi.HttpAgentChannel({
+      serverUrl: worker.serverUrl,
+      requestTimeoutMs: worker.requestTimeoutMs,
+      downloadTimeoutMs: worker.downloadTimeoutMs,
+    });
     const executor = new workerApi.KubernetesExecutor({
-      api: new kubeClient.ClientNodeKubeApi(kubeClient.kubeConfigFor({ inCluster: false, kubeconfigPath: sandbox.kubeconfigPath }), NAMESPACE, { timeoutMs: scriptPods.apiTimeoutMs }),
+      api: new kubeClient.ClientNodeKubeApi(
+        kubeClient.kubeConfigFor({ inCluster: false, kubeconfigPath: sandbox.kubeconfigPath }),
+        NAMESPACE,
+        { timeoutMs: scriptPods.apiTimeoutMs },
+      ),
       config: scriptPods,
       workspace: { workerName: WORKER_NAME, serverUrl: worker.serverUrl },
       server: { url: worker.serverUrl },
@@ -83,7 +107,10 @@ export async function startKubernetesDemo(o: KubernetesDemoOptions): Promise<Kub
 
     const isolation = `containers isolated with ${runtime?.kind ?? 'none'}${runtime?.reason ? ` (${runtime.reason})` : ''}`;
     return {
-      kubeconfigPath: sandbox.kubeconfigPath, nodes: reporter, scaleDownDelayMs, stop,
+      kubeconfigPath: sandbox.kubeconfigPath,
+      nodes: reporter,
+      scaleDownDelayMs,
+      stop,
       // Pods have no network of their own here, which matters to anyone who installs more into it (the chart's port 8080).
       summary: `Sandbox cluster at ${sandbox.server}: nodes ${sandbox.cluster.nodeNames().join(', ')}; ${isolation}; pods share this machine's network (their ports are its ports)`,
     };

@@ -30,9 +30,18 @@ describe('checkEntry', () => {
       [{ name: 'a\\..\\..\\x', kind: 'file' }, /climbs out/],
       [{ name: '/etc/passwd', kind: 'file' }, /'\/etc\/passwd' has an absolute path/],
       [{ name: 'C:\\Windows\\x', kind: 'file' }, /has an absolute path/],
-      [{ name: 'l', kind: 'symlink', linkTarget: 'inside' }, /'l' is a symbolic link \(to 'inside'\); packages may hold only files and directories/],
-      [{ name: 'h', kind: 'hardlink', linkTarget: '/etc/passwd' }, /'h' is a hard link to '\/etc\/passwd', which is an absolute path; a link must point at a file of the package/],
-      [{ name: 'h', kind: 'hardlink', linkTarget: 'a/../../x' }, /'h' is a hard link to 'a\/\.\.\/\.\.\/x', which climbs out of the package/],
+      [
+        { name: 'l', kind: 'symlink', linkTarget: 'inside' },
+        /'l' is a symbolic link \(to 'inside'\); packages may hold only files and directories/,
+      ],
+      [
+        { name: 'h', kind: 'hardlink', linkTarget: '/etc/passwd' },
+        /'h' is a hard link to '\/etc\/passwd', which is an absolute path; a link must point at a file of the package/,
+      ],
+      [
+        { name: 'h', kind: 'hardlink', linkTarget: 'a/../../x' },
+        /'h' is a hard link to 'a\/\.\.\/\.\.\/x', which climbs out of the package/,
+      ],
       [{ name: 'dev', kind: 'other', typeName: 'block device' }, /'dev' is a block device/],
       [{ name: 'a\0b', kind: 'file' }, /NUL/],
       [{ name: './', kind: 'file' }, /has no file name/],
@@ -49,7 +58,10 @@ describe('EntryTree', () => {
     refused(() => tree.add('a/b', 'file', 'a/b'), /'a\/b' appears twice/);
     refused(() => tree.add('a/b/c', 'file', 'a/b/c'), /'a\/b\/c' is inside 'a\/b', which the archive has as a file/);
     refused(() => tree.add('a', 'file', 'a'), /'a' would replace the directory 'a' the archive already has/);
-    refused(() => tree.add('a/b', 'directory', 'a/b/'), /'a\/b\/' would replace the file 'a\/b' the archive already has/);
+    refused(
+      () => tree.add('a/b', 'directory', 'a/b/'),
+      /'a\/b\/' would replace the file 'a\/b' the archive already has/,
+    );
     assert.ok(tree.isFile('a/b'));
     assert.ok(!tree.isFile('a'));
   });
@@ -67,7 +79,10 @@ describe('ExpansionBudget', () => {
   it('stops at the limit and says which one', () => {
     const budget = new ExpansionBudget(50, limits);
     budget.add(500, 'a');
-    refused(() => budget.add(1, 'b'), /more than the 500-byte limit for an archive of 50 bytes \(10 times its size, at least 100 bytes\); entry 'b' goes past it/);
+    refused(
+      () => budget.add(1, 'b'),
+      /more than the 500-byte limit for an archive of 50 bytes \(10 times its size, at least 100 bytes\); entry 'b' goes past it/,
+    );
     refused(() => new ExpansionBudget(500, limits).add(1001), /more than the 1000-byte limit for any package \(/);
     const counted = new ExpansionBudget(50, limits);
     counted.entry('1');

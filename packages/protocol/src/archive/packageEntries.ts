@@ -49,7 +49,10 @@ export class ExpansionBudget {
 
   entry(name: string): void {
     if (++this.entries > this.limits.maxEntries) {
-      throw new LongshoreError('INVALID_PACKAGE', `The archive has more than ${this.limits.maxEntries} entries (the limit); '${name}' is past it`);
+      throw new LongshoreError(
+        'INVALID_PACKAGE',
+        `The archive has more than ${this.limits.maxEntries} entries (the limit); '${name}' is past it`,
+      );
     }
   }
 
@@ -85,10 +88,15 @@ export function checkEntry(entry: ArchiveEntry): string {
   const path = insidePath(entry.name, (why) => refuse(`${why}; entries must stay inside the package root`));
   const target = entry.linkTarget === undefined ? '' : ` (to '${entry.linkTarget}')`;
   if (entry.kind === 'symlink') refuse(`is a symbolic link${target}; packages may hold only files and directories`);
-  if (entry.kind === 'other') refuse(`is a ${entry.typeName ?? 'special file'}; packages may hold only files and directories`);
+  if (entry.kind === 'other')
+    refuse(`is a ${entry.typeName ?? 'special file'}; packages may hold only files and directories`);
   if (path === '' && entry.kind !== 'directory') refuse('has no file name');
   if (entry.kind === 'hardlink') {
-    insidePath(entry.linkTarget ?? '', (why) => refuse(`is a hard link to '${entry.linkTarget}', which ${why.replace(/^has an/, 'is an')}; a link must point at a file of the package`));
+    insidePath(entry.linkTarget ?? '', (why) =>
+      refuse(
+        `is a hard link to '${entry.linkTarget}', which ${why.replace(/^has an/, 'is an')}; a link must point at a file of the package`,
+      ),
+    );
   }
   return path;
 }

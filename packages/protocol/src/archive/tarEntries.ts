@@ -4,7 +4,15 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { LongshoreError, isLongshoreError } from '../errors.js';
-import { checkEntry, DEFAULT_ARCHIVE_LIMITS, EntryTree, ExpansionBudget, insidePath, type ArchiveLimits, type EntryKind } from './packageEntries.js';
+import {
+  checkEntry,
+  DEFAULT_ARCHIVE_LIMITS,
+  EntryTree,
+  ExpansionBudget,
+  insidePath,
+  type ArchiveLimits,
+  type EntryKind,
+} from './packageEntries.js';
 
 /** What a tar parser reports of an entry (node-tar's ReadEntry has these). */
 export interface TarHeader {
@@ -23,7 +31,11 @@ const KINDS: Record<string, EntryKind> = {
   SymbolicLink: 'symlink',
   Link: 'hardlink',
 };
-const TYPE_NAMES: Record<string, string> = { CharacterDevice: 'character device', BlockDevice: 'block device', FIFO: 'FIFO' };
+const TYPE_NAMES: Record<string, string> = {
+  CharacterDevice: 'character device',
+  BlockDevice: 'block device',
+  FIFO: 'FIFO',
+};
 
 /**
  * The package rules for a .tar.gz, fed by whatever parses it: each entry is checked as its header
@@ -54,7 +66,11 @@ export class TarEntryCheck {
     this.declared.add(header.size ?? 0, header.path);
     if (kind === 'hardlink') {
       const refuse = (): never => {
-        throw new LongshoreError('INVALID_PACKAGE', `The archive's entry '${header.path}' is a hard link to '${header.linkpath}', which is not a file earlier in the archive`, { entry: header.path });
+        throw new LongshoreError(
+          'INVALID_PACKAGE',
+          `The archive's entry '${header.path}' is a hard link to '${header.linkpath}', which is not a file earlier in the archive`,
+          { entry: header.path },
+        );
       };
       if (!this.tree.isFile(insidePath(header.linkpath ?? '', refuse))) refuse();
     }
@@ -90,7 +106,11 @@ export interface TarParser extends NodeJS.WritableStream {
  * Reads a .tar.gz through to its end with the package rules, without writing anything; answers
  * its entry count. The first refusal aborts the parse and is what this rejects with.
  */
-export async function scanTarGz(path: string, parser: TarParser, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Promise<number> {
+export async function scanTarGz(
+  path: string,
+  parser: TarParser,
+  limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+): Promise<number> {
   const check = new TarEntryCheck((await stat(path)).size, limits);
   parser.on('entry', (entry) => {
     try {

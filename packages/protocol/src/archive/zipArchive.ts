@@ -4,7 +4,14 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflateRaw, crc32 } from 'node:zlib';
 import { LongshoreError } from '../errors.js';
-import { checkEntry, DEFAULT_ARCHIVE_LIMITS, EntryTree, ExpansionBudget, type ArchiveLimits, type EntryKind } from './packageEntries.js';
+import {
+  checkEntry,
+  DEFAULT_ARCHIVE_LIMITS,
+  EntryTree,
+  ExpansionBudget,
+  type ArchiveLimits,
+  type EntryKind,
+} from './packageEntries.js';
 
 export interface ZipEntry {
   name: string;
@@ -42,7 +49,11 @@ const corrupt = (why: string) => new LongshoreError('INVALID_PACKAGE', `The .zip
  * through node:zlib with back-pressure: memory stays at a few buffers whatever an entry claims.
  * Sizes and CRCs are checked against the directory, and the total against the expansion limits.
  */
-export async function readZip(path: string, visitor: ZipVisitor = {}, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Promise<{ entries: number }> {
+export async function readZip(
+  path: string,
+  visitor: ZipVisitor = {},
+  limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+): Promise<{ entries: number }> {
   const fh = await open(path, 'r');
   let entries: ZipEntry[];
   let archiveBytes: number;
@@ -62,7 +73,12 @@ export async function readZip(path: string, visitor: ZipVisitor = {}, limits: Ar
   const inflated = new ExpansionBudget(archiveBytes, limits);
   for (const entry of entries) {
     if (entry.kind === 'directory') await visitor.directory?.(entry);
-    else await pipeline([...entryContent(path, entry), checked(entry, inflated), (await visitor.file?.(entry)) ?? discard()]);
+    else
+      await pipeline([
+        ...entryContent(path, entry),
+        checked(entry, inflated),
+        (await visitor.file?.(entry)) ?? discard(),
+      ]);
   }
   return { entries: entries.length };
 }
@@ -84,7 +100,11 @@ async function readDirectory(fh: FileHandle, size: number, maxEntries: number): 
   let count = tail.readUInt16LE(at + 10);
   let directoryBytes = tail.readUInt32LE(at + 12);
   let directoryOffset = tail.readUInt32LE(at + 16);
-  if ((count === 0xffff || directoryBytes === 0xffffffff || directoryOffset === 0xffffffff) && at >= 20 && tail.readUInt32LE(at - 20) === ZIP64_LOCATOR) {
+  if (
+    (count === 0xffff || directoryBytes === 0xffffffff || directoryOffset === 0xffffffff) &&
+    at >= 20 &&
+    tail.readUInt32LE(at - 20) === ZIP64_LOCATOR
+  ) {
     const record = await readAt(fh, safe(tail.readBigUInt64LE(at - 12)), 56);
     if (record.readUInt32LE(0) !== ZIP64_EOCD) throw corrupt('its zip64 end-of-directory record is missing');
     count = safe(record.readBigUInt64LE(32));
@@ -93,29 +113,53 @@ async function readDirectory(fh: FileHandle, size: number, maxEntries: number): 
   }
   // Before any entry is read: a zip64 directory can list a million records that all point at one
   // local header, and reading them first would cost a syscall and an object each.
-  if (count > maxEntries) throw new LongshoreError('INVALID_PACKAGE', `The archive has ${count} entries, more than the limit of ${maxEntries}`);
+  if (count > maxEntries)
+    throw new LongshoreError(
+      'INVALID_PACKAGE',
+      `The archive has ${count} entries, more than the limit of ${maxEntries}`,
+    );
   if (directoryOffset + directoryBytes > size) throw corrupt('its directory lies past the end of the file');
   if (directoryBytes > MAX_DIRECTORY_BYTES) {
-    throw new LongshoreError('INVALID_PACKAGE', `The .zip archive's directory is larger than ${MAX_DIRECTORY_BYTES} bytes (the limit)`);
+    throw new LongshoreError(
+      'INVALID_PACKAGE',
+      `The .zip archive's directory is larger than ${MAX_DIRECTORY_BYTES} bytes (the limit)`,
+    );
   }
   const directory = await readAt(fh, directoryOffset, directoryBytes);
   const entries: ZipEntry[] = [];
   let pos = 0;
   for (let i = 0; i < count; i++) {
-    if (pos + 46 > directory.length || directory.readUInt32LE(pos) !== CENTRAL) throw corrupt(`directory entry ${i + 1} of ${count} is damaged`);
+    if (pos + 46 > directory.length || directory.readUInt32LE(pos) !== CENTRAL)
+      throw corrupt(`directory entry ${i + 1} of ${count} is damaged`);
     const nameLength = directory.readUInt16LE(pos + 28);
     const extraLength = directory.readUInt16LE(pos + 30);
     const end = pos + 46 + nameLength + extraLength + directory.readUInt16LE(pos + 32);
     if (end > directory.length) throw corrupt(`directory entry ${i + 1} of ${count} is damaged`);
     const utf8 = (directory.readUInt16LE(pos + 8) & 0x800) !== 0;
     const name = directory.toString(utf8 ? 'utf8' : 'latin1', pos + 46, pos + 46 + nameLength);
-    entries.push(await centralEntry(fh, directory, pos, name, directory.subarray(pos + 46 + nameLength, pos + 46 + nameLength + extraLength), directoryOffset));
+    entries.push(
+      await centralEntry(
+        fh,
+        directory,
+        pos,
+        name,
+        directory.subarray(pos + 46 + nameLength, pos + 46 + nameLength + extraLength),
+        directoryOffset,
+      ),
+    );
     pos = end;
   }
   return entries;
 }
 
-async function centralEntry(fh: FileHandle, d: Buffer, pos: number, name: string, extra: Buffer, directoryOffset: number): Promise<ZipEntry> {
+async function centralEntry(
+  fh: FileHandle,
+  d: Buffer,
+  pos: number,
+  name: string,
+  extra: Buffer,
+  directoryOffset: number,
+): Promise<ZipEntry> {
   const flags = d.readUInt16LE(pos + 8);
   const method = d.readUInt16LE(pos + 10);
   const madeOnUnix = d.readUInt8(pos + 5) === 3;
@@ -138,9 +182,18 @@ async function centralEntry(fh: FileHandle, d: Buffer, pos: number, name: string
   }
   const kind = entryKind(name, mode, d.readUInt32LE(pos + 38));
   const path = checkEntry({ name, kind: kind.kind, ...(kind.typeName ? { typeName: kind.typeName } : {}) });
-  if (flags & 0x1) throw new LongshoreError('INVALID_PACKAGE', `The archive's entry '${name}' is encrypted; push packages unencrypted`, { entry: name });
+  if (flags & 0x1)
+    throw new LongshoreError(
+      'INVALID_PACKAGE',
+      `The archive's entry '${name}' is encrypted; push packages unencrypted`,
+      { entry: name },
+    );
   if (kind.kind === 'file' && method !== 0 && method !== 8) {
-    throw new LongshoreError('INVALID_PACKAGE', `The archive's entry '${name}' is compressed with zip method ${method}; packages use stored (0) or deflate (8)`, { entry: name });
+    throw new LongshoreError(
+      'INVALID_PACKAGE',
+      `The archive's entry '${name}' is compressed with zip method ${method}; packages use stored (0) or deflate (8)`,
+      { entry: name },
+    );
   }
   const local = await readAt(fh, localHeaderOffset, 30);
   if (local.readUInt32LE(0) !== LOCAL) throw corrupt(`the local header of '${name}' is missing`);
@@ -162,14 +215,20 @@ async function centralEntry(fh: FileHandle, d: Buffer, pos: number, name: string
 function entryKind(name: string, mode: number, attributes: number): { kind: EntryKind; typeName?: string } {
   const type = mode & S_IFMT;
   if (type === 0o120000) return { kind: 'symlink' };
-  if (type === 0o040000 || name.endsWith('/') || name.endsWith('\\') || (attributes & 0x10) !== 0) return { kind: 'directory' };
+  if (type === 0o040000 || name.endsWith('/') || name.endsWith('\\') || (attributes & 0x10) !== 0)
+    return { kind: 'directory' };
   if (type === 0 || type === 0o100000) return { kind: 'file' };
-  const names: Record<number, string> = { 0o010000: 'FIFO', 0o020000: 'character device', 0o060000: 'block device', 0o140000: 'socket' };
+  const names: Record<number, string> = {
+    0o010000: 'FIFO',
+    0o020000: 'character device',
+    0o060000: 'block device',
+    0o140000: 'socket',
+  };
   return { kind: 'other', typeName: names[type] ?? `file of type ${type.toString(8)}` };
 }
 
 function findExtra(extra: Buffer, id: number): Buffer | undefined {
-  for (let at = 0; at + 4 <= extra.length; ) {
+  for (let at = 0; at + 4 <= extra.length;) {
     const length = extra.readUInt16LE(at + 2);
     if (extra.readUInt16LE(at) === id) return extra.subarray(at + 4, at + 4 + length);
     at += 4 + length;
@@ -183,7 +242,13 @@ function safe(value: bigint): number {
 }
 
 function entryContent(path: string, entry: ZipEntry): (Readable | Transform)[] {
-  const raw = entry.compressedSize === 0 ? Readable.from([]) : createReadStream(path, { start: entry.localHeaderOffset, end: entry.localHeaderOffset + entry.compressedSize - 1 });
+  const raw =
+    entry.compressedSize === 0
+      ? Readable.from([])
+      : createReadStream(path, {
+          start: entry.localHeaderOffset,
+          end: entry.localHeaderOffset + entry.compressedSize - 1,
+        });
   return entry.method === 0 ? [raw] : [raw, createInflateRaw()];
 }
 
@@ -195,7 +260,8 @@ function checked(entry: ZipEntry, budget: ExpansionBudget): Transform {
     transform(chunk: Buffer, _encoding, done) {
       bytes += chunk.length;
       try {
-        if (bytes > entry.size) throw corrupt(`entry '${entry.name}' expands past the ${entry.size} bytes its directory declares`);
+        if (bytes > entry.size)
+          throw corrupt(`entry '${entry.name}' expands past the ${entry.size} bytes its directory declares`);
         budget.add(chunk.length, entry.name);
       } catch (error) {
         done(error as Error);
@@ -205,7 +271,8 @@ function checked(entry: ZipEntry, budget: ExpansionBudget): Transform {
       done(null, chunk);
     },
     flush(done) {
-      if (bytes !== entry.size) done(corrupt(`entry '${entry.name}' holds ${bytes} bytes, its directory declares ${entry.size}`));
+      if (bytes !== entry.size)
+        done(corrupt(`entry '${entry.name}' holds ${bytes} bytes, its directory declares ${entry.size}`));
       else if (crc >>> 0 !== entry.crc) done(corrupt(`entry '${entry.name}' does not match its CRC-32`));
       else done();
     },

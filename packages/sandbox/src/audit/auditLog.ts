@@ -33,7 +33,11 @@ export class AuditLog {
   }
 
   /** A copy of the entries, optionally only those after `afterSeq` or matching `filter`. */
-  entries(filter?: Partial<Pick<AuditEntry, 'user' | 'verb' | 'resource' | 'namespace' | 'name' | 'code'>> & { afterSeq?: number }): AuditEntry[] {
+  entries(
+    filter?: Partial<Pick<AuditEntry, 'user' | 'verb' | 'resource' | 'namespace' | 'name' | 'code'>> & {
+      afterSeq?: number;
+    },
+  ): AuditEntry[] {
     return this.list.filter((e) => {
       if (filter?.afterSeq !== undefined && e.seq <= filter.afterSeq) return false;
       for (const k of ['user', 'verb', 'resource', 'namespace', 'name', 'code'] as const) {
@@ -44,7 +48,11 @@ export class AuditLog {
   }
 
   /** The sequence number of the latest entry (0 when empty): take it before an action, then entries({ afterSeq }). */
-  get lastSeq(): number { return this.seq; }
+  get lastSeq(): number {
+    return this.seq;
+  }
 
-  clear(): void { this.list.length = 0; }
+  clear(): void {
+    this.list.length = 0;
+  }
 }

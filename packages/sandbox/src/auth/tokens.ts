@@ -2,7 +2,15 @@
 // table; ServiceAccount tokens are JWTs the sandbox signs (ES256, like the projected tokens
 // kube-apiserver issues) and accepts while the ServiceAccount they name still exists with the
 // same uid, the token has not expired and (when bound) its Secret or Pod still exists.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomUUID,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { serviceAccountUser, type UserInfo } from './user.js';
 
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -30,7 +38,10 @@ export class TokenAuthority {
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
 
-  constructor(readonly issuer = DEFAULT_ISSUER, keyPem?: string) {
+  constructor(
+    readonly issuer = DEFAULT_ISSUER,
+    keyPem?: string,
+  ) {
     if (keyPem) {
       this.privateKey = createPrivateKey(keyPem);
     } else {
@@ -47,20 +58,38 @@ export class TokenAuthority {
     return this.staticTokens.get(token);
   }
 
-  issue(opts: { namespace: string; name: string; uid: string; audiences: string[]; expirationSeconds: number; now?: number;
-    boundPod?: { name: string; uid: string }; boundSecret?: { name: string; uid: string } }): { token: string; claims: ServiceAccountClaims } {
+  issue(opts: {
+    namespace: string;
+    name: string;
+    uid: string;
+    audiences: string[];
+    expirationSeconds: number;
+    now?: number;
+    boundPod?: { name: string; uid: string };
+    boundSecret?: { name: string; uid: string };
+  }): { token: string; claims: ServiceAccountClaims } {
     const now = Math.floor((opts.now ?? Date.now()) / 1000);
     const claims: ServiceAccountClaims = {
-      aud: opts.audiences, exp: now + opts.expirationSeconds, iat: now, iss: this.issuer, jti: randomUUID(), nbf: now,
+      aud: opts.audiences,
+      exp: now + opts.expirationSeconds,
+      iat: now,
+      iss: this.issuer,
+      jti: randomUUID(),
+      nbf: now,
       sub: `system:serviceaccount:${opts.namespace}:${opts.name}`,
       'kubernetes.io': {
-        namespace: opts.namespace, serviceaccount: { name: opts.name, uid: opts.uid },
-        ...(opts.boundPod ? { pod: opts.boundPod } : {}), ...(opts.boundSecret ? { secret: opts.boundSecret } : {}),
+        namespace: opts.namespace,
+        serviceaccount: { name: opts.name, uid: opts.uid },
+        ...(opts.boundPod ? { pod: opts.boundPod } : {}),
+        ...(opts.boundSecret ? { secret: opts.boundSecret } : {}),
       },
     };
     const header = b64url(JSON.stringify({ alg: 'ES256', kid: 'sandbox' }));
     const payload = b64url(JSON.stringify(claims));
-    const sig = sign('sha256', Buffer.from(`${header}.${payload}`), { key: this.privateKey, dsaEncoding: 'ieee-p1363' });
+    const sig = sign('sha256', Buffer.from(`${header}.${payload}`), {
+      key: this.privateKey,
+      dsaEncoding: 'ieee-p1363',
+    });
     return { token: `${header}.${payload}.${b64url(sig)}`, claims };
   }
 
@@ -71,11 +100,22 @@ export class TokenAuthority {
     const [h, p, s] = parts as [string, string, string];
     let ok = false;
     try {
-      ok = verify('sha256', Buffer.from(`${h}.${p}`), { key: this.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(s, 'base64url'));
-    } catch { return undefined; }
+      ok = verify(
+        'sha256',
+        Buffer.from(`${h}.${p}`),
+        { key: this.publicKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(s, 'base64url'),
+      );
+    } catch {
+      return undefined;
+    }
     if (!ok) return undefined;
     let claims: ServiceAccountClaims;
-    try { claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as ServiceAccountClaims; } catch { return undefined; }
+    try {
+      claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as ServiceAccountClaims;
+    } catch {
+      return undefined;
+    }
     if (claims.iss !== this.issuer || typeof claims.exp !== 'number' || claims.exp * 1000 < now) return undefined;
     return claims;
   }
@@ -86,6 +126,11 @@ export class TokenAuthority {
       extra['authentication.kubernetes.io/pod-name'] = [c['kubernetes.io'].pod.name];
       extra['authentication.kubernetes.io/pod-uid'] = [c['kubernetes.io'].pod.uid];
     }
-    return serviceAccountUser(c['kubernetes.io'].namespace, c['kubernetes.io'].serviceaccount.name, c['kubernetes.io'].serviceaccount.uid, extra);
+    return serviceAccountUser(
+      c['kubernetes.io'].namespace,
+      c['kubernetes.io'].serviceaccount.name,
+      c['kubernetes.io'].serviceaccount.uid,
+      extra,
+    );
   }
 }

@@ -8,9 +8,15 @@ export interface UserInfo {
 
 export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
 
-export function serviceAccountUser(namespace: string, name: string, uid: string, extra?: Record<string, string[]>): UserInfo {
+export function serviceAccountUser(
+  namespace: string,
+  name: string,
+  uid: string,
+  extra?: Record<string, string[]>,
+): UserInfo {
   return {
-    username: `system:serviceaccount:${namespace}:${name}`, uid,
+    username: `system:serviceaccount:${namespace}:${name}`,
+    uid,
     groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
     ...(extra ? { extra } : {}),
   };

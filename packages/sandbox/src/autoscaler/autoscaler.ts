@@ -34,15 +34,23 @@ export interface AutoscalerOptions {
 export function templateNode(g: NodeGroupConfig): Obj {
   const resources = { cpu: g.cpu, memory: g.memory, pods: String(g.pods) };
   return {
-    metadata: { name: `template-${g.name}`, labels: { ...g.labels, [NODE_GROUP_LABEL]: g.name, 'kubernetes.io/os': 'linux' } },
+    metadata: {
+      name: `template-${g.name}`,
+      labels: { ...g.labels, [NODE_GROUP_LABEL]: g.name, 'kubernetes.io/os': 'linux' },
+    },
     spec: g.taints.length ? { taints: g.taints } : {},
     status: { capacity: resources, allocatable: resources, conditions: [{ type: 'Ready', status: 'True' }] },
   };
 }
 
 const isTerminal = (p: Obj): boolean => ['Succeeded', 'Failed'].includes(String(((p.status ?? {}) as Obj).phase));
-const unschedulable = (p: K8sObject): boolean => !((p.spec ?? {}) as Obj).nodeName && !p.metadata.deletionTimestamp && !isTerminal(p)
-  && ((((p.status ?? {}) as Obj).conditions ?? []) as Obj[]).some((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+const unschedulable = (p: K8sObject): boolean =>
+  !((p.spec ?? {}) as Obj).nodeName &&
+  !p.metadata.deletionTimestamp &&
+  !isTerminal(p) &&
+  ((((p.status ?? {}) as Obj).conditions ?? []) as Obj[]).some(
+    (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+  );
 
 export class NodeAutoscaler {
   private readonly pods: Informer;
@@ -59,7 +67,12 @@ export class NodeAutoscaler {
   private stopped = false;
   private synced = false;
 
-  constructor(private readonly client: KubeClient, private readonly groups: NodeGroupConfig[], private readonly provider: NodeProvider, private readonly opts: AutoscalerOptions) {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly groups: NodeGroupConfig[],
+    private readonly provider: NodeProvider,
+    private readonly opts: AutoscalerOptions,
+  ) {
     this.pods = new Informer(client, '/api/v1/pods');
     this.nodes = new Informer(client, '/api/v1/nodes');
     this.pdbs = new Informer(client, '/apis/policy/v1/poddisruptionbudgets');
@@ -69,7 +82,9 @@ export class NodeAutoscaler {
   start(): void {
     for (const i of [this.pods, this.nodes, this.pdbs]) i.start();
     // Decide nothing before the first lists: an empty cache would look like a cluster with no nodes.
-    void Promise.all([this.pods.hasSynced, this.nodes.hasSynced, this.pdbs.hasSynced]).then(() => { this.synced = true; });
+    void Promise.all([this.pods.hasSynced, this.nodes.hasSynced, this.pdbs.hasSynced]).then(() => {
+      this.synced = true;
+    });
     this.timer = setInterval(() => void this.scan(), this.opts.scanIntervalMs);
     this.timer.unref();
   }
@@ -81,7 +96,13 @@ export class NodeAutoscaler {
   }
 
   private groupNodes(group: string): K8sObject[] {
-    return this.nodes.list().filter((n) => ((n.metadata.labels ?? {}) as Record<string, string>)[NODE_GROUP_LABEL] === group && !this.removing.has(n.metadata.name));
+    return this.nodes
+      .list()
+      .filter(
+        (n) =>
+          ((n.metadata.labels ?? {}) as Record<string, string>)[NODE_GROUP_LABEL] === group &&
+          !this.removing.has(n.metadata.name),
+      );
   }
 
   private target(g: NodeGroupConfig): number {
@@ -109,24 +130,34 @@ export class NodeAutoscaler {
         const n = this.nodes.get(name);
         if (n && nodeReady(n)) this.provisioning.delete(name);
       }
-      for (const g of this.groups) { const t = this.target(g); if (t < g.min) this.provision(g, g.min - t); }
+      for (const g of this.groups) {
+        const t = this.target(g);
+        if (t < g.min) this.provision(g, g.min - t);
+      }
       await this.scaleUp();
       await this.scaleDown();
-    } finally { this.scanning = false; }
+    } finally {
+      this.scanning = false;
+    }
   }
 
   private simNodes(): SimNode[] {
     const requested = new Map<string, typeof ZERO>();
     for (const p of this.pods.list()) {
       const node = ((p.spec ?? {}) as Obj).nodeName;
-      if (typeof node === 'string' && node && !isTerminal(p)) requested.set(node, add(requested.get(node) ?? ZERO, podRequests(p)));
+      if (typeof node === 'string' && node && !isTerminal(p))
+        requested.set(node, add(requested.get(node) ?? ZERO, podRequests(p)));
     }
-    const ready: SimNode[] = this.nodes.list().filter((n) => nodeReady(n) && !this.removing.has(n.metadata.name) && !((n.spec ?? {}) as Obj).unschedulable)
+    const ready: SimNode[] = this.nodes
+      .list()
+      .filter((n) => nodeReady(n) && !this.removing.has(n.metadata.name) && !((n.spec ?? {}) as Obj).unschedulable)
       .map((n) => ({ node: n, requested: requested.get(n.metadata.name) ?? ZERO }));
-    const upcoming: SimNode[] = [...this.provisioning].filter(([n]) => !this.nodes.get(n) || !nodeReady(this.nodes.get(n)!)).flatMap(([, grp]) => {
-      const g = this.groups.find((x) => x.name === grp);
-      return g ? [{ node: templateNode(g), requested: ZERO, group: g.name }] : [];
-    });
+    const upcoming: SimNode[] = [...this.provisioning]
+      .filter(([n]) => !this.nodes.get(n) || !nodeReady(this.nodes.get(n)!))
+      .flatMap(([, grp]) => {
+        const g = this.groups.find((x) => x.name === grp);
+        return g ? [{ node: templateNode(g), requested: ZERO, group: g.name }] : [];
+      });
     return [...ready, ...upcoming];
   }
 
@@ -139,13 +170,25 @@ export class NodeAutoscaler {
   }
 
   private async scaleUp(): Promise<void> {
-    const pending = this.pods.list().filter(unschedulable)
+    const pending = this.pods
+      .list()
+      .filter(unschedulable)
       .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
     for (const k of this.reported.keys()) if (!this.pods.get(k)) this.reported.delete(k);
     if (!pending.length) return;
-    const groups: GroupState[] = this.groups.map((g) => ({ name: g.name, min: g.min, max: g.max, target: this.target(g), template: templateNode(g) }));
+    const groups: GroupState[] = this.groups.map((g) => ({
+      name: g.name,
+      min: g.min,
+      max: g.max,
+      target: this.target(g),
+      template: templateNode(g),
+    }));
     const plan = planScaleUp(pending, groups, this.simNodes());
-    for (const [name, n] of plan.increases) this.provision(this.groups.find((g) => g.name === name)!, n);
+    for (const [name, n] of plan.increases)
+      this.provision(
+        this.groups.find((g) => g.name === name)!,
+        n,
+      );
     for (const pod of pending) {
       const key = keyOf(pod);
       const t = plan.triggered.get(key);
@@ -167,8 +210,14 @@ export class NodeAutoscaler {
         const name = node.metadata.name;
         const onNode = all.filter((p) => ((p.spec ?? {}) as Obj).nodeName === name);
         const others = sims.filter((s) => ((s.node.metadata ?? {}) as Obj).name !== name);
-        const blocker = size <= g.min ? 'group at minimum size' : scaleDownBlocker(node, onNode, pdbs, all, others, this.opts.scaleDownUtilizationThreshold);
-        if (blocker) { this.unneededSince.delete(name); continue; }
+        const blocker =
+          size <= g.min
+            ? 'group at minimum size'
+            : scaleDownBlocker(node, onNode, pdbs, all, others, this.opts.scaleDownUtilizationThreshold);
+        if (blocker) {
+          this.unneededSince.delete(name);
+          continue;
+        }
         const since = this.unneededSince.get(name) ?? now;
         this.unneededSince.set(name, since);
         if (now - since < this.opts.scaleDownUnneededMs) continue;
@@ -180,22 +229,54 @@ export class NodeAutoscaler {
   private async drainAndRemove(node: K8sObject, pods: K8sObject[]): Promise<boolean> {
     const name = node.metadata.name;
     this.removing.add(name);
-    const taint = { key: 'ToBeDeletedByClusterAutoscaler', value: String(Math.floor(Date.now() / 1000)), effect: 'NoSchedule' };
+    const taint = {
+      key: 'ToBeDeletedByClusterAutoscaler',
+      value: String(Math.floor(Date.now() / 1000)),
+      effect: 'NoSchedule',
+    };
     const taints = [...((((node.spec ?? {}) as Obj).taints ?? []) as Obj[]), taint];
-    await this.client.request('PATCH', apiPath('v1', 'nodes', undefined, name), { spec: { unschedulable: true, taints } }, 'application/merge-patch+json').catch(() => undefined);
-    void this.events.record({ ...node, kind: 'Node', apiVersion: 'v1' }, 'Normal', 'ScaleDown', 'marked the node as toBeDeleted/unschedulable');
+    await this.client
+      .request(
+        'PATCH',
+        apiPath('v1', 'nodes', undefined, name),
+        { spec: { unschedulable: true, taints } },
+        'application/merge-patch+json',
+      )
+      .catch(() => undefined);
+    void this.events.record(
+      { ...node, kind: 'Node', apiVersion: 'v1' },
+      'Normal',
+      'ScaleDown',
+      'marked the node as toBeDeleted/unschedulable',
+    );
     for (const p of pods.filter((x) => !isTerminal(x))) {
-      const r = await this.client.request('POST', apiPath('v1', 'pods', p.metadata.namespace, p.metadata.name, 'eviction'), {
-        apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
-      }).catch(() => ({ status: 0 }));
+      const r = await this.client
+        .request('POST', apiPath('v1', 'pods', p.metadata.namespace, p.metadata.name, 'eviction'), {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
+        })
+        .catch(() => ({ status: 0 }));
       if (r.status !== 201 && r.status !== 200 && r.status !== 404) {
         // A budget or an error stopped the drain: give the node back (cluster-autoscaler does the same).
-        await this.client.request('PATCH', apiPath('v1', 'nodes', undefined, name), { spec: { unschedulable: null, taints: taints.slice(0, -1) } }, 'application/merge-patch+json').catch(() => undefined);
+        await this.client
+          .request(
+            'PATCH',
+            apiPath('v1', 'nodes', undefined, name),
+            { spec: { unschedulable: null, taints: taints.slice(0, -1) } },
+            'application/merge-patch+json',
+          )
+          .catch(() => undefined);
         this.removing.delete(name);
         this.unneededSince.delete(name);
         return false;
       }
-      void this.events.record({ ...p, kind: 'Pod', apiVersion: 'v1' }, 'Normal', 'ScaleDown', 'deleting pod for node scale down');
+      void this.events.record(
+        { ...p, kind: 'Pod', apiVersion: 'v1' },
+        'Normal',
+        'ScaleDown',
+        'deleting pod for node scale down',
+      );
     }
     await this.provider.remove(name).catch(() => undefined);
     this.unneededSince.delete(name);

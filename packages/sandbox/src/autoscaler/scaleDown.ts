@@ -27,26 +27,47 @@ function matchesSelector(sel: Obj | undefined, labels: Record<string, string>): 
 /** The disruptions a PDB allows now: its status when written, else computed from the pods. */
 export function pdbAllows(pdb: Obj, podsInNamespace: readonly Obj[]): number {
   const status = (pdb.status ?? {}) as Obj;
-  if (typeof status.disruptionsAllowed === 'number' && status.observedGeneration !== undefined) return status.disruptionsAllowed;
+  if (typeof status.disruptionsAllowed === 'number' && status.observedGeneration !== undefined)
+    return status.disruptionsAllowed;
   const spec = (pdb.spec ?? {}) as Obj;
-  const matching = podsInNamespace.filter((p) => active(p) && matchesSelector(spec.selector as Obj | undefined, (meta(p).labels ?? {}) as Record<string, string>));
-  const healthy = matching.filter((p) => (((p.status ?? {}) as Obj).conditions as Obj[] | undefined ?? []).some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  const matching = podsInNamespace.filter(
+    (p) =>
+      active(p) && matchesSelector(spec.selector as Obj | undefined, (meta(p).labels ?? {}) as Record<string, string>),
+  );
+  const healthy = matching.filter((p) =>
+    ((((p.status ?? {}) as Obj).conditions as Obj[] | undefined) ?? []).some(
+      (c) => c.type === 'Ready' && c.status === 'True',
+    ),
+  ).length;
   const resolve = (v: unknown, roundUp: boolean): number => {
     const m = /^(\d+)%$/.exec(String(v));
     if (!m) return Number(v ?? 0);
     const x = (Number(m[1]) * matching.length) / 100;
     return roundUp ? Math.ceil(x) : Math.floor(x);
   };
-  const desired = spec.maxUnavailable !== undefined ? Math.max(0, matching.length - resolve(spec.maxUnavailable, true)) : resolve(spec.minAvailable ?? 1, true);
+  const desired =
+    spec.maxUnavailable !== undefined
+      ? Math.max(0, matching.length - resolve(spec.maxUnavailable, true))
+      : resolve(spec.minAvailable ?? 1, true);
   return Math.max(0, healthy - desired);
 }
 
 /** Why the node must stay (undefined: it may be removed). `others` are the nodes that would remain. */
-export function scaleDownBlocker(node: Obj, podsOnNode: readonly Obj[], pdbs: readonly Obj[], allPods: readonly Obj[], others: readonly SimNode[], utilizationThreshold = 0.5): string | undefined {
+export function scaleDownBlocker(
+  node: Obj,
+  podsOnNode: readonly Obj[],
+  pdbs: readonly Obj[],
+  allPods: readonly Obj[],
+  others: readonly SimNode[],
+  utilizationThreshold = 0.5,
+): string | undefined {
   const pods = podsOnNode.filter((p) => active(p) && !meta(p).deletionTimestamp);
   const alloc = nodeAllocatable(node);
   const req = pods.reduce((a, p) => add(a, podRequests(p)), ZERO);
-  const util = Math.max(alloc.cpuMilli ? req.cpuMilli / alloc.cpuMilli : 0, alloc.memoryBytes ? req.memoryBytes / alloc.memoryBytes : 0);
+  const util = Math.max(
+    alloc.cpuMilli ? req.cpuMilli / alloc.cpuMilli : 0,
+    alloc.memoryBytes ? req.memoryBytes / alloc.memoryBytes : 0,
+  );
   if (util >= utilizationThreshold) return `node utilization ${util.toFixed(2)} is not below ${utilizationThreshold}`;
   const sim = others.map((n) => ({ ...n }));
   for (const p of pods) {
@@ -55,12 +76,18 @@ export function scaleDownBlocker(node: Obj, podsOnNode: readonly Obj[], pdbs: re
     const annotations = (m.annotations ?? {}) as Record<string, string>;
     if (annotations[SAFE_TO_EVICT] === 'false') return `pod ${name} is annotated ${SAFE_TO_EVICT}: "false"`;
     const ownedByController = ((m.ownerReferences ?? []) as Obj[]).some((r) => r.controller === true);
-    if (!ownedByController && annotations[SAFE_TO_EVICT] !== 'true') return `pod ${name} is not replicated (no controller)`;
+    if (!ownedByController && annotations[SAFE_TO_EVICT] !== 'true')
+      return `pod ${name} is not replicated (no controller)`;
     const labels = (m.labels ?? {}) as Record<string, string>;
     const nsPods = allPods.filter((x) => meta(x).namespace === m.namespace);
     for (const pdb of pdbs) {
-      if (meta(pdb).namespace !== m.namespace || !matchesSelector(((pdb.spec ?? {}) as Obj).selector as Obj | undefined, labels)) continue;
-      if (pdbAllows(pdb, nsPods) < 1) return `pod ${name} is protected by PodDisruptionBudget ${String(meta(pdb).name)}`;
+      if (
+        meta(pdb).namespace !== m.namespace ||
+        !matchesSelector(((pdb.spec ?? {}) as Obj).selector as Obj | undefined, labels)
+      )
+        continue;
+      if (pdbAllows(pdb, nsPods) < 1)
+        return `pod ${name} is protected by PodDisruptionBudget ${String(meta(pdb).name)}`;
     }
     const target = sim.find((n) => fitFailures(p, n.node, n.requested).length === 0);
     if (!target) return `pod ${name} fits on no other node`;

@@ -26,29 +26,65 @@ export async function generateCertificates(hosts: readonly string[]): Promise<Se
     const caKeys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
     const serverKeys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
     const ca = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: randomBytes(8).toString('hex'), name: 'CN=longshore-sandbox-ca', keys: caKeys, notBefore, notAfter, signingAlgorithm: alg,
+      serialNumber: randomBytes(8).toString('hex'),
+      name: 'CN=longshore-sandbox-ca',
+      keys: caKeys,
+      notBefore,
+      notAfter,
+      signingAlgorithm: alg,
       extensions: [
         new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
         await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
       ],
     });
-    const names = [...new Set(['127.0.0.1', 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', ...hosts])];
+    const names = [
+      ...new Set([
+        '127.0.0.1',
+        'localhost',
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+        ...hosts,
+      ]),
+    ];
     const serving = await x509.X509CertificateGenerator.create({
-      serialNumber: randomBytes(8).toString('hex'), subject: 'CN=kube-apiserver', issuer: ca.subject,
-      publicKey: serverKeys.publicKey, signingKey: caKeys.privateKey, notBefore, notAfter, signingAlgorithm: alg,
+      serialNumber: randomBytes(8).toString('hex'),
+      subject: 'CN=kube-apiserver',
+      issuer: ca.subject,
+      publicKey: serverKeys.publicKey,
+      signingKey: caKeys.privateKey,
+      notBefore,
+      notAfter,
+      signingAlgorithm: alg,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension(names.map((n) => (/^[\d.]+$|:/.test(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n }))),
+        new x509.SubjectAlternativeNameExtension(
+          names.map((n) =>
+            /^[\d.]+$|:/.test(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n },
+          ),
+        ),
         await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
       ],
     });
-    const exportKey = async (k: webcrypto.CryptoKey): Promise<string> => pem('PRIVATE KEY', await crypto.subtle.exportKey('pkcs8', k));
+    const exportKey = async (k: webcrypto.CryptoKey): Promise<string> =>
+      pem('PRIVATE KEY', await crypto.subtle.exportKey('pkcs8', k));
     const caPem = `${ca.toString('pem')}\n`;
-    return { caPem, caKeyPem: await exportKey(caKeys.privateKey), certPem: `${serving.toString('pem')}\n${caPem}`, keyPem: await exportKey(serverKeys.privateKey) };
+    return {
+      caPem,
+      caKeyPem: await exportKey(caKeys.privateKey),
+      certPem: `${serving.toString('pem')}\n${caPem}`,
+      keyPem: await exportKey(serverKeys.privateKey),
+    };
   } catch (err) {
-    throw new SandboxError('CERTIFICATE_FAILED', `generating the sandbox certificates failed: ${String(err)}`, { cause: err });
+    throw new SandboxError('CERTIFICATE_FAILED', `generating the sandbox certificates failed: ${String(err)}`, {
+      cause: err,
+    });
   }
 }

@@ -17,7 +17,9 @@ export interface ApiResult<T = Record<string, unknown>> {
   body: T;
 }
 
-export type K8sObject = Record<string, unknown> & { metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string; [k: string]: unknown } };
+export type K8sObject = Record<string, unknown> & {
+  metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string; [k: string]: unknown };
+};
 
 export interface WatchHandle {
   /** Resolves when the stream ends (server closed, error, or stop()). */
@@ -42,32 +44,60 @@ export class KubeClient {
   }
 
   /** One request; resolves for every HTTP status (callers branch on it), rejects on network failure or timeout. */
-  request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiResult<T>> {
+  request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<ApiResult<T>> {
     const timeoutMs = this.cfg.timeoutMs ?? 15_000;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = request(this.cfg.server + path, {
-        method, agent: this.agent,
-        headers: {
-          Authorization: `Bearer ${this.cfg.token}`, Accept: 'application/json', 'User-Agent': this.cfg.userAgent ?? 'longshore-sandbox',
-          ...(payload !== undefined ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) } : {}),
+      const req = request(
+        this.cfg.server + path,
+        {
+          method,
+          agent: this.agent,
+          headers: {
+            Authorization: `Bearer ${this.cfg.token}`,
+            Accept: 'application/json',
+            'User-Agent': this.cfg.userAgent ?? 'longshore-sandbox',
+            ...(payload !== undefined
+              ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }
+              : {}),
+          },
         },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try { parsed = JSON.parse(text); } catch { /* a non-JSON answer is returned as text */ }
-          resolve({ status: res.statusCode ?? 0, body: parsed as T });
-        });
-        res.on('error', (err) => { clearTimeout(timer); reject(new SandboxError('CLIENT_REQUEST_FAILED', `${method} ${path}: ${err.message}`, { cause: err })); });
-      });
-      const timer = setTimeout(() => req.destroy(new SandboxError('CLIENT_TIMEOUT', `${method} ${path}: no answer within ${timeoutMs} ms`)), timeoutMs);
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            clearTimeout(timer);
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              /* a non-JSON answer is returned as text */
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed as T });
+          });
+          res.on('error', (err) => {
+            clearTimeout(timer);
+            reject(new SandboxError('CLIENT_REQUEST_FAILED', `${method} ${path}: ${err.message}`, { cause: err }));
+          });
+        },
+      );
+      const timer = setTimeout(
+        () => req.destroy(new SandboxError('CLIENT_TIMEOUT', `${method} ${path}: no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       req.on('error', (err) => {
         clearTimeout(timer);
-        reject(err instanceof SandboxError ? err : new SandboxError('CLIENT_REQUEST_FAILED', `${method} ${path}: ${err.message}`, { cause: err }));
+        reject(
+          err instanceof SandboxError
+            ? err
+            : new SandboxError('CLIENT_REQUEST_FAILED', `${method} ${path}: ${err.message}`, { cause: err }),
+        );
       });
       req.end(payload);
     });
@@ -77,33 +107,51 @@ export class KubeClient {
   watch(path: string, onEvent: (type: string, object: K8sObject) => void): WatchHandle {
     let stop!: () => void;
     const done = new Promise<void>((resolve) => {
-      const req = request(this.cfg.server + path, {
-        method: 'GET', agent: this.watchAgent,
-        headers: { Authorization: `Bearer ${this.cfg.token}`, Accept: 'application/json', 'User-Agent': this.cfg.userAgent ?? 'longshore-sandbox' },
-      }, (res) => {
-        if (res.statusCode !== 200) { res.resume(); res.on('end', () => resolve()); return; }
-        res.setEncoding('utf8');
-        let buf = '';
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl);
-            buf = buf.slice(nl + 1);
-            if (!line.trim()) continue;
-            try {
-              const ev = JSON.parse(line) as { type: string; object: K8sObject };
-              onEvent(ev.type, ev.object);
-            } catch { req.destroy(); }
+      const req = request(
+        this.cfg.server + path,
+        {
+          method: 'GET',
+          agent: this.watchAgent,
+          headers: {
+            Authorization: `Bearer ${this.cfg.token}`,
+            Accept: 'application/json',
+            'User-Agent': this.cfg.userAgent ?? 'longshore-sandbox',
+          },
+        },
+        (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            res.on('end', () => resolve());
+            return;
           }
-        });
-        res.on('end', () => resolve());
-        res.on('error', () => resolve());
-        res.on('close', () => resolve());
-      });
+          res.setEncoding('utf8');
+          let buf = '';
+          res.on('data', (chunk: string) => {
+            buf += chunk;
+            let nl: number;
+            while ((nl = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + 1);
+              if (!line.trim()) continue;
+              try {
+                const ev = JSON.parse(line) as { type: string; object: K8sObject };
+                onEvent(ev.type, ev.object);
+              } catch {
+                req.destroy();
+              }
+            }
+          });
+          res.on('end', () => resolve());
+          res.on('error', () => resolve());
+          res.on('close', () => resolve());
+        },
+      );
       req.on('error', () => resolve());
       req.end();
-      stop = () => { req.destroy(); resolve(); };
+      stop = () => {
+        req.destroy();
+        resolve();
+      };
     });
     return { done, stop: () => stop() };
   }

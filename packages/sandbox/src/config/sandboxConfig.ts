@@ -48,9 +48,22 @@ export interface SandboxConfig {
 }
 
 export const DEFAULT_CONFIG: SandboxConfig = {
-  host: '127.0.0.1', port: 0, contextName: 'longshore-sandbox', tokens: [], historySize: 20_000, bookmarkIntervalMs: 60_000,
+  host: '127.0.0.1',
+  port: 0,
+  contextName: 'longshore-sandbox',
+  tokens: [],
+  historySize: 20_000,
+  bookmarkIntervalMs: 60_000,
   certificateHosts: [],
-  controllers: { deployments: true, replicaSets: true, serviceAccounts: true, garbageCollector: true, namespaces: true, rootCaPublisher: true, endpoints: true },
+  controllers: {
+    deployments: true,
+    replicaSets: true,
+    serviceAccounts: true,
+    garbageCollector: true,
+    namespaces: true,
+    rootCaPublisher: true,
+    endpoints: true,
+  },
   cluster: DEFAULT_CLUSTER,
 };
 
@@ -61,7 +74,11 @@ const fail = (path: string, want: string, got: unknown): never => {
 
 function checkKeys(o: Raw, allowed: readonly string[], path: string): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new SandboxError('CONFIG_INVALID', `sandbox config: unknown key ${path ? `${path}.` : ''}${k} (known: ${allowed.join(', ')})`);
+    if (!allowed.includes(k))
+      throw new SandboxError(
+        'CONFIG_INVALID',
+        `sandbox config: unknown key ${path ? `${path}.` : ''}${k} (known: ${allowed.join(', ')})`,
+      );
   }
 }
 
@@ -71,7 +88,23 @@ const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !
 export function parseSandboxConfig(input: unknown): SandboxConfig {
   if (input === undefined || input === null) return structuredClone(DEFAULT_CONFIG);
   if (!isObj(input)) return fail('(root)', 'a mapping', input);
-  checkKeys(input, ['host', 'port', 'kubeconfigPath', 'contextName', 'adminToken', 'tokens', 'historySize', 'bookmarkIntervalMs', 'certificateHosts', 'controllers', 'cluster'], '');
+  checkKeys(
+    input,
+    [
+      'host',
+      'port',
+      'kubeconfigPath',
+      'contextName',
+      'adminToken',
+      'tokens',
+      'historySize',
+      'bookmarkIntervalMs',
+      'certificateHosts',
+      'controllers',
+      'cluster',
+    ],
+    '',
+  );
   const c = structuredClone(DEFAULT_CONFIG);
   const str = (k: string): string | undefined => {
     const v = input[k];
@@ -81,18 +114,22 @@ export function parseSandboxConfig(input: unknown): SandboxConfig {
   const int = (k: string, min: number, max: number): number | undefined => {
     const v = input[k];
     if (v === undefined) return undefined;
-    return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(k, `an integer from ${min} to ${max}`, v);
+    return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? v
+      : fail(k, `an integer from ${min} to ${max}`, v);
   };
   c.host = str('host') ?? c.host;
   c.port = int('port', 0, 65535) ?? c.port;
   c.kubeconfigPath = str('kubeconfigPath');
   c.contextName = str('contextName') ?? c.contextName;
   c.adminToken = str('adminToken');
-  if (c.adminToken !== undefined && c.adminToken.length < 16) fail('adminToken', 'at least 16 characters (it grants everything)', '<redacted>');
+  if (c.adminToken !== undefined && c.adminToken.length < 16)
+    fail('adminToken', 'at least 16 characters (it grants everything)', '<redacted>');
   c.historySize = int('historySize', 100, 10_000_000) ?? c.historySize;
   c.bookmarkIntervalMs = int('bookmarkIntervalMs', 100, 3_600_000) ?? c.bookmarkIntervalMs;
   if (input.certificateHosts !== undefined) {
-    if (!Array.isArray(input.certificateHosts) || input.certificateHosts.some((h) => typeof h !== 'string')) fail('certificateHosts', 'a list of strings', input.certificateHosts);
+    if (!Array.isArray(input.certificateHosts) || input.certificateHosts.some((h) => typeof h !== 'string'))
+      fail('certificateHosts', 'a list of strings', input.certificateHosts);
     c.certificateHosts = input.certificateHosts as string[];
   }
   if (input.tokens !== undefined) {
@@ -100,10 +137,16 @@ export function parseSandboxConfig(input: unknown): SandboxConfig {
     c.tokens = (input.tokens as unknown[]).map((t, i) => {
       if (!isObj(t)) return fail(`tokens[${i}]`, 'a mapping with token and user', t);
       checkKeys(t, ['token', 'user', 'groups'], `tokens[${i}]`);
-      if (typeof t.token !== 'string' || t.token.length < 8) fail(`tokens[${i}].token`, 'a string of at least 8 characters', '<redacted>');
+      if (typeof t.token !== 'string' || t.token.length < 8)
+        fail(`tokens[${i}].token`, 'a string of at least 8 characters', '<redacted>');
       if (typeof t.user !== 'string' || !t.user) fail(`tokens[${i}].user`, 'a non-empty string', t.user);
-      if (t.groups !== undefined && (!Array.isArray(t.groups) || t.groups.some((g) => typeof g !== 'string'))) fail(`tokens[${i}].groups`, 'a list of strings', t.groups);
-      return { token: t.token as string, user: t.user as string, ...(t.groups ? { groups: t.groups as string[] } : {}) };
+      if (t.groups !== undefined && (!Array.isArray(t.groups) || t.groups.some((g) => typeof g !== 'string')))
+        fail(`tokens[${i}].groups`, 'a list of strings', t.groups);
+      return {
+        token: t.token as string,
+        user: t.user as string,
+        ...(t.groups ? { groups: t.groups as string[] } : {}),
+      };
     });
   }
   if (input.controllers !== undefined) {
@@ -121,17 +164,27 @@ export function parseSandboxConfig(input: unknown): SandboxConfig {
 
 export function loadSandboxConfig(file: string): SandboxConfig {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (err) {
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
     throw new SandboxError('CONFIG_INVALID', `sandbox config: cannot read ${file}: ${String(err)}`, { cause: err });
   }
   let raw: unknown;
-  try { raw = parseYaml(text); } catch (err) {
-    throw new SandboxError('CONFIG_INVALID', `sandbox config: ${file} is not valid YAML: ${String(err)}`, { cause: err });
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new SandboxError('CONFIG_INVALID', `sandbox config: ${file} is not valid YAML: ${String(err)}`, {
+      cause: err,
+    });
   }
   return parseSandboxConfig(raw);
 }
 
 /** The configuration with secrets replaced, for logging. */
 export function redactConfig(c: SandboxConfig): SandboxConfig {
-  return { ...c, ...(c.adminToken ? { adminToken: '<redacted>' } : {}), tokens: c.tokens.map((t) => ({ ...t, token: '<redacted>' })) };
+  return {
+    ...c,
+    ...(c.adminToken ? { adminToken: '<redacted>' } : {}),
+    tokens: c.tokens.map((t) => ({ ...t, token: '<redacted>' })),
+  };
 }

@@ -38,17 +38,38 @@ export class DeploymentController {
     });
   }
 
-  start(): void { this.deployments.start(); this.sets.start(); }
-  stop(): void { this.queue.stop(); this.deployments.stop(); this.sets.stop(); }
+  start(): void {
+    this.deployments.start();
+    this.sets.start();
+  }
+  stop(): void {
+    this.queue.stop();
+    this.deployments.stop();
+    this.sets.stop();
+  }
 
   private async scale(d: K8sObject, rs: K8sObject, to: number): Promise<void> {
     const from = replicasOf(rs);
     if (from === to) return;
-    const r = await this.client.request('PATCH', apiPath('apps/v1', 'replicasets', rs.metadata.namespace, rs.metadata.name),
-      { metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String((d.spec as Obj).replicas ?? 1) } }, spec: { replicas: to } }, MERGE);
+    const r = await this.client.request(
+      'PATCH',
+      apiPath('apps/v1', 'replicasets', rs.metadata.namespace, rs.metadata.name),
+      {
+        metadata: {
+          annotations: { 'deployment.kubernetes.io/desired-replicas': String((d.spec as Obj).replicas ?? 1) },
+        },
+        spec: { replicas: to },
+      },
+      MERGE,
+    );
     if (r.status !== 200) throw new Error(`scaling ${keyOf(rs)}: ${r.status}`);
     (rs.spec as Obj).replicas = to;
-    void this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${to}`);
+    void this.events.record(
+      d,
+      'Normal',
+      'ScalingReplicaSet',
+      `Scaled ${to > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${to}`,
+    );
   }
 
   private async sync(key: string): Promise<void> {
@@ -58,16 +79,23 @@ export class DeploymentController {
     const spec = d.spec as Obj;
     const ns = d.metadata.namespace!;
     const desired = Number(spec.replicas ?? 1);
-    const all = this.sets.list().filter((rs) => rs.metadata.namespace === ns && controllerOf(rs, 'Deployment')?.uid === d.metadata.uid)
+    const all = this.sets
+      .list()
+      .filter((rs) => rs.metadata.namespace === ns && controllerOf(rs, 'Deployment')?.uid === d.metadata.uid)
       .map((rs) => structuredClone(rs));
     const want = withoutHash(spec.template);
     let newRS = all.find((rs) => withoutHash((rs.spec as Obj).template) === want);
-    const old = all.filter((rs) => rs !== newRS).sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
+    const old = all
+      .filter((rs) => rs !== newRS)
+      .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
     const strategy = (spec.strategy ?? {}) as Obj;
     const ru = (strategy.rollingUpdate ?? {}) as Obj;
     let maxSurge = scaledValue(ru.maxSurge ?? '25%', desired, true);
     let maxUnavailable = scaledValue(ru.maxUnavailable ?? '25%', desired, false);
-    if (strategy.type === 'Recreate') { maxSurge = 0; maxUnavailable = desired; }
+    if (strategy.type === 'Recreate') {
+      maxSurge = 0;
+      maxUnavailable = desired;
+    }
     if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
     let created = false;
 
@@ -79,15 +107,37 @@ export class DeploymentController {
       const selector = structuredClone((spec.selector ?? {}) as Obj);
       selector.matchLabels = { ...((selector.matchLabels ?? {}) as Obj), [HASH]: hash };
       const currentTotal = all.reduce((n, rs) => n + replicasOf(rs), 0);
-      const initial = strategy.type === 'Recreate' ? (old.some((rs) => replicasOf(rs) > 0 || statusNum(rs, 'replicas') > 0) ? 0 : desired)
-        : old.length === 0 ? desired : Math.max(0, Math.min(desired, desired + maxSurge - currentTotal));
+      const initial =
+        strategy.type === 'Recreate'
+          ? old.some((rs) => replicasOf(rs) > 0 || statusNum(rs, 'replicas') > 0)
+            ? 0
+            : desired
+          : old.length === 0
+            ? desired
+            : Math.max(0, Math.min(desired, desired + maxSurge - currentTotal));
       const revision = Math.max(0, ...all.map(revisionOf)) + 1;
       const body = {
-        apiVersion: 'apps/v1', kind: 'ReplicaSet',
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
         metadata: {
-          name: `${d.metadata.name}-${hash}`, namespace: ns, labels: tm.labels,
-          annotations: { [REVISION]: String(revision), 'deployment.kubernetes.io/desired-replicas': String(desired), 'deployment.kubernetes.io/max-replicas': String(desired + maxSurge) },
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }],
+          name: `${d.metadata.name}-${hash}`,
+          namespace: ns,
+          labels: tm.labels,
+          annotations: {
+            [REVISION]: String(revision),
+            'deployment.kubernetes.io/desired-replicas': String(desired),
+            'deployment.kubernetes.io/max-replicas': String(desired + maxSurge),
+          },
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              name: d.metadata.name,
+              uid: d.metadata.uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
         },
         spec: { replicas: initial, minReadySeconds: spec.minReadySeconds ?? 0, selector, template: tmpl },
       };
@@ -95,8 +145,19 @@ export class DeploymentController {
       if (r.status !== 201) throw new Error(`creating replica set for ${key}: ${r.status}`);
       newRS = r.body;
       created = true;
-      if (initial > 0) void this.events.record(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRS.metadata.name} from 0 to ${initial}`);
-      await this.client.request('PATCH', apiPath('apps/v1', 'deployments', ns, d.metadata.name), { metadata: { annotations: { [REVISION]: String(revision) } } }, MERGE);
+      if (initial > 0)
+        void this.events.record(
+          d,
+          'Normal',
+          'ScalingReplicaSet',
+          `Scaled up replica set ${newRS.metadata.name} from 0 to ${initial}`,
+        );
+      await this.client.request(
+        'PATCH',
+        apiPath('apps/v1', 'deployments', ns, d.metadata.name),
+        { metadata: { annotations: { [REVISION]: String(revision) } } },
+        MERGE,
+      );
     }
 
     if (newRS && !created) {
@@ -109,14 +170,26 @@ export class DeploymentController {
         await this.rollingStep(d, newRS, old, desired, maxSurge, maxUnavailable);
       }
       if (revisionOf(newRS) > 0 && revisionOf(d) !== revisionOf(newRS)) {
-        await this.client.request('PATCH', apiPath('apps/v1', 'deployments', ns, d.metadata.name), { metadata: { annotations: { [REVISION]: String(revisionOf(newRS)) } } }, MERGE);
+        await this.client.request(
+          'PATCH',
+          apiPath('apps/v1', 'deployments', ns, d.metadata.name),
+          { metadata: { annotations: { [REVISION]: String(revisionOf(newRS)) } } },
+          MERGE,
+        );
       }
     }
     await this.cleanup(d, old);
     await this.writeStatus(d, newRS, old, desired, maxUnavailable, created);
   }
 
-  private async rollingStep(d: K8sObject, newRS: K8sObject, old: K8sObject[], desired: number, maxSurge: number, maxUnavailable: number): Promise<void> {
+  private async rollingStep(
+    d: K8sObject,
+    newRS: K8sObject,
+    old: K8sObject[],
+    desired: number,
+    maxSurge: number,
+    maxUnavailable: number,
+  ): Promise<void> {
     const all = [newRS, ...old];
     const total = all.reduce((n, rs) => n + replicasOf(rs), 0);
     // Scale up the new ReplicaSet within maxSurge.
@@ -144,19 +217,31 @@ export class DeploymentController {
     for (const rs of old) {
       if (down <= 0) break;
       const n = Math.min(replicasOf(rs), down);
-      if (n > 0) { await this.scale(d, rs, replicasOf(rs) - n); down -= n; }
+      if (n > 0) {
+        await this.scale(d, rs, replicasOf(rs) - n);
+        down -= n;
+      }
     }
   }
 
   private async cleanup(d: K8sObject, old: K8sObject[]): Promise<void> {
     const limit = Number((d.spec as Obj).revisionHistoryLimit ?? 10);
-    const idle = old.filter((rs) => replicasOf(rs) === 0 && statusNum(rs, 'replicas') === 0 && !rs.metadata.deletionTimestamp);
+    const idle = old.filter(
+      (rs) => replicasOf(rs) === 0 && statusNum(rs, 'replicas') === 0 && !rs.metadata.deletionTimestamp,
+    );
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) {
       await this.client.request('DELETE', apiPath('apps/v1', 'replicasets', rs.metadata.namespace, rs.metadata.name));
     }
   }
 
-  private async writeStatus(d: K8sObject, newRS: K8sObject | undefined, old: K8sObject[], desired: number, maxUnavailable: number, created: boolean): Promise<void> {
+  private async writeStatus(
+    d: K8sObject,
+    newRS: K8sObject | undefined,
+    old: K8sObject[],
+    desired: number,
+    maxUnavailable: number,
+    created: boolean,
+  ): Promise<void> {
     const all = newRS ? [newRS, ...old] : old;
     const sum = (k: string): number => all.reduce((n, rs) => n + statusNum(rs, k), 0);
     const specTotal = all.reduce((n, rs) => n + replicasOf(rs), 0);
@@ -169,31 +254,67 @@ export class DeploymentController {
       const p = prevConds.find((c) => c.type === type);
       const same = p && p.status === status && p.reason === reason && p.message === message;
       if (same) return p;
-      return { type, status, lastUpdateTime: ts, lastTransitionTime: p && p.status === status ? p.lastTransitionTime : ts, reason, message };
+      return {
+        type,
+        status,
+        lastUpdateTime: ts,
+        lastTransitionTime: p && p.status === status ? p.lastTransitionTime : ts,
+        reason,
+        message,
+      };
     };
     const spec = d.spec as Obj;
     const name = newRS?.metadata.name ?? '';
-    const complete = newRS && updated === desired && sum('replicas') === desired && available === desired && replicasOf(newRS) === desired;
-    const progressing = spec.paused ? cond('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused')
-      : created ? cond('Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${name}"`)
-        : complete ? cond('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${name}" has successfully progressed.`)
+    const complete =
+      newRS &&
+      updated === desired &&
+      sum('replicas') === desired &&
+      available === desired &&
+      replicasOf(newRS) === desired;
+    const progressing = spec.paused
+      ? cond('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused')
+      : created
+        ? cond('Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${name}"`)
+        : complete
+          ? cond('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${name}" has successfully progressed.`)
           : cond('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${name}" is progressing.`);
-    const availableCond = available >= desired - maxUnavailable
-      ? cond('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
-      : cond('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.');
+    const availableCond =
+      available >= desired - maxUnavailable
+        ? cond('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
+        : cond('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.');
     const status: Obj = {
-      observedGeneration: d.metadata.generation, replicas: sum('replicas'), updatedReplicas: updated, readyReplicas: sum('readyReplicas'),
-      availableReplicas: available, unavailableReplicas: Math.max(0, specTotal - available), terminatingReplicas: sum('terminatingReplicas'),
+      observedGeneration: d.metadata.generation,
+      replicas: sum('replicas'),
+      updatedReplicas: updated,
+      readyReplicas: sum('readyReplicas'),
+      availableReplicas: available,
+      unavailableReplicas: Math.max(0, specTotal - available),
+      terminatingReplicas: sum('terminatingReplicas'),
       conditions: [availableCond, progressing],
       ...(prev.collisionCount !== undefined ? { collisionCount: prev.collisionCount } : {}),
     };
     // Zero counts are omitted, as Go's omitempty writes them; a merge patch removes them with null.
     const patch: Obj = { ...status };
-    for (const k of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'terminatingReplicas']) {
-      if (status[k] === 0) { delete status[k]; patch[k] = null; }
+    for (const k of [
+      'replicas',
+      'updatedReplicas',
+      'readyReplicas',
+      'availableReplicas',
+      'unavailableReplicas',
+      'terminatingReplicas',
+    ]) {
+      if (status[k] === 0) {
+        delete status[k];
+        patch[k] = null;
+      }
     }
     if (canonical(status) === canonical(prev)) return;
-    const r = await this.client.request('PATCH', apiPath('apps/v1', 'deployments', d.metadata.namespace, d.metadata.name, 'status'), { status: patch }, MERGE);
+    const r = await this.client.request(
+      'PATCH',
+      apiPath('apps/v1', 'deployments', d.metadata.namespace, d.metadata.name, 'status'),
+      { status: patch },
+      MERGE,
+    );
     if (r.status !== 200 && r.status !== 404) throw new Error(`status of ${keyOf(d)}: ${r.status}`);
   }
 }

@@ -6,7 +6,8 @@ import type { K8sObject, KubeClient, WatchHandle } from '../client/kubeClient.js
 
 export type EventHandler = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: K8sObject, old?: K8sObject) => void;
 
-const keyOf = (o: K8sObject): string => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+const keyOf = (o: K8sObject): string =>
+  o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 
 export class Informer {
   readonly cache = new Map<string, K8sObject>();
@@ -14,16 +15,30 @@ export class Informer {
   private watchHandle: WatchHandle | undefined;
   private readonly handlers: EventHandler[] = [];
   private synced!: () => void;
-  readonly hasSynced: Promise<void> = new Promise((r) => { this.synced = r; });
+  readonly hasSynced: Promise<void> = new Promise((r) => {
+    this.synced = r;
+  });
 
-  constructor(private readonly client: KubeClient, private readonly path: string) {}
+  constructor(
+    private readonly client: KubeClient,
+    private readonly path: string,
+  ) {}
 
-  on(h: EventHandler): this { this.handlers.push(h); return this; }
+  on(h: EventHandler): this {
+    this.handlers.push(h);
+    return this;
+  }
 
-  list(): K8sObject[] { return [...this.cache.values()]; }
-  get(key: string): K8sObject | undefined { return this.cache.get(key); }
+  list(): K8sObject[] {
+    return [...this.cache.values()];
+  }
+  get(key: string): K8sObject | undefined {
+    return this.cache.get(key);
+  }
 
-  start(): void { void this.run(); }
+  start(): void {
+    void this.run();
+  }
 
   stop(): void {
     this.stopped = true;
@@ -32,7 +47,11 @@ export class Informer {
 
   private emit(type: 'ADDED' | 'MODIFIED' | 'DELETED', o: K8sObject, old?: K8sObject): void {
     for (const h of this.handlers) {
-      try { h(type, o, old); } catch { /* a handler bug must not kill the informer */ }
+      try {
+        h(type, o, old);
+      } catch {
+        /* a handler bug must not kill the informer */
+      }
     }
   }
 
@@ -42,16 +61,26 @@ export class Informer {
       try {
         if (!rv) rv = await this.relist();
         let expired = false;
-        this.watchHandle = this.client.watch(`${this.path}${this.path.includes('?') ? '&' : '?'}watch=1&allowWatchBookmarks=true&resourceVersion=${rv}`, (type, obj) => {
-          if (type === 'ERROR') { expired = true; return; }
-          if (obj?.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
-          if (type === 'BOOKMARK') return;
-          const key = keyOf(obj);
-          const old = this.cache.get(key);
-          if (type === 'DELETED') { this.cache.delete(key); this.emit('DELETED', obj, old); return; }
-          this.cache.set(key, obj);
-          this.emit(old ? 'MODIFIED' : 'ADDED', obj, old);
-        });
+        this.watchHandle = this.client.watch(
+          `${this.path}${this.path.includes('?') ? '&' : '?'}watch=1&allowWatchBookmarks=true&resourceVersion=${rv}`,
+          (type, obj) => {
+            if (type === 'ERROR') {
+              expired = true;
+              return;
+            }
+            if (obj?.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
+            if (type === 'BOOKMARK') return;
+            const key = keyOf(obj);
+            const old = this.cache.get(key);
+            if (type === 'DELETED') {
+              this.cache.delete(key);
+              this.emit('DELETED', obj, old);
+              return;
+            }
+            this.cache.set(key, obj);
+            this.emit(old ? 'MODIFIED' : 'ADDED', obj, old);
+          },
+        );
         await this.watchHandle.done;
         if (expired) rv = '';
       } catch {
@@ -62,7 +91,10 @@ export class Informer {
   }
 
   private async relist(): Promise<string> {
-    const res = await this.client.request<{ metadata: { resourceVersion: string }; items: K8sObject[] }>('GET', this.path);
+    const res = await this.client.request<{ metadata: { resourceVersion: string }; items: K8sObject[] }>(
+      'GET',
+      this.path,
+    );
     if (res.status !== 200) throw new Error(`list ${this.path}: ${res.status}`);
     const seen = new Set<string>();
     for (const o of res.body.items) {
@@ -73,7 +105,11 @@ export class Informer {
       if (!old) this.emit('ADDED', o);
       else if (old.metadata.resourceVersion !== o.metadata.resourceVersion) this.emit('MODIFIED', o, old);
     }
-    for (const [key, o] of this.cache) if (!seen.has(key)) { this.cache.delete(key); this.emit('DELETED', o); }
+    for (const [key, o] of this.cache)
+      if (!seen.has(key)) {
+        this.cache.delete(key);
+        this.emit('DELETED', o);
+      }
     this.synced();
     return res.body.metadata.resourceVersion;
   }
@@ -91,7 +127,10 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.stopped) return;
-    if (this.running.has(key)) { this.dirty.add(key); return; }
+    if (this.running.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
     if (this.pending.has(key)) return;
     this.pending.add(key);
     queueMicrotask(() => void this.process(key));
@@ -99,7 +138,10 @@ export class WorkQueue {
 
   /** Re-adds after a delay (a requeue after a failure or to re-check later). */
   addAfter(key: string, ms: number): void {
-    const t = setTimeout(() => { this.timers.delete(t); this.add(key); }, ms);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.add(key);
+    }, ms);
     t.unref();
     this.timers.add(t);
   }

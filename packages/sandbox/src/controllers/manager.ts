@@ -13,20 +13,30 @@ export interface ControllerSet {
   stop(): Promise<void>;
 }
 
-interface Runnable { start(): void; stop(): void }
+interface Runnable {
+  start(): void;
+  stop(): void;
+}
 
 export function startControllers(client: KubeClient, enabled: ControllersConfig, caPem: string): ControllerSet {
   const all: Runnable[] = [];
   if (enabled.deployments) all.push(new DeploymentController(client));
   if (enabled.replicaSets) all.push(new ReplicaSetController(client));
   if (enabled.serviceAccounts || enabled.rootCaPublisher) {
-    all.push(new NamespaceDefaultsController(client, { serviceAccount: enabled.serviceAccounts, ...(enabled.rootCaPublisher ? { caPem } : {}) }));
+    all.push(
+      new NamespaceDefaultsController(client, {
+        serviceAccount: enabled.serviceAccounts,
+        ...(enabled.rootCaPublisher ? { caPem } : {}),
+      }),
+    );
   }
   if (enabled.garbageCollector) all.push(new GarbageCollector(client));
   if (enabled.namespaces) all.push(new NamespaceDeletionController(client));
   if (enabled.endpoints) all.push(new EndpointsController(client));
   for (const c of all) c.start();
   return {
-    async stop() { for (const c of all) c.stop(); },
+    async stop() {
+      for (const c of all) c.stop();
+    },
   };
 }

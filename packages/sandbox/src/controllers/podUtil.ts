@@ -3,7 +3,14 @@ import type { K8sObject } from '../client/kubeClient.js';
 
 export type Obj = Record<string, unknown>;
 
-export interface OwnerRef { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }
+export interface OwnerRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
 
 export function ownerRefs(o: K8sObject): OwnerRef[] {
   return Array.isArray(o.metadata.ownerReferences) ? (o.metadata.ownerReferences as OwnerRef[]) : [];
@@ -47,7 +54,11 @@ export function scaledValue(v: unknown, total: number, roundUp: boolean): number
 /** A stable JSON (sorted keys) for comparing templates. */
 export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Obj)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Obj)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -56,6 +67,12 @@ const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 export function podTemplateHash(template: unknown, collisionCount = 0): string {
   let h = 0x811c9dc5;
   const s = canonical(template) + (collisionCount ? String(collisionCount) : '');
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
-  return String(h).split('').map((c) => SAFE[c.charCodeAt(0) % SAFE.length]).join('');
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return String(h)
+    .split('')
+    .map((c) => SAFE[c.charCodeAt(0) % SAFE.length])
+    .join('');
 }

@@ -34,18 +34,30 @@ export class ReplicaSetController {
     });
   }
 
-  start(): void { this.sets.start(); this.pods.start(); }
-  stop(): void { this.queue.stop(); this.sets.stop(); this.pods.stop(); }
+  start(): void {
+    this.sets.start();
+    this.pods.start();
+  }
+  stop(): void {
+    this.queue.stop();
+    this.sets.stop();
+    this.pods.stop();
+  }
 
   private async sync(key: string): Promise<void> {
     await Promise.all([this.sets.hasSynced, this.pods.hasSynced]);
     const rs = this.sets.get(key);
-    if (!rs) { this.expectations.delete(key); return; }
+    if (!rs) {
+      this.expectations.delete(key);
+      return;
+    }
     const exp = this.expectations.get(key);
     if (exp && (exp.adds > 0 || exp.dels.size > 0) && Date.now() < exp.until) return; // the watch will bring us back
     const spec = rs.spec as Obj;
     const ns = rs.metadata.namespace!;
-    const owned = this.pods.list().filter((p) => p.metadata.namespace === ns && controllerOf(p, 'ReplicaSet')?.uid === rs.metadata.uid);
+    const owned = this.pods
+      .list()
+      .filter((p) => p.metadata.namespace === ns && controllerOf(p, 'ReplicaSet')?.uid === rs.metadata.uid);
     const active = owned.filter(isPodActive);
     const desired = Number(spec.replicas ?? 1);
     const diff = desired - active.length;
@@ -61,7 +73,12 @@ export class ReplicaSetController {
           } else {
             const e = this.expectations.get(key);
             if (e) e.adds = Math.max(0, e.adds - 1);
-            void this.events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${String((r.body as Obj).message ?? r.status)}`);
+            void this.events.record(
+              rs,
+              'Warning',
+              'FailedCreate',
+              `Error creating: ${String((r.body as Obj).message ?? r.status)}`,
+            );
             throw new Error(`creating pod for ${key}: ${r.status}`);
           }
         }
@@ -70,7 +87,8 @@ export class ReplicaSetController {
         this.expectations.set(key, { adds: 0, dels: new Set(victims.map(keyOf)), until: Date.now() + 5_000 });
         for (const p of victims) {
           const r = await this.client.request('DELETE', apiPath('v1', 'pods', ns, p.metadata.name));
-          if (r.status === 200 || r.status === 404) void this.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+          if (r.status === 200 || r.status === 404)
+            void this.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
         }
       }
     }
@@ -81,10 +99,22 @@ export class ReplicaSetController {
     const tmpl = ((rs.spec as Obj).template ?? {}) as Obj;
     const tm = (tmpl.metadata ?? {}) as Obj;
     return {
-      apiVersion: 'v1', kind: 'Pod',
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: {
-        generateName: `${rs.metadata.name}-`, ...(tm.labels ? { labels: tm.labels } : {}), ...(tm.annotations ? { annotations: tm.annotations } : {}),
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid, controller: true, blockOwnerDeletion: true }],
+        generateName: `${rs.metadata.name}-`,
+        ...(tm.labels ? { labels: tm.labels } : {}),
+        ...(tm.annotations ? { annotations: tm.annotations } : {}),
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: rs.metadata.name,
+            uid: rs.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: tmpl.spec,
     };
@@ -93,10 +123,15 @@ export class ReplicaSetController {
   private async writeStatus(rs: K8sObject, owned: K8sObject[]): Promise<void> {
     const active = owned.filter(isPodActive);
     const minReady = Number((rs.spec as Obj).minReadySeconds ?? 0);
-    const tmplLabels = ((((rs.spec as Obj).template as Obj | undefined)?.metadata as Obj | undefined)?.labels ?? {}) as Record<string, string>;
+    const tmplLabels = ((((rs.spec as Obj).template as Obj | undefined)?.metadata as Obj | undefined)?.labels ??
+      {}) as Record<string, string>;
     const status: Obj = {
       replicas: active.length,
-      fullyLabeledReplicas: active.filter((p) => Object.entries(tmplLabels).every(([k, v]) => (p.metadata.labels as Record<string, string> | undefined)?.[k] === v)).length,
+      fullyLabeledReplicas: active.filter((p) =>
+        Object.entries(tmplLabels).every(
+          ([k, v]) => (p.metadata.labels as Record<string, string> | undefined)?.[k] === v,
+        ),
+      ).length,
       readyReplicas: active.filter(isPodReady).length,
       availableReplicas: active.filter((p) => isPodAvailable(p, minReady)).length,
       terminatingReplicas: owned.filter((p) => p.metadata.deletionTimestamp).length,
@@ -104,7 +139,12 @@ export class ReplicaSetController {
     };
     const cur = (rs.status ?? {}) as Obj;
     if (Object.entries(status).every(([k, v]) => (cur[k] ?? 0) === (v ?? 0))) return;
-    const r = await this.client.request('PATCH', apiPath('apps/v1', 'replicasets', rs.metadata.namespace, rs.metadata.name, 'status'), { status }, 'application/merge-patch+json');
+    const r = await this.client.request(
+      'PATCH',
+      apiPath('apps/v1', 'replicasets', rs.metadata.namespace, rs.metadata.name, 'status'),
+      { status },
+      'application/merge-patch+json',
+    );
     if (r.status !== 200 && r.status !== 404) throw new Error(`status of ${keyOf(rs)}: ${r.status}`);
   }
 }
@@ -112,8 +152,15 @@ export class ReplicaSetController {
 /** controller.ActivePods ordering: unassigned < assigned, Pending < Unknown < Running, not ready < ready, newer first. */
 function deletionOrder(a: K8sObject, b: K8sObject): number {
   const assigned = (p: K8sObject): number => ((p.spec as Obj | undefined)?.nodeName ? 1 : 0);
-  const phase = (p: K8sObject): number => ({ Pending: 0, Unknown: 1, Running: 2 } as Record<string, number>)[String((p.status as Obj | undefined)?.phase)] ?? 0;
+  const phase = (p: K8sObject): number =>
+    (({ Pending: 0, Unknown: 1, Running: 2 }) as Record<string, number>)[
+      String((p.status as Obj | undefined)?.phase)
+    ] ?? 0;
   const ready = (p: K8sObject): number => (isPodReady(p) ? 1 : 0);
-  return assigned(a) - assigned(b) || phase(a) - phase(b) || ready(a) - ready(b)
-    || String(b.metadata.creationTimestamp ?? '').localeCompare(String(a.metadata.creationTimestamp ?? ''));
+  return (
+    assigned(a) - assigned(b) ||
+    phase(a) - phase(b) ||
+    ready(a) - ready(b) ||
+    String(b.metadata.creationTimestamp ?? '').localeCompare(String(a.metadata.creationTimestamp ?? ''))
+  );
 }

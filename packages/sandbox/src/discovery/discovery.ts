@@ -8,15 +8,28 @@ export const KUBERNETES_VERSION = { major: '1', minor: '34', gitVersion: 'v1.34.
 
 export function versionInfo(): Record<string, string> {
   return {
-    major: KUBERNETES_VERSION.major, minor: KUBERNETES_VERSION.minor, emulationMajor: KUBERNETES_VERSION.major,
-    emulationMinor: KUBERNETES_VERSION.minor, minCompatibilityMajor: '1', minCompatibilityMinor: '33',
-    gitVersion: KUBERNETES_VERSION.gitVersion, gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean',
-    buildDate: '2025-01-01T00:00:00Z', goVersion: 'node', compiler: 'tsc', platform: `${process.platform}/${process.arch}`,
+    major: KUBERNETES_VERSION.major,
+    minor: KUBERNETES_VERSION.minor,
+    emulationMajor: KUBERNETES_VERSION.major,
+    emulationMinor: KUBERNETES_VERSION.minor,
+    minCompatibilityMajor: '1',
+    minCompatibilityMinor: '33',
+    gitVersion: KUBERNETES_VERSION.gitVersion,
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2025-01-01T00:00:00Z',
+    goVersion: 'node',
+    compiler: 'tsc',
+    platform: `${process.platform}/${process.arch}`,
   };
 }
 
 export function apiVersions(serverAddress: string): Record<string, unknown> {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 function apiGroup(group: string, version: string): Record<string, unknown> {
@@ -25,7 +38,13 @@ function apiGroup(group: string, version: string): Record<string, unknown> {
 }
 
 export function apiGroupList(): Record<string, unknown> {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groupVersions().filter((g) => g.group !== '').map((g) => apiGroup(g.group, g.version)) };
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: groupVersions()
+      .filter((g) => g.group !== '')
+      .map((g) => apiGroup(g.group, g.version)),
+  };
 }
 
 export function apiGroupDoc(group: string): Record<string, unknown> | undefined {
@@ -33,7 +52,8 @@ export function apiGroupDoc(group: string): Record<string, unknown> | undefined 
   return gv ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(gv.group, gv.version) } : undefined;
 }
 
-const hash = (r: ResourceDef): string => createHash('sha256').update(`${r.group}/${r.version}/${r.resource}`).digest('base64').slice(0, 11);
+const hash = (r: ResourceDef): string =>
+  createHash('sha256').update(`${r.group}/${r.version}/${r.resource}`).digest('base64').slice(0, 11);
 
 export function apiResourceList(group: string, version: string): Record<string, unknown> | undefined {
   const defs = RESOURCES.filter((r) => r.group === group && r.version === version);
@@ -41,14 +61,23 @@ export function apiResourceList(group: string, version: string): Record<string, 
   const resources: Record<string, unknown>[] = [];
   for (const r of defs) {
     resources.push({
-      name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs,
-      ...(r.shortNames ? { shortNames: r.shortNames } : {}), ...(r.categories ? { categories: r.categories } : {}),
+      name: r.resource,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: r.verbs,
+      ...(r.shortNames ? { shortNames: r.shortNames } : {}),
+      ...(r.categories ? { categories: r.categories } : {}),
       ...(r.createOnly ? {} : { storageVersionHash: hash(r) }),
     });
     for (const s of r.subresources) {
       resources.push({
-        name: `${r.resource}/${s.name}`, singularName: '', namespaced: r.namespaced,
-        ...(s.group !== undefined ? { group: s.group, version: s.version } : {}), kind: s.kind, verbs: s.verbs,
+        name: `${r.resource}/${s.name}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        ...(s.group !== undefined ? { group: s.group, version: s.version } : {}),
+        kind: s.kind,
+        verbs: s.verbs,
       });
     }
   }

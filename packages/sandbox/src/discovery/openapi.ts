@@ -7,7 +7,12 @@
 import { createHash } from 'node:crypto';
 import { RESOURCES, apiVersionOf, groupVersions } from '../resources/registry.js';
 
-const param = (name: string) => ({ name, in: 'query', schema: { type: name === 'dryRun' || name === 'fieldManager' || name === 'fieldValidation' ? 'string' : 'boolean' }, uniqueItems: true });
+const param = (name: string) => ({
+  name,
+  in: 'query',
+  schema: { type: name === 'dryRun' || name === 'fieldManager' || name === 'fieldValidation' ? 'string' : 'boolean' },
+  uniqueItems: true,
+});
 const WRITE_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation'].map(param);
 
 function pathOf(group: string, version: string): string {
@@ -40,7 +45,10 @@ export function openApiDocument(group: string, version: string): Record<string, 
 }
 
 const docHash = (group: string, version: string): string =>
-  createHash('sha512').update(JSON.stringify(openApiDocument(group, version))).digest('hex').toUpperCase();
+  createHash('sha512')
+    .update(JSON.stringify(openApiDocument(group, version)))
+    .digest('hex')
+    .toUpperCase();
 
 export function openApiIndex(): Record<string, unknown> {
   const paths: Record<string, unknown> = {};

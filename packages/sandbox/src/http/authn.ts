@@ -37,17 +37,47 @@ function impersonate(sc: ServerContext, req: IncomingMessage, user: UserInfo): U
   const as = req.headers['impersonate-user'];
   const asGroups = req.headers['impersonate-group'];
   if (as === undefined && asGroups === undefined) return user;
-  const name = String(Array.isArray(as) ? as[0] : as ?? '');
-  const groups = (Array.isArray(asGroups) ? asGroups : asGroups ? String(asGroups).split(',') : []).map((g) => g.trim()).filter(Boolean);
+  const name = String(Array.isArray(as) ? as[0] : (as ?? ''));
+  const groups = (Array.isArray(asGroups) ? asGroups : asGroups ? String(asGroups).split(',') : [])
+    .map((g) => g.trim())
+    .filter(Boolean);
   const sa = parseServiceAccountUsername(name);
   const checks: RequestAttributes[] = [
-    sa ? { user, verb: 'impersonate', isResourceRequest: true, namespace: sa.namespace, apiGroup: '', resource: 'serviceaccounts', name: sa.name }
+    sa
+      ? {
+          user,
+          verb: 'impersonate',
+          isResourceRequest: true,
+          namespace: sa.namespace,
+          apiGroup: '',
+          resource: 'serviceaccounts',
+          name: sa.name,
+        }
       : { user, verb: 'impersonate', isResourceRequest: true, apiGroup: '', resource: 'users', name },
-    ...groups.map((g): RequestAttributes => ({ user, verb: 'impersonate', isResourceRequest: true, apiGroup: '', resource: 'groups', name: g })),
+    ...groups.map((g): RequestAttributes => ({
+      user,
+      verb: 'impersonate',
+      isResourceRequest: true,
+      apiGroup: '',
+      resource: 'groups',
+      name: g,
+    })),
   ];
   for (const a of checks) {
-    if (!authorize(sc.rbac, a).allowed) throw errors.forbidden(forbiddenMessage(a), { ...(a.name ? { name: a.name } : {}), kind: a.resource ?? '' });
+    if (!authorize(sc.rbac, a).allowed)
+      throw errors.forbidden(forbiddenMessage(a), { ...(a.name ? { name: a.name } : {}), kind: a.resource ?? '' });
   }
-  if (sa) return { username: name, groups: [...new Set([...groups, 'system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`, 'system:authenticated'])] };
+  if (sa)
+    return {
+      username: name,
+      groups: [
+        ...new Set([
+          ...groups,
+          'system:serviceaccounts',
+          `system:serviceaccounts:${sa.namespace}`,
+          'system:authenticated',
+        ]),
+      ],
+    };
   return { username: name, groups: [...new Set([...groups, 'system:authenticated'])] };
 }

@@ -12,8 +12,13 @@ import type { RequestInfo } from './requestInfo.js';
 
 /** Serves pods/log for pods a virtual node runs (part 2); without one, logs are unavailable. */
 export interface PodLogSource {
-  read(namespace: string, pod: string, container: string, opts: { follow: boolean; timestamps: boolean; sinceTime?: string; tailLines?: number },
-    res: ServerResponse): boolean;
+  read(
+    namespace: string,
+    pod: string,
+    container: string,
+    opts: { follow: boolean; timestamps: boolean; sinceTime?: string; tailLines?: number },
+    res: ServerResponse,
+  ): boolean;
 }
 
 export interface ServerContext {

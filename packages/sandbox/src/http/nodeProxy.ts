@@ -30,10 +30,22 @@ function get(url: string): Promise<IncomingMessage> {
   });
 }
 
-const readAll = async (res: IncomingMessage): Promise<string> => { let s = ''; res.setEncoding('utf8'); for await (const c of res) s += c as string; return s; };
+const readAll = async (res: IncomingMessage): Promise<string> => {
+  let s = '';
+  res.setEncoding('utf8');
+  for await (const c of res) s += c as string;
+  return s;
+};
 
 /** Streams the node's answer for a container's log to the client (errors become 400 as kube-apiserver's do). */
-export async function proxyPodLog(sc: ServerContext, ctx: ApiRequest, nodeName: string, ns: string, pod: string, container: string): Promise<number> {
+export async function proxyPodLog(
+  sc: ServerContext,
+  ctx: ApiRequest,
+  nodeName: string,
+  ns: string,
+  pod: string,
+  container: string,
+): Promise<number> {
   const q = new URLSearchParams();
   for (const k of ['follow', 'timestamps', 'sinceTime', 'sinceSeconds', 'tailLines', 'limitBytes', 'previous']) {
     const v = ctx.url.searchParams.get(k);
@@ -41,7 +53,11 @@ export async function proxyPodLog(sc: ServerContext, ctx: ApiRequest, nodeName: 
   }
   const url = `${endpoint(sc, nodeName)}/containerLogs/${encodeURIComponent(ns)}/${encodeURIComponent(pod)}/${encodeURIComponent(container)}?${q}`;
   let res: IncomingMessage;
-  try { res = await get(url); } catch (err) { throw errors.internal(`error dialing backend: ${(err as Error).message}`); }
+  try {
+    res = await get(url);
+  } catch (err) {
+    throw errors.internal(`error dialing backend: ${(err as Error).message}`);
+  }
   res.socket?.setTimeout(0);
   if (res.statusCode !== 200) throw errors.badRequest((await readAll(res)).trim());
   ctx.res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
@@ -51,13 +67,19 @@ export async function proxyPodLog(sc: ServerContext, ctx: ApiRequest, nodeName: 
   return 200;
 }
 
-interface PodStats { namespace: string; name: string; containers: { name: string; cpuNanoCores: number; memoryBytes: number }[] }
+interface PodStats {
+  namespace: string;
+  name: string;
+  containers: { name: string; cpuNanoCores: number; memoryBytes: number }[];
+}
 
 async function nodeStats(sc: ServerContext, nodeName: string): Promise<PodStats[]> {
   try {
     const res = await get(`${endpoint(sc, nodeName)}/stats/pods`);
-    return res.statusCode === 200 ? JSON.parse(await readAll(res)) as PodStats[] : [];
-  } catch { return []; }
+    return res.statusCode === 200 ? (JSON.parse(await readAll(res)) as PodStats[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 const ts = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -68,26 +90,46 @@ const mem = (b: number): string => `${Math.round(b / 1024)}Ki`;
 export async function handleMetrics(sc: ServerContext, ctx: ApiRequest): Promise<number> {
   const { info } = ctx;
   const nodes = sc.store.list('/nodes', '').map((n) => n.metadata.name);
-  const all = (await Promise.all(nodes.map(async (n) => ({ node: n, pods: await nodeStats(sc, n) }))));
+  const all = await Promise.all(nodes.map(async (n) => ({ node: n, pods: await nodeStats(sc, n) })));
   const apiVersion = 'metrics.k8s.io/v1beta1';
   if (info.resource === 'nodes') {
-    const items = all.filter((n) => !info.name || n.node === info.name).map((n) => {
-      const sum = n.pods.flatMap((p) => p.containers).reduce((a, c) => ({ c: a.c + c.cpuNanoCores, m: a.m + c.memoryBytes }), { c: 0, m: 0 });
-      return { metadata: { name: n.node, creationTimestamp: ts() }, timestamp: ts(), window: '10s', usage: { cpu: cpu(sum.c), memory: mem(sum.m) } };
-    });
+    const items = all
+      .filter((n) => !info.name || n.node === info.name)
+      .map((n) => {
+        const sum = n.pods
+          .flatMap((p) => p.containers)
+          .reduce((a, c) => ({ c: a.c + c.cpuNanoCores, m: a.m + c.memoryBytes }), { c: 0, m: 0 });
+        return {
+          metadata: { name: n.node, creationTimestamp: ts() },
+          timestamp: ts(),
+          window: '10s',
+          usage: { cpu: cpu(sum.c), memory: mem(sum.m) },
+        };
+      });
     if (info.name) {
       if (!items[0]) throw errors.notFound('nodes', 'metrics.k8s.io', info.name);
       sendJson(ctx.res, 200, { kind: 'NodeMetrics', apiVersion, ...items[0] });
     } else sendJson(ctx.res, 200, { kind: 'NodeMetricsList', apiVersion, metadata: {}, items });
     return 200;
   }
-  const items = all.flatMap((n) => n.pods)
-    .filter((p) => (!info.namespace || p.namespace === info.namespace) && (!info.name || p.name === info.name) && p.containers.length)
+  const items = all
+    .flatMap((n) => n.pods)
+    .filter(
+      (p) =>
+        (!info.namespace || p.namespace === info.namespace) &&
+        (!info.name || p.name === info.name) &&
+        p.containers.length,
+    )
     .map((p) => {
       const pod = sc.store.get('/pods', `${p.namespace}/${p.name}`);
       return {
-        metadata: { name: p.name, namespace: p.namespace, creationTimestamp: ts(), labels: pod?.metadata.labels ?? {} }, timestamp: ts(), window: '10s',
-        containers: p.containers.map((c) => ({ name: c.name, usage: { cpu: cpu(c.cpuNanoCores), memory: mem(c.memoryBytes) } })),
+        metadata: { name: p.name, namespace: p.namespace, creationTimestamp: ts(), labels: pod?.metadata.labels ?? {} },
+        timestamp: ts(),
+        window: '10s',
+        containers: p.containers.map((c) => ({
+          name: c.name,
+          usage: { cpu: cpu(c.cpuNanoCores), memory: mem(c.memoryBytes) },
+        })),
       };
     });
   if (info.name) {

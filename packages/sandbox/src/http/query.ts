@@ -3,7 +3,13 @@
 import { errors } from '../errors.js';
 import type { FieldValidation } from '../storage/rest.js';
 
-const OPTIONS_KIND: Record<string, string> = { create: 'CreateOptions', update: 'UpdateOptions', patch: 'PatchOptions', delete: 'DeleteOptions', deletecollection: 'DeleteOptions' };
+const OPTIONS_KIND: Record<string, string> = {
+  create: 'CreateOptions',
+  update: 'UpdateOptions',
+  patch: 'PatchOptions',
+  delete: 'DeleteOptions',
+  deletecollection: 'DeleteOptions',
+};
 
 export function dryRunOf(q: URLSearchParams, verb: string): boolean {
   const values = q.getAll('dryRun');
@@ -23,7 +29,12 @@ export function fieldValidationOf(q: URLSearchParams, verb: string): FieldValida
   if (v === null || v === '') return 'Warn';
   if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
   throw errors.invalid(OPTIONS_KIND[verb] ?? 'CreateOptions', 'meta.k8s.io', '', [
-    { type: 'FieldValueNotSupported', field: 'fieldValidation', value: v, detail: 'supported values: "Ignore", "Strict", "Warn"' },
+    {
+      type: 'FieldValueNotSupported',
+      field: 'fieldValidation',
+      value: v,
+      detail: 'supported values: "Ignore", "Strict", "Warn"',
+    },
   ]);
 }
 
@@ -49,11 +60,15 @@ export function decodeContinue(token: string): { rv: number; start: string } {
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw errors.badRequest(`invalid continue token: continue key is not valid: invalid character looking for beginning of value`);
+    throw errors.badRequest(
+      `invalid continue token: continue key is not valid: invalid character looking for beginning of value`,
+    );
   }
   const p = parsed as { v?: unknown; rv?: unknown; start?: unknown };
   if (p?.v !== 'meta.k8s.io/v1' || typeof p.rv !== 'number' || typeof p.start !== 'string') {
-    throw errors.badRequest('invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+    throw errors.badRequest(
+      'invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+    );
   }
   return { rv: p.rv, start: p.start };
 }

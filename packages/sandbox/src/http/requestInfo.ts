@@ -17,15 +17,40 @@ export interface RequestInfo {
   extra: string[];
 }
 
-const METHOD_VERBS: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete', GET: 'get', HEAD: 'get' };
+const METHOD_VERBS: Record<string, string> = {
+  POST: 'create',
+  PUT: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+  GET: 'get',
+  HEAD: 'get',
+};
 
 export function requestInfo(method: string, pathname: string, query: URLSearchParams): RequestInfo {
-  const parts = pathname.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
-  const baseVerb = (METHOD_VERBS[method] ?? method.toLowerCase());
-  const nonResource: RequestInfo = { isResourceRequest: false, path: pathname, verb: baseVerb, group: '', version: '', extra: [] };
+  const parts = pathname
+    .split('/')
+    .filter((p) => p !== '')
+    .map((p) => decodeURIComponent(p));
+  const baseVerb = METHOD_VERBS[method] ?? method.toLowerCase();
+  const nonResource: RequestInfo = {
+    isResourceRequest: false,
+    path: pathname,
+    verb: baseVerb,
+    group: '',
+    version: '',
+    extra: [],
+  };
   if (parts[0] !== 'api' && parts[0] !== 'apis') return nonResource;
   let rest: string[];
-  const info: RequestInfo = { isResourceRequest: false, path: pathname, verb: baseVerb, apiPrefix: parts[0], group: '', version: '', extra: [] };
+  const info: RequestInfo = {
+    isResourceRequest: false,
+    path: pathname,
+    verb: baseVerb,
+    apiPrefix: parts[0],
+    group: '',
+    version: '',
+    extra: [],
+  };
   if (parts[0] === 'api') {
     if (parts.length < 3) return nonResource; // /api, /api/v1 are discovery
     info.version = parts[1]!;
@@ -51,8 +76,17 @@ export function requestInfo(method: string, pathname: string, query: URLSearchPa
   info.subresource = rest[2];
   info.extra = rest.slice(3);
   // /namespaces/<ns>/<sub>? No: /api/v1/namespaces/x/status was split above as namespace "x", resource "status".
-  if (parts[0] === 'api' && parts[2] === 'namespaces' && parts.length === 5 && (parts[4] === 'status' || parts[4] === 'finalize')) {
-    info.namespace = parts[3]; info.resource = 'namespaces'; info.name = parts[3]; info.subresource = parts[4]; info.extra = [];
+  if (
+    parts[0] === 'api' &&
+    parts[2] === 'namespaces' &&
+    parts.length === 5 &&
+    (parts[4] === 'status' || parts[4] === 'finalize')
+  ) {
+    info.namespace = parts[3];
+    info.resource = 'namespaces';
+    info.name = parts[3];
+    info.subresource = parts[4];
+    info.extra = [];
   }
   const watch = query.get('watch');
   const isWatch = watch === 'true' || watch === '1';

@@ -15,7 +15,6 @@ import { toTable, wantsTable } from './table.js';
 import { handleReview } from './reviews.js';
 import { handleMetrics } from './nodeProxy.js';
 
-
 function warningHeaders(warnings: string[]): Record<string, string[]> {
   return warnings.length ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {};
 }
@@ -27,7 +26,8 @@ export function selection(ctx: ApiRequest): (o: Obj) => boolean {
   const fields = parseFieldSelector(q.get('fieldSelector') ?? '', ctx.def.kind);
   if (!labels.length && !fields.length) return () => true;
   const kind = ctx.def.storageOf ? 'Event' : ctx.def.kind;
-  return (o) => matchLabels(labels, o.metadata.labels as Record<string, string> | undefined) && matchFields(fields, kind, o);
+  return (o) =>
+    matchLabels(labels, o.metadata.labels as Record<string, string> | undefined) && matchFields(fields, kind, o);
 }
 
 export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promise<number> {
@@ -41,12 +41,19 @@ export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promis
   }
   if (!def.verbs.includes(info.verb)) throw errors.methodNotAllowed();
   const ns = def.namespaced ? info.namespace : undefined;
-  if (def.namespaced && info.resource !== 'namespaces' && info.namespace === undefined && !['list', 'watch'].includes(info.verb)) {
+  if (
+    def.namespaced &&
+    info.resource !== 'namespaces' &&
+    info.namespace === undefined &&
+    !['list', 'watch'].includes(info.verb)
+  ) {
     throw errors.notFound(def.resource, def.group, info.name ?? '');
   }
   switch (info.verb) {
-    case 'list': return list(sc, ctx, ns);
-    case 'watch': return watch(sc, ctx, ns);
+    case 'list':
+      return list(sc, ctx, ns);
+    case 'watch':
+      return watch(sc, ctx, ns);
     case 'get': {
       const o = sc.rest.get(def, ns, info.name!);
       sendObject(ctx, 200, sc.rest.toExternal(def, o));
@@ -73,8 +80,11 @@ export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promis
     case 'patch': {
       const dryRun = dryRunOf(q, 'patch');
       const fv = fieldValidationOf(q, 'patch');
-      const r = patchObject(sc.rest, def, ns, info.name!, ctx.req.headers['content-type'] ?? '', ctx.body,
-        { dryRun, fieldValidation: fv, ...(q.get('fieldManager') ? { fieldManager: q.get('fieldManager')! } : {}) });
+      const r = patchObject(sc.rest, def, ns, info.name!, ctx.req.headers['content-type'] ?? '', ctx.body, {
+        dryRun,
+        fieldValidation: fv,
+        ...(q.get('fieldManager') ? { fieldManager: q.get('fieldManager')! } : {}),
+      });
       const code = r.created ? 201 : 200;
       sendJson(res, code, r.object, warningHeaders(r.warnings));
       return code;
@@ -95,9 +105,18 @@ export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promis
       const items = sc.store.list(storageKey(def), ns ? `${ns}/` : '').filter(match);
       const deleted: Obj[] = [];
       for (const o of items) {
-        try { deleted.push(deleteObject(sc.rest, def, ns, o.metadata.name, opts).body as Obj); } catch { /* gone meanwhile */ }
+        try {
+          deleted.push(deleteObject(sc.rest, def, ns, o.metadata.name, opts).body as Obj);
+        } catch {
+          /* gone meanwhile */
+        }
       }
-      sendJson(res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(sc.store.revision) }, items: deleted });
+      sendJson(res, 200, {
+        kind: `${def.kind}List`,
+        apiVersion: apiVersionOf(def),
+        metadata: { resourceVersion: String(sc.store.revision) },
+        items: deleted,
+      });
       return 200;
     }
     default:
@@ -107,8 +126,16 @@ export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promis
 
 function sendObject(ctx: ApiRequest, code: number, o: Record<string, unknown>): void {
   if (wantsTable(ctx.req.headers.accept)) {
-    sendJson(ctx.res, code, toTable(ctx.def.storageOf ? 'events.k8s.io/Event' : ctx.def.kind, [o], { resourceVersion: (o.metadata as Obj['metadata']).resourceVersion },
-      { includeObject: ctx.url.searchParams.get('includeObject') ?? undefined }));
+    sendJson(
+      ctx.res,
+      code,
+      toTable(
+        ctx.def.storageOf ? 'events.k8s.io/Event' : ctx.def.kind,
+        [o],
+        { resourceVersion: (o.metadata as Obj['metadata']).resourceVersion },
+        { includeObject: ctx.url.searchParams.get('includeObject') ?? undefined },
+      ),
+    );
     return;
   }
   sendJson(ctx.res, code, o);
@@ -123,9 +150,17 @@ function list(sc: ServerContext, ctx: ApiRequest, ns: string | undefined): numbe
   const rvParam = q.get('resourceVersion') ?? '';
   const rvMatch = q.get('resourceVersionMatch') ?? '';
   if (rvMatch && !['Exact', 'NotOlderThan'].includes(rvMatch)) {
-    throw errors.invalid('ListOptions', 'meta.k8s.io', '', [{ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', value: rvMatch, detail: 'supported values: "Exact", "NotOlderThan"' }]);
+    throw errors.invalid('ListOptions', 'meta.k8s.io', '', [
+      {
+        type: 'FieldValueNotSupported',
+        field: 'resourceVersionMatch',
+        value: rvMatch,
+        detail: 'supported values: "Exact", "NotOlderThan"',
+      },
+    ]);
   }
-  if (rvParam && rvParam !== '0' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resource version: ${rvParam}`);
+  if (rvParam && rvParam !== '0' && !/^\d+$/.test(rvParam))
+    throw errors.badRequest(`invalid resource version: ${rvParam}`);
   const prefix = ns !== undefined ? `${ns}/` : '';
   let items: Obj[];
   let listRv = sc.store.revision;
@@ -135,21 +170,27 @@ function list(sc: ServerContext, ctx: ApiRequest, ns: string | undefined): numbe
     start = c.start;
     const snap = sc.store.snapshotAt(storageKey(def), c.rv, prefix);
     if (snap === 'expired') {
-      throw errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+      throw errors.expired(
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+      );
     }
     items = snap;
     listRv = c.rv;
   } else if (rvMatch === 'Exact' && rvParam) {
     const snap = sc.store.snapshotAt(storageKey(def), Number(rvParam), prefix);
-    if (snap === 'expired') throw errors.expired(`too old resource version: ${rvParam} (${sc.store.compactedRevision - 1})`);
+    if (snap === 'expired')
+      throw errors.expired(`too old resource version: ${rvParam} (${sc.store.compactedRevision - 1})`);
     items = snap;
     listRv = Number(rvParam);
   } else {
     items = sc.store.list(storageKey(def), prefix);
   }
-  const keyOf = (o: Obj): string => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
+  const keyOf = (o: Obj): string =>
+    o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
   if (start) items = items.filter((o) => keyOf(o) >= start);
-  const filtering = q.has('labelSelector') && q.get('labelSelector') !== '' || q.has('fieldSelector') && q.get('fieldSelector') !== '';
+  const filtering =
+    (q.has('labelSelector') && q.get('labelSelector') !== '') ||
+    (q.has('fieldSelector') && q.get('fieldSelector') !== '');
   const selected: Obj[] = [];
   let more = false;
   let remaining = 0;
@@ -170,7 +211,13 @@ function list(sc: ServerContext, ctx: ApiRequest, ns: string | undefined): numbe
   }
   const external = selected.map((o) => sc.rest.toExternal(def, o));
   if (wantsTable(ctx.req.headers.accept)) {
-    sendJson(ctx.res, 200, toTable(def.storageOf ? 'events.k8s.io/Event' : def.kind, external, meta as Record<string, unknown>, { includeObject: q.get('includeObject') ?? undefined }));
+    sendJson(
+      ctx.res,
+      200,
+      toTable(def.storageOf ? 'events.k8s.io/Event' : def.kind, external, meta as Record<string, unknown>, {
+        includeObject: q.get('includeObject') ?? undefined,
+      }),
+    );
     return 200;
   }
   sendJson(ctx.res, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: meta, items: external });
@@ -189,15 +236,25 @@ function watch(sc: ServerContext, ctx: ApiRequest, ns: string | undefined): numb
   const table = wantsTable(ctx.req.headers.accept);
   let first = true;
   sc.watches.serve(ctx.res, {
-    storage: storageKey(def), kind: def.kind, apiVersion: apiVersionOf(def),
+    storage: storageKey(def),
+    kind: def.kind,
+    apiVersion: apiVersionOf(def),
     filter: { namespace: ns, matches: match },
-    resourceVersion: rv, allowBookmarks: boolParam(q, 'allowWatchBookmarks'), sendInitialEvents: boolParam(q, 'sendInitialEvents'),
-    bookmarkIntervalMs: sc.bookmarkIntervalMs, timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
+    resourceVersion: rv,
+    allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
+    sendInitialEvents: boolParam(q, 'sendInitialEvents'),
+    bookmarkIntervalMs: sc.bookmarkIntervalMs,
+    timeoutMs: timeout !== undefined ? timeout * 1000 : undefined,
     cacheable: !table,
     render: (o) => {
       const ext = sc.rest.toExternal(def, o);
       if (!table) return ext;
-      const t = toTable(def.kind, [ext], { resourceVersion: o.metadata.resourceVersion }, { includeObject: q.get('includeObject') ?? undefined, noHeaders: !first });
+      const t = toTable(
+        def.kind,
+        [ext],
+        { resourceVersion: o.metadata.resourceVersion },
+        { includeObject: q.get('includeObject') ?? undefined, noHeaders: !first },
+      );
       first = false;
       return t;
     },

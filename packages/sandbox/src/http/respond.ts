@@ -6,7 +6,12 @@ import { decodeProtobufBody } from './protobuf.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -14,7 +19,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export function sendError(res: ServerResponse, err: unknown): number {
   const e: ApiError = isApiError(err) ? err : errors.internal(err instanceof Error ? err.message : String(err));
-  if (res.headersSent) { res.destroy(); return e.httpStatus; }
+  if (res.headersSent) {
+    res.destroy();
+    return e.httpStatus;
+  }
   sendJson(res, e.httpStatus, e.toStatus());
   return e.httpStatus;
 }
@@ -54,11 +62,18 @@ export async function parseBody(text: string, contentType: string | undefined): 
   const ct = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
   if (ct === 'application/yaml' || ct === 'application/x-yaml' || ct === 'text/yaml') {
     const { parse } = await import('yaml');
-    try { return parse(text); } catch (err) { throw errors.badRequest(`error converting YAML to JSON: ${String(err)}`); }
+    try {
+      return parse(text);
+    } catch (err) {
+      throw errors.badRequest(`error converting YAML to JSON: ${String(err)}`);
+    }
   }
   if (ct !== 'application/json' && ct !== '*/*' && ct !== '') {
-    throw new ApiError(415, 'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
+    );
   }
   try {
     return JSON.parse(text);

@@ -16,13 +16,21 @@ import { requestInfo, type RequestInfo } from './requestInfo.js';
 import { handleResource } from './resourceHandler.js';
 import { readBody, sendError, sendJson } from './respond.js';
 
-export interface TlsMaterial { key: string; cert: string }
+export interface TlsMaterial {
+  key: string;
+  cert: string;
+}
 
 export class ApiServer {
   private readonly server: Server;
 
-  constructor(private readonly sc: ServerContext, tls: TlsMaterial) {
-    this.server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => { void this.handle(req, res); });
+  constructor(
+    private readonly sc: ServerContext,
+    tls: TlsMaterial,
+  ) {
+    this.server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+      void this.handle(req, res);
+    });
     // Longer than client-go's idle timeout (90 s), so the server never closes a connection a
     // client is about to reuse (that race surfaces as spurious EOF errors in controllers).
     this.server.keepAliveTimeout = 120_000;
@@ -33,7 +41,10 @@ export class ApiServer {
   async listen(host: string, port: number): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => { this.server.off('error', reject); resolve(); });
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
     });
     return (this.server.address() as AddressInfo).port;
   }
@@ -54,30 +65,71 @@ export class ApiServer {
     let code = 500;
     try {
       info = requestInfo(method, url.pathname, url.searchParams);
-      try { user = authenticate(this.sc, req); } catch (err) { user = { username: '', groups: [] }; throw err; }
+      try {
+        user = authenticate(this.sc, req);
+      } catch (err) {
+        user = { username: '', groups: [] };
+        throw err;
+      }
       const attrs: RequestAttributes = info.isResourceRequest
-        ? { user, verb: info.verb, isResourceRequest: true, namespace: info.namespace, apiGroup: info.group, resource: info.resource, subresource: info.subresource, name: info.name }
+        ? {
+            user,
+            verb: info.verb,
+            isResourceRequest: true,
+            namespace: info.namespace,
+            apiGroup: info.group,
+            resource: info.resource,
+            subresource: info.subresource,
+            name: info.name,
+          }
         : { user, verb: info.verb, isResourceRequest: false, path: url.pathname };
       if (!authorize(this.sc.rbac, attrs).allowed) {
-        throw errors.forbidden(forbiddenMessage(attrs), info.isResourceRequest
-          ? { ...(info.name ? { name: info.name } : {}), ...(info.group ? { group: info.group } : {}), kind: info.resource ?? '' } : {});
+        throw errors.forbidden(
+          forbiddenMessage(attrs),
+          info.isResourceRequest
+            ? {
+                ...(info.name ? { name: info.name } : {}),
+                ...(info.group ? { group: info.group } : {}),
+                kind: info.resource ?? '',
+              }
+            : {},
+        );
       }
-      code = info.isResourceRequest ? await this.resource(req, res, url, info, user) : this.nonResource(res, url.pathname, req);
+      code = info.isResourceRequest
+        ? await this.resource(req, res, url, info, user)
+        : this.nonResource(res, url.pathname, req);
     } catch (err) {
       code = sendError(res, err);
     } finally {
       this.sc.audit.record({
-        user: user.username, groups: user.groups, verb: info?.verb ?? method.toLowerCase(), method, path: url.pathname + url.search,
-        ...(info?.isResourceRequest ? {
-          apiGroup: info.group, apiVersion: info.version, resource: info.resource,
-          ...(info.subresource ? { subresource: info.subresource } : {}), ...(info.namespace ? { namespace: info.namespace } : {}), ...(info.name ? { name: info.name } : {}),
-        } : {}),
-        code, userAgent: req.headers['user-agent'],
+        user: user.username,
+        groups: user.groups,
+        verb: info?.verb ?? method.toLowerCase(),
+        method,
+        path: url.pathname + url.search,
+        ...(info?.isResourceRequest
+          ? {
+              apiGroup: info.group,
+              apiVersion: info.version,
+              resource: info.resource,
+              ...(info.subresource ? { subresource: info.subresource } : {}),
+              ...(info.namespace ? { namespace: info.namespace } : {}),
+              ...(info.name ? { name: info.name } : {}),
+            }
+          : {}),
+        code,
+        userAgent: req.headers['user-agent'],
       });
     }
   }
 
-  private async resource(req: IncomingMessage, res: ServerResponse, url: URL, info: RequestInfo, user: UserInfo): Promise<number> {
+  private async resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    info: RequestInfo,
+    user: UserInfo,
+  ): Promise<number> {
     const def = info.resource ? findResource(info.group, info.version, info.resource) : undefined;
     if (!def) throw errors.notFoundPath();
     if (!def.namespaced && info.namespace !== undefined && info.resource !== 'namespaces') throw errors.notFoundPath();
@@ -87,7 +139,10 @@ export class ApiServer {
 
   private nonResource(res: ServerResponse, path: string, req: IncomingMessage): number {
     const parts = path.split('/').filter(Boolean);
-    const json = (body: unknown): number => { sendJson(res, 200, body); return 200; };
+    const json = (body: unknown): number => {
+      sendJson(res, 200, body);
+      return 200;
+    };
     if (['/healthz', '/livez', '/readyz'].includes(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
       res.end('ok');
@@ -111,8 +166,12 @@ export class ApiServer {
     if (path === '/openapi/v3' || path === '/openapi/v3/') return json(openApiIndex());
     if (parts[0] === 'openapi' && parts[1] === 'v3') {
       const rest = parts.slice(2);
-      const doc = rest[0] === 'api' && rest.length === 2 ? openApiDocument('', rest[1]!)
-        : rest[0] === 'apis' && rest.length === 3 ? openApiDocument(rest[1]!, rest[2]!) : undefined;
+      const doc =
+        rest[0] === 'api' && rest.length === 2
+          ? openApiDocument('', rest[1]!)
+          : rest[0] === 'apis' && rest.length === 3
+            ? openApiDocument(rest[1]!, rest[2]!)
+            : undefined;
       if (doc) return json(doc);
     }
     void req;

@@ -26,21 +26,32 @@ export async function handleSubresource(sc: ServerContext, ctx: ApiRequest): Pro
   const name = info.name;
   const q = url.searchParams;
   switch (sub.name) {
-    case 'status': case 'finalize': {
-      if (verb === 'get') { sendJson(res, 200, sc.rest.toExternal(def, sc.rest.get(def, ns, name))); return 200; }
+    case 'status':
+    case 'finalize': {
+      if (verb === 'get') {
+        sendJson(res, 200, sc.rest.toExternal(def, sc.rest.get(def, ns, name)));
+        return 200;
+      }
       const opts = { dryRun: dryRunOf(q, verb), fieldValidation: fieldValidationOf(q, verb), subresource: sub.name };
-      const r = verb === 'patch'
-        ? patchObject(sc.rest, def, ns, name, ctx.req.headers['content-type'] ?? '', ctx.body, opts)
-        : sc.rest.update(def, ns, name, await parseBody(ctx.body, ctx.req.headers['content-type']), opts);
+      const r =
+        verb === 'patch'
+          ? patchObject(sc.rest, def, ns, name, ctx.req.headers['content-type'] ?? '', ctx.body, opts)
+          : sc.rest.update(def, ns, name, await parseBody(ctx.body, ctx.req.headers['content-type']), opts);
       sendJson(res, 200, r.object);
       return 200;
     }
-    case 'scale': return scale(sc, ctx, ns!, name, verb);
-    case 'token': return tokenRequest(sc, ctx, ns!, name);
-    case 'binding': return binding(sc, ctx, ns!, name);
-    case 'eviction': return eviction(sc, ctx, ns!, name);
-    case 'log': return podLog(sc, ctx, ns!, name);
-    default: throw errors.notFoundPath();
+    case 'scale':
+      return scale(sc, ctx, ns!, name, verb);
+    case 'token':
+      return tokenRequest(sc, ctx, ns!, name);
+    case 'binding':
+      return binding(sc, ctx, ns!, name);
+    case 'eviction':
+      return eviction(sc, ctx, ns!, name);
+    case 'log':
+      return podLog(sc, ctx, ns!, name);
+    default:
+      throw errors.notFoundPath();
   }
 }
 
@@ -48,8 +59,15 @@ function scaleOf(o: Stored): Obj {
   const spec = (o.spec ?? {}) as Obj;
   const status = (o.status ?? {}) as Obj;
   return {
-    kind: 'Scale', apiVersion: 'autoscaling/v1',
-    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: o.metadata.name,
+      namespace: o.metadata.namespace,
+      uid: o.metadata.uid,
+      resourceVersion: o.metadata.resourceVersion,
+      creationTimestamp: o.metadata.creationTimestamp,
+    },
     spec: { replicas: spec.replicas ?? 0 },
     status: { replicas: status.replicas ?? 0, selector: formatSelector(fromStructured(spec.selector as never)) },
   };
@@ -58,21 +76,35 @@ function scaleOf(o: Stored): Obj {
 async function scale(sc: ServerContext, ctx: ApiRequest, ns: string, name: string, verb: string): Promise<number> {
   const def = ctx.def;
   const current = sc.rest.get(def, ns, name);
-  if (verb === 'get') { sendJson(ctx.res, 200, scaleOf(current)); return 200; }
+  if (verb === 'get') {
+    sendJson(ctx.res, 200, scaleOf(current));
+    return 200;
+  }
   let desired: Obj;
   if (verb === 'patch') {
     const { applyMergePatch } = await import('../patch/mergePatch.js');
     const { applyJsonPatch } = await import('../patch/jsonPatch.js');
     const raw = await parseBody(ctx.body, 'application/json');
     const ct = (ctx.req.headers['content-type'] ?? '').split(';')[0];
-    desired = (ct === 'application/json-patch+json' ? applyJsonPatch(scaleOf(current), raw) : applyMergePatch(scaleOf(current), raw)) as Obj;
+    desired = (
+      ct === 'application/json-patch+json'
+        ? applyJsonPatch(scaleOf(current), raw)
+        : applyMergePatch(scaleOf(current), raw)
+    ) as Obj;
   } else {
     desired = (await parseBody(ctx.body, ctx.req.headers['content-type'])) as Obj;
   }
   if (!isObj(desired) || !isObj(desired.spec)) throw errors.badRequest('expected a Scale with spec.replicas');
   const replicas = desired.spec.replicas;
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-    throw errors.invalid('Scale', 'autoscaling', name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas, detail: 'must be greater than or equal to 0' }]);
+    throw errors.invalid('Scale', 'autoscaling', name, [
+      {
+        type: 'FieldValueInvalid',
+        field: 'spec.replicas',
+        value: replicas,
+        detail: 'must be greater than or equal to 0',
+      },
+    ]);
   }
   const rv = isObj(desired.metadata) ? desired.metadata.resourceVersion : undefined;
   const next = structuredClone(current) as Obj;
@@ -89,10 +121,16 @@ async function tokenRequest(sc: ServerContext, ctx: ApiRequest, ns: string, name
   const spec = isObj(body) && isObj(body.spec) ? body.spec : {};
   const seconds = spec.expirationSeconds === undefined ? 3600 : Number(spec.expirationSeconds);
   if (!Number.isInteger(seconds) || seconds < 600 || seconds > 2 ** 32) {
-    const detail = seconds < 600 ? 'may not specify a duration less than 10 minutes' : 'may not specify a duration larger than 2^32 seconds';
-    throw errors.invalid('TokenRequest', 'authentication.k8s.io', '', [{ type: 'FieldValueInvalid', field: 'spec.expirationSeconds', value: seconds, detail }]);
+    const detail =
+      seconds < 600
+        ? 'may not specify a duration less than 10 minutes'
+        : 'may not specify a duration larger than 2^32 seconds';
+    throw errors.invalid('TokenRequest', 'authentication.k8s.io', '', [
+      { type: 'FieldValueInvalid', field: 'spec.expirationSeconds', value: seconds, detail },
+    ]);
   }
-  const audiences = Array.isArray(spec.audiences) && spec.audiences.length ? (spec.audiences as string[]) : [sc.tokens.issuer];
+  const audiences =
+    Array.isArray(spec.audiences) && spec.audiences.length ? (spec.audiences as string[]) : [sc.tokens.issuer];
   let boundPod: { name: string; uid: string } | undefined;
   const ref = isObj(spec.boundObjectRef) ? spec.boundObjectRef : undefined;
   if (ref?.kind === 'Pod') {
@@ -101,12 +139,23 @@ async function tokenRequest(sc: ServerContext, ctx: ApiRequest, ns: string, name
     boundPod = { name: pod.metadata.name, uid: pod.metadata.uid };
   }
   const dry = dryRunOf(ctx.url.searchParams, 'create');
-  const { token, claims } = sc.tokens.issue({ namespace: ns, name, uid: sa.metadata.uid, audiences, expirationSeconds: seconds, boundPod });
+  const { token, claims } = sc.tokens.issue({
+    namespace: ns,
+    name,
+    uid: sa.metadata.uid,
+    audiences,
+    expirationSeconds: seconds,
+    boundPod,
+  });
   sendJson(ctx.res, 201, {
-    kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
     metadata: { name, namespace: ns, creationTimestamp: now() },
     spec: { audiences, expirationSeconds: seconds, boundObjectRef: ref ?? null },
-    status: { token: dry ? '' : token, expirationTimestamp: new Date(claims.exp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    status: {
+      token: dry ? '' : token,
+      expirationTimestamp: new Date(claims.exp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    },
   });
   return 201;
 }
@@ -120,13 +169,18 @@ async function binding(sc: ServerContext, ctx: ApiRequest, ns: string, name: str
   const pods = findResource('', 'v1', 'pods')!;
   const pod = sc.rest.get(pods, ns, name);
   const spec = (pod.spec ?? {}) as Obj;
-  if (spec.nodeName) throw errors.conflict('pods', '', name, `pod ${name} is already assigned to node "${String(spec.nodeName)}"`);
-  if (pod.metadata.deletionTimestamp) throw errors.conflict('pods', '', name, `pod ${name} is being deleted, cannot be assigned to a host`);
+  if (spec.nodeName)
+    throw errors.conflict('pods', '', name, `pod ${name} is already assigned to node "${String(spec.nodeName)}"`);
+  if (pod.metadata.deletionTimestamp)
+    throw errors.conflict('pods', '', name, `pod ${name} is being deleted, cannot be assigned to a host`);
   const next = structuredClone(pod) as Stored;
   (next.spec as Obj).nodeName = target.name;
   const status = (next.status ?? (next.status = {})) as Obj;
   const conds = (Array.isArray(status.conditions) ? status.conditions : []) as Obj[];
-  status.conditions = [...conds.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() }];
+  status.conditions = [
+    ...conds.filter((c) => c.type !== 'PodScheduled'),
+    { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() },
+  ];
   if (!dryRunOf(ctx.url.searchParams, 'create')) sc.store.put(storageKey(pods), `${ns}/${name}`, next);
   sendJson(ctx.res, 201, success(201));
   return 201;
@@ -140,16 +194,34 @@ async function eviction(sc: ServerContext, ctx: ApiRequest, ns: string, name: st
   const phase = (pod.status as Obj | undefined)?.phase;
   if (phase !== 'Succeeded' && phase !== 'Failed' && phase !== 'Pending' && !pod.metadata.deletionTimestamp) {
     const labels = (pod.metadata.labels ?? {}) as Record<string, string>;
-    const pdbs = sc.store.list('policy/poddisruptionbudgets', `${ns}/`).filter((p) => matchLabels(fromStructured((p.spec as Obj | undefined)?.selector as never), labels) && isObj((p.spec as Obj | undefined)?.selector));
-    if (pdbs.length > 1) throw errors.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+    const pdbs = sc.store
+      .list('policy/poddisruptionbudgets', `${ns}/`)
+      .filter(
+        (p) =>
+          matchLabels(fromStructured((p.spec as Obj | undefined)?.selector as never), labels) &&
+          isObj((p.spec as Obj | undefined)?.selector),
+      );
+    if (pdbs.length > 1)
+      throw errors.internal(
+        'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.',
+      );
     const pdb = pdbs[0];
     if (pdb && disruptionsAllowed(sc, pdb) <= 0) {
-      throw errors.tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', {
-        causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${desiredHealthy(sc, pdb)} healthy pods and has ${healthyPods(sc, pdb)} currently`, field: '' }],
+      throw errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", {
+        causes: [
+          {
+            reason: 'DisruptionBudget',
+            message: `The disruption budget ${pdb.metadata.name} needs ${desiredHealthy(sc, pdb)} healthy pods and has ${healthyPods(sc, pdb)} currently`,
+            field: '',
+          },
+        ],
       });
     }
   }
-  const opts = parseDeleteOptions(isObj(body) && isObj(body.deleteOptions) ? body.deleteOptions : undefined, new URLSearchParams());
+  const opts = parseDeleteOptions(
+    isObj(body) && isObj(body.deleteOptions) ? body.deleteOptions : undefined,
+    new URLSearchParams(),
+  );
   if (dryRunOf(ctx.url.searchParams, 'create')) opts.dryRun = true;
   deleteObject(sc.rest, pods, ns, name, opts);
   sendJson(ctx.res, 201, success(201));
@@ -158,11 +230,15 @@ async function eviction(sc: ServerContext, ctx: ApiRequest, ns: string, name: st
 
 function matchingPods(sc: ServerContext, pdb: Stored): Stored[] {
   const sel = fromStructured((pdb.spec as Obj | undefined)?.selector as never);
-  return sc.store.list('/pods', `${pdb.metadata.namespace}/`).filter((p) => matchLabels(sel, p.metadata.labels as Record<string, string> | undefined));
+  return sc.store
+    .list('/pods', `${pdb.metadata.namespace}/`)
+    .filter((p) => matchLabels(sel, p.metadata.labels as Record<string, string> | undefined));
 }
 
-const isReady = (p: Stored): boolean => !p.metadata.deletionTimestamp && (p.status as Obj | undefined)?.phase === 'Running'
-  && ((((p.status as Obj).conditions ?? []) as Obj[]).some((c) => c.type === 'Ready' && c.status === 'True'));
+const isReady = (p: Stored): boolean =>
+  !p.metadata.deletionTimestamp &&
+  (p.status as Obj | undefined)?.phase === 'Running' &&
+  (((p.status as Obj).conditions ?? []) as Obj[]).some((c) => c.type === 'Ready' && c.status === 'True');
 
 function healthyPods(sc: ServerContext, pdb: Stored): number {
   return matchingPods(sc, pdb).filter(isReady).length;
@@ -196,7 +272,9 @@ async function podLog(sc: ServerContext, ctx: ApiRequest, ns: string, name: stri
   let container = q.get('container') ?? '';
   if (!container) {
     if (containers.length !== 1) {
-      throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`);
+      throw errors.badRequest(
+        `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`,
+      );
     }
     container = containers[0]!;
   }
@@ -206,10 +284,19 @@ async function podLog(sc: ServerContext, ctx: ApiRequest, ns: string, name: stri
   if (!spec.nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
   // Without an in-process source, logs come from the node's kubelet endpoint, as in a cluster.
   if (!sc.logs) return proxyPodLog(sc, ctx, String(spec.nodeName), ns, name, container);
-  const served = sc.logs?.read(ns, name, container, {
-    follow: q.get('follow') === 'true', timestamps: q.get('timestamps') === 'true', sinceTime: q.get('sinceTime') ?? undefined,
-    tailLines: intParam(q, 'tailLines'),
-  }, ctx.res);
-  if (!served) throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
+  const served = sc.logs?.read(
+    ns,
+    name,
+    container,
+    {
+      follow: q.get('follow') === 'true',
+      timestamps: q.get('timestamps') === 'true',
+      sinceTime: q.get('sinceTime') ?? undefined,
+      tailLines: intParam(q, 'tailLines'),
+    },
+    ctx.res,
+  );
+  if (!served)
+    throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
   return 200;
 }

@@ -2,11 +2,21 @@
 // `application/json;as=Table;v=v1;g=meta.k8s.io` and prints the columns the server chose, so
 // these follow kube-apiserver's printers (pkg/printers/internalversion) for the kinds served.
 type Obj = Record<string, unknown>;
-const get = (o: unknown, path: string): unknown => path.split('.').reduce<unknown>((c, k) => (c && typeof c === 'object' ? (c as Obj)[k] : undefined), o);
+const get = (o: unknown, path: string): unknown =>
+  path.split('.').reduce<unknown>((c, k) => (c && typeof c === 'object' ? (c as Obj)[k] : undefined), o);
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
-interface Column { name: string; type: string; format?: string; priority?: number; description?: string }
-interface Printer { columns: Column[]; cells: (o: Obj) => unknown[] }
+interface Column {
+  name: string;
+  type: string;
+  format?: string;
+  priority?: number;
+  description?: string;
+}
+interface Printer {
+  columns: Column[];
+  cells: (o: Obj) => unknown[];
+}
 
 export function humanDuration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -27,9 +37,23 @@ const age = (o: Obj): string => {
   const t = get(o, 'metadata.creationTimestamp');
   return typeof t === 'string' ? humanDuration(Date.now() - Date.parse(t)) : '<unknown>';
 };
-const NAME: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.' };
-const AGE: Column = { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.' };
-const col = (name: string, type = 'string', priority = 0): Column => ({ name, type, ...(priority ? { priority } : {}), description: '' });
+const NAME: Column = {
+  name: 'Name',
+  type: 'string',
+  format: 'name',
+  description: 'Name must be unique within a namespace.',
+};
+const AGE: Column = {
+  name: 'Age',
+  type: 'string',
+  description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+};
+const col = (name: string, type = 'string', priority = 0): Column => ({
+  name,
+  type,
+  ...(priority ? { priority } : {}),
+  description: '',
+});
 
 function podStatus(o: Obj): string {
   if (get(o, 'metadata.deletionTimestamp')) return 'Terminating';
@@ -45,44 +69,129 @@ function podStatus(o: Obj): string {
 
 const PRINTERS: Record<string, Printer> = {
   Pod: {
-    columns: [NAME, col('Ready'), col('Status'), col('Restarts'), AGE, col('IP', 'string', 1), col('Node', 'string', 1),
-      col('Nominated Node', 'string', 1), col('Readiness Gates', 'string', 1)],
+    columns: [
+      NAME,
+      col('Ready'),
+      col('Status'),
+      col('Restarts'),
+      AGE,
+      col('IP', 'string', 1),
+      col('Node', 'string', 1),
+      col('Nominated Node', 'string', 1),
+      col('Readiness Gates', 'string', 1),
+    ],
     cells: (o) => {
       const cs = arr(get(o, 'spec.containers'));
       const st = arr(get(o, 'status.containerStatuses'));
       const ready = st.filter((s) => s.ready === true).length;
       const restarts = st.reduce((n, s) => n + Number(s.restartCount ?? 0), 0);
-      return [get(o, 'metadata.name'), `${ready}/${cs.length}`, podStatus(o), String(restarts), age(o),
-        get(o, 'status.podIP') ?? '<none>', get(o, 'spec.nodeName') ?? '<none>', get(o, 'status.nominatedNodeName') ?? '<none>', '<none>'];
+      return [
+        get(o, 'metadata.name'),
+        `${ready}/${cs.length}`,
+        podStatus(o),
+        String(restarts),
+        age(o),
+        get(o, 'status.podIP') ?? '<none>',
+        get(o, 'spec.nodeName') ?? '<none>',
+        get(o, 'status.nominatedNodeName') ?? '<none>',
+        '<none>',
+      ];
     },
   },
-  Namespace: { columns: [NAME, col('Status'), AGE], cells: (o) => [get(o, 'metadata.name'), get(o, 'status.phase') ?? '', age(o)] },
-  ConfigMap: { columns: [NAME, col('Data', 'integer'), AGE], cells: (o) => [get(o, 'metadata.name'), Object.keys((o.data ?? {}) as Obj).length + Object.keys((o.binaryData ?? {}) as Obj).length, age(o)] },
-  Secret: { columns: [NAME, col('Type'), col('Data', 'integer'), AGE], cells: (o) => [get(o, 'metadata.name'), o.type ?? '', Object.keys((o.data ?? {}) as Obj).length, age(o)] },
-  ServiceAccount: { columns: [NAME, col('Secrets', 'integer'), AGE], cells: (o) => [get(o, 'metadata.name'), arr(o.secrets).length, age(o)] },
+  Namespace: {
+    columns: [NAME, col('Status'), AGE],
+    cells: (o) => [get(o, 'metadata.name'), get(o, 'status.phase') ?? '', age(o)],
+  },
+  ConfigMap: {
+    columns: [NAME, col('Data', 'integer'), AGE],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      Object.keys((o.data ?? {}) as Obj).length + Object.keys((o.binaryData ?? {}) as Obj).length,
+      age(o),
+    ],
+  },
+  Secret: {
+    columns: [NAME, col('Type'), col('Data', 'integer'), AGE],
+    cells: (o) => [get(o, 'metadata.name'), o.type ?? '', Object.keys((o.data ?? {}) as Obj).length, age(o)],
+  },
+  ServiceAccount: {
+    columns: [NAME, col('Secrets', 'integer'), AGE],
+    cells: (o) => [get(o, 'metadata.name'), arr(o.secrets).length, age(o)],
+  },
   Service: {
-    columns: [NAME, col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), AGE, col('Selector', 'string', 1)],
-    cells: (o) => [get(o, 'metadata.name'), get(o, 'spec.type') ?? 'ClusterIP', get(o, 'spec.clusterIP') ?? '<none>', '<none>',
-      arr(get(o, 'spec.ports')).map((p) => `${String(p.port)}/${String(p.protocol ?? 'TCP')}`).join(',') || '<none>', age(o),
-      Object.entries((get(o, 'spec.selector') ?? {}) as Obj).map(([k, v]) => `${k}=${String(v)}`).join(',') || '<none>'],
+    columns: [
+      NAME,
+      col('Type'),
+      col('Cluster-IP'),
+      col('External-IP'),
+      col('Port(s)'),
+      AGE,
+      col('Selector', 'string', 1),
+    ],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      get(o, 'spec.type') ?? 'ClusterIP',
+      get(o, 'spec.clusterIP') ?? '<none>',
+      '<none>',
+      arr(get(o, 'spec.ports'))
+        .map((p) => `${String(p.port)}/${String(p.protocol ?? 'TCP')}`)
+        .join(',') || '<none>',
+      age(o),
+      Object.entries((get(o, 'spec.selector') ?? {}) as Obj)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(',') || '<none>',
+    ],
   },
   Deployment: {
-    columns: [NAME, col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), AGE, col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
-    cells: (o) => [get(o, 'metadata.name'), `${Number(get(o, 'status.readyReplicas') ?? 0)}/${Number(get(o, 'spec.replicas') ?? 0)}`,
-      Number(get(o, 'status.updatedReplicas') ?? 0), Number(get(o, 'status.availableReplicas') ?? 0), age(o),
-      arr(get(o, 'spec.template.spec.containers')).map((c) => c.name).join(','), arr(get(o, 'spec.template.spec.containers')).map((c) => c.image).join(','),
-      Object.entries((get(o, 'spec.selector.matchLabels') ?? {}) as Obj).map(([k, v]) => `${k}=${String(v)}`).join(',')],
+    columns: [
+      NAME,
+      col('Ready'),
+      col('Up-to-date', 'integer'),
+      col('Available', 'integer'),
+      AGE,
+      col('Containers', 'string', 1),
+      col('Images', 'string', 1),
+      col('Selector', 'string', 1),
+    ],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      `${Number(get(o, 'status.readyReplicas') ?? 0)}/${Number(get(o, 'spec.replicas') ?? 0)}`,
+      Number(get(o, 'status.updatedReplicas') ?? 0),
+      Number(get(o, 'status.availableReplicas') ?? 0),
+      age(o),
+      arr(get(o, 'spec.template.spec.containers'))
+        .map((c) => c.name)
+        .join(','),
+      arr(get(o, 'spec.template.spec.containers'))
+        .map((c) => c.image)
+        .join(','),
+      Object.entries((get(o, 'spec.selector.matchLabels') ?? {}) as Obj)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(','),
+    ],
   },
   ReplicaSet: {
     columns: [NAME, col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), AGE],
-    cells: (o) => [get(o, 'metadata.name'), Number(get(o, 'spec.replicas') ?? 0), Number(get(o, 'status.replicas') ?? 0), Number(get(o, 'status.readyReplicas') ?? 0), age(o)],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      Number(get(o, 'spec.replicas') ?? 0),
+      Number(get(o, 'status.replicas') ?? 0),
+      Number(get(o, 'status.readyReplicas') ?? 0),
+      age(o),
+    ],
   },
   Node: {
     columns: [NAME, col('Status'), col('Roles'), AGE, col('Version')],
     cells: (o) => {
       const ready = arr(get(o, 'status.conditions')).find((c) => c.type === 'Ready');
       const status = ready?.status === 'True' ? 'Ready' : 'NotReady';
-      return [get(o, 'metadata.name'), get(o, 'spec.unschedulable') ? `${status},SchedulingDisabled` : status, '<none>', age(o), get(o, 'status.nodeInfo.kubeletVersion') ?? ''];
+      return [
+        get(o, 'metadata.name'),
+        get(o, 'spec.unschedulable') ? `${status},SchedulingDisabled` : status,
+        '<none>',
+        age(o),
+        get(o, 'status.nodeInfo.kubeletVersion') ?? '',
+      ];
     },
   },
   Event: {
@@ -90,25 +199,71 @@ const PRINTERS: Record<string, Printer> = {
     cells: (o) => {
       const t = (o.lastTimestamp ?? o.eventTime ?? get(o, 'metadata.creationTimestamp')) as string | undefined;
       const io = (o.involvedObject ?? {}) as Obj;
-      return [t ? humanDuration(Date.now() - Date.parse(t)) : '<unknown>', o.type ?? '', o.reason ?? '', `${String(io.kind ?? '').toLowerCase()}/${String(io.name ?? '')}`, o.message ?? ''];
+      return [
+        t ? humanDuration(Date.now() - Date.parse(t)) : '<unknown>',
+        o.type ?? '',
+        o.reason ?? '',
+        `${String(io.kind ?? '').toLowerCase()}/${String(io.name ?? '')}`,
+        o.message ?? '',
+      ];
     },
   },
-  RoleBinding: { columns: [NAME, col('Role'), AGE], cells: (o) => [get(o, 'metadata.name'), `${String(get(o, 'roleRef.kind'))}/${String(get(o, 'roleRef.name'))}`, age(o)] },
-  ClusterRoleBinding: { columns: [NAME, col('Role'), AGE], cells: (o) => [get(o, 'metadata.name'), `${String(get(o, 'roleRef.kind'))}/${String(get(o, 'roleRef.name'))}`, age(o)] },
+  RoleBinding: {
+    columns: [NAME, col('Role'), AGE],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      `${String(get(o, 'roleRef.kind'))}/${String(get(o, 'roleRef.name'))}`,
+      age(o),
+    ],
+  },
+  ClusterRoleBinding: {
+    columns: [NAME, col('Role'), AGE],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      `${String(get(o, 'roleRef.kind'))}/${String(get(o, 'roleRef.name'))}`,
+      age(o),
+    ],
+  },
   PodDisruptionBudget: {
     columns: [NAME, col('Min Available'), col('Max Unavailable'), col('Allowed Disruptions', 'integer'), AGE],
-    cells: (o) => [get(o, 'metadata.name'), String(get(o, 'spec.minAvailable') ?? 'N/A'), String(get(o, 'spec.maxUnavailable') ?? 'N/A'), Number(get(o, 'status.disruptionsAllowed') ?? 0), age(o)],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      String(get(o, 'spec.minAvailable') ?? 'N/A'),
+      String(get(o, 'spec.maxUnavailable') ?? 'N/A'),
+      Number(get(o, 'status.disruptionsAllowed') ?? 0),
+      age(o),
+    ],
   },
   Endpoints: {
     columns: [NAME, col('Endpoints'), AGE],
-    cells: (o) => [get(o, 'metadata.name'), atMostThree(arr(o.subsets).flatMap((s) => arr(s.addresses).flatMap((a) => (arr(s.ports).length ? arr(s.ports).map((p) => `${String(a.ip)}:${String(p.port)}`) : [String(a.ip)])))) || '<none>', age(o)],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      atMostThree(
+        arr(o.subsets).flatMap((s) =>
+          arr(s.addresses).flatMap((a) =>
+            arr(s.ports).length ? arr(s.ports).map((p) => `${String(a.ip)}:${String(p.port)}`) : [String(a.ip)],
+          ),
+        ),
+      ) || '<none>',
+      age(o),
+    ],
   },
   EndpointSlice: {
     columns: [NAME, col('AddressType'), col('Ports'), col('Endpoints'), AGE],
-    cells: (o) => [get(o, 'metadata.name'), get(o, 'addressType'), arr(o.ports).map((p) => String(p.port ?? '')).join(',') || '<unset>',
-      atMostThree(arr(o.endpoints).flatMap((e) => (e.addresses ?? []) as string[])) || '<unset>', age(o)],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      get(o, 'addressType'),
+      arr(o.ports)
+        .map((p) => String(p.port ?? ''))
+        .join(',') || '<unset>',
+      atMostThree(arr(o.endpoints).flatMap((e) => (e.addresses ?? []) as string[])) || '<unset>',
+      age(o),
+    ],
   },
-  Lease: { columns: [NAME, col('Holder'), AGE], cells: (o) => [get(o, 'metadata.name'), get(o, 'spec.holderIdentity') ?? '', age(o)] },
+  Lease: {
+    columns: [NAME, col('Holder'), AGE],
+    cells: (o) => [get(o, 'metadata.name'), get(o, 'spec.holderIdentity') ?? '', age(o)],
+  },
 };
 
 /** The printers' formatEndpoints: three, then "+ N more...". */
@@ -118,7 +273,14 @@ function atMostThree(items: string[]): string {
 
 // Kinds without a printer get kube-apiserver's default table: Name and "Created At".
 const DEFAULT: Printer = {
-  columns: [NAME, { name: 'Created At', type: 'date', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.' }],
+  columns: [
+    NAME,
+    {
+      name: 'Created At',
+      type: 'date',
+      description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+    },
+  ],
   cells: (o) => [get(o, 'metadata.name'), get(o, 'metadata.creationTimestamp')],
 };
 
@@ -132,11 +294,28 @@ function rowObject(o: Obj, includeObject: string): Obj {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
 }
 
-export function toTable(kind: string, items: Obj[], listMeta: Obj, opts: { includeObject?: string; noHeaders?: boolean } = {}): Obj {
+export function toTable(
+  kind: string,
+  items: Obj[],
+  listMeta: Obj,
+  opts: { includeObject?: string; noHeaders?: boolean } = {},
+): Obj {
   const p = PRINTERS[kind] ?? DEFAULT;
   return {
-    kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: listMeta,
-    ...(opts.noHeaders ? {} : { columnDefinitions: p.columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: c.description ?? '', priority: c.priority ?? 0 })) }),
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: listMeta,
+    ...(opts.noHeaders
+      ? {}
+      : {
+          columnDefinitions: p.columns.map((c) => ({
+            name: c.name,
+            type: c.type,
+            format: c.format ?? '',
+            description: c.description ?? '',
+            priority: c.priority ?? 0,
+          })),
+        }),
     rows: items.map((o) => ({ cells: p.cells(o), object: rowObject(o, opts.includeObject ?? 'Metadata') })),
   };
 }

@@ -7,8 +7,14 @@ import { join } from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
 
-export interface CgroupLimits { memoryBytes?: number; cpuMilli?: number }
-export interface CgroupUsage { cpuNanos: number; memoryBytes: number }
+export interface CgroupLimits {
+  memoryBytes?: number;
+  cpuMilli?: number;
+}
+export interface CgroupUsage {
+  cpuNanos: number;
+  memoryBytes: number;
+}
 
 export interface Cgroup {
   /** Files a process writes its pid to, to join the cgroup (before exec). */
@@ -26,15 +32,36 @@ export interface CgroupDriver {
   close(): void;
 }
 
-const read = (f: string): string => { try { return readFileSync(f, 'utf8'); } catch { return ''; } };
-const tryWrite = (f: string, v: string): boolean => { try { writeFileSync(f, v); return true; } catch { return false; } };
-const rm = (d: string): void => { try { rmdirSync(d); } catch { /* busy or gone */ } };
+const read = (f: string): string => {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return '';
+  }
+};
+const tryWrite = (f: string, v: string): boolean => {
+  try {
+    writeFileSync(f, v);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const rm = (d: string): void => {
+  try {
+    rmdirSync(d);
+  } catch {
+    /* busy or gone */
+  }
+};
 const statValue = (text: string, key: string): number => Number(new RegExp(`^${key} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 
 function v1Driver(base: string): CgroupDriver {
   // cpu and cpuacct may be one hierarchy (cpu,cpuacct) with two names: dedupe by realpath.
   const ctl = (c: string): string => realpathSync(join(ROOT, c));
-  const mem = join(ctl('memory'), base), cpu = join(ctl('cpu'), base), acct = join(ctl('cpuacct'), base);
+  const mem = join(ctl('memory'), base),
+    cpu = join(ctl('cpu'), base),
+    acct = join(ctl('cpuacct'), base);
   const parents = [...new Set([mem, cpu, acct])];
   for (const p of parents) mkdirSync(p, { recursive: true });
   return {
@@ -42,14 +69,20 @@ function v1Driver(base: string): CgroupDriver {
     create(name, limits) {
       const dirs = [...new Set([join(mem, name), join(cpu, name), join(acct, name)])];
       for (const d of dirs) mkdirSync(d, { recursive: true });
-      const m = join(mem, name), c = join(cpu, name), a = join(acct, name);
+      const m = join(mem, name),
+        c = join(cpu, name),
+        a = join(acct, name);
       if (limits.memoryBytes) {
         tryWrite(join(m, 'memory.limit_in_bytes'), String(limits.memoryBytes));
         // With swap the limit would page instead of OOM-killing; pin memory+swap to the same value.
-        if (existsSync(join(m, 'memory.memsw.limit_in_bytes'))) tryWrite(join(m, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
+        if (existsSync(join(m, 'memory.memsw.limit_in_bytes')))
+          tryWrite(join(m, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
         tryWrite(join(m, 'memory.swappiness'), '0');
       }
-      if (limits.cpuMilli) { tryWrite(join(c, 'cpu.cfs_period_us'), '100000'); tryWrite(join(c, 'cpu.cfs_quota_us'), String(limits.cpuMilli * 100)); }
+      if (limits.cpuMilli) {
+        tryWrite(join(c, 'cpu.cfs_period_us'), '100000');
+        tryWrite(join(c, 'cpu.cfs_quota_us'), String(limits.cpuMilli * 100));
+      }
       return {
         procsFiles: dirs.map((d) => join(d, 'cgroup.procs')),
         usage() {
@@ -63,10 +96,14 @@ function v1Driver(base: string): CgroupDriver {
           if (/^oom_kill \d+/m.test(oc)) return statValue(oc, 'oom_kill') > 0;
           return Number(read(join(m, 'memory.failcnt')) || 0) > 0;
         },
-        remove() { for (const d of dirs) rm(d); },
+        remove() {
+          for (const d of dirs) rm(d);
+        },
       };
     },
-    close() { for (const p of parents) rm(p); },
+    close() {
+      for (const p of parents) rm(p);
+    },
   };
 }
 
@@ -80,7 +117,10 @@ function v2Driver(base: string): CgroupDriver {
     create(name, limits) {
       const d = join(parent, name);
       mkdirSync(d, { recursive: true });
-      if (limits.memoryBytes) { tryWrite(join(d, 'memory.max'), String(limits.memoryBytes)); tryWrite(join(d, 'memory.swap.max'), '0'); }
+      if (limits.memoryBytes) {
+        tryWrite(join(d, 'memory.max'), String(limits.memoryBytes));
+        tryWrite(join(d, 'memory.swap.max'), '0');
+      }
       if (limits.cpuMilli) tryWrite(join(d, 'cpu.max'), `${limits.cpuMilli * 100} 100000`);
       return {
         procsFiles: [join(d, 'cgroup.procs')],
@@ -97,7 +137,12 @@ function v2Driver(base: string): CgroupDriver {
   };
 }
 
-const none = (reason: string): CgroupDriver => ({ kind: 'none', reason, create: () => undefined, close: () => undefined });
+const none = (reason: string): CgroupDriver => ({
+  kind: 'none',
+  reason,
+  create: () => undefined,
+  close: () => undefined,
+});
 
 /** The best driver this host allows; `base` names this node's parent cgroup. */
 export function detectCgroups(base: string, enabled = true): CgroupDriver {
@@ -105,7 +150,8 @@ export function detectCgroups(base: string, enabled = true): CgroupDriver {
   if (process.platform !== 'linux') return none(`cgroups need Linux (this is ${process.platform})`);
   try {
     if (existsSync(join(ROOT, 'cgroup.controllers'))) {
-      if (!/\bmemory\b/.test(read(join(ROOT, 'cgroup.controllers')))) return none('cgroup v2 without the memory controller');
+      if (!/\bmemory\b/.test(read(join(ROOT, 'cgroup.controllers'))))
+        return none('cgroup v2 without the memory controller');
       return v2Driver(base);
     }
     if (['memory', 'cpu', 'cpuacct'].every((c) => existsSync(join(ROOT, c, 'cgroup.procs')))) return v1Driver(base);

@@ -19,7 +19,12 @@ export interface ContainerLaunch {
   onOutput(stream: 'stdout' | 'stderr', chunk: string): void;
 }
 
-export interface ContainerExit { exitCode: number; signal?: number; oomKilled: boolean; startError?: string }
+export interface ContainerExit {
+  exitCode: number;
+  signal?: number;
+  oomKilled: boolean;
+  startError?: string;
+}
 
 export interface RunningContainer {
   pid: number;
@@ -27,7 +32,17 @@ export interface RunningContainer {
   signal(sig: NodeJS.Signals): void;
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGABRT: 6,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
 
 /** Wall time during which at least one container process was alive (for the pods bench: the
  *  share of time the node spends outside process spawn/run). */
@@ -50,7 +65,15 @@ let hooked = false;
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => { for (const g of liveGroups) { try { process.kill(-g, 'SIGKILL'); } catch { /* gone */ } } });
+  process.on('exit', () => {
+    for (const g of liveGroups) {
+      try {
+        process.kill(-g, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  });
 }
 
 /** Processes of a process group (from /proc): the pgrp is the 3rd field after the command. */
@@ -61,12 +84,18 @@ function groupMembers(pgid: number): number[] {
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid) out.push(Number(d));
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return out;
 }
 
-const notStarted = (startError: string): RunningContainer => ({ pid: 0, exited: Promise.resolve({ exitCode: 128, oomKilled: false, startError }), signal: () => undefined });
+const notStarted = (startError: string): RunningContainer => ({
+  pid: 0,
+  exited: Promise.resolve({ exitCode: 128, oomKilled: false, startError }),
+  signal: () => undefined,
+});
 
 export function launchContainer(l: ContainerLaunch): RunningContainer {
   hookExit();
@@ -74,15 +103,36 @@ export function launchContainer(l: ContainerLaunch): RunningContainer {
   let isolated: IsolatedCommand | undefined;
   if (l.mounts.length > 0 || missingDir) {
     try {
-      isolated = l.runtime.isolate({ argv: l.argv, mounts: l.mounts, dirs: missingDir ? [l.workingDir] : [], workingDir: l.workingDir });
-    } catch (err) { return notStarted((err as Error).message); }
+      isolated = l.runtime.isolate({
+        argv: l.argv,
+        mounts: l.mounts,
+        dirs: missingDir ? [l.workingDir] : [],
+        workingDir: l.workingDir,
+      });
+    } catch (err) {
+      return notStarted((err as Error).message);
+    }
   }
   let argv = isolated?.argv ?? l.argv;
-  if (l.cgroup) argv = ['/bin/sh', '-c', 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"', 'sh', ...l.cgroup.procsFiles, '--', ...argv];
+  if (l.cgroup)
+    argv = [
+      '/bin/sh',
+      '-c',
+      'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"',
+      'sh',
+      ...l.cgroup.procsFiles,
+      '--',
+      ...argv,
+    ];
   const [file, ...args] = argv as [string, ...string[]];
   let child: ChildProcess;
   try {
-    child = spawn(file, args, { env: l.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...(isolated ? {} : { cwd: l.workingDir }) });
+    child = spawn(file, args, {
+      env: l.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(isolated ? {} : { cwd: l.workingDir }),
+    });
   } catch (err) {
     isolated?.cleanup();
     return notStarted(String(err));
@@ -94,31 +144,54 @@ export function launchContainer(l: ContainerLaunch): RunningContainer {
   child.stderr?.setEncoding('utf8').on('data', (c: string) => l.onOutput('stderr', c));
   const exited = new Promise<ContainerExit>((resolve) => {
     let spawnError: string | undefined;
-    child.once('error', (err) => { spawnError = err.message; });
+    child.once('error', (err) => {
+      spawnError = err.message;
+    });
     child.once('close', (code, sig) => {
       liveGroups.delete(pid);
       processEnded();
       // The group may still hold descendants that ignored the end of their parent: end them too.
-      try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
-      const signal = sig ? SIGNALS[sig] ?? 9 : undefined;
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      const signal = sig ? (SIGNALS[sig] ?? 9) : undefined;
       let exitCode = code ?? (signal !== undefined ? 128 + signal : 128);
       const oomKilled = l.cgroup?.oomKilled() ?? false;
       if (oomKilled) exitCode = 137;
       const startError = spawnError ?? isolated?.setupFailure();
       if (startError) exitCode = 128;
       isolated?.cleanup();
-      resolve({ exitCode, ...(signal !== undefined ? { signal } : {}), oomKilled, ...(startError ? { startError } : {}) });
+      resolve({
+        exitCode,
+        ...(signal !== undefined ? { signal } : {}),
+        oomKilled,
+        ...(startError ? { startError } : {}),
+      });
     });
   });
   return {
-    pid, exited,
+    pid,
+    exited,
     signal(sig) {
       if (!pid) return;
       if (isolated?.supervised && sig !== 'SIGKILL') {
-        for (const p of groupMembers(pid)) if (p !== pid) { try { process.kill(p, sig); } catch { /* gone */ } }
+        for (const p of groupMembers(pid))
+          if (p !== pid) {
+            try {
+              process.kill(p, sig);
+            } catch {
+              /* gone */
+            }
+          }
         return;
       }
-      try { process.kill(-pid, sig); } catch { /* already gone */ }
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        /* already gone */
+      }
     },
   };
 }

@@ -40,13 +40,17 @@ export class ContainerRuntimeUnavailable extends Error {
 }
 
 /** What to do on a host where no runtime works, for every message that says so. */
-export const INSTALL_HINT = 'install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`), or allow unprivileged user namespaces (`sysctl kernel.unprivileged_userns_clone=1`; on Ubuntu also `sysctl kernel.apparmor_restrict_unprivileged_userns=0`)';
+export const INSTALL_HINT =
+  'install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`), or allow unprivileged user namespaces (`sysctl kernel.unprivileged_userns_clone=1`; on Ubuntu also `sysctl kernel.apparmor_restrict_unprivileged_userns=0`)';
 
 export function unavailableRuntime(reason: string): ContainerRuntime {
   return {
-    kind: 'none', reason,
+    kind: 'none',
+    reason,
     isolate() {
-      throw new ContainerRuntimeUnavailable(`this node cannot give a container its volume mounts or working directory: ${reason}`);
+      throw new ContainerRuntimeUnavailable(
+        `this node cannot give a container its volume mounts or working directory: ${reason}`,
+      );
     },
   };
 }

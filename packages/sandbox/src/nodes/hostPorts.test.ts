@@ -10,7 +10,12 @@ test('a declared port something listens on is found, with the address it listens
   try {
     const taken = portsInUse([{ containerPort: port }, { containerPort: port, protocol: 'UDP' }]);
     assert.deepEqual(taken, [{ port, protocol: 'TCP', address: `127.0.0.1:${port}` }]);
-    assert.match(portInUseMessage('web', taken[0]!), new RegExp(`^Port ${port}/TCP of container web is already in use on this machine \\(127\\.0\\.0\\.1:${port} listens\\)`));
+    assert.match(
+      portInUseMessage('web', taken[0]!),
+      new RegExp(
+        `^Port ${port}/TCP of container web is already in use on this machine \\(127\\.0\\.0\\.1:${port} listens\\)`,
+      ),
+    );
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }

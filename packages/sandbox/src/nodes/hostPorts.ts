@@ -6,7 +6,11 @@
 // container and says so in a Warning event, beside the program's own error in its log.
 import { readFileSync } from 'node:fs';
 
-export interface PortInUse { port: number; protocol: string; address: string }
+export interface PortInUse {
+  port: number;
+  protocol: string;
+  address: string;
+}
 
 /** "0100007F:1F90" -> 127.0.0.1:8080; IPv6 addresses are four little-endian 32-bit words. */
 function parseAddress(hex: string): { address: string; port: number } {
@@ -24,11 +28,20 @@ function parseAddress(hex: string): { address: string; port: number } {
 
 /** Listening sockets of the host: TCP in LISTEN, UDP bound and not connected. */
 function listeners(protocol: string): { address: string; port: number }[] {
-  const files = protocol === 'UDP' ? ['/proc/net/udp', '/proc/net/udp6'] : protocol === 'TCP' ? ['/proc/net/tcp', '/proc/net/tcp6'] : [];
+  const files =
+    protocol === 'UDP'
+      ? ['/proc/net/udp', '/proc/net/udp6']
+      : protocol === 'TCP'
+        ? ['/proc/net/tcp', '/proc/net/tcp6']
+        : [];
   const out: { address: string; port: number }[] = [];
   for (const file of files) {
     let text: string;
-    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
     for (const line of text.split('\n').slice(1)) {
       const [, local, remote, state] = line.trim().split(/\s+/);
       if (!local || !remote) continue;
@@ -52,6 +65,8 @@ export function portsInUse(ports: readonly Record<string, unknown>[]): PortInUse
 }
 
 export function portInUseMessage(container: string, p: PortInUse): string {
-  return `Port ${p.port}/${p.protocol} of container ${container} is already in use on this machine (${p.address} listens): ` +
-    'pods of the sandbox share the machine\'s network, so their ports are its ports; free the port or give the container another one';
+  return (
+    `Port ${p.port}/${p.protocol} of container ${container} is already in use on this machine (${p.address} listens): ` +
+    "pods of the sandbox share the machine's network, so their ports are its ports; free the port or give the container another one"
+  );
 }

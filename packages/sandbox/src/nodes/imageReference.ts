@@ -22,7 +22,8 @@ function splitDockerDomain(ref: string): [string, string] {
   const maybeDomain = ref.slice(0, slash);
   const rest = ref.slice(slash + 1);
   let [d, remote] = ['docker.io', ref];
-  if (maybeDomain === 'localhost' || /[.:]/.test(maybeDomain) || maybeDomain.toLowerCase() !== maybeDomain) [d, remote] = [maybeDomain, rest];
+  if (maybeDomain === 'localhost' || /[.:]/.test(maybeDomain) || maybeDomain.toLowerCase() !== maybeDomain)
+    [d, remote] = [maybeDomain, rest];
   else if (maybeDomain === 'index.docker.io') [d, remote] = ['docker.io', rest];
   if (d === 'docker.io' && !remote.includes('/')) remote = `library/${remote}`;
   return [d, remote];
@@ -60,5 +61,7 @@ export function invalidImageReason(image: string): string | undefined {
 /** The waiting message and InspectFailed event of the kubelet (images.applyDefaultImageTag). */
 export function invalidImageMessage(image: string): string | undefined {
   const reason = invalidImageReason(image);
-  return reason === undefined ? undefined : `Failed to apply default image tag ${JSON.stringify(image)}: couldn't parse image name ${JSON.stringify(image)}: ${reason}`;
+  return reason === undefined
+    ? undefined
+    : `Failed to apply default image tag ${JSON.stringify(image)}: couldn't parse image name ${JSON.stringify(image)}: ${reason}`;
 }

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { containerArgv, containerWorkingDir, defaultImageTable, expandVars, imageRepository, lookupImage, qualifiedImage } from './images.js';
+import {
+  containerArgv,
+  containerWorkingDir,
+  defaultImageTable,
+  expandVars,
+  imageRepository,
+  lookupImage,
+  qualifiedImage,
+} from './images.js';
 
 test('image names normalise to repositories; unknown images miss', () => {
   assert.equal(imageRepository('docker.io/library/busybox:1.36@sha256:abc'), 'busybox');
@@ -15,9 +23,21 @@ test('image names normalise to repositories; unknown images miss', () => {
 
 test('command replaces the entrypoint, args the cmd; $(VAR) expands and $$ escapes', () => {
   const env = new Map([['A', 'x']]);
-  assert.deepEqual(containerArgv({ entrypoint: ['node', 'w.js'], cmd: ['run'] }, undefined, undefined, env), ['node', 'w.js', 'run']);
-  assert.deepEqual(containerArgv({ entrypoint: ['node', 'w.js'], cmd: ['run'] }, undefined, ['other'], env), ['node', 'w.js', 'other']);
-  assert.deepEqual(containerArgv({ entrypoint: [], cmd: ['sh'] }, ['echo'], ['$(A)', '$(B)'], env), ['echo', 'x', '$(B)']);
+  assert.deepEqual(containerArgv({ entrypoint: ['node', 'w.js'], cmd: ['run'] }, undefined, undefined, env), [
+    'node',
+    'w.js',
+    'run',
+  ]);
+  assert.deepEqual(containerArgv({ entrypoint: ['node', 'w.js'], cmd: ['run'] }, undefined, ['other'], env), [
+    'node',
+    'w.js',
+    'other',
+  ]);
+  assert.deepEqual(containerArgv({ entrypoint: [], cmd: ['sh'] }, ['echo'], ['$(A)', '$(B)'], env), [
+    'echo',
+    'x',
+    '$(B)',
+  ]);
   assert.equal(expandVars('$$(A)', env), '$(A)');
 });
 
@@ -25,10 +45,24 @@ test("a program of the image's PATH runs as its host command: `longshore` in the
   const table = defaultImageTable('/repo/cli/main.js');
   const worker = lookupImage(table, 'longshore/worker:0.1.0')!;
   const env = new Map<string, string>();
-  assert.deepEqual(containerArgv(worker, ['longshore', 'fetch-packages', '--into', '/w'], undefined, env), [process.execPath, '/opt/longshore/main.js', 'fetch-packages', '--into', '/w']);
-  assert.deepEqual(containerArgv(worker, ['sh', '-c', 'longshore'], undefined, env), ['sh', '-c', 'longshore'], 'only the command itself is looked up');
+  assert.deepEqual(containerArgv(worker, ['longshore', 'fetch-packages', '--into', '/w'], undefined, env), [
+    process.execPath,
+    '/opt/longshore/main.js',
+    'fetch-packages',
+    '--into',
+    '/w',
+  ]);
+  assert.deepEqual(
+    containerArgv(worker, ['sh', '-c', 'longshore'], undefined, env),
+    ['sh', '-c', 'longshore'],
+    'only the command itself is looked up',
+  );
   assert.deepEqual(containerArgv(worker, ['toString'], undefined, env), ['toString']);
-  assert.deepEqual(containerArgv(lookupImage(table, 'busybox')!, ['longshore'], undefined, env), ['longshore'], 'other images do not have it');
+  assert.deepEqual(
+    containerArgv(lookupImage(table, 'busybox')!, ['longshore'], undefined, env),
+    ['longshore'],
+    'other images do not have it',
+  );
 });
 
 test('the worker image carries its files: the CLI and node_modules bound read-only at a fixed path, so a pod volume on /tmp cannot hide them', () => {

@@ -49,8 +49,19 @@ export function defaultImageTable(workerEntry: string, path?: string): ImageTabl
   const env = path === undefined ? {} : { env: { PATH: path }, programsDir: path };
   const shell: ImageEntry = { ...SHELL, ...env };
   return {
-    'longshore/worker': { entrypoint: longshore, cmd: [], workingDir: WORKER_IMAGE_ROOT, programs: { longshore }, files: [{ source: root, target: WORKER_IMAGE_ROOT, readOnly: true }], ...env },
-    'longshore/worker-tools': shell, busybox: shell, alpine: shell, debian: shell, ubuntu: shell,
+    'longshore/worker': {
+      entrypoint: longshore,
+      cmd: [],
+      workingDir: WORKER_IMAGE_ROOT,
+      programs: { longshore },
+      files: [{ source: root, target: WORKER_IMAGE_ROOT, readOnly: true }],
+      ...env,
+    },
+    'longshore/worker-tools': shell,
+    busybox: shell,
+    alpine: shell,
+    debian: shell,
+    ubuntu: shell,
   };
 }
 
@@ -72,7 +83,10 @@ export function imageRepository(image: string): string {
   const colon = ref.lastIndexOf(':');
   if (colon > slash) ref = ref.slice(0, colon);
   for (const prefix of ['docker.io/library/', 'index.docker.io/library/', 'docker.io/', 'library/']) {
-    if (ref.startsWith(prefix)) { ref = ref.slice(prefix.length); break; }
+    if (ref.startsWith(prefix)) {
+      ref = ref.slice(prefix.length);
+      break;
+    }
   }
   return ref;
 }
@@ -82,7 +96,12 @@ export function qualifiedImage(image: string): string {
   const repo = imageRepository(image);
   const tagMatch = /:([^/:@]+)(@.*)?$/.exec(image);
   const tag = tagMatch?.[1] ?? 'latest';
-  const host = repo.includes('/') && /[.:]/.test(repo.split('/')[0]!) ? '' : repo.includes('/') ? 'docker.io/' : 'docker.io/library/';
+  const host =
+    repo.includes('/') && /[.:]/.test(repo.split('/')[0]!)
+      ? ''
+      : repo.includes('/')
+        ? 'docker.io/'
+        : 'docker.io/library/';
   return `${host}${repo}:${tag}`;
 }
 
@@ -104,9 +123,17 @@ export function containerWorkingDir(entry: ImageEntry, workingDir: string | unde
 }
 
 /** argv for a container: command replaces ENTRYPOINT, args replace CMD (Docker's rules). */
-export function containerArgv(entry: ImageEntry, command: string[] | undefined, args: string[] | undefined, env: ReadonlyMap<string, string>): string[] {
-  const argv = command?.length ? [...command, ...(args ?? [])] : [...entry.entrypoint, ...(args?.length ? args : entry.cmd)];
+export function containerArgv(
+  entry: ImageEntry,
+  command: string[] | undefined,
+  args: string[] | undefined,
+  env: ReadonlyMap<string, string>,
+): string[] {
+  const argv = command?.length
+    ? [...command, ...(args ?? [])]
+    : [...entry.entrypoint, ...(args?.length ? args : entry.cmd)];
   const name = argv[0];
-  const program = name !== undefined && entry.programs && Object.hasOwn(entry.programs, name) ? entry.programs[name] : undefined;
+  const program =
+    name !== undefined && entry.programs && Object.hasOwn(entry.programs, name) ? entry.programs[name] : undefined;
   return [...(program ?? argv.slice(0, 1)), ...argv.slice(1)].map((a) => expandVars(a, env));
 }

@@ -6,7 +6,15 @@ function collect(): { sink: LogSink; text: () => string; writes: () => number } 
   let text = '';
   let writes = 0;
   return {
-    sink: { write: (chunk) => { text += chunk; writes++; return true; }, end: () => {}, onClose: () => {} },
+    sink: {
+      write: (chunk) => {
+        text += chunk;
+        writes++;
+        return true;
+      },
+      end: () => {},
+      onClose: () => {},
+    },
     text: () => text,
     writes: () => writes,
   };
@@ -21,7 +29,10 @@ test('past its cap a log keeps the newest lines, in order, however many came bef
   const lines = out.text().trim().split('\n');
   assert.equal(lines.at(-1), 'line 20000');
   assert.ok(out.text().length <= 1000, `bounded: ${out.text().length} bytes`);
-  assert.deepEqual(lines.map((l) => Number(l.split(' ')[1])), Array.from({ length: lines.length }, (_, i) => 20_001 - lines.length + i));
+  assert.deepEqual(
+    lines.map((l) => Number(l.split(' ')[1])),
+    Array.from({ length: lines.length }, (_, i) => 20_001 - lines.length + i),
+  );
 });
 
 test('a follower gets each chunk of output as one write, timestamps only going forward', () => {
@@ -31,7 +42,14 @@ test('a follower gets each chunk of output as one write, timestamps only going f
   store.read('ns', 'pod', 'c', { follow: true, timestamps: true }, out.sink);
   run.append('stdout', Array.from({ length: 500 }, (_, i) => `l${i}\n`).join(''));
   assert.equal(out.writes(), 1);
-  const stamps = out.text().trim().split('\n').map((l) => l.split(' ')[0]!);
+  const stamps = out
+    .text()
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ')[0]!);
   assert.equal(stamps.length, 500);
-  assert.ok(stamps.every((s, i) => i === 0 || s > stamps[i - 1]!), 'strictly increasing');
+  assert.ok(
+    stamps.every((s, i) => i === 0 || s > stamps[i - 1]!),
+    'strictly increasing',
+  );
 });

@@ -2,7 +2,11 @@
 // previous (for `previous=true`), each line stamped when read from the process (RFC 3339 with
 // nanoseconds, as the CRI log format has it). Followers get new lines until the run ends.
 // Memory is bounded: the oldest lines go first once a run passes its byte cap.
-export interface LogLine { ts: string; ms: number; text: string }
+export interface LogLine {
+  ts: string;
+  ms: number;
+  text: string;
+}
 
 export interface LogReadOptions {
   follow?: boolean;
@@ -14,7 +18,11 @@ export interface LogReadOptions {
   previous?: boolean;
 }
 
-export interface LogSink { write(chunk: string): boolean; end(): void; onClose(fn: () => void): void }
+export interface LogSink {
+  write(chunk: string): boolean;
+  end(): void;
+  onClose(fn: () => void): void;
+}
 
 class Run {
   /** Lines from `head` on are kept; dropping from the front moves `head` (an array shift per line would copy the whole log). */
@@ -54,7 +62,8 @@ class Run {
     const line = { ms, ts: `${iso.slice(0, 23)}${(this.lastNanos % 1_000_000n).toString().padStart(6, '0')}Z`, text };
     this.kept.push(line);
     this.bytes += text.length + 1;
-    while (this.bytes > this.capBytes && this.kept.length - this.head > 1) this.bytes -= this.kept[this.head++]!.text.length + 1;
+    while (this.bytes > this.capBytes && this.kept.length - this.head > 1)
+      this.bytes -= this.kept[this.head++]!.text.length + 1;
     if (this.head > 4096 && this.head * 2 > this.kept.length) {
       this.kept = this.kept.slice(this.head);
       this.head = 0;
@@ -64,7 +73,10 @@ class Run {
 
   /** The last lines, at most `maxBytes` of them (the kubelet's FallbackToLogsOnError message). */
   tail(maxLines: number, maxBytes: number): string {
-    const text = this.kept.slice(Math.max(this.head, this.kept.length - maxLines)).map((l) => `${l.text}\n`).join('');
+    const text = this.kept
+      .slice(Math.max(this.head, this.kept.length - maxLines))
+      .map((l) => `${l.text}\n`)
+      .join('');
     return text.length > maxBytes ? text.slice(-maxBytes) : text;
   }
 
@@ -87,13 +99,21 @@ export class LogStore {
   private key = (ns: string, pod: string, container: string): string => `${ns}/${pod}/${container}`;
 
   /** A new run of a container; the last one becomes `previous`. */
-  start(ns: string, pod: string, container: string): { append(stream: string, chunk: string): void; close(): void; tail(maxLines: number, maxBytes: number): string } {
+  start(
+    ns: string,
+    pod: string,
+    container: string,
+  ): { append(stream: string, chunk: string): void; close(): void; tail(maxLines: number, maxBytes: number): string } {
     const k = this.key(ns, pod, container);
     const old = this.runs.get(k);
     old?.current.close();
     const run = new Run(this.capBytes);
     this.runs.set(k, { current: run, ...(old ? { previous: old.current } : {}) });
-    return { append: (s, c) => run.append(s, c), close: () => run.close(), tail: (lines, bytes) => run.tail(lines, bytes) };
+    return {
+      append: (s, c) => run.append(s, c),
+      close: () => run.close(),
+      tail: (lines, bytes) => run.tail(lines, bytes),
+    };
   }
 
   has(ns: string, pod: string, container: string, previous = false): boolean {
@@ -103,7 +123,11 @@ export class LogStore {
 
   /** Forget a pod's logs (after the pod is deleted). */
   forget(ns: string, pod: string): void {
-    for (const [k, e] of this.runs) if (k.startsWith(`${ns}/${pod}/`)) { e.current.close(); this.runs.delete(k); }
+    for (const [k, e] of this.runs)
+      if (k.startsWith(`${ns}/${pod}/`)) {
+        e.current.close();
+        this.runs.delete(k);
+      }
   }
 
   /** Writes the selected lines to `sink`; with follow, keeps writing until the run ends or the sink closes. */
@@ -111,7 +135,11 @@ export class LogStore {
     const e = this.runs.get(this.key(ns, pod, container));
     const run = o.previous ? e?.previous : e?.current;
     if (!run) return false;
-    const since = o.sinceTime ? Date.parse(o.sinceTime) : o.sinceSeconds !== undefined ? Date.now() - o.sinceSeconds * 1000 : undefined;
+    const since = o.sinceTime
+      ? Date.parse(o.sinceTime)
+      : o.sinceSeconds !== undefined
+        ? Date.now() - o.sinceSeconds * 1000
+        : undefined;
     let lines = since !== undefined && Number.isFinite(since) ? run.lines.filter((l) => l.ms >= since) : run.lines;
     if (o.tailLines !== undefined && o.tailLines >= 0) lines = o.tailLines === 0 ? [] : lines.slice(-o.tailLines);
     let budget = o.limitBytes ?? Infinity;
@@ -121,16 +149,28 @@ export class LogStore {
     const emit = (batch: readonly LogLine[]): void => {
       if (done || batch.length === 0) return;
       let s = batch.map(format).join('');
-      if (s.length >= budget) { s = s.slice(0, budget); done = true; }
+      if (s.length >= budget) {
+        s = s.slice(0, budget);
+        done = true;
+      }
       budget -= s.length;
       sink.write(s);
     };
     emit(lines);
-    if (!o.follow || run.closed || done) { sink.end(); return true; }
+    if (!o.follow || run.closed || done) {
+      sink.end();
+      return true;
+    }
     const follower = (batch: LogLine[] | undefined): void => {
-      if (!batch) { sink.end(); return; }
+      if (!batch) {
+        sink.end();
+        return;
+      }
       emit(batch);
-      if (done) { run.followers.delete(follower); sink.end(); }
+      if (done) {
+        run.followers.delete(follower);
+        sink.end();
+      }
     };
     run.followers.add(follower);
     sink.onClose(() => run.followers.delete(follower));

@@ -6,7 +6,11 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 
-export interface Mount { source: string; target: string; readOnly: boolean }
+export interface Mount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
 
 export interface HostFs {
   exists(p: string): boolean;
@@ -17,12 +21,15 @@ export interface HostFs {
 export const realHostFs: HostFs = {
   exists: (p) => existsSync(p),
   realpath: (p) => realpathSync(p),
-  children: (dir) => readdirSync(dir).map((name) => {
-    const p = join(dir, name);
-    try {
-      return lstatSync(p).isSymbolicLink() ? { name, symlinkTo: readlinkSync(p) } : { name };
-    } catch { return { name }; }
-  }),
+  children: (dir) =>
+    readdirSync(dir).map((name) => {
+      const p = join(dir, name);
+      try {
+        return lstatSync(p).isSymbolicLink() ? { name, symlinkTo: readlinkSync(p) } : { name };
+      } catch {
+        return { name };
+      }
+    }),
 };
 
 export type MountStep =
@@ -61,7 +68,10 @@ export function planMounts(fs: HostFs, mounts: readonly Mount[], dirs: readonly 
   const expand = new Set<string>();
   for (const r of [...resolvedMounts.map((m) => m.at), ...resolvedDirs]) {
     if (r.missingFrom === undefined) continue;
-    for (let d = r.missingFrom; ; d = dirname(d)) { expand.add(d); if (d === '/') break; }
+    for (let d = r.missingFrom; ; d = dirname(d)) {
+      expand.add(d);
+      if (d === '/') break;
+    }
   }
   // A volume whose source lies under another volume's target (the node keeps volumes under
   // /tmp; a pod mounts an emptyDir on /tmp) would be hidden by it when binds are made in place,
@@ -73,7 +83,10 @@ export function planMounts(fs: HostFs, mounts: readonly Mount[], dirs: readonly 
   const walk = (dir: string): void => {
     for (const c of fs.children(dir)) {
       const path = posix.join(dir, c.name);
-      if (expand.has(path)) { steps.push({ op: 'dir', path }); walk(path); } else if (c.symlinkTo !== undefined) steps.push({ op: 'symlink', path, target: c.symlinkTo });
+      if (expand.has(path)) {
+        steps.push({ op: 'dir', path });
+        walk(path);
+      } else if (c.symlinkTo !== undefined) steps.push({ op: 'symlink', path, target: c.symlinkTo });
       else steps.push({ op: 'host', path });
     }
   };

@@ -11,7 +11,12 @@ import { defaultImageTable } from './images.js';
 import { VirtualNode } from './virtualNode.js';
 
 type Obj = Record<string, unknown>;
-const noCgroups: CgroupDriver = { kind: 'none', reason: 'not needed here', create: () => undefined, close: () => undefined };
+const noCgroups: CgroupDriver = {
+  kind: 'none',
+  reason: 'not needed here',
+  create: () => undefined,
+  close: () => undefined,
+};
 
 test('a pod with an emptyDir fails with StartError and a Failed event naming bubblewrap, without hanging', async () => {
   const sb = await startSandbox({ cluster: { enabled: false } });
@@ -20,17 +25,29 @@ test('a pod with an emptyDir fails with StartError and a Failed event naming bub
   const url = new URL(sb.server);
   const node = new VirtualNode(client, {
     node: { name: 'bare', cpu: '2', memory: '4Gi', pods: 10, labels: {}, taints: [] },
-    images: defaultImageTable(''), apiHost: url.hostname, apiPort: Number(url.port), caPem: sb.caPem, tls: { key: tls.keyPem, cert: tls.certPem },
-    cgroups: noCgroups, containerRuntime: unavailableRuntime(`bwrap (bubblewrap) is not installed; ${INSTALL_HINT}`),
-    hostsFile: () => '/etc/hosts', podCIDR: '10.244.0.0/24',
+    images: defaultImageTable(''),
+    apiHost: url.hostname,
+    apiPort: Number(url.port),
+    caPem: sb.caPem,
+    tls: { key: tls.keyPem, cert: tls.certPem },
+    cgroups: noCgroups,
+    containerRuntime: unavailableRuntime(`bwrap (bubblewrap) is not installed; ${INSTALL_HINT}`),
+    hostsFile: () => '/etc/hosts',
+    podCIDR: '10.244.0.0/24',
   });
   try {
     await node.start();
     const created = await client.request('POST', apiPath('v1', 'pods', 'default'), {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mounts' },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'mounts' },
       spec: {
-        nodeName: 'bare', restartPolicy: 'Never', automountServiceAccountToken: false,
-        containers: [{ name: 'main', image: 'busybox', command: ['true'], volumeMounts: [{ name: 'tmp', mountPath: '/scratch' }] }],
+        nodeName: 'bare',
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        containers: [
+          { name: 'main', image: 'busybox', command: ['true'], volumeMounts: [{ name: 'tmp', mountPath: '/scratch' }] },
+        ],
         volumes: [{ name: 'tmp', emptyDir: {} }],
       },
     });
@@ -40,14 +57,27 @@ test('a pod with an emptyDir fails with StartError and a Failed event naming bub
       pod = (await client.request<K8sObject>('GET', apiPath('v1', 'pods', 'default', 'mounts'))).body;
       if ((pod.status as Obj | undefined)?.phase === 'Failed') break;
     }
-    const status = pod?.status as { phase: string; containerStatuses: { state: { terminated?: { reason: string; exitCode: number; message: string } } }[] };
+    const status = pod?.status as {
+      phase: string;
+      containerStatuses: { state: { terminated?: { reason: string; exitCode: number; message: string } } }[];
+    };
     assert.equal(status.phase, 'Failed');
     const terminated = status.containerStatuses[0]?.state.terminated;
     assert.equal(terminated?.reason, 'StartError');
     assert.equal(terminated?.exitCode, 128);
     assert.match(terminated?.message ?? '', /cannot give a container its volume mounts.*apt-get install bubblewrap/);
-    const events = (await client.request<{ items: Obj[] }>('GET', `${apiPath('v1', 'events', 'default')}?fieldSelector=involvedObject.name%3Dmounts`)).body.items;
-    assert.ok(events.some((e) => e.reason === 'Failed' && e.type === 'Warning' && /apt-get install bubblewrap/.test(String(e.message))), JSON.stringify(events.map((e) => e.message)));
+    const events = (
+      await client.request<{ items: Obj[] }>(
+        'GET',
+        `${apiPath('v1', 'events', 'default')}?fieldSelector=involvedObject.name%3Dmounts`,
+      )
+    ).body.items;
+    assert.ok(
+      events.some(
+        (e) => e.reason === 'Failed' && e.type === 'Warning' && /apt-get install bubblewrap/.test(String(e.message)),
+      ),
+      JSON.stringify(events.map((e) => e.message)),
+    );
   } finally {
     await node.stop({ deleteNode: true });
     client.close();

@@ -15,7 +15,15 @@ export interface ContainerStatus {
   lastState: { terminated?: Terminated };
 }
 
-export interface Terminated { exitCode: number; reason: string; message?: string; signal?: number; startedAt: string; finishedAt: string; containerID?: string }
+export interface Terminated {
+  exitCode: number;
+  reason: string;
+  message?: string;
+  signal?: number;
+  startedAt: string;
+  finishedAt: string;
+  containerID?: string;
+}
 
 export interface PodRuntime {
   init: ContainerStatus[];
@@ -40,19 +48,30 @@ export function terminatedReason(exitCode: number, oomKilled: boolean): string {
 const succeeded = (s: ContainerStatus): boolean => s.state.terminated?.exitCode === 0;
 
 /** kubelet getPhase. */
-export function podPhase(restartPolicy: string, rt: Pick<PodRuntime, 'init' | 'containers' | 'deadlineExceeded'>, specInitCount: number): string {
+export function podPhase(
+  restartPolicy: string,
+  rt: Pick<PodRuntime, 'init' | 'containers' | 'deadlineExceeded'>,
+  specInitCount: number,
+): string {
   if (rt.deadlineExceeded) return 'Failed';
   const initDone = rt.init.length === specInitCount && rt.init.every(succeeded);
   if (!initDone) {
     const failedInit = rt.init.some((s) => s.state.terminated && s.state.terminated.exitCode !== 0);
     return failedInit && restartPolicy === 'Never' ? 'Failed' : 'Pending';
   }
-  let running = 0, waiting = 0, stopped = 0, ok = 0;
+  let running = 0,
+    waiting = 0,
+    stopped = 0,
+    ok = 0;
   for (const s of rt.containers) {
     if (s.state.running) running++;
-    else if (s.state.terminated) { stopped++; if (s.state.terminated.exitCode === 0) ok++; }
-    else if (s.lastState.terminated) { stopped++; if (s.lastState.terminated.exitCode === 0) ok++; }
-    else waiting++;
+    else if (s.state.terminated) {
+      stopped++;
+      if (s.state.terminated.exitCode === 0) ok++;
+    } else if (s.lastState.terminated) {
+      stopped++;
+      if (s.lastState.terminated.exitCode === 0) ok++;
+    } else waiting++;
   }
   if (waiting > 0) return 'Pending';
   if (running > 0) return 'Running';
@@ -67,8 +86,16 @@ export function podPhase(restartPolicy: string, rt: Pick<PodRuntime, 'init' | 'c
 function condition(type: string, ok: boolean, previous: Obj[], reason?: string, message?: string): Obj {
   const status = ok ? 'True' : 'False';
   const prev = previous.find((c) => c.type === type);
-  const at = prev && prev.status === status ? prev.lastTransitionTime : new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return { type, status, lastProbeTime: null, lastTransitionTime: at, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
+  const at =
+    prev && prev.status === status ? prev.lastTransitionTime : new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    type,
+    status,
+    lastProbeTime: null,
+    lastTransitionTime: at,
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  };
 }
 
 /** The status the kubelet writes for `pod` given its runtime state; `previous` keeps transition times. */
@@ -82,22 +109,50 @@ export function computePodStatus(pod: Obj, rt: PodRuntime): Obj {
   const notReady = rt.containers.filter((c) => !c.ready).map((c) => c.name);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
   const containersReady = !terminal && notReady.length === 0 && rt.containers.length > 0;
-  const pendingInit = initSpec.map((c) => String(c.name)).filter((n) => !rt.init.some((s) => s.name === n && succeeded(s)));
+  const pendingInit = initSpec
+    .map((c) => String(c.name))
+    .filter((n) => !rt.init.some((s) => s.name === n && succeeded(s)));
   const unreadyMsg = `containers with unready status: [${notReady.join(' ')}]`;
   const conditions = [
     condition('PodReadyToStartContainers', rt.sandboxReady && !terminal, previous),
-    condition('Initialized', initDone, previous, initDone ? undefined : 'ContainersNotInitialized', initDone ? undefined : `containers with incomplete status: [${pendingInit.join(' ')}]`),
-    condition('Ready', containersReady, previous, containersReady ? undefined : terminal ? 'PodCompleted' : 'ContainersNotReady', containersReady || terminal ? undefined : unreadyMsg),
-    condition('ContainersReady', containersReady, previous, containersReady ? undefined : terminal ? 'PodCompleted' : 'ContainersNotReady', containersReady || terminal ? undefined : unreadyMsg),
+    condition(
+      'Initialized',
+      initDone,
+      previous,
+      initDone ? undefined : 'ContainersNotInitialized',
+      initDone ? undefined : `containers with incomplete status: [${pendingInit.join(' ')}]`,
+    ),
+    condition(
+      'Ready',
+      containersReady,
+      previous,
+      containersReady ? undefined : terminal ? 'PodCompleted' : 'ContainersNotReady',
+      containersReady || terminal ? undefined : unreadyMsg,
+    ),
+    condition(
+      'ContainersReady',
+      containersReady,
+      previous,
+      containersReady ? undefined : terminal ? 'PodCompleted' : 'ContainersNotReady',
+      containersReady || terminal ? undefined : unreadyMsg,
+    ),
     condition('PodScheduled', true, previous),
   ];
   const qos = qosClass(spec);
   return {
-    phase, conditions, hostIP: rt.hostIP, hostIPs: [{ ip: rt.hostIP }], podIP: rt.podIP, podIPs: [{ ip: rt.podIP }],
+    phase,
+    conditions,
+    hostIP: rt.hostIP,
+    hostIPs: [{ ip: rt.hostIP }],
+    podIP: rt.podIP,
+    podIPs: [{ ip: rt.podIP }],
     ...(rt.startTime ? { startTime: rt.startTime } : {}),
     ...(initSpec.length ? { initContainerStatuses: rt.init } : {}),
-    containerStatuses: rt.containers, qosClass: qos,
-    ...(rt.deadlineExceeded ? { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' } : {}),
+    containerStatuses: rt.containers,
+    qosClass: qos,
+    ...(rt.deadlineExceeded
+      ? { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' }
+      : {}),
   };
 }
 
@@ -111,7 +166,8 @@ export function qosClass(spec: Obj): string {
     const req = (r.requests ?? {}) as Obj;
     const lim = (r.limits ?? {}) as Obj;
     if (Object.keys(req).length || Object.keys(lim).length) any = true;
-    for (const k of ['cpu', 'memory']) if (lim[k] === undefined || (req[k] !== undefined && req[k] !== lim[k])) guaranteed = false;
+    for (const k of ['cpu', 'memory'])
+      if (lim[k] === undefined || (req[k] !== undefined && req[k] !== lim[k])) guaranteed = false;
   }
   if (!any) return 'BestEffort';
   return guaranteed ? 'Guaranteed' : 'Burstable';

@@ -11,7 +11,14 @@ import { launchContainer, type ContainerExit, type RunningContainer } from './co
 import { buildEnv, EnvError, type Obj } from './env.js';
 import { portInUseMessage, portsInUse } from './hostPorts.js';
 import { invalidImageMessage } from './imageReference.js';
-import { containerArgv, containerWorkingDir, IMAGE_PROGRAMS_DIR, lookupImage, qualifiedImage, type ImageEntry } from './images.js';
+import {
+  containerArgv,
+  containerWorkingDir,
+  IMAGE_PROGRAMS_DIR,
+  lookupImage,
+  qualifiedImage,
+  type ImageEntry,
+} from './images.js';
 import { computePodStatus, terminatedReason, type ContainerStatus, type PodRuntime } from './podStatus.js';
 import { stageVolumes, VolumeError } from './volumes.js';
 import type { NodeRuntime } from './nodeRuntime.js';
@@ -36,24 +43,47 @@ export class PodWorker {
   private readonly dir: string;
   readonly done: Promise<void>;
 
-  constructor(private readonly node: NodeRuntime, pod: K8sObject) {
+  constructor(
+    private readonly node: NodeRuntime,
+    pod: K8sObject,
+  ) {
     this.pod = pod;
     this.dir = join(node.podsDir, String(pod.metadata.uid));
     const spec = (pod.spec ?? {}) as Obj;
     const waiting = (c: Obj): ContainerStatus => ({
-      name: String(c.name), image: String(c.image), imageID: '', ready: false, started: false, restartCount: 0,
-      state: { waiting: { reason: 'ContainerCreating' } }, lastState: {},
+      name: String(c.name),
+      image: String(c.image),
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'ContainerCreating' } },
+      lastState: {},
     });
-    this.rt = { init: [], containers: ((spec.containers ?? []) as Obj[]).map(waiting), hostIP: node.hostIP, podIP: node.nextPodIP(), sandboxReady: false, startTime: iso() };
+    this.rt = {
+      init: [],
+      containers: ((spec.containers ?? []) as Obj[]).map(waiting),
+      hostIP: node.hostIP,
+      podIP: node.nextPodIP(),
+      sandboxReady: false,
+      startTime: iso(),
+    };
     if (((spec.initContainers ?? []) as Obj[]).length) {
-      this.rt.init = ((spec.initContainers ?? []) as Obj[]).map((c) => ({ ...waiting(c), state: { waiting: { reason: 'PodInitializing' } } }));
+      this.rt.init = ((spec.initContainers ?? []) as Obj[]).map((c) => ({
+        ...waiting(c),
+        state: { waiting: { reason: 'PodInitializing' } },
+      }));
       for (const c of this.rt.containers) c.state = { waiting: { reason: 'PodInitializing' } };
     }
     this.done = this.run().catch(() => undefined);
   }
 
-  get namespace(): string { return String(this.pod.metadata.namespace); }
-  get name(): string { return this.pod.metadata.name; }
+  get namespace(): string {
+    return String(this.pod.metadata.namespace);
+  }
+  get name(): string {
+    return this.pod.metadata.name;
+  }
 
   /** Usage of each running container (for metrics.k8s.io). */
   usage(): { name: string; cpuNanos: number; memoryBytes: number }[] {
@@ -66,7 +96,8 @@ export class PodWorker {
   /** A newer version of the pod from the watch: notices deletion. */
   update(pod: K8sObject): void {
     this.pod = { ...pod, status: this.pod.status };
-    if (pod.metadata.deletionTimestamp && !this.terminating) void this.terminate(Number(pod.metadata.deletionGracePeriodSeconds ?? 30), true);
+    if (pod.metadata.deletionTimestamp && !this.terminating)
+      void this.terminate(Number(pod.metadata.deletionGracePeriodSeconds ?? 30), true);
   }
 
   /** Stops every container (node shutdown): SIGTERM, SIGKILL after `graceMs`. */
@@ -76,7 +107,12 @@ export class PodWorker {
       void this.event('Normal', 'Killing', `Stopping container ${name}`);
       r.proc.signal('SIGTERM');
     }
-    const kill = setTimeout(() => { for (const r of this.running.values()) r.proc.signal('SIGKILL'); }, Math.max(0, graceSeconds) * 1000);
+    const kill = setTimeout(
+      () => {
+        for (const r of this.running.values()) r.proc.signal('SIGKILL');
+      },
+      Math.max(0, graceSeconds) * 1000,
+    );
     kill.unref();
     while (this.running.size) await Promise.all([...this.running.values()].map((r) => r.proc.exited));
     clearTimeout(kill);
@@ -85,7 +121,14 @@ export class PodWorker {
     rmSync(this.dir, { recursive: true, force: true });
     if (deleteAfter) {
       const { namespace, name, uid } = this.pod.metadata;
-      await this.node.client.request('DELETE', apiPath('v1', 'pods', namespace, name), { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } }).catch(() => undefined);
+      await this.node.client
+        .request('DELETE', apiPath('v1', 'pods', namespace, name), {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          gracePeriodSeconds: 0,
+          preconditions: { uid },
+        })
+        .catch(() => undefined);
     }
   }
 
@@ -102,14 +145,23 @@ export class PodWorker {
       const status = computePodStatus(this.pod, this.rt);
       const { namespace, name } = this.pod.metadata;
       try {
-        const r = await this.node.client.request('PATCH', apiPath('v1', 'pods', namespace, name, 'status'), { status }, 'application/merge-patch+json');
+        const r = await this.node.client.request(
+          'PATCH',
+          apiPath('v1', 'pods', namespace, name, 'status'),
+          { status },
+          'application/merge-patch+json',
+        );
         if (r.status === 200) this.pod = { ...this.pod, status: (r.body as K8sObject).status };
-      } catch { this.dirty = true; }
+      } catch {
+        this.dirty = true;
+      }
     });
     return this.writing;
   }
 
-  private flush(): Promise<void> { return this.writeStatus(); }
+  private flush(): Promise<void> {
+    return this.writeStatus();
+  }
 
   private async run(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
@@ -131,19 +183,25 @@ export class PodWorker {
         if (this.terminating) return;
         const exit = await this.runContainer(inits[i]!, this.rt.init[i]!, mounts, true);
         if (exit.exitCode === 0) break;
-        if (restartPolicy === 'Never') { await this.writeStatus(); this.finished = true; return; }
+        if (restartPolicy === 'Never') {
+          await this.writeStatus();
+          this.finished = true;
+          return;
+        }
         await this.backoff(this.rt.init[i]!, attempt);
       }
     }
-    await Promise.all(((spec.containers ?? []) as Obj[]).map(async (c, i) => {
-      for (let attempt = 0; ; attempt++) {
-        if (this.terminating) return;
-        const exit = await this.runContainer(c, this.rt.containers[i]!, mounts);
-        const again = restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && exit.exitCode !== 0);
-        if (!again || this.terminating) return;
-        await this.backoff(this.rt.containers[i]!, attempt);
-      }
-    }));
+    await Promise.all(
+      ((spec.containers ?? []) as Obj[]).map(async (c, i) => {
+        for (let attempt = 0; ; attempt++) {
+          if (this.terminating) return;
+          const exit = await this.runContainer(c, this.rt.containers[i]!, mounts);
+          const again = restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && exit.exitCode !== 0);
+          if (!again || this.terminating) return;
+          await this.backoff(this.rt.containers[i]!, attempt);
+        }
+      }),
+    );
     this.finished = true;
     await this.writeStatus();
   }
@@ -161,7 +219,10 @@ export class PodWorker {
       if (this.terminating) return undefined;
       try {
         return await stageVolumes({
-          pod: this.pod, podDir: this.dir, hostIP: this.node.hostIP, caPem: this.node.caPem,
+          pod: this.pod,
+          podDir: this.dir,
+          hostIP: this.node.hostIP,
+          caPem: this.node.caPem,
           get: (r, n) => this.node.getObject(r, this.namespace, n),
           requestToken: (aud, exp) => this.node.requestToken(this.pod, aud, exp),
         });
@@ -176,15 +237,24 @@ export class PodWorker {
   /** Image "pulls": a table miss fails as a registry without the image would, then backs off. */
   private async pullImages(): Promise<boolean> {
     const spec = (this.pod.spec ?? {}) as Obj;
-    const all = [...((spec.initContainers ?? []) as Obj[]).map((c, i) => ({ c, s: this.rt.init[i]! })), ...((spec.containers ?? []) as Obj[]).map((c, i) => ({ c, s: this.rt.containers[i]! }))];
+    const all = [
+      ...((spec.initContainers ?? []) as Obj[]).map((c, i) => ({ c, s: this.rt.init[i]! })),
+      ...((spec.containers ?? []) as Obj[]).map((c, i) => ({ c, s: this.rt.containers[i]! })),
+    ];
     // Before any pull, as the kubelet: a name that is no image reference waits as InvalidImageName for good.
-    const invalid = all.flatMap(({ c, s }) => { const message = invalidImageMessage(String(c.image)); return message ? [{ s, message }] : []; });
+    const invalid = all.flatMap(({ c, s }) => {
+      const message = invalidImageMessage(String(c.image));
+      return message ? [{ s, message }] : [];
+    });
     for (const { s, message } of invalid) {
       s.state = { waiting: { reason: 'InvalidImageName', message } };
       await this.event('Warning', 'InspectFailed', message);
       await this.event('Warning', 'Failed', 'Error: InvalidImageName');
     }
-    if (invalid.length) { await this.writeStatus(); return false; }
+    if (invalid.length) {
+      await this.writeStatus();
+      return false;
+    }
     const missing = all.filter(({ c }) => !lookupImage(this.node.images, String(c.image)));
     if (!missing.length) return true;
     for (const { c, s } of missing) {
@@ -192,7 +262,11 @@ export class PodWorker {
       const msg = `failed to pull and unpack image "${q}": failed to resolve reference "${q}": ${q}: not found`;
       s.state = { waiting: { reason: 'ErrImagePull', message: `rpc error: code = NotFound desc = ${msg}` } };
       await this.event('Normal', 'Pulling', `Pulling image "${String(c.image)}"`);
-      await this.event('Warning', 'Failed', `Failed to pull image "${String(c.image)}": rpc error: code = NotFound desc = ${msg}`);
+      await this.event(
+        'Warning',
+        'Failed',
+        `Failed to pull image "${String(c.image)}": rpc error: code = NotFound desc = ${msg}`,
+      );
       await this.event('Warning', 'Failed', 'Error: ErrImagePull');
     }
     await this.writeStatus();
@@ -208,18 +282,34 @@ export class PodWorker {
 
   private async backoff(s: ContainerStatus, attempt: number): Promise<void> {
     const ms = Math.min(this.node.restartBackoffMs * 2 ** attempt, this.node.restartBackoffMaxMs);
-    s.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(ms / 1000)}s restarting failed container=${s.name} pod=${this.name}_${this.namespace}(${String(this.pod.metadata.uid)})` } };
+    s.state = {
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${Math.round(ms / 1000)}s restarting failed container=${s.name} pod=${this.name}_${this.namespace}(${String(this.pod.metadata.uid)})`,
+      },
+    };
     await this.writeStatus();
     void this.event('Warning', 'BackOff', 'Back-off restarting failed container');
     const until = Date.now() + ms;
     while (Date.now() < until && !this.terminating) await sleep(Math.min(200, until - Date.now()));
   }
 
-  private async runContainer(c: Obj, s: ContainerStatus, volumes: Map<string, string>, init = false): Promise<ContainerExit> {
+  private async runContainer(
+    c: Obj,
+    s: ContainerStatus,
+    volumes: Map<string, string>,
+    init = false,
+  ): Promise<ContainerExit> {
     const entry = lookupImage(this.node.images, String(c.image))!;
     let env: Map<string, string>;
     try {
-      env = await buildEnv(this.pod, c, { ...this.node.baseEnv(this.pod), ...entry.env }, (r, n) => this.node.getObject(r, this.namespace, n), this.node.hostIP);
+      env = await buildEnv(
+        this.pod,
+        c,
+        { ...this.node.baseEnv(this.pod), ...entry.env },
+        (r, n) => this.node.getObject(r, this.namespace, n),
+        this.node.hostIP,
+      );
     } catch (err) {
       s.state = { waiting: { reason: 'CreateContainerConfigError', message: (err as Error).message } };
       await this.writeStatus();
@@ -231,19 +321,43 @@ export class PodWorker {
     const programs = this.programsMount(entry);
     if (programs.length > 0 && env.get('PATH') === entry.programsDir) env.set('PATH', IMAGE_PROGRAMS_DIR);
     const argv = containerArgv(entry, c.command as string[] | undefined, c.args as string[] | undefined, env);
-    const mounts = [...((c.volumeMounts ?? []) as Obj[]).flatMap((m) => {
-      const src = volumes.get(String(m.name));
-      return src ? [{ source: m.subPath ? join(src, String(m.subPath)) : src, target: String(m.mountPath), readOnly: m.readOnly === true }] : [];
-    }), ...(entry.files ?? []), ...programs, ...this.hostsMount()];
-    const limits = ((c.resources ?? {}) as Obj).limits as Obj | undefined ?? {};
-    const cgroup = this.node.cgroups.create(`${String(this.pod.metadata.uid)}-${name}-${s.restartCount}-${Date.now() % 100000}`,
-      { ...(limits.memory ? { memoryBytes: bytes(limits.memory) } : {}), ...(limits.cpu ? { cpuMilli: cpuMilli(limits.cpu) } : {}) });
+    const mounts = [
+      ...((c.volumeMounts ?? []) as Obj[]).flatMap((m) => {
+        const src = volumes.get(String(m.name));
+        return src
+          ? [
+              {
+                source: m.subPath ? join(src, String(m.subPath)) : src,
+                target: String(m.mountPath),
+                readOnly: m.readOnly === true,
+              },
+            ]
+          : [];
+      }),
+      ...(entry.files ?? []),
+      ...programs,
+      ...this.hostsMount(),
+    ];
+    const limits = (((c.resources ?? {}) as Obj).limits as Obj | undefined) ?? {};
+    const cgroup = this.node.cgroups.create(
+      `${String(this.pod.metadata.uid)}-${name}-${s.restartCount}-${Date.now() % 100000}`,
+      {
+        ...(limits.memory ? { memoryBytes: bytes(limits.memory) } : {}),
+        ...(limits.cpu ? { cpuMilli: cpuMilli(limits.cpu) } : {}),
+      },
+    );
     const log = this.node.logs.start(this.namespace, this.name, name);
-    for (const taken of portsInUse((c.ports ?? []) as Obj[])) void this.event('Warning', 'PortInUse', portInUseMessage(name, taken));
+    for (const taken of portsInUse((c.ports ?? []) as Obj[]))
+      void this.event('Warning', 'PortInUse', portInUseMessage(name, taken));
     const containerID = `containerd://${hex(`${String(this.pod.metadata.uid)}/${name}/${s.restartCount}/${Date.now()}`)}`;
     const proc = launchContainer({
-      argv, env: Object.fromEntries(env), mounts, runtime: this.node.containerRuntime, onOutput: (st, chunk) => log.append(st, chunk),
-      workingDir: containerWorkingDir(entry, c.workingDir as string | undefined), ...(cgroup ? { cgroup } : {}),
+      argv,
+      env: Object.fromEntries(env),
+      mounts,
+      runtime: this.node.containerRuntime,
+      onOutput: (st, chunk) => log.append(st, chunk),
+      workingDir: containerWorkingDir(entry, c.workingDir as string | undefined),
+      ...(cgroup ? { cgroup } : {}),
     });
     this.running.set(name, { proc, ...(cgroup ? { cgroup } : {}) });
     const startedAt = iso();
@@ -262,17 +376,27 @@ export class PodWorker {
     cgroup?.remove();
     if (exit.startError) void this.event('Warning', 'Failed', `Error: ${exit.startError}`);
     // No termination message file here: FallbackToLogsOnError's log tail is the only message a container leaves.
-    const fallback = exit.exitCode !== 0 && c.terminationMessagePolicy === 'FallbackToLogsOnError' ? log.tail(TERMINATION_LOG_LINES, TERMINATION_LOG_BYTES) : '';
+    const fallback =
+      exit.exitCode !== 0 && c.terminationMessagePolicy === 'FallbackToLogsOnError'
+        ? log.tail(TERMINATION_LOG_LINES, TERMINATION_LOG_BYTES)
+        : '';
     const terminated = {
-      exitCode: exit.exitCode, reason: exit.startError ? 'StartError' : terminatedReason(exit.exitCode, exit.oomKilled),
-      ...(exit.startError ? { message: exit.startError } : fallback ? { message: fallback } : {}), ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
-      startedAt, finishedAt: iso(), containerID,
+      exitCode: exit.exitCode,
+      reason: exit.startError ? 'StartError' : terminatedReason(exit.exitCode, exit.oomKilled),
+      ...(exit.startError ? { message: exit.startError } : fallback ? { message: fallback } : {}),
+      ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
+      startedAt,
+      finishedAt: iso(),
+      containerID,
     };
     s.ready = false;
     s.started = false;
     const restarting = this.willRestart(exit.exitCode, init) && !this.terminating && !this.rt.deadlineExceeded;
     s.state = { terminated };
-    if (restarting) { s.lastState = { terminated }; s.restartCount++; }
+    if (restarting) {
+      s.lastState = { terminated };
+      s.restartCount++;
+    }
     await this.writeStatus();
     return exit;
   }

@@ -13,8 +13,17 @@ test("an image's PATH links the host's programs, the first of a name, and leaves
       writeFileSync(join(root, dir, name), '#!/bin/sh\n');
       chmodSync(join(root, dir, name), mode);
     };
-    program('a', 'sh'); program('a', 'docker'); program('a', 'notes.txt', 0o644); program('b', 'sh'); program('b', 'jq'); program('b', 'podman');
-    const view = programView(join(root, 'view'), [join(root, 'a'), 'relative', join(root, 'missing'), join(root, 'b')].join(':'), CONTAINER_ENGINES);
+    program('a', 'sh');
+    program('a', 'docker');
+    program('a', 'notes.txt', 0o644);
+    program('b', 'sh');
+    program('b', 'jq');
+    program('b', 'podman');
+    const view = programView(
+      join(root, 'view'),
+      [join(root, 'a'), 'relative', join(root, 'missing'), join(root, 'b')].join(':'),
+      CONTAINER_ENGINES,
+    );
     assert.deepEqual(readdirSync(view).sort(), ['jq', 'sh']);
     assert.equal(readlinkSync(join(view, 'sh')), join(root, 'a', 'sh'));
   } finally {

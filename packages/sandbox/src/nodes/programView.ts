@@ -14,7 +14,9 @@ function isProgram(path: string): boolean {
   try {
     const st = statSync(path);
     return st.isFile() && (st.mode & 0o111) !== 0;
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 /** Fills `dir` with links to the programs of `hostPath` (the first of a name wins, as a shell
@@ -25,7 +27,11 @@ export function programView(dir: string, hostPath: string, without: readonly str
   for (const d of hostPath.split(delimiter)) {
     if (!d || !isAbsolute(d)) continue;
     let names: string[];
-    try { names = readdirSync(d); } catch { continue; }
+    try {
+      names = readdirSync(d);
+    } catch {
+      continue;
+    }
     for (const name of names) {
       if (taken.has(name) || !isProgram(join(d, name))) continue;
       taken.add(name);

@@ -4,7 +4,8 @@ import { ContainerRuntimeUnavailable, type ContainerRuntime } from './containerR
 import { selectContainerRuntime, type RuntimeCandidates } from './runtimeSelection.js';
 
 const fake = (kind: 'bubblewrap' | 'unshare'): ContainerRuntime => ({
-  kind, isolate: () => ({ argv: [kind], supervised: false, setupFailure: () => undefined, cleanup: () => undefined }),
+  kind,
+  isolate: () => ({ argv: [kind], supervised: false, setupFailure: () => undefined, cleanup: () => undefined }),
 });
 const candidates = (bwrap: boolean, unshare: boolean): RuntimeCandidates => ({
   bubblewrap: () => (bwrap ? fake('bubblewrap') : 'bwrap (bubblewrap) is not installed'),
@@ -28,6 +29,14 @@ test('a preference is honoured where it works, and a fallback says why it was no
 test('where neither works, containers that need mounts fail at once with what to install', () => {
   const none = selectContainerRuntime('auto', candidates(false, false));
   assert.equal(none.kind, 'none');
-  assert.match(none.reason ?? '', /bwrap \(bubblewrap\) is not installed; .*Operation not permitted; install bubblewrap .*apt-get install bubblewrap/);
-  assert.throws(() => none.isolate({ argv: ['sh'], mounts: [], dirs: [], workingDir: '/' }), (e: unknown) => e instanceof ContainerRuntimeUnavailable && /cannot give a container its volume mounts.*apt-get install bubblewrap/.test(e.message));
+  assert.match(
+    none.reason ?? '',
+    /bwrap \(bubblewrap\) is not installed; .*Operation not permitted; install bubblewrap .*apt-get install bubblewrap/,
+  );
+  assert.throws(
+    () => none.isolate({ argv: ['sh'], mounts: [], dirs: [], workingDir: '/' }),
+    (e: unknown) =>
+      e instanceof ContainerRuntimeUnavailable &&
+      /cannot give a container its volume mounts.*apt-get install bubblewrap/.test(e.message),
+  );
 });

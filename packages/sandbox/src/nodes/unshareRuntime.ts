@@ -18,7 +18,15 @@ import { planMounts, realHostFs, type MountPlan } from './mountPlan.js';
 
 /** Absolute paths, because the container's own PATH (from its pod spec) may lack /usr/sbin. */
 export interface UnshareTools {
-  unshare: string; setpriv: string; chroot: string; mount: string; umount: string; findmnt: string; mountpoint: string; mkdir: string; ln: string;
+  unshare: string;
+  setpriv: string;
+  chroot: string;
+  mount: string;
+  umount: string;
+  findmnt: string;
+  mountpoint: string;
+  mkdir: string;
+  ln: string;
 }
 
 const NOT_STARTED = 'unshare could not create the user and mount namespaces (its message is in the container log)';
@@ -51,7 +59,10 @@ export function unshareScript(plan: MountPlan, t: UnshareTools, scratch: string)
   if (rebuilt) lines.push(`! ${q(t.mountpoint)} -q "$R$R" || ${q(t.umount)} -l "$R$R"`);
   lines.push(`echo ${q(SETUP_DONE)} >&2`, 'exec 2>&3 3>&-');
   // --pdeathsig: the container dies with the node process, as bwrap's --die-with-parent does.
-  if (rebuilt) lines.push(`exec ${q(t.setpriv)} --pdeathsig KILL -- ${q(t.chroot)} "$R" /bin/sh -c 'cd "$0" && exec "$@"' ${q(plan.cwd)} "$@"`);
+  if (rebuilt)
+    lines.push(
+      `exec ${q(t.setpriv)} --pdeathsig KILL -- ${q(t.chroot)} "$R" /bin/sh -c 'cd "$0" && exec "$@"' ${q(plan.cwd)} "$@"`,
+    );
   else lines.push(`cd ${q(plan.cwd)}`, `exec ${q(t.setpriv)} --pdeathsig KILL -- "$@"`);
   return lines.join('\n');
 }
@@ -87,6 +98,17 @@ export function probeUnshare(): { tools: UnshareTools } | { failure: string } {
   const missing = names.filter((n) => !found[n]);
   if (missing.length) return { failure: `${missing.join(', ')} not found (util-linux and coreutils provide them)` };
   const tools = found as unknown as UnshareTools;
-  const failure = tryCommand([tools.unshare, '--user', '--map-root-user', '--mount', '--', tools.mount, '-t', 'tmpfs', 'longshore-probe', tmpdir()]);
+  const failure = tryCommand([
+    tools.unshare,
+    '--user',
+    '--map-root-user',
+    '--mount',
+    '--',
+    tools.mount,
+    '-t',
+    'tmpfs',
+    'longshore-probe',
+    tmpdir(),
+  ]);
   return failure ? { failure } : { tools };
 }

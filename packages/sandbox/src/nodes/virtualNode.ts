@@ -62,13 +62,26 @@ export class VirtualNode {
   private podIPs = 0;
   port = 0;
 
-  constructor(private readonly client: KubeClient, private readonly o: VirtualNodeOptions) {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly o: VirtualNodeOptions,
+  ) {
     this.name = o.node.name;
     const podsDir = join(tmpdir(), `longshore-node-${process.pid}-${this.name}`);
     this.runtime = {
-      client, nodeName: this.name, hostIP: o.hostIP ?? '127.0.0.1', images: o.images, logs: this.logs, cgroups: o.cgroups, podsDir,
-      caPem: o.caPem, events: new EventRecorder(client, 'kubelet'), restartBackoffMs: o.restartBackoffMs ?? 1_000,
-      restartBackoffMaxMs: o.restartBackoffMaxMs ?? 20_000, containerRuntime: o.containerRuntime, hostsFile: o.hostsFile,
+      client,
+      nodeName: this.name,
+      hostIP: o.hostIP ?? '127.0.0.1',
+      images: o.images,
+      logs: this.logs,
+      cgroups: o.cgroups,
+      podsDir,
+      caPem: o.caPem,
+      events: new EventRecorder(client, 'kubelet'),
+      restartBackoffMs: o.restartBackoffMs ?? 1_000,
+      restartBackoffMaxMs: o.restartBackoffMaxMs ?? 20_000,
+      containerRuntime: o.containerRuntime,
+      hostsFile: o.hostsFile,
       // .1 is the gateway on a real node; 253 addresses in turn, reused long after their pods are gone.
       nextPodIP: () => `${o.podCIDR.split('.').slice(0, 3).join('.')}.${2 + (this.podIPs++ % 253)}`,
       baseEnv: (pod) => inClusterEnv(o.apiHost, o.apiPort, pod),
@@ -78,7 +91,12 @@ export class VirtualNode {
     };
     this.pods = new Informer(client, `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${this.name}`)}`);
     this.pods.on((type, pod) => this.onPod(type, pod));
-    this.kubelet = new KubeletServer(o.tls, this.logs, () => this.stats(), (ns, pod, c) => this.waitingReason(ns, pod, c));
+    this.kubelet = new KubeletServer(
+      o.tls,
+      this.logs,
+      () => this.stats(),
+      (ns, pod, c) => this.waitingReason(ns, pod, c),
+    );
   }
 
   async start(): Promise<void> {
@@ -92,7 +110,9 @@ export class VirtualNode {
   }
 
   /** Pods this node runs now (not finished), for the autoscaler's tests and the bench. */
-  runningPods(): number { return this.workers.size; }
+  runningPods(): number {
+    return this.workers.size;
+  }
 
   async stop(opts: { deleteNode: boolean; graceSeconds?: number } = { deleteNode: false }): Promise<void> {
     if (this.stopped) return;
@@ -103,7 +123,9 @@ export class VirtualNode {
     this.workers.clear();
     await this.kubelet.close();
     if (opts.deleteNode) {
-      await this.client.request('DELETE', apiPath('coordination.k8s.io/v1', 'leases', 'kube-node-lease', this.name)).catch(() => undefined);
+      await this.client
+        .request('DELETE', apiPath('coordination.k8s.io/v1', 'leases', 'kube-node-lease', this.name))
+        .catch(() => undefined);
       await this.client.request('DELETE', apiPath('v1', 'nodes', undefined, this.name)).catch(() => undefined);
     }
     rmSync(this.runtime.podsDir, { recursive: true, force: true });
@@ -119,11 +141,19 @@ export class VirtualNode {
       setTimeout(() => this.logs.forget(String(pod.metadata.namespace), pod.metadata.name), 5_000).unref();
       return;
     }
-    if (w) { w.update(pod); return; }
+    if (w) {
+      w.update(pod);
+      return;
+    }
     const phase = String(((pod.status ?? {}) as Obj).phase ?? '');
     if (pod.metadata.deletionTimestamp) {
       // Held by no worker (e.g. from before a restart): nothing runs, confirm the deletion.
-      void this.client.request('DELETE', apiPath('v1', 'pods', pod.metadata.namespace, pod.metadata.name), { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch(() => undefined);
+      void this.client
+        .request('DELETE', apiPath('v1', 'pods', pod.metadata.namespace, pod.metadata.name), {
+          gracePeriodSeconds: 0,
+          preconditions: { uid: pod.metadata.uid },
+        })
+        .catch(() => undefined);
       return;
     }
     if (phase === 'Succeeded' || phase === 'Failed') return;
@@ -136,7 +166,9 @@ export class VirtualNode {
     const sample = (): Map<string, { t: number; cpu: number; mem: number }> => {
       const m = new Map<string, { t: number; cpu: number; mem: number }>();
       const t = performance.now();
-      for (const w of this.workers.values()) for (const c of w.usage()) m.set(`${w.namespace}/${w.name}/${c.name}`, { t, cpu: c.cpuNanos, mem: c.memoryBytes });
+      for (const w of this.workers.values())
+        for (const c of w.usage())
+          m.set(`${w.namespace}/${w.name}/${c.name}`, { t, cpu: c.cpuNanos, mem: c.memoryBytes });
       return m;
     };
     let before = this.lastSample;
@@ -147,10 +179,12 @@ export class VirtualNode {
     const now = sample();
     this.lastSample = now;
     return [...this.workers.values()].map((w) => ({
-      namespace: w.namespace, name: w.name,
+      namespace: w.namespace,
+      name: w.name,
       containers: w.usage().map((c) => {
         const k = `${w.namespace}/${w.name}/${c.name}`;
-        const a = before!.get(k), b = now.get(k);
+        const a = before!.get(k),
+          b = now.get(k);
         const rate = a && b && b.t > a.t ? ((b.cpu - a.cpu) / (b.t - a.t)) * 1000 : 0;
         return { name: c.name, cpuNanoCores: Math.max(0, rate), memoryBytes: c.memoryBytes };
       }),
@@ -160,7 +194,10 @@ export class VirtualNode {
 
   private waitingReason(ns: string, pod: string, container: string): string | undefined {
     const p = this.pods.get(`${ns}/${pod}`);
-    const statuses = [...((((p?.status ?? {}) as Obj).containerStatuses ?? []) as Obj[]), ...((((p?.status ?? {}) as Obj).initContainerStatuses ?? []) as Obj[])];
+    const statuses = [
+      ...((((p?.status ?? {}) as Obj).containerStatuses ?? []) as Obj[]),
+      ...((((p?.status ?? {}) as Obj).initContainerStatuses ?? []) as Obj[]),
+    ];
     const s = statuses.find((c) => c.name === container);
     return ((((s?.state ?? {}) as Obj).waiting ?? {}) as Obj).reason as string | undefined;
   }
@@ -169,9 +206,17 @@ export class VirtualNode {
     const n = this.o.node;
     const resources = { cpu: n.cpu, memory: n.memory, pods: String(n.pods), 'ephemeral-storage': '100Gi' };
     const t = iso();
-    const cond = (type: string, status: string, reason: string, message: string): Obj => ({ type, status, reason, message, lastHeartbeatTime: t, lastTransitionTime: t });
+    const cond = (type: string, status: string, reason: string, message: string): Obj => ({
+      type,
+      status,
+      reason,
+      message,
+      lastHeartbeatTime: t,
+      lastTransitionTime: t,
+    });
     return {
-      capacity: resources, allocatable: resources,
+      capacity: resources,
+      allocatable: resources,
       conditions: [
         cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
         cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
@@ -182,8 +227,15 @@ export class VirtualNode {
       addresses: [{ type: 'InternalIP', address: this.runtime.hostIP }],
       daemonEndpoints: { kubeletEndpoint: { Port: this.port } },
       nodeInfo: {
-        machineID: this.name, systemUUID: this.name, bootID: String(process.pid), kernelVersion: process.version, osImage: 'Longshore sandbox',
-        containerRuntimeVersion: 'longshore-sandbox://0.1.0', kubeletVersion: 'v1.34.12', kubeProxyVersion: '', operatingSystem: 'linux',
+        machineID: this.name,
+        systemUUID: this.name,
+        bootID: String(process.pid),
+        kernelVersion: process.version,
+        osImage: 'Longshore sandbox',
+        containerRuntimeVersion: 'longshore-sandbox://0.1.0',
+        kubeletVersion: 'v1.34.12',
+        kubeProxyVersion: '',
+        operatingSystem: 'linux',
         architecture: process.arch === 'x64' ? 'amd64' : process.arch,
       },
     };
@@ -192,21 +244,41 @@ export class VirtualNode {
   private async register(): Promise<void> {
     const n = this.o.node;
     const labels = {
-      'kubernetes.io/hostname': this.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
-      'beta.kubernetes.io/os': 'linux', ...n.labels,
+      'kubernetes.io/hostname': this.name,
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
+      'beta.kubernetes.io/os': 'linux',
+      ...n.labels,
     };
-    const body = { apiVersion: 'v1', kind: 'Node', metadata: { name: this.name, labels }, spec: { podCIDR: this.o.podCIDR, podCIDRs: [this.o.podCIDR], ...(n.taints.length ? { taints: n.taints } : {}) } };
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: this.name, labels },
+      spec: { podCIDR: this.o.podCIDR, podCIDRs: [this.o.podCIDR], ...(n.taints.length ? { taints: n.taints } : {}) },
+    };
     const r = await this.client.request('POST', apiPath('v1', 'nodes'), body);
-    if (r.status !== 201 && r.status !== 409) throw new Error(`registering node ${this.name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
-    const s = await this.client.request('PATCH', apiPath('v1', 'nodes', undefined, this.name, 'status'), { status: this.nodeStatus() }, 'application/merge-patch+json');
-    if (s.status !== 200) throw new Error(`node ${this.name} status: HTTP ${s.status} ${JSON.stringify(s.body).slice(0, 300)}`);
+    if (r.status !== 201 && r.status !== 409)
+      throw new Error(`registering node ${this.name}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+    const s = await this.client.request(
+      'PATCH',
+      apiPath('v1', 'nodes', undefined, this.name, 'status'),
+      { status: this.nodeStatus() },
+      'application/merge-patch+json',
+    );
+    if (s.status !== 200)
+      throw new Error(`node ${this.name} status: HTTP ${s.status} ${JSON.stringify(s.body).slice(0, 300)}`);
     // kube-apiserver's TaintNodesByCondition admission taints a new Node not-ready; the node
     // lifecycle controller lifts it once the node is Ready. Where none runs (a bare reference
     // control plane), the node lifts it itself.
     const taints = ((((s.body as Obj).spec ?? {}) as Obj).taints ?? []) as { key: string }[];
     const kept = taints.filter((t) => t.key !== 'node.kubernetes.io/not-ready');
     if (kept.length !== taints.length) {
-      await this.client.request('PATCH', apiPath('v1', 'nodes', undefined, this.name), { spec: { taints: kept.length ? kept : null } }, 'application/merge-patch+json');
+      await this.client.request(
+        'PATCH',
+        apiPath('v1', 'nodes', undefined, this.name),
+        { spec: { taints: kept.length ? kept : null } },
+        'application/merge-patch+json',
+      );
     }
   }
 
@@ -217,11 +289,16 @@ export class VirtualNode {
       const cur = await this.client.request<K8sObject>('GET', path);
       if (cur.status === 404) {
         await this.client.request('POST', apiPath('coordination.k8s.io/v1', 'leases', 'kube-node-lease'), {
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.name, namespace: 'kube-node-lease' }, spec,
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: this.name, namespace: 'kube-node-lease' },
+          spec,
         });
         return;
       }
       await this.client.request('PUT', path, { ...cur.body, spec: { ...(cur.body.spec as Obj), ...spec } });
-    } catch { /* the next heartbeat retries */ }
+    } catch {
+      /* the next heartbeat retries */
+    }
   }
 }

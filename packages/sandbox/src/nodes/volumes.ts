@@ -9,7 +9,12 @@ import { fieldRef, type Obj, type ObjectGetter } from './env.js';
 export class VolumeError extends Error {
   override readonly name = 'VolumeError';
   readonly code = 'FailedMount';
-  constructor(readonly volume: string, message: string) { super(message); }
+  constructor(
+    readonly volume: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface VolumeContext {
@@ -36,27 +41,44 @@ function writeItem(dir: string, path: string, content: string | Buffer, mode: nu
 
 function keyedData(o: Obj, resource: 'secrets' | 'configmaps'): Map<string, Buffer> {
   const m = new Map<string, Buffer>();
-  for (const [k, v] of Object.entries((o.data ?? {}) as Obj)) m.set(k, resource === 'secrets' ? Buffer.from(String(v), 'base64') : Buffer.from(String(v)));
+  for (const [k, v] of Object.entries((o.data ?? {}) as Obj))
+    m.set(k, resource === 'secrets' ? Buffer.from(String(v), 'base64') : Buffer.from(String(v)));
   for (const [k, v] of Object.entries((o.binaryData ?? {}) as Obj)) m.set(k, Buffer.from(String(v), 'base64'));
   return m;
 }
 
-async function writeKeyed(ctx: VolumeContext, dir: string, vol: string, resource: 'secrets' | 'configmaps', src: Obj, defaultMode: number): Promise<void> {
+async function writeKeyed(
+  ctx: VolumeContext,
+  dir: string,
+  vol: string,
+  resource: 'secrets' | 'configmaps',
+  src: Obj,
+  defaultMode: number,
+): Promise<void> {
   const name = String(src.name ?? src.secretName ?? '');
   let o = await ctx.get(resource, name);
   if (!o && resource === 'configmaps' && name === 'kube-root-ca.crt') o = { data: { 'ca.crt': ctx.caPem } };
   if (!o) {
     if (src.optional === true) return;
-    throw new VolumeError(vol, `MountVolume.SetUp failed for volume "${vol}" : ${resource === 'secrets' ? 'secret' : 'configmap'} "${name}" not found`);
+    throw new VolumeError(
+      vol,
+      `MountVolume.SetUp failed for volume "${vol}" : ${resource === 'secrets' ? 'secret' : 'configmap'} "${name}" not found`,
+    );
   }
   const data = keyedData(o, resource);
   const items = src.items as Obj[] | undefined;
-  if (!items?.length) { for (const [k, v] of data) writeItem(dir, k, v, defaultMode); return; }
+  if (!items?.length) {
+    for (const [k, v] of data) writeItem(dir, k, v, defaultMode);
+    return;
+  }
   for (const it of items) {
     const v = data.get(String(it.key));
     if (v === undefined) {
       if (src.optional === true) continue;
-      throw new VolumeError(vol, `MountVolume.SetUp failed for volume "${vol}" : configmap references non-existent config key: ${String(it.key)}`);
+      throw new VolumeError(
+        vol,
+        `MountVolume.SetUp failed for volume "${vol}" : configmap references non-existent config key: ${String(it.key)}`,
+      );
     }
     writeItem(dir, String(it.path), v, typeof it.mode === 'number' ? it.mode : defaultMode);
   }
@@ -66,7 +88,12 @@ function writeDownward(ctx: VolumeContext, dir: string, items: Obj[], defaultMod
   for (const it of items) {
     const ref = it.fieldRef as Obj | undefined;
     if (!ref) continue;
-    writeItem(dir, String(it.path), fieldRef(ctx.pod, String(ref.fieldPath), ctx.hostIP) ?? '', typeof it.mode === 'number' ? it.mode : defaultMode);
+    writeItem(
+      dir,
+      String(it.path),
+      fieldRef(ctx.pod, String(ref.fieldPath), ctx.hostIP) ?? '',
+      typeof it.mode === 'number' ? it.mode : defaultMode,
+    );
   }
 }
 
@@ -75,14 +102,38 @@ export async function stageVolumes(ctx: VolumeContext): Promise<StagedVolumes> {
   const spec = (ctx.pod.spec ?? {}) as Obj;
   for (const v of (spec.volumes ?? []) as Obj[]) {
     const name = String(v.name);
-    if (v.hostPath) { staged.set(name, String((v.hostPath as Obj).path)); continue; }
+    if (v.hostPath) {
+      staged.set(name, String((v.hostPath as Obj).path));
+      continue;
+    }
     const dir = join(ctx.podDir, 'volumes', name);
     mkdirSync(dir, { recursive: true, mode: 0o777 });
     staged.set(name, dir);
     if (v.emptyDir) continue;
-    if (v.secret) { await writeKeyed(ctx, dir, name, 'secrets', v.secret as Obj, Number((v.secret as Obj).defaultMode ?? 0o644)); continue; }
-    if (v.configMap) { await writeKeyed(ctx, dir, name, 'configmaps', v.configMap as Obj, Number((v.configMap as Obj).defaultMode ?? 0o644)); continue; }
-    if (v.downwardAPI) { writeDownward(ctx, dir, ((v.downwardAPI as Obj).items ?? []) as Obj[], Number((v.downwardAPI as Obj).defaultMode ?? 0o644)); continue; }
+    if (v.secret) {
+      await writeKeyed(ctx, dir, name, 'secrets', v.secret as Obj, Number((v.secret as Obj).defaultMode ?? 0o644));
+      continue;
+    }
+    if (v.configMap) {
+      await writeKeyed(
+        ctx,
+        dir,
+        name,
+        'configmaps',
+        v.configMap as Obj,
+        Number((v.configMap as Obj).defaultMode ?? 0o644),
+      );
+      continue;
+    }
+    if (v.downwardAPI) {
+      writeDownward(
+        ctx,
+        dir,
+        ((v.downwardAPI as Obj).items ?? []) as Obj[],
+        Number((v.downwardAPI as Obj).defaultMode ?? 0o644),
+      );
+      continue;
+    }
     if (v.projected) {
       const p = v.projected as Obj;
       const mode = Number(p.defaultMode ?? 0o644);
@@ -98,7 +149,10 @@ export async function stageVolumes(ctx: VolumeContext): Promise<StagedVolumes> {
       }
       continue;
     }
-    throw new VolumeError(name, `MountVolume.SetUp failed for volume "${name}" : the sandbox supports emptyDir, secret, configMap, downwardAPI, projected and hostPath volumes`);
+    throw new VolumeError(
+      name,
+      `MountVolume.SetUp failed for volume "${name}" : the sandbox supports emptyDir, secret, configMap, downwardAPI, projected and hostPath volumes`,
+    );
   }
   return staged;
 }

@@ -40,7 +40,8 @@ export function listMeta(path: readonly string[]): ListMeta {
     if (parent === 'spec' && path.length === 2) return { strategy: 'merge', key: 'port' }; // Service
     return { strategy: 'replace' };
   }
-  if (field === 'env') return CONTAINER_LISTS.has(parent) ? { strategy: 'merge', key: 'name' } : { strategy: 'replace' };
+  if (field === 'env')
+    return CONTAINER_LISTS.has(parent) ? { strategy: 'merge', key: 'name' } : { strategy: 'replace' };
   // A finalizers list only merges in metadata; Namespace spec.finalizers is atomic.
   if (field === 'finalizers' && parent !== 'metadata') return { strategy: 'replace' };
   return BY_FIELD[field] ?? { strategy: 'replace' };

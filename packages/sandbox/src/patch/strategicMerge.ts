@@ -13,7 +13,8 @@ const SET_ORDER = '$setElementOrder/';
 const DELETE_PRIMITIVE = '$deleteFromPrimitiveList/';
 
 export function applyStrategicMergePatch(original: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) throw new PatchError('MALFORMED_PATCH', 'json: cannot unmarshal into Go value of type map[string]interface{}');
+  if (!isPlainObject(patch))
+    throw new PatchError('MALFORMED_PATCH', 'json: cannot unmarshal into Go value of type map[string]interface{}');
   return mergeMap(isPlainObject(original) ? original : {}, patch, []) ?? {};
 }
 
@@ -21,23 +22,36 @@ function mergeMap(original: Obj, patch: Obj, path: string[]): Obj | undefined {
   const directive = patch.$patch;
   if (directive === 'delete') return undefined;
   if (directive === 'replace') return stripDirectives(patch) as Obj;
-  if (directive !== undefined && directive !== 'merge') throw new PatchError('MALFORMED_PATCH', `Unknown patch type: ${String(directive)}`);
+  if (directive !== undefined && directive !== 'merge')
+    throw new PatchError('MALFORMED_PATCH', `Unknown patch type: ${String(directive)}`);
   const out: Obj = { ...original };
   for (const [key, value] of Object.entries(patch)) {
-    if (key === '$patch' || key === '$retainKeys' || key.startsWith(SET_ORDER) || key.startsWith(DELETE_PRIMITIVE)) continue;
+    if (key === '$patch' || key === '$retainKeys' || key.startsWith(SET_ORDER) || key.startsWith(DELETE_PRIMITIVE))
+      continue;
     const childPath = [...path, key];
-    if (value === null) { delete out[key]; continue; }
+    if (value === null) {
+      delete out[key];
+      continue;
+    }
     if (isPlainObject(value)) {
       const merged = mergeMap(isPlainObject(out[key]) ? (out[key] as Obj) : {}, value, childPath);
-      if (merged === undefined) delete out[key]; else out[key] = merged;
+      if (merged === undefined) delete out[key];
+      else out[key] = merged;
       continue;
     }
     if (Array.isArray(value)) {
       const meta = listMeta(childPath);
       const order = patch[SET_ORDER + key];
-      out[key] = meta.strategy === 'replace'
-        ? replaceList(value)
-        : mergeList(Array.isArray(out[key]) ? (out[key] as unknown[]) : [], value, meta, childPath, Array.isArray(order) ? order : undefined);
+      out[key] =
+        meta.strategy === 'replace'
+          ? replaceList(value)
+          : mergeList(
+              Array.isArray(out[key]) ? (out[key] as unknown[]) : [],
+              value,
+              meta,
+              childPath,
+              Array.isArray(order) ? order : undefined,
+            );
       continue;
     }
     out[key] = value;
@@ -69,7 +83,10 @@ function mergeMap(original: Obj, patch: Obj, path: string[]): Obj | undefined {
 }
 
 function stripDirectives(v: unknown): unknown {
-  if (Array.isArray(v)) return v.filter((x) => !(isPlainObject(x) && x.$patch !== undefined && Object.keys(x).length === 1)).map(stripDirectives);
+  if (Array.isArray(v))
+    return v
+      .filter((x) => !(isPlainObject(x) && x.$patch !== undefined && Object.keys(x).length === 1))
+      .map(stripDirectives);
   if (!isPlainObject(v)) return v;
   const out: Obj = {};
   for (const [k, x] of Object.entries(v)) {
@@ -83,12 +100,22 @@ function replaceList(patch: unknown[]): unknown[] {
   return stripDirectives(patch) as unknown[];
 }
 
-const keyOf = (item: unknown, key: string | undefined): unknown => (key === undefined ? item : isPlainObject(item) ? item[key] : undefined);
+const keyOf = (item: unknown, key: string | undefined): unknown =>
+  key === undefined ? item : isPlainObject(item) ? item[key] : undefined;
 const sameKey = (a: unknown, b: unknown, key: string | undefined): boolean =>
-  key === undefined ? JSON.stringify(a) === JSON.stringify(b) : keyOf(a, key) !== undefined && keyOf(a, key) === keyOf(b, key);
-const indexIn = (list: readonly unknown[], item: unknown, key: string | undefined): number => list.findIndex((x) => sameKey(x, item, key));
+  key === undefined
+    ? JSON.stringify(a) === JSON.stringify(b)
+    : keyOf(a, key) !== undefined && keyOf(a, key) === keyOf(b, key);
+const indexIn = (list: readonly unknown[], item: unknown, key: string | undefined): number =>
+  list.findIndex((x) => sameKey(x, item, key));
 
-function mergeList(original: unknown[], patch: unknown[], meta: ListMeta, path: string[], setOrder: unknown[] | undefined): unknown[] {
+function mergeList(
+  original: unknown[],
+  patch: unknown[],
+  meta: ListMeta,
+  path: string[],
+  setOrder: unknown[] | undefined,
+): unknown[] {
   if (patch.some((x) => isPlainObject(x) && x.$patch === 'replace')) return replaceList(patch);
   const key = meta.key;
   if (key === undefined) {
@@ -102,14 +129,28 @@ function mergeList(original: unknown[], patch: unknown[], meta: ListMeta, path: 
   let merged = [...original];
   const live: unknown[] = [];
   for (const item of patch) {
-    if (!isPlainObject(item)) throw new PatchError('MALFORMED_PATCH', `unable to merge a non-map list item into a list with merge key "${key}"`);
-    if (item[key] === undefined) throw new PatchError('MALFORMED_PATCH', `map: ${JSON.stringify(item)} does not contain declared merge key: ${key}`);
-    if (item.$patch === 'delete') { merged = merged.filter((x) => !sameKey(x, item, key)); continue; }
+    if (!isPlainObject(item))
+      throw new PatchError(
+        'MALFORMED_PATCH',
+        `unable to merge a non-map list item into a list with merge key "${key}"`,
+      );
+    if (item[key] === undefined)
+      throw new PatchError(
+        'MALFORMED_PATCH',
+        `map: ${JSON.stringify(item)} does not contain declared merge key: ${key}`,
+      );
+    if (item.$patch === 'delete') {
+      merged = merged.filter((x) => !sameKey(x, item, key));
+      continue;
+    }
     live.push(item);
     const i = indexIn(merged, item, key);
     const base = i >= 0 && isPlainObject(merged[i]) ? (merged[i] as Obj) : {};
     const next = mergeMap(base, item, path);
-    if (i >= 0) { if (next === undefined) merged.splice(i, 1); else merged[i] = next; } else if (next !== undefined) merged.push(next);
+    if (i >= 0) {
+      if (next === undefined) merged.splice(i, 1);
+      else merged[i] = next;
+    } else if (next !== undefined) merged.push(next);
   }
   const order = setOrder ?? live;
   const [inPatch, serverOnly] = partition(merged, order, key);
@@ -117,8 +158,13 @@ function mergeList(original: unknown[], patch: unknown[], meta: ListMeta, path: 
 }
 
 /** Splits `list` into the items named by `order` and the rest, keeping relative order. */
-function partition(list: readonly unknown[], order: readonly unknown[], key: string | undefined): [unknown[], unknown[]] {
-  const a: unknown[] = [], b: unknown[] = [];
+function partition(
+  list: readonly unknown[],
+  order: readonly unknown[],
+  key: string | undefined,
+): [unknown[], unknown[]] {
+  const a: unknown[] = [],
+    b: unknown[] = [];
   for (const x of list) (indexIn(order, x, key) >= 0 ? a : b).push(x);
   return [a, b];
 }
@@ -129,14 +175,28 @@ function sortBy(list: readonly unknown[], order: readonly unknown[], key: string
 
 /** strategicpatch.mergeSortedSlice: inserts server-only items (left) among patch items (right),
  *  by their position in the live object where both are known, else patch items first. */
-function mergeSorted(left: unknown[], right: unknown[], serverOrder: readonly unknown[], key: string | undefined): unknown[] {
+function mergeSorted(
+  left: unknown[],
+  right: unknown[],
+  serverOrder: readonly unknown[],
+  key: string | undefined,
+): unknown[] {
   const out: unknown[] = [];
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < left.length || j < right.length) {
-    if (i >= left.length) { out.push(right[j++]); continue; }
-    if (j >= right.length) { out.push(left[i++]); continue; }
-    const li = indexIn(serverOrder, left[i], key), ri = indexIn(serverOrder, right[j], key);
-    if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]); else out.push(right[j++]);
+    if (i >= left.length) {
+      out.push(right[j++]);
+      continue;
+    }
+    if (j >= right.length) {
+      out.push(left[i++]);
+      continue;
+    }
+    const li = indexIn(serverOrder, left[i], key),
+      ri = indexIn(serverOrder, right[j], key);
+    if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++]);
+    else out.push(right[j++]);
   }
   return out;
 }

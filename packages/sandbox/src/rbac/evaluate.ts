@@ -13,10 +13,26 @@ export interface PolicyRule {
   nonResourceURLs?: string[];
 }
 
-export interface Subject { kind: string; name: string; namespace?: string; apiGroup?: string }
-export interface RoleRef { kind: string; name: string; apiGroup?: string }
-export interface Binding { metadata: { name: string; namespace?: string }; roleRef: RoleRef; subjects?: Subject[] }
-export interface Role { metadata: { name: string; namespace?: string }; rules?: PolicyRule[] }
+export interface Subject {
+  kind: string;
+  name: string;
+  namespace?: string;
+  apiGroup?: string;
+}
+export interface RoleRef {
+  kind: string;
+  name: string;
+  apiGroup?: string;
+}
+export interface Binding {
+  metadata: { name: string; namespace?: string };
+  roleRef: RoleRef;
+  subjects?: Subject[];
+}
+export interface Role {
+  metadata: { name: string; namespace?: string };
+  rules?: PolicyRule[];
+}
 
 export interface RequestAttributes {
   user: UserInfo;
@@ -40,18 +56,26 @@ export interface RbacSource {
   role(namespace: string, name: string): Role | undefined;
 }
 
-const has = (list: readonly string[] | undefined, v: string): boolean => !!list && (list.includes('*') || list.includes(v));
+const has = (list: readonly string[] | undefined, v: string): boolean =>
+  !!list && (list.includes('*') || list.includes(v));
 
 export function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
   if (!has(rule.verbs, a.verb)) return false;
   if (!a.isResourceRequest) {
     const path = a.path ?? '';
-    return (rule.nonResourceURLs ?? []).some((u) => u === '*' || u === path || (u.endsWith('*') && path.startsWith(u.slice(0, -1))));
+    return (rule.nonResourceURLs ?? []).some(
+      (u) => u === '*' || u === path || (u.endsWith('*') && path.startsWith(u.slice(0, -1))),
+    );
   }
   if (!has(rule.apiGroups, a.apiGroup ?? '')) return false;
   const resource = a.resource ?? '';
   const combined = a.subresource ? `${resource}/${a.subresource}` : resource;
-  const resOk = (rule.resources ?? []).some((r) => r === '*' || r === combined || (a.subresource !== undefined && a.subresource !== '' && r === `*/${a.subresource}`));
+  const resOk = (rule.resources ?? []).some(
+    (r) =>
+      r === '*' ||
+      r === combined ||
+      (a.subresource !== undefined && a.subresource !== '' && r === `*/${a.subresource}`),
+  );
   if (!resOk) return false;
   const names = rule.resourceNames ?? [];
   return names.length === 0 || (a.name !== undefined && a.name !== '' && names.includes(a.name));
@@ -59,13 +83,16 @@ export function ruleAllows(rule: PolicyRule, a: RequestAttributes): boolean {
 
 export function subjectMatches(s: Subject, user: UserInfo, bindingNamespace: string | undefined): boolean {
   switch (s.kind) {
-    case 'User': return s.name === user.username;
-    case 'Group': return user.groups.includes(s.name);
+    case 'User':
+      return s.name === user.username;
+    case 'Group':
+      return user.groups.includes(s.name);
     case 'ServiceAccount': {
       const ns = s.namespace || bindingNamespace || '';
       return user.username === `system:serviceaccount:${ns}:${s.name}`;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -87,14 +114,20 @@ export function authorize(src: RbacSource, a: RequestAttributes): Decision {
   for (const b of src.clusterRoleBindings()) {
     if (!(b.subjects ?? []).some((s) => subjectMatches(s, a.user, undefined))) continue;
     if (rulesOf(src, b.roleRef, undefined).some((r) => ruleAllows(r, a))) {
-      return { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "${b.metadata.name}" of ClusterRole "${b.roleRef.name}" to ${describe(b, a.user)}` };
+      return {
+        allowed: true,
+        reason: `RBAC: allowed by ClusterRoleBinding "${b.metadata.name}" of ClusterRole "${b.roleRef.name}" to ${describe(b, a.user)}`,
+      };
     }
   }
   if (a.isResourceRequest && a.namespace) {
     for (const b of src.roleBindings(a.namespace)) {
       if (!(b.subjects ?? []).some((s) => subjectMatches(s, a.user, a.namespace))) continue;
       if (rulesOf(src, b.roleRef, a.namespace).some((r) => ruleAllows(r, a))) {
-        return { allowed: true, reason: `RBAC: allowed by RoleBinding "${b.metadata.name}/${a.namespace}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describe(b, a.user)}` };
+        return {
+          allowed: true,
+          reason: `RBAC: allowed by RoleBinding "${b.metadata.name}/${a.namespace}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describe(b, a.user)}`,
+        };
       }
     }
   }
@@ -103,14 +136,21 @@ export function authorize(src: RbacSource, a: RequestAttributes): Decision {
 
 function describe(b: Binding, user: UserInfo): string {
   const s = (b.subjects ?? []).find((x) => subjectMatches(x, user, b.metadata.namespace));
-  return s ? `${s.kind} "${s.kind === 'ServiceAccount' ? `${s.name}/${s.namespace ?? b.metadata.namespace ?? ''}` : s.name}"` : '';
+  return s
+    ? `${s.kind} "${s.kind === 'ServiceAccount' ? `${s.name}/${s.namespace ?? b.metadata.namespace ?? ''}` : s.name}"`
+    : '';
 }
 
 /** All rules that apply to the user in a namespace (SelfSubjectRulesReview). */
 export function rulesFor(src: RbacSource, user: UserInfo, namespace: string): PolicyRule[] {
   const out: PolicyRule[] = [];
-  for (const b of src.clusterRoleBindings()) if ((b.subjects ?? []).some((s) => subjectMatches(s, user, undefined))) out.push(...rulesOf(src, b.roleRef, undefined));
-  if (namespace) for (const b of src.roleBindings(namespace)) if ((b.subjects ?? []).some((s) => subjectMatches(s, user, namespace))) out.push(...rulesOf(src, b.roleRef, namespace));
+  for (const b of src.clusterRoleBindings())
+    if ((b.subjects ?? []).some((s) => subjectMatches(s, user, undefined)))
+      out.push(...rulesOf(src, b.roleRef, undefined));
+  if (namespace)
+    for (const b of src.roleBindings(namespace))
+      if ((b.subjects ?? []).some((s) => subjectMatches(s, user, namespace)))
+        out.push(...rulesOf(src, b.roleRef, namespace));
   return out;
 }
 
@@ -118,7 +158,7 @@ export function rulesFor(src: RbacSource, user: UserInfo, namespace: string): Po
  *  configmaps "x" is forbidden: User "u" cannot get resource "configmaps" in API group "" in the namespace "n" */
 export function forbiddenMessage(a: RequestAttributes): string {
   if (!a.isResourceRequest) return `forbidden: User "${a.user.username}" cannot ${a.verb} path "${a.path ?? ''}"`;
-  const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource ?? '';
+  const res = a.subresource ? `${a.resource}/${a.subresource}` : (a.resource ?? '');
   const group = a.apiGroup ?? '';
   const subject = `${a.resource}${group ? `.${group}` : ''}${a.name ? ` "${a.name}"` : ''}`;
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';

@@ -10,7 +10,9 @@ const obj = (o: Obj, k: string): Obj => {
   return n;
 };
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
-const setDefault = (o: Obj, k: string, v: unknown): void => { if (o[k] === undefined) o[k] = v; };
+const setDefault = (o: Obj, k: string, v: unknown): void => {
+  if (o[k] === undefined) o[k] = v;
+};
 
 function imagePullPolicy(image: unknown): string {
   const s = String(image ?? '');
@@ -32,9 +34,15 @@ function defaultContainer(c: Obj): void {
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
     const p = c[probe] as Obj | undefined;
     if (!p) continue;
-    setDefault(p, 'timeoutSeconds', 1); setDefault(p, 'periodSeconds', 10); setDefault(p, 'successThreshold', 1); setDefault(p, 'failureThreshold', 3);
+    setDefault(p, 'timeoutSeconds', 1);
+    setDefault(p, 'periodSeconds', 10);
+    setDefault(p, 'successThreshold', 1);
+    setDefault(p, 'failureThreshold', 3);
     const http = p.httpGet as Obj | undefined;
-    if (http) { setDefault(http, 'scheme', 'HTTP'); setDefault(http, 'path', '/'); }
+    if (http) {
+      setDefault(http, 'scheme', 'HTTP');
+      setDefault(http, 'path', '/');
+    }
   }
 }
 
@@ -51,17 +59,22 @@ export function defaultPodSpec(spec: Obj): void {
       if (s) setDefault(s, 'defaultMode', 420);
     }
   }
-  if (spec.serviceAccountName !== undefined && spec.serviceAccount === undefined) spec.serviceAccount = spec.serviceAccountName;
+  if (spec.serviceAccountName !== undefined && spec.serviceAccount === undefined)
+    spec.serviceAccount = spec.serviceAccountName;
 }
 
 function qosClass(spec: Obj): string {
   const cs = [...arr(spec.containers), ...arr(spec.initContainers)];
-  let anyRequest = false, guaranteed = true;
+  let anyRequest = false,
+    guaranteed = true;
   for (const c of cs) {
     const r = (c.resources ?? {}) as Obj;
-    const req = (r.requests ?? {}) as Obj, lim = (r.limits ?? {}) as Obj;
+    const req = (r.requests ?? {}) as Obj,
+      lim = (r.limits ?? {}) as Obj;
     if (Object.keys(req).length || Object.keys(lim).length) anyRequest = true;
-    for (const res of ['cpu', 'memory']) if (lim[res] === undefined || (req[res] !== undefined && String(req[res]) !== String(lim[res]))) guaranteed = false;
+    for (const res of ['cpu', 'memory'])
+      if (lim[res] === undefined || (req[res] !== undefined && String(req[res]) !== String(lim[res])))
+        guaranteed = false;
   }
   if (!anyRequest) return 'BestEffort';
   return guaranteed ? 'Guaranteed' : 'Burstable';
@@ -134,17 +147,24 @@ export function applyDefaults(kind: string, o: Obj): void {
         setDefault(spec, 'ipFamilyPolicy', anyFamily ? 'RequireDualStack' : 'SingleStack');
         setDefault(spec, 'ipFamilies', anyFamily ? ['IPv4', 'IPv6'] : ['IPv4']);
       }
-      for (const p of arr(spec.ports)) { setDefault(p, 'protocol', 'TCP'); setDefault(p, 'targetPort', p.port); }
+      for (const p of arr(spec.ports)) {
+        setDefault(p, 'protocol', 'TCP');
+        setDefault(p, 'targetPort', p.port);
+      }
       obj(o, 'status').loadBalancer ??= {};
       break;
     }
-    case 'RoleBinding': case 'ClusterRoleBinding':
-      for (const s of arr(o.subjects)) if (s.kind === 'User' || s.kind === 'Group') setDefault(s, 'apiGroup', 'rbac.authorization.k8s.io');
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      for (const s of arr(o.subjects))
+        if (s.kind === 'User' || s.kind === 'Group') setDefault(s, 'apiGroup', 'rbac.authorization.k8s.io');
       break;
     case 'PodDisruptionBudget': {
       const status = obj(o, 'status');
-      setDefault(status, 'disruptionsAllowed', 0); setDefault(status, 'currentHealthy', 0);
-      setDefault(status, 'desiredHealthy', 0); setDefault(status, 'expectedPods', 0);
+      setDefault(status, 'disruptionsAllowed', 0);
+      setDefault(status, 'currentHealthy', 0);
+      setDefault(status, 'desiredHealthy', 0);
+      setDefault(status, 'expectedPods', 0);
       break;
     }
     case 'Node': {

@@ -6,7 +6,8 @@ export function eventToCore(e: Obj): Obj {
   const out: Obj = { apiVersion: 'v1', kind: 'Event', metadata: e.metadata };
   if (e.regarding !== undefined) out.involvedObject = e.regarding;
   if (e.note !== undefined) out.message = e.note;
-  for (const k of ['reason', 'type', 'action', 'related', 'eventTime', 'reportingInstance']) if (e[k] !== undefined) out[k] = e[k];
+  for (const k of ['reason', 'type', 'action', 'related', 'eventTime', 'reportingInstance'])
+    if (e[k] !== undefined) out[k] = e[k];
   if (e.reportingController !== undefined) out.reportingComponent = e.reportingController;
   if (e.deprecatedSource !== undefined) out.source = e.deprecatedSource;
   if (e.deprecatedFirstTimestamp !== undefined) out.firstTimestamp = e.deprecatedFirstTimestamp;
@@ -21,7 +22,8 @@ export function eventToCore(e: Obj): Obj {
 
 export function eventFromCore(c: Obj): Obj {
   const out: Obj = { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: c.metadata };
-  for (const k of ['reason', 'type', 'action', 'related', 'reportingInstance', 'series']) if (c[k] !== undefined) out[k] = c[k];
+  for (const k of ['reason', 'type', 'action', 'related', 'reportingInstance', 'series'])
+    if (c[k] !== undefined) out[k] = c[k];
   out.eventTime = c.eventTime ?? null;
   if (c.involvedObject !== undefined) out.regarding = c.involvedObject;
   if (c.message !== undefined) out.note = c.message;

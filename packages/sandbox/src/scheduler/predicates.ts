@@ -5,8 +5,17 @@
 // from these strings and clients such as the worker read it).
 import { add, nodeAllocatable, podRequests, ZERO, type Obj, type Resources } from './resources.js';
 
-export interface Taint { key: string; value?: string; effect: string }
-export interface Toleration { key?: string; operator?: string; value?: string; effect?: string }
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+export interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+}
 
 export function tolerates(t: Toleration, taint: Taint): boolean {
   if (t.effect && t.effect !== taint.effect) return false;
@@ -17,24 +26,37 @@ export function tolerates(t: Toleration, taint: Taint): boolean {
 
 /** Taints with effect NoSchedule/NoExecute that no toleration of the pod matches. */
 export function untoleratedTaint(pod: Obj, node: Obj): Taint | undefined {
-  const taints = ((((node.spec ?? {}) as Obj).taints ?? []) as Taint[]).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
-  const tols = ((((pod.spec ?? {}) as Obj).tolerations ?? []) as Toleration[]);
+  const taints = ((((node.spec ?? {}) as Obj).taints ?? []) as Taint[]).filter(
+    (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute',
+  );
+  const tols = (((pod.spec ?? {}) as Obj).tolerations ?? []) as Toleration[];
   return taints.find((taint) => !tols.some((t) => tolerates(t, taint)));
 }
 
-interface Requirement { key: string; operator: string; values?: string[] }
+interface Requirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
 
 function matchRequirement(r: Requirement, get: (k: string) => string | undefined): boolean {
   const v = get(r.key);
   const vals = r.values ?? [];
   switch (r.operator) {
-    case 'In': return v !== undefined && vals.includes(v);
-    case 'NotIn': return v === undefined || !vals.includes(v);
-    case 'Exists': return v !== undefined;
-    case 'DoesNotExist': return v === undefined;
-    case 'Gt': return v !== undefined && Number(v) > Number(vals[0]);
-    case 'Lt': return v !== undefined && Number(v) < Number(vals[0]);
-    default: return false;
+    case 'In':
+      return v !== undefined && vals.includes(v);
+    case 'NotIn':
+      return v === undefined || !vals.includes(v);
+    case 'Exists':
+      return v !== undefined;
+    case 'DoesNotExist':
+      return v === undefined;
+    case 'Gt':
+      return v !== undefined && Number(v) > Number(vals[0]);
+    case 'Lt':
+      return v !== undefined && Number(v) < Number(vals[0]);
+    default:
+      return false;
   }
 }
 
@@ -43,16 +65,20 @@ export function matchesNodeSelectorAndAffinity(pod: Obj, node: Obj): boolean {
   const spec = (pod.spec ?? {}) as Obj;
   const meta = (node.metadata ?? {}) as Obj;
   const labels = (meta.labels ?? {}) as Record<string, string>;
-  for (const [k, v] of Object.entries((spec.nodeSelector ?? {}) as Record<string, string>)) if (labels[k] !== v) return false;
-  const required = ((((spec.affinity ?? {}) as Obj).nodeAffinity ?? {}) as Obj).requiredDuringSchedulingIgnoredDuringExecution as Obj | undefined;
+  for (const [k, v] of Object.entries((spec.nodeSelector ?? {}) as Record<string, string>))
+    if (labels[k] !== v) return false;
+  const required = ((((spec.affinity ?? {}) as Obj).nodeAffinity ?? {}) as Obj)
+    .requiredDuringSchedulingIgnoredDuringExecution as Obj | undefined;
   const terms = (required?.nodeSelectorTerms ?? []) as Obj[];
   if (!required || !terms.length) return true;
   return terms.some((term) => {
     const exprs = (term.matchExpressions ?? []) as Requirement[];
     const fields = (term.matchFields ?? []) as Requirement[];
     if (!exprs.length && !fields.length) return false; // an empty term matches nothing
-    return exprs.every((r) => matchRequirement(r, (k) => labels[k]))
-      && fields.every((r) => matchRequirement(r, (k) => (k === 'metadata.name' ? String(meta.name) : undefined)));
+    return (
+      exprs.every((r) => matchRequirement(r, (k) => labels[k])) &&
+      fields.every((r) => matchRequirement(r, (k) => (k === 'metadata.name' ? String(meta.name) : undefined)))
+    );
   });
 }
 
@@ -68,15 +94,17 @@ export function insufficientResources(pod: Obj, node: Obj, requested: Resources)
   const out: string[] = [];
   if (requested.pods + 1 > alloc.pods) out.push('Too many pods');
   if (want.cpuMilli > 0 && requested.cpuMilli + want.cpuMilli > alloc.cpuMilli) out.push('Insufficient cpu');
-  if (want.memoryBytes > 0 && requested.memoryBytes + want.memoryBytes > alloc.memoryBytes) out.push('Insufficient memory');
+  if (want.memoryBytes > 0 && requested.memoryBytes + want.memoryBytes > alloc.memoryBytes)
+    out.push('Insufficient memory');
   return out;
 }
 
 /** Why `pod` cannot go on `node` (empty: it fits). */
 export function fitFailures(pod: Obj, node: Obj, requested: Resources): string[] {
   if (((node.spec ?? {}) as Obj).unschedulable === true) {
-    const tolerated = (((pod.spec ?? {}) as Obj).tolerations as Toleration[] | undefined ?? [])
-      .some((t) => tolerates(t, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }));
+    const tolerated = ((((pod.spec ?? {}) as Obj).tolerations as Toleration[] | undefined) ?? []).some((t) =>
+      tolerates(t, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }),
+    );
     if (!tolerated) return ['node(s) were unschedulable'];
   }
   const taint = untoleratedTaint(pod, node);
@@ -97,23 +125,33 @@ export function failedSchedulingMessage(totalNodes: number, perNode: readonly (r
 /** A node is a candidate when it is Ready (nodes without a Ready=True condition are skipped, as
  *  the node lifecycle controller's not-ready taint would make them). */
 export function nodeReady(node: Obj): boolean {
-  const conds = ((((node.status ?? {}) as Obj).conditions ?? []) as Obj[]);
-  return conds.some((c) => c.type === 'Ready' && c.status === 'True') && !((node.metadata ?? {}) as Obj).deletionTimestamp;
+  const conds = (((node.status ?? {}) as Obj).conditions ?? []) as Obj[];
+  return (
+    conds.some((c) => c.type === 'Ready' && c.status === 'True') && !((node.metadata ?? {}) as Obj).deletionTimestamp
+  );
 }
 
 /** Picks the feasible node with the most CPU left after placing the pod (LeastAllocated), then by name. */
-export function chooseNode(pod: Obj, nodes: readonly Obj[], requestedByNode: (name: string) => Resources): { node?: Obj; reasons: string[][] } {
+export function chooseNode(
+  pod: Obj,
+  nodes: readonly Obj[],
+  requestedByNode: (name: string) => Resources,
+): { node?: Obj; reasons: string[][] } {
   const reasons: string[][] = [];
   let best: { node: Obj; score: number; name: string } | undefined;
   for (const node of nodes) {
     const name = String(((node.metadata ?? {}) as Obj).name);
     const requested = requestedByNode(name);
     const why = fitFailures(pod, node, requested);
-    if (why.length) { reasons.push(why); continue; }
+    if (why.length) {
+      reasons.push(why);
+      continue;
+    }
     const alloc = nodeAllocatable(node);
     const want = podRequests(pod);
-    const score = (alloc.cpuMilli ? (alloc.cpuMilli - requested.cpuMilli - want.cpuMilli) / alloc.cpuMilli : 0)
-      + (alloc.memoryBytes ? (alloc.memoryBytes - requested.memoryBytes - want.memoryBytes) / alloc.memoryBytes : 0);
+    const score =
+      (alloc.cpuMilli ? (alloc.cpuMilli - requested.cpuMilli - want.cpuMilli) / alloc.cpuMilli : 0) +
+      (alloc.memoryBytes ? (alloc.memoryBytes - requested.memoryBytes - want.memoryBytes) / alloc.memoryBytes : 0);
     if (!best || score > best.score || (score === best.score && name < best.name)) best = { node, score, name };
   }
   return best ? { node: best.node, reasons } : { reasons };

@@ -4,11 +4,29 @@
 // request would, since validation has already refused malformed quantities.
 export type Obj = Record<string, unknown>;
 
-export interface Resources { cpuMilli: number; memoryBytes: number; pods: number }
+export interface Resources {
+  cpuMilli: number;
+  memoryBytes: number;
+  pods: number;
+}
 
 const SUFFIX: Record<string, number> = {
-  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  '': 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** The value of a Quantity in base units (cores, bytes), or undefined when it does not parse. */
@@ -27,7 +45,11 @@ export const bytes = (q: unknown): number => Math.ceil(parseQuantity(q) ?? 0);
 
 export const ZERO: Resources = { cpuMilli: 0, memoryBytes: 0, pods: 0 };
 
-export const add = (a: Resources, b: Resources): Resources => ({ cpuMilli: a.cpuMilli + b.cpuMilli, memoryBytes: a.memoryBytes + b.memoryBytes, pods: a.pods + b.pods });
+export const add = (a: Resources, b: Resources): Resources => ({
+  cpuMilli: a.cpuMilli + b.cpuMilli,
+  memoryBytes: a.memoryBytes + b.memoryBytes,
+  pods: a.pods + b.pods,
+});
 
 function containerRequests(c: Obj): Resources {
   const res = (c.resources ?? {}) as Obj;
@@ -44,10 +66,18 @@ export function podRequests(pod: Obj): Resources {
   for (const c of (spec.containers ?? []) as Obj[]) sum = add(sum, containerRequests(c));
   for (const c of (spec.initContainers ?? []) as Obj[]) {
     const r = containerRequests(c);
-    sum = { cpuMilli: Math.max(sum.cpuMilli, r.cpuMilli), memoryBytes: Math.max(sum.memoryBytes, r.memoryBytes), pods: 0 };
+    sum = {
+      cpuMilli: Math.max(sum.cpuMilli, r.cpuMilli),
+      memoryBytes: Math.max(sum.memoryBytes, r.memoryBytes),
+      pods: 0,
+    };
   }
   const overhead = (spec.overhead ?? {}) as Obj;
-  return { cpuMilli: sum.cpuMilli + cpuMilli(overhead.cpu), memoryBytes: sum.memoryBytes + bytes(overhead.memory), pods: 1 };
+  return {
+    cpuMilli: sum.cpuMilli + cpuMilli(overhead.cpu),
+    memoryBytes: sum.memoryBytes + bytes(overhead.memory),
+    pods: 1,
+  };
 }
 
 /** A node's allocatable (status.allocatable). */
@@ -59,6 +89,11 @@ export function nodeAllocatable(node: Obj): Resources {
 /** Formats millicores and bytes back to the forms kubectl prints ("1500m", "4Gi"). */
 export const formatCpu = (m: number): string => (m % 1000 === 0 ? String(m / 1000) : `${m}m`);
 export function formatBytes(b: number): string {
-  for (const [s, f] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) if (b % f === 0 && b >= f) return `${b / f}${s}`;
+  for (const [s, f] of [
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const)
+    if (b % f === 0 && b >= f) return `${b / f}${s}`;
   return String(b);
 }

@@ -19,8 +19,12 @@ const isTerminal = (p: Obj): boolean => ['Succeeded', 'Failed'].includes(String(
 
 export function wantsScheduling(p: K8sObject): boolean {
   const spec = (p.spec ?? {}) as Obj;
-  return !spec.nodeName && !p.metadata.deletionTimestamp && !isTerminal(p)
-    && (spec.schedulerName === undefined || spec.schedulerName === 'default-scheduler');
+  return (
+    !spec.nodeName &&
+    !p.metadata.deletionTimestamp &&
+    !isTerminal(p) &&
+    (spec.schedulerName === undefined || spec.schedulerName === 'default-scheduler')
+  );
 }
 
 export class Scheduler {
@@ -36,12 +40,18 @@ export class Scheduler {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly client: KubeClient, private readonly opts: SchedulerOptions = {}) {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly opts: SchedulerOptions = {},
+  ) {
     this.pods = new Informer(client, '/api/v1/pods');
     this.nodes = new Informer(client, '/api/v1/nodes');
     this.events = new EventRecorder(client, 'default-scheduler');
     this.pods.on((type, o) => {
-      if (type === 'DELETED') { this.lastMessage.delete(keyOf(o)); this.assumed.delete(keyOf(o)); }
+      if (type === 'DELETED') {
+        this.lastMessage.delete(keyOf(o));
+        this.assumed.delete(keyOf(o));
+      }
       if ((o.spec as Obj | undefined)?.nodeName) this.assumed.delete(keyOf(o));
       this.kick();
     });
@@ -66,12 +76,21 @@ export class Scheduler {
   /** Runs a scheduling pass now, or right after the one in progress. */
   private kick(): void {
     if (this.stopped) return;
-    if (this.running) { this.again = true; return; }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.running = true;
-    setImmediate(() => void this.pass().finally(() => {
-      this.running = false;
-      if (this.again) { this.again = false; this.kick(); }
-    }));
+    setImmediate(
+      () =>
+        void this.pass().finally(() => {
+          this.running = false;
+          if (this.again) {
+            this.again = false;
+            this.kick();
+          }
+        }),
+    );
   }
 
   private requestedByNode(): Map<string, Resources> {
@@ -86,14 +105,18 @@ export class Scheduler {
   }
 
   private async pass(): Promise<void> {
-    const pending = this.pods.list().filter((p) => wantsScheduling(p) && !this.assumed.has(keyOf(p)))
+    const pending = this.pods
+      .list()
+      .filter((p) => wantsScheduling(p) && !this.assumed.has(keyOf(p)))
       .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
     if (!pending.length) return;
     // One snapshot of the nodes per pass: a node that turns Ready mid-pass must not drop out of
     // both the ready list and the not-ready count (which left "0/3 nodes are available: .").
     const live = this.nodes.list().filter((n) => !n.metadata.deletionTimestamp);
     const nodes = live.filter(nodeReady);
-    const notReady = live.filter((n) => !nodeReady(n)).map(() => ['node(s) had untolerated taint {node.kubernetes.io/not-ready: }']);
+    const notReady = live
+      .filter((n) => !nodeReady(n))
+      .map(() => ['node(s) had untolerated taint {node.kubernetes.io/not-ready: }']);
     const requested = this.requestedByNode();
     const total = live.length;
     for (const pod of pending) {
@@ -117,11 +140,22 @@ export class Scheduler {
     const { namespace, name } = pod.metadata;
     try {
       const r = await this.client.request('POST', apiPath('v1', 'pods', namespace, name, 'binding'), {
-        apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: node },
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name, namespace },
+        target: { apiVersion: 'v1', kind: 'Node', name: node },
       });
-      if (r.status >= 300) { this.assumed.delete(keyOf(pod)); return; }
+      if (r.status >= 300) {
+        this.assumed.delete(keyOf(pod));
+        return;
+      }
       this.lastMessage.delete(keyOf(pod));
-      void this.events.record({ ...pod, kind: 'Pod', apiVersion: 'v1' }, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
+      void this.events.record(
+        { ...pod, kind: 'Pod', apiVersion: 'v1' },
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${namespace}/${name} to ${node}`,
+      );
     } catch {
       this.assumed.delete(keyOf(pod));
     }
@@ -134,11 +168,24 @@ export class Scheduler {
     if (last && last.message === message && Date.now() - last.at < 30_000) return;
     this.lastMessage.set(key, { message, at: Date.now() });
     const conds = ((((pod.status ?? {}) as Obj).conditions ?? []) as Obj[]).filter((c) => c.type !== 'PodScheduled');
-    const condition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: nowIso() };
+    const condition = {
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message,
+      lastProbeTime: null,
+      lastTransitionTime: nowIso(),
+    };
     try {
-      await this.client.request('PATCH', apiPath('v1', 'pods', pod.metadata.namespace, pod.metadata.name, 'status'),
-        { status: { conditions: [...conds, condition] } }, 'application/merge-patch+json');
-    } catch { /* retried on the next pass */ }
+      await this.client.request(
+        'PATCH',
+        apiPath('v1', 'pods', pod.metadata.namespace, pod.metadata.name, 'status'),
+        { status: { conditions: [...conds, condition] } },
+        'application/merge-patch+json',
+      );
+    } catch {
+      /* retried on the next pass */
+    }
     await this.events.record({ ...pod, kind: 'Pod', apiVersion: 'v1' }, 'Warning', 'FailedScheduling', message);
   }
 }

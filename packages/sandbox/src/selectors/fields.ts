@@ -9,7 +9,8 @@ export interface FieldRequirement {
 }
 
 type Obj = Record<string, unknown>;
-const get = (o: unknown, path: string): unknown => path.split('.').reduce<unknown>((c, k) => (c && typeof c === 'object' ? (c as Obj)[k] : undefined), o);
+const get = (o: unknown, path: string): unknown =>
+  path.split('.').reduce<unknown>((c, k) => (c && typeof c === 'object' ? (c as Obj)[k] : undefined), o);
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 
 /** Per kind (core group unless prefixed): the selectable fields beyond metadata.name/namespace. */
@@ -51,8 +52,16 @@ export function parseFieldSelector(selector: string, kind: string): FieldRequire
   let cur = '';
   for (let i = 0; i < selector.length; i++) {
     const c = selector[i]!;
-    if (c === '\\' && i + 1 < selector.length) { cur += c + selector[i + 1]; i++; continue; }
-    if (c === ',') { terms.push(cur); cur = ''; continue; }
+    if (c === '\\' && i + 1 < selector.length) {
+      cur += c + selector[i + 1];
+      i++;
+      continue;
+    }
+    if (c === ',') {
+      terms.push(cur);
+      cur = '';
+      continue;
+    }
     cur += c;
   }
   terms.push(cur);

@@ -27,23 +27,43 @@ test('each operator matches as Kubernetes defines it (absent keys match != and n
 test('malformed selectors are 400 BadRequest', () => {
   for (const s of ['app in (', 'app=', '=web', 'app in web', 'Bad Key=x', 'app=a b', 'n>x', ',']) {
     if (s === 'app=') continue; // an empty value is valid
-    assert.throws(() => parseLabelSelector(s), (e) => isApiError(e) && e.httpStatus === 400, s);
+    assert.throws(
+      () => parseLabelSelector(s),
+      (e) => isApiError(e) && e.httpStatus === 400,
+      s,
+    );
   }
 });
 
 test('property: a formatted selector parses back to one that selects the same label sets', () => {
-  const req = fc.record({ key, op: fc.constantFrom('exists', '!', '=', '!=', 'in', 'notin'), values: fc.uniqueArray(value, { minLength: 1, maxLength: 3 }) })
-    .map((r) => ({ ...r, values: r.op === 'exists' || r.op === '!' ? [] : r.op === '=' || r.op === '!=' ? [r.values[0]!] : [...r.values].sort() })) as fc.Arbitrary<Parameters<typeof formatSelector>[0][number]>;
-  fc.assert(fc.property(fc.array(req, { maxLength: 4 }), labels, (reqs, l) => {
-    const again = parseLabelSelector(formatSelector(reqs));
-    assert.equal(matchLabels(again, l), matchLabels(reqs, l));
-  }));
+  const req = fc
+    .record({
+      key,
+      op: fc.constantFrom('exists', '!', '=', '!=', 'in', 'notin'),
+      values: fc.uniqueArray(value, { minLength: 1, maxLength: 3 }),
+    })
+    .map((r) => ({
+      ...r,
+      values:
+        r.op === 'exists' || r.op === '!' ? [] : r.op === '=' || r.op === '!=' ? [r.values[0]!] : [...r.values].sort(),
+    })) as fc.Arbitrary<Parameters<typeof formatSelector>[0][number]>;
+  fc.assert(
+    fc.property(fc.array(req, { maxLength: 4 }), labels, (reqs, l) => {
+      const again = parseLabelSelector(formatSelector(reqs));
+      assert.equal(matchLabels(again, l), matchLabels(reqs, l));
+    }),
+  );
 });
 
 test('property: matchLabels of a structured selector equals its string form', () => {
-  fc.assert(fc.property(fc.dictionary(key, value, { maxKeys: 3 }), labels, (sel, l) => {
-    const structured = fromStructured({ matchLabels: sel });
-    assert.equal(matchLabels(structured, l), matchLabels(parseLabelSelector(formatSelector(structured)), l));
-    assert.equal(matchLabels(structured, l), Object.entries(sel).every(([k, v]) => l[k] === v));
-  }));
+  fc.assert(
+    fc.property(fc.dictionary(key, value, { maxKeys: 3 }), labels, (sel, l) => {
+      const structured = fromStructured({ matchLabels: sel });
+      assert.equal(matchLabels(structured, l), matchLabels(parseLabelSelector(formatSelector(structured)), l));
+      assert.equal(
+        matchLabels(structured, l),
+        Object.entries(sel).every(([k, v]) => l[k] === v),
+      );
+    }),
+  );
 });

@@ -46,16 +46,23 @@ export function allocateClusterIP(store: ObjectStore, service: Obj): void {
   if (spec.type === 'ExternalName') return;
   const ask = requested(spec);
   const name = String(obj(service.metadata).name ?? '');
-  if (ask === 'None') { spec.clusterIP = 'None'; spec.clusterIPs = ['None']; return; }
+  if (ask === 'None') {
+    spec.clusterIP = 'None';
+    spec.clusterIPs = ['None'];
+    return;
+  }
   const used = inUse(store);
   let ip: string;
   if (ask !== undefined) {
     const fail = (why: string): never => {
-      throw errors.invalid('Service', '', name, [invalid('spec.clusterIPs', [ask], `failed to allocate IP ${ask}: ${why}`)]);
+      throw errors.invalid('Service', '', name, [
+        invalid('spec.clusterIPs', [ask], `failed to allocate IP ${ask}: ${why}`),
+      ]);
     };
     if (!IPV4.test(ask)) fail('not a valid IP address');
     const n = toInt(ask);
-    if (n < first || n > last) fail(`the provided IP (${ask}) is not in the valid range. The range of valid IPs is ${SERVICE_CIDR}`);
+    if (n < first || n > last)
+      fail(`the provided IP (${ask}) is not in the valid range. The range of valid IPs is ${SERVICE_CIDR}`);
     if (used.has(ask)) fail('provided IP is already allocated');
     ip = ask;
   } else {
@@ -80,7 +87,11 @@ export function keepClusterIP(current: Obj, next: Obj): void {
   if (spec.type === 'ExternalName' || was.clusterIP === undefined) return;
   const ask = requested(spec);
   const name = String(obj(next.metadata).name ?? '');
-  if (ask === undefined) { spec.clusterIP = was.clusterIP; spec.clusterIPs = was.clusterIPs; return; }
+  if (ask === undefined) {
+    spec.clusterIP = was.clusterIP;
+    spec.clusterIPs = was.clusterIPs;
+    return;
+  }
   if (ask !== was.clusterIP) {
     throw errors.invalid('Service', '', name, [invalid('spec.clusterIPs[0]', ask, 'may not change once set')]);
   }

@@ -16,9 +16,23 @@ export const MANAGED_BY = 'endpointslice-controller.k8s.io';
 export const ENDPOINTS_MANAGED_BY_LABEL = 'endpoints.kubernetes.io/managed-by';
 export const ENDPOINTS_MANAGED_BY = 'endpoint-controller';
 
-export interface EndpointPort { name: string; port: number; protocol: string }
-export interface Backend { ip: string; ready: boolean; serving: boolean; terminating: boolean; nodeName?: string; targetRef: Obj }
-export interface BackendGroup { ports: EndpointPort[]; backends: Backend[] }
+export interface EndpointPort {
+  name: string;
+  port: number;
+  protocol: string;
+}
+export interface Backend {
+  ip: string;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  nodeName?: string;
+  targetRef: Obj;
+}
+export interface BackendGroup {
+  ports: EndpointPort[];
+  backends: Backend[];
+}
 
 /** Services the endpoint controllers manage: with a selector, not ExternalName. */
 export function hasManagedEndpoints(service: K8sObject): boolean {
@@ -37,12 +51,14 @@ export function resolveTargetPort(targetPort: unknown, protocol: string, pod: K8
   if (typeof targetPort === 'number') return targetPort;
   if (/^\d+$/.test(String(targetPort))) return Number(targetPort);
   for (const c of arr(obj(pod.spec).containers)) {
-    for (const p of arr(c.ports)) if (p.name === targetPort && String(p.protocol ?? 'TCP') === protocol) return Number(p.containerPort);
+    for (const p of arr(c.ports))
+      if (p.name === targetPort && String(p.protocol ?? 'TCP') === protocol) return Number(p.containerPort);
   }
   return undefined;
 }
 
-const isReady = (pod: K8sObject): boolean => arr(obj(pod.status).conditions).some((c) => c.type === 'Ready' && c.status === 'True');
+const isReady = (pod: K8sObject): boolean =>
+  arr(obj(pod.status).conditions).some((c) => c.type === 'Ready' && c.status === 'True');
 
 export function backendGroups(service: K8sObject, pods: readonly K8sObject[]): BackendGroup[] {
   const groups = new Map<string, BackendGroup>();
@@ -60,7 +76,10 @@ export function backendGroups(service: K8sObject, pods: readonly K8sObject[]): B
     groups.set(key, group);
     const spec = obj(pod.spec);
     group.backends.push({
-      ip: String(status.podIP), ready: isReady(pod) && !pod.metadata.deletionTimestamp, serving: isReady(pod), terminating: Boolean(pod.metadata.deletionTimestamp),
+      ip: String(status.podIP),
+      ready: isReady(pod) && !pod.metadata.deletionTimestamp,
+      serving: isReady(pod),
+      terminating: Boolean(pod.metadata.deletionTimestamp),
       ...(spec.nodeName ? { nodeName: String(spec.nodeName) } : {}),
       targetRef: { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
     });
@@ -70,12 +89,23 @@ export function backendGroups(service: K8sObject, pods: readonly K8sObject[]): B
 
 /** The Endpoints object's subsets (omitted when no pod backs the Service, as kube-controller-manager does). */
 export function endpointSubsets(groups: readonly BackendGroup[]): Obj[] {
-  const address = (b: Backend): Obj => ({ ip: b.ip, ...(b.nodeName ? { nodeName: b.nodeName } : {}), targetRef: b.targetRef });
-  return groups.filter((g) => g.ports.length > 0 && g.backends.length > 0).map((g) => {
-    const ready = g.backends.filter((b) => b.ready).map(address);
-    const notReady = g.backends.filter((b) => !b.ready && !b.terminating).map(address);
-    return { ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports: g.ports };
-  }).filter((s) => s.addresses || s.notReadyAddresses);
+  const address = (b: Backend): Obj => ({
+    ip: b.ip,
+    ...(b.nodeName ? { nodeName: b.nodeName } : {}),
+    targetRef: b.targetRef,
+  });
+  return groups
+    .filter((g) => g.ports.length > 0 && g.backends.length > 0)
+    .map((g) => {
+      const ready = g.backends.filter((b) => b.ready).map(address);
+      const notReady = g.backends.filter((b) => !b.ready && !b.terminating).map(address);
+      return {
+        ...(ready.length ? { addresses: ready } : {}),
+        ...(notReady.length ? { notReadyAddresses: notReady } : {}),
+        ports: g.ports,
+      };
+    })
+    .filter((s) => s.addresses || s.notReadyAddresses);
 }
 
 /** One EndpointSlice body per group (without metadata). */
@@ -83,8 +113,10 @@ export function sliceBody(group: BackendGroup): Obj {
   return {
     addressType: 'IPv4',
     endpoints: group.backends.map((b) => ({
-      addresses: [b.ip], conditions: { ready: b.ready, serving: b.serving, terminating: b.terminating },
-      ...(b.nodeName ? { nodeName: b.nodeName } : {}), targetRef: b.targetRef,
+      addresses: [b.ip],
+      conditions: { ready: b.ready, serving: b.serving, terminating: b.terminating },
+      ...(b.nodeName ? { nodeName: b.nodeName } : {}),
+      targetRef: b.targetRef,
     })),
     ports: group.ports,
   };

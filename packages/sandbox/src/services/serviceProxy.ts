@@ -34,8 +34,12 @@ export function loopbackFor(clusterIP: string, block: number): string {
 }
 
 /** The hosts file of one namespace: the host's entries, then the Services with an address for each. */
-export function hostsFileText(namespace: string, hostEntries: string, entries: readonly { namespace: string; name: string; address: string }[]): string {
-  const lines = [hostEntries.trimEnd(), '# The sandbox\'s Services.'];
+export function hostsFileText(
+  namespace: string,
+  hostEntries: string,
+  entries: readonly { namespace: string; name: string; address: string }[],
+): string {
+  const lines = [hostEntries.trimEnd(), "# The sandbox's Services."];
   for (const e of entries) {
     const fq = `${e.name}.${e.namespace}`;
     const names = [`${fq}.svc.${CLUSTER_DOMAIN}`, `${fq}.svc`, fq, ...(e.namespace === namespace ? [e.name] : [])];
@@ -44,7 +48,11 @@ export function hostsFileText(namespace: string, hostEntries: string, entries: r
   return `${lines.join('\n')}\n`;
 }
 
-interface Listener { server: Server; serviceKey: string; portName: string }
+interface Listener {
+  server: Server;
+  serviceKey: string;
+  portName: string;
+}
 
 export class ServiceProxy {
   private readonly services: Informer;
@@ -59,11 +67,20 @@ export class ServiceProxy {
   private readonly hostEntries: string;
   private readonly block = 100 + Math.floor(Math.random() * 128);
 
-  constructor(client: KubeClient, private readonly hostsDir: string) {
+  constructor(
+    client: KubeClient,
+    private readonly hostsDir: string,
+  ) {
     this.events = new EventRecorder(client, 'kube-proxy');
-    try { this.hostEntries = readFileSync('/etc/hosts', 'utf8'); } catch { this.hostEntries = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n'; }
+    try {
+      this.hostEntries = readFileSync('/etc/hosts', 'utf8');
+    } catch {
+      this.hostEntries = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+    }
     this.services = new Informer(client, apiPath('v1', 'services')).on(() => this.refresh());
-    this.slices = new Informer(client, apiPath('discovery.k8s.io/v1', 'endpointslices')).on(() => this.writeHostsFiles());
+    this.slices = new Informer(client, apiPath('discovery.k8s.io/v1', 'endpointslices')).on(() =>
+      this.writeHostsFiles(),
+    );
     this.nodes = new Informer(client, apiPath('v1', 'nodes'));
   }
 
@@ -101,12 +118,18 @@ export class ServiceProxy {
       if (!ip || ip === 'None' || spec.type === 'ExternalName') continue;
       for (const p of arr(spec.ports)) {
         if (String(p.protocol ?? 'TCP') !== 'TCP') continue;
-        wanted.set(`${loopbackFor(ip, this.block)}:${Number(p.port)}`, { serviceKey: keyOf(s), portName: String(p.name ?? '') });
+        wanted.set(`${loopbackFor(ip, this.block)}:${Number(p.port)}`, {
+          serviceKey: keyOf(s),
+          portName: String(p.name ?? ''),
+        });
       }
     }
     for (const [at, l] of this.listeners) {
       const w = wanted.get(at);
-      if (!w || w.serviceKey !== l.serviceKey || w.portName !== l.portName) { l.server.close(); this.listeners.delete(at); }
+      if (!w || w.serviceKey !== l.serviceKey || w.portName !== l.portName) {
+        l.server.close();
+        this.listeners.delete(at);
+      }
     }
     for (const [at, w] of wanted) if (!this.listeners.has(at)) this.listen(at, w.serviceKey, w.portName);
     this.writeHostsFiles();
@@ -121,7 +144,13 @@ export class ServiceProxy {
     server.on('error', (err) => {
       if (this.listeners.get(at)?.server === server) this.listeners.delete(at);
       const service = this.services.get(serviceKey);
-      if (service) void this.events.record({ ...service, apiVersion: 'v1', kind: 'Service' }, 'Warning', 'ServicePortUnavailable', `cannot serve port ${port} on ${host}: ${err.message}`);
+      if (service)
+        void this.events.record(
+          { ...service, apiVersion: 'v1', kind: 'Service' },
+          'Warning',
+          'ServicePortUnavailable',
+          `cannot serve port ${port} on ${host}: ${err.message}`,
+        );
     });
     server.listen(Number(port), host);
     this.listeners.set(at, { server, serviceKey, portName });
@@ -135,20 +164,27 @@ export class ServiceProxy {
       if (slice.metadata.namespace !== ns || obj(slice.metadata.labels)[SERVICE_NAME_LABEL] !== name) continue;
       const port = arr(slice.ports).find((p) => String(p.name ?? '') === portName)?.port;
       if (port === undefined) continue;
-      for (const e of arr(slice.endpoints)) if (obj(e.conditions).ready !== false) out.push(`${this.reachableAt(e)}:${Number(port)}`);
+      for (const e of arr(slice.endpoints))
+        if (obj(e.conditions).ready !== false) out.push(`${this.reachableAt(e)}:${Number(port)}`);
     }
     return out;
   }
 
   private forward(client: Socket, serviceKey: string, portName: string): void {
     const backends = this.backends(serviceKey, portName);
-    if (!backends.length) { client.destroy(); return; }
+    if (!backends.length) {
+      client.destroy();
+      return;
+    }
     const n = this.turn.get(serviceKey) ?? 0;
     this.turn.set(serviceKey, n + 1);
     const [host, port] = backends[n % backends.length]!.split(':') as [string, string];
     const upstream = createConnection({ host, port: Number(port) });
     client.pipe(upstream).pipe(client);
-    const end = (): void => { client.destroy(); upstream.destroy(); };
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
     client.on('error', end);
     upstream.on('error', end);
     client.on('close', end);
@@ -170,7 +206,11 @@ export class ServiceProxy {
 
   private headlessAddress(s: K8sObject): string | undefined {
     for (const slice of this.slices.list()) {
-      if (slice.metadata.namespace !== s.metadata.namespace || obj(slice.metadata.labels)[SERVICE_NAME_LABEL] !== s.metadata.name) continue;
+      if (
+        slice.metadata.namespace !== s.metadata.namespace ||
+        obj(slice.metadata.labels)[SERVICE_NAME_LABEL] !== s.metadata.name
+      )
+        continue;
       const e = arr(slice.endpoints).find((x) => obj(x.conditions).ready !== false);
       if (e) return this.reachableAt(e);
     }
@@ -188,7 +228,11 @@ export class ServiceProxy {
     if (this.stopped) return;
     const entries = this.entries();
     for (const ns of this.namespaces) {
-      try { writeFileSync(join(this.hostsDir, ns), hostsFileText(ns, this.hostEntries, entries)); } catch { /* the directory went with stop() */ }
+      try {
+        writeFileSync(join(this.hostsDir, ns), hostsFileText(ns, this.hostEntries, entries));
+      } catch {
+        /* the directory went with stop() */
+      }
     }
   }
 }

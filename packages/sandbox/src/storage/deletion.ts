@@ -29,7 +29,14 @@ export function parseDeleteOptions(body: unknown, query: URLSearchParams): Delet
   const pp = (b.propagationPolicy as string | undefined) ?? query.get('propagationPolicy') ?? undefined;
   if (pp !== undefined) {
     if (!['Orphan', 'Background', 'Foreground'].includes(pp)) {
-      throw errors.invalid('DeleteOptions', 'meta.k8s.io', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', value: pp, detail: 'supported values: "Foreground", "Background", "Orphan"' }]);
+      throw errors.invalid('DeleteOptions', 'meta.k8s.io', '', [
+        {
+          type: 'FieldValueNotSupported',
+          field: 'propagationPolicy',
+          value: pp,
+          detail: 'supported values: "Foreground", "Background", "Orphan"',
+        },
+      ]);
     }
     opts.propagationPolicy = pp;
   }
@@ -45,20 +52,44 @@ export function parseDeleteOptions(body: unknown, query: URLSearchParams): Delet
 
 function statusFor(def: ResourceDef, o: Stored): Obj {
   return {
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
-    details: { name: o.metadata.name, ...(def.group ? { group: def.group } : {}), kind: def.resource, uid: o.metadata.uid },
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: {
+      name: o.metadata.name,
+      ...(def.group ? { group: def.group } : {}),
+      kind: def.resource,
+      uid: o.metadata.uid,
+    },
   };
 }
 
-export function deleteObject(rest: RestStorage, def: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions): DeleteResult {
+export function deleteObject(
+  rest: RestStorage,
+  def: ResourceDef,
+  namespace: string | undefined,
+  name: string,
+  opts: DeleteOptions,
+): DeleteResult {
   const current = rest.get(def, namespace, name);
   admitNamespace(rest.store, def, def.resource === 'namespaces' ? name : namespace, 'delete');
   const pre = opts.preconditions;
   if (pre?.uid && pre.uid !== current.metadata.uid) {
-    throw errors.conflict(def.resource, def.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+    throw errors.conflict(
+      def.resource,
+      def.group,
+      name,
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+    );
   }
   if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-    throw errors.conflict(def.resource, def.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${current.metadata.resourceVersion}`);
+    throw errors.conflict(
+      def.resource,
+      def.group,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${current.metadata.resourceVersion}`,
+    );
   }
   const key = storageKey(def);
   const finalizers = [...((current.metadata.finalizers as string[] | undefined) ?? [])];
@@ -69,21 +100,25 @@ export function deleteObject(rest: RestStorage, def: ResourceDef, namespace: str
   const external = (o: Obj): Obj => rest.toExternal(def, o);
 
   if (pending) {
-    if (current.metadata.deletionTimestamp && finalizers.length === ((current.metadata.finalizers as string[] | undefined) ?? []).length) {
+    if (
+      current.metadata.deletionTimestamp &&
+      finalizers.length === ((current.metadata.finalizers as string[] | undefined) ?? []).length
+    ) {
       return { body: external(current), httpStatus: 200 };
     }
     const next = structuredClone(current) as Stored;
     next.metadata.deletionTimestamp ??= now();
     next.metadata.deletionGracePeriodSeconds ??= 0;
     if (finalizers.length) next.metadata.finalizers = finalizers;
-    if (def.resource === 'namespaces') (next.status as Obj ?? (next.status = {})).phase = 'Terminating';
+    if (def.resource === 'namespaces') ((next.status as Obj) ?? (next.status = {})).phase = 'Terminating';
     if (opts.dryRun) return { body: external(next), httpStatus: 200 };
     const stored = rest.store.put(key, keyOf(current), next);
     return { body: external(stored), httpStatus: policy === 'Foreground' ? 202 : 200 };
   }
 
   if (def.resource === 'pods') return deletePod(rest, def, current, opts);
-  if (opts.dryRun) return { body: def.returnDeletedObject ? external(current) : statusFor(def, current), httpStatus: 200 };
+  if (opts.dryRun)
+    return { body: def.returnDeletedObject ? external(current) : statusFor(def, current), httpStatus: 200 };
   const gone = rest.store.delete(key, keyOf(current))!;
   return { body: def.returnDeletedObject ? external(gone) : statusFor(def, current), httpStatus: 200 };
 }
@@ -96,16 +131,24 @@ function deletePod(rest: RestStorage, def: ResourceDef, current: Stored, opts: D
   const spec = (current.spec ?? {}) as Obj;
   const phase = (current.status as Obj | undefined)?.phase;
   const node = typeof spec.nodeName === 'string' ? spec.nodeName : '';
-  const held = node !== '' && phase !== 'Succeeded' && phase !== 'Failed' && rest.store.get('/nodes', node) !== undefined;
-  let grace = opts.gracePeriodSeconds ?? (current.metadata.deletionGracePeriodSeconds as number | undefined) ?? Number(spec.terminationGracePeriodSeconds ?? 30);
+  const held =
+    node !== '' && phase !== 'Succeeded' && phase !== 'Failed' && rest.store.get('/nodes', node) !== undefined;
+  let grace =
+    opts.gracePeriodSeconds ??
+    (current.metadata.deletionGracePeriodSeconds as number | undefined) ??
+    Number(spec.terminationGracePeriodSeconds ?? 30);
   if (!held) grace = 0;
   const next = structuredClone(current) as Stored;
-  next.metadata.deletionTimestamp = current.metadata.deletionTimestamp && grace > 0 ? current.metadata.deletionTimestamp : new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  next.metadata.deletionTimestamp =
+    current.metadata.deletionTimestamp && grace > 0
+      ? current.metadata.deletionTimestamp
+      : new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   next.metadata.deletionGracePeriodSeconds = grace;
   if (opts.dryRun) return { body: rest.toExternal(def, next), httpStatus: 200 };
   const key = storageKey(def);
   if (grace > 0) {
-    if (current.metadata.deletionGracePeriodSeconds === grace && current.metadata.deletionTimestamp) return { body: current, httpStatus: 200 };
+    if (current.metadata.deletionGracePeriodSeconds === grace && current.metadata.deletionTimestamp)
+      return { body: current, httpStatus: 200 };
     return { body: rest.store.put(key, keyOf(current), next), httpStatus: 200 };
   }
   rest.store.put(key, keyOf(current), next);

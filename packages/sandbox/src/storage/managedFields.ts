@@ -9,7 +9,18 @@ import { isObj, now, type Obj } from './objectMeta.js';
 
 /** What the field manager never counts as owned (the object's identity and the server's own fields). */
 const IGNORED_TOP = new Set(['apiVersion', 'kind']);
-const IGNORED_META = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'selfLink', 'managedFields', 'deletionTimestamp', 'deletionGracePeriodSeconds']);
+const IGNORED_META = new Set([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'selfLink',
+  'managedFields',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+]);
 /** Maps marked `+mapType=atomic` / `+structType=atomic` in k8s.io/api: owned as a whole. */
 const ATOMIC_MAPS = new Set(['selector', 'labelSelector', 'namespaceSelector']);
 
@@ -30,12 +41,17 @@ function fieldSet(value: unknown, path: readonly string[]): Obj {
     if (!list) return {};
     const out: Obj = {};
     for (const item of value) {
-      if (list === 'set') { out[`v:${JSON.stringify(item)}`] = {}; continue; }
+      if (list === 'set') {
+        out[`v:${JSON.stringify(item)}`] = {};
+        continue;
+      }
       if (!isObj(item)) continue;
-      const key = Object.fromEntries(list.keys.sort().flatMap((k) => {
-        const v = item[k] ?? list.defaults[k];
-        return v === undefined ? [] : [[k, v]];
-      }));
+      const key = Object.fromEntries(
+        list.keys.sort().flatMap((k) => {
+          const v = item[k] ?? list.defaults[k];
+          return v === undefined ? [] : [[k, v]];
+        }),
+      );
       out[`k:${JSON.stringify(key)}`] = { '.': {}, ...fieldSet(item, path) };
     }
     return out;

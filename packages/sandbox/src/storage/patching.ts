@@ -28,16 +28,27 @@ function parsePatchBody(contentType: string, raw: string): unknown {
     throw errors.badRequest(err instanceof Error ? err.message : String(err));
   }
   if (contentType === PATCH_TYPES.json && !Array.isArray(parsed)) {
-    throw errors.badRequest('error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp');
+    throw errors.badRequest(
+      'error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp',
+    );
   }
   if (contentType !== PATCH_TYPES.json && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))) {
-    throw errors.badRequest('error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}');
+    throw errors.badRequest(
+      'error decoding patch: json: cannot unmarshal array into Go value of type map[string]interface {}',
+    );
   }
   return parsed;
 }
 
-export function patchObject(rest: RestStorage, def: ResourceDef, namespace: string | undefined, name: string,
-  contentType: string, raw: string, opts: WriteOptions): WriteResult {
+export function patchObject(
+  rest: RestStorage,
+  def: ResourceDef,
+  namespace: string | undefined,
+  name: string,
+  contentType: string,
+  raw: string,
+  opts: WriteOptions,
+): WriteResult {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   if (!Object.values(PATCH_TYPES).includes(type as never)) throw errors.unsupportedMediaType();
   if (type === PATCH_TYPES.strategic && def.storageOf) throw errors.unsupportedMediaType();
@@ -45,7 +56,9 @@ export function patchObject(rest: RestStorage, def: ResourceDef, namespace: stri
   if (type === PATCH_TYPES.apply && !opts.subresource) {
     const manager = opts.fieldManager;
     if (!manager) {
-      throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [{ type: 'FieldValueRequired', field: 'fieldManager', detail: 'is required for apply patch' }]);
+      throw errors.invalid('PatchOptions', 'meta.k8s.io', '', [
+        { type: 'FieldValueRequired', field: 'fieldManager', detail: 'is required for apply patch' },
+      ]);
     }
     const fieldsV1 = appliedFields(patch as Obj, def.hasStatus === true);
     opts = { ...opts, managedFields: (current) => withApplyEntry(current, manager, apiVersionOf(def), fieldsV1) };
@@ -62,9 +75,14 @@ export function patchObject(rest: RestStorage, def: ResourceDef, namespace: stri
   let patched: unknown;
   try {
     switch (type) {
-      case PATCH_TYPES.json: patched = applyJsonPatch(base, patch); break;
-      case PATCH_TYPES.strategic: patched = applyStrategicMergePatch(base, patch); break;
-      default: patched = applyMergePatch(base, patch);
+      case PATCH_TYPES.json:
+        patched = applyJsonPatch(base, patch);
+        break;
+      case PATCH_TYPES.strategic:
+        patched = applyStrategicMergePatch(base, patch);
+        break;
+      default:
+        patched = applyMergePatch(base, patch);
     }
   } catch (err) {
     if (err instanceof PatchError) {
@@ -78,7 +96,9 @@ export function patchObject(rest: RestStorage, def: ResourceDef, namespace: stri
   const { obj, warnings } = rest.decode(def, patched, opts.fieldValidation ?? 'Warn');
   const meta = obj.metadata as Obj;
   if (meta.name !== undefined && meta.name !== name) {
-    throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+    throw errors.badRequest(
+      `the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`,
+    );
   }
   // Patches apply to the latest version: no conflict unless the patch itself names a resourceVersion.
   return rest.replace(def, current, rest.toInternal(def, obj), opts, warnings);

@@ -68,10 +68,14 @@ export class RestStorage {
     const obj = structuredClone(body);
     const want = apiVersionOf(def);
     if (obj.apiVersion !== undefined && obj.apiVersion !== want) {
-      throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
+      throw errors.badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`,
+      );
     }
     if (obj.kind !== undefined && obj.kind !== def.kind) {
-      throw errors.badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${def.kind})`);
+      throw errors.badRequest(
+        `the kind in the data (${String(obj.kind)}) does not match the expected kind (${def.kind})`,
+      );
     }
     obj.apiVersion = want;
     obj.kind = def.kind;
@@ -98,7 +102,9 @@ export class RestStorage {
     const meta = obj.metadata as Obj;
     if (def.namespaced) {
       if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace) {
-        throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw errors.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
       meta.namespace = namespace;
     } else {
@@ -135,11 +141,19 @@ export class RestStorage {
   }
 
   /** PUT: replaces the object (or its status). `expectRv` comes from the body: stale → 409. */
-  update(def: ResourceDef, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions = {}): WriteResult {
+  update(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: WriteOptions = {},
+  ): WriteResult {
     const { obj, warnings } = this.decode(def, body, opts.fieldValidation);
     const meta = obj.metadata as Obj;
     if (meta.name !== undefined && meta.name !== name) {
-      throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+      throw errors.badRequest(
+        `the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`,
+      );
     }
     if (def.namespaced && meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace) {
       throw errors.badRequest('the namespace of the object does not match the namespace on the request');
@@ -161,25 +175,35 @@ export class RestStorage {
     const name = current.metadata.name;
     const meta = (isObj(next.metadata) ? next.metadata : (next.metadata = {})) as Obj;
     const rv = meta.resourceVersion;
-    if (rv !== undefined && rv !== '' && rv !== current.metadata.resourceVersion) throw errors.conflict(def.resource, def.group, name);
+    if (rv !== undefined && rv !== '' && rv !== current.metadata.resourceVersion)
+      throw errors.conflict(def.resource, def.group, name);
     let obj: Obj;
     if (opts.subresource === 'status') {
       // Status writes change status only (and nothing of metadata): pkg/registry/*/strategy PrepareForUpdate.
       obj = { ...structuredClone(current), status: next.status };
     } else if (opts.subresource === 'finalize') {
       obj = structuredClone(current);
-      (obj.spec as Obj ?? (obj.spec = {})).finalizers = isObj(next.spec) ? next.spec.finalizers : undefined;
+      ((obj.spec as Obj) ?? (obj.spec = {})).finalizers = isObj(next.spec) ? next.spec.finalizers : undefined;
     } else {
       obj = next;
-      if (def.hasStatus) { if (current.status === undefined) delete obj.status; else obj.status = structuredClone(current.status); }
-      if (def.resource === 'namespaces') (obj.spec as Obj ?? (obj.spec = {})).finalizers = (current.spec as Obj | undefined)?.finalizers;
+      if (def.hasStatus) {
+        if (current.status === undefined) delete obj.status;
+        else obj.status = structuredClone(current.status);
+      }
+      if (def.resource === 'namespaces')
+        ((obj.spec as Obj) ?? (obj.spec = {})).finalizers = (current.spec as Obj | undefined)?.finalizers;
       if (def.resource === 'services') keepClusterIP(current, obj);
     }
     const m = obj.metadata as Obj;
-    for (const k of SYSTEM_META) { if (current.metadata[k] === undefined) delete m[k]; else m[k] = current.metadata[k]; }
+    for (const k of SYSTEM_META) {
+      if (current.metadata[k] === undefined) delete m[k];
+      else m[k] = current.metadata[k];
+    }
     // Writes other than an apply keep the record of earlier applies, as kube-apiserver does when
     // the body carries no managedFields.
-    const managed = opts.managedFields ? opts.managedFields(current.metadata.managedFields) : current.metadata.managedFields;
+    const managed = opts.managedFields
+      ? opts.managedFields(current.metadata.managedFields)
+      : current.metadata.managedFields;
     if (managed === undefined) delete m.managedFields;
     else m.managedFields = managed;
     m.name = name;
@@ -187,11 +211,20 @@ export class RestStorage {
     m.resourceVersion = current.metadata.resourceVersion;
     if (def.kind === 'Secret') normalizeSecret(obj);
     applyDefaults(def.kind, obj);
-    if (def.generation && JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(current))) m.generation = Number(current.metadata.generation ?? 0) + 1;
+    if (def.generation && JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(current)))
+      m.generation = Number(current.metadata.generation ?? 0) + 1;
     if (current.metadata.deletionTimestamp && Array.isArray(m.finalizers)) {
-      const added = (m.finalizers as string[]).filter((f) => !((current.metadata.finalizers as string[] | undefined) ?? []).includes(f));
+      const added = (m.finalizers as string[]).filter(
+        (f) => !((current.metadata.finalizers as string[] | undefined) ?? []).includes(f),
+      );
       if (added.length) {
-        throw errors.invalid(def.kind, def.group, name, [{ type: 'FieldValueForbidden', field: 'metadata.finalizers', detail: `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
+        throw errors.invalid(def.kind, def.group, name, [
+          {
+            type: 'FieldValueForbidden',
+            field: 'metadata.finalizers',
+            detail: `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+          },
+        ]);
       }
     }
     const errs = validateUpdate(def.kind, def.storageOf ? this.toExternal(def, obj) : obj, current);
@@ -202,7 +235,13 @@ export class RestStorage {
     const key = keyOf(current);
     if (current.metadata.deletionTimestamp && finalizersDone(def, obj)) {
       const gone = this.store.delete(storageKey(def), key)!;
-      return { object: this.toExternal(def, { ...obj, metadata: { ...obj.metadata as Obj, resourceVersion: gone.metadata.resourceVersion } }), warnings };
+      return {
+        object: this.toExternal(def, {
+          ...obj,
+          metadata: { ...(obj.metadata as Obj), resourceVersion: gone.metadata.resourceVersion },
+        }),
+        warnings,
+      };
     }
     const stored = this.store.put(storageKey(def), key, obj as Stored);
     return { object: this.toExternal(def, stored), warnings };
@@ -227,8 +266,22 @@ export function finalizersDone(def: ResourceDef, o: Obj): boolean {
 
 // kube-apiserver serialises Go structs, so keys come out in declaration order; clients do not
 // care, but `kubectl get -o yaml` reads better (and diffs against a real cluster less) this way.
-const META_ORDER = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp',
-  'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
+const META_ORDER = [
+  'name',
+  'generateName',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
 function reorderMeta(o: Obj): Obj {
   const m = o.metadata as Obj;
   const meta: Obj = {};

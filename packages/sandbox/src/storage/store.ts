@@ -33,12 +33,19 @@ export class ObjectStore {
     this.historySize = opts.historySize ?? 20_000;
   }
 
-  get revision(): number { return this.rev; }
-  get compactedRevision(): number { return this.floor; }
+  get revision(): number {
+    return this.rev;
+  }
+  get compactedRevision(): number {
+    return this.floor;
+  }
 
   private table(key: string): Map<string, Obj> {
     let t = this.tables.get(key);
-    if (!t) { t = new Map(); this.tables.set(key, t); }
+    if (!t) {
+      t = new Map();
+      this.tables.set(key, t);
+    }
     return t;
   }
 
@@ -101,8 +108,13 @@ export class ObjectStore {
   eventsSince(storage: string, afterRev: number): StoredEvent[] | 'expired' {
     if (afterRev + 1 < this.floor) return 'expired';
     // The log is sorted by revision: binary search the first event after afterRev.
-    let lo = 0, hi = this.log.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (this.log[mid]!.rev <= afterRev) lo = mid + 1; else hi = mid; }
+    let lo = 0,
+      hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.log[mid]!.rev <= afterRev) lo = mid + 1;
+      else hi = mid;
+    }
     const out: StoredEvent[] = [];
     for (let i = lo; i < this.log.length; i++) if (this.log[i]!.storage === storage) out.push(this.log[i]!);
     return out;
@@ -119,7 +131,8 @@ export class ObjectStore {
       const ev = later[i]!;
       const k = keyOf(ev.object);
       if (!k.startsWith(prefix)) continue;
-      if (ev.type === 'ADDED') state.delete(k); else if (ev.prev) state.set(k, ev.prev);
+      if (ev.type === 'ADDED') state.delete(k);
+      else if (ev.prev) state.set(k, ev.prev);
     }
     return [...state.keys()].sort().map((k) => state.get(k)!);
   }
@@ -132,9 +145,14 @@ export class ObjectStore {
 
   subscribe(storage: string, l: Listener): () => void {
     let set = this.listeners.get(storage);
-    if (!set) { set = new Set(); this.listeners.set(storage, set); }
+    if (!set) {
+      set = new Set();
+      this.listeners.set(storage, set);
+    }
     set.add(l);
-    return () => { set.delete(l); };
+    return () => {
+      set.delete(l);
+    };
   }
 }
 

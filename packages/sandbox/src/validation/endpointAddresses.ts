@@ -9,8 +9,10 @@ const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 function specialRange(ip: string): string | undefined {
   if (ip === '0.0.0.0' || ip === '::') return 'may not be unspecified (0.0.0.0, ::)';
   if (/^127\./.test(ip) || ip === '::1') return 'may not be in the loopback range (127.0.0.0/8, ::1/128)';
-  if (/^169\.254\./.test(ip) || /^fe[89ab]/i.test(ip)) return 'may not be in the link-local range (169.254.0.0/16, fe80::/10)';
-  if (/^224\.0\.0\./.test(ip) || /^ff02:/i.test(ip)) return 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)';
+  if (/^169\.254\./.test(ip) || /^fe[89ab]/i.test(ip))
+    return 'may not be in the link-local range (169.254.0.0/16, fe80::/10)';
+  if (/^224\.0\.0\./.test(ip) || /^ff02:/i.test(ip))
+    return 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)';
   return undefined;
 }
 

@@ -6,7 +6,11 @@ import { nameError, quantityValue } from './names.js';
 type Obj = Record<string, unknown>;
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
-export function validatePodSpec(spec: Obj | undefined, path: string, opts: { templateRestartAlways?: boolean } = {}): FieldError[] {
+export function validatePodSpec(
+  spec: Obj | undefined,
+  path: string,
+  opts: { templateRestartAlways?: boolean } = {},
+): FieldError[] {
   const out: FieldError[] = [];
   if (!spec || typeof spec !== 'object') return [required(path, '')];
   const volumes = new Set<string>();
@@ -23,7 +27,8 @@ export function validatePodSpec(spec: Obj | undefined, path: string, opts: { tem
   const containers = arr(spec.containers);
   if (containers.length === 0) out.push(required(`${path}.containers`, ''));
   const names = new Set<string>();
-  const check = (list: Obj[], field: string): void => list.forEach((c, i) => out.push(...validateContainer(c, `${path}.${field}[${i}]`, names, volumes)));
+  const check = (list: Obj[], field: string): void =>
+    list.forEach((c, i) => out.push(...validateContainer(c, `${path}.${field}[${i}]`, names, volumes)));
   check(arr(spec.initContainers), 'initContainers');
   check(containers, 'containers');
   const rp = spec.restartPolicy;
@@ -38,7 +43,8 @@ export function validatePodSpec(spec: Obj | undefined, path: string, opts: { tem
     if (e) out.push(invalid(`${path}.serviceAccountName`, spec.serviceAccountName, e));
   }
   const tg = spec.terminationGracePeriodSeconds;
-  if (typeof tg === 'number' && tg < 0) out.push(invalid(`${path}.terminationGracePeriodSeconds`, tg, 'must be greater than or equal to 0'));
+  if (typeof tg === 'number' && tg < 0)
+    out.push(invalid(`${path}.terminationGracePeriodSeconds`, tg, 'must be greater than or equal to 0'));
   return out;
 }
 
@@ -55,7 +61,8 @@ function validateContainer(c: Obj, p: string, names: Set<string>, volumes: Set<s
   arr(c.ports).forEach((port, i) => {
     const cp = port.containerPort;
     if (cp === undefined) out.push(required(`${p}.ports[${i}].containerPort`, ''));
-    else if (typeof cp !== 'number' || cp < 1 || cp > 65535) out.push(invalid(`${p}.ports[${i}].containerPort`, cp, 'must be between 1 and 65535, inclusive'));
+    else if (typeof cp !== 'number' || cp < 1 || cp > 65535)
+      out.push(invalid(`${p}.ports[${i}].containerPort`, cp, 'must be between 1 and 65535, inclusive'));
     if (port.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(String(port.protocol))) {
       out.push(notSupported(`${p}.ports[${i}].protocol`, port.protocol, ['SCTP', 'TCP', 'UDP']));
     }
@@ -65,20 +72,25 @@ function validateContainer(c: Obj, p: string, names: Set<string>, volumes: Set<s
   });
   arr(c.volumeMounts).forEach((m, i) => {
     if (typeof m.name !== 'string' || !m.name) out.push(required(`${p}.volumeMounts[${i}].name`, ''));
-    else if (!volumes.has(m.name)) out.push({ type: 'FieldValueNotFound', field: `${p}.volumeMounts[${i}].name`, value: m.name, detail: '' });
+    else if (!volumes.has(m.name))
+      out.push({ type: 'FieldValueNotFound', field: `${p}.volumeMounts[${i}].name`, value: m.name, detail: '' });
     if (typeof m.mountPath !== 'string' || !m.mountPath) out.push(required(`${p}.volumeMounts[${i}].mountPath`, ''));
   });
   const res = (c.resources ?? {}) as Obj;
   for (const kind of ['requests', 'limits'] as const) {
     const q = (res[kind] ?? {}) as Obj;
     for (const [name, v] of Object.entries(q)) {
-      if (quantityValue(v) < 0) out.push(invalid(`${p}.resources.${kind}[${name}]`, v, 'must be greater than or equal to 0'));
+      if (quantityValue(v) < 0)
+        out.push(invalid(`${p}.resources.${kind}[${name}]`, v, 'must be greater than or equal to 0'));
     }
   }
-  const req = (res.requests ?? {}) as Obj, lim = (res.limits ?? {}) as Obj;
+  const req = (res.requests ?? {}) as Obj,
+    lim = (res.limits ?? {}) as Obj;
   for (const [name, v] of Object.entries(req)) {
     if (lim[name] !== undefined && quantityValue(v) > quantityValue(lim[name])) {
-      out.push(invalid(`${p}.resources.requests`, v, `must be less than or equal to ${name} limit of ${String(lim[name])}`));
+      out.push(
+        invalid(`${p}.resources.requests`, v, `must be less than or equal to ${name} limit of ${String(lim[name])}`),
+      );
     }
   }
   return out;

@@ -36,7 +36,9 @@ export class WatchRegistry {
   private readonly open = new Set<() => void>();
   constructor(private readonly store: ObjectStore) {}
 
-  get size(): number { return this.open.size; }
+  get size(): number {
+    return this.open.size;
+  }
 
   /** Ends every open watch (server stop). */
   closeAll(): void {
@@ -58,27 +60,51 @@ export class WatchRegistry {
     const encode = (type: string, o: Obj): string => {
       if (!w.cacheable) return `{"type":"${type}","object":${JSON.stringify(w.render(o, type))}}\n`;
       let m = serialized.get(o);
-      if (!m) { m = new Map(); serialized.set(o, m); }
+      if (!m) {
+        m = new Map();
+        serialized.set(o, m);
+      }
       const k = w.apiVersion;
       let s = m.get(k);
-      if (s === undefined) { s = JSON.stringify(w.render(o, type)); m.set(k, s); }
+      if (s === undefined) {
+        s = JSON.stringify(w.render(o, type));
+        m.set(k, s);
+      }
       return `{"type":"${type}","object":${s}}\n`;
     };
-    const inScope = (o: Obj): boolean => (w.filter.namespace === undefined || o.metadata.namespace === w.filter.namespace) && w.filter.matches(o);
+    const inScope = (o: Obj): boolean =>
+      (w.filter.namespace === undefined || o.metadata.namespace === w.filter.namespace) && w.filter.matches(o);
     const deliver = (ev: StoredEvent): void => {
       if (ev.rev <= lastRev) return;
       lastRev = ev.rev;
       const now = inScope(ev.object);
       const before = ev.prev !== undefined && ev.type !== 'ADDED' && inScope(ev.prev);
-      if (ev.type === 'DELETED') { if (now) write(encode('DELETED', ev.object)); return; }
-      if (ev.type === 'ADDED') { if (now) write(encode('ADDED', ev.object)); return; }
+      if (ev.type === 'DELETED') {
+        if (now) write(encode('DELETED', ev.object));
+        return;
+      }
+      if (ev.type === 'ADDED') {
+        if (now) write(encode('ADDED', ev.object));
+        return;
+      }
       if (now && before) write(encode('MODIFIED', ev.object));
       else if (now) write(encode('ADDED', ev.object));
-      else if (before) write(encode('DELETED', { ...ev.prev!, metadata: { ...ev.prev!.metadata, resourceVersion: ev.object.metadata.resourceVersion } }));
+      else if (before)
+        write(
+          encode('DELETED', {
+            ...ev.prev!,
+            metadata: { ...ev.prev!.metadata, resourceVersion: ev.object.metadata.resourceVersion },
+          }),
+        );
     };
-    const unsubscribe = store.subscribe(w.storage, (ev) => { if (live) deliver(ev); else buffered.push(ev); });
+    const unsubscribe = store.subscribe(w.storage, (ev) => {
+      if (live) deliver(ev);
+      else buffered.push(ev);
+    });
     const bookmark = (annotations?: Record<string, string>): void => {
-      write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: w.kind, apiVersion: w.apiVersion, metadata: { resourceVersion: String(store.revision), ...(annotations ? { annotations } : {}) } } })}\n`);
+      write(
+        `${JSON.stringify({ type: 'BOOKMARK', object: { kind: w.kind, apiVersion: w.apiVersion, metadata: { resourceVersion: String(store.revision), ...(annotations ? { annotations } : {}) } } })}\n`,
+      );
     };
     const timers: NodeJS.Timeout[] = [];
     const close = (): void => {
@@ -92,7 +118,11 @@ export class WatchRegistry {
     this.open.add(close);
     res.on('close', close);
 
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'no-cache, private',
+    });
     // Send the head now: clients treat it as "the watch is established" before any event.
     res.flushHeaders();
     const rv = w.resourceVersion;
@@ -106,8 +136,20 @@ export class WatchRegistry {
       const from = Number(rv);
       const history = store.eventsSince(w.storage, from);
       if (history === 'expired') {
-        write(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
-          message: `too old resource version: ${rv} (${store.compactedRevision - 1})`, reason: 'Expired', code: 410 } })}\n`);
+        write(
+          `${JSON.stringify({
+            type: 'ERROR',
+            object: {
+              kind: 'Status',
+              apiVersion: 'v1',
+              metadata: {},
+              status: 'Failure',
+              message: `too old resource version: ${rv} (${store.compactedRevision - 1})`,
+              reason: 'Expired',
+              code: 410,
+            },
+          })}\n`,
+        );
         close();
         return;
       }
@@ -118,10 +160,18 @@ export class WatchRegistry {
     live = true;
     for (const ev of buffered.splice(0)) deliver(ev);
     if (w.allowBookmarks) {
-      const tick = (): void => { bookmark(); timers[0] = setTimeout(tick, w.bookmarkIntervalMs); timers[0].unref(); };
+      const tick = (): void => {
+        bookmark();
+        timers[0] = setTimeout(tick, w.bookmarkIntervalMs);
+        timers[0].unref();
+      };
       timers[0] = setTimeout(tick, w.bookmarkIntervalMs);
       timers[0].unref();
     }
-    if (w.timeoutMs !== undefined) { const t = setTimeout(close, w.timeoutMs); t.unref(); timers.push(t); }
+    if (w.timeoutMs !== undefined) {
+      const t = setTimeout(close, w.timeoutMs);
+      t.unref();
+      timers.push(t);
+    }
   }
 }

@@ -57,13 +57,19 @@ export function packageTokenExpiry(timeoutSeconds: number, now: number): number 
 }
 
 export function issuePackageToken(box: SecretBox, claims: PackageTokenClaims): string {
-  const payload = Buffer.from(JSON.stringify({ o: claims.operationId, w: claims.workerId, e: claims.expiresAt })).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({ o: claims.operationId, w: claims.workerId, e: claims.expiresAt }),
+  ).toString('base64url');
   return `${PACKAGE_TOKEN_PREFIX}${payload}.${sign(box, payload).toString('base64url')}`;
 }
 
 /** The claims of a token this server signed and that has not expired; UNAUTHENTICATED otherwise. */
 export function verifyPackageToken(box: SecretBox, token: string, now: number): PackageTokenClaims {
-  const invalid = () => new LongshoreError('UNAUTHENTICATED', 'The package token is not valid: it was not issued by this server or was altered');
+  const invalid = () =>
+    new LongshoreError(
+      'UNAUTHENTICATED',
+      'The package token is not valid: it was not issued by this server or was altered',
+    );
   if (!isPackageToken(token)) throw invalid();
   const dot = token.lastIndexOf('.');
   if (dot < 0) throw invalid();

@@ -10,7 +10,8 @@ export class SecretBox {
   readonly #key: Buffer;
 
   constructor(key: Buffer) {
-    if (key.length !== 32) throw new LongshoreError('CONFIG_INVALID', `The master key must be 32 bytes, got ${key.length}`);
+    if (key.length !== 32)
+      throw new LongshoreError('CONFIG_INVALID', `The master key must be 32 bytes, got ${key.length}`);
     this.#key = key;
   }
 
@@ -31,7 +32,10 @@ export class SecretBox {
     try {
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
     } catch {
-      throw new LongshoreError('CONFIG_INVALID', 'A stored secret cannot be decrypted: the master key is not the one it was sealed with');
+      throw new LongshoreError(
+        'CONFIG_INVALID',
+        'A stored secret cannot be decrypted: the master key is not the one it was sealed with',
+      );
     }
   }
 

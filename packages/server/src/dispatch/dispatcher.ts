@@ -82,7 +82,12 @@ export class Dispatcher {
       .execute();
     const heldIds = new Set(held.map((h) => h.id));
     const renew = held.filter((h) => running.has(h.id)).map((h) => h.id);
-    if (renew.length) await db.updateTable('operations').set({ lease_expires_at: t + config.leaseMs }).where('id', 'in', renew).execute();
+    if (renew.length)
+      await db
+        .updateTable('operations')
+        .set({ lease_expires_at: t + config.leaseMs })
+        .where('id', 'in', renew)
+        .execute();
 
     // Given to this worker, never acknowledged: the answer that carried it was lost, so send it again.
     const redeliver = held.filter((h) => h.state === 'leased' && !running.has(h.id));
@@ -102,7 +107,8 @@ export class Dispatcher {
     };
     const room = worker.disabled ? 0 : Math.max(0, req.free - response.operations.length);
     response.operations.push(...(await this.#lease(worker, room)));
-    if (response.operations.length || response.cancel.length || response.forget.length || req.waitMs === 0) return response;
+    if (response.operations.length || response.cancel.length || response.forget.length || req.waitMs === 0)
+      return response;
 
     await wakeup.wait(Math.min(req.waitMs, config.maxPollWaitMs));
     if (signal.aborted) return response;
@@ -155,7 +161,11 @@ export class Dispatcher {
       await trx
         .updateTable('operations')
         .set({ state: 'leased', worker_id: worker.id, lease_expires_at: Date.now() + config.leaseMs })
-        .where('id', 'in', candidates.map((c) => c.id))
+        .where(
+          'id',
+          'in',
+          candidates.map((c) => c.id),
+        )
         .where('state', '=', 'queued')
         .execute();
       return candidates;

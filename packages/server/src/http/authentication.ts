@@ -6,7 +6,10 @@ import type { SecretBox } from '../crypto/secretBox.js';
 import { hashToken } from '../crypto/tokens.js';
 import { authenticatePackageToken, type PackageTokenPrincipal } from './packageTokenAccess.js';
 
-export type Principal = { kind: 'apiKey'; keyId: string } | { kind: 'worker'; workerId: string; workerName: string; disabled: boolean } | PackageTokenPrincipal;
+export type Principal =
+  | { kind: 'apiKey'; keyId: string }
+  | { kind: 'worker'; workerId: string; workerName: string; disabled: boolean }
+  | PackageTokenPrincipal;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,7 +33,10 @@ export function installAuthentication(app: FastifyInstance, db: Store, box: Secr
     if (access === undefined || access === 'public') return;
     const token = bearerToken(request);
     if (token === undefined) {
-      throw new LongshoreError('UNAUTHENTICATED', 'Send an API key as "Authorization: Bearer <key>" or "X-Longshore-Api-Key: <key>"');
+      throw new LongshoreError(
+        'UNAUTHENTICATED',
+        'Send an API key as "Authorization: Bearer <key>" or "X-Longshore-Api-Key: <key>"',
+      );
     }
     if (isPackageToken(token)) {
       if (access !== 'workerOrPackageToken') {
@@ -44,12 +50,29 @@ export function installAuthentication(app: FastifyInstance, db: Store, box: Secr
     }
     const hash = hashToken(token);
     if (access === 'worker' || access === 'workerOrPackageToken') {
-      const worker = await db.selectFrom('workers').select(['id', 'name', 'disabled']).where('credential_hash', '=', hash).executeTakeFirst();
-      if (!worker) throw new LongshoreError('UNAUTHENTICATED', 'The worker credential is not known to this server; register the worker again');
-      request.principal = { kind: 'worker', workerId: worker.id, workerName: worker.name, disabled: worker.disabled === 1 };
+      const worker = await db
+        .selectFrom('workers')
+        .select(['id', 'name', 'disabled'])
+        .where('credential_hash', '=', hash)
+        .executeTakeFirst();
+      if (!worker)
+        throw new LongshoreError(
+          'UNAUTHENTICATED',
+          'The worker credential is not known to this server; register the worker again',
+        );
+      request.principal = {
+        kind: 'worker',
+        workerId: worker.id,
+        workerName: worker.name,
+        disabled: worker.disabled === 1,
+      };
       return;
     }
-    const key = await db.selectFrom('api_keys').select(['id', 'last_used_at']).where('hash', '=', hash).executeTakeFirst();
+    const key = await db
+      .selectFrom('api_keys')
+      .select(['id', 'last_used_at'])
+      .where('hash', '=', hash)
+      .executeTakeFirst();
     if (!key) throw new LongshoreError('UNAUTHENTICATED', 'The API key is not valid');
     request.principal = { kind: 'apiKey', keyId: key.id };
     // Last use is kept to the minute: enough to find unused keys, without a write per request.
@@ -62,7 +85,8 @@ export function installAuthentication(app: FastifyInstance, db: Store, box: Secr
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (typeof header === 'string' && header.toLowerCase().startsWith('bearer ')) return header.slice(7).trim() || undefined;
+  if (typeof header === 'string' && header.toLowerCase().startsWith('bearer '))
+    return header.slice(7).trim() || undefined;
   const alt = request.headers['x-longshore-api-key'];
   return typeof alt === 'string' && alt.length > 0 ? alt : undefined;
 }

@@ -17,7 +17,8 @@ const fastifyCodes: Record<string, ErrorCode> = {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const typed = toLongshoreError(error);
-    if (typed.status >= 500) request.log.error({ err: error }, typed.code === 'INTERNAL' ? 'request failed' : typed.message);
+    if (typed.status >= 500)
+      request.log.error({ err: error }, typed.code === 'INTERNAL' ? 'request failed' : typed.message);
     void reply.status(typed.status).send(typed.toBody());
   });
   app.setNotFoundHandler((request, reply) => {
@@ -34,9 +35,15 @@ export function installErrorHandling(app: FastifyInstance): void {
 export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   let typed: LongshoreError;
   if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    typed = new LongshoreError('URI_TOO_LONG', `A path segment is longer than ${MAX_PATH_PARAM_LENGTH} characters; names and ids have at most ${NAME_MAX_LENGTH}`);
+    typed = new LongshoreError(
+      'URI_TOO_LONG',
+      `A path segment is longer than ${MAX_PATH_PARAM_LENGTH} characters; names and ids have at most ${NAME_MAX_LENGTH}`,
+    );
   } else if (error.code === 'FST_ERR_BAD_URL') {
-    typed = new LongshoreError('VALIDATION_FAILED', 'The path is not valid percent-encoding (RFC 3986); encode each name with encodeURIComponent');
+    typed = new LongshoreError(
+      'VALIDATION_FAILED',
+      'The path is not valid percent-encoding (RFC 3986); encode each name with encodeURIComponent',
+    );
   } else {
     typed = toLongshoreError(error);
   }
@@ -45,7 +52,10 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
 
 const socketErrors: Record<string, { code: ErrorCode; message: string }> = {
   ERR_HTTP_REQUEST_TIMEOUT: { code: 'REQUEST_TIMEOUT', message: 'The request was not received in time' },
-  HPE_HEADER_OVERFLOW: { code: 'REQUEST_HEADERS_TOO_LARGE', message: 'The request line and headers are larger than the server accepts (16 KiB); shorten the URL or the headers' },
+  HPE_HEADER_OVERFLOW: {
+    code: 'REQUEST_HEADERS_TOO_LARGE',
+    message: 'The request line and headers are larger than the server accepts (16 KiB); shorten the URL or the headers',
+  },
 };
 
 /**
@@ -55,15 +65,26 @@ const socketErrors: Record<string, { code: ErrorCode; message: string }> = {
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const known = error.code ? socketErrors[error.code] : undefined;
-  const typed = new LongshoreError(known?.code ?? 'VALIDATION_FAILED', known?.message ?? 'The request is not valid HTTP');
+  const typed = new LongshoreError(
+    known?.code ?? 'VALIDATION_FAILED',
+    known?.message ?? 'The request is not valid HTTP',
+  );
   const body = JSON.stringify(typed.toBody());
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${typed.status} ${STATUS_CODES[typed.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${typed.status} ${STATUS_CODES[typed.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(error);
 }
 
-interface SchemaError { instancePath: string; keyword: string; message?: string; params: Record<string, unknown>; parentSchema?: { description?: string; anyOf?: { const?: unknown }[] } }
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+  parentSchema?: { description?: string; anyOf?: { const?: unknown }[] };
+}
 
 /**
  * Every problem of a request, in words (the validator reports all of them): an unknown field
@@ -71,16 +92,28 @@ interface SchemaError { instancePath: string; keyword: string; message?: string;
  * and a choice between fixed values said once, as the list of values.
  */
 function describeProblems(context: string, errors: SchemaError[]): string[] {
-  const choices = new Set(errors.filter((e) => e.keyword === 'anyOf' && fixedValues(e) !== undefined).map((e) => e.instancePath));
+  const choices = new Set(
+    errors.filter((e) => e.keyword === 'anyOf' && fixedValues(e) !== undefined).map((e) => e.instancePath),
+  );
   const missing = errors.filter((e) => typeof e.params.missingProperty === 'string');
   const unknown = errors.filter((e) => typeof e.params.additionalProperty === 'string');
-  const rest = errors.filter((e) => !missing.includes(e) && !unknown.includes(e) && !(e.keyword === 'const' && choices.has(e.instancePath)));
-  return [...unknown.map((e) => unknownField(context, e, missing)), ...missing.map((e) => problemOf(context, e)), ...rest.map((e) => problemOf(context, e))];
+  const rest = errors.filter(
+    (e) => !missing.includes(e) && !unknown.includes(e) && !(e.keyword === 'const' && choices.has(e.instancePath)),
+  );
+  return [
+    ...unknown.map((e) => unknownField(context, e, missing)),
+    ...missing.map((e) => problemOf(context, e)),
+    ...rest.map((e) => problemOf(context, e)),
+  ];
 }
 
 function unknownField(context: string, e: SchemaError, missing: SchemaError[]): string {
   const field = e.params.additionalProperty as string;
-  const meant = missing.find((m) => m.instancePath === e.instancePath && editDistance(field.toLowerCase(), (m.params.missingProperty as string).toLowerCase()) <= 2);
+  const meant = missing.find(
+    (m) =>
+      m.instancePath === e.instancePath &&
+      editDistance(field.toLowerCase(), (m.params.missingProperty as string).toLowerCase()) <= 2,
+  );
   return `${problemOf(context, e)}${meant ? ` (did you mean ${meant.params.missingProperty as string}?)` : ''}`;
 }
 
@@ -94,7 +127,8 @@ function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     row = next;
   }
   return row[b.length]!;
@@ -111,7 +145,8 @@ function problemOf(context: string, v: SchemaError): string {
   // A regular expression means nothing to most users; the schema's description says the rule in words.
   const rule = v.parentSchema?.description;
   if (rule && v.keyword === 'pattern') return `${path} is not ${rule}`;
-  if (rule && (v.keyword === 'minLength' || v.keyword === 'maxLength')) return `${path} ${v.message ?? 'is not valid'}: ${rule}`;
+  if (rule && (v.keyword === 'minLength' || v.keyword === 'maxLength'))
+    return `${path} ${v.message ?? 'is not valid'}: ${rule}`;
   return `${path} ${v.message ?? 'is not valid'}`;
 }
 
@@ -132,7 +167,12 @@ function toLongshoreError(error: FastifyError): LongshoreError {
     return new LongshoreError('VALIDATION_FAILED', `The request body is not valid: ${error.message}`);
   }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-    const code: ErrorCode = error.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : error.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'VALIDATION_FAILED';
+    const code: ErrorCode =
+      error.statusCode === 413
+        ? 'PAYLOAD_TOO_LARGE'
+        : error.statusCode === 415
+          ? 'UNSUPPORTED_MEDIA_TYPE'
+          : 'VALIDATION_FAILED';
     return new LongshoreError(code, error.message);
   }
   return new LongshoreError('INTERNAL', 'Internal error; the server log has the details');

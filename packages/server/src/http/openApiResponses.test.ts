@@ -22,17 +22,26 @@ test('the errors a route can answer follow from its method, parameters, body and
 test("a route's own responses win over the derived ones, and its access sets its security", () => {
   const own = Type.Object({ id: Type.String() });
   const special = errorBody(401);
-  const schema = documentRoute('POST', '/api/agent/register', { body: Type.Object({}), response: { 201: own, 401: special } }, 'public');
+  const schema = documentRoute(
+    'POST',
+    '/api/agent/register',
+    { body: Type.Object({}), response: { 201: own, 401: special } },
+    'public',
+  );
   const response = schema.response as Record<string, unknown>;
   assert.equal(response[201], own);
   assert.equal(response[401], special);
   assert.ok(response[400]);
   assert.deepEqual(schema.security, []);
-  assert.deepEqual(documentRoute('GET', '/api/agent/packages/:id', {}, 'workerOrPackageToken').security, [{ workerCredential: [] }, { packageToken: [] }]);
+  assert.deepEqual(documentRoute('GET', '/api/agent/packages/:id', {}, 'workerOrPackageToken').security, [
+    { workerCredential: [] },
+    { packageToken: [] },
+  ]);
 });
 
 test("an error's documented codes are those the registry answers with its status", () => {
-  const codes = (status: number) => (errorBody(status) as unknown as { properties: { code: { enum: string[] } } }).properties.code.enum;
+  const codes = (status: number) =>
+    (errorBody(status) as unknown as { properties: { code: { enum: string[] } } }).properties.code.enum;
   assert.deepEqual(codes(401).sort(), ['REGISTRATION_TOKEN_INVALID', 'UNAUTHENTICATED']);
   assert.deepEqual(codes(422).sort(), ['INVALID_PACKAGE', 'INVALID_REFERENCE']);
   assert.throws(() => errorBody(418), /No error code answers with HTTP 418/);

@@ -5,9 +5,21 @@ import type { RouteAccess } from './routeAccess.js';
 
 /** The API's security schemes: which credential each kind of route takes (see routeAccess.ts). */
 export const SECURITY_SCHEMES = {
-  apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (lsk_...); X-Longshore-Api-Key: <key> works as well' },
-  workerCredential: { type: 'http', scheme: 'bearer', description: 'The credential a worker received when it registered (lsw_...)' },
-  packageToken: { type: 'http', scheme: 'bearer', description: "A script pod's package token: downloads its operation's packages only" },
+  apiKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key (lsk_...); X-Longshore-Api-Key: <key> works as well',
+  },
+  workerCredential: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The credential a worker received when it registered (lsw_...)',
+  },
+  packageToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: "A script pod's package token: downloads its operation's packages only",
+  },
 } as const;
 
 const securityOf: Record<RouteAccess, Record<string, never[]>[]> = {
@@ -28,7 +40,12 @@ export function errorBody(status: number): TSchema {
     {
       code: Type.Unsafe<ErrorCode>({ type: 'string', enum: codes }),
       message: Type.String({ description: 'What went wrong and what to do about it' }),
-      details: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Structured fields, e.g. problems: a list of what is invalid' })),
+      details: Type.Optional(
+        Type.Object(
+          {},
+          { additionalProperties: true, description: 'Structured fields, e.g. problems: a list of what is invalid' },
+        ),
+      ),
     },
     { additionalProperties: false, description: codes.map((c) => errorCodes[c].title).join('; ') },
   );
@@ -44,10 +61,16 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
  * a `body` schema would make the validator check the stream object, so the body is added to the
  * route's entry in the document only.
  */
-export function documentRawBody(contentTypes: readonly string[], description: string): Pick<FastifyContextConfig, 'swaggerTransform'> {
+export function documentRawBody(
+  contentTypes: readonly string[],
+  description: string,
+): Pick<FastifyContextConfig, 'swaggerTransform'> {
   const media = { schema: Type.String({ format: 'binary', description }) };
   return {
-    swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: { content: Object.fromEntries(contentTypes.map((t) => [t, media])) } }, url }),
+    swaggerTransform: ({ schema, url }) => ({
+      schema: { ...schema, body: { content: Object.fromEntries(contentTypes.map((t) => [t, media])) } },
+      url,
+    }),
   };
 }
 
@@ -62,7 +85,12 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * - 413 and 415: the body parser;
  * - 503: the store cannot be used (every route reads it, if only to check the credential); 507: the disk is full on a write.
  */
-export function derivedErrorStatuses(method: string, url: string, schema: FastifySchema, access: RouteAccess): number[] {
+export function derivedErrorStatuses(
+  method: string,
+  url: string,
+  schema: FastifySchema,
+  access: RouteAccess,
+): number[] {
   const statuses = new Set<number>();
   const hasParams = url.includes(':');
   const writes = !READ_METHODS.has(method);
@@ -82,7 +110,12 @@ export function derivedErrorStatuses(method: string, url: string, schema: Fastif
  * every error it can answer in Longshore's `{code, message, details?}` shape. A status the route
  * already declares (its success, or an error it describes itself) is kept as it is.
  */
-export function documentRoute(method: HTTPMethods | HTTPMethods[], url: string, schema: FastifySchema | undefined, access: RouteAccess): FastifySchema {
+export function documentRoute(
+  method: HTTPMethods | HTTPMethods[],
+  url: string,
+  schema: FastifySchema | undefined,
+  access: RouteAccess,
+): FastifySchema {
   const declared = (schema?.response ?? {}) as Record<string, unknown>;
   const errors = [method]
     .flat()

@@ -15,9 +15,17 @@ export interface PackageTokenPrincipal {
  * running for the worker it was issued to, so a token dies with its operation (or when the
  * operation is lost and its lease taken back), whatever its expiry says.
  */
-export async function authenticatePackageToken(db: Store, box: SecretBox, token: string): Promise<PackageTokenPrincipal> {
+export async function authenticatePackageToken(
+  db: Store,
+  box: SecretBox,
+  token: string,
+): Promise<PackageTokenPrincipal> {
   const claims = verifyPackageToken(box, token, Date.now());
-  const op = await db.selectFrom('operations').select(['worker_id', 'state', 'payload']).where('id', '=', claims.operationId).executeTakeFirst();
+  const op = await db
+    .selectFrom('operations')
+    .select(['worker_id', 'state', 'payload'])
+    .where('id', '=', claims.operationId)
+    .executeTakeFirst();
   if (!op || op.worker_id !== claims.workerId || (op.state !== 'leased' && op.state !== 'running')) {
     throw new LongshoreError(
       'UNAUTHENTICATED',
@@ -28,7 +36,9 @@ export async function authenticatePackageToken(db: Store, box: SecretBox, token:
   return {
     kind: 'packageToken',
     operationId: claims.operationId,
-    packages: operation.packages.filter((p) => p.format !== 'docker-image').map(({ packageId, version }) => ({ packageId, version })),
+    packages: operation.packages
+      .filter((p) => p.format !== 'docker-image')
+      .map(({ packageId, version }) => ({ packageId, version })),
   };
 }
 

@@ -41,7 +41,9 @@ export function requireRouteAccess(app: FastifyInstance): RouteEntry[] {
     // Scopes inherit their parent's properties, so nested plugins keep the declaration.
     const access = route.config?.access ?? this[scopeAccess];
     if (access === undefined || !ROUTE_ACCESS.includes(access)) {
-      throw new Error(`Route ${String(route.method)} ${route.url} declares no access (${ROUTE_ACCESS.join(', ')}): refusing to register it`);
+      throw new Error(
+        `Route ${String(route.method)} ${route.url} declares no access (${ROUTE_ACCESS.join(', ')}): refusing to register it`,
+      );
     }
     route.config = { ...route.config, access };
     route.schema = documentRoute(route.method, route.url, route.schema, access);
@@ -51,7 +53,11 @@ export function requireRouteAccess(app: FastifyInstance): RouteEntry[] {
 }
 
 /** The plugin's routes are for `access`, unless a route declares its own. */
-export function withAccess<T>(access: RouteAccess, plugin: (scope: FastifyInstance, options: T) => Promise<void>, options: T): FastifyPluginAsync {
+export function withAccess<T>(
+  access: RouteAccess,
+  plugin: (scope: FastifyInstance, options: T) => Promise<void>,
+  options: T,
+): FastifyPluginAsync {
   return async (scope) => {
     (scope as Scoped)[scopeAccess] = access;
     await plugin(scope, options);

@@ -12,7 +12,14 @@ const addFormats = addFormatsModule.default;
 export function installValidation(app: FastifyInstance): void {
   const make = (coerceTypes: Options['coerceTypes']) => {
     // verbose: errors carry their schema, whose description the error handler quotes to say the rule.
-    const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: true, strict: false, verbose: true });
+    const ajv = new Ajv({
+      coerceTypes,
+      useDefaults: true,
+      removeAdditional: false,
+      allErrors: true,
+      strict: false,
+      verbose: true,
+    });
     addFormats(ajv);
     return ajv;
   };

@@ -15,18 +15,35 @@ export interface HelmInstall {
 }
 
 /** What the command sets itself (and existingSecret, which would replace its token); an extra value may not touch them, nor the maps they are in. */
-export const COMMAND_VALUES = ['server.url', 'server.certificateThumbprint', 'registration.token', 'registration.existingSecret', 'worker.name', 'worker.pools'] as const;
+export const COMMAND_VALUES = [
+  'server.url',
+  'server.certificateThumbprint',
+  'registration.token',
+  'registration.existingSecret',
+  'worker.name',
+  'worker.pools',
+] as const;
 
 const VALUE_PATH = /^[A-Za-z_][A-Za-z0-9_-]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_-]*(\[\d+\])?)*$/;
 
 /** Refuses an extra value's key that is not a chart value path, or that would undo what the command sets. */
 export function checkExtraValueKey(key: string): void {
   if (!VALUE_PATH.test(key)) {
-    throw new LongshoreError('VALIDATION_FAILED', `values: '${key}' is not a chart value path: give dotted names such as scriptPods.pendingTimeout (letters, digits, _ and -, with [n] for a list item)`, { key });
+    throw new LongshoreError(
+      'VALIDATION_FAILED',
+      `values: '${key}' is not a chart value path: give dotted names such as scriptPods.pendingTimeout (letters, digits, _ and -, with [n] for a list item)`,
+      { key },
+    );
   }
-  const clash = COMMAND_VALUES.find((own) => own === key || own.startsWith(`${key}.`) || key.startsWith(`${own}.`) || key.startsWith(`${own}[`));
+  const clash = COMMAND_VALUES.find(
+    (own) => own === key || own.startsWith(`${key}.`) || key.startsWith(`${own}.`) || key.startsWith(`${own}[`),
+  );
   if (clash) {
-    throw new LongshoreError('VALIDATION_FAILED', `values: '${key}' clashes with ${clash}: the install command sets the server, the registration (a new token) and the worker's name and pools itself; give name and pools instead`, { key });
+    throw new LongshoreError(
+      'VALIDATION_FAILED',
+      `values: '${key}' clashes with ${clash}: the install command sets the server, the registration (a new token) and the worker's name and pools itself; give name and pools instead`,
+      { key },
+    );
   }
 }
 
@@ -44,11 +61,27 @@ export function releaseName(workerName: string | undefined): string {
 const HELM_TIMEOUT = '10m';
 
 export function helmCommand(install: HelmInstall): string {
-  const sets = Object.entries(install.values).flatMap(([path, value]) => ['--set', `${path}=${Array.isArray(value) ? `{${value.map(helmValue).join(',')}}` : helmValue(value)}`]);
+  const sets = Object.entries(install.values).flatMap(([path, value]) => [
+    '--set',
+    `${path}=${Array.isArray(value) ? `{${value.map(helmValue).join(',')}}` : helmValue(value)}`,
+  ]);
   // --atomic: a worker that never turns ready (a wrong URL or token, values it refuses) is rolled
   // back, so an upgrade leaves the previous worker running and helm reports the failure.
   const wait = ['--atomic', '--wait', '--timeout', HELM_TIMEOUT];
-  const args = ['helm', 'upgrade', '--install', install.release, install.chart, '--version', install.version, '--namespace', install.namespace, '--create-namespace', ...wait, ...sets];
+  const args = [
+    'helm',
+    'upgrade',
+    '--install',
+    install.release,
+    install.chart,
+    '--version',
+    install.version,
+    '--namespace',
+    install.namespace,
+    '--create-namespace',
+    ...wait,
+    ...sets,
+  ];
   return args.map(shellQuote).join(' ');
 }
 

@@ -15,7 +15,10 @@ test('a batch is stored as rows of about CHUNK_ROW_BYTES, contiguous and in orde
     assert.equal(c.firstSeq, next);
     assert.ok(Buffer.byteLength(c.lines) <= CHUNK_ROW_BYTES + 1);
     const stored = decodeChunk(c.lines);
-    assert.deepEqual(stored.map((s) => s[0]), Array.from({ length: c.lastSeq - c.firstSeq + 1 }, (_, i) => c.firstSeq + i));
+    assert.deepEqual(
+      stored.map((s) => s[0]),
+      Array.from({ length: c.lastSeq - c.firstSeq + 1 }, (_, i) => c.firstSeq + i),
+    );
     next = c.lastSeq + 1;
   }
   assert.equal(next, 41);

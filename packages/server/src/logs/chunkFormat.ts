@@ -62,5 +62,13 @@ export interface LineOrigin {
 
 /** One line as the API serves it: its origin, then the line's own fields. */
 export function lineJson(origin: LineOrigin, [seq, stream, ts, text, source, level]: StoredLine): string {
-  return JSON.stringify({ ...origin, seq, stream, ts, text, ...(source !== null ? { source } : {}), ...(level !== null ? { level } : {}) });
+  return JSON.stringify({
+    ...origin,
+    seq,
+    stream,
+    ts,
+    text,
+    ...(source !== null ? { source } : {}),
+    ...(level !== null ? { level } : {}),
+  });
 }

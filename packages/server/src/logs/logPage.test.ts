@@ -32,15 +32,31 @@ async function taskWithRows(rows: number[], width: (n: number) => number = () =>
       return { seq, stream: 'stdout', ts: 0, text: `${seq}:`.padEnd(width(seq), '.') };
     });
     for (const c of encodeChunks(lines, (t) => t)) {
-      await db.insertInto('log_chunks').values({ task_id: taskId, operation_id: null, first_seq: c.firstSeq, last_seq: c.lastSeq, lines: c.lines }).execute();
+      await db
+        .insertInto('log_chunks')
+        .values({ task_id: taskId, operation_id: null, first_seq: c.firstSeq, last_seq: c.lastSeq, lines: c.lines })
+        .execute();
       // Another task's rows in between must never show up.
-      await db.insertInto('log_chunks').values({ task_id: 'other', operation_id: null, first_seq: 1, last_seq: 1, lines: '[[1,"stdout",0,"not mine",null,null]]' }).execute();
+      await db
+        .insertInto('log_chunks')
+        .values({
+          task_id: 'other',
+          operation_id: null,
+          first_seq: 1,
+          last_seq: 1,
+          lines: '[[1,"stdout",0,"not mine",null,null]]',
+        })
+        .execute();
     }
   }
   return taskId;
 }
 
-async function page(taskId: string, afterCursor: number, limits: PageLimits): Promise<{ seqs: number[]; bytes: number; end: PageEnd }> {
+async function page(
+  taskId: string,
+  afterCursor: number,
+  limits: PageLimits,
+): Promise<{ seqs: number[]; bytes: number; end: PageEnd }> {
   const seqs: number[] = [];
   let bytes = 0;
   const lines = readPage(db, taskId, afterCursor, limits);
@@ -52,9 +68,12 @@ async function page(taskId: string, afterCursor: number, limits: PageLimits): Pr
   }
 }
 
-async function readAll(taskId: string, limits: PageLimits): Promise<{ seqs: number[]; pages: { seqs: number[]; bytes: number }[] }> {
+async function readAll(
+  taskId: string,
+  limits: PageLimits,
+): Promise<{ seqs: number[]; pages: { seqs: number[]; bytes: number }[] }> {
   const pages: { seqs: number[]; bytes: number }[] = [];
-  for (let cursor = 0; ; ) {
+  for (let cursor = 0; ;) {
     const p = await page(taskId, cursor, limits);
     if (p.seqs.length === 0) {
       assert.ok(p.end.atEnd);
@@ -81,14 +100,20 @@ describe('task log pages', () => {
     const taskId = await taskWithRows([10], () => 1000);
     const { pages, seqs } = await readAll(taskId, { maxLines: 5000, maxBytes: 3500 });
     assert.deepEqual(seqs, range(10));
-    assert.deepEqual(pages.map((p) => p.seqs.length), [3, 3, 3, 1]);
+    assert.deepEqual(
+      pages.map((p) => p.seqs.length),
+      [3, 3, 3, 1],
+    );
     for (const p of pages) assert.ok(p.bytes <= 3500, `${p.bytes} bytes`);
   });
 
   it('serve a single line larger than the byte limit alone, so that paging moves on', async () => {
     const taskId = await taskWithRows([3], (n) => (n === 2 ? 5000 : 10));
     const { pages } = await readAll(taskId, { maxLines: 5000, maxBytes: 1024 });
-    assert.deepEqual(pages.map((p) => p.seqs), [[1], [2], [3]]);
+    assert.deepEqual(
+      pages.map((p) => p.seqs),
+      [[1], [2], [3]],
+    );
   });
 
   it('end where the log ends, and take a row id as a cursor (as every cursor was before pages ended inside rows)', async () => {

@@ -29,7 +29,12 @@ const FETCH_BYTES = 1 << 20;
  * The lines of one page of a task's log after `after`, each as its JSON, in order; returns
  * where the page ended. The page stops before the line that would pass either limit.
  */
-export async function* readPage(db: Store, taskId: string, after: number, limits: PageLimits): AsyncGenerator<string, PageEnd> {
+export async function* readPage(
+  db: Store,
+  taskId: string,
+  after: number,
+  limits: PageLimits,
+): AsyncGenerator<string, PageEnd> {
   const start = decodeCursor(after);
   let cursor = after;
   let lines = 0;
@@ -46,12 +51,16 @@ export async function* readPage(db: Store, taskId: string, after: number, limits
       .limit(ROW_INDEX_BATCH)
       .execute();
     if (index.length === 0) return { cursor, lines, atEnd: true };
-    for (let i = 0; i < index.length; ) {
+    for (let i = 0; i < index.length;) {
       if (lines >= limits.maxLines) return { cursor, lines, atEnd: false };
       let budget = 0;
       let n = 0;
-      while (i + n < index.length && (n === 0 || budget + index[i + n]!.size <= FETCH_BYTES)) budget += index[i + n++]!.size;
-      const rows = await fetchRows(db, index.slice(i, i + n).map((r) => r.id));
+      while (i + n < index.length && (n === 0 || budget + index[i + n]!.size <= FETCH_BYTES))
+        budget += index[i + n++]!.size;
+      const rows = await fetchRows(
+        db,
+        index.slice(i, i + n).map((r) => r.id),
+      );
       i += n;
       for (const row of rows) {
         const stored = decodeChunk(row.lines);
@@ -59,7 +68,8 @@ export async function* readPage(db: Store, taskId: string, after: number, limits
           const json = lineJson(row.origin, stored[k]!);
           const size = Buffer.byteLength(json) + 1;
           const full = lines >= limits.maxLines || (lines > 0 && bytes + size > limits.maxBytes);
-          if (full) return { cursor: k === 0 ? cursor : encodeCursor({ chunkId: row.id, linesRead: k }), lines, atEnd: false };
+          if (full)
+            return { cursor: k === 0 ? cursor : encodeCursor({ chunkId: row.id, linesRead: k }), lines, atEnd: false };
           yield json;
           lines++;
           bytes += size;
@@ -75,7 +85,13 @@ async function fetchRows(db: Store, ids: number[]): Promise<{ id: number; lines:
   const rows = await db
     .selectFrom('log_chunks')
     .leftJoin('operations', 'operations.id', 'log_chunks.operation_id')
-    .select(['log_chunks.id', 'log_chunks.lines', 'log_chunks.operation_id', 'operations.step_name', 'operations.target_name'])
+    .select([
+      'log_chunks.id',
+      'log_chunks.lines',
+      'log_chunks.operation_id',
+      'operations.step_name',
+      'operations.target_name',
+    ])
     .where('log_chunks.id', 'in', ids)
     .orderBy('log_chunks.id')
     .execute();

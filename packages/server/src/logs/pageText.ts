@@ -11,7 +11,11 @@ const WRITE_BYTES = 32 * 1024;
  * A page's text as it is read, in pieces: `head`, the lines' JSON separated by commas, then
  * `tail(end)`. An empty page yields nothing, so that a follower sends no empty event.
  */
-export async function* pageText(lines: AsyncGenerator<string, PageEnd>, head: string, tail: (end: PageEnd) => string): AsyncGenerator<string, PageEnd> {
+export async function* pageText(
+  lines: AsyncGenerator<string, PageEnd>,
+  head: string,
+  tail: (end: PageEnd) => string,
+): AsyncGenerator<string, PageEnd> {
   let pending = '';
   let separator = head;
   for (;;) {

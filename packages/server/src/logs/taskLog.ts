@@ -25,27 +25,49 @@ export class TaskLog {
   }
 
   /** Stores the new lines of a batch; answers the acknowledged sequence. */
-  async appendOperationLines(operationId: string, lines: readonly LogLine[]): Promise<{ ackedSeq: number; lastSource: number; cancelRequested: boolean; taskId: string }> {
+  async appendOperationLines(
+    operationId: string,
+    lines: readonly LogLine[],
+  ): Promise<{ ackedSeq: number; lastSource: number; cancelRequested: boolean; taskId: string }> {
     for (let i = 1; i < lines.length; i++) {
       if (lines[i]!.seq !== lines[0]!.seq + i) {
-        throw new LongshoreError('VALIDATION_FAILED', `lines[${i}].seq is ${lines[i]!.seq}; a batch must be contiguous (expected ${lines[0]!.seq + i})`);
+        throw new LongshoreError(
+          'VALIDATION_FAILED',
+          `lines[${i}].seq is ${lines[i]!.seq}; a batch must be contiguous (expected ${lines[0]!.seq + i})`,
+        );
       }
     }
     const result = await this.#db.transaction().execute(async (trx) => {
-      const op = await trx.selectFrom('operations').select(['task_id', 'acked_seq', 'last_source', 'state', 'cancel_requested', 'payload']).where('id', '=', operationId).executeTakeFirstOrThrow();
+      const op = await trx
+        .selectFrom('operations')
+        .select(['task_id', 'acked_seq', 'last_source', 'state', 'cancel_requested', 'payload'])
+        .where('id', '=', operationId)
+        .executeTakeFirstOrThrow();
       const first = lines[0]?.seq ?? op.acked_seq + 1;
       if (first > op.acked_seq + 1) {
-        throw new LongshoreError('LOG_GAP', `Log lines ${op.acked_seq + 1}..${first - 1} of operation ${operationId} were never received; resend from ${op.acked_seq + 1}`, {
-          expectedSeq: op.acked_seq + 1,
-        });
+        throw new LongshoreError(
+          'LOG_GAP',
+          `Log lines ${op.acked_seq + 1}..${first - 1} of operation ${operationId} were never received; resend from ${op.acked_seq + 1}`,
+          {
+            expectedSeq: op.acked_seq + 1,
+          },
+        );
       }
       const fresh = lines.filter((l) => l.seq > op.acked_seq);
       if (fresh.length === 0 || op.state === 'finished') {
-        return { ackedSeq: op.acked_seq, lastSource: op.last_source, cancelRequested: op.cancel_requested === 1, taskId: op.task_id };
+        return {
+          ackedSeq: op.acked_seq,
+          lastSource: op.last_source,
+          cancelRequested: op.cancel_requested === 1,
+          taskId: op.task_id,
+        };
       }
       const mask = this.#masker(operationId, op.payload);
       const last = fresh[fresh.length - 1]!;
-      const lastSource = fresh.reduce((m, l) => (l.source !== undefined && l.source > m ? l.source : m), op.last_source);
+      const lastSource = fresh.reduce(
+        (m, l) => (l.source !== undefined && l.source > m ? l.source : m),
+        op.last_source,
+      );
       await insertChunks(trx, op.task_id, operationId, encodeChunks(fresh, mask));
       const t = Date.now();
       await trx
@@ -67,9 +89,19 @@ export class TaskLog {
   /** A line the server writes into the task's own log. */
   async system(taskId: string, text: string, level: LogLine['level'] = 'info'): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
-      const task = await trx.updateTable('tasks').set((eb) => ({ log_seq: eb('log_seq', '+', 1) })).where('id', '=', taskId).returning('log_seq').executeTakeFirstOrThrow();
+      const task = await trx
+        .updateTable('tasks')
+        .set((eb) => ({ log_seq: eb('log_seq', '+', 1) }))
+        .where('id', '=', taskId)
+        .returning('log_seq')
+        .executeTakeFirstOrThrow();
       const line: LogLine = { seq: task.log_seq, stream: 'system', ts: Date.now(), text, level };
-      await insertChunks(trx, taskId, null, encodeChunks([line], (t) => t));
+      await insertChunks(
+        trx,
+        taskId,
+        null,
+        encodeChunks([line], (t) => t),
+      );
     });
     this.#events.emit(taskId);
   }
@@ -107,8 +139,22 @@ export class TaskLog {
 }
 
 /** One statement a row: a batch of lines wider than the rows splits into several (see CHUNK_ROW_BYTES). */
-async function insertChunks(trx: Store, taskId: string, operationId: string | null, chunks: EncodedChunk[]): Promise<void> {
+async function insertChunks(
+  trx: Store,
+  taskId: string,
+  operationId: string | null,
+  chunks: EncodedChunk[],
+): Promise<void> {
   for (const c of chunks) {
-    await trx.insertInto('log_chunks').values({ task_id: taskId, operation_id: operationId, first_seq: c.firstSeq, last_seq: c.lastSeq, lines: c.lines }).execute();
+    await trx
+      .insertInto('log_chunks')
+      .values({
+        task_id: taskId,
+        operation_id: operationId,
+        first_seq: c.firstSeq,
+        last_seq: c.lastSeq,
+        lines: c.lines,
+      })
+      .execute();
   }
 }

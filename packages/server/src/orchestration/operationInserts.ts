@@ -24,7 +24,12 @@ export function rowsPerInsert(columns: number): number {
  * Stores a step's plan in one transaction, all of its operations or none, in INSERTs sized under
  * MAX_SQL_VARIABLES. Operations are built as they are inserted, so memory holds one batch.
  */
-export async function insertOperations(db: Store, stepName: string, plan: StepPlan, limitBytes = MAX_PLAN_BYTES): Promise<void> {
+export async function insertOperations(
+  db: Store,
+  stepName: string,
+  plan: StepPlan,
+  limitBytes = MAX_PLAN_BYTES,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const insert = (rows: Database['operations'][]) => trx.insertInto('operations').values(rows).execute();
     let batch: Database['operations'][] = [];

@@ -35,14 +35,26 @@ export interface StepPlan {
  * step runs on the pool alone. Variables are resolved per target, so each operation carries
  * exactly the values in scope for it. Throws a user-facing error when the step cannot be planned.
  */
-export async function planStep(ctx: ServerContext, taskId: string, snapshot: ReleaseSnapshot, task: TaskContext, index: number): Promise<StepPlan> {
+export async function planStep(
+  ctx: ServerContext,
+  taskId: string,
+  snapshot: ReleaseSnapshot,
+  task: TaskContext,
+  index: number,
+): Promise<StepPlan> {
   const step = snapshot.process.steps[index]!;
   // The pool by id (a name only in releases made before references were ids); no pool is the default one.
   const poolRef = step.runOn?.pool;
-  const pool = poolRef === undefined ? await ctx.db.selectFrom('worker_pools').select('id').where('is_default', '=', 1).executeTakeFirst() : await lookUpByRef(ctx.db, 'worker_pools', poolRef);
-  if (!pool) throw new LongshoreError('NOT_FOUND', `Step '${step.name}': worker pool '${poolRef ?? 'default'}' does not exist`);
+  const pool =
+    poolRef === undefined
+      ? await ctx.db.selectFrom('worker_pools').select('id').where('is_default', '=', 1).executeTakeFirst()
+      : await lookUpByRef(ctx.db, 'worker_pools', poolRef);
+  if (!pool)
+    throw new LongshoreError('NOT_FOUND', `Step '${step.name}': worker pool '${poolRef ?? 'default'}' does not exist`);
 
-  const targets = step.runOn?.targetTags ? await matchingTargets(ctx, task.environmentId, step.runOn.targetTags) : [null];
+  const targets = step.runOn?.targetTags
+    ? await matchingTargets(ctx, task.environmentId, step.runOn.targetTags)
+    : [null];
   if (targets.length === 0) {
     throw new LongshoreError(
       'NOT_FOUND',
@@ -123,7 +135,13 @@ function buildOperation(
     ['Longshore.Environment.Name', task.environmentName],
     ['Longshore.Step.Name', step.name],
     ['Longshore.Step.Number', String(index + 1)],
-    ...(target ? [['Longshore.Target.Name', target.name], ['Longshore.Target.Tags', targetTags.join(',')], ...targetProperties(target)] : []),
+    ...(target
+      ? [
+          ['Longshore.Target.Name', target.name],
+          ['Longshore.Target.Tags', targetTags.join(',')],
+          ...targetProperties(target),
+        ]
+      : []),
   ].map(([name, value]) => ({ name: name!, value: value!, sensitive: false }));
   for (const v of [...outputs, ...system]) scoped.set(v.name.toLowerCase(), v);
 
@@ -132,7 +150,8 @@ function buildOperation(
   const variables = set.all();
   const opTarget = target ? operationTarget(ctx, target) : undefined;
   // The cluster token reaches scripts through the kubeconfig; as a sensitive variable it is also masked.
-  if (opTarget?.kubernetes) variables.push({ name: 'Longshore.Target.Kubernetes.Token', value: opTarget.kubernetes.token, sensitive: true });
+  if (opTarget?.kubernetes)
+    variables.push({ name: 'Longshore.Target.Kubernetes.Token', value: opTarget.kubernetes.token, sensitive: true });
   return {
     id: newOperationId(),
     taskId,

@@ -16,7 +16,8 @@ export type StepProgress =
  * operations each time made a step on 10,000 targets quadratic.
  */
 export async function stepProgress(db: Store, taskId: string, index: number): Promise<StepProgress> {
-  const ofStep = () => db.selectFrom('operations').select('id').where('task_id', '=', taskId).where('step_index', '=', index);
+  const ofStep = () =>
+    db.selectFrom('operations').select('id').where('task_id', '=', taskId).where('step_index', '=', index);
   if (await ofStep().where('state', '=', 'waiting').limit(1).executeTakeFirst()) {
     const { n } = await db
       .selectFrom('operations')
@@ -27,7 +28,8 @@ export async function stepProgress(db: Store, taskId: string, index: number): Pr
       .executeTakeFirstOrThrow();
     return { state: 'running', waiting: true, inFlight: Number(n) };
   }
-  if (await ofStep().where('state', 'in', IN_FLIGHT).limit(1).executeTakeFirst()) return { state: 'running', waiting: false };
+  if (await ofStep().where('state', 'in', IN_FLIGHT).limit(1).executeTakeFirst())
+    return { state: 'running', waiting: false };
   if (!(await ofStep().limit(1).executeTakeFirst())) return { state: 'unplanned' };
   // Once per step: everything has finished, so this reads up to the first that did not succeed.
   const unsuccessful = await ofStep()
@@ -38,7 +40,12 @@ export async function stepProgress(db: Store, taskId: string, index: number): Pr
 }
 
 /** Queues up to `count` of the step's waiting operations, oldest first; answers their pool, if any were waiting. */
-export async function releaseWaiting(db: Store, taskId: string, index: number, count: number): Promise<string | undefined> {
+export async function releaseWaiting(
+  db: Store,
+  taskId: string,
+  index: number,
+  count: number,
+): Promise<string | undefined> {
   const released = await db
     .updateTable('operations')
     .set({ state: 'queued' })

@@ -34,7 +34,9 @@ export class TaskRunner {
     const next = previous
       .then(() => this.#advance(taskId))
       .catch((err: unknown) => this.#fail(taskId, err))
-      .catch((err: unknown) => this.#ctx().log.error({ err, taskId }, 'a task could not advance and could not be marked failed'));
+      .catch((err: unknown) =>
+        this.#ctx().log.error({ err, taskId }, 'a task could not advance and could not be marked failed'),
+      );
     this.#chains.set(taskId, next);
     void next.finally(() => {
       if (this.#chains.get(taskId) === next) this.#chains.delete(taskId);
@@ -44,13 +46,21 @@ export class TaskRunner {
 
   /** Resumes every unfinished task, failing those that cannot go on; called once at start. */
   async resumeAll(): Promise<void> {
-    const rows = await this.#ctx().db.selectFrom('tasks').select('id').where('state', 'in', [...ACTIVE_TASK_STATES]).execute();
+    const rows = await this.#ctx()
+      .db.selectFrom('tasks')
+      .select('id')
+      .where('state', 'in', [...ACTIVE_TASK_STATES])
+      .execute();
     await Promise.all(rows.map((r) => this.advance(r.id)));
   }
 
   async cancel(taskId: string): Promise<void> {
     const { db, dispatcher, taskLog } = this.#ctx();
-    const task = await db.selectFrom('tasks').select(['state', 'cancel_requested']).where('id', '=', taskId).executeTakeFirstOrThrow();
+    const task = await db
+      .selectFrom('tasks')
+      .select(['state', 'cancel_requested'])
+      .where('id', '=', taskId)
+      .executeTakeFirstOrThrow();
     if (!isActive(task.state) || task.cancel_requested) return;
     await db.updateTable('tasks').set({ cancel_requested: 1, state: 'cancelling' }).where('id', '=', taskId).execute();
     await taskLog.system(taskId, 'Cancellation requested', 'warning');
@@ -88,20 +98,31 @@ export class TaskRunner {
     const task = await db.selectFrom('tasks').select('state').where('id', '=', taskId).executeTakeFirst();
     if (!task || !isActive(task.state)) return;
     const message = failureMessage(err);
-    const attempt = (what: string, work: () => Promise<void>) => work().catch((e: unknown) => log.error({ err: e, taskId }, `failing a task: ${what} failed`));
-    await attempt('stopping its operations', () => this.#stopOperations(taskId, `Not started: the deployment failed (${message})`));
+    const attempt = (what: string, work: () => Promise<void>) =>
+      work().catch((e: unknown) => log.error({ err: e, taskId }, `failing a task: ${what} failed`));
+    await attempt('stopping its operations', () =>
+      this.#stopOperations(taskId, `Not started: the deployment failed (${message})`),
+    );
     await attempt('writing its log', async () => {
       await taskLog.system(taskId, `The deployment cannot continue: ${message}`, 'error');
       await taskLog.system(taskId, 'Deployment failed', 'error');
     });
-    await db.updateTable('tasks').set({ state: 'failed', failed: 1, error: message, completed_at: Date.now() }).where('id', '=', taskId).execute();
+    await db
+      .updateTable('tasks')
+      .set({ state: 'failed', failed: 1, error: message, completed_at: Date.now() })
+      .where('id', '=', taskId)
+      .execute();
     taskLog.notify(taskId);
   }
 
   /** Records a worker's result for an operation it holds, then moves the task on. */
   async completeOperation(operationId: string, result: OperationResult): Promise<void> {
     const { db, box, taskLog } = this.#ctx();
-    const op = await db.selectFrom('operations').select(['task_id', 'state', 'step_name', 'target_name']).where('id', '=', operationId).executeTakeFirstOrThrow();
+    const op = await db
+      .selectFrom('operations')
+      .select(['task_id', 'state', 'step_name', 'target_name'])
+      .where('id', '=', operationId)
+      .executeTakeFirstOrThrow();
     if (op.state === 'finished') return;
     // Its output variables stay with it; the next step to be planned reads them from there.
     await db
@@ -120,14 +141,23 @@ export class TaskRunner {
     taskLog.forgetOperation(operationId);
     const where = op.target_name ? ` on ${op.target_name}` : '';
     const level = result.outcome === 'succeeded' ? 'info' : result.outcome === 'cancelled' ? 'warning' : 'error';
-    await taskLog.system(op.task_id, `Step '${op.step_name}'${where}: ${result.outcome}${result.exitCode !== undefined ? ` (exit code ${result.exitCode})` : ''}${result.message ? ` - ${result.message}` : ''}`, level);
+    await taskLog.system(
+      op.task_id,
+      `Step '${op.step_name}'${where}: ${result.outcome}${result.exitCode !== undefined ? ` (exit code ${result.exitCode})` : ''}${result.message ? ` - ${result.message}` : ''}`,
+      level,
+    );
     await this.advance(op.task_id);
   }
 
   async #advance(taskId: string): Promise<void> {
     const ctx = this.#ctx();
     const { db, box, taskLog, dispatcher } = ctx;
-    const readTask = () => db.selectFrom('tasks').select(['state', 'current_step', 'failed', 'cancel_requested']).where('id', '=', taskId).executeTakeFirstOrThrow();
+    const readTask = () =>
+      db
+        .selectFrom('tasks')
+        .select(['state', 'current_step', 'failed', 'cancel_requested'])
+        .where('id', '=', taskId)
+        .executeTakeFirstOrThrow();
     let task = await readTask();
     if (!isActive(task.state)) return this.#forget(taskId);
     const snapshot = await this.#snapshot(taskId, task.state);
@@ -136,20 +166,32 @@ export class TaskRunner {
       task = await readTask();
       const index = task.current_step;
       const step = steps[index];
-      if (step === undefined) return this.#finish(taskId, task.cancel_requested === 1 ? 'cancelled' : task.failed ? 'failed' : 'succeeded');
+      if (step === undefined)
+        return this.#finish(taskId, task.cancel_requested === 1 ? 'cancelled' : task.failed ? 'failed' : 'succeeded');
       const progress = await stepProgress(db, taskId, index);
       if (progress.state === 'unplanned') {
         if (task.cancel_requested) return this.#finish(taskId, 'cancelled');
         const condition = step.condition ?? 'success';
         const runs = condition === 'always' || (condition === 'success' ? !task.failed : task.failed === 1);
         if (!runs) {
-          await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' skipped: it runs ${condition === 'success' ? 'only when every step before it succeeded' : 'only when a step before it failed'}`);
-          await db.updateTable('tasks').set({ current_step: index + 1 }).where('id', '=', taskId).execute();
+          await taskLog.system(
+            taskId,
+            `Step ${index + 1}/${steps.length} '${step.name}' skipped: it runs ${condition === 'success' ? 'only when every step before it succeeded' : 'only when a step before it failed'}`,
+          );
+          await db
+            .updateTable('tasks')
+            .set({ current_step: index + 1 })
+            .where('id', '=', taskId)
+            .execute();
           continue;
         }
         let planned: Awaited<ReturnType<typeof planStep>>;
         try {
-          const { context } = await db.selectFrom('tasks').select('context').where('id', '=', taskId).executeTakeFirstOrThrow();
+          const { context } = await db
+            .selectFrom('tasks')
+            .select('context')
+            .where('id', '=', taskId)
+            .executeTakeFirstOrThrow();
           planned = await planStep(ctx, taskId, snapshot, box.openJson<TaskContext>(context), index);
           await insertOperations(db, step.name, planned);
         } catch (err) {
@@ -157,7 +199,11 @@ export class TaskRunner {
           const message = failureMessage(err);
           if (!isLongshoreError(err)) ctx.log.error({ err, taskId, step: step.name }, 'planning a step failed');
           await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' failed: ${message}`, 'error');
-          await db.updateTable('tasks').set({ current_step: index + 1, failed: 1, error: message }).where('id', '=', taskId).execute();
+          await db
+            .updateTable('tasks')
+            .set({ current_step: index + 1, failed: 1, error: message })
+            .where('id', '=', taskId)
+            .execute();
           continue;
         }
         const where = planned.onTargets ? ` on ${planned.size} target${planned.size === 1 ? '' : 's'}` : '';
@@ -187,15 +233,30 @@ export class TaskRunner {
     if (known && state !== 'queued') return known;
     const ctx = this.#ctx();
     const { db, box, taskLog } = ctx;
-    const { context: sealed } = await db.selectFrom('tasks').select('context').where('id', '=', taskId).executeTakeFirstOrThrow();
+    const { context: sealed } = await db
+      .selectFrom('tasks')
+      .select('context')
+      .where('id', '=', taskId)
+      .executeTakeFirstOrThrow();
     const context = box.openJson<TaskContext>(sealed);
-    const release = await db.selectFrom('releases').selectAll().where('id', '=', context.releaseId).executeTakeFirstOrThrow();
+    const release = await db
+      .selectFrom('releases')
+      .selectAll()
+      .where('id', '=', context.releaseId)
+      .executeTakeFirstOrThrow();
     const snapshot = openSnapshot(ctx, release);
     this.#snapshots.set(taskId, snapshot);
     if (state === 'queued') {
       const steps = snapshot.process.steps.length;
-      await db.updateTable('tasks').set({ state: 'running', started_at: Date.now() }).where('id', '=', taskId).execute();
-      await taskLog.system(taskId, `Deploying ${context.projectName} release ${context.releaseVersion} to ${context.environmentName} (${steps} step${steps === 1 ? '' : 's'})`);
+      await db
+        .updateTable('tasks')
+        .set({ state: 'running', started_at: Date.now() })
+        .where('id', '=', taskId)
+        .execute();
+      await taskLog.system(
+        taskId,
+        `Deploying ${context.projectName} release ${context.releaseVersion} to ${context.environmentName} (${steps} step${steps === 1 ? '' : 's'})`,
+      );
     }
     return snapshot;
   }
@@ -204,7 +265,12 @@ export class TaskRunner {
     this.#snapshots.delete(taskId);
   }
 
-  async #releaseWaiting(taskId: string, index: number, inFlight: number, maxParallelism: number | undefined): Promise<void> {
+  async #releaseWaiting(
+    taskId: string,
+    index: number,
+    inFlight: number,
+    maxParallelism: number | undefined,
+  ): Promise<void> {
     // Waiting operations exist only under a maxParallelism, which is at most 1,000; the cap keeps one release bounded whatever is stored.
     const room = Math.min((maxParallelism ?? Infinity) - inFlight, 1000);
     if (room <= 0) return;
@@ -217,7 +283,11 @@ export class TaskRunner {
     const { db, taskLog } = this.#ctx();
     this.#forget(taskId);
     // The last line goes in before the state changes, so a follower that sees the end has it.
-    await taskLog.system(taskId, `Deployment ${state}`, state === 'succeeded' ? 'info' : state === 'cancelled' ? 'warning' : 'error');
+    await taskLog.system(
+      taskId,
+      `Deployment ${state}`,
+      state === 'succeeded' ? 'info' : state === 'cancelled' ? 'warning' : 'error',
+    );
     await db.updateTable('tasks').set({ state, completed_at: Date.now() }).where('id', '=', taskId).execute();
     taskLog.notify(taskId);
   }

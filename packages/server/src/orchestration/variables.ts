@@ -32,14 +32,18 @@ function specificity(v: StoredVariable, ctx: ScopeContext): number {
 }
 
 /** One value per name (case-insensitive): the most specific that applies; the first declared on a tie. */
-export function selectVariables(variables: readonly StoredVariable[], ctx: ScopeContext): Map<string, OperationVariable> {
+export function selectVariables(
+  variables: readonly StoredVariable[],
+  ctx: ScopeContext,
+): Map<string, OperationVariable> {
   const best = new Map<string, { rank: number; v: OperationVariable }>();
   for (const v of variables) {
     const rank = specificity(v, ctx);
     if (rank < 0) continue;
     const key = v.name.toLowerCase();
     const current = best.get(key);
-    if (!current || rank > current.rank) best.set(key, { rank, v: { name: v.name, value: v.value, sensitive: v.sensitive } });
+    if (!current || rank > current.rank)
+      best.set(key, { rank, v: { name: v.name, value: v.value, sensitive: v.sensitive } });
   }
   return new Map([...best].map(([k, { v }]) => [k, v]));
 }
@@ -67,7 +71,8 @@ const MiB = (n: number) => `${n / (1024 * 1024)} MiB`;
 /** A long chain is shown by its ends: they say where it starts and which variable went too deep. */
 function describeChain(chain: readonly string[]): string {
   const quoted = chain.map((c) => `'${c}'`);
-  const shown = quoted.length > 8 ? [...quoted.slice(0, 3), `... ${quoted.length - 6} more ...`, ...quoted.slice(-3)] : quoted;
+  const shown =
+    quoted.length > 8 ? [...quoted.slice(0, 3), `... ${quoted.length - 6} more ...`, ...quoted.slice(-3)] : quoted;
   return shown.join(' -> ');
 }
 
@@ -132,7 +137,9 @@ export class VariableSet {
     }
     if (chain.some((c) => c.toLowerCase() === key)) {
       const cycle = [...chain, name].join(' -> ');
-      throw new LongshoreError('INVALID_REFERENCE', `Variables refer to each other in a cycle: ${cycle}`, { cycle: [...chain, name] });
+      throw new LongshoreError('INVALID_REFERENCE', `Variables refer to each other in a cycle: ${cycle}`, {
+        cycle: [...chain, name],
+      });
     }
     checkDepth(v.name, chain, depth, 0);
     const { text, sensitive, height } = this.#expand(v.value, [...chain, v.name], depth, `Variable '${v.name}'`);
@@ -150,7 +157,12 @@ export class VariableSet {
   }
 
   /** `height` in the answer is the longest chain of references below the text. */
-  #expand(text: string, chain: string[], depth: number, owner: string): { text: string; sensitive: boolean; height: number } {
+  #expand(
+    text: string,
+    chain: string[],
+    depth: number,
+    owner: string,
+  ): { text: string; sensitive: boolean; height: number } {
     if (!text.includes('#{')) return { text, sensitive: false, height: 0 };
     let sensitive = false;
     let height = 0;

@@ -42,7 +42,10 @@ export class PackageBlobs {
     let removed = 0;
     for (const name of names.filter((n) => n.startsWith('.upload-'))) {
       const path = join(dir, name);
-      const modified = await stat(path).then((s) => s.mtimeMs, () => undefined);
+      const modified = await stat(path).then(
+        (s) => s.mtimeMs,
+        () => undefined,
+      );
       if (modified !== undefined && Date.now() - modified > olderThanMs) {
         await rm(path, { force: true });
         removed++;

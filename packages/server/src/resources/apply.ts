@@ -43,19 +43,29 @@ function duplicateProblems(doc: ApplyDocument): string[] {
 }
 
 export async function applyRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  app.post('/api/apply', { schema: { tags: ['apply'], body: ApplyDocument, response: { 200: ApplyResult } } }, async (req) => {
-    const doc = req.body as ApplyDocument;
-    const problems = duplicateProblems(doc);
-    if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', problems.join('; '), { problems });
-    return inTransaction(ctx, async (tx) => {
-      for (const e of doc.environments ?? []) await upsertNamed(tx, 'environments', e);
-      for (const p of doc.workerPools ?? []) await upsertNamed(tx, 'worker_pools', p);
-      for (const [i, t] of (doc.targets ?? []).entries()) await inPart(`targets[${i}]`, () => upsertTarget(tx, t));
-      for (const [i, p] of (doc.projects ?? []).entries()) await inPart(`projects[${i}] '${p.name}'`, () => upsertProject(tx, p));
-      const names = (items: { name: string }[] | undefined) => (items ?? []).map((i) => normaliseName(i.name));
-      return { environments: names(doc.environments), workerPools: names(doc.workerPools), targets: names(doc.targets), projects: names(doc.projects) };
-    });
-  });
+  app.post(
+    '/api/apply',
+    { schema: { tags: ['apply'], body: ApplyDocument, response: { 200: ApplyResult } } },
+    async (req) => {
+      const doc = req.body as ApplyDocument;
+      const problems = duplicateProblems(doc);
+      if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', problems.join('; '), { problems });
+      return inTransaction(ctx, async (tx) => {
+        for (const e of doc.environments ?? []) await upsertNamed(tx, 'environments', e);
+        for (const p of doc.workerPools ?? []) await upsertNamed(tx, 'worker_pools', p);
+        for (const [i, t] of (doc.targets ?? []).entries()) await inPart(`targets[${i}]`, () => upsertTarget(tx, t));
+        for (const [i, p] of (doc.projects ?? []).entries())
+          await inPart(`projects[${i}] '${p.name}'`, () => upsertProject(tx, p));
+        const names = (items: { name: string }[] | undefined) => (items ?? []).map((i) => normaliseName(i.name));
+        return {
+          environments: names(doc.environments),
+          workerPools: names(doc.workerPools),
+          targets: names(doc.targets),
+          projects: names(doc.projects),
+        };
+      });
+    },
+  );
 }
 
 /** Says which part of the document a problem is in: a project's own messages say only `variables[2]`. */

@@ -7,7 +7,12 @@ import type { Database } from '../store/schema.js';
 import { isUniqueViolation } from '../store/database.js';
 import { NAME_KEY_SQL_FUNCTION, NAME_MAX_LENGTH, NAME_PATTERN, NAME_RULE, nameKey } from './names.js';
 
-export const Name = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, pattern: NAME_PATTERN, description: `a name: ${NAME_RULE}; unique regardless of case and Unicode normalisation` });
+export const Name = Type.String({
+  minLength: 1,
+  maxLength: NAME_MAX_LENGTH,
+  pattern: NAME_PATTERN,
+  description: `a name: ${NAME_RULE}; unique regardless of case and Unicode normalisation`,
+});
 export const Description = Type.String({ maxLength: 4000, default: '' });
 export const Tag = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
 export const Ref = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, description: 'An id or a name' });
@@ -26,7 +31,11 @@ const kindNames: Record<NamedTable, string> = {
 };
 
 /** The row with this id, or named this by the one name rule (see names.ts); undefined when none. */
-export async function lookUpByRef<T extends NamedTable>(db: Store, table: T, ref: string): Promise<Database[T] | undefined> {
+export async function lookUpByRef<T extends NamedTable>(
+  db: Store,
+  table: T,
+  ref: string,
+): Promise<Database[T] | undefined> {
   const row = await db
     .selectFrom(table as NamedTable)
     .selectAll()
@@ -43,8 +52,16 @@ export async function findByRef<T extends NamedTable>(db: Store, table: T, ref: 
 }
 
 /** The row another of the same kind already holds this name by, if any (so a write can refuse it with a 409 first). */
-export async function nameHolder(db: Store, table: NamedTable, name: string, except?: string): Promise<{ id: string; name: string } | undefined> {
-  let q = db.selectFrom(table).select(['id', 'name']).where(sql.raw(`${NAME_KEY_SQL_FUNCTION}(name)`), '=', nameKey(name));
+export async function nameHolder(
+  db: Store,
+  table: NamedTable,
+  name: string,
+  except?: string,
+): Promise<{ id: string; name: string } | undefined> {
+  let q = db
+    .selectFrom(table)
+    .select(['id', 'name'])
+    .where(sql.raw(`${NAME_KEY_SQL_FUNCTION}(name)`), '=', nameKey(name));
   if (except !== undefined) q = q.where('id', '!=', except);
   return q.executeTakeFirst();
 }

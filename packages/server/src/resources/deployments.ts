@@ -29,64 +29,97 @@ const Deployment = Type.Object({
 
 export async function deploymentRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['deployments'];
-  app.post('/api/deployments', { schema: { tags, body: DeploymentInput, response: { 201: Deployment, ...errorResponses(404) } } }, async (req, reply) => {
-    const input = req.body as Static<typeof DeploymentInput>;
-    const created = await inTransaction(ctx, async (tx) => {
-      const project = await findByRef(tx.db, 'projects', input.project);
-      const environment = await findByRef(tx.db, 'environments', input.environment);
-      const release = await releaseForDeployment(tx, project.id, input.release);
-      const id = newId('deploy');
-      const taskId = newId('task');
-      const context: TaskContext = {
-        deploymentId: id,
-        releaseId: release.id,
-        releaseVersion: release.version,
-        projectName: project.name,
-        environmentId: environment.id,
-        environmentName: environment.name,
-      };
-      const t = now();
-      await tx.db
-        .insertInto('tasks')
-        .values({
-          id: taskId,
-          kind: 'deploy',
-          description: `Deploy ${project.name} release ${release.version} to ${environment.name}`,
-          state: 'queued',
-          current_step: 0,
-          failed: 0,
-          cancel_requested: 0,
-          error: null,
-          context: ctx.box.sealJson(context),
-          log_seq: 0,
+  app.post(
+    '/api/deployments',
+    { schema: { tags, body: DeploymentInput, response: { 201: Deployment, ...errorResponses(404) } } },
+    async (req, reply) => {
+      const input = req.body as Static<typeof DeploymentInput>;
+      const created = await inTransaction(ctx, async (tx) => {
+        const project = await findByRef(tx.db, 'projects', input.project);
+        const environment = await findByRef(tx.db, 'environments', input.environment);
+        const release = await releaseForDeployment(tx, project.id, input.release);
+        const id = newId('deploy');
+        const taskId = newId('task');
+        const context: TaskContext = {
+          deploymentId: id,
+          releaseId: release.id,
+          releaseVersion: release.version,
+          projectName: project.name,
+          environmentId: environment.id,
+          environmentName: environment.name,
+        };
+        const t = now();
+        await tx.db
+          .insertInto('tasks')
+          .values({
+            id: taskId,
+            kind: 'deploy',
+            description: `Deploy ${project.name} release ${release.version} to ${environment.name}`,
+            state: 'queued',
+            current_step: 0,
+            failed: 0,
+            cancel_requested: 0,
+            error: null,
+            context: ctx.box.sealJson(context),
+            log_seq: 0,
+            created_at: t,
+            started_at: null,
+            completed_at: null,
+          })
+          .execute();
+        const row = {
+          id,
+          project_id: project.id,
+          release_id: release.id,
+          environment_id: environment.id,
+          task_id: taskId,
           created_at: t,
-          started_at: null,
-          completed_at: null,
-        })
-        .execute();
-      const row = { id, project_id: project.id, release_id: release.id, environment_id: environment.id, task_id: taskId, created_at: t };
-      await tx.db.insertInto('deployments').values(row).execute();
-      return { ...row, releaseVersion: release.version };
-    });
-    await ctx.tasks.advance(created.task_id);
-    return reply.status(201).send({
-      id: created.id,
-      projectId: created.project_id,
-      environmentId: created.environment_id,
-      releaseId: created.release_id,
-      releaseVersion: created.releaseVersion,
-      taskId: created.task_id,
-      createdAt: iso(created.created_at)!,
-    });
-  });
+        };
+        await tx.db.insertInto('deployments').values(row).execute();
+        return { ...row, releaseVersion: release.version };
+      });
+      await ctx.tasks.advance(created.task_id);
+      return reply.status(201).send({
+        id: created.id,
+        projectId: created.project_id,
+        environmentId: created.environment_id,
+        releaseId: created.release_id,
+        releaseVersion: created.releaseVersion,
+        taskId: created.task_id,
+        createdAt: iso(created.created_at)!,
+      });
+    },
+  );
 
-  app.get('/api/deployments', { schema: { tags, querystring: Type.Object({ project: Type.Optional(Ref) }), response: { 200: ListOf(Deployment), ...errorResponses(404) } } }, async (req) => {
-    const { project } = req.query as { project?: string };
-    let q = ctx.db.selectFrom('deployments').innerJoin('releases', 'releases.id', 'deployments.release_id').selectAll('deployments').select('releases.version');
-    if (project) q = q.where('deployments.project_id', '=', (await findByRef(ctx.db, 'projects', project)).id);
-    const rows = await q.orderBy('deployments.created_at', 'desc').limit(200).execute();
-    return {
-      items: rows.map((r) => ({ id: r.id, projectId: r.project_id, environmentId: r.environment_id, releaseId: r.release_id, releaseVersion: r.version, taskId: r.task_id, createdAt: iso(r.created_at)! })),
-    };
-  });
+  app.get(
+    '/api/deployments',
+    {
+      schema: {
+        tags,
+        querystring: Type.Object({ project: Type.Optional(Ref) }),
+        response: { 200: ListOf(Deployment), ...errorResponses(404) },
+      },
+    },
+    async (req) => {
+      const { project } = req.query as { project?: string };
+      let q = ctx.db
+        .selectFrom('deployments')
+        .innerJoin('releases', 'releases.id', 'deployments.release_id')
+        .selectAll('deployments')
+        .select('releases.version');
+      if (project) q = q.where('deployments.project_id', '=', (await findByRef(ctx.db, 'projects', project)).id);
+      const rows = await q.orderBy('deployments.created_at', 'desc').limit(200).execute();
+      return {
+        items: rows.map((r) => ({
+          id: r.id,
+          projectId: r.project_id,
+          environmentId: r.environment_id,
+          releaseId: r.release_id,
+          releaseVersion: r.version,
+          taskId: r.task_id,
+          createdAt: iso(r.created_at)!,
+        })),
+      };
+    },
+  );
 }

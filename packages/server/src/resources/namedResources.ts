@@ -3,19 +3,45 @@ import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { newId } from '../crypto/tokens.js';
-import { Description, ListOf, Name, NoContent, RefParams, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
+import {
+  Description,
+  ListOf,
+  Name,
+  NoContent,
+  RefParams,
+  findByRef,
+  inTransaction,
+  iso,
+  nameHolder,
+  now,
+  uniquely,
+} from './common.js';
 import { normaliseName } from './names.js';
 import { assertUnreferenced } from './references.js';
 
 /** Environments and worker pools are the same shape: a name and a description. */
-export const NamedInput = Type.Object({ name: Name, description: Type.Optional(Description) }, { additionalProperties: false });
+export const NamedInput = Type.Object(
+  { name: Name, description: Type.Optional(Description) },
+  { additionalProperties: false },
+);
 export type NamedInput = Static<typeof NamedInput>;
 
-const Environment = Type.Object({ id: Type.String(), name: Type.String(), description: Type.String(), createdAt: Type.String() });
+const Environment = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  createdAt: Type.String(),
+});
 const WorkerPool = Type.Composite([Environment, Type.Object({ isDefault: Type.Boolean() })]);
 
 type Table = 'environments' | 'worker_pools';
-interface Row { id: string; name: string; description: string; created_at: number; is_default?: number }
+interface Row {
+  id: string;
+  name: string;
+  description: string;
+  created_at: number;
+  is_default?: number;
+}
 
 const tables: Record<Table, { path: string; prefix: string; what: string; tag: string }> = {
   environments: { path: '/api/environments', prefix: 'env', what: 'An environment', tag: 'environments' },
@@ -32,14 +58,21 @@ export async function upsertNamed(ctx: ServerContext, table: Table, input: Named
   const name = normaliseName(input.name);
   const existing = await nameHolder(ctx.db, table, name);
   if (existing) {
-    await ctx.db.updateTable(table).set({ description: input.description ?? '' }).where('id', '=', existing.id).execute();
+    await ctx.db
+      .updateTable(table)
+      .set({ description: input.description ?? '' })
+      .where('id', '=', existing.id)
+      .execute();
     return existing.id;
   }
   const id = newId(t.prefix);
   const row = { id, name, description: input.description ?? '', created_at: now() };
   await uniquely(`${t.what} named '${name}'`, () =>
     table === 'worker_pools'
-      ? ctx.db.insertInto('worker_pools').values({ ...row, is_default: 0 }).execute()
+      ? ctx.db
+          .insertInto('worker_pools')
+          .values({ ...row, is_default: 0 })
+          .execute()
       : ctx.db.insertInto('environments').values(row).execute(),
   );
   return id;
@@ -50,7 +83,13 @@ export async function ensureDefaultPool(ctx: Pick<ServerContext, 'db'>): Promise
   if (!existing) {
     await ctx.db
       .insertInto('worker_pools')
-      .values({ id: newId('pool'), name: 'default', description: 'The pool every worker joins unless told otherwise', is_default: 1, created_at: now() })
+      .values({
+        id: newId('pool'),
+        name: 'default',
+        description: 'The pool every worker joins unless told otherwise',
+        is_default: 1,
+        created_at: now(),
+      })
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
@@ -77,36 +116,52 @@ export function namedResourceRoutes(table: Table) {
       });
       return reply.status(201).send(present((await findByRef(ctx.db, table, id)) as Row));
     });
-    app.put(`${t.path}/:ref`, { schema: schema({ params: RefParams, body: NamedInput, response: { 200: Item } }) }, async (req) => {
-      const input = req.body as NamedInput;
-      const name = normaliseName(input.name);
-      const id = await inTransaction(ctx, async (tx) => {
-        const row = await findByRef(tx.db, table, (req.params as { ref: string }).ref);
-        const clash = await nameHolder(tx.db, table, name, row.id);
-        if (clash) throw new LongshoreError('CONFLICT', `${t.what} named '${clash.name}' already exists`);
-        await uniquely(`${t.what} named '${name}'`, () =>
-          tx.db.updateTable(table).set({ name, description: input.description ?? '' }).where('id', '=', row.id).execute(),
-        );
-        return row.id;
-      });
-      return present((await findByRef(ctx.db, table, id)) as Row);
-    });
-    app.delete(`${t.path}/:ref`, { schema: schema({ params: RefParams, response: { 204: NoContent } }) }, async (req, reply) => {
-      await inTransaction(ctx, async (tx) => {
-        const row = (await findByRef(tx.db, table, (req.params as { ref: string }).ref)) as Row;
-        if (row.is_default === 1) throw new LongshoreError('CONFLICT', 'The default worker pool cannot be deleted');
-        await assertUnused(tx, table, row);
-        await assertUnreferenced(tx.db, table, row);
-        await tx.db.deleteFrom(table).where('id', '=', row.id).execute();
-      });
-      return reply.status(204).send();
-    });
+    app.put(
+      `${t.path}/:ref`,
+      { schema: schema({ params: RefParams, body: NamedInput, response: { 200: Item } }) },
+      async (req) => {
+        const input = req.body as NamedInput;
+        const name = normaliseName(input.name);
+        const id = await inTransaction(ctx, async (tx) => {
+          const row = await findByRef(tx.db, table, (req.params as { ref: string }).ref);
+          const clash = await nameHolder(tx.db, table, name, row.id);
+          if (clash) throw new LongshoreError('CONFLICT', `${t.what} named '${clash.name}' already exists`);
+          await uniquely(`${t.what} named '${name}'`, () =>
+            tx.db
+              .updateTable(table)
+              .set({ name, description: input.description ?? '' })
+              .where('id', '=', row.id)
+              .execute(),
+          );
+          return row.id;
+        });
+        return present((await findByRef(ctx.db, table, id)) as Row);
+      },
+    );
+    app.delete(
+      `${t.path}/:ref`,
+      { schema: schema({ params: RefParams, response: { 204: NoContent } }) },
+      async (req, reply) => {
+        await inTransaction(ctx, async (tx) => {
+          const row = (await findByRef(tx.db, table, (req.params as { ref: string }).ref)) as Row;
+          if (row.is_default === 1) throw new LongshoreError('CONFLICT', 'The default worker pool cannot be deleted');
+          await assertUnused(tx, table, row);
+          await assertUnreferenced(tx.db, table, row);
+          await tx.db.deleteFrom(table).where('id', '=', row.id).execute();
+        });
+        return reply.status(204).send();
+      },
+    );
   };
 }
 
 async function assertUnused(ctx: ServerContext, table: Table, row: Row): Promise<void> {
   if (table === 'environments') {
-    const used = await ctx.db.selectFrom('deployments').select('id').where('environment_id', '=', row.id).executeTakeFirst();
+    const used = await ctx.db
+      .selectFrom('deployments')
+      .select('id')
+      .where('environment_id', '=', row.id)
+      .executeTakeFirst();
     if (used) throw new LongshoreError('CONFLICT', `Environment '${row.name}' has deployments and cannot be deleted`);
     return;
   }
@@ -116,5 +171,6 @@ async function assertUnused(ctx: ServerContext, table: Table, row: Row): Promise
     .where('pool_id', '=', row.id)
     .where('state', '!=', 'finished')
     .executeTakeFirst();
-  if (active) throw new LongshoreError('CONFLICT', `Worker pool '${row.name}' has operations in progress and cannot be deleted`);
+  if (active)
+    throw new LongshoreError('CONFLICT', `Worker pool '${row.name}' has operations in progress and cannot be deleted`);
 }

@@ -38,7 +38,13 @@ export const sameName = (a: string, b: string): boolean => nameKey(a) === nameKe
  * One problem per name used twice in a list, naming both places, e.g.
  * `environments[0] and environments[3] are both named 'CaseEnv'`.
  */
-export function duplicateNameProblems<T>(path: string, items: readonly T[], keyOf: (item: T) => string, nameOf: (item: T) => string, qualifier = ''): string[] {
+export function duplicateNameProblems<T>(
+  path: string,
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  nameOf: (item: T) => string,
+  qualifier = '',
+): string[] {
   const first = new Map<string, number>();
   const problems: string[] = [];
   items.forEach((item, i) => {

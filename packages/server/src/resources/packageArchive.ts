@@ -13,7 +13,11 @@ export type ArchiveFormat = 'tar.gz' | 'zip';
  * Streams an upload to disk while hashing and counting it, so a large package never sits in
  * memory and an oversized one is cut off at the limit.
  */
-export async function receiveUpload(body: Readable, path: string, maxBytes: number): Promise<{ size: number; sha256: string }> {
+export async function receiveUpload(
+  body: Readable,
+  path: string,
+  maxBytes: number,
+): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
   const meter = new Transform({

@@ -14,18 +14,51 @@ import { SEMVER_PATTERN } from './semver.js';
 
 const PackageId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 100 });
 const VersionParams = Type.Object({ packageId: PackageId, version: Type.String({ minLength: 1, maxLength: 100 }) });
-const PushParams = Type.Object({ packageId: PackageId, version: Type.String({ maxLength: 100, pattern: SEMVER_PATTERN, description: 'a semantic version (e.g. 1.2.3 or 1.2.3-beta.1)' }) });
-const Package = Type.Object({ packageId: Type.String(), version: Type.String(), format: Type.String(), size: Type.Integer(), sha256: Type.String(), createdAt: Type.String() });
-const ARCHIVE_TYPES = ['application/octet-stream', 'application/gzip', 'application/x-gzip', 'application/zip', 'application/x-tar'];
+const PushParams = Type.Object({
+  packageId: PackageId,
+  version: Type.String({
+    maxLength: 100,
+    pattern: SEMVER_PATTERN,
+    description: 'a semantic version (e.g. 1.2.3 or 1.2.3-beta.1)',
+  }),
+});
+const Package = Type.Object({
+  packageId: Type.String(),
+  version: Type.String(),
+  format: Type.String(),
+  size: Type.Integer(),
+  sha256: Type.String(),
+  createdAt: Type.String(),
+});
+const ARCHIVE_TYPES = [
+  'application/octet-stream',
+  'application/gzip',
+  'application/x-gzip',
+  'application/zip',
+  'application/x-tar',
+];
 /** A package's content, as the API and the agent route send it (sendPackageContent). */
 export const PackageContent = {
   description: 'The archive as it was pushed',
-  headers: { 'x-longshore-sha256': Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the content, lowercase hex' }) },
-  content: { 'application/gzip': { schema: Type.String({ format: 'binary' }) }, 'application/zip': { schema: Type.String({ format: 'binary' }) } },
+  headers: {
+    'x-longshore-sha256': Type.String({
+      pattern: '^[0-9a-f]{64}$',
+      description: 'SHA-256 of the content, lowercase hex',
+    }),
+  },
+  content: {
+    'application/gzip': { schema: Type.String({ format: 'binary' }) },
+    'application/zip': { schema: Type.String({ format: 'binary' }) },
+  },
 };
 
 export async function findPackage(ctx: ServerContext, packageId: string, version: string) {
-  const row = await ctx.db.selectFrom('packages').selectAll().where('package_id', '=', packageId).where('version', '=', version).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('packages')
+    .selectAll()
+    .where('package_id', '=', packageId)
+    .where('version', '=', version)
+    .executeTakeFirst();
   if (!row) throw new LongshoreError('NOT_FOUND', `Package ${packageId} version ${version} is not in the feed`);
   return row;
 }
@@ -38,7 +71,14 @@ export async function sendPackageContent(ctx: ServerContext, reply: FastifyReply
     .header('content-type', type)
     .header('content-length', row.size)
     .header('x-longshore-sha256', row.sha256)
-    .send(await openVerified({ what: `package ${row.package_id} ${row.version}`, path: join(ctx.config.dataDir, row.path), size: row.size, sha256: row.sha256 }));
+    .send(
+      await openVerified({
+        what: `package ${row.package_id} ${row.version}`,
+        path: join(ctx.config.dataDir, row.path),
+        size: row.size,
+        sha256: row.sha256,
+      }),
+    );
 }
 
 /** Whether any package version still records this file (several can share one: same content). */
@@ -51,7 +91,9 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
   const blobs = new PackageBlobs(ctx.config.dataDir);
   await blobs.sweepUploads();
   await app.register(async (feed) => {
-    feed.addContentTypeParser(ARCHIVE_TYPES, { bodyLimit: ctx.config.maxPackageBytes }, (_req, payload, done) => done(null, payload));
+    feed.addContentTypeParser(ARCHIVE_TYPES, { bodyLimit: ctx.config.maxPackageBytes }, (_req, payload, done) =>
+      done(null, payload),
+    );
     const push = {
       config: documentRawBody(ARCHIVE_TYPES, 'A .tar.gz or .zip archive, sent as it is'),
       schema: { tags, params: PushParams, response: { 201: Package, ...errorResponses(413, 415, 422) } },
@@ -59,15 +101,35 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
     feed.post('/api/packages/:packageId/:version', push, async (req, reply) => {
       const { packageId, version } = req.params as { packageId: string; version: string };
       if (!ARCHIVE_TYPES.includes((req.headers['content-type'] ?? '').split(';')[0]!.trim())) {
-        throw new LongshoreError('UNSUPPORTED_MEDIA_TYPE', `Send the archive as the raw body with Content-Type ${ARCHIVE_TYPES[0]}`);
+        throw new LongshoreError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `Send the archive as the raw body with Content-Type ${ARCHIVE_TYPES[0]}`,
+        );
       }
-      const clash = await ctx.db.selectFrom('packages').select('version').where('package_id', '=', packageId).where('version', '=', version).executeTakeFirst();
-      if (clash) throw new LongshoreError('CONFLICT', `Package ${packageId} version ${version} already exists; versions are immutable, push a new one`);
+      const clash = await ctx.db
+        .selectFrom('packages')
+        .select('version')
+        .where('package_id', '=', packageId)
+        .where('version', '=', version)
+        .executeTakeFirst();
+      if (clash)
+        throw new LongshoreError(
+          'CONFLICT',
+          `Package ${packageId} version ${version} already exists; versions are immutable, push a new one`,
+        );
       const upload = await blobs.uploadPath();
       try {
         const { size, sha256 } = await receiveUpload(req.body as Readable, upload, ctx.config.maxPackageBytes);
         const { format } = await verifyArchive(upload);
-        const row = { package_id: packageId, version, format, size, sha256, path: PackageBlobs.pathOf(sha256), created_at: now() };
+        const row = {
+          package_id: packageId,
+          version,
+          format,
+          size,
+          sha256,
+          path: PackageBlobs.pathOf(sha256),
+          created_at: now(),
+        };
         await blobs.exclusive(sha256, async () => {
           await blobs.place(upload, sha256);
           try {
@@ -75,7 +137,10 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
           } catch (e) {
             await blobs.release(row.path, () => isRecorded(ctx, row.path));
             if (await findPackage(ctx, packageId, version).catch(() => undefined)) {
-              throw new LongshoreError('CONFLICT', `Package ${packageId} version ${version} was pushed by another request at the same time; versions are immutable, push a new one`);
+              throw new LongshoreError(
+                'CONFLICT',
+                `Package ${packageId} version ${version} was pushed by another request at the same time; versions are immutable, push a new one`,
+              );
             }
             throw e;
           }
@@ -86,15 +151,38 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
       }
     });
   });
-  app.get('/api/packages', { schema: { tags, querystring: Type.Object({ packageId: Type.Optional(PackageId) }), response: { 200: ListOf(Package) } } }, async (req) => {
-    const { packageId } = req.query as { packageId?: string };
-    let q = ctx.db.selectFrom('packages').selectAll().orderBy('package_id').orderBy('created_at', 'desc');
-    if (packageId) q = q.where('package_id', '=', packageId);
-    const rows = await q.execute();
-    return { items: rows.map((r) => ({ packageId: r.package_id, version: r.version, format: r.format, size: r.size, sha256: r.sha256, createdAt: iso(r.created_at)! })) };
-  });
-  app.get('/api/packages/:packageId/:version/content', { schema: { tags, params: VersionParams, response: { 200: PackageContent } } }, async (req, reply) => {
-    const { packageId, version } = req.params as { packageId: string; version: string };
-    return sendPackageContent(ctx, reply, packageId, version);
-  });
+  app.get(
+    '/api/packages',
+    {
+      schema: {
+        tags,
+        querystring: Type.Object({ packageId: Type.Optional(PackageId) }),
+        response: { 200: ListOf(Package) },
+      },
+    },
+    async (req) => {
+      const { packageId } = req.query as { packageId?: string };
+      let q = ctx.db.selectFrom('packages').selectAll().orderBy('package_id').orderBy('created_at', 'desc');
+      if (packageId) q = q.where('package_id', '=', packageId);
+      const rows = await q.execute();
+      return {
+        items: rows.map((r) => ({
+          packageId: r.package_id,
+          version: r.version,
+          format: r.format,
+          size: r.size,
+          sha256: r.sha256,
+          createdAt: iso(r.created_at)!,
+        })),
+      };
+    },
+  );
+  app.get(
+    '/api/packages/:packageId/:version/content',
+    { schema: { tags, params: VersionParams, response: { 200: PackageContent } } },
+    async (req, reply) => {
+      const { packageId, version } = req.params as { packageId: string; version: string };
+      return sendPackageContent(ctx, reply, packageId, version);
+    },
+  );
 }

@@ -59,7 +59,12 @@ export type VariableScope = Static<typeof VariableScope>;
 
 export const VariableInput = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 256, pattern: `^[^#{}${CONTROL_CHARACTERS}]+$`, description: 'a variable name: no #, { or }, no control characters' }),
+    name: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      pattern: `^[^#{}${CONTROL_CHARACTERS}]+$`,
+      description: 'a variable name: no #, { or }, no control characters',
+    }),
     /** Omit for a sensitive variable to keep the value already stored for the same name and scope. */
     value: Type.Optional(Type.String({ maxLength: 1024 * 1024 })),
     sensitive: Type.Optional(Type.Boolean()),
@@ -85,7 +90,8 @@ export function processProblems(process: Process): string[] {
     const refs = new Set<string>();
     step.packages?.forEach((p, j) => {
       const ref = (p.reference ?? p.packageId).toLowerCase();
-      if (refs.has(ref)) problems.push(`process.steps[${i}].packages[${j}]: reference '${ref}' is used twice in this step`);
+      if (refs.has(ref))
+        problems.push(`process.steps[${i}].packages[${j}]: reference '${ref}' is used twice in this step`);
       refs.add(ref);
     });
   });

@@ -18,14 +18,24 @@ export const Variable = Type.Object({
 });
 
 /** As stored and snapshotted: scope environments and targets are ids (see references.ts). */
-export interface StoredVariable { name: string; value: string; sensitive: boolean; scope: VariableScope }
+export interface StoredVariable {
+  name: string;
+  value: string;
+  sensitive: boolean;
+  scope: VariableScope;
+}
 
 type VariableRow = Database['variables'];
 
 /** One key per (name, scope): order and case within the scope do not make another variable. */
 function scopeKey(name: string, scope: VariableScope): string {
   const sorted = (list: string[] | undefined, key: (s: string) => string) => [...new Set((list ?? []).map(key))].sort();
-  return JSON.stringify([nameKey(name), sorted(scope.environments, (s) => s), sorted(scope.targetTags, (s) => s.toLowerCase()), sorted(scope.targets, (s) => s)]);
+  return JSON.stringify([
+    nameKey(name),
+    sorted(scope.environments, (s) => s),
+    sorted(scope.targetTags, (s) => s.toLowerCase()),
+    sorted(scope.targets, (s) => s),
+  ]);
 }
 
 /**
@@ -33,44 +43,100 @@ function scopeKey(name: string, scope: VariableScope): string {
  * used twice with one scope, scopes naming what does not exist, sensitive values left out with
  * none stored to keep. Throws VALIDATION_FAILED listing every problem.
  */
-export async function variableRows(ctx: ServerContext, projectId: string | undefined, inputs: VariableInput[]): Promise<Omit<VariableRow, 'project_id'>[]> {
+export async function variableRows(
+  ctx: ServerContext,
+  projectId: string | undefined,
+  inputs: VariableInput[],
+): Promise<Omit<VariableRow, 'project_id'>[]> {
   const problems: string[] = [];
   const resolved: { name: string; scope: VariableScope }[] = [];
   for (const [i, v] of inputs.entries()) {
     const scope: VariableScope = { ...v.scope };
-    if (v.scope?.environments) scope.environments = await resolveRefs(ctx.db, 'environments', v.scope.environments, `variables[${i}].scope.environments`, problems);
-    if (v.scope?.targets) scope.targets = await resolveRefs(ctx.db, 'targets', v.scope.targets, `variables[${i}].scope.targets`, problems);
+    if (v.scope?.environments)
+      scope.environments = await resolveRefs(
+        ctx.db,
+        'environments',
+        v.scope.environments,
+        `variables[${i}].scope.environments`,
+        problems,
+      );
+    if (v.scope?.targets)
+      scope.targets = await resolveRefs(ctx.db, 'targets', v.scope.targets, `variables[${i}].scope.targets`, problems);
     resolved.push({ name: normaliseName(v.name), scope });
   }
-  problems.push(...duplicateNameProblems('variables', resolved, (v) => scopeKey(v.name, v.scope), (v) => v.name, ' with the same scope'));
-  const current = projectId ? await ctx.db.selectFrom('variables').selectAll().where('project_id', '=', projectId).execute() : [];
-  const kept = new Map(current.filter((v) => v.sensitive === 1).map((v) => [scopeKey(v.name, JSON.parse(v.scope) as VariableScope), v.value]));
+  problems.push(
+    ...duplicateNameProblems(
+      'variables',
+      resolved,
+      (v) => scopeKey(v.name, v.scope),
+      (v) => v.name,
+      ' with the same scope',
+    ),
+  );
+  const current = projectId
+    ? await ctx.db.selectFrom('variables').selectAll().where('project_id', '=', projectId).execute()
+    : [];
+  const kept = new Map(
+    current
+      .filter((v) => v.sensitive === 1)
+      .map((v) => [scopeKey(v.name, JSON.parse(v.scope) as VariableScope), v.value]),
+  );
   const rows = inputs.map((v, position) => {
     const { name, scope } = resolved[position]!;
     let value = v.value !== undefined && v.sensitive ? ctx.box.seal(v.value) : v.value;
     if (value === undefined && v.sensitive) value = kept.get(scopeKey(name, scope));
     if (value === undefined) problems.push(`variables[${position}] '${v.name}': value is required`);
-    return { id: newId('var'), position, name, value: value ?? '', sensitive: v.sensitive ? 1 : 0, scope: JSON.stringify(scope) };
+    return {
+      id: newId('var'),
+      position,
+      name,
+      value: value ?? '',
+      sensitive: v.sensitive ? 1 : 0,
+      scope: JSON.stringify(scope),
+    };
   });
   if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', problems.join('; '), { problems });
   return rows;
 }
 
-export async function writeVariables(db: Store, projectId: string, rows: Omit<VariableRow, 'project_id'>[]): Promise<void> {
+export async function writeVariables(
+  db: Store,
+  projectId: string,
+  rows: Omit<VariableRow, 'project_id'>[],
+): Promise<void> {
   await db.deleteFrom('variables').where('project_id', '=', projectId).execute();
   const all = rows.map((r) => ({ ...r, project_id: projectId }));
-  for (let i = 0; i < all.length; i += 200) await db.insertInto('variables').values(all.slice(i, i + 200)).execute();
+  for (let i = 0; i < all.length; i += 200)
+    await db
+      .insertInto('variables')
+      .values(all.slice(i, i + 200))
+      .execute();
 }
 
 /** Variables with sensitive values decrypted, for snapshotting into a release. */
 export async function loadVariables(ctx: ServerContext, projectId: string): Promise<StoredVariable[]> {
-  const rows = await ctx.db.selectFrom('variables').selectAll().where('project_id', '=', projectId).orderBy('position').execute();
-  return rows.map((r) => ({ name: r.name, value: r.sensitive ? ctx.box.open(r.value) : r.value, sensitive: r.sensitive === 1, scope: JSON.parse(r.scope) as VariableScope }));
+  const rows = await ctx.db
+    .selectFrom('variables')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('position')
+    .execute();
+  return rows.map((r) => ({
+    name: r.name,
+    value: r.sensitive ? ctx.box.open(r.value) : r.value,
+    sensitive: r.sensitive === 1,
+    scope: JSON.parse(r.scope) as VariableScope,
+  }));
 }
 
 /** As the API shows them: sensitive values withheld, scope references by their current names. */
 export async function presentVariables(db: Store, projectId: string): Promise<Static<typeof Variable>[]> {
-  const rows = await db.selectFrom('variables').selectAll().where('project_id', '=', projectId).orderBy('position').execute();
+  const rows = await db
+    .selectFrom('variables')
+    .selectAll()
+    .where('project_id', '=', projectId)
+    .orderBy('position')
+    .execute();
   const environmentName = await namesById(db, 'environments');
   const targetName = await namesById(db, 'targets');
   return rows.map((v) => {

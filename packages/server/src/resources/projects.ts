@@ -4,7 +4,19 @@ import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import type { Store } from '../store/database.js';
 import { newId } from '../crypto/tokens.js';
-import { Description, ListOf, Name, NoContent, RefParams, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
+import {
+  Description,
+  ListOf,
+  Name,
+  NoContent,
+  RefParams,
+  findByRef,
+  inTransaction,
+  iso,
+  nameHolder,
+  now,
+  uniquely,
+} from './common.js';
 import { Process, VariableInput, processProblems, type VariableInput as VariableInputT } from './processSchema.js';
 import { normaliseName } from './names.js';
 import { Variable, presentVariables, variableRows, writeVariables } from './projectVariables.js';
@@ -23,7 +35,14 @@ export const ProjectInput = Type.Object(
 );
 export type ProjectInput = Static<typeof ProjectInput>;
 
-const Project = Type.Object({ id: Type.String(), name: Type.String(), description: Type.String(), process: Process, createdAt: Type.String(), updatedAt: Type.String() });
+const Project = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  process: Process,
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
 
 /** Stored steps name their worker pool by id; the API shows its current name. */
 async function present(db: Store, id: string): Promise<Static<typeof Project>> {
@@ -31,7 +50,14 @@ async function present(db: Store, id: string): Promise<Static<typeof Project>> {
   const poolName = await namesById(db, 'worker_pools');
   const process = JSON.parse(row.process) as Process;
   for (const step of process.steps) if (step.runOn?.pool !== undefined) step.runOn.pool = poolName(step.runOn.pool);
-  return { id: row.id, name: row.name, description: row.description, process, createdAt: iso(row.created_at)!, updatedAt: iso(row.updated_at)! };
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    process,
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+  };
 }
 
 /** The process as stored: checked, step names normalised, pools by id. */
@@ -40,8 +66,15 @@ async function storedProcess(db: Store, process: Process, problems: string[]): P
   const steps = [];
   for (const [i, step] of process.steps.entries()) {
     const pool = step.runOn?.pool;
-    const poolId = pool === undefined ? undefined : await resolveRef(db, 'worker_pools', pool, `process.steps[${i}].runOn.pool`, problems);
-    steps.push({ ...step, name: normaliseName(step.name), ...(step.runOn && poolId !== undefined ? { runOn: { ...step.runOn, pool: poolId } } : {}) });
+    const poolId =
+      pool === undefined
+        ? undefined
+        : await resolveRef(db, 'worker_pools', pool, `process.steps[${i}].runOn.pool`, problems);
+    steps.push({
+      ...step,
+      name: normaliseName(step.name),
+      ...(step.runOn && poolId !== undefined ? { runOn: { ...step.runOn, pool: poolId } } : {}),
+    });
   }
   return { ...process, steps };
 }
@@ -62,12 +95,23 @@ export async function upsertProject(ctx: ServerContext, input: ProjectInput): Pr
   if (id) {
     await ctx.db
       .updateTable('projects')
-      .set({ updated_at: t, ...(input.description !== undefined ? { description: input.description } : {}), ...(process ? { process: JSON.stringify(process) } : {}) })
+      .set({
+        updated_at: t,
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(process ? { process: JSON.stringify(process) } : {}),
+      })
       .where('id', '=', id)
       .execute();
   } else {
     id = newId('project');
-    const values = { id, name, description: input.description ?? '', process: JSON.stringify(process ?? { steps: [] }), created_at: t, updated_at: t };
+    const values = {
+      id,
+      name,
+      description: input.description ?? '',
+      process: JSON.stringify(process ?? { steps: [] }),
+      created_at: t,
+      updated_at: t,
+    };
     await uniquely(`A project named '${name}'`, () => ctx.db.insertInto('projects').values(values).execute());
   }
   if (variables) await writeVariables(ctx.db, id, variables);
@@ -84,46 +128,77 @@ export async function projectRoutes(app: FastifyInstance, ctx: ServerContext): P
   app.get('/api/projects/:ref', { schema: { tags, params: RefParams, response: { 200: Project } } }, async (req) =>
     present(ctx.db, (await findByRef(ctx.db, 'projects', ref(req))).id),
   );
-  app.post('/api/projects', { schema: { tags, body: ProjectInput, response: { 201: Project } } }, async (req, reply) => {
-    const input = req.body as ProjectInput;
-    const id = await inTransaction(ctx, async (tx) => {
-      const clash = await nameHolder(tx.db, 'projects', input.name);
-      if (clash) throw new LongshoreError('CONFLICT', `A project named '${clash.name}' already exists`);
-      return upsertProject(tx, input);
-    });
-    return reply.status(201).send(await present(ctx.db, id));
-  });
-  app.put('/api/projects/:ref/process', { schema: { tags, params: RefParams, body: Process, response: { 200: Project } } }, async (req) => {
-    const id = await inTransaction(ctx, async (tx) => {
-      const row = await findByRef(tx.db, 'projects', ref(req));
-      return upsertProject(tx, { name: row.name, process: req.body as Process });
-    });
-    return present(ctx.db, id);
-  });
-  app.get('/api/projects/:ref/variables', { schema: { tags, params: RefParams, response: { 200: ListOf(Variable) } } }, async (req) => {
-    const row = await findByRef(ctx.db, 'projects', ref(req));
-    return { items: await presentVariables(ctx.db, row.id) };
-  });
-  app.put('/api/projects/:ref/variables', { schema: { tags, params: RefParams, body: Type.Array(VariableInput, { maxItems: 5000 }), response: { 204: NoContent } } }, async (req, reply) => {
-    await inTransaction(ctx, async (tx) => {
-      const row = await findByRef(tx.db, 'projects', ref(req));
-      await writeVariables(tx.db, row.id, await variableRows(tx, row.id, req.body as VariableInputT[]));
-    });
-    return reply.status(204).send();
-  });
-  app.delete('/api/projects/:ref', { schema: { tags, params: RefParams, response: { 204: NoContent } } }, async (req, reply) => {
-    await inTransaction(ctx, async (tx) => {
-      const row = await findByRef(tx.db, 'projects', ref(req));
-      const running = await tx.db
-        .selectFrom('deployments')
-        .innerJoin('tasks', 'tasks.id', 'deployments.task_id')
-        .select('tasks.id')
-        .where('deployments.project_id', '=', row.id)
-        .where('tasks.state', 'in', ['queued', 'running', 'cancelling'])
-        .executeTakeFirst();
-      if (running) throw new LongshoreError('CONFLICT', `Project '${row.name}' has a deployment in progress (task ${running.id}); cancel it first`);
-      await tx.db.deleteFrom('projects').where('id', '=', row.id).execute();
-    });
-    return reply.status(204).send();
-  });
+  app.post(
+    '/api/projects',
+    { schema: { tags, body: ProjectInput, response: { 201: Project } } },
+    async (req, reply) => {
+      const input = req.body as ProjectInput;
+      const id = await inTransaction(ctx, async (tx) => {
+        const clash = await nameHolder(tx.db, 'projects', input.name);
+        if (clash) throw new LongshoreError('CONFLICT', `A project named '${clash.name}' already exists`);
+        return upsertProject(tx, input);
+      });
+      return reply.status(201).send(await present(ctx.db, id));
+    },
+  );
+  app.put(
+    '/api/projects/:ref/process',
+    { schema: { tags, params: RefParams, body: Process, response: { 200: Project } } },
+    async (req) => {
+      const id = await inTransaction(ctx, async (tx) => {
+        const row = await findByRef(tx.db, 'projects', ref(req));
+        return upsertProject(tx, { name: row.name, process: req.body as Process });
+      });
+      return present(ctx.db, id);
+    },
+  );
+  app.get(
+    '/api/projects/:ref/variables',
+    { schema: { tags, params: RefParams, response: { 200: ListOf(Variable) } } },
+    async (req) => {
+      const row = await findByRef(ctx.db, 'projects', ref(req));
+      return { items: await presentVariables(ctx.db, row.id) };
+    },
+  );
+  app.put(
+    '/api/projects/:ref/variables',
+    {
+      schema: {
+        tags,
+        params: RefParams,
+        body: Type.Array(VariableInput, { maxItems: 5000 }),
+        response: { 204: NoContent },
+      },
+    },
+    async (req, reply) => {
+      await inTransaction(ctx, async (tx) => {
+        const row = await findByRef(tx.db, 'projects', ref(req));
+        await writeVariables(tx.db, row.id, await variableRows(tx, row.id, req.body as VariableInputT[]));
+      });
+      return reply.status(204).send();
+    },
+  );
+  app.delete(
+    '/api/projects/:ref',
+    { schema: { tags, params: RefParams, response: { 204: NoContent } } },
+    async (req, reply) => {
+      await inTransaction(ctx, async (tx) => {
+        const row = await findByRef(tx.db, 'projects', ref(req));
+        const running = await tx.db
+          .selectFrom('deployments')
+          .innerJoin('tasks', 'tasks.id', 'deployments.task_id')
+          .select('tasks.id')
+          .where('deployments.project_id', '=', row.id)
+          .where('tasks.state', 'in', ['queued', 'running', 'cancelling'])
+          .executeTakeFirst();
+        if (running)
+          throw new LongshoreError(
+            'CONFLICT',
+            `Project '${row.name}' has a deployment in progress (task ${running.id}); cancel it first`,
+          );
+        await tx.db.deleteFrom('projects').where('id', '=', row.id).execute();
+      });
+      return reply.status(204).send();
+    },
+  );
 }

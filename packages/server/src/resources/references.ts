@@ -9,10 +9,20 @@ import { lookUpByRef } from './common.js';
  */
 
 type ReferencedTable = 'environments' | 'worker_pools' | 'targets';
-const kinds: Record<ReferencedTable, string> = { environments: 'environment', worker_pools: 'worker pool', targets: 'target' };
+const kinds: Record<ReferencedTable, string> = {
+  environments: 'environment',
+  worker_pools: 'worker pool',
+  targets: 'target',
+};
 
 /** The ids of what the refs (ids or names) name; each one that names nothing adds a problem at its path. */
-export async function resolveRefs(db: Store, table: ReferencedTable, refs: readonly string[], path: string, problems: string[]): Promise<string[]> {
+export async function resolveRefs(
+  db: Store,
+  table: ReferencedTable,
+  refs: readonly string[],
+  path: string,
+  problems: string[],
+): Promise<string[]> {
   const ids: string[] = [];
   for (const [i, ref] of refs.entries()) {
     const id = await resolveRef(db, table, ref, `${path}[${i}]`, problems);
@@ -22,7 +32,13 @@ export async function resolveRefs(db: Store, table: ReferencedTable, refs: reado
 }
 
 /** One reference's id; a reference to nothing adds a problem at `path` instead. */
-export async function resolveRef(db: Store, table: ReferencedTable, ref: string, path: string, problems: string[]): Promise<string | undefined> {
+export async function resolveRef(
+  db: Store,
+  table: ReferencedTable,
+  ref: string,
+  path: string,
+  problems: string[],
+): Promise<string | undefined> {
   const row = await lookUpByRef(db, table, ref);
   if (!row) problems.push(`${path}: ${kinds[table]} '${ref}' does not exist`);
   return row?.id;
@@ -39,16 +55,32 @@ export async function namesById(db: Store, table: ReferencedTable): Promise<(id:
  * Refuses to delete what something still refers to, naming the first user. Ids are random tokens,
  * so finding one quoted in a JSON column cannot match anything else.
  */
-export async function assertUnreferenced(db: Store, table: ReferencedTable, row: { id: string; name: string }): Promise<void> {
+export async function assertUnreferenced(
+  db: Store,
+  table: ReferencedTable,
+  row: { id: string; name: string },
+): Promise<void> {
   const quoted = `%${JSON.stringify(row.id)}%`;
   const what = `${kinds[table][0]!.toUpperCase()}${kinds[table].slice(1)} '${row.name}'`;
   if (table === 'environments') {
-    const target = await db.selectFrom('targets').select('name').where('environments', 'like', quoted).executeTakeFirst();
-    if (target) throw new LongshoreError('CONFLICT', `${what} is used by target '${target.name}'; remove it from the target first`);
+    const target = await db
+      .selectFrom('targets')
+      .select('name')
+      .where('environments', 'like', quoted)
+      .executeTakeFirst();
+    if (target)
+      throw new LongshoreError(
+        'CONFLICT',
+        `${what} is used by target '${target.name}'; remove it from the target first`,
+      );
   }
   if (table === 'worker_pools') {
     const project = await db.selectFrom('projects').select('name').where('process', 'like', quoted).executeTakeFirst();
-    if (project) throw new LongshoreError('CONFLICT', `${what} runs steps of project '${project.name}'; change the project's process first`);
+    if (project)
+      throw new LongshoreError(
+        'CONFLICT',
+        `${what} runs steps of project '${project.name}'; change the project's process first`,
+      );
   }
   if (table !== 'worker_pools') {
     const scoped = await db
@@ -57,6 +89,10 @@ export async function assertUnreferenced(db: Store, table: ReferencedTable, row:
       .select(['projects.name as project', 'variables.name as variable'])
       .where('variables.scope', 'like', quoted)
       .executeTakeFirst();
-    if (scoped) throw new LongshoreError('CONFLICT', `${what} scopes variable '${scoped.variable}' of project '${scoped.project}'; change its scope first`);
+    if (scoped)
+      throw new LongshoreError(
+        'CONFLICT',
+        `${what} scopes variable '${scoped.variable}' of project '${scoped.project}'; change its scope first`,
+      );
   }
 }

@@ -31,7 +31,13 @@ export interface ReleaseSnapshot {
 
 export const ReleaseInput = Type.Object(
   {
-    version: Type.Optional(Type.String({ maxLength: 100, pattern: SEMVER_PATTERN, description: 'a semantic version (e.g. 1.2.3); default: the newest one with its patch number raised' })),
+    version: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        pattern: SEMVER_PATTERN,
+        description: 'a semantic version (e.g. 1.2.3); default: the newest one with its patch number raised',
+      }),
+    ),
     notes: Type.Optional(Type.String({ maxLength: 10000 })),
   },
   { additionalProperties: false },
@@ -74,7 +80,9 @@ function present(ctx: ServerContext, row: Database['releases']): Static<typeof R
     version: row.version,
     notes: row.notes,
     steps: s.process.steps.map((st) => st.name),
-    packages: s.stepPackages.flatMap((pkgs, i) => pkgs.map((p) => ({ step: s.process.steps[i]!.name, packageId: p.packageId, version: p.version }))),
+    packages: s.stepPackages.flatMap((pkgs, i) =>
+      pkgs.map((p) => ({ step: s.process.steps[i]!.name, packageId: p.packageId, version: p.version })),
+    ),
     createdAt: iso(row.created_at)!,
   };
 }
@@ -93,15 +101,26 @@ async function resolvePackages(ctx: ServerContext, process: Process): Promise<Op
     for (const [j, ref] of (step.packages ?? []).entries()) {
       const where = `process.steps[${i}] '${step.name}' packages[${j}] '${ref.packageId}'`;
       if (ref.kind === 'docker-image') {
-        if (!ref.version) throw new LongshoreError('VALIDATION_FAILED', `${where}: a docker-image package needs a version (tag)`);
-        list.push({ reference: ref.reference ?? ref.packageId, packageId: ref.packageId, version: ref.version, format: 'docker-image', sha256: '', downloadPath: '' });
+        if (!ref.version)
+          throw new LongshoreError('VALIDATION_FAILED', `${where}: a docker-image package needs a version (tag)`);
+        list.push({
+          reference: ref.reference ?? ref.packageId,
+          packageId: ref.packageId,
+          version: ref.version,
+          format: 'docker-image',
+          sha256: '',
+          downloadPath: '',
+        });
         continue;
       }
       const rows = await ctx.db.selectFrom('packages').selectAll().where('package_id', '=', ref.packageId).execute();
       const version = ref.version ?? newestVersion(rows.map((r) => r.version));
       const row = rows.find((r) => r.version === version);
       if (!row) {
-        throw new LongshoreError('VALIDATION_FAILED', `${where}: ${ref.version ? `version ${ref.version} is` : 'no version is'} in the feed; push it with 'longshore packages push'`);
+        throw new LongshoreError(
+          'VALIDATION_FAILED',
+          `${where}: ${ref.version ? `version ${ref.version} is` : 'no version is'} in the feed; push it with 'longshore packages push'`,
+        );
       }
       list.push({
         reference: ref.reference ?? ref.packageId,
@@ -117,12 +136,18 @@ async function resolvePackages(ctx: ServerContext, process: Process): Promise<Op
   return out;
 }
 
-export async function createRelease(ctx: ServerContext, projectRef: string, input: Static<typeof ReleaseInput>): Promise<Database['releases']> {
+export async function createRelease(
+  ctx: ServerContext,
+  projectRef: string,
+  input: Static<typeof ReleaseInput>,
+): Promise<Database['releases']> {
   const project = await findByRef(ctx.db, 'projects', projectRef);
   const version = input.version ?? (await nextVersion(ctx, project.id));
-  if (!parseSemver(version)) throw new LongshoreError('VALIDATION_FAILED', `version '${version}' is not a semantic version (e.g. 1.2.3)`);
+  if (!parseSemver(version))
+    throw new LongshoreError('VALIDATION_FAILED', `version '${version}' is not a semantic version (e.g. 1.2.3)`);
   const process = JSON.parse(project.process) as Process;
-  if (process.steps.length === 0) throw new LongshoreError('VALIDATION_FAILED', `Project '${project.name}' has no steps in its deployment process`);
+  if (process.steps.length === 0)
+    throw new LongshoreError('VALIDATION_FAILED', `Project '${project.name}' has no steps in its deployment process`);
   const snapshot: ReleaseSnapshot = {
     projectId: project.id,
     projectName: project.name,
@@ -131,13 +156,26 @@ export async function createRelease(ctx: ServerContext, projectRef: string, inpu
     stepPackages: await resolvePackages(ctx, process),
     references: 'ids',
   };
-  const row = { id: newId('release'), project_id: project.id, version, snapshot: ctx.box.sealJson(snapshot), notes: input.notes ?? '', created_at: now() };
-  await uniquely(`Release ${version} of project '${project.name}'`, () => ctx.db.insertInto('releases').values(row).execute());
+  const row = {
+    id: newId('release'),
+    project_id: project.id,
+    version,
+    snapshot: ctx.box.sealJson(snapshot),
+    notes: input.notes ?? '',
+    created_at: now(),
+  };
+  await uniquely(`Release ${version} of project '${project.name}'`, () =>
+    ctx.db.insertInto('releases').values(row).execute(),
+  );
   return row;
 }
 
 /** The named release, or the newest one; with none yet, a new one is made from the current process. */
-export async function releaseForDeployment(ctx: ServerContext, projectRef: string, version: string | undefined): Promise<Database['releases']> {
+export async function releaseForDeployment(
+  ctx: ServerContext,
+  projectRef: string,
+  version: string | undefined,
+): Promise<Database['releases']> {
   const project = await findByRef(ctx.db, 'projects', projectRef);
   const rows = await ctx.db.selectFrom('releases').selectAll().where('project_id', '=', project.id).execute();
   if (version !== undefined) {
@@ -145,24 +183,51 @@ export async function releaseForDeployment(ctx: ServerContext, projectRef: strin
     if (!row) throw new LongshoreError('NOT_FOUND', `Project '${project.name}' has no release ${version}`);
     return row;
   }
-  const newest = rows.filter((r) => parseSemver(r.version)).sort((a, b) => compareSemver(parseSemver(b.version)!, parseSemver(a.version)!))[0];
+  const newest = rows
+    .filter((r) => parseSemver(r.version))
+    .sort((a, b) => compareSemver(parseSemver(b.version)!, parseSemver(a.version)!))[0];
   return newest ?? createRelease(ctx, project.id, {});
 }
 
 export async function releaseRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['releases'];
-  app.post('/api/projects/:ref/releases', { schema: { tags, params: RefParams, body: ReleaseInput, response: { 201: Release } } }, async (req, reply) => {
-    const row = await createRelease(ctx, (req.params as { ref: string }).ref, (req.body ?? {}) as Static<typeof ReleaseInput>);
-    return reply.status(201).send(present(ctx, row));
-  });
-  app.get('/api/projects/:ref/releases', { schema: { tags, params: RefParams, response: { 200: ListOf(Release) } } }, async (req) => {
-    const project = await findByRef(ctx.db, 'projects', (req.params as { ref: string }).ref);
-    const rows = await ctx.db.selectFrom('releases').selectAll().where('project_id', '=', project.id).orderBy('created_at', 'desc').execute();
-    return { items: rows.map((r) => present(ctx, r)) };
-  });
-  app.get('/api/releases/:id', { schema: { tags, params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 200: Release } } }, async (req) => {
-    const row = await ctx.db.selectFrom('releases').selectAll().where('id', '=', (req.params as { id: string }).id).executeTakeFirst();
-    if (!row) throw new LongshoreError('NOT_FOUND', `Release '${(req.params as { id: string }).id}' does not exist`);
-    return present(ctx, row);
-  });
+  app.post(
+    '/api/projects/:ref/releases',
+    { schema: { tags, params: RefParams, body: ReleaseInput, response: { 201: Release } } },
+    async (req, reply) => {
+      const row = await createRelease(
+        ctx,
+        (req.params as { ref: string }).ref,
+        (req.body ?? {}) as Static<typeof ReleaseInput>,
+      );
+      return reply.status(201).send(present(ctx, row));
+    },
+  );
+  app.get(
+    '/api/projects/:ref/releases',
+    { schema: { tags, params: RefParams, response: { 200: ListOf(Release) } } },
+    async (req) => {
+      const project = await findByRef(ctx.db, 'projects', (req.params as { ref: string }).ref);
+      const rows = await ctx.db
+        .selectFrom('releases')
+        .selectAll()
+        .where('project_id', '=', project.id)
+        .orderBy('created_at', 'desc')
+        .execute();
+      return { items: rows.map((r) => present(ctx, r)) };
+    },
+  );
+  app.get(
+    '/api/releases/:id',
+    { schema: { tags, params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 200: Release } } },
+    async (req) => {
+      const row = await ctx.db
+        .selectFrom('releases')
+        .selectAll()
+        .where('id', '=', (req.params as { id: string }).id)
+        .executeTakeFirst();
+      if (!row) throw new LongshoreError('NOT_FOUND', `Release '${(req.params as { id: string }).id}' does not exist`);
+      return present(ctx, row);
+    },
+  );
 }

@@ -5,7 +5,12 @@ const SEMVER =
 /** For schemas: the same rule, as JSON Schema's `pattern` takes it. */
 export const SEMVER_PATTERN = SEMVER.source;
 
-export interface SemVer { major: number; minor: number; patch: number; pre: string[] }
+export interface SemVer {
+  major: number;
+  minor: number;
+  patch: number;
+  pre: string[];
+}
 
 export function parseSemver(text: string): SemVer | undefined {
   const m = SEMVER.exec(text);

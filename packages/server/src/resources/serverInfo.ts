@@ -7,7 +7,8 @@ const ServerInfo = Type.Object({
   version: Type.String(),
   url: Type.String({ description: 'The URL workers and clients reach the server at' }),
   certificateThumbprint: Type.Union([Type.String(), Type.Null()], {
-    description: "SHA-256 of the server certificate's DER in lowercase hex, what workers pin (--server-thumbprint); null when serving plain HTTP",
+    description:
+      "SHA-256 of the server certificate's DER in lowercase hex, what workers pin (--server-thumbprint); null when serving plain HTTP",
   }),
 });
 

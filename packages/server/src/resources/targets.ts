@@ -4,7 +4,19 @@ import { LongshoreError, type OperationTarget } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { newId } from '../crypto/tokens.js';
-import { ListOf, Name, NoContent, RefParams, Tag, findByRef, inTransaction, iso, nameHolder, now, uniquely } from './common.js';
+import {
+  ListOf,
+  Name,
+  NoContent,
+  RefParams,
+  Tag,
+  findByRef,
+  inTransaction,
+  iso,
+  nameHolder,
+  now,
+  uniquely,
+} from './common.js';
 import { normaliseName } from './names.js';
 import { assertUnreferenced, namesById, resolveRefs } from './references.js';
 
@@ -17,7 +29,11 @@ const KubernetesSettings = Type.Object(
     caCertificate: Type.Optional(Type.String({ maxLength: 65536 })),
     skipTlsVerify: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, description: 'Required for type kubernetes-cluster (with a token, unless the target already has one); refused for type generic' },
+  {
+    additionalProperties: false,
+    description:
+      'Required for type kubernetes-cluster (with a token, unless the target already has one); refused for type generic',
+  },
 );
 
 export const TargetInput = Type.Object(
@@ -27,7 +43,9 @@ export const TargetInput = Type.Object(
     environments: Type.Array(Name, { minItems: 1, maxItems: 100 }),
     tags: Type.Optional(Type.Array(Tag, { maxItems: 100, default: [] })),
     kubernetes: Type.Optional(KubernetesSettings),
-    properties: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 4000 }), { maxProperties: 100 })),
+    properties: Type.Optional(
+      Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 4000 }), { maxProperties: 100 }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -83,23 +101,32 @@ export async function upsertTarget(ctx: ServerContext, input: TargetInput, repla
   const name = normaliseName(input.name);
   const holder = await nameHolder(ctx.db, 'targets', name);
   const existingId = replacing ?? holder?.id;
-  if (holder && holder.id !== existingId) throw new LongshoreError('CONFLICT', `A target named '${holder.name}' already exists`);
+  if (holder && holder.id !== existingId)
+    throw new LongshoreError('CONFLICT', `A target named '${holder.name}' already exists`);
   const existing = existingId === undefined ? undefined : await findByRef(ctx.db, 'targets', existingId);
   const problems: string[] = [];
   const environments = await resolveRefs(ctx.db, 'environments', input.environments, 'environments', problems);
-  if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', `target '${name}': ${problems.join('; ')}`, { problems });
+  if (problems.length > 0)
+    throw new LongshoreError('VALIDATION_FAILED', `target '${name}': ${problems.join('; ')}`, { problems });
   if (input.type === 'kubernetes-cluster' && !input.kubernetes) {
-    throw new LongshoreError('VALIDATION_FAILED', `target '${name}': a kubernetes-cluster target needs kubernetes.apiUrl, .namespace and .token`);
+    throw new LongshoreError(
+      'VALIDATION_FAILED',
+      `target '${name}': a kubernetes-cluster target needs kubernetes.apiUrl, .namespace and .token`,
+    );
   }
   if (input.type === 'generic' && input.kubernetes) {
-    throw new LongshoreError('VALIDATION_FAILED', `target '${name}': kubernetes settings are only for type kubernetes-cluster`);
+    throw new LongshoreError(
+      'VALIDATION_FAILED',
+      `target '${name}': kubernetes settings are only for type kubernetes-cluster`,
+    );
   }
   let secret: string | null = existing?.secret ?? null;
   let stored: { kubernetes?: StoredKubernetes; properties?: Record<string, string> } = {};
   if (input.kubernetes) {
     const { token, ...rest } = input.kubernetes;
     if (token !== undefined) secret = ctx.box.seal(token);
-    if (secret === null) throw new LongshoreError('VALIDATION_FAILED', `target '${name}': kubernetes.token is required`);
+    if (secret === null)
+      throw new LongshoreError('VALIDATION_FAILED', `target '${name}': kubernetes.token is required`);
     stored = { kubernetes: rest };
   } else {
     secret = null;
@@ -118,7 +145,12 @@ export async function upsertTarget(ctx: ServerContext, input: TargetInput, repla
     return existing.id;
   }
   const id = newId('target');
-  await uniquely(`A target named '${name}'`, () => ctx.db.insertInto('targets').values({ id, ...values, created_at: now() }).execute());
+  await uniquely(`A target named '${name}'`, () =>
+    ctx.db
+      .insertInto('targets')
+      .values({ id, ...values, created_at: now() })
+      .execute(),
+  );
   return id;
 }
 
@@ -151,17 +183,27 @@ export async function targetRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     });
     return reply.status(201).send(await presentOne(ctx.db, id));
   });
-  app.put('/api/targets/:ref', { schema: { tags, params: RefParams, body: TargetInput, response: { 200: Target } } }, async (req) => {
-    const ref = (req.params as { ref: string }).ref;
-    const id = await inTransaction(ctx, async (tx) => upsertTarget(tx, req.body as TargetInput, (await findByRef(tx.db, 'targets', ref)).id));
-    return presentOne(ctx.db, id);
-  });
-  app.delete('/api/targets/:ref', { schema: { tags, params: RefParams, response: { 204: NoContent } } }, async (req, reply) => {
-    await inTransaction(ctx, async (tx) => {
-      const row = await findByRef(tx.db, 'targets', (req.params as { ref: string }).ref);
-      await assertUnreferenced(tx.db, 'targets', row);
-      await tx.db.deleteFrom('targets').where('id', '=', row.id).execute();
-    });
-    return reply.status(204).send();
-  });
+  app.put(
+    '/api/targets/:ref',
+    { schema: { tags, params: RefParams, body: TargetInput, response: { 200: Target } } },
+    async (req) => {
+      const ref = (req.params as { ref: string }).ref;
+      const id = await inTransaction(ctx, async (tx) =>
+        upsertTarget(tx, req.body as TargetInput, (await findByRef(tx.db, 'targets', ref)).id),
+      );
+      return presentOne(ctx.db, id);
+    },
+  );
+  app.delete(
+    '/api/targets/:ref',
+    { schema: { tags, params: RefParams, response: { 204: NoContent } } },
+    async (req, reply) => {
+      await inTransaction(ctx, async (tx) => {
+        const row = await findByRef(tx.db, 'targets', (req.params as { ref: string }).ref);
+        await assertUnreferenced(tx.db, 'targets', row);
+        await tx.db.deleteFrom('targets').where('id', '=', row.id).execute();
+      });
+      return reply.status(204).send();
+    },
+  );
 }

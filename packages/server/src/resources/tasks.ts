@@ -41,7 +41,22 @@ export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView
   const ops = await ctx.db
     .selectFrom('operations')
     .leftJoin('workers', 'workers.id', 'operations.worker_id')
-    .select(['operations.id', 'step_index', 'step_name', 'target_name', 'state', 'outcome', 'exit_code', 'message', 'workers.name as worker', 'progress', 'progress_message', 'operations.created_at', 'started_at', 'finished_at'])
+    .select([
+      'operations.id',
+      'step_index',
+      'step_name',
+      'target_name',
+      'state',
+      'outcome',
+      'exit_code',
+      'message',
+      'workers.name as worker',
+      'progress',
+      'progress_message',
+      'operations.created_at',
+      'started_at',
+      'finished_at',
+    ])
     .where('task_id', '=', id)
     .orderBy('step_index')
     .orderBy('operations.created_at')
@@ -50,26 +65,69 @@ export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView
   for (const o of ops) {
     let step = steps.find((s) => s.index === o.step_index);
     if (!step) steps.push((step = { index: o.step_index, name: o.step_name, operations: [] }));
-    step.operations.push({ id: o.id, target: o.target_name, state: o.state, outcome: o.outcome, exitCode: o.exit_code, message: o.message, worker: o.worker, progress: o.progress, progressMessage: o.progress_message, createdAt: iso(o.created_at)!, startedAt: iso(o.started_at), finishedAt: iso(o.finished_at) });
+    step.operations.push({
+      id: o.id,
+      target: o.target_name,
+      state: o.state,
+      outcome: o.outcome,
+      exitCode: o.exit_code,
+      message: o.message,
+      worker: o.worker,
+      progress: o.progress,
+      progressMessage: o.progress_message,
+      createdAt: iso(o.created_at)!,
+      startedAt: iso(o.started_at),
+      finishedAt: iso(o.finished_at),
+    });
   }
-  return { id: row.id, kind: row.kind, description: row.description, state: row.state, error: row.error, createdAt: iso(row.created_at)!, startedAt: iso(row.started_at), completedAt: iso(row.completed_at), steps };
+  return {
+    id: row.id,
+    kind: row.kind,
+    description: row.description,
+    state: row.state,
+    error: row.error,
+    createdAt: iso(row.created_at)!,
+    startedAt: iso(row.started_at),
+    completedAt: iso(row.completed_at),
+    steps,
+  };
 }
 
 export async function taskRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['tasks'];
-  app.get('/api/tasks', { schema: { tags, querystring: Type.Object({ state: Type.Optional(Type.String({ maxLength: 20 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) }), response: { 200: ListOf(Task) } } }, async (req) => {
-    const { state, limit } = req.query as { state?: string; limit: number };
-    let q = ctx.db.selectFrom('tasks').select('id').orderBy('created_at', 'desc').limit(limit);
-    if (state) q = q.where('state', '=', state);
-    const rows = await q.execute();
-    return { items: await Promise.all(rows.map((r) => loadTask(ctx, r.id))) };
-  });
-  app.get('/api/tasks/:id', { schema: { tags, params: TaskParams, response: { 200: Task } } }, async (req) => loadTask(ctx, (req.params as { id: string }).id));
-  app.post('/api/tasks/:id/cancel', { schema: { tags, params: TaskParams, response: { 202: Task } } }, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const task = await loadTask(ctx, id);
-    if (isTerminal(task.state)) throw new LongshoreError('CONFLICT', `Task '${id}' already ${task.state}; there is nothing to cancel`);
-    await ctx.tasks.cancel(id);
-    return reply.status(202).send(await loadTask(ctx, id));
-  });
+  app.get(
+    '/api/tasks',
+    {
+      schema: {
+        tags,
+        querystring: Type.Object({
+          state: Type.Optional(Type.String({ maxLength: 20 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+        }),
+        response: { 200: ListOf(Task) },
+      },
+    },
+    async (req) => {
+      const { state, limit } = req.query as { state?: string; limit: number };
+      let q = ctx.db.selectFrom('tasks').select('id').orderBy('created_at', 'desc').limit(limit);
+      if (state) q = q.where('state', '=', state);
+      const rows = await q.execute();
+      return { items: await Promise.all(rows.map((r) => loadTask(ctx, r.id))) };
+    },
+  );
+  app.get('/api/tasks/:id', { schema: { tags, params: TaskParams, response: { 200: Task } } }, async (req) =>
+    loadTask(ctx, (req.params as { id: string }).id),
+  );
+  app.post(
+    '/api/tasks/:id/cancel',
+    { schema: { tags, params: TaskParams, response: { 202: Task } } },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const task = await loadTask(ctx, id);
+      if (isTerminal(task.state))
+        throw new LongshoreError('CONFLICT', `Task '${id}' already ${task.state}; there is nothing to cancel`);
+      await ctx.tasks.cancel(id);
+      return reply.status(202).send(await loadTask(ctx, id));
+    },
+  );
 }

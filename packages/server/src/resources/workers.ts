@@ -38,7 +38,9 @@ const RegistrationToken = Type.Object({
 
 async function present(ctx: ServerContext, row: Database['workers']): Promise<Static<typeof Worker>> {
   const poolIds = JSON.parse(row.pools) as string[];
-  const pools = poolIds.length ? await ctx.db.selectFrom('worker_pools').select('name').where('id', 'in', poolIds).orderBy('name').execute() : [];
+  const pools = poolIds.length
+    ? await ctx.db.selectFrom('worker_pools').select('name').where('id', 'in', poolIds).orderBy('name').execute()
+    : [];
   const running = await ctx.db
     .selectFrom('operations')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -63,13 +65,31 @@ async function present(ctx: ServerContext, row: Database['workers']): Promise<St
 
 export async function createRegistrationToken(ctx: ServerContext, input: Static<typeof RegistrationTokenInput>) {
   // The default pool by its flag, not its name: it may have been renamed.
-  const pools = input.pools ? [] : [await ctx.db.selectFrom('worker_pools').select(['id', 'name']).where('is_default', '=', 1).executeTakeFirstOrThrow()];
+  const pools = input.pools
+    ? []
+    : [
+        await ctx.db
+          .selectFrom('worker_pools')
+          .select(['id', 'name'])
+          .where('is_default', '=', 1)
+          .executeTakeFirstOrThrow(),
+      ];
   for (const ref of input.pools ?? []) pools.push(await findByRef(ctx.db, 'worker_pools', ref));
   const ids = pools.map((p) => p.id);
   const names = pools.map((p) => p.name);
   const token = newSecretToken('lsr_');
   const expiresAt = now() + (input.expiresInMinutes ?? ctx.config.registrationTokenTtlMinutes) * 60_000;
-  await ctx.db.insertInto('registration_tokens').values({ hash: hashToken(token), pools: JSON.stringify(ids), worker_name: null, expires_at: expiresAt, used_at: null, created_at: now() }).execute();
+  await ctx.db
+    .insertInto('registration_tokens')
+    .values({
+      hash: hashToken(token),
+      pools: JSON.stringify(ids),
+      worker_name: null,
+      expires_at: expiresAt,
+      used_at: null,
+      created_at: now(),
+    })
+    .execute();
   return { token, pools: names, expiresAt: iso(expiresAt)! };
 }
 
@@ -80,49 +100,115 @@ export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     const rows = await ctx.db.selectFrom('workers').selectAll().orderBy('name').execute();
     return { items: await Promise.all(rows.map((r) => present(ctx, r))) };
   });
-  app.get('/api/workers/:ref', { schema: { tags, params: RefParams, response: { 200: Worker } } }, async (req) => present(ctx, await findByRef(ctx.db, 'workers', ref(req))));
-  for (const [verb, disabled] of [['disable', 1], ['enable', 0]] as const) {
-    app.post(`/api/workers/:ref/${verb}`, { schema: { tags, params: RefParams, response: { 200: Worker } } }, async (req) => {
-      const row = await findByRef(ctx.db, 'workers', ref(req));
-      await ctx.db.updateTable('workers').set({ disabled }).where('id', '=', row.id).execute();
-      return present(ctx, await findByRef(ctx.db, 'workers', row.id));
-    });
+  app.get('/api/workers/:ref', { schema: { tags, params: RefParams, response: { 200: Worker } } }, async (req) =>
+    present(ctx, await findByRef(ctx.db, 'workers', ref(req))),
+  );
+  for (const [verb, disabled] of [
+    ['disable', 1],
+    ['enable', 0],
+  ] as const) {
+    app.post(
+      `/api/workers/:ref/${verb}`,
+      { schema: { tags, params: RefParams, response: { 200: Worker } } },
+      async (req) => {
+        const row = await findByRef(ctx.db, 'workers', ref(req));
+        await ctx.db.updateTable('workers').set({ disabled }).where('id', '=', row.id).execute();
+        return present(ctx, await findByRef(ctx.db, 'workers', row.id));
+      },
+    );
   }
-  app.delete('/api/workers/:ref', { schema: { tags, params: RefParams, response: { 204: NoContent } } }, async (req, reply) => {
-    await inTransaction(ctx, async (tx) => {
-      const row = await findByRef(tx.db, 'workers', ref(req));
-      const busy = await tx.db.selectFrom('operations').select('id').where('worker_id', '=', row.id).where('state', 'in', ['leased', 'running']).executeTakeFirst();
-      if (busy) throw new LongshoreError('CONFLICT', `Worker '${row.name}' is running operation ${busy.id}; disable it and wait, or cancel the deployment first`);
-      await tx.db.deleteFrom('workers').where('id', '=', row.id).execute();
-    });
-    return reply.status(204).send();
-  });
-
-  app.post('/api/registration-tokens', { schema: { tags, body: RegistrationTokenInput, response: { 201: RegistrationToken, ...errorResponses(404) } } }, async (req, reply) =>
-    reply.status(201).send(await createRegistrationToken(ctx, (req.body ?? {}) as Static<typeof RegistrationTokenInput>)),
+  app.delete(
+    '/api/workers/:ref',
+    { schema: { tags, params: RefParams, response: { 204: NoContent } } },
+    async (req, reply) => {
+      await inTransaction(ctx, async (tx) => {
+        const row = await findByRef(tx.db, 'workers', ref(req));
+        const busy = await tx.db
+          .selectFrom('operations')
+          .select('id')
+          .where('worker_id', '=', row.id)
+          .where('state', 'in', ['leased', 'running'])
+          .executeTakeFirst();
+        if (busy)
+          throw new LongshoreError(
+            'CONFLICT',
+            `Worker '${row.name}' is running operation ${busy.id}; disable it and wait, or cancel the deployment first`,
+          );
+        await tx.db.deleteFrom('workers').where('id', '=', row.id).execute();
+      });
+      return reply.status(204).send();
+    },
   );
 
-  const ApiKey = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), lastUsedAt: Type.Union([Type.String(), Type.Null()]) });
-  const NewApiKey = Type.Object({ id: Type.String(), name: Type.String(), key: Type.String({ description: 'Shown once: only its hash is stored' }) });
+  app.post(
+    '/api/registration-tokens',
+    { schema: { tags, body: RegistrationTokenInput, response: { 201: RegistrationToken, ...errorResponses(404) } } },
+    async (req, reply) =>
+      reply
+        .status(201)
+        .send(await createRegistrationToken(ctx, (req.body ?? {}) as Static<typeof RegistrationTokenInput>)),
+  );
+
+  const ApiKey = Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    createdAt: Type.String(),
+    lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+  });
+  const NewApiKey = Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    key: Type.String({ description: 'Shown once: only its hash is stored' }),
+  });
   app.get('/api/api-keys', { schema: { tags: ['api keys'], response: { 200: ListOf(ApiKey) } } }, async () => {
     const rows = await ctx.db.selectFrom('api_keys').selectAll().orderBy('created_at').execute();
-    return { items: rows.map((r) => ({ id: r.id, name: r.name, createdAt: iso(r.created_at)!, lastUsedAt: iso(r.last_used_at) })) };
+    return {
+      items: rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        createdAt: iso(r.created_at)!,
+        lastUsedAt: iso(r.last_used_at),
+      })),
+    };
   });
-  app.post('/api/api-keys', { schema: { tags: ['api keys'], body: Type.Object({ name: Name }, { additionalProperties: false }), response: { 201: NewApiKey } } }, async (req, reply) => {
-    const { name } = req.body as { name: string };
-    return reply.status(201).send({ ...(await createApiKey(ctx, name)), name });
-  });
-  app.delete('/api/api-keys/:id', { schema: { tags: ['api keys'], params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 204: NoContent } } }, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const deleted = await ctx.db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();
-    if (Number(deleted.numDeletedRows) === 0) throw new LongshoreError('NOT_FOUND', `API key '${id}' does not exist`);
-    return reply.status(204).send();
-  });
+  app.post(
+    '/api/api-keys',
+    {
+      schema: {
+        tags: ['api keys'],
+        body: Type.Object({ name: Name }, { additionalProperties: false }),
+        response: { 201: NewApiKey },
+      },
+    },
+    async (req, reply) => {
+      const { name } = req.body as { name: string };
+      return reply.status(201).send({ ...(await createApiKey(ctx, name)), name });
+    },
+  );
+  app.delete(
+    '/api/api-keys/:id',
+    {
+      schema: {
+        tags: ['api keys'],
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        response: { 204: NoContent },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const deleted = await ctx.db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) === 0) throw new LongshoreError('NOT_FOUND', `API key '${id}' does not exist`);
+      return reply.status(204).send();
+    },
+  );
 }
 
 export async function createApiKey(ctx: Pick<ServerContext, 'db'>, name: string): Promise<{ id: string; key: string }> {
   const key = newSecretToken('lsk_');
   const id = newId('key');
-  await ctx.db.insertInto('api_keys').values({ id, name, hash: hashToken(key), created_at: now(), last_used_at: null }).execute();
+  await ctx.db
+    .insertInto('api_keys')
+    .values({ id, name, hash: hashToken(key), created_at: now(), last_used_at: null })
+    .execute();
   return { id, key };
 }

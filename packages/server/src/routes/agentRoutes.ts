@@ -35,125 +35,234 @@ const OperationParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const tags = ['agent'];
 
-  app.post(agentRoutes.register, { config: { access: 'public' }, schema: { tags, body: RegisterRequest, response: { 201: RegisterResponse, ...errorResponses(401) } } }, async (req, reply) => {
-    const input = req.body as RegisterRequestT;
-    const credential = newSecretToken('lsw_');
-    const result = await ctx.db.transaction().execute(async (trx) => {
-      const token = await trx.selectFrom('registration_tokens').selectAll().where('hash', '=', hashToken(input.token)).executeTakeFirst();
-      if (!token) throw new LongshoreError('REGISTRATION_TOKEN_INVALID', 'The registration token is not known to this server; create a new one with "longshore workers install-command" or POST /api/registration-tokens');
-      if (token.used_at !== null) throw new LongshoreError('REGISTRATION_TOKEN_INVALID', `The registration token was already used at ${new Date(token.used_at).toISOString()}; tokens are single-use, create a new one`);
-      if (token.expires_at < Date.now()) throw new LongshoreError('REGISTRATION_TOKEN_INVALID', `The registration token expired at ${new Date(token.expires_at).toISOString()}; create a new one`);
-      const poolIds = JSON.parse(token.pools) as string[];
-      const id = newId('worker');
-      const t = Date.now();
-      await uniquely(`A worker named '${input.name}'`, () =>
-        trx
-          .insertInto('workers')
-          .values({
-            id,
-            name: input.name,
-            credential_hash: hashToken(credential),
-            executor: input.executor,
-            version: input.version,
-            pools: JSON.stringify(poolIds),
-            capacity: input.capacity,
-            metadata: JSON.stringify(input.metadata ?? {}),
-            disabled: 0,
-            last_seen_at: t,
-            registered_at: t,
-          })
-          .execute(),
+  app.post(
+    agentRoutes.register,
+    {
+      config: { access: 'public' },
+      schema: { tags, body: RegisterRequest, response: { 201: RegisterResponse, ...errorResponses(401) } },
+    },
+    async (req, reply) => {
+      const input = req.body as RegisterRequestT;
+      const credential = newSecretToken('lsw_');
+      const result = await ctx.db.transaction().execute(async (trx) => {
+        const token = await trx
+          .selectFrom('registration_tokens')
+          .selectAll()
+          .where('hash', '=', hashToken(input.token))
+          .executeTakeFirst();
+        if (!token)
+          throw new LongshoreError(
+            'REGISTRATION_TOKEN_INVALID',
+            'The registration token is not known to this server; create a new one with "longshore workers install-command" or POST /api/registration-tokens',
+          );
+        if (token.used_at !== null)
+          throw new LongshoreError(
+            'REGISTRATION_TOKEN_INVALID',
+            `The registration token was already used at ${new Date(token.used_at).toISOString()}; tokens are single-use, create a new one`,
+          );
+        if (token.expires_at < Date.now())
+          throw new LongshoreError(
+            'REGISTRATION_TOKEN_INVALID',
+            `The registration token expired at ${new Date(token.expires_at).toISOString()}; create a new one`,
+          );
+        const poolIds = JSON.parse(token.pools) as string[];
+        const id = newId('worker');
+        const t = Date.now();
+        await uniquely(`A worker named '${input.name}'`, () =>
+          trx
+            .insertInto('workers')
+            .values({
+              id,
+              name: input.name,
+              credential_hash: hashToken(credential),
+              executor: input.executor,
+              version: input.version,
+              pools: JSON.stringify(poolIds),
+              capacity: input.capacity,
+              metadata: JSON.stringify(input.metadata ?? {}),
+              disabled: 0,
+              last_seen_at: t,
+              registered_at: t,
+            })
+            .execute(),
+        );
+        await trx.updateTable('registration_tokens').set({ used_at: t }).where('hash', '=', token.hash).execute();
+        const pools = poolIds.length
+          ? await trx.selectFrom('worker_pools').select('name').where('id', 'in', poolIds).execute()
+          : [];
+        return { workerId: id, credential, pools: pools.map((p) => p.name) };
+      });
+      req.log.info({ worker: input.name, pools: result.pools }, 'worker registered');
+      return reply.status(201).send(result);
+    },
+  );
+
+  app.put(
+    agentRoutes.workerInfo,
+    { schema: { tags, body: WorkerInfoRequest, response: { 204: NoContent } } },
+    async (req, reply) => {
+      const { version, capacity, metadata } = req.body as WorkerInfoRequestT;
+      await ctx.db
+        .updateTable('workers')
+        .set({ version, capacity, metadata: JSON.stringify(metadata), last_seen_at: Date.now() })
+        .where('id', '=', requireWorker(req).workerId)
+        .execute();
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    agentRoutes.poll,
+    { schema: { tags, body: PollRequest, response: { 200: PollResponse } } },
+    async (req, reply) => {
+      const principal = requireWorker(req);
+      const row = await ctx.db
+        .selectFrom('workers')
+        .select(['pools'])
+        .where('id', '=', principal.workerId)
+        .executeTakeFirstOrThrow();
+      const abort = new AbortController();
+      // Fires when the answer is sent or the worker hangs up; either way stop waiting.
+      reply.raw.once('close', () => abort.abort());
+      return ctx.dispatcher.poll(
+        {
+          id: principal.workerId,
+          name: principal.workerName,
+          disabled: principal.disabled,
+          pools: JSON.parse(row.pools) as string[],
+        },
+        req.body as PollRequestT,
+        abort.signal,
       );
-      await trx.updateTable('registration_tokens').set({ used_at: t }).where('hash', '=', token.hash).execute();
-      const pools = poolIds.length ? await trx.selectFrom('worker_pools').select('name').where('id', 'in', poolIds).execute() : [];
-      return { workerId: id, credential, pools: pools.map((p) => p.name) };
-    });
-    req.log.info({ worker: input.name, pools: result.pools }, 'worker registered');
-    return reply.status(201).send(result);
-  });
-
-  app.put(agentRoutes.workerInfo, { schema: { tags, body: WorkerInfoRequest, response: { 204: NoContent } } }, async (req, reply) => {
-    const { version, capacity, metadata } = req.body as WorkerInfoRequestT;
-    await ctx.db.updateTable('workers').set({ version, capacity, metadata: JSON.stringify(metadata), last_seen_at: Date.now() }).where('id', '=', requireWorker(req).workerId).execute();
-    return reply.status(204).send();
-  });
-
-  app.post(agentRoutes.poll, { schema: { tags, body: PollRequest, response: { 200: PollResponse } } }, async (req, reply) => {
-    const principal = requireWorker(req);
-    const row = await ctx.db.selectFrom('workers').select(['pools']).where('id', '=', principal.workerId).executeTakeFirstOrThrow();
-    const abort = new AbortController();
-    // Fires when the answer is sent or the worker hangs up; either way stop waiting.
-    reply.raw.once('close', () => abort.abort());
-    return ctx.dispatcher.poll(
-      { id: principal.workerId, name: principal.workerName, disabled: principal.disabled, pools: JSON.parse(row.pools) as string[] },
-      req.body as PollRequestT,
-      abort.signal,
-    );
-  });
+    },
+  );
 
   const heldOperation = async (workerId: string, id: string) => {
-    const op = await ctx.db.selectFrom('operations').select(['id', 'worker_id', 'state', 'acked_seq', 'last_source', 'cancel_requested']).where('id', '=', id).executeTakeFirst();
-    if (!op || op.worker_id !== workerId) throw new LongshoreError('OPERATION_NOT_LEASED', `Operation ${id} is not held by this worker; stop it and drop it`);
+    const op = await ctx.db
+      .selectFrom('operations')
+      .select(['id', 'worker_id', 'state', 'acked_seq', 'last_source', 'cancel_requested'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!op || op.worker_id !== workerId)
+      throw new LongshoreError(
+        'OPERATION_NOT_LEASED',
+        `Operation ${id} is not held by this worker; stop it and drop it`,
+      );
     return op;
   };
 
-  app.post('/api/agent/operations/:id/logs', { schema: { tags, params: OperationParams, body: LogBatchRequest, response: { 200: LogBatchResponse } } }, async (req) => {
-    const { id } = req.params as { id: string };
-    const body = req.body as LogBatchRequestT;
-    await heldOperation(requireWorker(req).workerId, id);
-    const result = await ctx.taskLog.appendOperationLines(id, body.lines);
-    if (body.progress) {
-      await ctx.db.updateTable('operations').set({ progress: body.progress.percentage, progress_message: body.progress.message }).where('id', '=', id).execute();
-      ctx.taskLog.notify(result.taskId);
-    }
-    return { ackedSeq: result.ackedSeq, lastSource: result.lastSource, cancelRequested: result.cancelRequested };
-  });
-
-  app.post('/api/agent/operations/:id/complete', { schema: { tags, params: OperationParams, body: CompleteRequest, response: { 204: NoContent } } }, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const body = req.body as CompleteRequestT;
-    const op = await heldOperation(requireWorker(req).workerId, id);
-    if (op.state !== 'finished') {
-      if (op.acked_seq < body.finalSeq) {
-        throw new LongshoreError('LOG_GAP', `Send log lines ${op.acked_seq + 1}..${body.finalSeq} before completing`, { expectedSeq: op.acked_seq + 1 });
+  app.post(
+    '/api/agent/operations/:id/logs',
+    { schema: { tags, params: OperationParams, body: LogBatchRequest, response: { 200: LogBatchResponse } } },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const body = req.body as LogBatchRequestT;
+      await heldOperation(requireWorker(req).workerId, id);
+      const result = await ctx.taskLog.appendOperationLines(id, body.lines);
+      if (body.progress) {
+        await ctx.db
+          .updateTable('operations')
+          .set({ progress: body.progress.percentage, progress_message: body.progress.message })
+          .where('id', '=', id)
+          .execute();
+        ctx.taskLog.notify(result.taskId);
       }
-      await ctx.tasks.completeOperation(id, { outcome: body.outcome, message: body.message, outputVariables: body.outputVariables, ...(body.exitCode !== undefined ? { exitCode: body.exitCode } : {}) });
-    }
-    return reply.status(204).send();
-  });
+      return { ackedSeq: result.ackedSeq, lastSource: result.lastSource, cancelRequested: result.cancelRequested };
+    },
+  );
 
-  app.get('/api/agent/operations/:id', { schema: { tags, params: OperationParams, response: { 200: OperationStateResponse } } }, async (req) => {
-    const { id } = req.params as { id: string };
-    const op = await ctx.db.selectFrom('operations').select(['worker_id', 'state', 'acked_seq', 'last_source', 'cancel_requested', 'payload']).where('id', '=', id).executeTakeFirst();
-    if (!op || op.worker_id !== requireWorker(req).workerId) return { id, state: 'unknown' as const, ackedSeq: 0, lastSource: 0, cancelRequested: false };
-    const held = op.state === 'leased' || op.state === 'running';
-    return {
-      id,
-      state: op.state as 'leased',
-      ackedSeq: op.acked_seq,
-      lastSource: op.last_source,
-      cancelRequested: op.cancel_requested === 1,
-      ...(held ? { operation: ctx.box.openJson<Operation>(op.payload) } : {}),
-    };
-  });
+  app.post(
+    '/api/agent/operations/:id/complete',
+    { schema: { tags, params: OperationParams, body: CompleteRequest, response: { 204: NoContent } } },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const body = req.body as CompleteRequestT;
+      const op = await heldOperation(requireWorker(req).workerId, id);
+      if (op.state !== 'finished') {
+        if (op.acked_seq < body.finalSeq) {
+          throw new LongshoreError(
+            'LOG_GAP',
+            `Send log lines ${op.acked_seq + 1}..${body.finalSeq} before completing`,
+            { expectedSeq: op.acked_seq + 1 },
+          );
+        }
+        await ctx.tasks.completeOperation(id, {
+          outcome: body.outcome,
+          message: body.message,
+          outputVariables: body.outputVariables,
+          ...(body.exitCode !== undefined ? { exitCode: body.exitCode } : {}),
+        });
+      }
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    '/api/agent/operations/:id',
+    { schema: { tags, params: OperationParams, response: { 200: OperationStateResponse } } },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const op = await ctx.db
+        .selectFrom('operations')
+        .select(['worker_id', 'state', 'acked_seq', 'last_source', 'cancel_requested', 'payload'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!op || op.worker_id !== requireWorker(req).workerId)
+        return { id, state: 'unknown' as const, ackedSeq: 0, lastSource: 0, cancelRequested: false };
+      const held = op.state === 'leased' || op.state === 'running';
+      return {
+        id,
+        state: op.state as 'leased',
+        ackedSeq: op.acked_seq,
+        lastSource: op.last_source,
+        cancelRequested: op.cancel_requested === 1,
+        ...(held ? { operation: ctx.box.openJson<Operation>(op.payload) } : {}),
+      };
+    },
+  );
 
   // A script pod's init container downloads with this instead of the worker's credential (see crypto/packageTokens.ts).
-  app.post('/api/agent/operations/:id/package-token', { schema: { tags, params: OperationParams, response: { 200: PackageTokenResponse } } }, async (req) => {
-    const { id } = req.params as { id: string };
-    const { workerId } = requireWorker(req);
-    const op = await heldOperation(workerId, id);
-    if (op.state !== 'leased' && op.state !== 'running') {
-      throw new LongshoreError('OPERATION_NOT_LEASED', `Operation ${id} has ended (${op.state}); package tokens are issued only while it runs`);
-    }
-    const row = await ctx.db.selectFrom('operations').select('payload').where('id', '=', id).executeTakeFirstOrThrow();
-    const expiresAt = packageTokenExpiry(ctx.box.openJson<Operation>(row.payload).timeoutSeconds, Date.now());
-    return { token: issuePackageToken(ctx.box, { operationId: id, workerId, expiresAt }), expiresAt: new Date(expiresAt).toISOString() };
-  });
+  app.post(
+    '/api/agent/operations/:id/package-token',
+    { schema: { tags, params: OperationParams, response: { 200: PackageTokenResponse } } },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const { workerId } = requireWorker(req);
+      const op = await heldOperation(workerId, id);
+      if (op.state !== 'leased' && op.state !== 'running') {
+        throw new LongshoreError(
+          'OPERATION_NOT_LEASED',
+          `Operation ${id} has ended (${op.state}); package tokens are issued only while it runs`,
+        );
+      }
+      const row = await ctx.db
+        .selectFrom('operations')
+        .select('payload')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const expiresAt = packageTokenExpiry(ctx.box.openJson<Operation>(row.payload).timeoutSeconds, Date.now());
+      return {
+        token: issuePackageToken(ctx.box, { operationId: id, workerId, expiresAt }),
+        expiresAt: new Date(expiresAt).toISOString(),
+      };
+    },
+  );
 
-  app.get('/api/agent/packages/:packageId/:version/content', { config: { access: 'workerOrPackageToken' }, schema: { tags, params: Type.Object({ packageId: Type.String({ maxLength: 100 }), version: Type.String({ maxLength: 100 }) }), response: { 200: PackageContent } } }, async (req, reply) => {
-    const { packageId, version } = req.params as { packageId: string; version: string };
-    if (req.principal?.kind === 'packageToken') requirePackageInScope(req.principal, packageId, version);
-    else requireWorker(req);
-    return sendPackageContent(ctx, reply, packageId, version);
-  });
+  app.get(
+    '/api/agent/packages/:packageId/:version/content',
+    {
+      config: { access: 'workerOrPackageToken' },
+      schema: {
+        tags,
+        params: Type.Object({ packageId: Type.String({ maxLength: 100 }), version: Type.String({ maxLength: 100 }) }),
+        response: { 200: PackageContent },
+      },
+    },
+    async (req, reply) => {
+      const { packageId, version } = req.params as { packageId: string; version: string };
+      if (req.principal?.kind === 'packageToken') requirePackageInScope(req.principal, packageId, version);
+      else requireWorker(req);
+      return sendPackageContent(ctx, reply, packageId, version);
+    },
+  );
 }

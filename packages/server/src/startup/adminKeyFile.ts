@@ -22,12 +22,23 @@ export async function ensureAdminKey(ctx: Pick<ServerContext, 'db' | 'config' | 
     writeFileSync(`${path}.new`, key + '\n', { mode: 0o600 });
     renameSync(`${path}.new`, path);
     if (fileKey === undefined) ctx.log.info({ path }, 'wrote the admin API key');
-    else ctx.log.warn({ path }, 'the store has no API key (was its database lost or replaced?): made a new admin API key and wrote it over the old key file, whose key this store does not know');
+    else
+      ctx.log.warn(
+        { path },
+        'the store has no API key (was its database lost or replaced?): made a new admin API key and wrote it over the old key file, whose key this store does not know',
+      );
     return;
   }
   if (fileKey === undefined) return;
-  const known = await ctx.db.selectFrom('api_keys').select('id').where('hash', '=', hashToken(fileKey)).executeTakeFirst();
+  const known = await ctx.db
+    .selectFrom('api_keys')
+    .select('id')
+    .where('hash', '=', hashToken(fileKey))
+    .executeTakeFirst();
   if (!known) {
-    ctx.log.warn({ path }, 'the admin API key file holds no key of this store (the key was deleted, or the database replaced): the CLI\'s default key will be refused; delete the file, or put a valid key in it');
+    ctx.log.warn(
+      { path },
+      "the admin API key file holds no key of this store (the key was deleted, or the database replaced): the CLI's default key will be refused; delete the file, or put a valid key in it",
+    );
   }
 }

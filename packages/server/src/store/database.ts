@@ -1,7 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteDialectConfig } from 'kysely';
+import {
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+  type SqliteDialectConfig,
+} from 'kysely';
 import { LongshoreError } from '@longshore/protocol';
 import type { Database } from './schema.js';
 import { migrate } from './migrations.js';
@@ -37,7 +45,9 @@ export async function openStore(dataDir: string): Promise<Store> {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     // Name indexes and look-ups call it, so the store compares names by the same rule as the API.
-    sqlite.function(NAME_KEY_SQL_FUNCTION, { deterministic: true }, (name: unknown) => (typeof name === 'string' ? nameKey(name) : name));
+    sqlite.function(NAME_KEY_SQL_FUNCTION, { deterministic: true }, (name: unknown) =>
+      typeof name === 'string' ? nameKey(name) : name,
+    );
     const db = new Kysely<Database>({ dialect: new StoreDialect(sqlite) });
     await migrate(db);
     return db;
@@ -45,10 +55,19 @@ export async function openStore(dataDir: string): Promise<Store> {
     sqlite?.close();
     const code = (error as { code?: unknown }).code;
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-      throw new LongshoreError('STORE_UNAVAILABLE', `${path} is not a Longshore database or is damaged (${(error as Error).message}): restore it from a backup, or move it away to start with an empty store`, { path });
+      throw new LongshoreError(
+        'STORE_UNAVAILABLE',
+        `${path} is not a Longshore database or is damaged (${(error as Error).message}): restore it from a backup, or move it away to start with an empty store`,
+        { path },
+      );
     }
     const typed = storageError(error);
-    if (typed) throw new LongshoreError(typed.code, `Cannot open the store ${path} (${(error as Error).message}): the server must be able to read and write ${dataDir} (is it read-only, full, or owned by another user?)`, { path });
+    if (typed)
+      throw new LongshoreError(
+        typed.code,
+        `Cannot open the store ${path} (${(error as Error).message}): the server must be able to read and write ${dataDir} (is it read-only, full, or owned by another user?)`,
+        { path },
+      );
     throw error;
   }
 }
@@ -86,8 +105,10 @@ class StoreDriver extends SqliteDriver {
 }
 
 export function isUniqueViolation(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    (typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+  return (
+    (typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') ||
+    (typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+  );
 }
 
 const STATEMENT_CACHE_SIZE = 512;

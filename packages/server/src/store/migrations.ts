@@ -70,7 +70,12 @@ export async function migrate(db: Kysely<Database>, upTo = migrations.length): P
     const migration = migrations[i]!;
     await db.transaction().execute(async (trx) => {
       if (typeof migration === 'function') await migration(trx);
-      else for (const statement of migration.split(';').map((s) => s.trim()).filter(Boolean)) await sql.raw(statement).execute(trx);
+      else
+        for (const statement of migration
+          .split(';')
+          .map((s) => s.trim())
+          .filter(Boolean))
+          await sql.raw(statement).execute(trx);
       await sql.raw(`PRAGMA user_version = ${i + 1}`).execute(trx);
     });
   }

@@ -6,8 +6,14 @@ type NamedTable = 'environments' | 'worker_pools' | 'targets' | 'projects' | 'wo
 const NAMED_TABLES: readonly NamedTable[] = ['environments', 'worker_pools', 'targets', 'projects', 'workers'];
 const CONTROL_CHARACTERS = /\p{Cc}/gu;
 
-interface ProcessJson { steps?: { runOn?: { pool?: string } }[] }
-interface ScopeJson { environments?: string[]; targets?: string[]; targetTags?: string[] }
+interface ProcessJson {
+  steps?: { runOn?: { pool?: string } }[];
+}
+interface ScopeJson {
+  environments?: string[];
+  targets?: string[];
+  targetTags?: string[];
+}
 
 /**
  * Names become NFC without control characters and unique by the one name rule (names.ts), and
@@ -27,14 +33,22 @@ export async function referencesById(db: Kysely<Database>): Promise<void> {
   const environmentsById = byId(environmentIds);
   for (const t of await db.selectFrom('targets').select(['id', 'environments']).execute()) {
     const ids = [...new Set(environmentsById(JSON.parse(t.environments) as string[]))];
-    await db.updateTable('targets').set({ environments: JSON.stringify(ids) }).where('id', '=', t.id).execute();
+    await db
+      .updateTable('targets')
+      .set({ environments: JSON.stringify(ids) })
+      .where('id', '=', t.id)
+      .execute();
   }
   for (const p of await db.selectFrom('projects').select(['id', 'process']).execute()) {
     const process = JSON.parse(p.process) as ProcessJson;
     for (const step of process.steps ?? []) {
       if (step.runOn?.pool !== undefined) step.runOn.pool = idFor(poolIds, step.runOn.pool) ?? step.runOn.pool;
     }
-    await db.updateTable('projects').set({ process: JSON.stringify(process) }).where('id', '=', p.id).execute();
+    await db
+      .updateTable('projects')
+      .set({ process: JSON.stringify(process) })
+      .where('id', '=', p.id)
+      .execute();
   }
   const targetsById = byId(targetIds);
   for (const v of await db.selectFrom('variables').select(['id', 'scope']).execute()) {
@@ -42,11 +56,18 @@ export async function referencesById(db: Kysely<Database>): Promise<void> {
     const environments = environmentsById(scope.environments);
     const targets = targetsById(scope.targets);
     const rewritten = { ...scope, ...(environments ? { environments } : {}), ...(targets ? { targets } : {}) };
-    await db.updateTable('variables').set({ scope: JSON.stringify(rewritten) }).where('id', '=', v.id).execute();
+    await db
+      .updateTable('variables')
+      .set({ scope: JSON.stringify(rewritten) })
+      .where('id', '=', v.id)
+      .execute();
   }
 }
 
-interface NameIndex { exact: Map<string, string>; byKey: Map<string, string> }
+interface NameIndex {
+  exact: Map<string, string>;
+  byKey: Map<string, string>;
+}
 
 /** Ids by their names as stored before this migration, which is what references hold. */
 async function idsByNameKey(db: Kysely<Database>, table: NamedTable): Promise<NameIndex> {
@@ -60,7 +81,8 @@ async function idsByNameKey(db: Kysely<Database>, table: NamedTable): Promise<Na
 }
 
 /** References were written with the exact stored name, or typed by a user in another case. */
-const idFor = (index: NameIndex, ref: string): string | undefined => index.exact.get(ref) ?? index.byKey.get(nameKey(ref));
+const idFor = (index: NameIndex, ref: string): string | undefined =>
+  index.exact.get(ref) ?? index.byKey.get(nameKey(ref));
 
 /**
  * Cleans each name and, where two rows now share one by the name rule, keeps the older one's and

@@ -10,10 +10,18 @@ export function storageError(error: unknown): LongshoreError | undefined {
   if (typeof code !== 'string') return undefined;
   const cause = (error as Error).message;
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
-    return new LongshoreError('STORAGE_FULL', `The server's disk is full (${cause}): nothing was written; free space in its data directory and retry`, { cause: code });
+    return new LongshoreError(
+      'STORAGE_FULL',
+      `The server's disk is full (${cause}): nothing was written; free space in its data directory and retry`,
+      { cause: code },
+    );
   }
   if (/^SQLITE_(IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/.test(code) || code === 'EROFS' || code === 'EIO') {
-    return new LongshoreError('STORE_UNAVAILABLE', `The server cannot use its database (${cause}); the server log has the details`, { cause: code });
+    return new LongshoreError(
+      'STORE_UNAVAILABLE',
+      `The server cannot use its database (${cause}); the server log has the details`,
+      { cause: code },
+    );
   }
   return undefined;
 }

@@ -79,11 +79,17 @@ export class StoreHealth {
    */
   private async probeWrite(): Promise<void> {
     try {
-      await sql`INSERT INTO store_probe (id, checked_at) VALUES (1, ${Date.now()}) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`.execute(this.db);
+      await sql`INSERT INTO store_probe (id, checked_at) VALUES (1, ${Date.now()}) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`.execute(
+        this.db,
+      );
     } catch (error) {
       const typed = storageError(error);
       if (!typed) throw error;
-      throw new LongshoreError(typed.code, `The store in ${this.dataDir} does not take writes (${(error as Error).message}): the server needs to write its data directory`, typed.details);
+      throw new LongshoreError(
+        typed.code,
+        `The store in ${this.dataDir} does not take writes (${(error as Error).message}): the server needs to write its data directory`,
+        typed.details,
+      );
     }
   }
 }

@@ -13,7 +13,10 @@ import * as x509 from '@peculiar/x509';
 export const SELF_SIGNED_VALIDITY_YEARS = 10;
 
 /** An ECDSA P-256 key and a self-signed server certificate for the hosts, both PEM. */
-export async function createSelfSignedCertificate(hosts: readonly string[], now = new Date()): Promise<{ certPem: string; keyPem: string }> {
+export async function createSelfSignedCertificate(
+  hosts: readonly string[],
+  now = new Date(),
+): Promise<{ certPem: string; keyPem: string }> {
   x509.cryptoProvider.set(webcrypto);
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
@@ -32,7 +35,9 @@ export async function createSelfSignedCertificate(hosts: readonly string[], now 
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(hosts.map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }))),
+      new x509.SubjectAlternativeNameExtension(
+        hosts.map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h })),
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });

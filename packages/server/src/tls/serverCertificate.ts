@@ -56,7 +56,15 @@ export async function loadServerCertificate(settings: CertificateSettings): Prom
     const certPem = readPem(settings.tlsCertFile, 'tlsCertFile (LONGSHORE_TLS_CERT_FILE)');
     const keyPem = readPem(settings.tlsKeyFile, 'tlsKeyFile (LONGSHORE_TLS_KEY_FILE)');
     const chain = parseChain(certPem, settings.tlsCertFile);
-    return describe({ certPem, keyPem, chain, source: 'given', pin: !chainsToPublicRoot(chain), certFile: settings.tlsCertFile, keyFile: settings.tlsKeyFile });
+    return describe({
+      certPem,
+      keyPem,
+      chain,
+      source: 'given',
+      pin: !chainsToPublicRoot(chain),
+      certFile: settings.tlsCertFile,
+      keyFile: settings.tlsKeyFile,
+    });
   }
   const dir = join(settings.dataDir, 'tls');
   const certFile = join(dir, 'server.crt');
@@ -70,7 +78,15 @@ export async function loadServerCertificate(settings: CertificateSettings): Prom
   }
   if (hasCert) {
     const certPem = readPem(certFile, 'the server certificate');
-    return describe({ certPem, keyPem: readPem(keyFile, "the server certificate's key"), chain: parseChain(certPem, certFile), source: 'reused', pin: true, certFile, keyFile });
+    return describe({
+      certPem,
+      keyPem: readPem(keyFile, "the server certificate's key"),
+      chain: parseChain(certPem, certFile),
+      source: 'reused',
+      pin: true,
+      certFile,
+      keyFile,
+    });
   }
   const { createSelfSignedCertificate } = await import('./selfSigned.js');
   const { certPem, keyPem } = await createSelfSignedCertificate(certificateHosts(settings.host, settings.publicUrl));
@@ -80,22 +96,41 @@ export async function loadServerCertificate(settings: CertificateSettings): Prom
     writeFileSync(keyFile, keyPem, { mode: 0o600, flag: 'wx' });
     writeFileSync(certFile, certPem, { mode: 0o644, flag: 'wx' });
   } catch (error) {
-    throw new LongshoreError('CONFIG_INVALID', `Cannot store the new server certificate in ${dir}: ${(error as Error).message}; the data directory must be writable, and used by one server at a time`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `Cannot store the new server certificate in ${dir}: ${(error as Error).message}; the data directory must be writable, and used by one server at a time`,
+    );
   }
-  return describe({ certPem, keyPem, chain: parseChain(certPem, certFile), source: 'created', pin: true, certFile, keyFile });
+  return describe({
+    certPem,
+    keyPem,
+    chain: parseChain(certPem, certFile),
+    source: 'created',
+    pin: true,
+    certFile,
+    keyFile,
+  });
 }
 
-function describe(found: Omit<ServerCertificate, 'thumbprint' | 'notAfter'> & { chain: X509Certificate[] }): ServerCertificate {
+function describe(
+  found: Omit<ServerCertificate, 'thumbprint' | 'notAfter'> & { chain: X509Certificate[] },
+): ServerCertificate {
   const { chain, ...rest } = found;
   const leaf = chain[0]!;
   let key;
   try {
     key = createPrivateKey(found.keyPem);
   } catch (error) {
-    throw new LongshoreError('CONFIG_INVALID', `${found.keyFile} is not a PEM private key: ${(error as Error).message}`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `${found.keyFile} is not a PEM private key: ${(error as Error).message}`,
+    );
   }
   if (!leaf.checkPrivateKey(key)) {
-    throw new LongshoreError('CONFIG_INVALID', `${found.keyFile} is not the key of the certificate in ${found.certFile}: give the key the certificate was issued for`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `${found.keyFile} is not the key of the certificate in ${found.certFile}: give the key the certificate was issued for`,
+    );
   }
   return { ...rest, thumbprint: certificateThumbprint(leaf), notAfter: new Date(leaf.validTo) };
 }
@@ -111,18 +146,23 @@ function readPem(path: string, what: string): string {
 /** The certificates of a PEM file, the served one first. */
 function parseChain(pem: string, path: string): X509Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new LongshoreError('CONFIG_INVALID', `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  if (blocks.length === 0)
+    throw new LongshoreError('CONFIG_INVALID', `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   try {
     return blocks.map((block) => new X509Certificate(block));
   } catch (error) {
-    throw new LongshoreError('CONFIG_INVALID', `${path} holds a certificate that cannot be read: ${(error as Error).message}`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `${path} holds a certificate that cannot be read: ${(error as Error).message}`,
+    );
   }
 }
 
 /** Whether the chain leads to a root Node trusts by default (Mozilla's list), through the given intermediates. */
 export function chainsToPublicRoot(chain: X509Certificate[]): boolean {
   const roots = rootCertificates.map((pem) => new X509Certificate(pem));
-  const issuedBy = (certificate: X509Certificate, issuer: X509Certificate): boolean => certificate.checkIssued(issuer) && certificate.verify(issuer.publicKey);
+  const issuedBy = (certificate: X509Certificate, issuer: X509Certificate): boolean =>
+    certificate.checkIssued(issuer) && certificate.verify(issuer.publicKey);
   let current = chain[0]!;
   for (let depth = 0; depth < chain.length; depth++) {
     if (roots.some((root) => issuedBy(current, root))) return true;

@@ -25,7 +25,10 @@ const TRICKY = [
 for (const variant of await shellVariants()) {
   describe(`bootstrap under ${variant.name}`, { skip: variant.skip }, () => {
     it('numbers stdout and stderr lines in one sequence and ends with the exit code', async () => {
-      const run = await runBootstrap(variant, testOperation({ script: { syntax: 'sh', body: 'echo one\necho two >&2\necho three\nexit 3' } }));
+      const run = await runBootstrap(
+        variant,
+        testOperation({ script: { syntax: 'sh', body: 'echo one\necho two >&2\necho three\nexit 3' } }),
+      );
       const parsed = parseRun(run.lines);
       assert.deepEqual(parsed.stdout, ['one', 'three']);
       assert.deepEqual(parsed.stderr, ['two']);
@@ -36,7 +39,10 @@ for (const variant of await shellVariants()) {
     });
 
     it('emits a last line that has no newline, and empty lines', async () => {
-      const run = await runBootstrap(variant, testOperation({ script: { syntax: 'sh', body: "echo\nprintf 'no newline'" } }));
+      const run = await runBootstrap(
+        variant,
+        testOperation({ script: { syntax: 'sh', body: "echo\nprintf 'no newline'" } }),
+      );
       assert.deepEqual(run.lines, ['1 O ', '2 O no newline', '3 X 0']);
     });
 
@@ -87,35 +93,45 @@ for (const variant of await shellVariants()) {
       const run = await runBootstrap(variant, testOperation({ script: { syntax: 'sh', body } }));
       const parsed = parseRun(run.lines);
       const messages = parsed.stdout.filter((l) => l.startsWith('##longshore[')).map((l) => parseServiceMessage(l));
-      assert.deepEqual(
-        messages,
-        [
-          ...TRICKY.map((value, i) => ({ ok: true, message: { kind: 'setVariable', name: names[i % names.length], value, sensitive: false } })),
-          { ok: true, message: { kind: 'setVariable', name: 'Token', value: 'tok-3n', sensitive: true } },
-        ],
-      );
+      assert.deepEqual(messages, [
+        ...TRICKY.map((value, i) => ({
+          ok: true,
+          message: { kind: 'setVariable', name: names[i % names.length], value, sensitive: false },
+        })),
+        { ok: true, message: { kind: 'setVariable', name: 'Token', value: 'tok-3n', sensitive: true } },
+      ]);
       // A sensitive output variable is masked from then on, in both streams.
       assert.equal(parsed.stdout.at(-1), MASK);
       assert.deepEqual(parsed.stderr, [`token ${MASK}`]);
     });
 
     it('reports progress and warnings, and rejects a bad percentage', async () => {
-      const body = "longshore_progress 40 'half way'\nlongshore_warning careful now\nlongshore_progress 140 x || echo \"rejected $?\"";
+      const body =
+        'longshore_progress 40 \'half way\'\nlongshore_warning careful now\nlongshore_progress 140 x || echo "rejected $?"';
       const parsed = parseRun((await runBootstrap(variant, testOperation({ script: { syntax: 'sh', body } }))).lines);
-      assert.deepEqual(parseServiceMessage(parsed.stdout[0]!), { ok: true, message: { kind: 'progress', percentage: 40, message: 'half way' } });
-      assert.deepEqual(parseServiceMessage(parsed.stdout[1]!), { ok: true, message: { kind: 'warning', message: 'careful now' } });
+      assert.deepEqual(parseServiceMessage(parsed.stdout[0]!), {
+        ok: true,
+        message: { kind: 'progress', percentage: 40, message: 'half way' },
+      });
+      assert.deepEqual(parseServiceMessage(parsed.stdout[1]!), {
+        ok: true,
+        message: { kind: 'warning', message: 'careful now' },
+      });
       assert.equal(parsed.stdout[2], 'rejected 2');
       assert.match(parsed.stderr[0]!, /usage: longshore_progress/);
     });
 
     it('keeps long lines whole up to 64 KiB and splits longer ones without losing a byte', async () => {
       const body = [
-        "awk 'BEGIN { s = \"x\"; while (length(s) < 1000) s = s s; print \"a\" substr(s, 1, 999) \"z\" }'",
-        "s=$(head -c 70000 /dev/zero | tr '\\0' y); echo \"$s\"; echo \"$s\" >&2",
+        'awk \'BEGIN { s = "x"; while (length(s) < 1000) s = s s; print "a" substr(s, 1, 999) "z" }\'',
+        's=$(head -c 70000 /dev/zero | tr \'\\0\' y); echo "$s"; echo "$s" >&2',
       ].join('\n');
       const parsed = parseRun((await runBootstrap(variant, testOperation({ script: { syntax: 'sh', body } }))).lines);
       assert.equal(parsed.stdout[0], `a${'x'.repeat(999)}z`);
-      assert.deepEqual(parsed.stdout.slice(1).map((l) => l.length), [65536, 70000 - 65536]);
+      assert.deepEqual(
+        parsed.stdout.slice(1).map((l) => l.length),
+        [65536, 70000 - 65536],
+      );
       assert.equal(parsed.stdout.slice(1).join(''), 'y'.repeat(70000));
       assert.equal(parsed.stderr.join(''), 'y'.repeat(70000));
     });
@@ -128,7 +144,10 @@ for (const variant of await shellVariants()) {
       const expected = (tag: string) => Array.from({ length: 5000 }, (_, i) => `${tag}${i}-${'x'.repeat(i % 900)}`);
       assert.deepEqual(parsed.stdout, expected('o'));
       assert.deepEqual(parsed.stderr, expected('e'));
-      assert.deepEqual(parsed.numbers, Array.from({ length: 10001 }, (_, i) => i + 1));
+      assert.deepEqual(
+        parsed.numbers,
+        Array.from({ length: 10001 }, (_, i) => i + 1),
+      );
     });
   });
 }

@@ -24,7 +24,10 @@ describe('bootstrap (dash)', () => {
       const path = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
       await symlink(path, join(tools, tool));
     }
-    const run = await runBootstrap({ ...dash, path: tools }, testOperation({ script: { syntax: 'bash', body: 'echo never' } }));
+    const run = await runBootstrap(
+      { ...dash, path: tools },
+      testOperation({ script: { syntax: 'bash', body: 'echo never' } }),
+    );
     const parsed = parseRun(run.lines);
     assert.equal(parsed.stdout.length, 0);
     assert.equal(parsed.stderr.length, 1);
@@ -35,9 +38,13 @@ describe('bootstrap (dash)', () => {
   it('forwards quiet output at once, and a burst within a tick', async () => {
     const seen: { text: string; at: number }[] = [];
     const started = Date.now();
-    await runBootstrap(dash, testOperation({ script: { syntax: 'sh', body: 'echo first\nsleep 1.5\nseq 5000\nsleep 1.5' } }), {
-      onOutput: (chunk) => seen.push({ text: chunk, at: Date.now() - started }),
-    });
+    await runBootstrap(
+      dash,
+      testOperation({ script: { syntax: 'sh', body: 'echo first\nsleep 1.5\nseq 5000\nsleep 1.5' } }),
+      {
+        onOutput: (chunk) => seen.push({ text: chunk, at: Date.now() - started }),
+      },
+    );
     const first = seen.find((s) => s.text.includes('1 O first'))!;
     const burstEnd = seen.find((s) => s.text.includes('5001 O 5000'))!;
     assert.ok(first.at < 1000, `the first line took ${first.at} ms`);
@@ -65,7 +72,15 @@ describe('bootstrap (dash)', () => {
     const parsed = parseRun(run.lines);
     assert.deepEqual(parsed.stdout, [run.workDir, join(run.workspaceDir, 'kubeconfig'), '0']);
     // Nothing written into the workspace, which is a read-only Secret mount in Kubernetes.
-    assert.deepEqual((await readdir(run.workspaceDir)).sort(), ['bootstrap.sh', 'functions.sh', 'kubeconfig', 'masks', 'script', 'sensitive.sh', 'variables.sh']);
+    assert.deepEqual((await readdir(run.workspaceDir)).sort(), [
+      'bootstrap.sh',
+      'functions.sh',
+      'kubeconfig',
+      'masks',
+      'script',
+      'sensitive.sh',
+      'variables.sh',
+    ]);
     assert.deepEqual(await readdir(run.workDir), []);
   });
 

@@ -55,7 +55,12 @@ export async function shellVariants(): Promise<ShellVariant[]> {
   return variants;
 }
 
-export const dash: ShellVariant = { name: 'dash', skip: false, command: ['sh'], path: process.env.PATH ?? '/usr/bin:/bin' };
+export const dash: ShellVariant = {
+  name: 'dash',
+  skip: false,
+  command: ['sh'],
+  path: process.env.PATH ?? '/usr/bin:/bin',
+};
 
 export interface BootstrapRun {
   /** Raw output lines of the bootstrap. */
@@ -74,13 +79,19 @@ export interface RunOptions {
 }
 
 /** Stages the operation's workspace and runs the bootstrap in it, as an executor would. */
-export async function runBootstrap(variant: ShellVariant, operation: Operation, options: RunOptions = {}): Promise<BootstrapRun> {
+export async function runBootstrap(
+  variant: ShellVariant,
+  operation: Operation,
+  options: RunOptions = {},
+): Promise<BootstrapRun> {
   const root = tempDir('bootstrap');
   const workspaceDir = join(root, 'workspace');
   const workDir = join(root, 'work');
   await mkdir(workspaceDir);
   await mkdir(workDir);
-  for (const [name, content] of Object.entries(stageWorkspace(operation, { workerName: 'test-worker', serverUrl: 'http://server.test' }))) {
+  for (const [name, content] of Object.entries(
+    stageWorkspace(operation, { workerName: 'test-worker', serverUrl: 'http://server.test' }),
+  )) {
     await writeFile(join(workspaceDir, name), content);
   }
   await options.prepare?.({ workspaceDir, workDir });

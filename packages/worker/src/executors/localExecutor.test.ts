@@ -38,11 +38,20 @@ class RecordingSink implements OperationSink {
 function setup(): { executor: LocalExecutor; server: FakeServer; temp: string } {
   const server = new FakeServer();
   const temp = tempDir('executor');
-  const executor = new LocalExecutor({ channel: server, workspace: { workerName: 'local-1', serverUrl: 'http://server.test' }, tempDir: temp, dataDir: tempDir('data'), log: silentLog });
+  const executor = new LocalExecutor({
+    channel: server,
+    workspace: { workerName: 'local-1', serverUrl: 'http://server.test' },
+    tempDir: temp,
+    dataDir: tempDir('data'),
+    log: silentLog,
+  });
   return { executor, server, temp };
 }
 
-async function run(operation: Operation, sink = new RecordingSink()): Promise<{ result: OperationResult; sink: RecordingSink; temp: string }> {
+async function run(
+  operation: Operation,
+  sink = new RecordingSink(),
+): Promise<{ result: OperationResult; sink: RecordingSink; temp: string }> {
   const { executor, temp } = setup();
   return { result: await executor.start(operation, sink), sink, temp };
 }
@@ -69,15 +78,24 @@ describe('LocalExecutor', () => {
     });
     // The two streams race each other (so either may be numbered first); each keeps its own order.
     const script = sink.lines.filter((l) => l.stream !== 'system');
-    assert.deepEqual(script.map((l) => [l.stream, l.text]).sort(), [['stderr', 'to stderr'], ['stdout', 'hello from local-1']]);
+    assert.deepEqual(script.map((l) => [l.stream, l.text]).sort(), [
+      ['stderr', 'to stderr'],
+      ['stdout', 'hello from local-1'],
+    ]);
     assert.deepEqual(script.map((l) => l.source).sort(), [1, 2]);
     assert.deepEqual(sink.progressed, [[50, 'half way']]);
-    assert.deepEqual(sink.texts('system'), ["Output variable 'Version' set", "Output variable 'Version' set", "Output variable 'Key' set (sensitive)"]);
+    assert.deepEqual(sink.texts('system'), [
+      "Output variable 'Version' set",
+      "Output variable 'Version' set",
+      "Output variable 'Key' set (sensitive)",
+    ]);
     assert.deepEqual(await readdir(temp), [], 'the working directory is removed');
   });
 
   it('reports a failing script with its exit code', async () => {
-    const { result } = await run(testOperation({ script: { syntax: 'sh', body: 'echo partial\nset_longshore_variable Half yes\nexit 3' } }));
+    const { result } = await run(
+      testOperation({ script: { syntax: 'sh', body: 'echo partial\nset_longshore_variable Half yes\nexit 3' } }),
+    );
     assert.deepEqual(result, {
       outcome: 'failed',
       exitCode: 3,
@@ -91,7 +109,10 @@ describe('LocalExecutor', () => {
     try {
       const operation = testOperation({
         variables: [{ name: 'Password', value: 'pa55word', sensitive: true }],
-        script: { syntax: 'sh', body: 'echo "pw: $(get_longshore_variable Password)"\necho "env: ${LONGSHORE_TEST_WORKER_SECRET:-none}"' },
+        script: {
+          syntax: 'sh',
+          body: 'echo "pw: $(get_longshore_variable Password)"\necho "env: ${LONGSHORE_TEST_WORKER_SECRET:-none}"',
+        },
       });
       const { sink } = await run(operation);
       assert.deepEqual(sink.texts('stdout'), [`pw: ${MASK}`, 'env: none']);
@@ -121,14 +142,18 @@ describe('LocalExecutor', () => {
   });
 
   it('times out', async () => {
-    const { result, sink } = await run(testOperation({ timeoutSeconds: 1, script: { syntax: 'sh', body: 'echo start\nsleep 60' } }));
+    const { result, sink } = await run(
+      testOperation({ timeoutSeconds: 1, script: { syntax: 'sh', body: 'echo start\nsleep 60' } }),
+    );
     assert.equal(result.outcome, 'timed_out');
     assert.equal(result.message, 'The operation did not finish within its timeout of 1 seconds');
     assert.deepEqual(sink.texts(), ['start', 'The operation reached its timeout of 1 seconds; stopping the script']);
   });
 
   it('kills what the script left running in the background once it ends', async () => {
-    const { result, sink } = await run(testOperation({ script: { syntax: 'sh', body: 'sleep 60 >/dev/null 2>&1 &\necho "child $!"' } }));
+    const { result, sink } = await run(
+      testOperation({ script: { syntax: 'sh', body: 'sleep 60 >/dev/null 2>&1 &\necho "child $!"' } }),
+    );
     assert.equal(result.outcome, 'succeeded');
     const child = Number(/^child (\d+)$/.exec(sink.texts('stdout')[0]!)![1]);
     assert.equal(await stillRunning(child), false);
@@ -139,12 +164,25 @@ describe('LocalExecutor', () => {
       [{ container: { image: 'node:20' } }, /execution container \(node:20\).*no container runtime.*Kubernetes worker/],
       [{ container: { dockerfile: 'FROM alpine' } }, /inline Dockerfile, which needs Docker/],
       [
-        { packages: [{ reference: 'img', packageId: 'img', version: '1', format: 'docker-image', sha256: '', downloadPath: '/x' }] },
+        {
+          packages: [
+            {
+              reference: 'img',
+              packageId: 'img',
+              version: '1',
+              format: 'docker-image',
+              sha256: '',
+              downloadPath: '/x',
+            },
+          ],
+        },
         /Package 'img' is a Docker image/,
       ],
     ];
     for (const [overrides, message] of cases) {
-      const { result, sink, temp } = await run(testOperation({ ...overrides, script: { syntax: 'sh', body: 'touch /tmp/should-not-run' } }));
+      const { result, sink, temp } = await run(
+        testOperation({ ...overrides, script: { syntax: 'sh', body: 'touch /tmp/should-not-run' } }),
+      );
       assert.equal(result.outcome, 'rejected');
       assert.match(result.message, message);
       assert.deepEqual(sink.lines, []);
@@ -159,22 +197,49 @@ describe('LocalExecutor', () => {
     server.packages.set('/p/tar', tar);
     server.packages.set('/p/zip', zip);
     const packages: Operation['packages'] = [
-      { reference: 'app', packageId: 'app', version: '1.2.3', format: 'tar.gz', sha256: sha256(tar), downloadPath: '/p/tar' },
-      { reference: 'web', packageId: 'web', version: '4.5.6', format: 'zip', sha256: sha256(zip), downloadPath: '/p/zip' },
+      {
+        reference: 'app',
+        packageId: 'app',
+        version: '1.2.3',
+        format: 'tar.gz',
+        sha256: sha256(tar),
+        downloadPath: '/p/tar',
+      },
+      {
+        reference: 'web',
+        packageId: 'web',
+        version: '4.5.6',
+        format: 'zip',
+        sha256: sha256(zip),
+        downloadPath: '/p/zip',
+      },
     ];
     const sink = new RecordingSink();
     const body = 'cat packages/app/hello.txt; echo; cat packages/web/nested/hello.txt';
     const result = await executor.start(testOperation({ packages, script: { syntax: 'sh', body } }), sink);
     assert.equal(result.outcome, 'succeeded');
-    assert.deepEqual(sink.texts(), ['Installing package app (app 1.2.3)', 'Installing package web (web 4.5.6)', 'from tar', 'from zip']);
+    assert.deepEqual(sink.texts(), [
+      'Installing package app (app 1.2.3)',
+      'Installing package web (web 4.5.6)',
+      'from tar',
+      'from zip',
+    ]);
 
-    const bad = await executor.start(testOperation({ packages: [{ ...packages[0]!, sha256: sha256(zip) }], script: { syntax: 'sh', body: 'echo ran' } }), new RecordingSink());
+    const bad = await executor.start(
+      testOperation({
+        packages: [{ ...packages[0]!, sha256: sha256(zip) }],
+        script: { syntax: 'sh', body: 'echo ran' },
+      }),
+      new RecordingSink(),
+    );
     assert.equal(bad.outcome, 'failed');
     assert.match(bad.message, /^Package app could not be installed: .*does not match its sha256/);
   });
 
   it('reports a bootstrap that dies without its end marker as lost, and one that cannot run as failed', async () => {
-    const { result } = await run(testOperation({ script: { syntax: 'sh', body: 'echo before\nkill -9 $PPID\nsleep 1' } }));
+    const { result } = await run(
+      testOperation({ script: { syntax: 'sh', body: 'echo before\nkill -9 $PPID\nsleep 1' } }),
+    );
     assert.equal(result.outcome, 'lost');
     assert.match(result.message, /killed \(SIGKILL\) before the script finished/);
 

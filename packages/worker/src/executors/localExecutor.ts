@@ -26,7 +26,18 @@ export interface LocalExecutorOptions {
  * Only these reach the script: the worker's own environment may hold its registration token or
  * other secrets of the host.
  */
-const INHERITED_ENVIRONMENT = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR'];
+const INHERITED_ENVIRONMENT = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+];
 
 /** How long output may still come after the bootstrap process exited. */
 const OUTPUT_DRAIN_MS = 2000;
@@ -66,7 +77,10 @@ export class LocalExecutor implements Executor {
     if (reason) return rejected(reason);
     const run: Run = { operation, sink, abort: new AbortController() };
     this.runs.set(operation.id, run);
-    const timer = setTimeout(() => this.stop(run, 'timed_out'), Math.min(operation.timeoutSeconds * 1000, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => this.stop(run, 'timed_out'),
+      Math.min(operation.timeoutSeconds * 1000, MAX_TIMER_MS),
+    );
     let dir: string | undefined;
     try {
       dir = await mkdtemp(join(this.options.tempDir, 'longshore-'));
@@ -118,7 +132,11 @@ export class LocalExecutor implements Executor {
         await installPackage(pkg, workDir, this.options.channel, run.abort.signal);
       } catch (error) {
         if (run.stopped) return stoppedResult(operation, run.stopped, []);
-        return { outcome: 'failed', message: `Package ${pkg.reference} could not be installed: ${(error as Error).message}`, outputVariables: [] };
+        return {
+          outcome: 'failed',
+          message: `Package ${pkg.reference} could not be installed: ${(error as Error).message}`,
+          outputVariables: [],
+        };
       }
     }
     if (run.stopped) return stoppedResult(operation, run.stopped, []);
@@ -190,13 +208,22 @@ export class LocalExecutor implements Executor {
     if (output.exitCode !== undefined) {
       return output.exitCode === 0
         ? { outcome: 'succeeded', exitCode: 0, message: 'The script succeeded', outputVariables }
-        : { outcome: 'failed', exitCode: output.exitCode, message: `The script exited with code ${output.exitCode}`, outputVariables };
+        : {
+            outcome: 'failed',
+            exitCode: output.exitCode,
+            message: `The script exited with code ${output.exitCode}`,
+            outputVariables,
+          };
     }
     if (exit.error) {
       return { outcome: 'failed', message: `The script could not be started: ${exit.error.message}`, outputVariables };
     }
     if (exit.signal) {
-      return { outcome: 'lost', message: `The script's process was killed (${exit.signal}) before the script finished`, outputVariables };
+      return {
+        outcome: 'lost',
+        message: `The script's process was killed (${exit.signal}) before the script finished`,
+        outputVariables,
+      };
     }
     return {
       outcome: 'failed',
@@ -218,10 +245,18 @@ function localRejection(operation: Operation): string | undefined {
   return undefined;
 }
 
-function stoppedResult(operation: Operation, why: 'cancelled' | 'timed_out', outputVariables: OutputVariable[]): OperationResult {
+function stoppedResult(
+  operation: Operation,
+  why: 'cancelled' | 'timed_out',
+  outputVariables: OutputVariable[],
+): OperationResult {
   return why === 'cancelled'
     ? { outcome: 'cancelled', message: 'The operation was cancelled', outputVariables }
-    : { outcome: 'timed_out', message: `The operation did not finish within its timeout of ${operation.timeoutSeconds} seconds`, outputVariables };
+    : {
+        outcome: 'timed_out',
+        message: `The operation did not finish within its timeout of ${operation.timeoutSeconds} seconds`,
+        outputVariables,
+      };
 }
 
 let hostAwkVersion: string | undefined;
@@ -230,7 +265,10 @@ function scriptEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of INHERITED_ENVIRONMENT) if (process.env[name] !== undefined) env[name] = process.env[name];
   // The host's awk does not change while the worker runs: ask it once, not once per operation.
-  hostAwkVersion ??= spawnSync('awk', ['-W', 'version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).stdout.split('\n')[0] ?? '';
+  hostAwkVersion ??=
+    spawnSync('awk', ['-W', 'version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).stdout.split(
+      '\n',
+    )[0] ?? '';
   if (hostAwkVersion) env.LONGSHORE_AWK_VERSION = hostAwkVersion;
   return env;
 }

@@ -21,9 +21,14 @@ after(() => {
 
 /** A process group like a script's: a leader and a background child; resolves with both pids. */
 async function scriptGroup(): Promise<{ leader: number; child: number }> {
-  const leader = spawn('sh', ['-c', 'sleep 60 & echo $!; wait'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  const leader = spawn('sh', ['-c', 'sleep 60 & echo $!; wait'], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   started.push(leader);
-  const child = await new Promise<number>((resolve) => leader.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+  const child = await new Promise<number>((resolve) =>
+    leader.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+  );
   return { leader: leader.pid!, child };
 }
 
@@ -47,7 +52,10 @@ describe('RunningScriptRecords', { skip: process.platform !== 'linux' && 'needs 
     await records.add('op-2', group.leader);
     // The same pid, started at another time: what a recycled pid looks like.
     const record = JSON.parse(await readFile(join(dir, 'op-2.json'), 'utf8')) as { startTicks: string };
-    await writeFile(join(dir, 'op-2.json'), JSON.stringify({ ...record, startTicks: String(Number(record.startTicks) - 1) }));
+    await writeFile(
+      join(dir, 'op-2.json'),
+      JSON.stringify({ ...record, startTicks: String(Number(record.startTicks) - 1) }),
+    );
     await writeFile(join(dir, 'op-3.json'), '{"operationId":"op-3","pgid":');
 
     await new RunningScriptRecords(dir, silentLog).endLeftovers();

@@ -74,11 +74,17 @@ export class RunningScriptRecords {
   private end(record: RunningScript): void {
     try {
       process.kill(-record.pgid, 'SIGKILL');
-      this.log.warn({ operationId: record.operationId, pgid: record.pgid }, `ended the processes of operation ${record.operationId} left running by the last run of this worker`);
+      this.log.warn(
+        { operationId: record.operationId, pgid: record.pgid },
+        `ended the processes of operation ${record.operationId} left running by the last run of this worker`,
+      );
     } catch (error) {
       // ESRCH: it ended meanwhile.
       if ((error as NodeJS.ErrnoException).code !== 'ESRCH') {
-        this.log.warn({ err: error, operationId: record.operationId, pgid: record.pgid }, 'cannot end the processes of an operation left running by the last run of this worker');
+        this.log.warn(
+          { err: error, operationId: record.operationId, pgid: record.pgid },
+          'cannot end the processes of an operation left running by the last run of this worker',
+        );
       }
     }
   }
@@ -92,7 +98,9 @@ export class RunningScriptRecords {
 function processIdentity(pid: number): Pick<RunningScript, 'startTicks' | 'bootId'> | undefined {
   try {
     const stat = readProcStat(pid);
-    return stat && { startTicks: stat.startTicks, bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() };
+    return (
+      stat && { startTicks: stat.startTicks, bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() }
+    );
   } catch {
     return undefined;
   }
@@ -107,7 +115,9 @@ function isStillRunning(record: RunningScript): boolean {
   } catch {
     return false;
   }
-  return stat !== undefined && bootId === record.bootId && stat.startTicks === record.startTicks && stat.pgrp === record.pgid;
+  return (
+    stat !== undefined && bootId === record.bootId && stat.startTicks === record.startTicks && stat.pgrp === record.pgid
+  );
 }
 
 /**
@@ -125,7 +135,13 @@ function readProcStat(pid: number): { pgrp: number; startTicks: string } | undef
 function parseRecord(text: string): RunningScript | undefined {
   try {
     const value = JSON.parse(text) as Partial<RunningScript>;
-    if (typeof value.operationId === 'string' && Number.isSafeInteger(value.pgid) && value.pgid! > 1 && typeof value.startTicks === 'string' && typeof value.bootId === 'string') {
+    if (
+      typeof value.operationId === 'string' &&
+      Number.isSafeInteger(value.pgid) &&
+      value.pgid! > 1 &&
+      typeof value.startTicks === 'string' &&
+      typeof value.bootId === 'string'
+    ) {
       return value as RunningScript;
     }
   } catch {

@@ -12,7 +12,13 @@ function spawnGuarded(command: string[]): ChildProcess {
 
 describe('withLifeline', { skip: process.platform !== 'linux' && 'needs /proc' }, () => {
   it('keeps the command, its pid and its output, and hides the lifeline from it', async () => {
-    const child = spawnGuarded(['sh', '-c', 'echo "$$ $0 $1"; [ -e /proc/self/fd/3 ] && echo holds-lifeline; exit 3', 'name', 'arg']);
+    const child = spawnGuarded([
+      'sh',
+      '-c',
+      'echo "$$ $0 $1"; [ -e /proc/self/fd/3 ] && echo holds-lifeline; exit 3',
+      'name',
+      'arg',
+    ]);
     const exited = new Promise((resolve) => child.once('exit', resolve));
     const output = (await child.stdout!.toArray()).join('');
     const code = await exited;
@@ -23,7 +29,9 @@ describe('withLifeline', { skip: process.platform !== 'linux' && 'needs /proc' }
 
   it('kills the whole process group once the lifeline closes', async () => {
     const child = spawnGuarded(['sh', '-c', 'sleep 60 & echo $!; sleep 60']);
-    const background = await new Promise<number>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+    const background = await new Promise<number>((resolve) =>
+      child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+    );
     assert.equal(await stillRunning(background), true, 'the lifeline alone ends nothing');
     // What the kernel does to the worker's end when the worker dies, however it dies.
     child.stdio[LIFELINE_FD]!.destroy();

@@ -17,17 +17,32 @@ describe('the worker health server', () => {
   it('serves /livez, /readyz with its reason, and /metrics with operations by outcome', async () => {
     const server = new FakeServer();
     // Registration fails first: readiness must say why, while liveness stays fine (no restart loop hiding the reason).
-    server.failures.register.push(new LongshoreError('REGISTRATION_TOKEN_INVALID', 'The registration token was already used'));
-    const config = parseWorkerConfig({ serverUrl: 'http://server.test', registrationToken: 't', name: 'w', dataDir: tempDir('health'), healthPort: 0, pollWaitMs: 50, rejectedRetryMs: 300 });
+    server.failures.register.push(
+      new LongshoreError('REGISTRATION_TOKEN_INVALID', 'The registration token was already used'),
+    );
+    const config = parseWorkerConfig({
+      serverUrl: 'http://server.test',
+      registrationToken: 't',
+      name: 'w',
+      dataDir: tempDir('health'),
+      healthPort: 0,
+      pollWaitMs: 50,
+      rejectedRetryMs: 300,
+    });
     const worker = new Worker(config, { channel: server, log: pino({ level: 'silent' }) });
     const started = worker.start();
     for (let i = 0; worker.healthPort === undefined && i < 200; i++) await new Promise((r) => setTimeout(r, 5));
     const port = worker.healthPort!;
-    for (let i = 0; !(await get(port, '/readyz')).text.includes('already used') && i < 200; i++) await new Promise((r) => setTimeout(r, 5));
-    assert.deepEqual(await get(port, '/readyz'), { status: 503, text: 'The worker is starting: The registration token was already used\n' });
+    for (let i = 0; !(await get(port, '/readyz')).text.includes('already used') && i < 200; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(await get(port, '/readyz'), {
+      status: 503,
+      text: 'The worker is starting: The registration token was already used\n',
+    });
     assert.equal((await get(port, '/livez')).status, 200);
     await started;
-    for (let i = 0; (await get(port, '/readyz')).status !== 200 && i < 200; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; (await get(port, '/readyz')).status !== 200 && i < 200; i++)
+      await new Promise((r) => setTimeout(r, 5));
     assert.equal((await get(port, '/readyz')).status, 200);
 
     const op = testOperation({ script: { syntax: 'sh', body: 'echo hi' } });

@@ -27,12 +27,19 @@ export interface HealthServer {
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const server = createServer((req, res) => {
-    respond(options, req, res).catch((error: unknown) => send(res, 500, `metrics failed: ${(error as Error).message}\n`));
+    respond(options, req, res).catch((error: unknown) =>
+      send(res, 500, `metrics failed: ${(error as Error).message}\n`),
+    );
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new LongshoreError('CONFIG_INVALID', `The worker cannot listen on port ${options.port} for health checks: ${error.code ?? error.message}`)),
+      reject(
+        new LongshoreError(
+          'CONFIG_INVALID',
+          `The worker cannot listen on port ${options.port} for health checks: ${error.code ?? error.message}`,
+        ),
+      ),
     );
     server.listen(options.port, options.host, resolve);
   });

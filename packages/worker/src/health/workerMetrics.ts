@@ -37,7 +37,12 @@ export class WorkerMetrics {
         this.set(sources.pendingPods?.() ?? 0);
       },
     });
-    this.outcomes = new Counter({ name: 'longshore_worker_operations_total', help: 'Operations finished, by outcome', labelNames: ['outcome'], registers });
+    this.outcomes = new Counter({
+      name: 'longshore_worker_operations_total',
+      help: 'Operations finished, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.podStart = new Histogram({
       name: 'longshore_worker_pod_start_seconds',
       help: 'From creating a script pod to its script container starting: scheduling, node scale-up and image pull',

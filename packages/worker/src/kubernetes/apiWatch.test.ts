@@ -34,7 +34,10 @@ describe('ApiWatch against the sandbox', () => {
     const seen: string[] = [];
     const errors: unknown[] = [];
     const from = sandbox.audit.lastSeq;
-    const watch = api.watchPods('longshore.io/worker=watcher', { event: (type, p) => seen.push(`${type} ${p.metadata?.name}`), error: (e) => errors.push(e) });
+    const watch = api.watchPods('longshore.io/worker=watcher', {
+      event: (type, p) => seen.push(`${type} ${p.metadata?.name}`),
+      error: (e) => errors.push(e),
+    });
     await watch.ready;
     try {
       await sleep(idleMs);
@@ -43,8 +46,15 @@ describe('ApiWatch against the sandbox', () => {
     } finally {
       await watch.stop();
     }
-    const requests = sandbox.audit.entries({ namespace: NAMESPACE, resource: 'pods', afterSeq: from }).filter((e) => e.method === 'GET');
-    return { seen, errors, lists: requests.filter((e) => e.verb === 'list').length, watches: requests.filter((e) => e.verb === 'watch') };
+    const requests = sandbox.audit
+      .entries({ namespace: NAMESPACE, resource: 'pods', afterSeq: from })
+      .filter((e) => e.method === 'GET');
+    return {
+      seen,
+      errors,
+      lists: requests.filter((e) => e.verb === 'list').length,
+      watches: requests.filter((e) => e.verb === 'watch'),
+    };
   }
 
   test('a watch the server ends is renewed from its resourceVersion, asking for bookmarks and a server-side timeout', async () => {

@@ -43,10 +43,14 @@ export class ApiWatch extends k8s.Watch {
     if (!cluster) throw new Error('No currently active cluster');
     const { minSeconds, maxSeconds, silenceMs } = this.timing;
     const url = new URL(cluster.server + path);
-    for (const [key, value] of Object.entries(queryParams)) if (value !== undefined) url.searchParams.set(key, String(value));
+    for (const [key, value] of Object.entries(queryParams))
+      if (value !== undefined) url.searchParams.set(key, String(value));
     url.searchParams.set('watch', 'true');
     url.searchParams.set('allowWatchBookmarks', 'true');
-    url.searchParams.set('timeoutSeconds', String(minSeconds + Math.floor(Math.random() * (maxSeconds - minSeconds + 1))));
+    url.searchParams.set(
+      'timeoutSeconds',
+      String(minSeconds + Math.floor(Math.random() * (maxSeconds - minSeconds + 1))),
+    );
     const context = new k8s.RequestContext(url.toString(), k8s.HttpMethod.GET);
     await this.kc.applySecurityAuthentication(context);
 
@@ -62,12 +66,20 @@ export class ApiWatch extends k8s.Watch {
     };
     const heard = (): void => {
       clearTimeout(silence);
-      silence = setTimeout(() => finish(new DOMException(`No event or bookmark for ${silenceMs / 1000} s`, 'TimeoutError')), silenceMs);
+      silence = setTimeout(
+        () => finish(new DOMException(`No event or bookmark for ${silenceMs / 1000} s`, 'TimeoutError')),
+        silenceMs,
+      );
       silence.unref();
     };
     try {
       heard();
-      const response = await fetch(url, { method: 'GET', headers: context.getHeaders(), dispatcher: (await this.dispatcher()) ?? context.getDispatcher(), signal: controller.signal });
+      const response = await fetch(url, {
+        method: 'GET',
+        headers: context.getHeaders(),
+        dispatcher: (await this.dispatcher()) ?? context.getDispatcher(),
+        signal: controller.signal,
+      });
       if (response.status !== 200 || !response.body) {
         await response.body?.cancel();
         throw Object.assign(new Error(`watch ${path}: HTTP ${response.status}`), { statusCode: response.status });

@@ -24,7 +24,11 @@ export class ChannelPackageTokenIssuer implements PackageTokenIssuer {
 
   async issue(operation: Operation, signal: AbortSignal): Promise<PackageAccess> {
     const attempts = this.options.attempts ?? DEFAULT_ATTEMPTS;
-    const backoff = new Backoff({ initialMs: this.options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS, maxMs: 10_000, random: this.options.random });
+    const backoff = new Backoff({
+      initialMs: this.options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS,
+      maxMs: 10_000,
+      random: this.options.random,
+    });
     for (let tried = 1; ; tried++) {
       try {
         const { token } = await this.channel.packageToken(operation.id, signal);
@@ -33,7 +37,9 @@ export class ChannelPackageTokenIssuer implements PackageTokenIssuer {
         if (signal.aborted) throw signal.reason;
         if (tried >= attempts || !isTransient(error)) {
           const message = `The server gave no package token for the script pod's init container: ${(error as Error).message}`;
-          throw isLongshoreError(error) ? new LongshoreError(error.code, message, error.details) : new LongshoreError('INTERNAL', message);
+          throw isLongshoreError(error)
+            ? new LongshoreError(error.code, message, error.details)
+            : new LongshoreError('INTERNAL', message);
         }
         await sleep(backoff.next(), undefined, { signal }).catch(() => {
           throw signal.reason;

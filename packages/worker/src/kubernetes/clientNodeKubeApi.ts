@@ -4,7 +4,15 @@ import * as k8s from '@kubernetes/client-node';
 import { Agent, type Dispatcher } from 'undici';
 import { ApiWatch, type WatchTiming } from './apiWatch.js';
 import { LongshoreError, isLongshoreError } from '@longshore/protocol';
-import { withTimeout, type CallOptions, type KubeApi, type PodLogOptions, type PodOwner, type WatchHandle, type WatchHandler } from './kubeApi.js';
+import {
+  withTimeout,
+  type CallOptions,
+  type KubeApi,
+  type PodLogOptions,
+  type PodOwner,
+  type WatchHandle,
+  type WatchHandler,
+} from './kubeApi.js';
 
 /**
  * The one place that makes a KubeConfig (trigger.dev makes one per module; we make one, once,
@@ -17,7 +25,10 @@ export function kubeConfigFor(options: { kubeconfigPath?: string; inCluster: boo
   else if (options.kubeconfigPath) kc.loadFromFile(options.kubeconfigPath);
   else kc.loadFromDefault();
   if (!kc.getCurrentCluster()) {
-    throw new LongshoreError('CONFIG_INVALID', `No Kubernetes cluster in ${options.inCluster ? 'the in-cluster configuration' : (options.kubeconfigPath ?? 'the default kubeconfig')}`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `No Kubernetes cluster in ${options.inCluster ? 'the in-cluster configuration' : (options.kubeconfigPath ?? 'the default kubeconfig')}`,
+    );
   }
   return kc;
 }
@@ -35,10 +46,12 @@ function withSignal(signal: AbortSignal, dispatcher: Promise<Dispatcher | undefi
       {
         pre: (context) => {
           context.setSignal(signal);
-          return new k8s.Observable(dispatcher.then((d) => {
-            if (d) context.setDispatcher(d);
-            return context;
-          }));
+          return new k8s.Observable(
+            dispatcher.then((d) => {
+              if (d) context.setDispatcher(d);
+              return context;
+            }),
+          );
         },
         post: (context) => new k8s.Observable(Promise.resolve(context)),
       },
@@ -57,12 +70,18 @@ export function toLongshoreError(what: string, error: unknown): unknown {
     if (status === 404) return new LongshoreError('NOT_FOUND', message, { status });
     if (status === 409) return new LongshoreError('CONFLICT', message, { status });
     if (status === 401) return new LongshoreError('UNAUTHENTICATED', message, { status });
-    if (status === 403) return new LongshoreError('FORBIDDEN', `${message} (the worker's Role must allow this; see the chart's rbac)`, { status });
+    if (status === 403)
+      return new LongshoreError('FORBIDDEN', `${message} (the worker's Role must allow this; see the chart's rbac)`, {
+        status,
+      });
     if (status === 400 || status === 422) return new LongshoreError('VALIDATION_FAILED', message, { status });
     // 429 and 5xx: an overloaded or restarting API server; a retry may work.
     return new LongshoreError('SERVER_UNREACHABLE', message, { status });
   }
-  return new LongshoreError('SERVER_UNREACHABLE', `${what}: the Kubernetes API cannot be reached: ${(error as Error).message}`);
+  return new LongshoreError(
+    'SERVER_UNREACHABLE',
+    `${what}: the Kubernetes API cannot be reached: ${(error as Error).message}`,
+  );
 }
 
 function safeMessage(body: string): string | undefined {
@@ -82,12 +101,18 @@ export class ClientNodeKubeApi implements KubeApi {
   constructor(
     private readonly kc: k8s.KubeConfig,
     readonly namespace: string,
-    private readonly options: { timeoutMs: number; watchRetryMs?: number; watchTiming?: WatchTiming } = { timeoutMs: 30_000 },
+    private readonly options: { timeoutMs: number; watchRetryMs?: number; watchTiming?: WatchTiming } = {
+      timeoutMs: 30_000,
+    },
   ) {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
   }
 
-  private call<T>(what: string, options: CallOptions | undefined, fn: (o: RequestOptionsArg) => Promise<T>): Promise<T> {
+  private call<T>(
+    what: string,
+    options: CallOptions | undefined,
+    fn: (o: RequestOptionsArg) => Promise<T>,
+  ): Promise<T> {
     return withTimeout(what, options?.timeoutMs ?? this.options.timeoutMs, options?.signal, async (signal) => {
       try {
         return await fn(withSignal(signal, this.dispatcher()));
@@ -114,81 +139,134 @@ export class ClientNodeKubeApi implements KubeApi {
       const connect = { ca, cert, key, pfx, passphrase, servername, keepAlive: true, keepAliveInitialDelay: 30_000 };
       // No undici body or header timeouts: every call has its own time limit (withTimeout) and a watch
       // its silence limit, and undici's timeouts keep a timer ticking twice a second while a watch is open.
-      return new Agent({ connections: 16, bodyTimeout: 0, headersTimeout: 0, connect: rejectUnauthorized === undefined ? connect : { ...connect, rejectUnauthorized } });
+      return new Agent({
+        connections: 16,
+        bodyTimeout: 0,
+        headersTimeout: 0,
+        connect: rejectUnauthorized === undefined ? connect : { ...connect, rejectUnauthorized },
+      });
     })();
     return this.sharedDispatcher;
   }
 
   createSecret(secret: k8s.V1Secret, options?: CallOptions): Promise<k8s.V1Secret> {
-    return this.call(`creating Secret ${secret.metadata?.name}`, options, (o) => this.core.createNamespacedSecret({ namespace: this.namespace, body: secret }, o));
+    return this.call(`creating Secret ${secret.metadata?.name}`, options, (o) =>
+      this.core.createNamespacedSecret({ namespace: this.namespace, body: secret }, o),
+    );
   }
 
   readSecret(name: string, options?: CallOptions): Promise<k8s.V1Secret | undefined> {
-    return this.ignoreNotFound(this.call(`reading Secret ${name}`, options, (o) => this.core.readNamespacedSecret({ namespace: this.namespace, name }, o)));
+    return this.ignoreNotFound(
+      this.call(`reading Secret ${name}`, options, (o) =>
+        this.core.readNamespacedSecret({ namespace: this.namespace, name }, o),
+      ),
+    );
   }
 
   replaceSecret(secret: k8s.V1Secret, options?: CallOptions): Promise<k8s.V1Secret> {
     const name = secret.metadata!.name!;
-    return this.call(`updating Secret ${name}`, options, (o) => this.core.replaceNamespacedSecret({ namespace: this.namespace, name, body: secret }, o));
+    return this.call(`updating Secret ${name}`, options, (o) =>
+      this.core.replaceNamespacedSecret({ namespace: this.namespace, name, body: secret }, o),
+    );
   }
 
   async serverVersion(options?: CallOptions): Promise<string> {
-    const info = await this.call('reading the API server version', options, (o) => this.kc.makeApiClient(k8s.VersionApi).getCode(o));
+    const info = await this.call('reading the API server version', options, (o) =>
+      this.kc.makeApiClient(k8s.VersionApi).getCode(o),
+    );
     return info.gitVersion;
   }
 
   async deleteSecret(name: string, options?: CallOptions): Promise<void> {
-    await this.ignoreNotFound(this.call(`deleting Secret ${name}`, options, (o) => this.core.deleteNamespacedSecret({ namespace: this.namespace, name }, o)));
+    await this.ignoreNotFound(
+      this.call(`deleting Secret ${name}`, options, (o) =>
+        this.core.deleteNamespacedSecret({ namespace: this.namespace, name }, o),
+      ),
+    );
   }
 
   async setSecretOwner(name: string, owner: PodOwner, options?: CallOptions): Promise<void> {
-    const body = { metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: owner.name, uid: owner.uid }] } };
+    const body = {
+      metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: owner.name, uid: owner.uid }] },
+    };
     await this.call(`setting the owner of Secret ${name}`, options, (o) =>
-      this.core.patchNamespacedSecret({ namespace: this.namespace, name, body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, o)),
+      this.core.patchNamespacedSecret(
+        { namespace: this.namespace, name, body },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, o),
+      ),
     );
   }
 
   createPod(pod: k8s.V1Pod, options?: CallOptions): Promise<k8s.V1Pod> {
-    return this.call(`creating pod ${pod.metadata?.name}`, options, (o) => this.core.createNamespacedPod({ namespace: this.namespace, body: pod }, o));
+    return this.call(`creating pod ${pod.metadata?.name}`, options, (o) =>
+      this.core.createNamespacedPod({ namespace: this.namespace, body: pod }, o),
+    );
   }
 
   async readPod(name: string, options?: CallOptions): Promise<k8s.V1Pod | undefined> {
-    return this.ignoreNotFound(this.call(`reading pod ${name}`, options, (o) => this.core.readNamespacedPod({ namespace: this.namespace, name }, o)));
+    return this.ignoreNotFound(
+      this.call(`reading pod ${name}`, options, (o) =>
+        this.core.readNamespacedPod({ namespace: this.namespace, name }, o),
+      ),
+    );
   }
 
   async deletePod(name: string, gracePeriodSeconds: number, options?: CallOptions): Promise<void> {
-    await this.ignoreNotFound(this.call(`deleting pod ${name}`, options, (o) => this.core.deleteNamespacedPod({ namespace: this.namespace, name, gracePeriodSeconds }, o)));
+    await this.ignoreNotFound(
+      this.call(`deleting pod ${name}`, options, (o) =>
+        this.core.deleteNamespacedPod({ namespace: this.namespace, name, gracePeriodSeconds }, o),
+      ),
+    );
   }
 
   async listPods(labelSelector: string, options?: CallOptions): Promise<k8s.V1Pod[]> {
-    return this.pages(`listing pods ${labelSelector}`, options, (_continue, o) => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector, limit: 500, _continue }, o));
+    return this.pages(`listing pods ${labelSelector}`, options, (_continue, o) =>
+      this.core.listNamespacedPod({ namespace: this.namespace, labelSelector, limit: 500, _continue }, o),
+    );
   }
 
   async listSecrets(labelSelector: string, options?: CallOptions): Promise<k8s.V1Secret[]> {
-    return this.pages(`listing Secrets ${labelSelector}`, options, (_continue, o) => this.core.listNamespacedSecret({ namespace: this.namespace, labelSelector, limit: 500, _continue }, o));
+    return this.pages(`listing Secrets ${labelSelector}`, options, (_continue, o) =>
+      this.core.listNamespacedSecret({ namespace: this.namespace, labelSelector, limit: 500, _continue }, o),
+    );
   }
 
   async listPodEvents(podName: string, options?: CallOptions): Promise<k8s.CoreV1Event[]> {
     const fieldSelector = `involvedObject.kind=Pod,involvedObject.name=${podName}`;
-    const list = await this.call(`listing events of pod ${podName}`, options, (o) => this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector }, o));
+    const list = await this.call(`listing events of pod ${podName}`, options, (o) =>
+      this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector }, o),
+    );
     return list.items;
   }
 
   watchPods(labelSelector: string, handler: WatchHandler<k8s.V1Pod>): WatchHandle {
-    const list = () => this.call(`listing pods ${labelSelector}`, undefined, (o) => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector }, o));
+    const list = () =>
+      this.call(`listing pods ${labelSelector}`, undefined, (o) =>
+        this.core.listNamespacedPod({ namespace: this.namespace, labelSelector }, o),
+      );
     return this.inform(`/api/v1/namespaces/${this.namespace}/pods`, list, handler, labelSelector, undefined);
   }
 
   watchPodEvents(handler: WatchHandler<k8s.CoreV1Event>): WatchHandle {
     const fieldSelector = 'involvedObject.kind=Pod';
-    const list = () => this.call('listing pod events', undefined, (o) => this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector }, o));
+    const list = () =>
+      this.call('listing pod events', undefined, (o) =>
+        this.core.listNamespacedEvent({ namespace: this.namespace, fieldSelector }, o),
+      );
     return this.inform(`/api/v1/namespaces/${this.namespace}/events`, list, handler, undefined, fieldSelector);
   }
 
-  async *streamPodLog(name: string, container: string, logOptions: PodLogOptions, options?: CallOptions): AsyncIterable<Uint8Array> {
+  async *streamPodLog(
+    name: string,
+    container: string,
+    logOptions: PodLogOptions,
+    options?: CallOptions,
+  ): AsyncIterable<Uint8Array> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new LongshoreError('CONFIG_INVALID', 'The kubeconfig has no current cluster');
-    const url = new URL(`${cluster.server.replace(/\/$/, '')}/api/v1/namespaces/${this.namespace}/pods/${encodeURIComponent(name)}/log`);
+    const url = new URL(
+      `${cluster.server.replace(/\/$/, '')}/api/v1/namespaces/${this.namespace}/pods/${encodeURIComponent(name)}/log`,
+    );
     url.searchParams.set('container', container);
     if (logOptions.follow) url.searchParams.set('follow', 'true');
     if (logOptions.timestamps) url.searchParams.set('timestamps', 'true');
@@ -202,22 +280,34 @@ export class ClientNodeKubeApi implements KubeApi {
     options?.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       // The time limit covers the answer's start only: once the body flows, a quiet script may print nothing for hours.
-      const response = await withTimeout(what, options?.timeoutMs ?? this.options.timeoutMs, options?.signal, async (signal) => {
-        signal.addEventListener('abort', onAbort, { once: true });
-        try {
-          return await new Promise<IncomingMessage>((resolve, reject) => {
-            const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, { ...requestOptions, signal: abort.signal }, resolve);
-            req.once('error', reject);
-            req.end();
-          });
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
-      });
+      const response = await withTimeout(
+        what,
+        options?.timeoutMs ?? this.options.timeoutMs,
+        options?.signal,
+        async (signal) => {
+          signal.addEventListener('abort', onAbort, { once: true });
+          try {
+            return await new Promise<IncomingMessage>((resolve, reject) => {
+              const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(
+                url,
+                { ...requestOptions, signal: abort.signal },
+                resolve,
+              );
+              req.once('error', reject);
+              req.end();
+            });
+          } finally {
+            signal.removeEventListener('abort', onAbort);
+          }
+        },
+      );
       if (response.statusCode !== 200) {
         const chunks: Buffer[] = [];
         for await (const chunk of response) chunks.push(chunk as Buffer);
-        throw toLongshoreError(what, { code: response.statusCode ?? 500, body: Buffer.concat(chunks).toString('utf8') });
+        throw toLongshoreError(what, {
+          code: response.statusCode ?? 500,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
       }
       for await (const chunk of response) yield chunk as Uint8Array;
       // An HTTP/1.1 chunked body cut off mid-way ends without error on some paths; 'aborted' tells.
@@ -237,7 +327,14 @@ export class ClientNodeKubeApi implements KubeApi {
     }
   }
 
-  private async pages<T>(what: string, options: CallOptions | undefined, page: (cont: string | undefined, o: RequestOptionsArg) => Promise<{ items: T[]; metadata?: { _continue?: string } }>): Promise<T[]> {
+  private async pages<T>(
+    what: string,
+    options: CallOptions | undefined,
+    page: (
+      cont: string | undefined,
+      o: RequestOptionsArg,
+    ) => Promise<{ items: T[]; metadata?: { _continue?: string } }>,
+  ): Promise<T[]> {
     const items: T[] = [];
     let cont: string | undefined;
     do {
@@ -256,7 +353,14 @@ export class ClientNodeKubeApi implements KubeApi {
     labelSelector: string | undefined,
     fieldSelector: string | undefined,
   ): WatchHandle {
-    const informer = new k8s.ListWatch<T>(path, new ApiWatch(this.kc, () => this.dispatcher(), this.options.watchTiming), list, false, labelSelector, fieldSelector);
+    const informer = new k8s.ListWatch<T>(
+      path,
+      new ApiWatch(this.kc, () => this.dispatcher(), this.options.watchTiming),
+      list,
+      false,
+      labelSelector,
+      fieldSelector,
+    );
     let stopped = false;
     let retry: NodeJS.Timeout | undefined;
     informer.on(k8s.ADD, (o) => handler.event('ADDED', o));
@@ -265,7 +369,10 @@ export class ClientNodeKubeApi implements KubeApi {
     informer.on(k8s.ERROR, (error) => {
       if (stopped) return;
       handler.error?.(error);
-      retry = setTimeout(() => void informer.start().catch((e: unknown) => handler.error?.(e)), this.options.watchRetryMs ?? 1000);
+      retry = setTimeout(
+        () => void informer.start().catch((e: unknown) => handler.error?.(e)),
+        this.options.watchRetryMs ?? 1000,
+      );
     });
     const ready = informer.start();
     return {

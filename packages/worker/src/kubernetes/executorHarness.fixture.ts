@@ -26,7 +26,14 @@ export class Sink implements OperationSink {
 export function setup(overrides: Record<string, unknown> = {}) {
   const api = new FakeKubeApi();
   const config = parseScriptPodsConfig({ namespace: api.namespace, workerName: 'k8s-1', ...overrides });
-  const executor = new KubernetesExecutor({ api, config, workspace: { workerName: 'k8s-1', serverUrl: 'https://longshore.example' }, server: { url: 'https://longshore.example' }, log: silentLog, now: () => api.now() });
+  const executor = new KubernetesExecutor({
+    api,
+    config,
+    workspace: { workerName: 'k8s-1', serverUrl: 'https://longshore.example' },
+    server: { url: 'https://longshore.example' },
+    log: silentLog,
+    now: () => api.now(),
+  });
   return { api, executor };
 }
 
@@ -43,4 +50,3 @@ export async function started(api: FakeKubeApi, operation: Operation): Promise<s
   await until(() => api.pods.has(pod), 'the pod');
   return pod;
 }
-

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { CoreV1Event, V1ContainerState, V1Pod, V1PodStatus, V1Secret } from '@kubernetes/client-node';
 import { LongshoreError } from '@longshore/protocol';
-import type { CallOptions, KubeApi, PodLogOptions, PodOwner, WatchEventType, WatchHandle, WatchHandler } from './kubeApi.js';
+import type {
+  CallOptions,
+  KubeApi,
+  PodLogOptions,
+  PodOwner,
+  WatchEventType,
+  WatchHandle,
+  WatchHandler,
+} from './kubeApi.js';
 
 interface LogState {
   lines: { ts: string; text: string }[];
@@ -35,7 +43,10 @@ export class FakeKubeApi implements KubeApi {
     this.call('createSecret', secret.metadata?.name, options);
     const name = secret.metadata!.name!;
     if (this.secrets.has(name)) throw new LongshoreError('CONFLICT', `secrets "${name}" already exists`);
-    const stored = structuredClone({ ...secret, metadata: { ...secret.metadata, uid: randomUUID(), resourceVersion: String(this.version++) } });
+    const stored = structuredClone({
+      ...secret,
+      metadata: { ...secret.metadata, uid: randomUUID(), resourceVersion: String(this.version++) },
+    });
     this.secrets.set(name, stored);
     return structuredClone(stored);
   }
@@ -51,8 +62,15 @@ export class FakeKubeApi implements KubeApi {
     this.call('replaceSecret', name, options);
     const stored = this.secrets.get(name);
     if (!stored) throw new LongshoreError('NOT_FOUND', `secrets "${name}" not found`);
-    if (secret.metadata?.resourceVersion !== stored.metadata?.resourceVersion) throw new LongshoreError('CONFLICT', `the object has been modified; please apply your changes to the latest version`);
-    const updated = structuredClone({ ...secret, metadata: { ...secret.metadata, uid: stored.metadata!.uid, resourceVersion: String(this.version++) } });
+    if (secret.metadata?.resourceVersion !== stored.metadata?.resourceVersion)
+      throw new LongshoreError(
+        'CONFLICT',
+        `the object has been modified; please apply your changes to the latest version`,
+      );
+    const updated = structuredClone({
+      ...secret,
+      metadata: { ...secret.metadata, uid: stored.metadata!.uid, resourceVersion: String(this.version++) },
+    });
     this.secrets.set(name, updated);
     return structuredClone(updated);
   }
@@ -70,7 +88,9 @@ export class FakeKubeApi implements KubeApi {
     this.call('setSecretOwner', name, options);
     const secret = this.secrets.get(name);
     if (!secret) throw new LongshoreError('NOT_FOUND', `secrets "${name}" not found`);
-    secret.metadata!.ownerReferences = [{ apiVersion: 'v1', kind: 'Pod', name: owner.name, uid: owner.uid, blockOwnerDeletion: false }];
+    secret.metadata!.ownerReferences = [
+      { apiVersion: 'v1', kind: 'Pod', name: owner.name, uid: owner.uid, blockOwnerDeletion: false },
+    ];
   }
 
   async createPod(pod: V1Pod, options?: CallOptions): Promise<V1Pod> {
@@ -84,7 +104,12 @@ export class FakeKubeApi implements KubeApi {
     if (this.pods.has(name)) throw new LongshoreError('CONFLICT', `pods "${name}" already exists`);
     const stored: V1Pod = structuredClone({
       ...pod,
-      metadata: { ...pod.metadata, uid: randomUUID(), creationTimestamp: new Date(this.clock), resourceVersion: String(this.version++) },
+      metadata: {
+        ...pod.metadata,
+        uid: randomUUID(),
+        creationTimestamp: new Date(this.clock),
+        resourceVersion: String(this.version++),
+      },
       status: { phase: 'Pending' },
     });
     this.pods.set(name, stored);
@@ -106,19 +131,24 @@ export class FakeKubeApi implements KubeApi {
 
   async listPods(labelSelector: string, options?: CallOptions): Promise<V1Pod[]> {
     this.call('listPods', labelSelector, options);
-    return [...this.pods.values()].filter((p) => matches(labelSelector, p.metadata?.labels)).map((p) => structuredClone(p));
+    return [...this.pods.values()]
+      .filter((p) => matches(labelSelector, p.metadata?.labels))
+      .map((p) => structuredClone(p));
   }
 
   async listSecrets(labelSelector: string, options?: CallOptions): Promise<V1Secret[]> {
     this.call('listSecrets', labelSelector, options);
-    return [...this.secrets.values()].filter((s) => matches(labelSelector, s.metadata?.labels)).map((s) => structuredClone(s));
+    return [...this.secrets.values()]
+      .filter((s) => matches(labelSelector, s.metadata?.labels))
+      .map((s) => structuredClone(s));
   }
 
   watchPods(labelSelector: string, handler: WatchHandler<V1Pod>): WatchHandle {
     this.calls.push(`watchPods ${labelSelector}`);
     const watcher = { selector: labelSelector, handler };
     this.podWatchers.add(watcher);
-    for (const pod of this.pods.values()) if (matches(labelSelector, pod.metadata?.labels)) handler.event('ADDED', structuredClone(pod));
+    for (const pod of this.pods.values())
+      if (matches(labelSelector, pod.metadata?.labels)) handler.event('ADDED', structuredClone(pod));
     return { ready: Promise.resolve(), stop: async () => void this.podWatchers.delete(watcher) };
   }
 
@@ -133,8 +163,17 @@ export class FakeKubeApi implements KubeApi {
     return { ready: Promise.resolve(), stop: async () => void this.eventWatchers.delete(handler) };
   }
 
-  async *streamPodLog(name: string, container: string, logOptions: PodLogOptions, options?: CallOptions): AsyncIterable<Uint8Array> {
-    this.call(`streamPodLog ${container}${logOptions.sinceTime ? ` since ${logOptions.sinceTime}` : ''}`, name, options);
+  async *streamPodLog(
+    name: string,
+    container: string,
+    logOptions: PodLogOptions,
+    options?: CallOptions,
+  ): AsyncIterable<Uint8Array> {
+    this.call(
+      `streamPodLog ${container}${logOptions.sinceTime ? ` since ${logOptions.sinceTime}` : ''}`,
+      name,
+      options,
+    );
     const log = this.logs.get(name);
     if (!log || !this.pods.has(name)) throw new LongshoreError('NOT_FOUND', `pods "${name}" not found`);
     // The API server parses sinceTime into whole seconds.
@@ -219,8 +258,17 @@ export class FakeKubeApi implements KubeApi {
 
   /** The script container's state, with the phase that goes with it. */
   setContainerState(name: string, state: V1ContainerState): void {
-    const phase = state.running ? 'Running' : state.terminated ? (state.terminated.exitCode === 0 ? 'Succeeded' : 'Failed') : 'Pending';
-    this.setStatus(name, { phase, containerStatuses: [{ name: 'script', image: 'x', imageID: '', ready: !!state.running, restartCount: 0, state }] });
+    const phase = state.running
+      ? 'Running'
+      : state.terminated
+        ? state.terminated.exitCode === 0
+          ? 'Succeeded'
+          : 'Failed'
+        : 'Pending';
+    this.setStatus(name, {
+      phase,
+      containerStatuses: [{ name: 'script', image: 'x', imageID: '', ready: !!state.running, restartCount: 0, state }],
+    });
     if (state.terminated) this.endLog(name);
   }
 
@@ -236,10 +284,21 @@ export class FakeKubeApi implements KubeApi {
     this.notifyPod('DELETED', pod);
   }
 
-  event(podName: string, type: 'Normal' | 'Warning', reason: string, message: string, component = 'default-scheduler'): CoreV1Event {
+  event(
+    podName: string,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    component = 'default-scheduler',
+  ): CoreV1Event {
     const event: CoreV1Event = {
       metadata: { name: `${podName}.${this.version}`, namespace: this.namespace, uid: randomUUID() },
-      involvedObject: { kind: 'Pod', name: podName, namespace: this.namespace, uid: this.pods.get(podName)?.metadata?.uid },
+      involvedObject: {
+        kind: 'Pod',
+        name: podName,
+        namespace: this.namespace,
+        uid: this.pods.get(podName)?.metadata?.uid,
+      },
       type,
       reason,
       message,
@@ -262,7 +321,8 @@ export class FakeKubeApi implements KubeApi {
   }
 
   private notifyPod(type: WatchEventType, pod: V1Pod): void {
-    for (const w of this.podWatchers) if (matches(w.selector, pod.metadata?.labels)) w.handler.event(type, structuredClone(pod));
+    for (const w of this.podWatchers)
+      if (matches(w.selector, pod.metadata?.labels)) w.handler.event(type, structuredClone(pod));
   }
 
   private call(what: string, name: string | undefined, options: CallOptions | undefined): void {

@@ -39,7 +39,12 @@ export interface KubeApi {
    * the stream breaks; a break is an error (the reader resumes with sinceTime). The time
    * limit applies to the response's start only: a quiet script may print nothing for hours.
    */
-  streamPodLog(name: string, container: string, logOptions: PodLogOptions, options?: CallOptions): AsyncIterable<Uint8Array>;
+  streamPodLog(
+    name: string,
+    container: string,
+    logOptions: PodLogOptions,
+    options?: CallOptions,
+  ): AsyncIterable<Uint8Array>;
   /** The API server's version (`v1.34.2`): the server shows it beside the worker. */
   serverVersion(options?: CallOptions): Promise<string>;
 }
@@ -80,13 +85,19 @@ export interface WatchHandle {
  * Runs a call with a time limit and the caller's signal; the call gets one signal that ends on
  * either, so the HTTP request itself is aborted, not only abandoned.
  */
-export async function withTimeout<T>(what: string, timeoutMs: number, signal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withTimeout<T>(
+  what: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   try {
     return await call(combined);
   } catch (error) {
-    if (timeout.aborted && !signal?.aborted) throw new LongshoreError('TIMEOUT', `${what} took longer than ${timeoutMs} ms`, { timeoutMs });
+    if (timeout.aborted && !signal?.aborted)
+      throw new LongshoreError('TIMEOUT', `${what} took longer than ${timeoutMs} ms`, { timeoutMs });
     throw error;
   }
 }

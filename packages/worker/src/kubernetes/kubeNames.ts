@@ -30,7 +30,11 @@ function shortHash(text: string): string {
  * original, so two different ids never map to one name.
  */
 export function dnsLabel(prefix: string, id: string): string {
-  const cleaned = id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  const cleaned = id
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
   const plain = `${prefix}${cleaned}`;
   if (cleaned === id && plain.length <= MAX_NAME) return plain;
   const hash = shortHash(id);

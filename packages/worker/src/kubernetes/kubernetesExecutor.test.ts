@@ -14,7 +14,12 @@ describe('KubernetesExecutor', () => {
     const secret = scriptPodNames(operation.id).secret;
     assert.equal(api.secrets.get(secret)?.metadata?.ownerReferences?.[0]?.name, pod);
     api.setContainerState(pod, { running: {} });
-    api.log(pod, ['1 O hello', '2 E the pa55word leaked', "3 O ##longshore[setVariable name='eA==' value='MQ==']", '4 X 0']);
+    api.log(pod, [
+      '1 O hello',
+      '2 E the pa55word leaked',
+      "3 O ##longshore[setVariable name='eA==' value='MQ==']",
+      '4 X 0',
+    ]);
     api.setContainerState(pod, { terminated: { exitCode: 0 } });
     const outcome = await result;
     assert.equal(outcome.outcome, 'succeeded');
@@ -39,7 +44,10 @@ describe('KubernetesExecutor', () => {
     api.setContainerState(pod, { running: {} });
     api.log(pod, ['1 O working', '2 X 3']);
     api.setContainerState(pod, { terminated: { exitCode: 3 } });
-    assert.deepEqual({ ...(await result), outputVariables: undefined }, { outcome: 'failed', exitCode: 3, message: 'The script exited with code 3', outputVariables: undefined });
+    assert.deepEqual(
+      { ...(await result), outputVariables: undefined },
+      { outcome: 'failed', exitCode: 3, message: 'The script exited with code 3', outputVariables: undefined },
+    );
     await executor.close();
   });
 
@@ -79,8 +87,17 @@ describe('KubernetesExecutor', () => {
     const result = executor.start(operation, sink);
     const pod = await started(api, operation);
     api.event(pod, 'Warning', 'FailedScheduling', '0/2 nodes are available: 2 Insufficient cpu.');
-    await until(() => sink.texts().includes('Waiting for a node: 0/2 nodes are available: 2 Insufficient cpu.'), 'the scheduler line');
-    api.event(pod, 'Normal', 'NotTriggerScaleUp', "pod didn't trigger scale-up: 1 max node group size reached", 'cluster-autoscaler');
+    await until(
+      () => sink.texts().includes('Waiting for a node: 0/2 nodes are available: 2 Insufficient cpu.'),
+      'the scheduler line',
+    );
+    api.event(
+      pod,
+      'Normal',
+      'NotTriggerScaleUp',
+      "pod didn't trigger scale-up: 1 max node group size reached",
+      'cluster-autoscaler',
+    );
     const outcome = await result;
     assert.equal(outcome.outcome, 'failed');
     assert.match(outcome.message, /cluster autoscaler will not add a node for it: 1 max node group size reached/);

@@ -13,7 +13,13 @@ import { OrphanSweeper } from './orphanSweeper.js';
 import { PendingExplainer } from './pendingExplainer.js';
 import { PodLogReader, type LogReadEnd } from './podLogReader.js';
 import { scriptContainerState, started, terminationMessage } from './scriptPodStatus.js';
-import { ScriptPodRejection, buildScriptPod, isScriptPodRejection, type PackageAccess, type ServerInfo } from './scriptPodSpec.js';
+import {
+  ScriptPodRejection,
+  buildScriptPod,
+  isScriptPodRejection,
+  type PackageAccess,
+  type ServerInfo,
+} from './scriptPodSpec.js';
 import type { ScriptPodsConfig } from './scriptPodsConfig.js';
 
 /**
@@ -54,7 +60,8 @@ interface Run {
 
 const API_ATTEMPTS = 4;
 /** Shells say it one of these ways when a script calls docker in an image without it. */
-const DOCKER_NOT_FOUND = /docker: (command )?not found|docker: No such file or directory|exec: "?docker"?: executable file not found/;
+const DOCKER_NOT_FOUND =
+  /docker: (command )?not found|docker: No such file or directory|exec: "?docker"?: executable file not found/;
 
 /**
  * Runs each operation in its own script pod: Secret (workspace) first, then the pod, then the
@@ -124,7 +131,17 @@ export class KubernetesExecutor implements Executor {
 
   async start(operation: Operation, sink: OperationSink, resume?: ResumePoint): Promise<OperationResult> {
     const names = scriptPodNames(operation.id);
-    const run: Run = { operation, sink, podName: names.pod, abort: new AbortController(), pending: true, gone: false, events: [], secretOwned: false, ...(resume ? { resume } : {}) };
+    const run: Run = {
+      operation,
+      sink,
+      podName: names.pod,
+      abort: new AbortController(),
+      pending: true,
+      gone: false,
+      events: [],
+      secretOwned: false,
+      ...(resume ? { resume } : {}),
+    };
     const timer = setTimeout(() => this.stop(run, 'timed_out'), Math.min(operation.timeoutSeconds * 1000, 2 ** 31 - 1));
     this.runs.set(operation.id, run);
     this.undecided.delete(operation.id);
@@ -137,7 +154,8 @@ export class KubernetesExecutor implements Executor {
       run.pending = false;
       this.wakeSlotWaiters();
       if (pendingFailure) return { outcome: 'failed', message: pendingFailure, outputVariables: [] };
-      if (!resume && createdAt && !run.stopped && !run.gone) this.options.metrics?.podStarted((this.now() - new Date(createdAt).getTime()) / 1000);
+      if (!resume && createdAt && !run.stopped && !run.gone)
+        this.options.metrics?.podStarted((this.now() - new Date(createdAt).getTime()) / 1000);
       return await this.follow(run);
     } finally {
       clearTimeout(timer);
@@ -146,7 +164,10 @@ export class KubernetesExecutor implements Executor {
       this.byPod.delete(names.pod);
       this.wakeSlotWaiters();
       run.abort.abort();
-      this.unreleased.set(operation.id, { grace: run.stopped ? this.options.config.deleteGracePeriodSeconds : 0, secretOwned: run.secretOwned });
+      this.unreleased.set(operation.id, {
+        grace: run.stopped ? this.options.config.deleteGracePeriodSeconds : 0,
+        secretOwned: run.secretOwned,
+      });
     }
   }
 
@@ -168,8 +189,18 @@ export class KubernetesExecutor implements Executor {
     const names = scriptPodNames(operation.id);
     let built;
     try {
-      const packageAccess = operation.packages.length && !operation.packages.every((p) => p.format === 'docker-image') ? await this.packageAccess(operation, run) : undefined;
-      built = buildScriptPod({ config, operation, workspace: stageWorkspace(operation, this.options.workspace), secretName: names.secret, server: this.options.server, ...(packageAccess ? { packageAccess } : {}) });
+      const packageAccess =
+        operation.packages.length && !operation.packages.every((p) => p.format === 'docker-image')
+          ? await this.packageAccess(operation, run)
+          : undefined;
+      built = buildScriptPod({
+        config,
+        operation,
+        workspace: stageWorkspace(operation, this.options.workspace),
+        secretName: names.secret,
+        server: this.options.server,
+        ...(packageAccess ? { packageAccess } : {}),
+      });
     } catch (error) {
       if (isScriptPodRejection(error)) return rejected(error.message);
       throw error;
@@ -177,10 +208,19 @@ export class KubernetesExecutor implements Executor {
     await this.ensureWatches();
     await this.slot(run);
     if (run.stopped) return stopped(run, []);
-    const secretFailure = await this.create(run, () => api.createSecret(built.secret, { signal: run.abort.signal }), 'Secret');
+    const secretFailure = await this.create(
+      run,
+      () => api.createSecret(built.secret, { signal: run.abort.signal }),
+      'Secret',
+    );
     if (typeof secretFailure === 'string') return { outcome: 'failed', message: secretFailure, outputVariables: [] };
     const pod = await this.create(run, () => api.createPod(built.pod, { signal: run.abort.signal }), 'pod');
-    if (typeof pod === 'string' || pod === undefined) return { outcome: 'failed', message: pod ?? `The script pod ${names.pod} exists but cannot be read`, outputVariables: [] };
+    if (typeof pod === 'string' || pod === undefined)
+      return {
+        outcome: 'failed',
+        message: pod ?? `The script pod ${names.pod} exists but cannot be read`,
+        outputVariables: [],
+      };
     run.pod ??= pod;
     sink.line('system', `Created script pod ${names.pod} (image ${built.pod.spec!.containers[0]!.image})`, this.now());
     const uid = pod.metadata?.uid;
@@ -188,7 +228,12 @@ export class KubernetesExecutor implements Executor {
       await api
         .setSecretOwner(names.secret, { name: names.pod, uid }, { signal: run.abort.signal })
         .then(() => (run.secretOwned = true))
-        .catch((e: unknown) => this.options.log.warn({ err: e, pod: names.pod }, 'cannot set the owner of the workspace Secret; it is deleted with an explicit call instead'));
+        .catch((e: unknown) =>
+          this.options.log.warn(
+            { err: e, pod: names.pod },
+            'cannot set the owner of the workspace Secret; it is deleted with an explicit call instead',
+          ),
+        );
     }
     return undefined;
   }
@@ -204,9 +249,17 @@ export class KubernetesExecutor implements Executor {
     run.pod ??= await this.patiently(run, () => this.options.api.readPod(run.podName, { signal: run.abort.signal }));
     if (!run.pod) {
       run.gone = true;
-      return { outcome: 'lost', message: `The script pod ${run.podName} was gone when the worker restarted: the script may or may not have finished`, outputVariables: [] };
+      return {
+        outcome: 'lost',
+        message: `The script pod ${run.podName} was gone when the worker restarted: the script may or may not have finished`,
+        outputVariables: [],
+      };
     }
-    run.sink.line('system', `The worker restarted; resuming script pod ${run.podName} after line ${run.resume?.lastSource ?? 0} of its output`, this.now());
+    run.sink.line(
+      'system',
+      `The worker restarted; resuming script pod ${run.podName} after line ${run.resume?.lastSource ?? 0} of its output`,
+      this.now(),
+    );
     return undefined;
   }
 
@@ -237,15 +290,26 @@ export class KubernetesExecutor implements Executor {
   private stop(run: Run, why: 'cancelled' | 'timed_out'): void {
     if (run.stopped) return;
     run.stopped = why;
-    run.sink.line('system', why === 'cancelled' ? 'The operation was cancelled; deleting the script pod' : `The operation reached its timeout of ${run.operation.timeoutSeconds} seconds; deleting the script pod`, this.now());
+    run.sink.line(
+      'system',
+      why === 'cancelled'
+        ? 'The operation was cancelled; deleting the script pod'
+        : `The operation reached its timeout of ${run.operation.timeoutSeconds} seconds; deleting the script pod`,
+      this.now(),
+    );
     // The pod gets its grace period: the bootstrap forwards TERM and writes its end marker, which the log reader still reads.
-    void this.options.api.deletePod(run.podName, this.options.config.deleteGracePeriodSeconds).catch((e: unknown) => this.options.log.warn({ err: e, pod: run.podName }, 'cannot delete the script pod'));
+    void this.options.api
+      .deletePod(run.podName, this.options.config.deleteGracePeriodSeconds)
+      .catch((e: unknown) => this.options.log.warn({ err: e, pod: run.podName }, 'cannot delete the script pod'));
     run.wake?.();
   }
 
   private async packageAccess(operation: Operation, run: Run): Promise<PackageAccess> {
     if (!this.options.packageTokens) {
-      throw new ScriptPodRejection('packages-unsupported', 'This Kubernetes worker cannot give script pods access to packages yet (no package token issuer); run steps with packages on a local worker');
+      throw new ScriptPodRejection(
+        'packages-unsupported',
+        'This Kubernetes worker cannot give script pods access to packages yet (no package token issuer); run steps with packages on a local worker',
+      );
     }
     return this.options.packageTokens.issue(operation, run.abort.signal);
   }
@@ -255,7 +319,8 @@ export class KubernetesExecutor implements Executor {
     try {
       return await this.patiently(run, call);
     } catch (error) {
-      if (isErrorCode(error, 'CONFLICT')) return what === 'pod' ? ((await this.options.api.readPod(run.podName)) as T | undefined) : undefined;
+      if (isErrorCode(error, 'CONFLICT'))
+        return what === 'pod' ? ((await this.options.api.readPod(run.podName)) as T | undefined) : undefined;
       return `The script ${what} could not be created: ${(error as Error).message}`;
     }
   }
@@ -299,7 +364,11 @@ export class KubernetesExecutor implements Executor {
       }
       if (!told) {
         told = true;
-        run.sink.line('system', `Waiting for a free slot: ${this.active.size} script pods are active, ${pending} of them pending (maxConcurrentOperations ${maxConcurrentOperations}, maxPendingPods ${maxPendingPods})`, this.now());
+        run.sink.line(
+          'system',
+          `Waiting for a free slot: ${this.active.size} script pods are active, ${pending} of them pending (maxConcurrentOperations ${maxConcurrentOperations}, maxPendingPods ${maxPendingPods})`,
+          this.now(),
+        );
       }
       await new Promise<void>((resolve) => {
         this.slotWaiters.push(resolve);
@@ -347,7 +416,13 @@ export class KubernetesExecutor implements Executor {
           run.sink.line(stream, text, ts, source, level);
           if (!hinted && stream !== 'system' && DOCKER_NOT_FOUND.test(text)) {
             hinted = true;
-            run.sink.line('system', 'Hint: this script calls docker, and the Kubernetes worker has no Docker (a cluster has no daemon to give a script pod). Build images in your CI and set the step\'s execution container image, or use a daemonless tool (kaniko, buildah, crane) in that image.', ts, undefined, 'warning');
+            run.sink.line(
+              'system',
+              "Hint: this script calls docker, and the Kubernetes worker has no Docker (a cluster has no daemon to give a script pod). Build images in your CI and set the step's execution container image, or use a daemonless tool (kaniko, buildah, crane) in that image.",
+              ts,
+              undefined,
+              'warning',
+            );
           }
         },
         progress: (percentage, message) => run.sink.progress(percentage, message),
@@ -374,10 +449,19 @@ export class KubernetesExecutor implements Executor {
     if (output.exitCode !== undefined) {
       return output.exitCode === 0
         ? { outcome: 'succeeded', exitCode: 0, message: 'The script succeeded', outputVariables }
-        : { outcome: 'failed', exitCode: output.exitCode, message: `The script exited with code ${output.exitCode}`, outputVariables };
+        : {
+            outcome: 'failed',
+            exitCode: output.exitCode,
+            message: `The script exited with code ${output.exitCode}`,
+            outputVariables,
+          };
     }
     if (end === 'gone' || run.gone) {
-      return { outcome: 'lost', message: `The script pod ${run.podName} vanished before the script finished (deleted, evicted, or its node went away)`, outputVariables };
+      return {
+        outcome: 'lost',
+        message: `The script pod ${run.podName} vanished before the script finished (deleted, evicted, or its node went away)`,
+        outputVariables,
+      };
     }
     return { outcome: 'failed', message: terminationMessage(run.pod), outputVariables };
   }
@@ -385,14 +469,24 @@ export class KubernetesExecutor implements Executor {
   /** A Secret the pod owns goes with the pod (Kubernetes' garbage collector): one request less per operation. */
   private async cleanUp(names: { pod: string; secret: string }, grace: number, secretOwned: boolean): Promise<void> {
     const { api, log } = this.options;
-    await api.deletePod(names.pod, grace).catch((err: unknown) => log.warn({ err, pod: names.pod }, 'cannot delete the script pod; the sweeper will'));
+    await api
+      .deletePod(names.pod, grace)
+      .catch((err: unknown) => log.warn({ err, pod: names.pod }, 'cannot delete the script pod; the sweeper will'));
     if (secretOwned) return;
-    await api.deleteSecret(names.secret).catch((err: unknown) => log.warn({ err, secret: names.secret }, 'cannot delete the workspace Secret; the sweeper will'));
+    await api
+      .deleteSecret(names.secret)
+      .catch((err: unknown) =>
+        log.warn({ err, secret: names.secret }, 'cannot delete the workspace Secret; the sweeper will'),
+      );
   }
 }
 
 function stopped(run: Run, outputVariables: OutputVariable[]): OperationResult {
   return run.stopped === 'cancelled'
     ? { outcome: 'cancelled', message: 'The operation was cancelled', outputVariables }
-    : { outcome: 'timed_out', message: `The operation did not finish within its timeout of ${run.operation.timeoutSeconds} seconds`, outputVariables };
+    : {
+        outcome: 'timed_out',
+        message: `The operation did not finish within its timeout of ${run.operation.timeoutSeconds} seconds`,
+        outputVariables,
+      };
 }

@@ -11,7 +11,10 @@ async function leftBehind(api: FakeKubeApi, operation: Operation, workerName = '
   const names = scriptPodNames(operation.id);
   const labels = { [LABELS.worker]: workerName, [LABELS.operation]: operation.id };
   await api.createSecret({ metadata: { name: names.secret, labels }, data: {} });
-  await api.createPod({ metadata: { name: names.pod, labels }, spec: { containers: [{ name: 'script', image: 'longshore/worker-tools' }] } });
+  await api.createPod({
+    metadata: { name: names.pod, labels },
+    spec: { containers: [{ name: 'script', image: 'longshore/worker-tools' }] },
+  });
   return names.pod;
 }
 
@@ -21,7 +24,12 @@ describe('KubernetesExecutor after a worker restart', () => {
     const operation = testOperation();
     const pod = await leftBehind(api, operation);
     api.setContainerState(pod, { running: {} });
-    api.log(pod, ['1 O before', "2 O ##longshore[setVariable name='ZWFybHk=' value='eWVz']", '3 O also before', '4 O after']);
+    api.log(pod, [
+      '1 O before',
+      "2 O ##longshore[setVariable name='ZWFybHk=' value='eWVz']",
+      '3 O also before',
+      '4 O after',
+    ]);
     assert.deepEqual(await executor.leftovers(AbortSignal.timeout(5000)), [operation.id]);
     const sink = new Sink();
     const result = executor.start(operation, sink, { lastSource: 3 });
@@ -31,7 +39,10 @@ describe('KubernetesExecutor after a worker restart', () => {
     const outcome = await result;
     assert.equal(outcome.outcome, 'succeeded');
     assert.deepEqual(outcome.outputVariables, [{ name: 'early', value: 'yes', sensitive: false }]);
-    assert.deepEqual(sink.texts(), [`The worker restarted; resuming script pod ${pod} after line 3 of its output`, 'after']);
+    assert.deepEqual(sink.texts(), [
+      `The worker restarted; resuming script pod ${pod} after line 3 of its output`,
+      'after',
+    ]);
     assert.equal(api.calls.filter((c) => c.startsWith('createPod')).length, 1, 'only the earlier run created the pod');
     await executor.release(operation.id);
     assert.equal(api.pods.size + api.secrets.size, 0, 'cleaned up once released');
@@ -45,7 +56,10 @@ describe('KubernetesExecutor after a worker restart', () => {
     const sink = new Sink();
     const result = executor.start(operation, sink, { lastSource: 0 });
     api.event(pod, 'Warning', 'FailedScheduling', '0/1 nodes are available: 1 Insufficient cpu.');
-    await until(() => sink.texts().includes('Waiting for a node: 0/1 nodes are available: 1 Insufficient cpu.'), 'the scheduler line');
+    await until(
+      () => sink.texts().includes('Waiting for a node: 0/1 nodes are available: 1 Insufficient cpu.'),
+      'the scheduler line',
+    );
     api.setContainerState(pod, { running: {} });
     api.log(pod, ['1 O first', '2 X 0']);
     api.setContainerState(pod, { terminated: { exitCode: 0 } });
@@ -64,7 +78,7 @@ describe('KubernetesExecutor after a worker restart', () => {
     await executor.close();
   });
 
-  test('discard removes the pod and the Secret; other workers\' objects are not leftovers', async () => {
+  test("discard removes the pod and the Secret; other workers' objects are not leftovers", async () => {
     const { api, executor } = setup();
     const mine = testOperation();
     const theirs = testOperation();
@@ -120,15 +134,20 @@ describe('KubernetesExecutor capacity and hints', () => {
 });
 
 describe('KubernetesExecutor container failures', () => {
-  test('a container that cannot start fails with the runtime\'s reason in the outcome', async () => {
+  test("a container that cannot start fails with the runtime's reason in the outcome", async () => {
     const { api, executor } = setup();
     const operation = testOperation();
     const result = executor.start(operation, new Sink());
     const pod = await started(api, operation);
-    api.setContainerState(pod, { terminated: { exitCode: 128, reason: 'StartError', message: 'no container runtime: install bubblewrap\n' } });
+    api.setContainerState(pod, {
+      terminated: { exitCode: 128, reason: 'StartError', message: 'no container runtime: install bubblewrap\n' },
+    });
     const outcome = await result;
     assert.equal(outcome.outcome, 'failed');
-    assert.equal(outcome.message, 'The script container could not start (StartError): no container runtime: install bubblewrap');
+    assert.equal(
+      outcome.message,
+      'The script container could not start (StartError): no container runtime: install bubblewrap',
+    );
     await executor.close();
   });
 });

@@ -28,7 +28,10 @@ export class OrphanSweeper {
   async operations(signal?: AbortSignal): Promise<string[]> {
     const { api, workerName } = this.options;
     const selector = workerSelector(workerName);
-    const [pods, secrets] = await Promise.all([api.listPods(selector, signal ? { signal } : {}), api.listSecrets(selector, signal ? { signal } : {})]);
+    const [pods, secrets] = await Promise.all([
+      api.listPods(selector, signal ? { signal } : {}),
+      api.listSecrets(selector, signal ? { signal } : {}),
+    ]);
     const ids = new Set<string>();
     for (const object of [...pods, ...secrets]) {
       const id = operationOf(object.metadata);
@@ -75,7 +78,8 @@ export class OrphanSweeper {
     } catch (err) {
       log.warn({ err }, 'the sweep for orphaned script pods and Secrets failed; trying again later');
     }
-    if (removed.length) log.info({ operations: removed }, 'removed the script pods and Secrets of operations nobody runs');
+    if (removed.length)
+      log.info({ operations: removed }, 'removed the script pods and Secrets of operations nobody runs');
     return removed;
   }
 }

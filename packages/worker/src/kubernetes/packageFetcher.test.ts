@@ -51,10 +51,12 @@ class PackageServer {
     };
     const content = this.packages.get(req.url ?? '');
     if (fault === 0) return; // never answers
-    if (fault) error(fault, fault === 401 ? 'UNAUTHENTICATED' : fault === 403 ? 'FORBIDDEN' : 'INTERNAL', `fault ${fault}`);
+    if (fault)
+      error(fault, fault === 401 ? 'UNAUTHENTICATED' : fault === 403 ? 'FORBIDDEN' : 'INTERNAL', `fault ${fault}`);
     else if (req.headers.authorization !== `Bearer ${TOKEN}`) error(401, 'UNAUTHENTICATED', 'bad token');
     else if (!content) error(404, 'NOT_FOUND', 'no such package');
-    else res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.length }).end(content);
+    else
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.length }).end(content);
   }
 }
 
@@ -69,7 +71,11 @@ async function packageServer(tls?: { key: string; cert: string }): Promise<Packa
   return server;
 }
 
-function options(server: PackageServer, packages: OperationPackage[], overrides: Partial<FetchPackagesOptions> = {}): FetchPackagesOptions & { lines: string[] } {
+function options(
+  server: PackageServer,
+  packages: OperationPackage[],
+  overrides: Partial<FetchPackagesOptions> = {},
+): FetchPackagesOptions & { lines: string[] } {
   const lines: string[] = [];
   return {
     manifest: { serverUrl: server.url, packages },
@@ -94,15 +100,29 @@ describe('fetchPackages', () => {
     assert.equal(await readFile(join(o.workDir, 'packages/site/index.html'), 'utf8'), '<h1>hi</h1>');
     assert.deepEqual((await readdir(join(o.workDir, 'packages'))).sort(), ['app', 'site']);
     assert.equal(o.lines.length, 2);
-    assert.match(o.lines[0]!, /^Installed package app \(app 1\.0\.0, tar\.gz, sha256 verified\) into .*packages\/app in \d+ ms$/);
-    assert.deepEqual(server.requests.map((r) => r.authorization), [`Bearer ${TOKEN}`, `Bearer ${TOKEN}`]);
+    assert.match(
+      o.lines[0]!,
+      /^Installed package app \(app 1\.0\.0, tar\.gz, sha256 verified\) into .*packages\/app in \d+ ms$/,
+    );
+    assert.deepEqual(
+      server.requests.map((r) => r.authorization),
+      [`Bearer ${TOKEN}`, `Bearer ${TOKEN}`],
+    );
   });
 
   it('refuses content that does not match its sha256, without retrying or extracting it', async () => {
     const server = await packageServer();
-    const app = { ...server.add('app', 'zip', zipSync({ 'a.txt': strToU8('a') })), sha256: sha256(strToU8('something else')) };
+    const app = {
+      ...server.add('app', 'zip', zipSync({ 'a.txt': strToU8('a') })),
+      sha256: sha256(strToU8('something else')),
+    };
     const o = options(server, [app]);
-    await assert.rejects(fetchPackages(o), (e) => isErrorCode(e, 'INVALID_PACKAGE') && /'app' \(app 1\.0\.0\) does not match its sha256/.test((e as Error).message));
+    await assert.rejects(
+      fetchPackages(o),
+      (e) =>
+        isErrorCode(e, 'INVALID_PACKAGE') &&
+        /'app' \(app 1\.0\.0\) does not match its sha256/.test((e as Error).message),
+    );
     assert.equal(server.requests.length, 1);
     assert.deepEqual(await readdir(join(o.workDir, 'packages')), []);
     assert.deepEqual(o.lines, []);
@@ -111,26 +131,45 @@ describe('fetchPackages', () => {
   it('refuses a package with a hostile entry, naming it, without retrying, and leaves nothing for the script', async () => {
     const server = await packageServer();
     const good = server.add('good', 'zip', zipSync({ 'a.txt': strToU8('a') }));
-    const app = server.add('app', 'tar.gz', rawTarGz([{ path: 'ok.txt', content: 'ok' }, { path: 'etc', type: 'SymbolicLink', linkpath: '/etc' }, { path: 'etc/cron.d/x', content: 'x' }]));
+    const app = server.add(
+      'app',
+      'tar.gz',
+      rawTarGz([
+        { path: 'ok.txt', content: 'ok' },
+        { path: 'etc', type: 'SymbolicLink', linkpath: '/etc' },
+        { path: 'etc/cron.d/x', content: 'x' },
+      ]),
+    );
     const o = options(server, [good, app]);
     await assert.rejects(fetchPackages(o), (e) => {
       assert.ok(isErrorCode(e, 'INVALID_PACKAGE'), String(e));
-      assert.equal((e as Error).message, "Package 'app' (app 1.0.0) cannot be installed: The archive's entry 'etc' is a symbolic link (to '/etc'); packages may hold only files and directories");
+      assert.equal(
+        (e as Error).message,
+        "Package 'app' (app 1.0.0) cannot be installed: The archive's entry 'etc' is a symbolic link (to '/etc'); packages may hold only files and directories",
+      );
       return true;
     });
     assert.equal(server.requests.length, 2);
     assert.deepEqual(await readdir(join(o.workDir, 'packages')), ['good']);
   });
 
-  it("names the package and the refusal when the server turns the token down, and does not retry", async () => {
+  it('names the package and the refusal when the server turns the token down, and does not retry', async () => {
     const server = await packageServer();
     const app = server.add('app', 'zip', zipSync({ 'a.txt': strToU8('a') }));
-    for (const [status, code] of [[401, 'UNAUTHENTICATED'], [403, 'FORBIDDEN']] as const) {
+    for (const [status, code] of [
+      [401, 'UNAUTHENTICATED'],
+      [403, 'FORBIDDEN'],
+    ] as const) {
       server.faults = [status];
       const before = server.requests.length;
       await assert.rejects(fetchPackages(options(server, [app])), (e) => {
         assert.ok(isErrorCode(e, code), String(e));
-        assert.match((e as Error).message, new RegExp(`^Package 'app' \\(app 1\\.0\\.0\\) could not be downloaded from ${server.url}: fault ${status} \\(the pod's package token was refused`));
+        assert.match(
+          (e as Error).message,
+          new RegExp(
+            `^Package 'app' \\(app 1\\.0\\.0\\) could not be downloaded from ${server.url}: fault ${status} \\(the pod's package token was refused`,
+          ),
+        );
         return true;
       });
       assert.equal(server.requests.length, before + 1);
@@ -148,36 +187,65 @@ describe('fetchPackages', () => {
 
     const closed = await packageServer();
     closed.server.close();
-    await assert.rejects(fetchPackages(options(closed, [app], { attempts: 2 })), (e) => isErrorCode(e, 'SERVER_UNREACHABLE') && /could not be downloaded from .*Cannot reach the server/.test((e as Error).message));
+    await assert.rejects(
+      fetchPackages(options(closed, [app], { attempts: 2 })),
+      (e) =>
+        isErrorCode(e, 'SERVER_UNREACHABLE') &&
+        /could not be downloaded from .*Cannot reach the server/.test((e as Error).message),
+    );
   });
 
   it('gives up on a download that takes longer than its limit', async () => {
     const server = await packageServer();
     const app = server.add('app', 'zip', zipSync({ 'a.txt': strToU8('a') }));
     server.faults = [0];
-    await assert.rejects(fetchPackages(options(server, [app], { downloadTimeoutMs: 300, attempts: 1 })), (e) => isErrorCode(e, 'TIMEOUT') && /did not download within 300 ms/.test((e as Error).message));
+    await assert.rejects(
+      fetchPackages(options(server, [app], { downloadTimeoutMs: 300, attempts: 1 })),
+      (e) => isErrorCode(e, 'TIMEOUT') && /did not download within 300 ms/.test((e as Error).message),
+    );
   });
 
-  it('trusts a server whose certificate comes from the given CA, and only with it', { skip: !hasOpenssl() && 'openssl is not installed' }, async () => {
-    const tls = selfSigned();
-    const server = await packageServer(tls);
-    const app = server.add('app', 'zip', zipSync({ 'a.txt': strToU8('over tls') }));
-    const o = options(server, [app], { caPem: tls.cert });
-    await fetchPackages(o);
-    assert.equal(await readFile(join(o.workDir, 'packages/app/a.txt'), 'utf8'), 'over tls');
-    await assert.rejects(fetchPackages(options(server, [app], { attempts: 1 })), (e) => isErrorCode(e, 'SERVER_CERTIFICATE_UNTRUSTED') && /not trusted/i.test((e as Error).message));
-  });
+  it(
+    'trusts a server whose certificate comes from the given CA, and only with it',
+    { skip: !hasOpenssl() && 'openssl is not installed' },
+    async () => {
+      const tls = selfSigned();
+      const server = await packageServer(tls);
+      const app = server.add('app', 'zip', zipSync({ 'a.txt': strToU8('over tls') }));
+      const o = options(server, [app], { caPem: tls.cert });
+      await fetchPackages(o);
+      assert.equal(await readFile(join(o.workDir, 'packages/app/a.txt'), 'utf8'), 'over tls');
+      await assert.rejects(
+        fetchPackages(options(server, [app], { attempts: 1 })),
+        (e) => isErrorCode(e, 'SERVER_CERTIFICATE_UNTRUSTED') && /not trusted/i.test((e as Error).message),
+      );
+    },
+  );
 });
 
 describe('readFetchManifest', () => {
   it('reads the manifest the pod spec writes and says what is wrong with a bad one', async () => {
     const dir = tempDir('manifest');
-    const good = { serverUrl: 'http://longshore:8080', packages: [{ reference: 'app', packageId: 'app', version: '1.0.0', format: 'zip', sha256: 'ab', downloadPath: '/x' }] };
+    const good = {
+      serverUrl: 'http://longshore:8080',
+      packages: [
+        { reference: 'app', packageId: 'app', version: '1.0.0', format: 'zip', sha256: 'ab', downloadPath: '/x' },
+      ],
+    };
     await writeFile(join(dir, 'good.json'), JSON.stringify(good));
     assert.deepEqual(await readFetchManifest(join(dir, 'good.json')), good);
-    await writeFile(join(dir, 'bad.json'), JSON.stringify({ serverUrl: 'http://longshore:8080', packages: [{ reference: 'app' }] }));
-    await assert.rejects(readFetchManifest(join(dir, 'bad.json')), (e) => isErrorCode(e, 'CONFIG_INVALID') && /bad\.json is not valid: \/packages\/0/.test((e as Error).message));
-    await assert.rejects(readFetchManifest(join(dir, 'missing.json')), (e) => isErrorCode(e, 'CONFIG_INVALID') && /Cannot read the package manifest/.test((e as Error).message));
+    await writeFile(
+      join(dir, 'bad.json'),
+      JSON.stringify({ serverUrl: 'http://longshore:8080', packages: [{ reference: 'app' }] }),
+    );
+    await assert.rejects(
+      readFetchManifest(join(dir, 'bad.json')),
+      (e) => isErrorCode(e, 'CONFIG_INVALID') && /bad\.json is not valid: \/packages\/0/.test((e as Error).message),
+    );
+    await assert.rejects(
+      readFetchManifest(join(dir, 'missing.json')),
+      (e) => isErrorCode(e, 'CONFIG_INVALID') && /Cannot read the package manifest/.test((e as Error).message),
+    );
   });
 });
 
@@ -194,7 +262,28 @@ function hasOpenssl(): boolean {
 function selfSigned(): { key: string; cert: string } {
   const dir = tempDir('tls');
   const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
 }

@@ -50,7 +50,10 @@ export async function readFetchManifest(path: string): Promise<FetchManifest> {
   }
   const problem = Value.Errors(FetchManifest, value).First();
   if (problem) {
-    throw new LongshoreError('CONFIG_INVALID', `The package manifest ${path} is not valid: ${problem.path || '/'} ${problem.message}`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `The package manifest ${path} is not valid: ${problem.path || '/'} ${problem.message}`,
+    );
   }
   return value as FetchManifest;
 }
@@ -62,7 +65,11 @@ export async function readFetchManifest(path: string): Promise<FetchManifest> {
  */
 export async function fetchPackages(options: FetchPackagesOptions): Promise<void> {
   const { manifest, workDir } = options;
-  const downloader = new TokenDownloader({ serverUrl: manifest.serverUrl, token: options.token, ...(options.caPem ? { caPem: options.caPem } : {}) });
+  const downloader = new TokenDownloader({
+    serverUrl: manifest.serverUrl,
+    token: options.token,
+    ...(options.caPem ? { caPem: options.caPem } : {}),
+  });
   for (const pkg of manifest.packages) {
     const started = Date.now();
     await withRetries(options, async () => {
@@ -73,13 +80,18 @@ export async function fetchPackages(options: FetchPackagesOptions): Promise<void
       } catch (error) {
         if (options.signal?.aborted) throw error;
         if (limit.aborted) {
-          throw new LongshoreError('TIMEOUT', `Package '${pkg.reference}' (${pkg.packageId} ${pkg.version}) did not download within ${options.downloadTimeoutMs} ms from ${manifest.serverUrl}`);
+          throw new LongshoreError(
+            'TIMEOUT',
+            `Package '${pkg.reference}' (${pkg.packageId} ${pkg.version}) did not download within ${options.downloadTimeoutMs} ms from ${manifest.serverUrl}`,
+          );
         }
         if (isLongshoreError(error) && error.code === 'INVALID_PACKAGE') throw error;
         throw named(error, pkg, manifest.serverUrl);
       }
     });
-    options.progress(`Installed package ${pkg.reference} (${pkg.packageId} ${pkg.version}, ${pkg.format}, sha256 verified) into ${join(workDir, 'packages', pkg.reference)} in ${Date.now() - started} ms`);
+    options.progress(
+      `Installed package ${pkg.reference} (${pkg.packageId} ${pkg.version}, ${pkg.format}, sha256 verified) into ${join(workDir, 'packages', pkg.reference)} in ${Date.now() - started} ms`,
+    );
   }
 }
 

@@ -16,8 +16,7 @@ export interface PendingPolicy {
 
 export type PendingVerdict =
   /** Keep waiting; call again by `deadline` at the latest (or on the next event). */
-  | { kind: 'wait'; deadline: number }
-  | { kind: 'fail'; message: string };
+  { kind: 'wait'; deadline: number } | { kind: 'fail'; message: string };
 
 export interface PendingUpdate {
   lines: string[];
@@ -27,7 +26,13 @@ export interface PendingUpdate {
 /** Waiting reasons that retrying does not fix: fail at once. */
 const HOPELESS = new Set(['InvalidImageName', 'ErrImageNeverPull']);
 /** Waiting reasons the kubelet retries, which may clear (a registry blip): fail after the grace. */
-const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'RegistryUnavailable', 'CreateContainerConfigError', 'CreateContainerError']);
+const STUCK = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'RegistryUnavailable',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+]);
 /** Normal events not worth a line: the container starting is visible from its output. */
 const QUIET = new Set(['Created', 'Started', 'Killing', 'SuccessfulAttachVolume']);
 
@@ -85,7 +90,7 @@ export class PendingExplainer {
           message:
             `The script pod cannot be scheduled and the cluster autoscaler will not add a node for it: ${reasonOf(autoscaler.message)}` +
             (lastSchedulerMessage ? `. The scheduler said: ${withoutFullStop(lastSchedulerMessage)}` : '') +
-            '. Lower the step\'s resource requests, or check the worker\'s nodeSelector, tolerations and the node groups\' sizes.',
+            ". Lower the step's resource requests, or check the worker's nodeSelector, tolerations and the node groups' sizes.",
         },
       };
     }
@@ -93,11 +98,20 @@ export class PendingExplainer {
     // A node takes minutes on the big clouds: failing at the pending timeout while one is on its way
     // would give up on the very node the pod asked for.
     const pendingDeadline = this.clockStart + this.policy.pendingTimeoutMs;
-    const deadline = scaleUpSince === undefined ? pendingDeadline : Math.max(pendingDeadline, scaleUpSince + this.policy.scaleUpTimeoutMs);
+    const deadline =
+      scaleUpSince === undefined
+        ? pendingDeadline
+        : Math.max(pendingDeadline, scaleUpSince + this.policy.scaleUpTimeoutMs);
     const waiting = waitingContainers(pod);
     const hopeless = waiting.find((c) => HOPELESS.has(c.state!.waiting!.reason!));
     if (hopeless) {
-      return { lines, verdict: { kind: 'fail', message: `The container '${hopeless.name}' cannot start: ${describeWaiting(hopeless)}` } };
+      return {
+        lines,
+        verdict: {
+          kind: 'fail',
+          message: `The container '${hopeless.name}' cannot start: ${describeWaiting(hopeless)}`,
+        },
+      };
     }
     const stuck = waiting.find((c) => STUCK.has(c.state!.waiting!.reason!));
     if (stuck) {
@@ -110,16 +124,23 @@ export class PendingExplainer {
       }
       const failAt = this.stuckSince + this.policy.imagePullGraceMs;
       if (now >= failAt) {
-        const what = stuck.state!.waiting!.reason!.includes('Image') || stuck.state!.waiting!.reason === 'RegistryUnavailable' ? `The image ${stuck.image} cannot be pulled` : `The container '${stuck.name}' cannot be created`;
+        const what =
+          stuck.state!.waiting!.reason!.includes('Image') || stuck.state!.waiting!.reason === 'RegistryUnavailable'
+            ? `The image ${stuck.image} cannot be pulled`
+            : `The container '${stuck.name}' cannot be created`;
         const detail = lastPullFailure ?? stuck.state!.waiting!.message ?? stuck.state!.waiting!.reason!;
-        return { lines, verdict: { kind: 'fail', message: `${what} (for ${seconds(now - this.stuckSince)}): ${detail}` } };
+        return {
+          lines,
+          verdict: { kind: 'fail', message: `${what} (for ${seconds(now - this.stuckSince)}): ${detail}` },
+        };
       }
       return { lines, verdict: { kind: 'wait', deadline: Math.min(failAt, deadline) } };
     }
     this.stuckSince = undefined;
 
     if (now >= deadline) {
-      const scheduler = lastSchedulerMessage ?? 'the scheduler reported nothing (can the worker read events in its namespace?)';
+      const scheduler =
+        lastSchedulerMessage ?? 'the scheduler reported nothing (can the worker read events in its namespace?)';
       const message =
         scaleUpSince === undefined
           ? `The script pod was still pending after ${seconds(now - this.clockStart)} (scriptPods.pendingTimeoutMs = ${this.policy.pendingTimeoutMs}): ${scheduler}`
@@ -161,7 +182,9 @@ function describeEvent(reason: string, message: string, type: string | undefined
 
 /** "pod triggered scale-up: [{autoscaled 1->2 (max: 5)}]" -> "group autoscaled, 1 -> 2". */
 export function scaleUpGroups(message: string): string {
-  const groups = [...message.matchAll(/\{(\S+) (\d+)->(\d+) \(max: (\d+)\)\}/g)].map((m) => `${m[1]}, ${m[2]} -> ${m[3]}`);
+  const groups = [...message.matchAll(/\{(\S+) (\d+)->(\d+) \(max: (\d+)\)\}/g)].map(
+    (m) => `${m[1]}, ${m[2]} -> ${m[3]}`,
+  );
   if (groups.length === 0) return message;
   return groups.length === 1 ? `group ${groups[0]}` : `groups ${groups.join('; ')}`;
 }
@@ -182,7 +205,10 @@ function eventTime(event: CoreV1Event, now: number): number {
 }
 
 function isScheduled(pod: V1Pod): boolean {
-  return !!pod.spec?.nodeName || pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'True') === true;
+  return (
+    !!pod.spec?.nodeName ||
+    pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'True') === true
+  );
 }
 
 function podScheduledMessage(pod: V1Pod): string | undefined {
@@ -191,7 +217,9 @@ function podScheduledMessage(pod: V1Pod): string | undefined {
 }
 
 function waitingContainers(pod: V1Pod): V1ContainerStatus[] {
-  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].filter((c) => c.state?.waiting?.reason);
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].filter(
+    (c) => c.state?.waiting?.reason,
+  );
 }
 
 function describeWaiting(status: V1ContainerStatus): string {

@@ -26,28 +26,41 @@ describe('PodLogReader', () => {
     seen = [];
     state = 'running';
     output = new BootstrapOutput(
-      { line: (stream, text, _ts, source) => seen.push({ stream, text, source }), progress: () => {}, outputVariable: () => {}, end: () => {} },
+      {
+        line: (stream, text, _ts, source) => seen.push({ stream, text, source }),
+        progress: () => {},
+        outputVariable: () => {},
+        end: () => {},
+      },
       { secrets: ['s3cret'] },
     );
   });
 
   function reader(signal = new AbortController().signal): PodLogReader {
     return new PodLogReader({
-      api, podName: POD, container: 'script', output, signal,
+      api,
+      podName: POD,
+      container: 'script',
+      output,
+      signal,
       containerState: async () => state,
       diagnostic: (m) => diagnostics.push(m),
       backoff: { initialMs: 1, maxMs: 2 },
     });
   }
 
-  const numbered = (from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => `${from + i} O line ${from + i} é`);
+  const numbered = (from: number, to: number): string[] =>
+    Array.from({ length: to - from + 1 }, (_, i) => `${from + i} O line ${from + i} é`);
 
   test('a timestamp that steps back within a stream loses no line', async () => {
     api.log(POD, numbered(1, 2), 10);
     api.advance(-15);
     api.log(POD, [...numbered(3, 4), '5 X 0'], 10);
     assert.equal(await reader().read(), 'marker');
-    assert.deepEqual(seen.map((s) => s.text), ['line 1 é', 'line 2 é', 'line 3 é', 'line 4 é']);
+    assert.deepEqual(
+      seen.map((s) => s.text),
+      ['line 1 é', 'line 2 é', 'line 3 é', 'line 4 é'],
+    );
   });
 
   test('reads to the end marker, masking, with lines split across chunks', async () => {
@@ -55,8 +68,14 @@ describe('PodLogReader', () => {
     const end = await reader().read();
     assert.equal(end, 'marker');
     assert.equal(output.exitCode, 0);
-    assert.deepEqual(seen.map((s) => s.text), ['line 1 é', 'line 2 é', 'line 3 é', 'the password is ********']);
-    assert.deepEqual(seen.map((s) => s.source), [1, 2, 3, 4]);
+    assert.deepEqual(
+      seen.map((s) => s.text),
+      ['line 1 é', 'line 2 é', 'line 3 é', 'the password is ********'],
+    );
+    assert.deepEqual(
+      seen.map((s) => s.source),
+      [1, 2, 3, 4],
+    );
   });
 
   test('a stream that breaks mid-line resumes with sinceTime and drops the repeated lines', async () => {
@@ -67,9 +86,15 @@ describe('PodLogReader', () => {
     api.breakNextStream(POD, 150); // after a few more
     const end = await reader().read();
     assert.equal(end, 'marker');
-    assert.deepEqual(seen.map((s) => s.source), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      seen.map((s) => s.source),
+      [1, 2, 3, 4, 5, 6],
+    );
     assert.ok(!seen.some((s) => s.stream === 'system'), 'no gap was reported');
-    assert.ok(api.calls.some((c) => c.includes('since 2030-01-01T00:00:00Z')), api.calls.join('\n'));
+    assert.ok(
+      api.calls.some((c) => c.includes('since 2030-01-01T00:00:00Z')),
+      api.calls.join('\n'),
+    );
     assert.ok(diagnostics.some((d) => d.includes('broke')));
   });
 
@@ -78,7 +103,10 @@ describe('PodLogReader', () => {
     api.breakNextStream(POD, 70);
     api.log(POD, ['3 X 1']);
     await reader().read();
-    assert.deepEqual(seen.map((s) => `${s.stream}:${s.text}`), ['system:sh: 1: oops: not found', 'stdout:line 1 é', 'stdout:line 2 é']);
+    assert.deepEqual(
+      seen.map((s) => `${s.stream}:${s.text}`),
+      ['system:sh: 1: oops: not found', 'stdout:line 1 é', 'stdout:line 2 é'],
+    );
     assert.equal(output.exitCode, 1);
   });
 
@@ -86,7 +114,10 @@ describe('PodLogReader', () => {
     api.log(POD, [...numbered(1, 5), '6 X 0'], 1000);
     api.dropLogLines(POD, (t) => t.startsWith('3 ') || t.startsWith('4 '));
     await reader().read();
-    assert.deepEqual(seen.map((s) => s.source ?? s.text), [1, 2, '2 lines are missing from the script output (lines 3–4)', 5]);
+    assert.deepEqual(
+      seen.map((s) => s.source ?? s.text),
+      [1, 2, '2 lines are missing from the script output (lines 3–4)', 5],
+    );
   });
 
   test('follows a running container as lines arrive', async () => {
@@ -126,8 +157,11 @@ describe('PodLogReader', () => {
     assert.equal(await reading, 'aborted');
   });
 
-  test('parseTimestamp takes the kubelet\'s RFC3339Nano', () => {
-    assert.deepEqual(parseTimestamp('2030-01-01T00:00:01.5Z'), { ms: Date.parse('2030-01-01T00:00:01.500Z'), nanos: BigInt(Date.parse('2030-01-01T00:00:01Z')) * 1_000_000n + 500_000_000n });
+  test("parseTimestamp takes the kubelet's RFC3339Nano", () => {
+    assert.deepEqual(parseTimestamp('2030-01-01T00:00:01.5Z'), {
+      ms: Date.parse('2030-01-01T00:00:01.500Z'),
+      nanos: BigInt(Date.parse('2030-01-01T00:00:01Z')) * 1_000_000n + 500_000_000n,
+    });
     assert.equal(parseTimestamp('yesterday'), undefined);
   });
 });

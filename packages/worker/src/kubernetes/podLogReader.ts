@@ -78,11 +78,20 @@ export class PodLogReader {
         // A clean end is the whole log only if the container had already ended when the stream
         // began: a stream that ended while it ran, just before it exited, misses its last lines.
         // So once the container is seen terminated, one more read must add nothing.
-        if ((broken === undefined && !received && readAfterTermination) || ++triesAfterTermination > MAX_TRIES_AFTER_TERMINATION) return 'terminated';
+        if (
+          (broken === undefined && !received && readAfterTermination) ||
+          ++triesAfterTermination > MAX_TRIES_AFTER_TERMINATION
+        )
+          return 'terminated';
         readAfterTermination = true;
         continue;
       }
-      this.options.diagnostic?.(broken === undefined ? 'the log stream ended while the container runs; resuming' : 'the log stream broke; resuming', broken);
+      this.options.diagnostic?.(
+        broken === undefined
+          ? 'the log stream ended while the container runs; resuming'
+          : 'the log stream broke; resuming',
+        broken,
+      );
       try {
         await sleep(backoff.next(), undefined, { signal });
       } catch {
@@ -135,7 +144,12 @@ export class PodLogReader {
       output.line(raw.slice(space + 1), stamp.ms);
     });
     const sinceTime = this.lastTsText === undefined ? undefined : wholeSecond(this.lastTsText);
-    for await (const chunk of api.streamPodLog(podName, container, { follow: true, timestamps: true, ...(sinceTime ? { sinceTime } : {}) }, { signal })) {
+    for await (const chunk of api.streamPodLog(
+      podName,
+      container,
+      { follow: true, timestamps: true, ...(sinceTime ? { sinceTime } : {}) },
+      { signal },
+    )) {
       splitter.write(chunk);
       if (output.exitCode !== undefined) return true;
     }

@@ -69,7 +69,10 @@ function mergeObject(original: JsonObject, patch: JsonObject, path: string[]): J
     } else if (Array.isArray(value)) {
       const key2 = mergeKey(key, path[path.length - 1]);
       const current = out[key];
-      out[key] = key2 !== undefined && Array.isArray(current) ? mergeList(current, value, key2, [...path, key]) : stripDirectives(value);
+      out[key] =
+        key2 !== undefined && Array.isArray(current)
+          ? mergeList(current, value, key2, [...path, key])
+          : stripDirectives(value);
     } else {
       out[key] = isObject(value) ? stripDirectives(value) : value;
     }

@@ -58,8 +58,12 @@ describe('Kubernetes quantities', () => {
   test('property: formatNanos round-trips and comparison is a total order consistent with the amounts', () => {
     const quantity = fc.oneof(
       milli.map((m) => `${m}m`),
-      fc.tuple(fc.nat({ max: 100000 }), fc.constantFrom('', 'k', 'M', 'G', 'Ki', 'Mi', 'Gi', 'Ti')).map(([n, s]) => `${n}${s}`),
-      fc.tuple(fc.nat({ max: 9999 }), fc.nat({ max: 999 }), fc.constantFrom('', 'Mi', 'Gi')).map(([a, b, s]) => `${a}.${b}${s}`),
+      fc
+        .tuple(fc.nat({ max: 100000 }), fc.constantFrom('', 'k', 'M', 'G', 'Ki', 'Mi', 'Gi', 'Ti'))
+        .map(([n, s]) => `${n}${s}`),
+      fc
+        .tuple(fc.nat({ max: 9999 }), fc.nat({ max: 999 }), fc.constantFrom('', 'Mi', 'Gi'))
+        .map(([a, b, s]) => `${a}.${b}${s}`),
     );
     fc.assert(
       fc.property(quantity, quantity, quantity, (a, b, c) => {

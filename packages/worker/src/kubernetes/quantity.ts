@@ -75,8 +75,15 @@ export function formatNanos(nanos: bigint): string {
   const sign = nanos < 0n ? '-' : '';
   const abs = nanos < 0n ? -nanos : nanos;
   const units: [bigint, string][] = [
-    [10n ** 27n, 'E'], [10n ** 24n, 'P'], [10n ** 21n, 'T'], [10n ** 18n, 'G'], [10n ** 15n, 'M'],
-    [10n ** 12n, 'k'], [10n ** 9n, ''], [10n ** 6n, 'm'], [10n ** 3n, 'u'],
+    [10n ** 27n, 'E'],
+    [10n ** 24n, 'P'],
+    [10n ** 21n, 'T'],
+    [10n ** 18n, 'G'],
+    [10n ** 15n, 'M'],
+    [10n ** 12n, 'k'],
+    [10n ** 9n, ''],
+    [10n ** 6n, 'm'],
+    [10n ** 3n, 'u'],
   ];
   for (const [size, suffix] of units) if (abs % size === 0n) return `${sign}${abs / size}${suffix}`;
   return `${sign}${abs}n`;

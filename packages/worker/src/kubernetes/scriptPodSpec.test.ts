@@ -10,12 +10,27 @@ import { parseScriptPodsConfig, type ScriptPodsConfig } from './scriptPodsConfig
 const config = parseScriptPodsConfig({
   namespace: 'longshore',
   workerName: 'k8s-1',
-  resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' }, maxAllowed: { cpu: '4', memory: '8Gi' } },
+  resources: {
+    requests: { cpu: '250m', memory: '256Mi' },
+    limits: { memory: '1Gi' },
+    maxAllowed: { cpu: '4', memory: '8Gi' },
+  },
 });
 
-const pkg = { reference: 'app', packageId: 'web', version: '1.2.3', format: 'tar.gz' as const, sha256: 'ab'.repeat(32), downloadPath: '/api/agent/packages/web/1.2.3/content' };
+const pkg = {
+  reference: 'app',
+  packageId: 'web',
+  version: '1.2.3',
+  format: 'tar.gz' as const,
+  sha256: 'ab'.repeat(32),
+  downloadPath: '/api/agent/packages/web/1.2.3/content',
+};
 
-function input(operation: Operation, overrides: Partial<ScriptPodInput> = {}, cfg: ScriptPodsConfig = config): ScriptPodInput {
+function input(
+  operation: Operation,
+  overrides: Partial<ScriptPodInput> = {},
+  cfg: ScriptPodsConfig = config,
+): ScriptPodInput {
   return {
     config: cfg,
     operation,
@@ -39,7 +54,11 @@ function rejection(fn: () => unknown): { message: string; details: Record<string
 
 describe('buildScriptPod', () => {
   test('one pod per operation: name, labels, annotation, restart policy, deadline, command', () => {
-    const op = testOperation({ taskId: 'ServerTasks-42', step: { index: 2, name: 'Deploy web app (blue/green)' }, timeoutSeconds: 600 });
+    const op = testOperation({
+      taskId: 'ServerTasks-42',
+      step: { index: 2, name: 'Deploy web app (blue/green)' },
+      timeoutSeconds: 600,
+    });
     const { pod, secret } = buildScriptPod(input(op));
     assert.equal(pod.metadata?.name, `longshore-${op.id}`);
     assert.ok(isDnsLabel(pod.metadata!.name!));
@@ -84,7 +103,8 @@ describe('buildScriptPod', () => {
 
   test('scheduling and security values come from the configuration', () => {
     const cfg = parseScriptPodsConfig({
-      namespace: 'ns', workerName: 'w',
+      namespace: 'ns',
+      workerName: 'w',
       nodeSelector: { pool: 'scripts' },
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'scripts', effect: 'NoSchedule' }],
       affinity: { nodeAffinity: {} },
@@ -110,8 +130,13 @@ describe('buildScriptPod', () => {
 
   test('podSpecPatch is applied last, merging containers by name, but cannot make the pod restart', () => {
     const cfg = parseScriptPodsConfig({
-      namespace: 'ns', workerName: 'w',
-      podSpecPatch: { restartPolicy: 'Always', priorityClassName: 'batch', containers: [{ name: 'script', env: [{ name: 'HTTP_PROXY', value: 'http://proxy:3128' }] }] },
+      namespace: 'ns',
+      workerName: 'w',
+      podSpecPatch: {
+        restartPolicy: 'Always',
+        priorityClassName: 'batch',
+        containers: [{ name: 'script', env: [{ name: 'HTTP_PROXY', value: 'http://proxy:3128' }] }],
+      },
     });
     const { pod } = buildScriptPod(input(testOperation(), {}, cfg));
     assert.equal(pod.spec!.restartPolicy, 'Never');
@@ -123,22 +148,48 @@ describe('buildScriptPod', () => {
 
   test('packages: an init container fetches them with the credential from the Secret, which the script container does not mount', () => {
     const op = testOperation({ packages: [pkg] });
-    const { pod, secret } = buildScriptPod(input(op, { server: { url: 'https://longshore.example', caPem: '-----BEGIN CERTIFICATE-----x' } }));
+    const { pod, secret } = buildScriptPod(
+      input(op, { server: { url: 'https://longshore.example', caPem: '-----BEGIN CERTIFICATE-----x' } }),
+    );
     const init = pod.spec!.initContainers?.[0];
     assert.equal(init?.name, 'packages');
     assert.equal(init?.image, config.packageFetcher.image);
     assert.deepEqual(init?.command, [
-      'longshore', 'fetch-packages', '--manifest', '/longshore/fetch/fetch-manifest.json', '--token-file', '/longshore/fetch/fetch-token',
-      '--into', '/longshore/work', '--ca-file', '/longshore/fetch/fetch-server-ca.pem',
+      'longshore',
+      'fetch-packages',
+      '--manifest',
+      '/longshore/fetch/fetch-manifest.json',
+      '--token-file',
+      '/longshore/fetch/fetch-token',
+      '--into',
+      '/longshore/work',
+      '--ca-file',
+      '/longshore/fetch/fetch-server-ca.pem',
     ]);
-    assert.equal(init?.terminationMessagePolicy, 'FallbackToLogsOnError', "the fetcher's error reaches the operation's outcome");
-    assert.ok(!buildScriptPod(input(op)).pod.spec!.initContainers![0]!.command!.includes('--ca-file'), 'no CA, no --ca-file');
+    assert.equal(
+      init?.terminationMessagePolicy,
+      'FallbackToLogsOnError',
+      "the fetcher's error reaches the operation's outcome",
+    );
+    assert.ok(
+      !buildScriptPod(input(op)).pod.spec!.initContainers![0]!.command!.includes('--ca-file'),
+      'no CA, no --ca-file',
+    );
     const fetchVolume = pod.spec!.volumes!.find((v) => v.name === 'fetch');
-    assert.deepEqual(fetchVolume?.secret?.items?.map((i) => i.key), ['fetch-manifest.json', 'fetch-token', 'fetch-server-ca.pem']);
+    assert.deepEqual(
+      fetchVolume?.secret?.items?.map((i) => i.key),
+      ['fetch-manifest.json', 'fetch-token', 'fetch-server-ca.pem'],
+    );
     const workspaceVolume = pod.spec!.volumes!.find((v) => v.name === 'workspace');
-    assert.ok(!workspaceVolume?.secret?.items?.some((i) => i.key.startsWith('fetch-')), 'the script cannot read the package token');
+    assert.ok(
+      !workspaceVolume?.secret?.items?.some((i) => i.key.startsWith('fetch-')),
+      'the script cannot read the package token',
+    );
     assert.equal(Buffer.from(secret.data!['fetch-token']!, 'base64').toString(), 'pkg-token-0123456789');
-    const manifest = JSON.parse(Buffer.from(secret.data!['fetch-manifest.json']!, 'base64').toString()) as { serverUrl: string; packages: unknown[] };
+    const manifest = JSON.parse(Buffer.from(secret.data!['fetch-manifest.json']!, 'base64').toString()) as {
+      serverUrl: string;
+      packages: unknown[];
+    };
     assert.equal(manifest.serverUrl, 'https://longshore.example');
     assert.equal(manifest.packages.length, 1);
   });
@@ -151,7 +202,12 @@ describe('buildScriptPod', () => {
         { name: 'Cert', value: secrets[1]!, sensitive: true },
         { name: 'Plain', value: 'visible', sensitive: false },
       ],
-      target: { id: 't', name: 'k8s', type: 'kubernetes-cluster', kubernetes: { apiUrl: 'https://k8s', namespace: 'app', token: secrets[3]! } },
+      target: {
+        id: 't',
+        name: 'k8s',
+        type: 'kubernetes-cluster',
+        kubernetes: { apiUrl: 'https://k8s', namespace: 'app', token: secrets[3]! },
+      },
       packages: [pkg],
     });
     const { pod, secret } = buildScriptPod(input(op));
@@ -162,7 +218,9 @@ describe('buildScriptPod', () => {
         assert.ok(!serialized.includes(Buffer.from(part).toString('base64')), `pod spec contains base64 of '${part}'`);
       }
     }
-    const inSecret = Object.values(secret.data!).map((d) => Buffer.from(d, 'base64').toString()).join('\n');
+    const inSecret = Object.values(secret.data!)
+      .map((d) => Buffer.from(d, 'base64').toString())
+      .join('\n');
     for (const value of secrets) assert.ok(inSecret.includes(value.split('\n')[0]!), 'the Secret carries them instead');
   });
 
@@ -171,31 +229,62 @@ describe('buildScriptPod', () => {
     assert.equal(inline.details.rejection, 'needs-docker');
     assert.match(inline.message, /no Docker/);
     assert.match(inline.message, /push it to a registry and set it as the execution container image/);
-    const image = rejection(() => buildScriptPod(input(testOperation({ packages: [{ ...pkg, format: 'docker-image' }] }))));
+    const image = rejection(() =>
+      buildScriptPod(input(testOperation({ packages: [{ ...pkg, format: 'docker-image' }] }))),
+    );
     assert.match(image.message, /Use the image as the execution container/);
   });
 
   test('a workspace too big for a Secret is rejected', () => {
-    const big = rejection(() => buildScriptPod(input(testOperation({ script: { syntax: 'sh', body: 'x'.repeat(1024 * 1024) } }))));
+    const big = rejection(() =>
+      buildScriptPod(input(testOperation({ script: { syntax: 'sh', body: 'x'.repeat(1024 * 1024) } }))),
+    );
     assert.equal(big.details.rejection, 'workspace-too-large');
   });
 });
 
 describe('scriptPodResources', () => {
   const table: [string, Operation['resources'], unknown][] = [
-    ['no step resources: the defaults', undefined, { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } }],
-    ['the step request replaces the default per resource', { requests: { cpu: '2' } }, { requests: { cpu: '2', memory: '256Mi' }, limits: { memory: '1Gi' } }],
-    ['a request above the default limit raises the limit to it', { requests: { memory: '2Gi' } }, { requests: { cpu: '250m', memory: '2Gi' }, limits: { memory: '2Gi' } }],
-    ['a limit above the cap is lowered to the cap', { limits: { memory: '64Gi', cpu: '1' } }, { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '8Gi' } }],
-    ['a request equal to the cap is fine', { requests: { cpu: '4000m' } }, { requests: { cpu: '4000m', memory: '256Mi' }, limits: { memory: '1Gi' } }],
+    [
+      'no step resources: the defaults',
+      undefined,
+      { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+    ],
+    [
+      'the step request replaces the default per resource',
+      { requests: { cpu: '2' } },
+      { requests: { cpu: '2', memory: '256Mi' }, limits: { memory: '1Gi' } },
+    ],
+    [
+      'a request above the default limit raises the limit to it',
+      { requests: { memory: '2Gi' } },
+      { requests: { cpu: '250m', memory: '2Gi' }, limits: { memory: '2Gi' } },
+    ],
+    [
+      'a limit above the cap is lowered to the cap',
+      { limits: { memory: '64Gi', cpu: '1' } },
+      { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '8Gi' } },
+    ],
+    [
+      'a request equal to the cap is fine',
+      { requests: { cpu: '4000m' } },
+      { requests: { cpu: '4000m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+    ],
   ];
   for (const [name, resources, expected] of table) {
-    test(name, () => assert.deepEqual(scriptPodResources(config, testOperation(resources ? { resources } : {})), expected));
+    test(name, () =>
+      assert.deepEqual(scriptPodResources(config, testOperation(resources ? { resources } : {})), expected),
+    );
   }
 
   test('a request over maxAllowed is a rejection naming the cap', () => {
-    const over = rejection(() => scriptPodResources(config, testOperation({ resources: { requests: { memory: '16Gi' } } })));
+    const over = rejection(() =>
+      scriptPodResources(config, testOperation({ resources: { requests: { memory: '16Gi' } } })),
+    );
     assert.equal(over.details.rejection, 'resources-over-cap');
-    assert.match(over.message, /memory 16Gi, more than this worker allows \(scriptPods\.resources\.maxAllowed\.memory = 8Gi\)/);
+    assert.match(
+      over.message,
+      /memory 16Gi, more than this worker allows \(scriptPods\.resources\.maxAllowed\.memory = 8Gi\)/,
+    );
   });
 });

@@ -55,7 +55,8 @@ export interface ScriptPodInput {
   packageAccess?: PackageAccess;
 }
 
-export type RejectionReason = 'needs-docker' | 'resources-over-cap' | 'resources-invalid' | 'workspace-too-large' | 'packages-unsupported';
+export type RejectionReason =
+  'needs-docker' | 'resources-over-cap' | 'resources-invalid' | 'workspace-too-large' | 'packages-unsupported';
 
 /** An operation this worker cannot run: the executor reports it as `rejected` with the message. */
 export class ScriptPodRejection extends LongshoreError {
@@ -67,13 +68,19 @@ export class ScriptPodRejection extends LongshoreError {
 /** By code and details, not instanceof: the package may be loaded twice. */
 export function isScriptPodRejection(error: unknown): error is ScriptPodRejection {
   const e = error as { code?: unknown; details?: { rejection?: unknown } } | null;
-  return typeof e === 'object' && e !== null && e.code === 'VALIDATION_FAILED' && typeof e.details?.rejection === 'string';
+  return (
+    typeof e === 'object' && e !== null && e.code === 'VALIDATION_FAILED' && typeof e.details?.rejection === 'string'
+  );
 }
 
 export function buildScriptPod(input: ScriptPodInput): { secret: V1Secret; pod: V1Pod } {
   const { config, operation } = input;
   const docker = dockerRejection(operation);
-  if (docker) throw new ScriptPodRejection('needs-docker', `The Kubernetes worker runs scripts in pods and has no Docker daemon. ${docker}`);
+  if (docker)
+    throw new ScriptPodRejection(
+      'needs-docker',
+      `The Kubernetes worker runs scripts in pods and has no Docker daemon. ${docker}`,
+    );
   const resources = scriptPodResources(config, operation);
   const names = scriptPodNames(operation.id);
   const labels = {
@@ -88,7 +95,9 @@ export function buildScriptPod(input: ScriptPodInput): { secret: V1Secret; pod: 
   const script: V1Container = {
     name: SCRIPT_CONTAINER,
     image,
-    ...(config.worker.imagePullPolicy && !operation.container?.image ? { imagePullPolicy: config.worker.imagePullPolicy } : {}),
+    ...(config.worker.imagePullPolicy && !operation.container?.image
+      ? { imagePullPolicy: config.worker.imagePullPolicy }
+      : {}),
     command: bootstrapCommand(operation.script.syntax, WORKSPACE_DIR, WORK_DIR),
     workingDir: WORK_DIR,
     resources,
@@ -100,19 +109,40 @@ export function buildScriptPod(input: ScriptPodInput): { secret: V1Secret; pod: 
   };
   const volumes: V1Volume[] = [
     // World-readable: the container may run as any uid (OpenShift assigns random ones); the pod is the boundary.
-    { name: 'workspace', secret: { secretName: input.secretName, defaultMode: 0o444, items: Object.keys(input.workspace).map((key) => ({ key, path: key })) } },
+    {
+      name: 'workspace',
+      secret: {
+        secretName: input.secretName,
+        defaultMode: 0o444,
+        items: Object.keys(input.workspace).map((key) => ({ key, path: key })),
+      },
+    },
     { name: 'work', emptyDir: {} },
   ];
   const initContainers: V1Container[] = [];
   if (operation.packages.length > 0) {
-    volumes.push({ name: 'fetch', secret: { secretName: input.secretName, defaultMode: 0o444, items: fetchKeys(input).map((key) => ({ key, path: key })) } });
+    volumes.push({
+      name: 'fetch',
+      secret: {
+        secretName: input.secretName,
+        defaultMode: 0o444,
+        items: fetchKeys(input).map((key) => ({ key, path: key })),
+      },
+    });
     initContainers.push({
       name: PACKAGES_CONTAINER,
       image: config.packageFetcher.image,
       // The longshore CLI verb that downloads, verifies (sha256) and extracts the manifest's packages
       // into WORK_DIR/packages/<reference>, where the local executor puts them too.
       command: [
-        'longshore', 'fetch-packages', '--manifest', `${FETCH_DIR}/${FETCH_KEYS.manifest}`, '--token-file', `${FETCH_DIR}/${FETCH_KEYS.token}`, '--into', WORK_DIR,
+        'longshore',
+        'fetch-packages',
+        '--manifest',
+        `${FETCH_DIR}/${FETCH_KEYS.manifest}`,
+        '--token-file',
+        `${FETCH_DIR}/${FETCH_KEYS.token}`,
+        '--into',
+        WORK_DIR,
         ...(input.server.caPem ? ['--ca-file', `${FETCH_DIR}/${FETCH_KEYS.ca}`] : []),
       ],
       // The fetcher's last lines (which package, and why) become the container's termination
@@ -154,7 +184,11 @@ export function buildScriptPod(input: ScriptPodInput): { secret: V1Secret; pod: 
       name: names.pod,
       namespace: config.namespace,
       labels,
-      annotations: { ...config.annotations, [ANNOTATIONS.safeToEvict]: 'false', [ANNOTATIONS.stepName]: operation.step.name },
+      annotations: {
+        ...config.annotations,
+        [ANNOTATIONS.safeToEvict]: 'false',
+        [ANNOTATIONS.stepName]: operation.step.name,
+      },
     },
     spec: patched as V1Pod['spec'],
   };
@@ -164,13 +198,24 @@ export function buildScriptPod(input: ScriptPodInput): { secret: V1Secret; pod: 
 function buildSecret(input: ScriptPodInput, labels: Record<string, string>): V1Secret {
   const files: Record<string, string> = { ...input.workspace };
   if (input.operation.packages.length > 0) {
-    if (!input.packageAccess) throw new LongshoreError('INTERNAL', `Operation ${input.operation.id} has packages but no package credential was issued`);
+    if (!input.packageAccess)
+      throw new LongshoreError(
+        'INTERNAL',
+        `Operation ${input.operation.id} has packages but no package credential was issued`,
+      );
     for (const key of Object.values(FETCH_KEYS)) {
       if (key in files) throw new LongshoreError('INTERNAL', `The workspace already has a file named ${key}`);
     }
     const manifest: FetchManifest = {
       serverUrl: input.server.url,
-      packages: input.operation.packages.map(({ reference, packageId, version, format, sha256, downloadPath }) => ({ reference, packageId, version, format, sha256, downloadPath })),
+      packages: input.operation.packages.map(({ reference, packageId, version, format, sha256, downloadPath }) => ({
+        reference,
+        packageId,
+        version,
+        format,
+        sha256,
+        downloadPath,
+      })),
     };
     files[FETCH_KEYS.manifest] = `${JSON.stringify(manifest, null, 2)}\n`;
     files[FETCH_KEYS.token] = input.packageAccess.token;
@@ -202,7 +247,9 @@ function buildSecret(input: ScriptPodInput, labels: Record<string, string>): V1S
 }
 
 function fetchKeys(input: ScriptPodInput): string[] {
-  return input.server.caPem ? [FETCH_KEYS.manifest, FETCH_KEYS.token, FETCH_KEYS.ca] : [FETCH_KEYS.manifest, FETCH_KEYS.token];
+  return input.server.caPem
+    ? [FETCH_KEYS.manifest, FETCH_KEYS.token, FETCH_KEYS.ca]
+    : [FETCH_KEYS.manifest, FETCH_KEYS.token];
 }
 
 /**
@@ -220,9 +267,16 @@ export function scriptPodResources(config: ScriptPodsConfig, operation: Operatio
   for (const name of RESOURCE_NAMES) {
     const cap = maxAllowed[name];
     const asked = stepRequests[name];
-    for (const [kind, q] of [['requests', asked], ['limits', stepLimits[name]]] as const) {
+    for (const [kind, q] of [
+      ['requests', asked],
+      ['limits', stepLimits[name]],
+    ] as const) {
       if (q !== undefined && !isQuantity(q)) {
-        throw new ScriptPodRejection('resources-invalid', `The step's resource ${kind}.${name} '${q}' is not a Kubernetes quantity (e.g. 500m, 2, 512Mi).`, { resource: name });
+        throw new ScriptPodRejection(
+          'resources-invalid',
+          `The step's resource ${kind}.${name} '${q}' is not a Kubernetes quantity (e.g. 500m, 2, 512Mi).`,
+          { resource: name },
+        );
       }
     }
     if (asked !== undefined && cap !== undefined && compareQuantities(asked, cap) > 0) {

@@ -22,12 +22,18 @@ export function scriptContainerState(pod: V1Pod | undefined): ContainerState {
 /** Why a pod ended without the bootstrap's end marker, in the kubelet's words. */
 export function terminationMessage(pod: V1Pod | undefined): string {
   const terminated = scriptStatus(pod)?.state?.terminated;
-  if (pod?.status?.reason === 'DeadlineExceeded') return 'The script pod reached its activeDeadlineSeconds and was stopped by Kubernetes';
-  if (terminated?.reason === 'OOMKilled') return `The script was killed for using more memory than its limit (${pod?.spec?.containers[0]?.resources?.limits?.memory ?? 'unknown'}); raise the step's memory limit`;
-  const init = pod?.status?.initContainerStatuses?.find((c) => c.state?.terminated && c.state.terminated.exitCode !== 0);
-  if (init) return `The init container '${init.name}' failed with exit code ${init.state!.terminated!.exitCode}${init.state!.terminated!.message ? `: ${init.state!.terminated!.message}` : ''}`;
-  if (terminated?.reason === 'StartError' || terminated?.reason === 'ContainerCannotRun') return `The script container could not start (${terminated.reason})${terminated.message ? `: ${terminated.message.trim()}` : ''}`;
-  if (terminated) return `The script container exited with code ${terminated.exitCode}${terminated.reason ? ` (${terminated.reason})` : ''} without the bootstrap's end marker: the script's result is unknown (see the log)`;
+  if (pod?.status?.reason === 'DeadlineExceeded')
+    return 'The script pod reached its activeDeadlineSeconds and was stopped by Kubernetes';
+  if (terminated?.reason === 'OOMKilled')
+    return `The script was killed for using more memory than its limit (${pod?.spec?.containers[0]?.resources?.limits?.memory ?? 'unknown'}); raise the step's memory limit`;
+  const init = pod?.status?.initContainerStatuses?.find(
+    (c) => c.state?.terminated && c.state.terminated.exitCode !== 0,
+  );
+  if (init)
+    return `The init container '${init.name}' failed with exit code ${init.state!.terminated!.exitCode}${init.state!.terminated!.message ? `: ${init.state!.terminated!.message}` : ''}`;
+  if (terminated?.reason === 'StartError' || terminated?.reason === 'ContainerCannotRun')
+    return `The script container could not start (${terminated.reason})${terminated.message ? `: ${terminated.message.trim()}` : ''}`;
+  if (terminated)
+    return `The script container exited with code ${terminated.exitCode}${terminated.reason ? ` (${terminated.reason})` : ''} without the bootstrap's end marker: the script's result is unknown (see the log)`;
   return `The script pod ended (${pod?.status?.phase ?? 'unknown phase'}${pod?.status?.message ? `: ${pod.status.message}` : ''}) without the bootstrap's end marker`;
 }
-

@@ -49,7 +49,11 @@ describe('parseScriptPodsConfig', () => {
     ['missing namespace', { workerName: 'w' }, /^\/namespace: /],
     ['namespace not a DNS label', { ...minimal, namespace: 'Longshore_NS' }, /^\/namespace: /],
     ['unknown field', { ...minimal, pendingTimeout: 5 }, /pendingTimeout/],
-    ['bad quantity', { ...minimal, resources: { requests: { cpu: 'lots' } } }, /^\/resources\/requests\/cpu: 'lots' is not a Kubernetes quantity/],
+    [
+      'bad quantity',
+      { ...minimal, resources: { requests: { cpu: 'lots' } } },
+      /^\/resources\/requests\/cpu: 'lots' is not a Kubernetes quantity/,
+    ],
     [
       'request above limit',
       { ...minimal, resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } },
@@ -65,17 +69,27 @@ describe('parseScriptPodsConfig', () => {
       { ...minimal, resources: { requests: { memory: '9000Mi' }, limits: {}, maxAllowed: { memory: '8Gi' } } },
       /^\/resources\/requests\/memory: 9000Mi is more than \/resources\/maxAllowed\/memory/,
     ],
-    ['maxPendingPods above maxConcurrentOperations', { ...minimal, maxConcurrentOperations: 5, maxPendingPods: 10 }, /^\/maxPendingPods: 10 is more than/],
+    [
+      'maxPendingPods above maxConcurrentOperations',
+      { ...minimal, maxConcurrentOperations: 5, maxPendingPods: 10 },
+      /^\/maxPendingPods: 10 is more than/,
+    ],
   ];
   for (const [name, input, expected] of table) {
     test(`rejects: ${name}`, () => {
       const problems = problemsOf(input);
-      assert.ok(problems.some((p) => expected.test(p)), problems.join('\n'));
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        problems.join('\n'),
+      );
     });
   }
 
   test('equal request, limit and cap are fine', () => {
-    const config = parseScriptPodsConfig({ ...minimal, resources: { requests: { cpu: '1' }, limits: { cpu: '1000m' }, maxAllowed: { cpu: '1' } } });
+    const config = parseScriptPodsConfig({
+      ...minimal,
+      resources: { requests: { cpu: '1' }, limits: { cpu: '1000m' }, maxAllowed: { cpu: '1' } },
+    });
     assert.equal(config.resources.limits?.cpu, '1000m');
   });
 });

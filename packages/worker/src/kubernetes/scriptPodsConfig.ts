@@ -8,7 +8,11 @@ import { compareQuantities, isQuantity } from './quantity.js';
  * it from `scriptPods.*` values, so names follow the chart; units are in the names.
  */
 
-const Quantity = Type.String({ minLength: 1, maxLength: 64, description: 'A Kubernetes quantity such as 500m, 2, 512Mi' });
+const Quantity = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'A Kubernetes quantity such as 500m, 2, 512Mi',
+});
 const ResourceList = Type.Object(
   { cpu: Type.Optional(Quantity), memory: Type.Optional(Quantity), 'ephemeral-storage': Type.Optional(Quantity) },
   { additionalProperties: false },
@@ -31,7 +35,9 @@ export const ScriptPodsConfig = Type.Object(
       {
         /** The image a script runs in when its step sets no execution container. */
         image: Type.String({ minLength: 1, default: `longshore/worker-tools:${LONGSHORE_VERSION}` }),
-        imagePullPolicy: Type.Optional(Type.Union([Type.Literal('Always'), Type.Literal('IfNotPresent'), Type.Literal('Never')])),
+        imagePullPolicy: Type.Optional(
+          Type.Union([Type.Literal('Always'), Type.Literal('IfNotPresent'), Type.Literal('Never')]),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -110,7 +116,10 @@ export const DEFAULT_RESOURCES = {
  * would break.
  */
 export function parseScriptPodsConfig(input: unknown): ScriptPodsConfig {
-  const value = Value.Convert(ScriptPodsConfig, Value.Default(ScriptPodsConfig, Value.Clone(input))) as ScriptPodsConfig;
+  const value = Value.Convert(
+    ScriptPodsConfig,
+    Value.Default(ScriptPodsConfig, Value.Clone(input)),
+  ) as ScriptPodsConfig;
   const problems = [...Value.Errors(ScriptPodsConfig as TSchema, value)].map((e) => `${e.path || '/'}: ${e.message}`);
   if (problems.length === 0) {
     value.resources.requests ??= { ...DEFAULT_RESOURCES.requests };
@@ -124,7 +133,9 @@ export function parseScriptPodsConfig(input: unknown): ScriptPodsConfig {
     }
   }
   if (problems.length > 0) {
-    throw new LongshoreError('CONFIG_INVALID', `The script pod configuration is not valid: ${problems.join('; ')}`, { problems });
+    throw new LongshoreError('CONFIG_INVALID', `The script pod configuration is not valid: ${problems.join('; ')}`, {
+      problems,
+    });
   }
   return value;
 }

@@ -29,7 +29,13 @@ export class SecretCredentialStore implements CredentialStore {
     const data = { [KEY]: Buffer.from(JSON.stringify(credential)).toString('base64') };
     const existing = await this.api.readSecret(this.name);
     if (!existing) {
-      const secret: V1Secret = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: this.name, labels: { 'app.kubernetes.io/component': 'worker-credential' } }, data };
+      const secret: V1Secret = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
+        metadata: { name: this.name, labels: { 'app.kubernetes.io/component': 'worker-credential' } },
+        data,
+      };
       await this.api.createSecret(secret);
       return;
     }

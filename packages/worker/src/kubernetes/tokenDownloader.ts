@@ -31,6 +31,11 @@ export class TokenDownloader implements Pick<AgentChannel, 'downloadPackage'> {
   }
 
   downloadPackage(downloadPath: string, signal?: AbortSignal): Promise<Readable> {
-    return this.transport.ok({ method: 'GET', path: downloadPath, headers: { authorization: `Bearer ${this.options.token}` }, ...(signal ? { signal } : {}) });
+    return this.transport.ok({
+      method: 'GET',
+      path: downloadPath,
+      headers: { authorization: `Bearer ${this.options.token}` },
+      ...(signal ? { signal } : {}),
+    });
   }
 }

@@ -31,7 +31,14 @@ export function rawTarGz(entries: RawTarEntry[]): Buffer {
   const blocks: Buffer[] = [];
   for (const { path, type = 'File', linkpath, content = '' } of entries) {
     const data = Buffer.from(type === 'File' ? content : '');
-    const header = new Header({ path, type, size: data.length, mode: type === 'Directory' ? 0o755 : 0o644, mtime: new Date(0), ...(linkpath ? { linkpath } : {}) });
+    const header = new Header({
+      path,
+      type,
+      size: data.length,
+      mode: type === 'Directory' ? 0o755 : 0o644,
+      mtime: new Date(0),
+      ...(linkpath ? { linkpath } : {}),
+    });
     header.encode();
     blocks.push(header.block!, data, Buffer.alloc((512 - (data.length % 512)) % 512));
   }

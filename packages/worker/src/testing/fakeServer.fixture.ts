@@ -76,7 +76,11 @@ export class FakeServer implements AgentChannel {
     this.registrations.push(request);
     const failure = this.failures.register.shift();
     if (failure) throw failure;
-    return { workerId: `w-${this.registrations.length}`, credential: `cred-${this.registrations.length}`, pools: ['default'] };
+    return {
+      workerId: `w-${this.registrations.length}`,
+      credential: `cred-${this.registrations.length}`,
+      pools: ['default'],
+    };
   }
 
   async poll(request: PollRequest, signal?: AbortSignal): Promise<PollResponse> {
@@ -87,7 +91,8 @@ export class FakeServer implements AgentChannel {
       await turn();
       throw failure;
     }
-    const ready = () => (request.free > 0 && this.queue.length > 0) || this.pendingCancel.length > 0 || this.pendingForget.length > 0;
+    const ready = () =>
+      (request.free > 0 && this.queue.length > 0) || this.pendingCancel.length > 0 || this.pendingForget.length > 0;
     if (!ready()) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, request.waitMs);

@@ -41,7 +41,10 @@ export class ServerTransport {
     this.base = options.serverUrl.replace(/\/+$/, '');
     const protocol = URL.canParse(options.serverUrl) ? new URL(options.serverUrl).protocol : undefined;
     if (protocol !== 'http:' && protocol !== 'https:') {
-      throw new LongshoreError('CONFIG_INVALID', `The server URL '${options.serverUrl}' is not an http:// or https:// URL (e.g. https://longshore.example.com:8080)`);
+      throw new LongshoreError(
+        'CONFIG_INVALID',
+        `The server URL '${options.serverUrl}' is not an http:// or https:// URL (e.g. https://longshore.example.com:8080)`,
+      );
     }
     this.https = protocol === 'https:';
     this.agent = this.https ? new TrustingAgent(options.serverUrl, options) : new HttpAgent({ keepAlive: true });
@@ -59,14 +62,29 @@ export class ServerTransport {
     const headers: Record<string, string> = { 'user-agent': this.options.userAgent, ...request.headers };
     if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
     return new Promise((resolve, reject) => {
-      const outgoing = (this.https ? httpsRequest : httpRequest)(`${this.base}${path.startsWith('/') ? '' : '/'}${path}`, { method: request.method, headers, agent: this.agent });
+      const outgoing = (this.https ? httpsRequest : httpRequest)(
+        `${this.base}${path.startsWith('/') ? '' : '/'}${path}`,
+        { method: request.method, headers, agent: this.agent },
+      );
       let response: IncomingMessage | undefined;
       // Both halves: an abort after the answer began must also end the reading of its body.
       const abort = (reason: Error): void => {
         outgoing.destroy(reason);
         response?.destroy(reason);
       };
-      const timer = request.timeoutMs === undefined ? undefined : setTimeout(() => abort(new LongshoreError('TIMEOUT', `The server at ${this.serverUrl} did not answer ${path} within ${request.timeoutMs} ms`)), request.timeoutMs);
+      const timer =
+        request.timeoutMs === undefined
+          ? undefined
+          : setTimeout(
+              () =>
+                abort(
+                  new LongshoreError(
+                    'TIMEOUT',
+                    `The server at ${this.serverUrl} did not answer ${path} within ${request.timeoutMs} ms`,
+                  ),
+                ),
+              request.timeoutMs,
+            );
       const onAbort = (): void => abort(signal!.reason as Error);
       signal?.addEventListener('abort', onAbort, { once: true });
       const settle = (): void => {
@@ -111,7 +129,10 @@ export class ServerTransport {
     try {
       return JSON.parse(text);
     } catch {
-      throw new LongshoreError('INTERNAL', `The answer of the server at ${this.serverUrl} to ${request.path} is not JSON: ${text.slice(0, 200)}`);
+      throw new LongshoreError(
+        'INTERNAL',
+        `The answer of the server at ${this.serverUrl} to ${request.path} is not JSON: ${text.slice(0, 200)}`,
+      );
     }
   }
 
@@ -141,6 +162,9 @@ export class ServerTransport {
     if (isLongshoreError(error)) return error;
     const code = (error as NodeJS.ErrnoException).code;
     const detail = `${error.message}${code && !error.message.includes(code) ? ` (${code})` : ''}`;
-    return new LongshoreError('SERVER_UNREACHABLE', `Cannot reach the server at ${this.serverUrl} (${path}): ${detail}`);
+    return new LongshoreError(
+      'SERVER_UNREACHABLE',
+      `Cannot reach the server at ${this.serverUrl} (${path}): ${detail}`,
+    );
   }
 }

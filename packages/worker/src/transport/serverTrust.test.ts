@@ -31,25 +31,95 @@ function openssl(dir: string, args: string[]): void {
 /** A self-signed certificate for 127.0.0.1 only (no DNS name), as a server may make for itself. */
 function selfSigned(): Pem {
   const dir = tempDir('tls');
-  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=self',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', 'key.pem', '-out', 'cert.pem']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=self',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    'key.pem',
+    '-out',
+    'cert.pem',
+  ]);
   return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
 }
 
 /** A CA and a server certificate it issued for 127.0.0.1. */
 function caSigned(): { ca: string; server: Pem } {
   const dir = tempDir('ca');
-  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.pem']);
-  openssl(dir, ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=server', '-keyout', 'server.key', '-out', 'server.csr']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=test-ca',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+  ]);
+  openssl(dir, [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    '/CN=server',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+  ]);
   execFileSync('sh', ['-c', 'printf "subjectAltName=IP:127.0.0.1\\n" > ext.cnf'], { cwd: dir });
-  openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'ext.cnf', '-out', 'server.pem']);
-  return { ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), server: { key: readFileSync(join(dir, 'server.key'), 'utf8'), cert: readFileSync(join(dir, 'server.pem'), 'utf8') } };
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    'ext.cnf',
+    '-out',
+    'server.pem',
+  ]);
+  return {
+    ca: readFileSync(join(dir, 'ca.pem'), 'utf8'),
+    server: { key: readFileSync(join(dir, 'server.key'), 'utf8'), cert: readFileSync(join(dir, 'server.pem'), 'utf8') },
+  };
 }
 
 /** Thumbprints as openssl prints them and as Longshore does, computed apart from the code under test. */
 function thumbprints(pem: string): { openssl: string; hex: string; sha1: string } {
   const certificate = new X509Certificate(pem);
-  return { openssl: certificate.fingerprint256, hex: certificate.fingerprint256.replaceAll(':', '').toLowerCase(), sha1: certificate.fingerprint.replaceAll(':', '') };
+  return {
+    openssl: certificate.fingerprint256,
+    hex: certificate.fingerprint256.replaceAll(':', '').toLowerCase(),
+    sha1: certificate.fingerprint.replaceAll(':', ''),
+  };
 }
 
 class EchoServer {
@@ -73,7 +143,8 @@ class EchoServer {
   }
 }
 
-const get = (transport: ServerTransport) => transport.json({ method: 'GET', path: '/api/server', headers: { authorization: 'Bearer secret' }, timeoutMs: 5000 });
+const get = (transport: ServerTransport) =>
+  transport.json({ method: 'GET', path: '/api/server', headers: { authorization: 'Bearer secret' }, timeoutMs: 5000 });
 
 describe('ServerTransport over HTTPS', { skip: !hasOpenssl && 'openssl is not installed' }, () => {
   let own: Pem;
@@ -118,19 +189,27 @@ describe('ServerTransport over HTTPS', { skip: !hasOpenssl && 'openssl is not in
   it('refuses another certificate than the pinned one, naming both, before the credential is sent', async () => {
     const sent = self.authorizations.length;
     const wrong = 'ab'.repeat(32);
-    const error = (await get(transport('127.0.0.1', self.port, { thumbprint: wrong })).catch((e: unknown) => e)) as LongshoreError;
+    const error = (await get(transport('127.0.0.1', self.port, { thumbprint: wrong })).catch(
+      (e: unknown) => e,
+    )) as LongshoreError;
     assert.ok(isErrorCode(error, 'SERVER_CERTIFICATE_MISMATCH'), String(error));
     assert.ok(error.message.includes(wrong) && error.message.includes(thumbprints(own.cert).hex), error.message);
     assert.deepEqual(error.details, { expected: wrong, presented: thumbprints(own.cert).hex });
     // Pinned to a CA-signed certificate's thumbprint, a valid chain is not enough either.
-    await assert.rejects(get(transport('127.0.0.1', signed.port, { thumbprint: wrong })), (e) => isErrorCode(e, 'SERVER_CERTIFICATE_MISMATCH'));
+    await assert.rejects(get(transport('127.0.0.1', signed.port, { thumbprint: wrong })), (e) =>
+      isErrorCode(e, 'SERVER_CERTIFICATE_MISMATCH'),
+    );
     assert.equal(self.authorizations.length, sent, 'no request reached the server');
   });
 
   it('refuses a self-signed certificate nobody pinned, with its thumbprint and what to do', async () => {
     const sent = self.authorizations.length;
-    await assert.rejects(get(transport('127.0.0.1', self.port, {})), (e) =>
-      isErrorCode(e, 'SERVER_CERTIFICATE_UNTRUSTED') && (e as Error).message.includes(thumbprints(own.cert).hex) && /--server-thumbprint/.test((e as Error).message),
+    await assert.rejects(
+      get(transport('127.0.0.1', self.port, {})),
+      (e) =>
+        isErrorCode(e, 'SERVER_CERTIFICATE_UNTRUSTED') &&
+        (e as Error).message.includes(thumbprints(own.cert).hex) &&
+        /--server-thumbprint/.test((e as Error).message),
     );
     assert.equal(self.authorizations.length, sent);
   });
@@ -138,13 +217,20 @@ describe('ServerTransport over HTTPS', { skip: !hasOpenssl && 'openssl is not in
   it('trusts a self-signed certificate given as the CA under any host name, and a CA-issued one for its own names only', async () => {
     assert.deepEqual(await get(transport('localhost', self.port, { caPem: own.cert })), { ok: true });
     assert.deepEqual(await get(transport('127.0.0.1', signed.port, { caPem: issued.ca })), { ok: true });
-    await assert.rejects(get(transport('localhost', signed.port, { caPem: issued.ca })), (e) =>
-      isErrorCode(e, 'SERVER_CERTIFICATE_UNTRUSTED') && /ERR_TLS_CERT_ALTNAME_INVALID/.test((e as Error).message),
+    await assert.rejects(
+      get(transport('localhost', signed.port, { caPem: issued.ca })),
+      (e) =>
+        isErrorCode(e, 'SERVER_CERTIFICATE_UNTRUSTED') && /ERR_TLS_CERT_ALTNAME_INVALID/.test((e as Error).message),
     );
-    await assert.rejects(get(transport('127.0.0.1', signed.port, { caPem: own.cert })), (e) => isErrorCode(e, 'SERVER_CERTIFICATE_UNTRUSTED'));
+    await assert.rejects(get(transport('127.0.0.1', signed.port, { caPem: own.cert })), (e) =>
+      isErrorCode(e, 'SERVER_CERTIFICATE_UNTRUSTED'),
+    );
   });
 
   it('says what is wrong with a pin that is not a thumbprint', () => {
-    assert.throws(() => transport('127.0.0.1', self.port, { thumbprint: 'abc' }), (e) => isErrorCode(e, 'CONFIG_INVALID') && /'abc' is not a certificate thumbprint/.test((e as Error).message));
+    assert.throws(
+      () => transport('127.0.0.1', self.port, { thumbprint: 'abc' }),
+      (e) => isErrorCode(e, 'CONFIG_INVALID') && /'abc' is not a certificate thumbprint/.test((e as Error).message),
+    );
   });
 });

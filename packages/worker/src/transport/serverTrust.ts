@@ -42,7 +42,10 @@ export class TrustingAgent extends HttpsAgent {
     trust: ServerTrust,
   ) {
     super({ keepAlive: true, ...(trust.caPem ? { ca: trust.caPem } : {}) });
-    this.pin = trust.thumbprint === undefined ? undefined : parseCertificateThumbprint(trust.thumbprint, 'The server thumbprint');
+    this.pin =
+      trust.thumbprint === undefined
+        ? undefined
+        : parseCertificateThumbprint(trust.thumbprint, 'The server thumbprint');
     this.caThumbprints = new Set(trust.caPem ? pemCertificates(trust.caPem).map((c) => certificateThumbprint(c)) : []);
   }
 
@@ -51,7 +54,10 @@ export class TrustingAgent extends HttpsAgent {
     return this.#certificate;
   }
 
-  override createConnection(options: RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+  override createConnection(
+    options: RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
     const socket = connect({ ...(options as object), rejectUnauthorized: false });
     const fail = (error: Error): void => {
       socket.destroy();
@@ -69,16 +75,21 @@ export class TrustingAgent extends HttpsAgent {
 
   private refusal(socket: TLSSocket): LongshoreError | undefined {
     const presented = socket.getPeerX509Certificate();
-    if (!presented) return new LongshoreError('SERVER_CERTIFICATE_UNTRUSTED', `The server at ${this.serverUrl} presented no certificate`);
+    if (!presented)
+      return new LongshoreError(
+        'SERVER_CERTIFICATE_UNTRUSTED',
+        `The server at ${this.serverUrl} presented no certificate`,
+      );
     const thumbprint = certificateThumbprint(presented);
     if (this.pin) {
-      const actual = this.pin.algorithm === 'sha256' ? thumbprint : createHash('sha1').update(presented.raw).digest('hex');
+      const actual =
+        this.pin.algorithm === 'sha256' ? thumbprint : createHash('sha1').update(presented.raw).digest('hex');
       if (actual === this.pin.hex) return this.trusted(presented);
       return new LongshoreError(
         'SERVER_CERTIFICATE_MISMATCH',
         `The server at ${this.serverUrl} presented a certificate with thumbprint ${actual}, but the pinned thumbprint is ${this.pin.hex}. ` +
           'Either the URL reaches another server (or a proxy that terminates TLS), or the server has a new certificate: ' +
-          'compare with the thumbprint the server printed at start (GET /api/server) and set the pin (--server-thumbprint, LONGSHORE_SERVER_THUMBPRINT, the chart\'s server.certificateThumbprint) to it',
+          "compare with the thumbprint the server printed at start (GET /api/server) and set the pin (--server-thumbprint, LONGSHORE_SERVER_THUMBPRINT, the chart's server.certificateThumbprint) to it",
         { expected: this.pin.hex, presented: actual },
       );
     }
@@ -87,7 +98,7 @@ export class TrustingAgent extends HttpsAgent {
       'SERVER_CERTIFICATE_UNTRUSTED',
       `The server at ${this.serverUrl} presented a certificate that is not trusted (${String(socket.authorizationError)}); its thumbprint is ${thumbprint}. ` +
         'A Longshore server with its own self-signed certificate must be pinned: compare that thumbprint with the one the server printed at start, ' +
-        'then pass it as --server-thumbprint (LONGSHORE_SERVER_THUMBPRINT; the chart\'s server.certificateThumbprint); or give the server a certificate from a CA this machine trusts',
+        "then pass it as --server-thumbprint (LONGSHORE_SERVER_THUMBPRINT; the chart's server.certificateThumbprint); or give the server a certificate from a CA this machine trusts",
       { presented: thumbprint, reason: String(socket.authorizationError) },
     );
   }
@@ -103,6 +114,9 @@ function pemCertificates(pem: string): X509Certificate[] {
   try {
     return blocks.map((block) => new X509Certificate(block));
   } catch (error) {
-    throw new LongshoreError('CONFIG_INVALID', `The server's CA certificate is not valid PEM: ${(error as Error).message}`);
+    throw new LongshoreError(
+      'CONFIG_INVALID',
+      `The server's CA certificate is not valid PEM: ${(error as Error).message}`,
+    );
   }
 }
