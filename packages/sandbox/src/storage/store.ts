@@ -2,8 +2,6 @@
 // resourceVersion orders writes across every resource, as etcd's revision does), objects keyed
 // by storage key + "namespace/name", and an event log that watches replay from. Objects are
 // treated as immutable once stored: every write stores a fresh object, readers may share it.
-import type { StoredEvent } from '../watch/events.js';
-
 export type Obj = Record<string, unknown> & { metadata: Meta };
 export interface Meta {
   name: string;
@@ -11,6 +9,19 @@ export interface Meta {
   uid: string;
   resourceVersion: string;
   [k: string]: unknown;
+}
+
+// The unit of watch history: one write to one object.
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoredEvent {
+  storage: string;
+  rev: number;
+  type: EventType;
+  object: Obj;
+  /** The object before this write (MODIFIED, DELETED): selectors need it to turn a change that
+   *  moves an object out of a watch's selection into DELETED, and exact lists need it to rewind. */
+  prev?: Obj;
 }
 
 export interface StoreOptions {

@@ -4,8 +4,7 @@
 // writes; a resourceVersion older than the kept history gets one ERROR event with a 410 Expired
 // Status. Events that move an object into or out of the selection become ADDED or DELETED.
 import type { ServerResponse } from 'node:http';
-import type { ObjectStore, Obj } from '../storage/store.js';
-import type { StoredEvent } from './events.js';
+import type { ObjectStore, Obj, StoredEvent } from '../storage/store.js';
 
 export interface WatchFilter {
   /** Only objects in this namespace (namespaced resources). */
