@@ -4,7 +4,7 @@
 // autoscaled group starting at zero, with delays short enough to watch in a demo.
 import { SandboxError } from '../errors.js';
 import type { ContainerRuntimePreference } from '../nodes/containerRuntime.js';
-import { parseQuantity } from '../scheduler/resources.js';
+import { parseQuantity } from '../validation/quantity.js';
 
 export interface NodeGroupSettings {
   name: string;

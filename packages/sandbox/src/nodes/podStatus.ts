@@ -113,6 +113,14 @@ export function computePodStatus(pod: Obj, rt: PodRuntime): Obj {
     .map((c) => String(c.name))
     .filter((n) => !rt.init.some((s) => s.name === n && succeeded(s)));
   const unreadyMsg = `containers with unready status: [${notReady.join(' ')}]`;
+  const readiness = (type: 'Ready' | 'ContainersReady') =>
+    condition(
+      type,
+      containersReady,
+      previous,
+      containersReady ? undefined : terminal ? 'PodCompleted' : 'ContainersNotReady',
+      containersReady || terminal ? undefined : unreadyMsg,
+    );
   const conditions = [
     condition('PodReadyToStartContainers', rt.sandboxReady && !terminal, previous),
     condition(
@@ -122,20 +130,8 @@ export function computePodStatus(pod: Obj, rt: PodRuntime): Obj {
       initDone ? undefined : 'ContainersNotInitialized',
       initDone ? undefined : `containers with incomplete status: [${pendingInit.join(' ')}]`,
     ),
-    condition(
-      'Ready',
-      containersReady,
-      previous,
-      containersReady ? undefined : terminal ? 'PodCompleted' : 'ContainersNotReady',
-      containersReady || terminal ? undefined : unreadyMsg,
-    ),
-    condition(
-      'ContainersReady',
-      containersReady,
-      previous,
-      containersReady ? undefined : terminal ? 'PodCompleted' : 'ContainersNotReady',
-      containersReady || terminal ? undefined : unreadyMsg,
-    ),
+    readiness('Ready'),
+    readiness('ContainersReady'),
     condition('PodScheduled', true, previous),
   ];
   const qos = qosClass(spec);

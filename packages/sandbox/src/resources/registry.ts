@@ -53,6 +53,21 @@ function def(
   return { verbs: CRUD, subresources: [], ...d };
 }
 
+/** A review: a virtual resource only created, its answer computed, nothing stored. */
+function review(group: string, kind: string, { namespaced = false } = {}): ResourceDef {
+  const singular = kind.toLowerCase();
+  return def({
+    group,
+    version: 'v1',
+    resource: `${singular}s`,
+    kind,
+    singular,
+    namespaced,
+    verbs: ['create'],
+    createOnly: true,
+  });
+}
+
 export const RESOURCES: readonly ResourceDef[] = [
   def({
     group: '',
@@ -272,56 +287,11 @@ export const RESOURCES: readonly ResourceDef[] = [
     verbs: ['get', 'list'],
     fromNodes: true,
   }),
-  def({
-    group: 'authorization.k8s.io',
-    version: 'v1',
-    resource: 'selfsubjectaccessreviews',
-    kind: 'SelfSubjectAccessReview',
-    singular: 'selfsubjectaccessreview',
-    namespaced: false,
-    verbs: ['create'],
-    createOnly: true,
-  }),
-  def({
-    group: 'authorization.k8s.io',
-    version: 'v1',
-    resource: 'subjectaccessreviews',
-    kind: 'SubjectAccessReview',
-    singular: 'subjectaccessreview',
-    namespaced: false,
-    verbs: ['create'],
-    createOnly: true,
-  }),
-  def({
-    group: 'authorization.k8s.io',
-    version: 'v1',
-    resource: 'selfsubjectrulesreviews',
-    kind: 'SelfSubjectRulesReview',
-    singular: 'selfsubjectrulesreview',
-    namespaced: true,
-    verbs: ['create'],
-    createOnly: true,
-  }),
-  def({
-    group: 'authentication.k8s.io',
-    version: 'v1',
-    resource: 'tokenreviews',
-    kind: 'TokenReview',
-    singular: 'tokenreview',
-    namespaced: false,
-    verbs: ['create'],
-    createOnly: true,
-  }),
-  def({
-    group: 'authentication.k8s.io',
-    version: 'v1',
-    resource: 'selfsubjectreviews',
-    kind: 'SelfSubjectReview',
-    singular: 'selfsubjectreview',
-    namespaced: false,
-    verbs: ['create'],
-    createOnly: true,
-  }),
+  review('authorization.k8s.io', 'SelfSubjectAccessReview'),
+  review('authorization.k8s.io', 'SubjectAccessReview'),
+  review('authorization.k8s.io', 'SelfSubjectRulesReview', { namespaced: true }),
+  review('authentication.k8s.io', 'TokenReview'),
+  review('authentication.k8s.io', 'SelfSubjectReview'),
 ];
 
 /** The version each group is served at (one each, as in a cluster with no deprecated versions). */

@@ -2,42 +2,14 @@
 // memory in bytes, pods as a count. Parsing follows resource.Quantity (decimal and binary
 // suffixes, exponents, milli-units); a value that does not parse counts as 0, as an unset
 // request would, since validation has already refused malformed quantities.
+import { parseQuantity } from '../validation/quantity.js';
+
 export type Obj = Record<string, unknown>;
 
 export interface Resources {
   cpuMilli: number;
   memoryBytes: number;
   pods: number;
-}
-
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** The value of a Quantity in base units (cores, bytes), or undefined when it does not parse. */
-export function parseQuantity(q: unknown): number | undefined {
-  if (typeof q === 'number') return q;
-  if (typeof q !== 'string') return undefined;
-  const m = /^([+-]?\d*\.?\d+)(?:([eE][+-]?\d+)|(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?)$/.exec(q.trim());
-  if (!m) return undefined;
-  const base = Number(m[1]);
-  if (m[2]) return base * 10 ** Number(m[2].slice(1));
-  return base * (SUFFIX[m[3] ?? ''] ?? 1);
 }
 
 export const cpuMilli = (q: unknown): number => Math.ceil((parseQuantity(q) ?? 0) * 1000 - 1e-9);

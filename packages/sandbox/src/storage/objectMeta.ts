@@ -18,6 +18,25 @@ export function generateName(base: string): string {
   return `${base.length > 58 ? base.slice(0, 58) : base}${randomSuffix()}`;
 }
 
+/** ObjectMeta's fields in the order kube-apiserver writes them (`kubectl get -o yaml` reads the same). */
+export const OBJECT_META_FIELDS = [
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
+
 export type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const metaOf = (o: Obj): Obj => (isObj(o.metadata) ? o.metadata : {});

@@ -11,7 +11,7 @@ import { checkDecodable, dropFields, unknownFields } from '../validation/decode.
 import type { FieldError } from '../validation/fieldErrors.js';
 import { validateObject, validateUpdate } from '../validation/kinds.js';
 import { admitNamespace, admitPod } from './admission.js';
-import { generateName, isObj, newUid, now, type Obj } from './objectMeta.js';
+import { OBJECT_META_FIELDS, generateName, isObj, newUid, now, type Obj } from './objectMeta.js';
 import { keyOf, type ObjectStore, type Obj as Stored } from './store.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -266,26 +266,10 @@ export function finalizersDone(def: ResourceDef, o: Obj): boolean {
 
 // kube-apiserver serialises Go structs, so keys come out in declaration order; clients do not
 // care, but `kubectl get -o yaml` reads better (and diffs against a real cluster less) this way.
-const META_ORDER = [
-  'name',
-  'generateName',
-  'namespace',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'ownerReferences',
-  'finalizers',
-  'managedFields',
-];
 function reorderMeta(o: Obj): Obj {
   const m = o.metadata as Obj;
   const meta: Obj = {};
-  for (const k of META_ORDER) if (m[k] !== undefined) meta[k] = m[k];
+  for (const k of OBJECT_META_FIELDS) if (m[k] !== undefined) meta[k] = m[k];
   for (const k of Object.keys(m)) if (!(k in meta) && m[k] !== undefined) meta[k] = m[k];
   const { apiVersion, kind, metadata: _m, ...rest } = o;
   return { apiVersion, kind, metadata: meta, ...rest };

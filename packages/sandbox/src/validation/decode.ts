@@ -3,28 +3,9 @@
 // Ignore drops them) and values the Go types cannot hold (an unparseable quantity is a
 // decoding error, so 400, not 422).
 import { errors } from '../errors.js';
-import { isQuantity } from './names.js';
+import { OBJECT_META_FIELDS, isObj, type Obj } from '../storage/objectMeta.js';
+import { isQuantity } from './quantity.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const META = [
-  'name',
-  'generateName',
-  'namespace',
-  'selfLink',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'ownerReferences',
-  'finalizers',
-  'managedFields',
-];
 const COMMON = ['apiVersion', 'kind', 'metadata'];
 const SPEC_STATUS = [...COMMON, 'spec', 'status'];
 const CORE_EVENT = [
@@ -151,7 +132,8 @@ export function unknownFields(kind: string, group: string, o: Obj): string[] {
   const out: string[] = [];
   const top = TOP[kind === 'Event' ? (group ? 'events.k8s.io/Event' : 'core/Event') : kind] ?? SPEC_STATUS;
   for (const k of Object.keys(o)) if (!top.includes(k)) out.push(k);
-  if (isObj(o.metadata)) for (const k of Object.keys(o.metadata)) if (!META.includes(k)) out.push(`metadata.${k}`);
+  if (isObj(o.metadata))
+    for (const k of Object.keys(o.metadata)) if (!OBJECT_META_FIELDS.includes(k)) out.push(`metadata.${k}`);
   const podSpec =
     kind === 'Pod'
       ? (['spec', o.spec] as const)
