@@ -53,6 +53,16 @@ function def(
   return { verbs: CRUD, subresources: [], ...d };
 }
 
+/** Events are served twice, core and events.k8s.io, from one storage. */
+const EVENT = {
+  version: 'v1',
+  resource: 'events',
+  kind: 'Event',
+  singular: 'event',
+  namespaced: true,
+  shortNames: ['ev'],
+} satisfies Partial<ResourceDef>;
+
 /** A review: a virtual resource only created, its answer computed, nothing stored. */
 function review(group: string, kind: string, { namespaced = false } = {}): ResourceDef {
   const singular = kind.toLowerCase();
@@ -112,15 +122,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     hasStatus: true,
     subresources: [status('Node')],
   }),
-  def({
-    group: '',
-    version: 'v1',
-    resource: 'events',
-    kind: 'Event',
-    singular: 'event',
-    namespaced: true,
-    shortNames: ['ev'],
-  }),
+  def({ group: '', ...EVENT }),
   def({ group: '', version: 'v1', resource: 'secrets', kind: 'Secret', singular: 'secret', namespaced: true }),
   def({
     group: '',
@@ -257,16 +259,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     namespaced: true,
     allowCreateOnUpdate: true,
   }),
-  def({
-    group: 'events.k8s.io',
-    version: 'v1',
-    resource: 'events',
-    kind: 'Event',
-    singular: 'event',
-    namespaced: true,
-    shortNames: ['ev'],
-    storageOf: { group: '', resource: 'events' },
-  }),
+  def({ group: 'events.k8s.io', ...EVENT, storageOf: { group: '', resource: 'events' } }),
   def({
     group: 'metrics.k8s.io',
     version: 'v1beta1',
