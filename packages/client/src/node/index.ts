@@ -1,4 +1,5 @@
-// A light entry point for clients of the Longshore server (the CLI's client verbs): it loads no
-// Kubernetes client, unlike the worker's index.
+// Node only: the certificate pinning that a browser leaves to its own trust store. The worker's
+// channel uses ServerTransport directly; a LongshoreClient is given pinnedFetch.
+export { pinnedFetch, type PinnedFetch } from './pinnedFetch.js';
 export { ServerTransport, type ServerRequest, type ServerTransportOptions } from './serverTransport.js';
 export type { ServerTrust } from './serverTrust.js';

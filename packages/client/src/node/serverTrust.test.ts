@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isErrorCode, type LongshoreError } from '@longshore/protocol';
-import { tempDir } from '../testing/tempDirs.fixture.js';
 import { ServerTransport } from './serverTransport.js';
 
 const hasOpenssl = ((): boolean => {
@@ -18,6 +18,15 @@ const hasOpenssl = ((): boolean => {
     return false;
   }
 })();
+
+const tempDirs: string[] = [];
+after(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `longshore-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
 
 interface Pem {
   key: string;
