@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isErrorCode, type LongshoreError } from '@longshore/protocol';
+import { LongshoreClient } from '../longshoreClient.js';
+import { pinnedFetch } from './pinnedFetch.js';
 import { ServerTransport } from './serverTransport.js';
 
 const hasOpenssl = ((): boolean => {
@@ -234,6 +236,25 @@ describe('ServerTransport over HTTPS', { skip: !hasOpenssl && 'openssl is not in
     await assert.rejects(get(transport('127.0.0.1', signed.port, { caPem: own.cert })), (e) =>
       isErrorCode(e, 'SERVER_CERTIFICATE_UNTRUSTED'),
     );
+  });
+
+  it('gives a LongshoreClient a fetch with the same trust, for its own server only', async () => {
+    const url = `https://localhost:${self.port}`;
+    const fetch = pinnedFetch({ serverUrl: url, userAgent: 'test', thumbprint: thumbprints(own.cert).hex });
+    try {
+      const client = new LongshoreClient({ url, apiKey: 'secret', fetch });
+      assert.deepEqual(await client.serverInfo(), { ok: true });
+      assert.equal(self.authorizations.at(-1), 'Bearer secret');
+      assert.equal(fetch.serverCertificate?.fingerprint256, thumbprints(own.cert).openssl);
+      await assert.rejects(fetch(`https://127.0.0.1:${self.port}/api/server`), (e) => isErrorCode(e, 'CONFIG_INVALID'));
+    } finally {
+      fetch.close();
+    }
+    const wrong = pinnedFetch({ serverUrl: url, userAgent: 'test', thumbprint: 'ab'.repeat(32) });
+    await assert.rejects(new LongshoreClient({ url, apiKey: 'secret', fetch: wrong }).serverInfo(), (e) =>
+      isErrorCode(e, 'SERVER_CERTIFICATE_MISMATCH'),
+    );
+    wrong.close();
   });
 
   it('says what is wrong with a pin that is not a thumbprint', () => {
