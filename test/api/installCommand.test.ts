@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LONGSHORE_VERSION } from '@longshore/protocol';
-import { ServerTransport } from '@longshore/worker/server-transport';
+import { ServerTransport } from '@longshore/client/node';
 import { parse as parseYaml } from 'yaml';
 import { helmPath } from '../control-plane/differential/manifests.js';
 import { startHarness, type Harness } from '../support/serverHarness.js';

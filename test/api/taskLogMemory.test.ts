@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ApiClient, followTask } from '@longshore/cli';
+import { LongshoreClient } from '@longshore/client';
 import { Lab } from '../support/lab.js';
 import { registerFakeAgent } from '../support/agentClient.js';
 
@@ -98,11 +98,11 @@ test(
     });
     assert.equal(stalledResponse.status, 200);
 
-    const client = new ApiClient({ url: lab.url, apiKey: lab.apiKey });
+    const client = new LongshoreClient({ url: lab.url, apiKey: lab.apiKey });
     const followed = new Array<number>(LINES + 1).fill(0);
     try {
       const [state, ...pages] = await Promise.all([
-        followTask(client, taskId, { onLine: (l) => l.operationId === op.id && countLine(followed, l) }),
+        client.tasks.follow(taskId, { onLine: (l) => l.operationId === op.id && countLine(followed, l) }),
         ...Array.from({ length: PAGE_READERS }, () => readAllPages(taskId, op.id)),
       ]);
       assert.equal(state, 'succeeded');

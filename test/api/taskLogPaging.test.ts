@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiClient, followTask } from '@longshore/cli';
+import { LongshoreClient } from '@longshore/client';
 import { startHarness, type Harness } from '../support/serverHarness.js';
 import { registerFakeAgent, type FakeAgent } from '../support/agentClient.js';
 
@@ -137,9 +137,9 @@ test('pages stop at the byte limit or the line limit, whichever comes first, and
   }
 
   // A follower gets the same lines once, over events bounded the same way.
-  const client = new ApiClient({ url: h.url, apiKey: h.apiKey });
+  const client = new LongshoreClient({ url: h.url, apiKey: h.apiKey });
   const followed: number[] = [];
-  const state = await followTask(client, taskId, { onLine: (l) => l.operationId === opId && followed.push(l.seq) });
+  const state = await client.tasks.follow(taskId, { onLine: (l) => l.operationId === opId && followed.push(l.seq) });
   assert.equal(state, 'succeeded');
   assert.deepEqual(
     followed,

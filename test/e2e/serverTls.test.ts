@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig, Watch, type V1Secret } from '@kubernetes/client-node';
 import { startSandbox } from '@longshore/sandbox';
-import { ServerTransport } from '@longshore/worker/server-transport';
+import { ServerTransport } from '@longshore/client/node';
 import { freePort, runCli, startCli, type CliProcess } from '../support/cliProcess.js';
 import { FAST_SERVER_ENV } from '../support/lab.js';
 

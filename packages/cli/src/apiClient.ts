@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { LongshoreClient } from '@longshore/client';
+import { pinnedFetch } from '@longshore/client/node';
 import { LONGSHORE_VERSION, LongshoreError } from '@longshore/protocol';
-import { ServerTransport } from '@longshore/worker/server-transport';
 
 export interface ClientOptions {
   url: string;
@@ -11,7 +11,6 @@ export interface ClientOptions {
   serverThumbprint?: string;
   /** PEM of a certificate to trust as well: a local server's own. */
   caPem?: string;
-  timeoutMs?: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -55,63 +54,13 @@ function readIfThere(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
 }
 
-export class ApiClient {
-  readonly url: string;
-  readonly #apiKey: string;
-  readonly #timeoutMs: number;
-  readonly #transport: ServerTransport;
-
-  constructor(options: ClientOptions) {
-    this.url = options.url;
-    this.#apiKey = options.apiKey;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#transport = new ServerTransport({
-      serverUrl: options.url,
-      userAgent: `longshore-cli/${LONGSHORE_VERSION}`,
-      ...(options.serverThumbprint ? { thumbprint: options.serverThumbprint } : {}),
-      ...(options.caPem ? { caPem: options.caPem } : {}),
-    });
-  }
-
-  get headers(): Record<string, string> {
-    return { authorization: `Bearer ${this.#apiKey}` };
-  }
-
-  /** The answer's JSON; a signal replaces the time limit (a caller that follows a stream ends it itself). */
-  async request<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    init: { contentType?: string; signal?: AbortSignal } = {},
-  ): Promise<T> {
-    const headers = {
-      ...this.headers,
-      ...(body !== undefined ? { 'content-type': init.contentType ?? 'application/json' } : {}),
-    };
-    return (await this.#transport.json({
-      method,
-      path,
-      headers,
-      ...(body !== undefined ? { body: body instanceof Uint8Array ? body : JSON.stringify(body) } : {}),
-      ...(init.signal ? { signal: init.signal } : { timeoutMs: this.#timeoutMs }),
-    })) as T;
-  }
-
-  /** A streamed answer with a 2xx status (the task log's server-sent events); no time limit but the signal. */
-  stream(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<IncomingMessage> {
-    return this.#transport.ok({
-      method: 'GET',
-      path,
-      headers: { ...this.headers, ...headers },
-      ...(signal ? { signal } : {}),
-    });
-  }
-
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
-  }
-
-  post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('POST', path, body ?? {});
-  }
+/** A client of the server the options name, over the Node transport that pins its certificate. */
+export function createApiClient(options: ClientOptions): LongshoreClient {
+  const fetch = pinnedFetch({
+    serverUrl: options.url,
+    userAgent: `longshore-cli/${LONGSHORE_VERSION}`,
+    ...(options.serverThumbprint ? { thumbprint: options.serverThumbprint } : {}),
+    ...(options.caPem ? { caPem: options.caPem } : {}),
+  });
+  return new LongshoreClient({ url: options.url, apiKey: options.apiKey, fetch });
 }

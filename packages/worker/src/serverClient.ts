@@ -17,7 +17,7 @@ import {
 } from '@longshore/protocol';
 import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { ServerTransport, type ServerRequest } from './transport/serverTransport.js';
+import { ServerTransport, type ServerRequest } from '@longshore/client/node';
 
 /**
  * The worker's side of the channel to the server. Every call is outbound: a cluster running a

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
+import type { ApplyDocument, LongshoreClient, NamedResourceApi } from '@longshore/client';
 import { LongshoreError } from '@longshore/protocol';
-import { ApiClient, clientOptionsFromEnv } from '../apiClient.js';
+import { clientOptionsFromEnv, createApiClient } from '../apiClient.js';
 import { printList, printObject, type OutputFormat } from '../output.js';
 import { readYamlFile } from '../yamlFile.js';
 
-type Row = Record<string, any>;
 interface GlobalFlags {
   url?: string;
   apiKey?: string;
@@ -14,9 +14,9 @@ interface GlobalFlags {
   output: OutputFormat;
 }
 
-export function clientFor(cmd: Command): { client: ApiClient; output: OutputFormat } {
+export function clientFor(cmd: Command): { client: LongshoreClient; output: OutputFormat } {
   const flags = clientFlags(cmd);
-  return { client: new ApiClient(clientOptionsFromEnv(flags)), output: flags.output };
+  return { client: createApiClient(clientOptionsFromEnv(flags)), output: flags.output };
 }
 
 /**
@@ -39,8 +39,6 @@ function clientFlags(cmd: Command): GlobalFlags {
   };
 }
 
-const enc = encodeURIComponent;
-
 function readLocalFile(path: string): Buffer {
   try {
     return readFileSync(path);
@@ -52,8 +50,8 @@ function readLocalFile(path: string): Buffer {
   }
 }
 
-/** Reads longshore.yaml; a syntax error names the line and column. */
-export function readApplyFile(path: string): unknown {
+/** Reads longshore.yaml; a syntax error names the line and column, and the server checks the rest. */
+export function readApplyFile(path: string): ApplyDocument {
   const value = readYamlFile(path, 'VALIDATION_FAILED');
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new LongshoreError(
@@ -61,7 +59,7 @@ export function readApplyFile(path: string): unknown {
       `${path} must be a mapping with environments, workerPools, targets and projects`,
     );
   }
-  return value;
+  return value as ApplyDocument;
 }
 
 /** `--set key=value`: the value may hold `=` too. */
@@ -82,50 +80,54 @@ export function registerClientCommands(program: Command): void {
     .requiredOption('-f, --file <path>', 'the longshore.yaml to apply')
     .action(async (opts: { file: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      const result = await client.post<Row>('/api/apply', readApplyFile(opts.file));
+      const result = await client.apply(readApplyFile(opts.file));
       if (output === 'json') printObject(result, output);
       else
         for (const [kind, names] of Object.entries(result))
-          if ((names as string[]).length) process.stdout.write(`${kind}: ${(names as string[]).join(', ')}\n`);
+          if (names.length) process.stdout.write(`${kind}: ${names.join(', ')}\n`);
     });
 
-  const list = (name: string, description: string, path: string, columns: [string, (r: Row) => unknown][]) =>
+  const list = <T>(
+    name: string,
+    description: string,
+    kind: (client: LongshoreClient) => NamedResourceApi<T>,
+    columns: [string, (r: T) => unknown][],
+  ) =>
     program
       .command(name)
       .description(description)
       .argument('[ref]', 'show one, by name or id')
       .action(async (ref: string | undefined, _opts: unknown, cmd: Command) => {
         const { client, output } = clientFor(cmd);
-        if (ref) return printObject(await client.get(`${path}/${enc(ref)}`), output);
-        const { items } = await client.get<{ items: Row[] }>(path);
+        if (ref) return printObject(await kind(client).get(ref), output);
         printList(
-          items,
+          await kind(client).list(),
           columns.map(([header, value]) => ({ header, value })),
           output,
         );
       });
 
-  list('projects', 'list projects', '/api/projects', [
+  list('projects', 'list projects', (c) => c.projects, [
     ['name', (r) => r.name],
     ['steps', (r) => r.process.steps.length],
     ['id', (r) => r.id],
   ]);
-  list('environments', 'list environments', '/api/environments', [
+  list('environments', 'list environments', (c) => c.environments, [
     ['name', (r) => r.name],
     ['id', (r) => r.id],
   ]);
-  list('pools', 'list worker pools', '/api/worker-pools', [
+  list('pools', 'list worker pools', (c) => c.workerPools, [
     ['name', (r) => r.name],
     ['default', (r) => (r.isDefault ? 'yes' : '')],
     ['id', (r) => r.id],
   ]);
-  list('targets', 'list deployment targets', '/api/targets', [
+  list('targets', 'list deployment targets', (c) => c.targets, [
     ['name', (r) => r.name],
     ['type', (r) => r.type],
     ['environments', (r) => r.environments],
     ['tags', (r) => r.tags],
   ]);
-  const workers = list('workers', 'list workers', '/api/workers', [
+  const workers = list('workers', 'list workers', (c) => c.workers, [
     ['name', (r) => r.name],
     ['status', (r) => (r.disabled ? 'disabled' : r.status)],
     ['executor', (r) => r.executor],
@@ -140,7 +142,7 @@ export function registerClientCommands(program: Command): void {
       .description(`${verb} a worker`)
       .action(async (ref: string, _o: unknown, cmd: Command) => {
         const { client, output } = clientFor(cmd);
-        printObject(await client.post(`/api/workers/${enc(ref)}/${verb}`), output);
+        printObject(await client.workers[verb](ref), output);
       });
   }
   workers
@@ -148,7 +150,7 @@ export function registerClientCommands(program: Command): void {
     .argument('<worker>')
     .description('remove a worker')
     .action(async (ref: string, _o: unknown, cmd: Command) => {
-      await clientFor(cmd).client.request('DELETE', `/api/workers/${enc(ref)}`);
+      await clientFor(cmd).client.workers.delete(ref);
     });
   workers
     .command('token')
@@ -158,7 +160,7 @@ export function registerClientCommands(program: Command): void {
     .action(async (opts: { pool: string[]; expiresIn: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
       printObject(
-        await client.post('/api/registration-tokens', { pools: opts.pool, expiresInMinutes: Number(opts.expiresIn) }),
+        await client.workers.createRegistrationToken({ pools: opts.pool, expiresInMinutes: Number(opts.expiresIn) }),
         output,
       );
     });
@@ -181,7 +183,7 @@ export function registerClientCommands(program: Command): void {
         cmd: Command,
       ) => {
         const { client, output } = clientFor(cmd);
-        const result = await client.post<Row>('/api/workers/install-command', {
+        const result = await client.workers.installCommand({
           pools: opts.pool,
           ...(opts.name ? { name: opts.name } : {}),
           ...(opts.namespace ? { namespace: opts.namespace } : {}),
@@ -207,7 +209,7 @@ export function registerClientCommands(program: Command): void {
     .action(async (project: string, opts: { version?: string; notes?: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
       printObject(
-        await client.post(`/api/projects/${enc(project)}/releases`, {
+        await client.releases.create(project, {
           ...(opts.version ? { version: opts.version } : {}),
           ...(opts.notes ? { notes: opts.notes } : {}),
         }),
@@ -219,9 +221,8 @@ export function registerClientCommands(program: Command): void {
     .argument('<project>')
     .action(async (project: string, _o: unknown, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      const { items } = await client.get<{ items: Row[] }>(`/api/projects/${enc(project)}/releases`);
       printList(
-        items,
+        await client.releases.list(project),
         [
           { header: 'version', value: (r) => r.version },
           { header: 'created', value: (r) => r.createdAt },
@@ -240,12 +241,7 @@ export function registerClientCommands(program: Command): void {
     .action(async (file: string, opts: { id: string; version: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
       const body = readLocalFile(file);
-      const pushed = await client.request<Row>(
-        'POST',
-        `/api/packages/${enc(opts.id)}/${enc(opts.version)}`,
-        new Uint8Array(body),
-        { contentType: 'application/octet-stream' },
-      );
+      const pushed = await client.packages.push(opts.id, opts.version, new Uint8Array(body));
       if (output === 'json') printObject(pushed, output);
       else
         process.stdout.write(
@@ -254,9 +250,8 @@ export function registerClientCommands(program: Command): void {
     });
   packages.command('list').action(async (_o: unknown, cmd: Command) => {
     const { client, output } = clientFor(cmd);
-    const { items } = await client.get<{ items: Row[] }>('/api/packages');
     printList(
-      items,
+      await client.packages.list(),
       [
         { header: 'package', value: (r) => r.packageId },
         { header: 'version', value: (r) => r.version },

@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { LongshoreError } from '@longshore/protocol';
 import { Option, type Command } from 'commander';
 import type { Logger } from 'pino';
-import { ApiClient } from '../apiClient.js';
+import type { ApplyDocument, LongshoreClient } from '@longshore/client';
+import { createApiClient } from '../apiClient.js';
 import { runUntilSignal } from '../lifecycle.js';
-import { followTask } from '../taskFollower.js';
 import { printTaskLine } from './deployCommands.js';
 import { readApplyFile } from './clientCommands.js';
 
@@ -115,7 +115,7 @@ async function runDemo(
     );
   });
   defer(() => server.close());
-  const client = new ApiClient({
+  const client = createApiClient({
     url: server.url,
     apiKey: readFileSync(join(opts.data, 'admin-api-key'), 'utf8').trim(),
   });
@@ -128,16 +128,16 @@ async function runDemo(
   defer(() => worker.stop());
   if (signal.aborted) return;
 
-  await client.post('/api/apply', document);
+  await client.apply(document);
   print(`Applied ${file}; deploying ${project} to ${environment}:\n`);
   // A fresh release each time, so an edited example file is what gets deployed.
-  const release = await client.post<{ version: string }>(`/api/projects/${encodeURIComponent(project)}/releases`, {});
-  const deployment = await client.post<{ taskId: string }>('/api/deployments', {
+  const release = await client.releases.create(project);
+  const deployment = await client.deployments.create({
     project,
     environment,
     release: release.version,
   });
-  const state = await followTask(client, deployment.taskId, { onLine: printTaskLine }, signal);
+  const state = await client.tasks.follow(deployment.taskId, { onLine: printTaskLine }, signal);
   print(`\nThe demo deployment ${state}.`);
   await worker.afterDeployment(signal);
   if (signal.aborted) return;
@@ -156,7 +156,7 @@ async function runDemo(
   );
 }
 
-async function kubernetesWorker(opts: DemoFlags, client: ApiClient, log: Logger): Promise<DemoWorker> {
+async function kubernetesWorker(opts: DemoFlags, client: LongshoreClient, log: Logger): Promise<DemoWorker> {
   const { startKubernetesDemo } = await import('../demo/kubernetesDemo.js');
   const demo = await startKubernetesDemo({ client, dataDir: opts.data, sandboxConfig: opts.sandboxConfig, log, print });
   print(demo.summary);
@@ -185,12 +185,12 @@ async function kubernetesWorker(opts: DemoFlags, client: ApiClient, log: Logger)
   };
 }
 
-async function localWorker(opts: DemoFlags, client: ApiClient, log: Logger): Promise<DemoWorker> {
+async function localWorker(opts: DemoFlags, client: LongshoreClient, log: Logger): Promise<DemoWorker> {
   const { credentialPath, parseWorkerConfig, startWorker } = await import('@longshore/worker');
   const dataDir = join(opts.data, 'demo-worker');
   const token = existsSync(credentialPath(dataDir))
     ? undefined
-    : (await client.post<{ token: string }>('/api/registration-tokens', { pools: ['default'] })).token;
+    : (await client.workers.createRegistrationToken({ pools: ['default'] })).token;
   const worker = await startWorker(
     parseWorkerConfig({
       serverUrl: client.url,
@@ -211,9 +211,9 @@ function deploymentOf(file: string): {
   project: string;
   environment: string;
   nextEnvironment: string;
-  document: unknown;
+  document: ApplyDocument;
 } {
-  const document = readApplyFile(file) as { projects?: { name?: unknown }[]; environments?: { name?: unknown }[] };
+  const document = readApplyFile(file);
   const project = document.projects?.[0]?.name;
   const environment = document.environments?.[0]?.name;
   if (typeof project !== 'string' || typeof environment !== 'string') {

@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
-import { followTask, type FollowedLine } from '../taskFollower.js';
+import type { LongshoreClient, TaskLogLine } from '@longshore/client';
 import { printList, printObject } from '../output.js';
-import type { ApiClient } from '../apiClient.js';
 import { clientFor } from './clientCommands.js';
 
-type Row = Record<string, any>;
-const enc = encodeURIComponent;
-
 /** Task lines print as `==> ...` (the progress of the deployment), script lines as `[step] ...`. */
-export function printTaskLine(line: FollowedLine): void {
+export function printTaskLine(line: TaskLogLine): void {
   if (line.operationId === null) {
     process.stdout.write(`==> ${line.text}\n`);
     return;
@@ -19,8 +15,8 @@ export function printTaskLine(line: FollowedLine): void {
 }
 
 /** Follows to the end; the process exit code says whether the deployment succeeded. */
-async function followToEnd(client: ApiClient, taskId: string): Promise<void> {
-  const state = await followTask(client, taskId, { onLine: printTaskLine });
+async function followToEnd(client: LongshoreClient, taskId: string): Promise<void> {
+  const state = await client.tasks.follow(taskId, { onLine: printTaskLine });
   if (state !== 'succeeded') {
     process.stderr.write(`Task ${taskId} ${state}\n`);
     process.exitCode = state === 'cancelled' ? 3 : 2;
@@ -40,7 +36,7 @@ export function registerDeployCommands(program: Command): void {
     .option('--follow', 'follow the task log until the deployment ends; exit non-zero unless it succeeded')
     .action(async (project: string, opts: { to: string; release?: string; follow?: boolean }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      const deployment = await client.post<Row>('/api/deployments', {
+      const deployment = await client.deployments.create({
         project,
         environment: opts.to,
         ...(opts.release ? { release: opts.release } : {}),
@@ -58,11 +54,8 @@ export function registerDeployCommands(program: Command): void {
     .option('--state <state>', 'only tasks in this state')
     .action(async (opts: { state?: string }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      const { items } = await client.get<{ items: Row[] }>(
-        `/api/tasks${opts.state ? `?state=${enc(opts.state)}` : ''}`,
-      );
       printList(
-        items,
+        await client.tasks.list(opts.state ? { state: opts.state } : {}),
         [
           { header: 'id', value: (r) => r.id },
           { header: 'state', value: (r) => r.state },
@@ -77,7 +70,7 @@ export function registerDeployCommands(program: Command): void {
     .argument('<task>')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      printObject(await client.get(`/api/tasks/${enc(id)}`), output);
+      printObject(await client.tasks.get(id), output);
     });
   tasks
     .command('log')
@@ -86,11 +79,9 @@ export function registerDeployCommands(program: Command): void {
     .action(async (id: string, opts: { follow?: boolean }, cmd: Command) => {
       const { client, output } = clientFor(cmd);
       if (opts.follow) return followToEnd(client, id);
-      const lines: FollowedLine[] = [];
+      const lines: TaskLogLine[] = [];
       for (let after = 0; ;) {
-        const page = await client.get<{ lines: FollowedLine[]; cursor: number }>(
-          `/api/tasks/${enc(id)}/log?after=${after}`,
-        );
+        const page = await client.tasks.logPage(id, after);
         if (page.lines.length === 0) break;
         if (output === 'json') lines.push(...page.lines);
         else page.lines.forEach(printTaskLine);
@@ -103,7 +94,7 @@ export function registerDeployCommands(program: Command): void {
     .argument('<task>')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { client, output } = clientFor(cmd);
-      const task = await client.post<Row>(`/api/tasks/${enc(id)}/cancel`);
+      const task = await client.tasks.cancel(id);
       printObject({ id: task.id, state: task.state }, output);
     });
 }

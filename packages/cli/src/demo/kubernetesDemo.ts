@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { LongshoreClient } from '@longshore/client';
 import { LongshoreError } from '@longshore/protocol';
 import type { Logger } from 'pino';
-import type { ApiClient } from '../apiClient.js';
 import { ClusterNodeReporter } from './clusterNodeReporter.js';
 
 export interface KubernetesDemoOptions {
-  client: ApiClient;
+  client: LongshoreClient;
   dataDir: string;
   /** The sandbox configuration: its node groups and the autoscaler's delays. */
   sandboxConfig: string;
@@ -72,7 +72,7 @@ export async function startKubernetesDemo(o: KubernetesDemoOptions): Promise<Kub
     const dataDir = join(o.dataDir, 'demo-kubernetes-worker');
     const registrationToken = existsSync(workerApi.credentialPath(dataDir))
       ? undefined
-      : (await o.client.post<{ token: string }>('/api/registration-tokens', { pools: ['default'] })).token;
+      : (await o.client.workers.createRegistrationToken({ pools: ['default'] })).token;
     const scriptPods = workerApi.parseScriptPodsConfig({ namespace: NAMESPACE, workerName: WORKER_NAME });
     const worker = workerApi.parseWorkerConfig({
       serverUrl: o.client.url,

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isErrorCode, type LongshoreError } from '@longshore/protocol';
-import { tempDir } from '../testing/tempDirs.fixture.js';
+import { LongshoreClient } from '../longshoreClient.js';
+import { pinnedFetch } from './pinnedFetch.js';
 import { ServerTransport } from './serverTransport.js';
 
 const hasOpenssl = ((): boolean => {
@@ -18,6 +20,15 @@ const hasOpenssl = ((): boolean => {
     return false;
   }
 })();
+
+const tempDirs: string[] = [];
+after(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `longshore-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
+}
 
 interface Pem {
   key: string;
@@ -225,6 +236,25 @@ describe('ServerTransport over HTTPS', { skip: !hasOpenssl && 'openssl is not in
     await assert.rejects(get(transport('127.0.0.1', signed.port, { caPem: own.cert })), (e) =>
       isErrorCode(e, 'SERVER_CERTIFICATE_UNTRUSTED'),
     );
+  });
+
+  it('gives a LongshoreClient a fetch with the same trust, for its own server only', async () => {
+    const url = `https://localhost:${self.port}`;
+    const fetch = pinnedFetch({ serverUrl: url, userAgent: 'test', thumbprint: thumbprints(own.cert).hex });
+    try {
+      const client = new LongshoreClient({ url, apiKey: 'secret', fetch });
+      assert.deepEqual(await client.serverInfo(), { ok: true });
+      assert.equal(self.authorizations.at(-1), 'Bearer secret');
+      assert.equal(fetch.serverCertificate?.fingerprint256, thumbprints(own.cert).openssl);
+      await assert.rejects(fetch(`https://127.0.0.1:${self.port}/api/server`), (e) => isErrorCode(e, 'CONFIG_INVALID'));
+    } finally {
+      fetch.close();
+    }
+    const wrong = pinnedFetch({ serverUrl: url, userAgent: 'test', thumbprint: 'ab'.repeat(32) });
+    await assert.rejects(new LongshoreClient({ url, apiKey: 'secret', fetch: wrong }).serverInfo(), (e) =>
+      isErrorCode(e, 'SERVER_CERTIFICATE_MISMATCH'),
+    );
+    wrong.close();
   });
 
   it('says what is wrong with a pin that is not a thumbprint', () => {

@@ -1,2 +1,0 @@
-export { ApiClient, clientOptionsFromEnv } from './apiClient.js';
-export { followTask, type FollowedLine } from './taskFollower.js';

@@ -1,0 +1,14 @@
+// The browser-safe entry: fetch only, no Node module. Certificate pinning is Node's, in ./node.
+export { LongshoreClient, type LongshoreClientOptions } from './longshoreClient.js';
+export type {
+  ArchiveContentType,
+  DeploymentsApi,
+  PackagesApi,
+  ReleasesApi,
+  TasksApi,
+  WorkersApi,
+} from './longshoreClient.js';
+export type { NamedResourceApi } from './namedResourceApi.js';
+export type { TaskLogHandlers } from './taskLogFollower.js';
+export type * from './apiTypes.js';
+export { LongshoreError, isErrorCode, isLongshoreError, type ErrorCode } from '@longshore/protocol';

@@ -1,0 +1,186 @@
+import { ApiConnection, type ApiConnectionOptions } from './apiConnection.js';
+import type {
+  ApplyDocument,
+  ApplyResult,
+  Deployment,
+  DeploymentInput,
+  Environment,
+  InstallCommand,
+  InstallCommandInput,
+  Package,
+  Project,
+  RegistrationToken,
+  RegistrationTokenInput,
+  Release,
+  ReleaseInput,
+  ServerInfo,
+  Target,
+  Task,
+  TaskLogPage,
+  Worker,
+  WorkerPool,
+} from './apiTypes.js';
+import { NamedResourceApi } from './namedResourceApi.js';
+import { followTaskLog, type TaskLogHandlers } from './taskLogFollower.js';
+
+const enc = encodeURIComponent;
+
+export type LongshoreClientOptions = ApiConnectionOptions;
+
+/**
+ * The Longshore API, typed: one method per call, over fetch, in Node and the browser alike. A
+ * reference (`ref`) is an id or a name. Calls reject with a LongshoreError whose `code` says what
+ * went wrong (see ApiConnection), or with the abort reason of the signal a call was given.
+ */
+export class LongshoreClient {
+  readonly #connection: ApiConnection;
+  readonly projects: NamedResourceApi<Project>;
+  readonly environments: NamedResourceApi<Environment>;
+  readonly workerPools: NamedResourceApi<WorkerPool>;
+  readonly targets: NamedResourceApi<Target>;
+  readonly workers: WorkersApi;
+  readonly releases: ReleasesApi;
+  readonly packages: PackagesApi;
+  readonly deployments: DeploymentsApi;
+  readonly tasks: TasksApi;
+
+  constructor(options: LongshoreClientOptions) {
+    const connection = new ApiConnection(options);
+    this.#connection = connection;
+    this.projects = new NamedResourceApi(connection, '/api/projects');
+    this.environments = new NamedResourceApi(connection, '/api/environments');
+    this.workerPools = new NamedResourceApi(connection, '/api/worker-pools');
+    this.targets = new NamedResourceApi(connection, '/api/targets');
+    this.workers = new WorkersApi(connection, '/api/workers');
+    this.releases = new ReleasesApi(connection);
+    this.packages = new PackagesApi(connection);
+    this.deployments = new DeploymentsApi(connection);
+    this.tasks = new TasksApi(connection);
+  }
+
+  /** The server's URL, without a trailing slash. */
+  get url(): string {
+    return this.#connection.url;
+  }
+
+  /** The server's version, URL and certificate thumbprint. */
+  serverInfo(signal?: AbortSignal): Promise<ServerInfo> {
+    return this.#connection.json({ method: 'GET', path: '/api/server', signal });
+  }
+
+  /** Creates or updates what the document names, all or nothing. */
+  apply(document: ApplyDocument, signal?: AbortSignal): Promise<ApplyResult> {
+    return this.#connection.json({ method: 'POST', path: '/api/apply', json: document, signal });
+  }
+}
+
+export class WorkersApi extends NamedResourceApi<Worker> {
+  /** A disabled worker gets no new operations; the ones it runs finish. */
+  disable(ref: string, signal?: AbortSignal): Promise<Worker> {
+    return this.connection.json({ method: 'POST', path: `${this.pathOf(ref)}/disable`, signal });
+  }
+
+  enable(ref: string, signal?: AbortSignal): Promise<Worker> {
+    return this.connection.json({ method: 'POST', path: `${this.pathOf(ref)}/enable`, signal });
+  }
+
+  async delete(ref: string, signal?: AbortSignal): Promise<void> {
+    await this.connection.json({ method: 'DELETE', path: this.pathOf(ref), signal });
+  }
+
+  /** A single-use token a new worker registers with. */
+  createRegistrationToken(input: RegistrationTokenInput = {}, signal?: AbortSignal): Promise<RegistrationToken> {
+    return this.connection.json({ method: 'POST', path: '/api/registration-tokens', json: input, signal });
+  }
+
+  /** The helm command that installs a Kubernetes worker, with a fresh registration token. */
+  installCommand(input: InstallCommandInput, signal?: AbortSignal): Promise<InstallCommand> {
+    return this.connection.json({ method: 'POST', path: `${this.path}/install-command`, json: input, signal });
+  }
+}
+
+export class ReleasesApi {
+  constructor(private readonly connection: ApiConnection) {}
+
+  /** A project's releases, newest first. */
+  async list(project: string, signal?: AbortSignal): Promise<Release[]> {
+    const path = `/api/projects/${enc(project)}/releases`;
+    return (await this.connection.json<{ items: Release[] }>({ method: 'GET', path, signal })).items;
+  }
+
+  /** Snapshots the project's process and variables, with the versions of its packages. */
+  create(project: string, input: ReleaseInput = {}, signal?: AbortSignal): Promise<Release> {
+    return this.connection.json({
+      method: 'POST',
+      path: `/api/projects/${enc(project)}/releases`,
+      json: input,
+      signal,
+    });
+  }
+}
+
+/** What the server takes a package's archive as; it tells .tar.gz from .zip by the content. */
+export type ArchiveContentType =
+  'application/octet-stream' | 'application/gzip' | 'application/x-gzip' | 'application/zip' | 'application/x-tar';
+
+export class PackagesApi {
+  constructor(private readonly connection: ApiConnection) {}
+
+  async list(signal?: AbortSignal): Promise<Package[]> {
+    return (await this.connection.json<{ items: Package[] }>({ method: 'GET', path: '/api/packages', signal })).items;
+  }
+
+  /** Uploads a .tar.gz or .zip archive to the built-in feed. */
+  push(
+    packageId: string,
+    version: string,
+    content: Uint8Array | Blob,
+    contentType: ArchiveContentType = 'application/octet-stream',
+    signal?: AbortSignal,
+  ): Promise<Package> {
+    return this.connection.json({
+      method: 'POST',
+      path: `/api/packages/${enc(packageId)}/${enc(version)}`,
+      bytes: { content, contentType },
+      signal,
+    });
+  }
+}
+
+export class DeploymentsApi {
+  constructor(private readonly connection: ApiConnection) {}
+
+  /** Starts a deployment; its task (`taskId`) runs it. */
+  create(input: DeploymentInput, signal?: AbortSignal): Promise<Deployment> {
+    return this.connection.json({ method: 'POST', path: '/api/deployments', json: input, signal });
+  }
+}
+
+export class TasksApi {
+  constructor(private readonly connection: ApiConnection) {}
+
+  /** The newest tasks first, optionally only those in one state. */
+  async list(filter: { state?: string } = {}, signal?: AbortSignal): Promise<Task[]> {
+    const call = { method: 'GET', path: '/api/tasks', query: { state: filter.state }, signal } as const;
+    return (await this.connection.json<{ items: Task[] }>(call)).items;
+  }
+
+  get(id: string, signal?: AbortSignal): Promise<Task> {
+    return this.connection.json({ method: 'GET', path: `/api/tasks/${enc(id)}`, signal });
+  }
+
+  /** Cancels a task that has not ended; CONFLICT when it has. */
+  cancel(id: string, signal?: AbortSignal): Promise<Task> {
+    return this.connection.json({ method: 'POST', path: `/api/tasks/${enc(id)}/cancel`, signal });
+  }
+
+  /** A page of the task's log from `after` (the previous page's cursor; 0 first); empty when there is no more yet. */
+  logPage(id: string, after = 0, signal?: AbortSignal): Promise<TaskLogPage> {
+    return this.connection.json({ method: 'GET', path: `/api/tasks/${enc(id)}/log`, query: { after }, signal });
+  }
+
+  /** Follows the task's log until the task ends; answers its final state. */
+  follow(id: string, handlers: TaskLogHandlers, signal?: AbortSignal): Promise<string> {
+    return followTaskLog(this.connection, id, handlers, signal);
+  }
+}

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { LongshoreClient } from '@longshore/client';
+import { isErrorCode } from '@longshore/protocol';
+import { startHarness, type Harness } from '../support/serverHarness.js';
+
+/**
+ * @longshore/client against the published document of a real server: every method of the client
+ * is called, and each call it makes must be a documented operation, with a body its request schema
+ * takes and an answer its response schema describes. The client's types are written by hand (the
+ * schemas live with the server's routes), so this is what keeps them to the contract.
+ */
+
+// ajv-formats ships CommonJS with a default export; under NodeNext the callable is on .default.
+const addFormats = addFormatsModule.default;
+
+interface Operation {
+  requestBody?: { content: Record<string, { schema?: object }> };
+  responses: Record<string, { content?: Record<string, { schema?: object }> }>;
+}
+
+interface Exchange {
+  method: string;
+  path: string;
+  contentType: string | undefined;
+  body: unknown;
+  status: number;
+  responseType: string;
+  answer: unknown;
+}
+
+let h: Harness;
+let doc: { paths: Record<string, Record<string, Operation>> };
+const exchanges: Exchange[] = [];
+let archive: Buffer;
+
+/** The global fetch, recording each exchange (a stream's answer is not read here: its caller reads it). */
+const recordingFetch = async (input: string, init: RequestInit): Promise<Response> => {
+  const url = new URL(input);
+  const contentType = new Headers(init.headers).get('content-type') ?? undefined;
+  const response = await fetch(input, init);
+  const responseType = (response.headers.get('content-type') ?? '').split(';')[0]!;
+  const answer = responseType === 'application/json' ? await response.clone().json() : undefined;
+  exchanges.push({
+    method: init.method ?? 'GET',
+    path: url.pathname,
+    contentType,
+    body: contentType === 'application/json' ? JSON.parse(init.body as string) : init.body,
+    status: response.status,
+    responseType,
+    answer,
+  });
+  return response;
+};
+
+before(async () => {
+  h = await startHarness({ maxPollWaitMs: 100 });
+  doc = (await h.api('GET', '/api/openapi.json')).body;
+  const dir = mkdtempSync(join(tmpdir(), 'longshore-client-contract-'));
+  writeFileSync(join(dir, 'app.txt'), 'hello');
+  execFileSync('tar', ['-czf', join(dir, 'app.tar.gz'), '-C', dir, 'app.txt']);
+  archive = readFileSync(join(dir, 'app.tar.gz'));
+  rmSync(dir, { recursive: true, force: true });
+});
+after(() => h.close());
+
+/** The names `group.method` of every method the client offers, and a client that notes each one called. */
+function instrumented(client: LongshoreClient): { called: Set<string>; offered: string[] } {
+  const called = new Set<string>();
+  const offered: string[] = [];
+  const wrap = (owner: object, name: string, label: string) => {
+    const method = (owner as Record<string, unknown>)[name] as (...args: unknown[]) => unknown;
+    offered.push(label);
+    Object.defineProperty(owner, name, {
+      value: (...args: unknown[]) => {
+        called.add(label);
+        return method.apply(owner, args);
+      },
+    });
+  };
+  const methodsOf = (object: object): string[] => {
+    const names = new Set<string>();
+    for (let proto = Object.getPrototypeOf(object); proto !== Object.prototype; proto = Object.getPrototypeOf(proto))
+      for (const name of Object.getOwnPropertyNames(proto))
+        if (
+          name !== 'constructor' &&
+          name !== 'pathOf' &&
+          typeof Object.getOwnPropertyDescriptor(proto, name)?.value === 'function'
+        )
+          names.add(name);
+    return [...names];
+  };
+  for (const name of methodsOf(client)) wrap(client, name, name);
+  for (const [group, api] of Object.entries(client))
+    if (typeof api === 'object' && api !== null) for (const name of methodsOf(api)) wrap(api, name, `${group}.${name}`);
+  return { called, offered };
+}
+
+test('every call the client makes is a documented operation, with bodies its schemas describe', async () => {
+  const client = new LongshoreClient({ url: h.url, apiKey: h.apiKey, fetch: recordingFetch });
+  const { called, offered } = instrumented(client);
+
+  const info = await client.serverInfo();
+  assert.equal(info.url, h.url);
+  await client.apply({
+    environments: [{ name: 'Contract' }],
+    workerPools: [{ name: 'contract-pool', description: 'for the contract' }],
+    targets: [{ name: 'contract-target', type: 'generic', environments: ['Contract'], tags: ['web'] }],
+    projects: [
+      {
+        name: 'Contract',
+        process: { steps: [{ name: 'say', script: { body: 'echo hi' }, packages: [{ packageId: 'contract' }] }] },
+        variables: [{ name: 'Greeting', value: 'hi' }],
+      },
+    ],
+  });
+  const pushed = await client.packages.push('contract', '1.0.0', new Uint8Array(archive), 'application/gzip');
+  assert.equal(pushed.format, 'tar.gz');
+  assert.deepEqual(
+    (await client.packages.list()).map((p) => p.packageId),
+    ['contract'],
+  );
+  for (const kind of [client.projects, client.environments, client.workerPools, client.targets] as const) {
+    const [first] = await kind.list();
+    assert.ok(first);
+    assert.equal((await kind.get(first.name)).id, first.id);
+  }
+
+  const release = await client.releases.create('Contract', { notes: 'contract' });
+  assert.deepEqual(
+    (await client.releases.list('Contract')).map((r) => r.id),
+    [release.id],
+  );
+  const { token } = await client.workers.createRegistrationToken({ pools: ['default'], expiresInMinutes: 5 });
+  const registered = await h.api('POST', '/api/agent/register', {
+    token,
+    name: 'contract-worker',
+    executor: 'local',
+    version: 'contract',
+    capacity: 1,
+  });
+  assert.equal(registered.status, 201);
+  assert.equal((await client.workers.list())[0]?.name, 'contract-worker');
+  assert.equal((await client.workers.get('contract-worker')).executor, 'local');
+  assert.equal((await client.workers.disable('contract-worker')).disabled, true);
+  assert.equal((await client.workers.enable('contract-worker')).disabled, false);
+  await client.workers.delete('contract-worker');
+  const install = await client.workers.installCommand({ pools: ['default'], values: { 'image.tag': 'x' } });
+  assert.equal(install.reinstall, false);
+
+  // No worker polls: the deployment waits, and is cancelled.
+  const deployment = await client.deployments.create({ project: 'Contract', environment: 'Contract' });
+  assert.equal(deployment.releaseVersion, release.version);
+  assert.equal((await client.tasks.get(deployment.taskId)).id, deployment.taskId);
+  assert.ok((await client.tasks.list()).some((t) => t.id === deployment.taskId));
+  await client.tasks.cancel(deployment.taskId);
+  const lines: string[] = [];
+  assert.equal(await client.tasks.follow(deployment.taskId, { onLine: (l) => lines.push(l.text) }), 'cancelled');
+  assert.ok((await client.tasks.list({ state: 'cancelled' })).some((t) => t.id === deployment.taskId));
+  const page = await client.tasks.logPage(deployment.taskId);
+  assert.deepEqual(
+    page.lines.map((l) => l.text),
+    lines,
+  );
+  await assert.rejects(client.tasks.cancel(deployment.taskId), (e) => isErrorCode(e, 'CONFLICT'));
+
+  assert.deepEqual(
+    offered.filter((name) => !called.has(name)),
+    [],
+    'every method of the client is called above',
+  );
+  checkAgainstDocument();
+});
+
+function checkAgainstDocument(): void {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const compiled = new Map<object, ValidateFunction>();
+  const check = (schema: object | undefined, value: unknown, what: string) => {
+    if (!schema) return;
+    if (!compiled.has(schema)) compiled.set(schema, ajv.compile(schema));
+    const validate = compiled.get(schema)!;
+    assert.ok(validate(value), `${what}: ${ajv.errorsText(validate.errors)}`);
+  };
+  const templates = Object.keys(doc.paths).map((template) => ({
+    template,
+    pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+  }));
+  for (const exchange of exchanges) {
+    const call = `${exchange.method} ${exchange.path}`;
+    // A literal path wins over a template that also matches it (/api/workers/install-command, /api/workers/{ref}).
+    const matching = templates
+      .filter(
+        ({ template, pattern }) => pattern.test(exchange.path) && doc.paths[template]![exchange.method.toLowerCase()],
+      )
+      .sort((a, b) => (a.template.match(/\{/g)?.length ?? 0) - (b.template.match(/\{/g)?.length ?? 0));
+    assert.ok(matching[0], `${call} is not a documented operation`);
+    const template = matching[0].template;
+    const operation = doc.paths[template]![exchange.method.toLowerCase()]!;
+    const what = `${exchange.method} ${template}`;
+    if (exchange.body !== undefined) {
+      const content = operation.requestBody?.content ?? {};
+      assert.ok(
+        exchange.contentType && exchange.contentType in content,
+        `${what} documents no ${exchange.contentType} body`,
+      );
+      if (exchange.contentType === 'application/json')
+        check(content['application/json']!.schema, exchange.body, `${what} request`);
+    }
+    const response = operation.responses[String(exchange.status)];
+    assert.ok(response, `${what} does not document the status ${exchange.status} it answered`);
+    if (exchange.responseType === 'application/json')
+      check(response.content?.['application/json']?.schema, exchange.answer, `${what} ${exchange.status} answer`);
+  }
+}
