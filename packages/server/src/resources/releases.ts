@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { LongshoreError, type OperationPackage } from '@longshore/protocol';
+import { LongshoreError, agentRoutes, type OperationPackage } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { newId } from '../crypto/tokens.js';
@@ -129,7 +129,7 @@ async function resolvePackages(ctx: ServerContext, process: Process): Promise<Op
         version: row.version,
         format: row.format as 'tar.gz' | 'zip',
         sha256: row.sha256,
-        downloadPath: `/api/agent/packages/${encodeURIComponent(row.package_id)}/${encodeURIComponent(row.version)}/content`,
+        downloadPath: agentRoutes.packageContent(row.package_id, row.version),
       });
     }
     out.push(list);
