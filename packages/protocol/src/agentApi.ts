@@ -1,22 +1,23 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { LogLine } from './logLine.js';
 import { Operation, OperationResult } from './operation.js';
+import { pathTemplate } from './pathTemplate.js';
 
 /**
  * The worker's side of the channel: plain HTTPS calls that the worker always makes outbound
- * (a cluster needs no inbound port). `poll` is a long-poll that doubles as the heartbeat.
+ * (a cluster needs no inbound port). `poll` is a long-poll that doubles as the heartbeat. The
+ * paths with parameters are templates: the server registers `.template`, the worker calls them.
  */
 export const agentRoutes = {
   register: '/api/agent/register',
   /** PUT at every start: what the worker is now (a chart upgrade changes its version, capacity and metadata). */
   workerInfo: '/api/agent/worker',
   poll: '/api/agent/poll',
-  logs: (operationId: string) => `/api/agent/operations/${operationId}/logs`,
-  complete: (operationId: string) => `/api/agent/operations/${operationId}/complete`,
-  operationState: (operationId: string) => `/api/agent/operations/${operationId}`,
-  packageToken: (operationId: string) => `/api/agent/operations/${operationId}/package-token`,
-  packageContent: (packageId: string, version: string) =>
-    `/api/agent/packages/${encodeURIComponent(packageId)}/${encodeURIComponent(version)}/content`,
+  logs: pathTemplate('/api/agent/operations/:id/logs'),
+  complete: pathTemplate('/api/agent/operations/:id/complete'),
+  operationState: pathTemplate('/api/agent/operations/:id'),
+  packageToken: pathTemplate('/api/agent/operations/:id/package-token'),
+  packageContent: pathTemplate('/api/agent/packages/:packageId/:version/content'),
 } as const;
 
 export const ExecutorKind = Type.Union([Type.Literal('local'), Type.Literal('kubernetes')]);

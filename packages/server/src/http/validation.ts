@@ -1,3 +1,4 @@
+import type { TObject } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -26,4 +27,16 @@ export function installValidation(app: FastifyInstance): void {
   const strict = make(false);
   const coercing = make('array');
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+}
+
+/**
+ * An object whose fields with a `default` a client may leave out, while its handler always sees
+ * them: the validator fills them in (useDefaults above). Declare such a field without
+ * Type.Optional, so its type says it is there; it is taken out of `required` here, so the
+ * validator and the API document let a client leave it out.
+ */
+export function WithDefaults<T extends TObject>(schema: T): T {
+  const { required = [], ...rest } = schema;
+  const needed = required.filter((key) => schema.properties[key]?.default === undefined);
+  return (needed.length > 0 ? { ...rest, required: needed } : rest) as T;
 }

@@ -1,53 +1,52 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LONGSHORE_VERSION, LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { errorResponses } from '../http/openApiResponses.js';
+import { WithDefaults } from '../http/validation.js';
 import { findByRef, Name, nameHolder } from '../resources/common.js';
 import { createRegistrationToken } from '../resources/workers.js';
 import { checkExtraValueKey, helmCommand, releaseName, type HelmInstall } from './helmCommand.js';
 
-export const InstallCommandInput = Type.Object(
-  {
-    pools: Type.Array(Name, {
-      minItems: 1,
-      maxItems: 50,
-      description: 'The worker pools the worker serves; each must exist',
-    }),
-    // The chart's limits: the name is also a label value (63 characters), and the release is named after it.
-    name: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 63,
-        pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$',
-        description: 'The worker name; default: the release name',
+export const InstallCommandInput = WithDefaults(
+  Type.Object(
+    {
+      pools: Type.Array(Name, {
+        minItems: 1,
+        maxItems: 50,
+        description: 'The worker pools the worker serves; each must exist',
       }),
-    ),
-    namespace: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 63,
-        pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
-        description:
-          'The Kubernetes namespace, created if missing; default: longshore, or where a registered worker of this name runs',
-      }),
-    ),
-    values: Type.Optional(
-      Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }), {
+      // The chart's limits: the name is also a label value (63 characters), and the release is named after it.
+      name: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 63,
+          pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$',
+          description: 'The worker name; default: the release name',
+        }),
+      ),
+      namespace: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 63,
+          pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+          description:
+            'The Kubernetes namespace, created if missing; default: longshore, or where a registered worker of this name runs',
+        }),
+      ),
+      values: Type.Record(Type.String({ maxLength: 256 }), Type.String({ maxLength: 4096 }), {
         maxProperties: 100,
         default: {},
         description: 'More chart values, by dotted path',
       }),
-    ),
-    expiresInMinutes: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 7 * 24 * 60, description: "Lifetime of the command's registration token" }),
-    ),
-  },
-  { additionalProperties: false },
+      expiresInMinutes: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 7 * 24 * 60, description: "Lifetime of the command's registration token" }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
 );
-// The validator fills in the defaults, so the handler sees them set.
-type InstallCommandInput = Required<Pick<Static<typeof InstallCommandInput>, 'values'>> &
-  Static<typeof InstallCommandInput>;
 
 const InstallCommand = Type.Object({
   command: Type.String({ description: 'One line for a shell with helm and access to the cluster' }),
@@ -75,7 +74,8 @@ const CHART_POOL_NAME = /^[^,\s]+$/;
  * `longshore workers install-command` and the portal's wizard: the whole helm command for a new
  * Kubernetes worker, with a fresh single-use token. Nothing is stored but the token.
  */
-export async function installCommandRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function installCommandRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/workers/install-command',
     {
@@ -86,7 +86,7 @@ export async function installCommandRoutes(app: FastifyInstance, ctx: ServerCont
       },
     },
     async (req, reply) => {
-      const input = req.body as InstallCommandInput;
+      const input = req.body;
       for (const key of Object.keys(input.values)) checkExtraValueKey(key);
       const pools: string[] = [];
       for (const ref of input.pools) {

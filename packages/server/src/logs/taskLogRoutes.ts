@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LogLine, LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
+import { WithDefaults } from '../http/validation.js';
 import { isTerminal, loadTask } from '../resources/tasks.js';
 import { MAX_CURSOR } from './logCursor.js';
 import type { PageEnd } from './logPage.js';
@@ -14,28 +16,23 @@ const Params = Type.Object({ id: Type.String({ maxLength: 64 }) });
  * A page is bounded in bytes as well as lines: 5,000 lines of 64 KiB would be 320 MiB to build,
  * send and parse. 1 MiB is thousands of ordinary lines, and at least fifteen of the longest.
  */
-const PageQuery = Type.Object({
-  after: Type.Optional(
-    Type.Integer({
+const PageQuery = WithDefaults(
+  Type.Object({
+    after: Type.Integer({
       minimum: 0,
       maximum: MAX_CURSOR,
       default: 0,
       description: "The previous page's cursor; 0 for the first page",
     }),
-  ),
-  limit: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: 50_000, default: 5_000, description: 'The most lines in a page' }),
-  ),
-  maxBytes: Type.Optional(
-    Type.Integer({
+    limit: Type.Integer({ minimum: 1, maximum: 50_000, default: 5_000, description: 'The most lines in a page' }),
+    maxBytes: Type.Integer({
       minimum: 1024,
       maximum: 16 * 1024 * 1024,
       default: 1024 * 1024,
       description: "The most bytes of the lines' JSON in a page; a first line larger than this comes alone",
     }),
-  ),
-});
-type PageQuery = { after: number; limit: number; maxBytes: number };
+  }),
+);
 const KEEPALIVE_MS = 15_000;
 // Open objects: the serializer keeps fields added to a page later instead of dropping them silently.
 const TaskLogPage = Type.Object(
@@ -59,6 +56,8 @@ const TaskLogPage = Type.Object(
   },
   { additionalProperties: true },
 );
+/** The page as the route sends it: a stream of the page's JSON, written as the lines are read. */
+const StreamedPage = Type.Unsafe<Readable>(TaskLogPage);
 const EventStream = {
   description: 'Server-sent events until the task has ended',
   content: {
@@ -68,15 +67,16 @@ const EventStream = {
   },
 };
 
-export async function taskLogRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function taskLogRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['tasks'];
   /** Streamed as it is read: the server holds a few rows of the log per reader, not the page (the schema documents it). */
   app.get(
     '/api/tasks/:id/log',
-    { schema: { tags, params: Params, querystring: PageQuery, response: { 200: TaskLogPage } } },
+    { schema: { tags, params: Params, querystring: PageQuery, response: { 200: StreamedPage } } },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
-      const { after, limit, maxBytes } = req.query as PageQuery;
+      const { id } = req.params;
+      const { after, limit, maxBytes } = req.query;
       // Read before the lines: a task that had ended by then has all its lines in this page or before it.
       const task = await loadTask(ctx, id);
       const head = `{"taskState":${JSON.stringify(task.state)},"lines":[`;
@@ -105,8 +105,8 @@ export async function taskLogRoutes(app: FastifyInstance, ctx: ServerContext): P
     '/api/tasks/:id/log/stream',
     { schema: { tags, params: Params, querystring: PageQuery, response: { 200: EventStream } } },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
-      const { after, limit, maxBytes } = req.query as PageQuery;
+      const { id } = req.params;
+      const { after, limit, maxBytes } = req.query;
       const lastEventId = Number(req.headers['last-event-id']);
       let cursor = Number.isSafeInteger(lastEventId) && lastEventId > 0 ? lastEventId : after;
       await loadTask(ctx, id);

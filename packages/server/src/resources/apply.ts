@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError, isLongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
@@ -42,12 +43,13 @@ function duplicateProblems(doc: ApplyDocument): string[] {
   ];
 }
 
-export async function applyRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function applyRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/apply',
     { schema: { tags: ['apply'], body: ApplyDocument, response: { 200: ApplyResult } } },
     async (req) => {
-      const doc = req.body as ApplyDocument;
+      const doc = req.body;
       const problems = duplicateProblems(doc);
       if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', problems.join('; '), { problems });
       return inTransaction(ctx, async (tx) => {

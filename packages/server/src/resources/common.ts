@@ -18,8 +18,8 @@ export const Tag = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-
 export const Ref = Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, description: 'An id or a name' });
 export const RefParams = Type.Object({ ref: Ref });
 export const ListOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) });
-/** A 204: the document shows no body, and none is sent. */
-export const NoContent = Type.Null({ description: 'Done; there is no body' });
+/** A 204: the document shows no body, and none is sent (so a handler's `send()` takes nothing). */
+export const NoContent = Type.Unsafe<undefined>(Type.Null({ description: 'Done; there is no body' }));
 
 type NamedTable = 'environments' | 'worker_pools' | 'targets' | 'projects' | 'workers';
 const kindNames: Record<NamedTable, string> = {

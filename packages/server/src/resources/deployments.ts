@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { errorResponses } from '../http/openApiResponses.js';
@@ -27,13 +28,14 @@ const Deployment = Type.Object({
   createdAt: Type.String(),
 });
 
-export async function deploymentRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function deploymentRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['deployments'];
   app.post(
     '/api/deployments',
     { schema: { tags, body: DeploymentInput, response: { 201: Deployment, ...errorResponses(404) } } },
     async (req, reply) => {
-      const input = req.body as Static<typeof DeploymentInput>;
+      const input = req.body;
       const created = await inTransaction(ctx, async (tx) => {
         const project = await findByRef(tx.db, 'projects', input.project);
         const environment = await findByRef(tx.db, 'environments', input.environment);
@@ -101,7 +103,7 @@ export async function deploymentRoutes(app: FastifyInstance, ctx: ServerContext)
       },
     },
     async (req) => {
-      const { project } = req.query as { project?: string };
+      const { project } = req.query;
       let q = ctx.db
         .selectFrom('deployments')
         .innerJoin('releases', 'releases.id', 'deployments.release_id')

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
@@ -98,17 +99,18 @@ export async function ensureDefaultPool(ctx: Pick<ServerContext, 'db'>): Promise
 export function namedResourceRoutes(table: Table) {
   const t = tables[table];
   const Item = table === 'worker_pools' ? WorkerPool : Environment;
-  return async (app: FastifyInstance, ctx: ServerContext) => {
-    const schema = (extra: object) => ({ tags: [t.tag], ...extra });
-    app.get(t.path, { schema: schema({ response: { 200: ListOf(Item) } }) }, async () => {
+  return async (scope: FastifyInstance, ctx: ServerContext) => {
+    const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+    const tags = [t.tag];
+    app.get(t.path, { schema: { tags, response: { 200: ListOf(Item) } } }, async () => {
       const rows = (await ctx.db.selectFrom(table).selectAll().orderBy('name').execute()) as Row[];
       return { items: rows.map(present) };
     });
-    app.get(`${t.path}/:ref`, { schema: schema({ params: RefParams, response: { 200: Item } }) }, async (req) => {
-      return present((await findByRef(ctx.db, table, (req.params as { ref: string }).ref)) as Row);
+    app.get(`${t.path}/:ref`, { schema: { tags, params: RefParams, response: { 200: Item } } }, async (req) => {
+      return present((await findByRef(ctx.db, table, req.params.ref)) as Row);
     });
-    app.post(t.path, { schema: schema({ body: NamedInput, response: { 201: Item } }) }, async (req, reply) => {
-      const input = req.body as NamedInput;
+    app.post(t.path, { schema: { tags, body: NamedInput, response: { 201: Item } } }, async (req, reply) => {
+      const input = req.body;
       const id = await inTransaction(ctx, async (tx) => {
         const clash = await nameHolder(tx.db, table, input.name);
         if (clash) throw new LongshoreError('CONFLICT', `${t.what} named '${clash.name}' already exists`);
@@ -118,12 +120,12 @@ export function namedResourceRoutes(table: Table) {
     });
     app.put(
       `${t.path}/:ref`,
-      { schema: schema({ params: RefParams, body: NamedInput, response: { 200: Item } }) },
+      { schema: { tags, params: RefParams, body: NamedInput, response: { 200: Item } } },
       async (req) => {
-        const input = req.body as NamedInput;
+        const input = req.body;
         const name = normaliseName(input.name);
         const id = await inTransaction(ctx, async (tx) => {
-          const row = await findByRef(tx.db, table, (req.params as { ref: string }).ref);
+          const row = await findByRef(tx.db, table, req.params.ref);
           const clash = await nameHolder(tx.db, table, name, row.id);
           if (clash) throw new LongshoreError('CONFLICT', `${t.what} named '${clash.name}' already exists`);
           await uniquely(`${t.what} named '${name}'`, () =>
@@ -140,10 +142,10 @@ export function namedResourceRoutes(table: Table) {
     );
     app.delete(
       `${t.path}/:ref`,
-      { schema: schema({ params: RefParams, response: { 204: NoContent } }) },
+      { schema: { tags, params: RefParams, response: { 204: NoContent } } },
       async (req, reply) => {
         await inTransaction(ctx, async (tx) => {
-          const row = (await findByRef(tx.db, table, (req.params as { ref: string }).ref)) as Row;
+          const row = (await findByRef(tx.db, table, req.params.ref)) as Row;
           if (row.is_default === 1) throw new LongshoreError('CONFLICT', 'The default worker pool cannot be deleted');
           await assertUnused(tx, table, row);
           await assertUnreferenced(tx.db, table, row);

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import { documentRawBody, errorResponses } from '../http/openApiResponses.js';
@@ -86,7 +87,8 @@ async function isRecorded(ctx: ServerContext, path: string): Promise<boolean> {
   return (await ctx.db.selectFrom('packages').select('path').where('path', '=', path).executeTakeFirst()) !== undefined;
 }
 
-export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function packageRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['packages'];
   const blobs = new PackageBlobs(ctx.config.dataDir);
   await blobs.sweepUploads();
@@ -98,8 +100,10 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
       config: documentRawBody(ARCHIVE_TYPES, 'A .tar.gz or .zip archive, sent as it is'),
       schema: { tags, params: PushParams, response: { 201: Package, ...errorResponses(413, 415, 422) } },
     };
-    feed.post('/api/packages/:packageId/:version', push, async (req, reply) => {
-      const { packageId, version } = req.params as { packageId: string; version: string };
+    // The body is the stream the parser above hands over unread: named here, as no body schema can say it.
+    type PushRequest = { Params: Static<typeof PushParams>; Body: Readable };
+    feed.post<PushRequest>('/api/packages/:packageId/:version', push, async (req, reply) => {
+      const { packageId, version } = req.params;
       if (!ARCHIVE_TYPES.includes((req.headers['content-type'] ?? '').split(';')[0]!.trim())) {
         throw new LongshoreError(
           'UNSUPPORTED_MEDIA_TYPE',
@@ -119,7 +123,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
         );
       const upload = await blobs.uploadPath();
       try {
-        const { size, sha256 } = await receiveUpload(req.body as Readable, upload, ctx.config.maxPackageBytes);
+        const { size, sha256 } = await receiveUpload(req.body, upload, ctx.config.maxPackageBytes);
         const { format } = await verifyArchive(upload);
         const row = {
           package_id: packageId,
@@ -161,7 +165,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
       },
     },
     async (req) => {
-      const { packageId } = req.query as { packageId?: string };
+      const { packageId } = req.query;
       let q = ctx.db.selectFrom('packages').selectAll().orderBy('package_id').orderBy('created_at', 'desc');
       if (packageId) q = q.where('package_id', '=', packageId);
       const rows = await q.execute();
@@ -181,7 +185,7 @@ export async function packageRoutes(app: FastifyInstance, ctx: ServerContext): P
     '/api/packages/:packageId/:version/content',
     { schema: { tags, params: VersionParams, response: { 200: PackageContent } } },
     async (req, reply) => {
-      const { packageId, version } = req.params as { packageId: string; version: string };
+      const { packageId, version } = req.params;
       return sendPackageContent(ctx, reply, packageId, version);
     },
   );

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
@@ -118,21 +119,21 @@ export async function upsertProject(ctx: ServerContext, input: ProjectInput): Pr
   return id;
 }
 
-export async function projectRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function projectRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['projects'];
-  const ref = (req: { params: unknown }) => (req.params as { ref: string }).ref;
   app.get('/api/projects', { schema: { tags, response: { 200: ListOf(Project) } } }, async () => {
     const rows = await ctx.db.selectFrom('projects').select('id').orderBy('name').execute();
     return { items: await Promise.all(rows.map((r) => present(ctx.db, r.id))) };
   });
   app.get('/api/projects/:ref', { schema: { tags, params: RefParams, response: { 200: Project } } }, async (req) =>
-    present(ctx.db, (await findByRef(ctx.db, 'projects', ref(req))).id),
+    present(ctx.db, (await findByRef(ctx.db, 'projects', req.params.ref)).id),
   );
   app.post(
     '/api/projects',
     { schema: { tags, body: ProjectInput, response: { 201: Project } } },
     async (req, reply) => {
-      const input = req.body as ProjectInput;
+      const input = req.body;
       const id = await inTransaction(ctx, async (tx) => {
         const clash = await nameHolder(tx.db, 'projects', input.name);
         if (clash) throw new LongshoreError('CONFLICT', `A project named '${clash.name}' already exists`);
@@ -146,8 +147,8 @@ export async function projectRoutes(app: FastifyInstance, ctx: ServerContext): P
     { schema: { tags, params: RefParams, body: Process, response: { 200: Project } } },
     async (req) => {
       const id = await inTransaction(ctx, async (tx) => {
-        const row = await findByRef(tx.db, 'projects', ref(req));
-        return upsertProject(tx, { name: row.name, process: req.body as Process });
+        const row = await findByRef(tx.db, 'projects', req.params.ref);
+        return upsertProject(tx, { name: row.name, process: req.body });
       });
       return present(ctx.db, id);
     },
@@ -156,7 +157,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: ServerContext): P
     '/api/projects/:ref/variables',
     { schema: { tags, params: RefParams, response: { 200: ListOf(Variable) } } },
     async (req) => {
-      const row = await findByRef(ctx.db, 'projects', ref(req));
+      const row = await findByRef(ctx.db, 'projects', req.params.ref);
       return { items: await presentVariables(ctx.db, row.id) };
     },
   );
@@ -172,8 +173,8 @@ export async function projectRoutes(app: FastifyInstance, ctx: ServerContext): P
     },
     async (req, reply) => {
       await inTransaction(ctx, async (tx) => {
-        const row = await findByRef(tx.db, 'projects', ref(req));
-        await writeVariables(tx.db, row.id, await variableRows(tx, row.id, req.body as VariableInputT[]));
+        const row = await findByRef(tx.db, 'projects', req.params.ref);
+        await writeVariables(tx.db, row.id, await variableRows(tx, row.id, req.body));
       });
       return reply.status(204).send();
     },
@@ -183,7 +184,7 @@ export async function projectRoutes(app: FastifyInstance, ctx: ServerContext): P
     { schema: { tags, params: RefParams, response: { 204: NoContent } } },
     async (req, reply) => {
       await inTransaction(ctx, async (tx) => {
-        const row = await findByRef(tx.db, 'projects', ref(req));
+        const row = await findByRef(tx.db, 'projects', req.params.ref);
         const running = await tx.db
           .selectFrom('deployments')
           .innerJoin('tasks', 'tasks.id', 'deployments.task_id')

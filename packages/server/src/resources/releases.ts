@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { LongshoreError, type OperationPackage } from '@longshore/protocol';
+import { LongshoreError, agentRoutes, type OperationPackage } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { newId } from '../crypto/tokens.js';
@@ -128,7 +129,7 @@ async function resolvePackages(ctx: ServerContext, process: Process): Promise<Op
         version: row.version,
         format: row.format as 'tar.gz' | 'zip',
         sha256: row.sha256,
-        downloadPath: `/api/agent/packages/${encodeURIComponent(row.package_id)}/${encodeURIComponent(row.version)}/content`,
+        downloadPath: agentRoutes.packageContent(row.package_id, row.version),
       });
     }
     out.push(list);
@@ -189,17 +190,14 @@ export async function releaseForDeployment(
   return newest ?? createRelease(ctx, project.id, {});
 }
 
-export async function releaseRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function releaseRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['releases'];
   app.post(
     '/api/projects/:ref/releases',
     { schema: { tags, params: RefParams, body: ReleaseInput, response: { 201: Release } } },
     async (req, reply) => {
-      const row = await createRelease(
-        ctx,
-        (req.params as { ref: string }).ref,
-        (req.body ?? {}) as Static<typeof ReleaseInput>,
-      );
+      const row = await createRelease(ctx, req.params.ref, req.body);
       return reply.status(201).send(present(ctx, row));
     },
   );
@@ -207,7 +205,7 @@ export async function releaseRoutes(app: FastifyInstance, ctx: ServerContext): P
     '/api/projects/:ref/releases',
     { schema: { tags, params: RefParams, response: { 200: ListOf(Release) } } },
     async (req) => {
-      const project = await findByRef(ctx.db, 'projects', (req.params as { ref: string }).ref);
+      const project = await findByRef(ctx.db, 'projects', req.params.ref);
       const rows = await ctx.db
         .selectFrom('releases')
         .selectAll()
@@ -221,12 +219,8 @@ export async function releaseRoutes(app: FastifyInstance, ctx: ServerContext): P
     '/api/releases/:id',
     { schema: { tags, params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 200: Release } } },
     async (req) => {
-      const row = await ctx.db
-        .selectFrom('releases')
-        .selectAll()
-        .where('id', '=', (req.params as { id: string }).id)
-        .executeTakeFirst();
-      if (!row) throw new LongshoreError('NOT_FOUND', `Release '${(req.params as { id: string }).id}' does not exist`);
+      const row = await ctx.db.selectFrom('releases').selectAll().where('id', '=', req.params.id).executeTakeFirst();
+      if (!row) throw new LongshoreError('NOT_FOUND', `Release '${req.params.id}' does not exist`);
       return present(ctx, row);
     },
   );

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError, type OperationTarget } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
@@ -164,7 +165,8 @@ export function operationTarget(ctx: Pick<ServerContext, 'box'>, row: Row): Oper
   return { id: row.id, name: row.name, type };
 }
 
-export async function targetRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function targetRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['targets'];
   app.get('/api/targets', { schema: { tags, response: { 200: ListOf(Target) } } }, async () => {
     const rows = await ctx.db.selectFrom('targets').selectAll().orderBy('name').execute();
@@ -172,10 +174,10 @@ export async function targetRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     return { items: rows.map((r) => present(r, environmentName)) };
   });
   app.get('/api/targets/:ref', { schema: { tags, params: RefParams, response: { 200: Target } } }, async (req) =>
-    presentOne(ctx.db, (req.params as { ref: string }).ref),
+    presentOne(ctx.db, req.params.ref),
   );
   app.post('/api/targets', { schema: { tags, body: TargetInput, response: { 201: Target } } }, async (req, reply) => {
-    const input = req.body as TargetInput;
+    const input = req.body;
     const id = await inTransaction(ctx, async (tx) => {
       const clash = await nameHolder(tx.db, 'targets', input.name);
       if (clash) throw new LongshoreError('CONFLICT', `A target named '${clash.name}' already exists`);
@@ -187,9 +189,9 @@ export async function targetRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     '/api/targets/:ref',
     { schema: { tags, params: RefParams, body: TargetInput, response: { 200: Target } } },
     async (req) => {
-      const ref = (req.params as { ref: string }).ref;
+      const ref = req.params.ref;
       const id = await inTransaction(ctx, async (tx) =>
-        upsertTarget(tx, req.body as TargetInput, (await findByRef(tx.db, 'targets', ref)).id),
+        upsertTarget(tx, req.body, (await findByRef(tx.db, 'targets', ref)).id),
       );
       return presentOne(ctx.db, id);
     },
@@ -199,7 +201,7 @@ export async function targetRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     { schema: { tags, params: RefParams, response: { 204: NoContent } } },
     async (req, reply) => {
       await inTransaction(ctx, async (tx) => {
-        const row = await findByRef(tx.db, 'targets', (req.params as { ref: string }).ref);
+        const row = await findByRef(tx.db, 'targets', req.params.ref);
         await assertUnreferenced(tx.db, 'targets', row);
         await tx.db.deleteFrom('targets').where('id', '=', row.id).execute();
       });

@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
+import { WithDefaults } from '../http/validation.js';
 import { ListOf, iso } from './common.js';
 import { ACTIVE_TASK_STATES } from '../orchestration/taskRunner.js';
 
@@ -93,22 +95,25 @@ export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView
   };
 }
 
-export async function taskRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function taskRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['tasks'];
   app.get(
     '/api/tasks',
     {
       schema: {
         tags,
-        querystring: Type.Object({
-          state: Type.Optional(Type.String({ maxLength: 20 })),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-        }),
+        querystring: WithDefaults(
+          Type.Object({
+            state: Type.Optional(Type.String({ maxLength: 20 })),
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          }),
+        ),
         response: { 200: ListOf(Task) },
       },
     },
     async (req) => {
-      const { state, limit } = req.query as { state?: string; limit: number };
+      const { state, limit } = req.query;
       let q = ctx.db.selectFrom('tasks').select('id').orderBy('created_at', 'desc').limit(limit);
       if (state) q = q.where('state', '=', state);
       const rows = await q.execute();
@@ -116,13 +121,13 @@ export async function taskRoutes(app: FastifyInstance, ctx: ServerContext): Prom
     },
   );
   app.get('/api/tasks/:id', { schema: { tags, params: TaskParams, response: { 200: Task } } }, async (req) =>
-    loadTask(ctx, (req.params as { id: string }).id),
+    loadTask(ctx, req.params.id),
   );
   app.post(
     '/api/tasks/:id/cancel',
     { schema: { tags, params: TaskParams, response: { 202: Task } } },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const task = await loadTask(ctx, id);
       if (isTerminal(task.state))
         throw new LongshoreError('CONFLICT', `Task '${id}' already ${task.state}; there is nothing to cancel`);

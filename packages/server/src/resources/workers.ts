@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import { errorResponses } from '../http/openApiResponses.js';
@@ -93,15 +94,15 @@ export async function createRegistrationToken(ctx: ServerContext, input: Static<
   return { token, pools: names, expiresAt: iso(expiresAt)! };
 }
 
-export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function workerRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['workers'];
-  const ref = (req: { params: unknown }) => (req.params as { ref: string }).ref;
   app.get('/api/workers', { schema: { tags, response: { 200: ListOf(Worker) } } }, async () => {
     const rows = await ctx.db.selectFrom('workers').selectAll().orderBy('name').execute();
     return { items: await Promise.all(rows.map((r) => present(ctx, r))) };
   });
   app.get('/api/workers/:ref', { schema: { tags, params: RefParams, response: { 200: Worker } } }, async (req) =>
-    present(ctx, await findByRef(ctx.db, 'workers', ref(req))),
+    present(ctx, await findByRef(ctx.db, 'workers', req.params.ref)),
   );
   for (const [verb, disabled] of [
     ['disable', 1],
@@ -111,7 +112,7 @@ export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Pr
       `/api/workers/:ref/${verb}`,
       { schema: { tags, params: RefParams, response: { 200: Worker } } },
       async (req) => {
-        const row = await findByRef(ctx.db, 'workers', ref(req));
+        const row = await findByRef(ctx.db, 'workers', req.params.ref);
         await ctx.db.updateTable('workers').set({ disabled }).where('id', '=', row.id).execute();
         return present(ctx, await findByRef(ctx.db, 'workers', row.id));
       },
@@ -122,7 +123,7 @@ export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Pr
     { schema: { tags, params: RefParams, response: { 204: NoContent } } },
     async (req, reply) => {
       await inTransaction(ctx, async (tx) => {
-        const row = await findByRef(tx.db, 'workers', ref(req));
+        const row = await findByRef(tx.db, 'workers', req.params.ref);
         const busy = await tx.db
           .selectFrom('operations')
           .select('id')
@@ -143,10 +144,7 @@ export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Pr
   app.post(
     '/api/registration-tokens',
     { schema: { tags, body: RegistrationTokenInput, response: { 201: RegistrationToken, ...errorResponses(404) } } },
-    async (req, reply) =>
-      reply
-        .status(201)
-        .send(await createRegistrationToken(ctx, (req.body ?? {}) as Static<typeof RegistrationTokenInput>)),
+    async (req, reply) => reply.status(201).send(await createRegistrationToken(ctx, req.body)),
   );
 
   const ApiKey = Type.Object({
@@ -181,7 +179,7 @@ export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Pr
       },
     },
     async (req, reply) => {
-      const { name } = req.body as { name: string };
+      const { name } = req.body;
       return reply.status(201).send({ ...(await createApiKey(ctx, name)), name });
     },
   );
@@ -195,7 +193,7 @@ export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Pr
       },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const deleted = await ctx.db.deleteFrom('api_keys').where('id', '=', id).executeTakeFirst();
       if (Number(deleted.numDeletedRows) === 0) throw new LongshoreError('NOT_FOUND', `API key '${id}' does not exist`);
       return reply.status(204).send();

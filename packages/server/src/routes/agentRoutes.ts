@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import {
   CompleteRequest,
@@ -13,12 +14,7 @@ import {
   RegisterResponse,
   WorkerInfoRequest,
   agentRoutes,
-  type CompleteRequest as CompleteRequestT,
-  type LogBatchRequest as LogBatchRequestT,
   type Operation,
-  type PollRequest as PollRequestT,
-  type RegisterRequest as RegisterRequestT,
-  type WorkerInfoRequest as WorkerInfoRequestT,
 } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { requireWorker } from '../http/authentication.js';
@@ -32,7 +28,8 @@ import { PackageContent, sendPackageContent } from '../resources/packages.js';
 const OperationParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 /** The worker's side of the channel (see @longshore/protocol agentRoutes). */
-export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['agent'];
 
   app.post(
@@ -42,7 +39,7 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
       schema: { tags, body: RegisterRequest, response: { 201: RegisterResponse, ...errorResponses(401) } },
     },
     async (req, reply) => {
-      const input = req.body as RegisterRequestT;
+      const input = req.body;
       const credential = newSecretToken('lsw_');
       const result = await ctx.db.transaction().execute(async (trx) => {
         const token = await trx
@@ -101,7 +98,7 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
     agentRoutes.workerInfo,
     { schema: { tags, body: WorkerInfoRequest, response: { 204: NoContent } } },
     async (req, reply) => {
-      const { version, capacity, metadata } = req.body as WorkerInfoRequestT;
+      const { version, capacity, metadata } = req.body;
       await ctx.db
         .updateTable('workers')
         .set({ version, capacity, metadata: JSON.stringify(metadata), last_seen_at: Date.now() })
@@ -131,7 +128,7 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
           disabled: principal.disabled,
           pools: JSON.parse(row.pools) as string[],
         },
-        req.body as PollRequestT,
+        req.body,
         abort.signal,
       );
     },
@@ -152,11 +149,11 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
   };
 
   app.post(
-    '/api/agent/operations/:id/logs',
+    agentRoutes.logs.template,
     { schema: { tags, params: OperationParams, body: LogBatchRequest, response: { 200: LogBatchResponse } } },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const body = req.body as LogBatchRequestT;
+      const { id } = req.params;
+      const { body } = req;
       await heldOperation(requireWorker(req).workerId, id);
       const result = await ctx.taskLog.appendOperationLines(id, body.lines);
       if (body.progress) {
@@ -172,11 +169,11 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
   );
 
   app.post(
-    '/api/agent/operations/:id/complete',
+    agentRoutes.complete.template,
     { schema: { tags, params: OperationParams, body: CompleteRequest, response: { 204: NoContent } } },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
-      const body = req.body as CompleteRequestT;
+      const { id } = req.params;
+      const { body } = req;
       const op = await heldOperation(requireWorker(req).workerId, id);
       if (op.state !== 'finished') {
         if (op.acked_seq < body.finalSeq) {
@@ -198,10 +195,10 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
   );
 
   app.get(
-    '/api/agent/operations/:id',
+    agentRoutes.operationState.template,
     { schema: { tags, params: OperationParams, response: { 200: OperationStateResponse } } },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const op = await ctx.db
         .selectFrom('operations')
         .select(['worker_id', 'state', 'acked_seq', 'last_source', 'cancel_requested', 'payload'])
@@ -223,10 +220,10 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
 
   // A script pod's init container downloads with this instead of the worker's credential (see crypto/packageTokens.ts).
   app.post(
-    '/api/agent/operations/:id/package-token',
+    agentRoutes.packageToken.template,
     { schema: { tags, params: OperationParams, response: { 200: PackageTokenResponse } } },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const { workerId } = requireWorker(req);
       const op = await heldOperation(workerId, id);
       if (op.state !== 'leased' && op.state !== 'running') {
@@ -249,7 +246,7 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
   );
 
   app.get(
-    '/api/agent/packages/:packageId/:version/content',
+    agentRoutes.packageContent.template,
     {
       config: { access: 'workerOrPackageToken' },
       schema: {
@@ -259,7 +256,7 @@ export async function agentRoutesPlugin(app: FastifyInstance, ctx: ServerContext
       },
     },
     async (req, reply) => {
-      const { packageId, version } = req.params as { packageId: string; version: string };
+      const { packageId, version } = req.params;
       if (req.principal?.kind === 'packageToken') requirePackageInScope(req.principal, packageId, version);
       else requireWorker(req);
       return sendPackageContent(ctx, reply, packageId, version);
