@@ -12,6 +12,31 @@ export const Outcome = Type.Union([
 ]);
 export type Outcome = Static<typeof Outcome>;
 
+/**
+ * Where an operation stands on the server: `waiting` for room under its step's maxParallelism,
+ * `queued` for a worker of its pool, `leased` to a worker that has not yet reported it started,
+ * `running` there, `finished` with an outcome.
+ */
+export const OperationState = Type.Union([
+  Type.Literal('waiting'),
+  Type.Literal('queued'),
+  Type.Literal('leased'),
+  Type.Literal('running'),
+  Type.Literal('finished'),
+]);
+export type OperationState = Static<typeof OperationState>;
+
+/** Held by a worker: its lease is renewed by the worker's polls, and a cancel must reach the worker. */
+export const ACTIVE_OPERATION_STATES = ['leased', 'running'] as const satisfies readonly OperationState[];
+/** Not given to any worker yet: a cancel ends these at once. */
+export const PENDING_OPERATION_STATES = ['waiting', 'queued'] as const satisfies readonly OperationState[];
+/** Counted against a step's maxParallelism: queued for a worker or held by one. */
+export const IN_FLIGHT_OPERATION_STATES = ['queued', 'leased', 'running'] as const satisfies readonly OperationState[];
+
+export function isActiveOperationState(state: string): state is (typeof ACTIVE_OPERATION_STATES)[number] {
+  return (ACTIVE_OPERATION_STATES as readonly string[]).includes(state);
+}
+
 export const ScriptSyntax = Type.Union([Type.Literal('sh'), Type.Literal('bash')]);
 export type ScriptSyntax = Static<typeof ScriptSyntax>;
 

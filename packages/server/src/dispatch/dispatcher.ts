@@ -1,4 +1,4 @@
-import type { Operation, PollRequest, PollResponse } from '@longshore/protocol';
+import { ACTIVE_OPERATION_STATES, type Operation, type PollRequest, type PollResponse } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 
 interface Waiter {
@@ -38,7 +38,7 @@ export class Dispatcher {
     await db
       .updateTable('operations')
       .set({ lease_expires_at: Date.now() + Math.max(config.leaseMs, config.restartGraceMs) })
-      .where('state', 'in', ['leased', 'running'])
+      .where('state', 'in', ACTIVE_OPERATION_STATES)
       .execute();
     this.#sweeper = setInterval(() => {
       this.sweep().catch((err: unknown) => log.error({ err }, 'lease sweep failed'));
@@ -78,7 +78,7 @@ export class Dispatcher {
       .selectFrom('operations')
       .select(['id', 'state', 'cancel_requested', 'payload', 'task_id'])
       .where('worker_id', '=', worker.id)
-      .where('state', 'in', ['leased', 'running'])
+      .where('state', 'in', ACTIVE_OPERATION_STATES)
       .execute();
     const heldIds = new Set(held.map((h) => h.id));
     const renew = held.filter((h) => running.has(h.id)).map((h) => h.id);
@@ -118,7 +118,7 @@ export class Dispatcher {
       .select('id')
       .where('worker_id', '=', worker.id)
       .where('cancel_requested', '=', 1)
-      .where('state', 'in', ['leased', 'running'])
+      .where('state', 'in', ACTIVE_OPERATION_STATES)
       .execute();
     response.cancel = cancels.map((c) => c.id).filter((id) => running.has(id));
     return response;
@@ -131,7 +131,7 @@ export class Dispatcher {
       .selectFrom('operations')
       .innerJoin('workers', 'workers.id', 'operations.worker_id')
       .select(['operations.id', 'workers.name', 'workers.last_seen_at'])
-      .where('operations.state', 'in', ['leased', 'running'])
+      .where('operations.state', 'in', ACTIVE_OPERATION_STATES)
       .where('operations.lease_expires_at', '<', Date.now())
       .execute();
     for (const e of expired) {

@@ -1,4 +1,4 @@
-import { LongshoreError, type Operation } from '@longshore/protocol';
+import { LongshoreError, isActiveOperationState, type Operation } from '@longshore/protocol';
 import { verifyPackageToken } from '../crypto/packageTokens.js';
 import type { SecretBox } from '../crypto/secretBox.js';
 import type { Store } from '../store/database.js';
@@ -26,7 +26,7 @@ export async function authenticatePackageToken(
     .select(['worker_id', 'state', 'payload'])
     .where('id', '=', claims.operationId)
     .executeTakeFirst();
-  if (!op || op.worker_id !== claims.workerId || (op.state !== 'leased' && op.state !== 'running')) {
+  if (!op || op.worker_id !== claims.workerId || !isActiveOperationState(op.state)) {
     throw new LongshoreError(
       'UNAUTHENTICATED',
       `The package token is for operation ${claims.operationId}, which is no longer running on the worker that asked for it; package tokens end with their operation`,

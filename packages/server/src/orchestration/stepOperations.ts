@@ -1,6 +1,5 @@
+import { IN_FLIGHT_OPERATION_STATES } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
-
-const IN_FLIGHT = ['queued', 'leased', 'running'];
 
 export type StepProgress =
   | { state: 'unplanned' }
@@ -24,11 +23,11 @@ export async function stepProgress(db: Store, taskId: string, index: number): Pr
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('task_id', '=', taskId)
       .where('step_index', '=', index)
-      .where('state', 'in', IN_FLIGHT)
+      .where('state', 'in', IN_FLIGHT_OPERATION_STATES)
       .executeTakeFirstOrThrow();
     return { state: 'running', waiting: true, inFlight: Number(n) };
   }
-  if (await ofStep().where('state', 'in', IN_FLIGHT).limit(1).executeTakeFirst())
+  if (await ofStep().where('state', 'in', IN_FLIGHT_OPERATION_STATES).limit(1).executeTakeFirst())
     return { state: 'running', waiting: false };
   if (!(await ofStep().limit(1).executeTakeFirst())) return { state: 'unplanned' };
   // Once per step: everything has finished, so this reads up to the first that did not succeed.

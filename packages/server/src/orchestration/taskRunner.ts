@@ -1,12 +1,15 @@
-import { isLongshoreError, type OperationResult } from '@longshore/protocol';
+import {
+  ACTIVE_OPERATION_STATES,
+  PENDING_OPERATION_STATES,
+  isLongshoreError,
+  type OperationResult,
+} from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { openSnapshot, type ReleaseSnapshot } from '../resources/releases.js';
 import { insertOperations } from './operationInserts.js';
 import { planStep, type TaskContext } from './planner.js';
 import { releaseWaiting, stepProgress } from './stepOperations.js';
-
-export const ACTIVE_TASK_STATES = ['queued', 'running', 'cancelling'] as const;
-const isActive = (state: string) => (ACTIVE_TASK_STATES as readonly string[]).includes(state);
+import { ACTIVE_TASK_STATES, isActiveTaskState, type TerminalTaskState } from './taskState.js';
 
 /** What a user reads about a failure: our own errors say what to do; anything else is shown as it is. */
 function failureMessage(err: unknown): string {
@@ -61,7 +64,7 @@ export class TaskRunner {
       .select(['state', 'cancel_requested'])
       .where('id', '=', taskId)
       .executeTakeFirstOrThrow();
-    if (!isActive(task.state) || task.cancel_requested) return;
+    if (!isActiveTaskState(task.state) || task.cancel_requested) return;
     await db.updateTable('tasks').set({ cancel_requested: 1, state: 'cancelling' }).where('id', '=', taskId).execute();
     await taskLog.system(taskId, 'Cancellation requested', 'warning');
     await this.#stopOperations(taskId, 'Cancelled before it started');
@@ -75,13 +78,13 @@ export class TaskRunner {
       .updateTable('operations')
       .set({ state: 'finished', outcome: 'cancelled', message, finished_at: Date.now() })
       .where('task_id', '=', taskId)
-      .where('state', 'in', ['waiting', 'queued'])
+      .where('state', 'in', PENDING_OPERATION_STATES)
       .execute();
     const held = await db
       .updateTable('operations')
       .set({ cancel_requested: 1 })
       .where('task_id', '=', taskId)
-      .where('state', 'in', ['leased', 'running'])
+      .where('state', 'in', ACTIVE_OPERATION_STATES)
       .returning('worker_id')
       .execute();
     for (const h of held) if (h.worker_id) dispatcher.wakeWorker(h.worker_id);
@@ -96,7 +99,7 @@ export class TaskRunner {
     this.#forget(taskId);
     log.error({ err, taskId }, 'advancing a task failed; failing the task');
     const task = await db.selectFrom('tasks').select('state').where('id', '=', taskId).executeTakeFirst();
-    if (!task || !isActive(task.state)) return;
+    if (!task || !isActiveTaskState(task.state)) return;
     const message = failureMessage(err);
     const attempt = (what: string, work: () => Promise<void>) =>
       work().catch((e: unknown) => log.error({ err: e, taskId }, `failing a task: ${what} failed`));
@@ -159,7 +162,7 @@ export class TaskRunner {
         .where('id', '=', taskId)
         .executeTakeFirstOrThrow();
     let task = await readTask();
-    if (!isActive(task.state)) return this.#forget(taskId);
+    if (!isActiveTaskState(task.state)) return this.#forget(taskId);
     const snapshot = await this.#snapshot(taskId, task.state);
     const steps = snapshot.process.steps;
     for (;;) {
@@ -279,7 +282,7 @@ export class TaskRunner {
     if (pool) dispatcher.notifyPool(pool);
   }
 
-  async #finish(taskId: string, state: 'succeeded' | 'failed' | 'cancelled'): Promise<void> {
+  async #finish(taskId: string, state: TerminalTaskState): Promise<void> {
     const { db, taskLog } = this.#ctx();
     this.#forget(taskId);
     // The last line goes in before the state changes, so a follower that sees the end has it.

@@ -22,6 +22,7 @@ import { Process, VariableInput, processProblems, type VariableInput as Variable
 import { normaliseName } from './names.js';
 import { Variable, presentVariables, variableRows, writeVariables } from './projectVariables.js';
 import { namesById, resolveRef } from './references.js';
+import { ACTIVE_TASK_STATES } from '../orchestration/taskState.js';
 
 export { loadVariables, type StoredVariable } from './projectVariables.js';
 
@@ -190,7 +191,7 @@ export async function projectRoutes(scope: FastifyInstance, ctx: ServerContext):
           .innerJoin('tasks', 'tasks.id', 'deployments.task_id')
           .select('tasks.id')
           .where('deployments.project_id', '=', row.id)
-          .where('tasks.state', 'in', ['queued', 'running', 'cancelling'])
+          .where('tasks.state', 'in', ACTIVE_TASK_STATES)
           .executeTakeFirst();
         if (running)
           throw new LongshoreError(

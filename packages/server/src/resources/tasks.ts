@@ -5,7 +5,7 @@ import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { WithDefaults } from '../http/validation.js';
 import { ListOf, iso } from './common.js';
-import { ACTIVE_TASK_STATES } from '../orchestration/taskRunner.js';
+import { isActiveTaskState, type TaskState } from '../orchestration/taskState.js';
 
 const TaskParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const OperationView = Type.Object({
@@ -35,7 +35,7 @@ const Task = Type.Object({
 });
 type TaskView = Static<typeof Task>;
 
-export const isTerminal = (state: string) => !(ACTIVE_TASK_STATES as readonly string[]).includes(state);
+export const isTerminal = (state: string) => !isActiveTaskState(state);
 
 export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView> {
   const row = await ctx.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
@@ -115,7 +115,8 @@ export async function taskRoutes(scope: FastifyInstance, ctx: ServerContext): Pr
     async (req) => {
       const { state, limit } = req.query;
       let q = ctx.db.selectFrom('tasks').select('id').orderBy('created_at', 'desc').limit(limit);
-      if (state) q = q.where('state', '=', state);
+      // An unknown state matches no task, as any filter value would.
+      if (state) q = q.where('state', '=', state as TaskState);
       const rows = await q.execute();
       return { items: await Promise.all(rows.map((r) => loadTask(ctx, r.id))) };
     },

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { LongshoreError } from '@longshore/protocol';
+import { ACTIVE_OPERATION_STATES, LongshoreError } from '@longshore/protocol';
 import { errorResponses } from '../http/openApiResponses.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
@@ -46,7 +46,7 @@ async function present(ctx: ServerContext, row: Database['workers']): Promise<St
     .selectFrom('operations')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('worker_id', '=', row.id)
-    .where('state', 'in', ['leased', 'running'])
+    .where('state', 'in', ACTIVE_OPERATION_STATES)
     .executeTakeFirstOrThrow();
   return {
     id: row.id,
@@ -128,7 +128,7 @@ export async function workerRoutes(scope: FastifyInstance, ctx: ServerContext): 
           .selectFrom('operations')
           .select('id')
           .where('worker_id', '=', row.id)
-          .where('state', 'in', ['leased', 'running'])
+          .where('state', 'in', ACTIVE_OPERATION_STATES)
           .executeTakeFirst();
         if (busy)
           throw new LongshoreError(

@@ -14,6 +14,7 @@ import {
   RegisterResponse,
   WorkerInfoRequest,
   agentRoutes,
+  isActiveOperationState,
   type Operation,
 } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
@@ -206,7 +207,7 @@ export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerConte
         .executeTakeFirst();
       if (!op || op.worker_id !== requireWorker(req).workerId)
         return { id, state: 'unknown' as const, ackedSeq: 0, lastSource: 0, cancelRequested: false };
-      const held = op.state === 'leased' || op.state === 'running';
+      const held = isActiveOperationState(op.state);
       return {
         id,
         state: op.state as 'leased',
@@ -226,7 +227,7 @@ export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerConte
       const { id } = req.params;
       const { workerId } = requireWorker(req);
       const op = await heldOperation(workerId, id);
-      if (op.state !== 'leased' && op.state !== 'running') {
+      if (!isActiveOperationState(op.state)) {
         throw new LongshoreError(
           'OPERATION_NOT_LEASED',
           `Operation ${id} has ended (${op.state}); package tokens are issued only while it runs`,

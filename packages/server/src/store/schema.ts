@@ -1,3 +1,5 @@
+import type { OperationState } from '@longshore/protocol';
+import type { TaskState } from '../orchestration/taskState.js';
 import type { Generated } from 'kysely';
 
 /** Row types of the store. JSON columns are TEXT; timestamps are epoch milliseconds. */
@@ -73,7 +75,7 @@ export interface Database {
     id: string;
     kind: string;
     description: string;
-    state: string;
+    state: TaskState;
     current_step: number;
     failed: number;
     cancel_requested: number;
@@ -93,7 +95,7 @@ export interface Database {
     target_id: string | null;
     target_name: string | null;
     pool_id: string;
-    state: string;
+    state: OperationState;
     outcome: string | null;
     exit_code: number | null;
     message: string | null;
