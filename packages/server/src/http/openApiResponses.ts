@@ -1,7 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyContextConfig, FastifySchema, HTTPMethods } from 'fastify';
 import { errorCodes, type ErrorCode } from '@longshore/protocol';
-import type { RouteAccess } from './routeAccess.js';
+import type { RouteAccess } from './routeAccessKinds.js';
 
 /** The API's security schemes: which credential each kind of route takes (see routeAccess.ts). */
 export const SECURITY_SCHEMES = {

@@ -1,23 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify';
 import { documentRoute } from './openApiResponses.js';
-
-/**
- * Who may call a route. The guard reads it from the route the router matched, never from the
- * URL: the router decodes paths, so a prefix check on the raw URL let `/%61pi/api-keys` through.
- * - public: anyone (probes, registration with a one-time token in the body);
- * - worker: a worker credential;
- * - workerOrPackageToken: a worker credential, or a script pod's package token (checked against
- *   the route's own parameters by the handler);
- * - apiKey: an API key.
- */
-export const ROUTE_ACCESS = ['public', 'worker', 'workerOrPackageToken', 'apiKey'] as const;
-export type RouteAccess = (typeof ROUTE_ACCESS)[number];
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    access?: RouteAccess;
-  }
-}
+import { ROUTE_ACCESS, type RouteAccess } from './routeAccessKinds.js';
 
 /** A registered route and who may call it, for tests and the API's documentation. */
 export interface RouteEntry {
