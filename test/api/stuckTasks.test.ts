@@ -7,7 +7,8 @@ import { sql } from 'kysely';
 import { startHarness, type Harness } from '../support/serverHarness.js';
 import { registerFakeAgent } from '../support/agentClient.js';
 
-// A task's context is read on every advance; a null there throws a TypeError, standing for any failure no check foresees.
+// A sealed null where a task's context or an operation's output variables belong throws a TypeError
+// when read, standing for any failure no check foresees.
 const unexpected = (h: Harness) => h.server.ctx.box.sealJson(null);
 
 async function setUp(h: Harness, steps: string[]): Promise<string> {
@@ -61,11 +62,10 @@ test('an unforeseen error while planning a step fails the step and the task with
     const taskId = await setUp(h, ['First', 'Second']);
     const agent = await registerFakeAgent(h, 'w1');
     const op = (await agent.poll()).operations[0];
-    await h.server.ctx.db
-      .updateTable('tasks')
-      .set({ context: unexpected(h) })
-      .where('id', '=', taskId)
-      .execute();
+    // Planning the next step reads the output variables of the operations that finished.
+    await sql`CREATE TRIGGER unreadable_outputs AFTER UPDATE OF state ON operations WHEN NEW.state = 'finished' BEGIN UPDATE operations SET output_variables = ${sql.lit(unexpected(h))} WHERE id = NEW.id; END`.execute(
+      h.server.ctx.db,
+    );
     await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
       outcome: 'succeeded',
       exitCode: 0,

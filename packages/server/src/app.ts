@@ -6,8 +6,10 @@ import { parseServerConfig, redactServerConfig, type ServerConfigInput } from '.
 import type { ServerContext } from './context.js';
 import { SecretBox, loadMasterKey } from './crypto/secretBox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { WorkerWakeups } from './dispatch/workerWakeups.js';
 import { installAuthentication } from './http/authentication.js';
-import { requireRouteAccess, withAccess, type RouteAccess, type RouteEntry } from './http/routeAccess.js';
+import { requireRouteAccess, withAccess, type RouteEntry } from './http/routeAccess.js';
+import type { RouteAccess } from './http/routeAccessKinds.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errorHandler.js';
 import { installValidation } from './http/validation.js';
 import { SECURITY_SCHEMES } from './http/openApiResponses.js';
@@ -45,13 +47,35 @@ export interface LongshoreServer {
   close(): Promise<void>;
 }
 
+/** The parts app.ts composes, for what starts and stops them and for tests that drive them. */
+export interface ServerParts {
+  context: ServerContext;
+  dispatcher: Dispatcher;
+  tasks: TaskRunner;
+}
+
+/** A server with all of its parts and routes, not yet listening: tests `app.inject` into it. */
+export interface BuiltServer extends Omit<LongshoreServer, 'url'> {
+  parts: ServerParts;
+  /**
+   * Listens, then starts dispatching and resumes the tasks the store holds unfinished. A failure
+   * closes the server, so no half-started one keeps listening.
+   */
+  listen(): Promise<LongshoreServer>;
+}
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Builds and starts the server: store, migrations, routes, dispatch and the resumed tasks. */
 export async function startServer(input: ServerConfigInput): Promise<LongshoreServer> {
+  return (await buildServer(input)).listen();
+}
+
+/** Builds the server, its store (migrated) and its routes without listening or starting any work. */
+export async function buildServer(input: ServerConfigInput): Promise<BuiltServer> {
   const config = parseServerConfig(input);
   const certificate = config.insecureHttp ? undefined : await loadServerCertificate(config);
-  const endpoint: ServerEndpoint = { url: '', ...(certificate ? { certificate } : {}) };
+  const endpoint: ServerEndpoint = { url: config.publicUrl ?? '', ...(certificate ? { certificate } : {}) };
   const app = Fastify({
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-longshore-api-key"]'] },
     bodyLimit: config.bodyLimitBytes,
@@ -63,29 +87,20 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
   });
   const db = await openStore(config.dataDir);
   const storeHealth = new StoreHealth(config.dataDir, db, app.log);
-  let ctx: ServerContext | undefined;
+  let parts: ServerParts | undefined;
   const close = async (): Promise<void> => {
-    ctx?.dispatcher.stop();
+    parts?.dispatcher.stop();
     storeHealth.stop();
     await app.close();
     await db.destroy();
   };
-  // Whatever fails on the way up stops what had started: no half-started server keeps listening.
+  // Whatever fails on the way up stops what had started.
   try {
     await storeHealth.start();
     const box = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
-    // Services reach each other through the context; the getter lets them be built in any order.
-    const get = () => ctx!;
-    ctx = {
-      config,
-      db,
-      box,
-      endpoint,
-      log: app.log,
-      dispatcher: new Dispatcher(get),
-      tasks: new TaskRunner(get),
-      taskLog: new TaskLog(db, box),
-    };
+    const built = composeParts({ config, db, box, endpoint, log: app.log });
+    parts = built;
+    const { context: ctx, dispatcher, tasks } = built;
     app.log.info({ config: redactServerConfig(config) }, 'starting Longshore server');
     if (certificate) logCertificate(ctx, certificate);
     else if (!LOOPBACK_HOSTS.has(config.host))
@@ -97,17 +112,55 @@ export async function startServer(input: ServerConfigInput): Promise<LongshoreSe
     await ensureDefaultPool(ctx);
     await ensureAdminKey(ctx);
     const routes = await registerRoutes(app, ctx, storeHealth);
-
-    await app.listen({ host: config.host, port: config.port });
-    endpoint.url =
-      config.publicUrl ?? listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
-    await ctx.dispatcher.start();
-    await ctx.tasks.resumeAll();
-    return { app, ctx, url: endpoint.url, certificateThumbprint: certificate?.thumbprint, routes, close };
+    const certificateThumbprint = certificate?.thumbprint;
+    const listen = async (): Promise<LongshoreServer> => {
+      try {
+        await app.listen({ host: config.host, port: config.port });
+        endpoint.url =
+          config.publicUrl ??
+          listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
+        await dispatcher.start();
+        await tasks.resumeAll();
+        return { app, ctx, url: endpoint.url, certificateThumbprint, routes, close };
+      } catch (error) {
+        await closeAfterFailure(app, close);
+        throw error;
+      }
+    };
+    return { app, ctx, parts: built, certificateThumbprint, routes, listen, close };
   } catch (error) {
-    await close().catch((err: unknown) => app.log.error({ err }, 'stopping after a failed start failed'));
+    await closeAfterFailure(app, close);
     throw error;
   }
+}
+
+/**
+ * The parts in the order they depend on each other: the task runner signals waiting workers, and
+ * the dispatcher ends operations whose worker is gone through the task runner.
+ */
+function composeParts(base: Pick<ServerContext, 'config' | 'db' | 'box' | 'endpoint' | 'log'>): ServerParts {
+  const { config, db, box, log } = base;
+  const taskLog = new TaskLog(db, box);
+  const wakeups = new WorkerWakeups();
+  const tasks = new TaskRunner({ db, box, log, taskLog, workers: wakeups });
+  const dispatcher = new Dispatcher({
+    db,
+    box,
+    log,
+    timings: {
+      leaseMs: config.leaseMs,
+      restartGraceMs: config.restartGraceMs,
+      sweepIntervalMs: config.sweepIntervalMs,
+      maxPollWaitMs: config.maxPollWaitMs,
+    },
+    wakeups,
+    operations: tasks,
+  });
+  return { context: { ...base, taskLog, dispatcher, tasks }, dispatcher, tasks };
+}
+
+async function closeAfterFailure(app: FastifyInstance, close: () => Promise<void>): Promise<void> {
+  await close().catch((err: unknown) => app.log.error({ err }, 'stopping after a failed start failed'));
 }
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -3,18 +3,21 @@ import type { ServerConfig } from './config.js';
 import type { SecretBox } from './crypto/secretBox.js';
 import type { Store } from './store/database.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
-import type { TaskRunner } from './orchestration/taskRunner.js';
+import type { TaskControl } from './orchestration/taskControl.js';
 import type { TaskLog } from './logs/taskLog.js';
 import type { ServerEndpoint } from './tls/endpoint.js';
 
-/** What route plugins and services share; built once in app.ts. */
+/**
+ * The parts route plugins are given, composed in app.ts. Routes reach tasks through TaskControl,
+ * not the task runner, whose planning reads resources that take this context.
+ */
 export interface ServerContext {
   config: ServerConfig;
   db: Store;
   box: SecretBox;
   endpoint: ServerEndpoint;
-  dispatcher: Dispatcher;
-  tasks: TaskRunner;
+  dispatcher: Pick<Dispatcher, 'poll'>;
+  tasks: TaskControl;
   taskLog: TaskLog;
   log: FastifyBaseLogger;
 }

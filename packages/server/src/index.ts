@@ -1,4 +1,4 @@
-export { startServer, type LongshoreServer } from './app.js';
+export { buildServer, startServer, type BuiltServer, type LongshoreServer } from './app.js';
 export {
   SERVER_ENV_SETTINGS,
   ServerConfig,

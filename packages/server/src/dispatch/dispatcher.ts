@@ -1,17 +1,44 @@
-import { ACTIVE_OPERATION_STATES, type Operation, type PollRequest, type PollResponse } from '@longshore/protocol';
-import type { ServerContext } from '../context.js';
-
-interface Waiter {
-  workerId: string;
-  pools: ReadonlySet<string>;
-  wake: () => void;
-}
+import type { FastifyBaseLogger } from 'fastify';
+import {
+  ACTIVE_OPERATION_STATES,
+  type Operation,
+  type OperationResult,
+  type PollRequest,
+  type PollResponse,
+} from '@longshore/protocol';
+import type { SecretBox } from '../crypto/secretBox.js';
+import type { Store } from '../store/database.js';
+import type { Wakeup, WorkerWakeups } from './workerWakeups.js';
 
 export interface PollingWorker {
   id: string;
   name: string;
   disabled: boolean;
   pools: readonly string[];
+}
+
+/** How long leases and polls last; from the server's configuration. */
+export interface DispatchTimings {
+  leaseMs: number;
+  /** The least time every lease gets after a restart, for workers to reconnect. */
+  restartGraceMs: number;
+  sweepIntervalMs: number;
+  maxPollWaitMs: number;
+}
+
+/** Where an operation ends whose worker is gone: the task it belongs to moves on. */
+export interface OperationCompletion {
+  completeOperation(operationId: string, result: OperationResult): Promise<void>;
+}
+
+export interface DispatcherParts {
+  db: Store;
+  /** Opens the sealed operation payloads it hands to workers. */
+  box: Pick<SecretBox, 'openJson'>;
+  log: Pick<FastifyBaseLogger, 'error'>;
+  timings: DispatchTimings;
+  wakeups: WorkerWakeups;
+  operations: OperationCompletion;
 }
 
 /**
@@ -21,12 +48,21 @@ export interface PollingWorker {
  * than running it again, because a script may have had effects we cannot see.
  */
 export class Dispatcher {
-  readonly #ctx: () => ServerContext;
-  readonly #waiters = new Set<Waiter>();
+  readonly #db: Store;
+  readonly #box: Pick<SecretBox, 'openJson'>;
+  readonly #log: Pick<FastifyBaseLogger, 'error'>;
+  readonly #timings: DispatchTimings;
+  readonly #wakeups: WorkerWakeups;
+  readonly #operations: OperationCompletion;
   #sweeper: NodeJS.Timeout | undefined;
 
-  constructor(ctx: () => ServerContext) {
-    this.#ctx = ctx;
+  constructor(parts: DispatcherParts) {
+    this.#db = parts.db;
+    this.#box = parts.box;
+    this.#log = parts.log;
+    this.#timings = parts.timings;
+    this.#wakeups = parts.wakeups;
+    this.#operations = parts.operations;
   }
 
   /**
@@ -34,34 +70,26 @@ export class Dispatcher {
    * reconnects: every lease gets the restart grace before the sweeper may call anything lost.
    */
   async start(): Promise<void> {
-    const { config, log, db } = this.#ctx();
-    await db
+    const { leaseMs, restartGraceMs, sweepIntervalMs } = this.#timings;
+    await this.#db
       .updateTable('operations')
-      .set({ lease_expires_at: Date.now() + Math.max(config.leaseMs, config.restartGraceMs) })
+      .set({ lease_expires_at: Date.now() + Math.max(leaseMs, restartGraceMs) })
       .where('state', 'in', ACTIVE_OPERATION_STATES)
       .execute();
     this.#sweeper = setInterval(() => {
-      this.sweep().catch((err: unknown) => log.error({ err }, 'lease sweep failed'));
-    }, config.sweepIntervalMs);
+      this.sweep().catch((err: unknown) => this.#log.error({ err }, 'lease sweep failed'));
+    }, sweepIntervalMs);
     this.#sweeper.unref();
   }
 
   stop(): void {
     clearInterval(this.#sweeper);
-    for (const w of this.#waiters) w.wake();
-  }
-
-  notifyPool(poolId: string): void {
-    for (const w of this.#waiters) if (w.pools.has(poolId)) w.wake();
-  }
-
-  wakeWorker(workerId: string): void {
-    for (const w of this.#waiters) if (w.workerId === workerId) w.wake();
+    this.#wakeups.wakeAll();
   }
 
   async poll(worker: PollingWorker, req: PollRequest, signal: AbortSignal): Promise<PollResponse> {
     // Listen before looking, so work that arrives between the look and the wait is not missed.
-    const wakeup = this.#listen(worker, signal);
+    const wakeup = this.#wakeups.listen(worker.id, worker.pools, signal);
     try {
       return await this.#poll(worker, req, signal, wakeup);
     } finally {
@@ -70,7 +98,8 @@ export class Dispatcher {
   }
 
   async #poll(worker: PollingWorker, req: PollRequest, signal: AbortSignal, wakeup: Wakeup): Promise<PollResponse> {
-    const { db, config } = this.#ctx();
+    const db = this.#db;
+    const { leaseMs, maxPollWaitMs } = this.#timings;
     const t = Date.now();
     await db.updateTable('workers').set({ last_seen_at: t }).where('id', '=', worker.id).execute();
     const running = new Set(req.running);
@@ -85,7 +114,7 @@ export class Dispatcher {
     if (renew.length)
       await db
         .updateTable('operations')
-        .set({ lease_expires_at: t + config.leaseMs })
+        .set({ lease_expires_at: t + leaseMs })
         .where('id', 'in', renew)
         .execute();
 
@@ -94,7 +123,7 @@ export class Dispatcher {
     // Started by this worker, which no longer has it: it restarted and cannot finish it.
     const vanished = held.filter((h) => h.state === 'running' && !running.has(h.id));
     for (const v of vanished) {
-      await this.#ctx().tasks.completeOperation(v.id, {
+      await this.#operations.completeOperation(v.id, {
         outcome: 'lost',
         message: `Worker ${worker.name} restarted while running this operation and no longer has it`,
         outputVariables: [],
@@ -110,7 +139,7 @@ export class Dispatcher {
     if (response.operations.length || response.cancel.length || response.forget.length || req.waitMs === 0)
       return response;
 
-    await wakeup.wait(Math.min(req.waitMs, config.maxPollWaitMs));
+    await wakeup.wait(Math.min(req.waitMs, maxPollWaitMs));
     if (signal.aborted) return response;
     response.operations.push(...(await this.#lease(worker, room)));
     const cancels = await db
@@ -126,8 +155,7 @@ export class Dispatcher {
 
   /** Ends leases that ran out: the worker stopped polling, so its operations are lost. */
   async sweep(): Promise<number> {
-    const { db, tasks } = this.#ctx();
-    const expired = await db
+    const expired = await this.#db
       .selectFrom('operations')
       .innerJoin('workers', 'workers.id', 'operations.worker_id')
       .select(['operations.id', 'workers.name', 'workers.last_seen_at'])
@@ -136,7 +164,7 @@ export class Dispatcher {
       .execute();
     for (const e of expired) {
       const silentFor = Math.round((Date.now() - e.last_seen_at) / 1000);
-      await tasks.completeOperation(e.id, {
+      await this.#operations.completeOperation(e.id, {
         outcome: 'lost',
         message: `Worker ${e.name} stopped responding (last seen ${silentFor}s ago); the operation may or may not have finished there`,
         outputVariables: [],
@@ -147,8 +175,7 @@ export class Dispatcher {
 
   async #lease(worker: PollingWorker, count: number): Promise<Operation[]> {
     if (count <= 0 || worker.pools.length === 0) return [];
-    const { db, config } = this.#ctx();
-    const rows = await db.transaction().execute(async (trx) => {
+    const rows = await this.#db.transaction().execute(async (trx) => {
       const candidates = await trx
         .selectFrom('operations')
         .select(['id', 'payload'])
@@ -160,7 +187,7 @@ export class Dispatcher {
       if (candidates.length === 0) return [];
       await trx
         .updateTable('operations')
-        .set({ state: 'leased', worker_id: worker.id, lease_expires_at: Date.now() + config.leaseMs })
+        .set({ state: 'leased', worker_id: worker.id, lease_expires_at: Date.now() + this.#timings.leaseMs })
         .where(
           'id',
           'in',
@@ -174,41 +201,6 @@ export class Dispatcher {
   }
 
   #operation(payload: string): Operation {
-    return this.#ctx().box.openJson<Operation>(payload);
+    return this.#box.openJson<Operation>(payload);
   }
-
-  #listen(worker: PollingWorker, signal: AbortSignal): Wakeup {
-    let woken = false;
-    let resolveWait: (() => void) | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const waiter: Waiter = {
-      workerId: worker.id,
-      pools: new Set(worker.pools),
-      wake: () => {
-        woken = true;
-        resolveWait?.();
-      },
-    };
-    this.#waiters.add(waiter);
-    signal.addEventListener('abort', waiter.wake, { once: true });
-    return {
-      wait: (ms) =>
-        woken
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              resolveWait = resolve;
-              timer = setTimeout(resolve, ms);
-            }),
-      cancel: () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', waiter.wake);
-        this.#waiters.delete(waiter);
-      },
-    };
-  }
-}
-
-interface Wakeup {
-  wait(ms: number): Promise<void>;
-  cancel(): void;
 }

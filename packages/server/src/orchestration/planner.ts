@@ -1,23 +1,14 @@
 import { LongshoreError, type Operation, type OperationVariable, type OutputVariable } from '@longshore/protocol';
-import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
+import type { SealedStore } from '../store/sealedStore.js';
 import { newOperationId } from '../crypto/tokens.js';
 import { operationTarget } from '../resources/targets.js';
 import { lookUpByRef } from '../resources/common.js';
 import { DEFAULT_STEP_TIMEOUT_SECONDS, type Step } from '../resources/processSchema.js';
 import type { ReleaseSnapshot } from '../resources/releases.js';
 import { taskOutputs } from './outputVariables.js';
+import type { TaskContext } from './taskCreation.js';
 import { VariableSet, selectVariables } from './variables.js';
-
-/** What a deployment task carries from step to step. Its output variables are on its operations (see outputVariables.ts). */
-export interface TaskContext {
-  deploymentId: string;
-  releaseId: string;
-  releaseVersion: string;
-  projectName: string;
-  environmentId: string;
-  environmentName: string;
-}
 
 type OperationRow = Database['operations'];
 
@@ -36,7 +27,7 @@ export interface StepPlan {
  * exactly the values in scope for it. Throws a user-facing error when the step cannot be planned.
  */
 export async function planStep(
-  ctx: ServerContext,
+  store: SealedStore,
   taskId: string,
   snapshot: ReleaseSnapshot,
   task: TaskContext,
@@ -47,13 +38,13 @@ export async function planStep(
   const poolRef = step.runOn?.pool;
   const pool =
     poolRef === undefined
-      ? await ctx.db.selectFrom('worker_pools').select('id').where('is_default', '=', 1).executeTakeFirst()
-      : await lookUpByRef(ctx.db, 'worker_pools', poolRef);
+      ? await store.db.selectFrom('worker_pools').select('id').where('is_default', '=', 1).executeTakeFirst()
+      : await lookUpByRef(store.db, 'worker_pools', poolRef);
   if (!pool)
     throw new LongshoreError('NOT_FOUND', `Step '${step.name}': worker pool '${poolRef ?? 'default'}' does not exist`);
 
   const targets = step.runOn?.targetTags
-    ? await matchingTargets(ctx, task.environmentId, step.runOn.targetTags)
+    ? await matchingTargets(store, task.environmentId, step.runOn.targetTags)
     : [null];
   if (targets.length === 0) {
     throw new LongshoreError(
@@ -61,13 +52,13 @@ export async function planStep(
       `Step '${step.name}': no deployment target in environment '${task.environmentName}' has any of the tags ${step.runOn!.targetTags!.join(', ')}`,
     );
   }
-  const outputs = await taskOutputs(ctx, taskId);
+  const outputs = await taskOutputs(store, taskId);
   const parallelism = step.runOn?.maxParallelism ?? targets.length;
   const t = Date.now();
   const poolId = pool.id;
   function* operations(): Generator<OperationRow> {
     for (const [i, target] of targets.entries()) {
-      const operation = buildOperation(ctx, taskId, snapshot, task, outputs, index, step, target);
+      const operation = buildOperation(store, taskId, snapshot, task, outputs, index, step, target);
       yield {
         id: operation.id,
         task_id: taskId,
@@ -83,7 +74,7 @@ export async function planStep(
         worker_id: null,
         lease_expires_at: null,
         cancel_requested: 0,
-        payload: ctx.box.sealJson(operation),
+        payload: store.box.sealJson(operation),
         acked_seq: 0,
         last_source: 0,
         progress: null,
@@ -100,8 +91,8 @@ export async function planStep(
 }
 
 /** Targets hold environment ids, so a renamed environment keeps its targets. */
-async function matchingTargets(ctx: ServerContext, environmentId: string, tags: readonly string[]) {
-  const rows = await ctx.db.selectFrom('targets').selectAll().orderBy('name').execute();
+async function matchingTargets(store: SealedStore, environmentId: string, tags: readonly string[]) {
+  const rows = await store.db.selectFrom('targets').selectAll().orderBy('name').execute();
   const lower = tags.map((x) => x.toLowerCase());
   return rows.filter((r) => {
     const envs = JSON.parse(r.environments) as string[];
@@ -111,7 +102,7 @@ async function matchingTargets(ctx: ServerContext, environmentId: string, tags: 
 }
 
 function buildOperation(
-  ctx: ServerContext,
+  store: SealedStore,
   taskId: string,
   snapshot: ReleaseSnapshot,
   task: TaskContext,
@@ -148,7 +139,7 @@ function buildOperation(
   const set = new VariableSet(scoped);
   const body = set.substitute(step.script.body, `the script of step '${step.name}'`);
   const variables = set.all();
-  const opTarget = target ? operationTarget(ctx, target) : undefined;
+  const opTarget = target ? operationTarget(store, target) : undefined;
   // The cluster token reaches scripts through the kubeconfig; as a sensitive variable it is also masked.
   if (opTarget?.kubernetes)
     variables.push({ name: 'Longshore.Target.Kubernetes.Token', value: opTarget.kubernetes.token, sensitive: true });

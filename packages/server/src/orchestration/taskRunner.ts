@@ -4,10 +4,16 @@ import {
   isLongshoreError,
   type OperationResult,
 } from '@longshore/protocol';
-import type { ServerContext } from '../context.js';
+import type { FastifyBaseLogger } from 'fastify';
+import type { SecretBox } from '../crypto/secretBox.js';
+import type { WorkSignals } from '../dispatch/workerWakeups.js';
+import type { TaskLog } from '../logs/taskLog.js';
 import { openSnapshot, type ReleaseSnapshot } from '../resources/releases.js';
+import type { Store } from '../store/database.js';
 import { insertOperations } from './operationInserts.js';
-import { planStep, type TaskContext } from './planner.js';
+import { planStep } from './planner.js';
+import type { TaskControl } from './taskControl.js';
+import type { CreatedTask, TaskContext } from './taskCreation.js';
 import { releaseWaiting, stepProgress } from './stepOperations.js';
 import { ACTIVE_TASK_STATES, isActiveTaskState, type TerminalTaskState } from './taskState.js';
 
@@ -17,19 +23,43 @@ function failureMessage(err: unknown): string {
   return `internal error: ${err instanceof Error ? err.message : String(err)} (the server log has the details)`;
 }
 
+export interface TaskRunnerParts {
+  db: Store;
+  box: SecretBox;
+  log: Pick<FastifyBaseLogger, 'error'>;
+  taskLog: TaskLog;
+  /** Tells workers of work queued or cancels asked for. */
+  workers: WorkSignals;
+}
+
 /**
  * Moves deployment tasks forward from what is stored, so a restarted server picks up where it
  * stopped: each call looks at the task's current step and its operations and takes the next
  * step when they are all done. Calls for one task run one at a time. Whatever goes wrong while
  * advancing fails the task with the error: a task is never left running with nothing to wait for.
  */
-export class TaskRunner {
-  readonly #ctx: () => ServerContext;
+export class TaskRunner implements TaskControl {
+  readonly #db: Store;
+  readonly #box: SecretBox;
+  readonly #log: Pick<FastifyBaseLogger, 'error'>;
+  readonly #taskLog: TaskLog;
+  readonly #workers: WorkSignals;
   readonly #chains = new Map<string, Promise<void>>();
+  /** Kept while a task runs: given when it starts, or read once when it resumes. */
+  readonly #contexts = new Map<string, TaskContext>();
   readonly #snapshots = new Map<string, ReleaseSnapshot>();
 
-  constructor(ctx: () => ServerContext) {
-    this.#ctx = ctx;
+  constructor(parts: TaskRunnerParts) {
+    this.#db = parts.db;
+    this.#box = parts.box;
+    this.#log = parts.log;
+    this.#taskLog = parts.taskLog;
+    this.#workers = parts.workers;
+  }
+
+  start(task: CreatedTask): Promise<void> {
+    this.#contexts.set(task.id, task.context);
+    return this.advance(task.id);
   }
 
   advance(taskId: string): Promise<void> {
@@ -38,7 +68,7 @@ export class TaskRunner {
       .then(() => this.#advance(taskId))
       .catch((err: unknown) => this.#fail(taskId, err))
       .catch((err: unknown) =>
-        this.#ctx().log.error({ err, taskId }, 'a task could not advance and could not be marked failed'),
+        this.#log.error({ err, taskId }, 'a task could not advance and could not be marked failed'),
       );
     this.#chains.set(taskId, next);
     void next.finally(() => {
@@ -49,8 +79,8 @@ export class TaskRunner {
 
   /** Resumes every unfinished task, failing those that cannot go on; called once at start. */
   async resumeAll(): Promise<void> {
-    const rows = await this.#ctx()
-      .db.selectFrom('tasks')
+    const rows = await this.#db
+      .selectFrom('tasks')
       .select('id')
       .where('state', 'in', [...ACTIVE_TASK_STATES])
       .execute();
@@ -58,7 +88,7 @@ export class TaskRunner {
   }
 
   async cancel(taskId: string): Promise<void> {
-    const { db, dispatcher, taskLog } = this.#ctx();
+    const db = this.#db;
     const task = await db
       .selectFrom('tasks')
       .select(['state', 'cancel_requested'])
@@ -66,14 +96,14 @@ export class TaskRunner {
       .executeTakeFirstOrThrow();
     if (!isActiveTaskState(task.state) || task.cancel_requested) return;
     await db.updateTable('tasks').set({ cancel_requested: 1, state: 'cancelling' }).where('id', '=', taskId).execute();
-    await taskLog.system(taskId, 'Cancellation requested', 'warning');
+    await this.#taskLog.system(taskId, 'Cancellation requested', 'warning');
     await this.#stopOperations(taskId, 'Cancelled before it started');
     await this.advance(taskId);
   }
 
   /** Ends what the task has not started and asks workers to stop what they run. */
   async #stopOperations(taskId: string, message: string): Promise<void> {
-    const { db, dispatcher } = this.#ctx();
+    const db = this.#db;
     await db
       .updateTable('operations')
       .set({ state: 'finished', outcome: 'cancelled', message, finished_at: Date.now() })
@@ -87,7 +117,7 @@ export class TaskRunner {
       .where('state', 'in', ACTIVE_OPERATION_STATES)
       .returning('worker_id')
       .execute();
-    for (const h of held) if (h.worker_id) dispatcher.wakeWorker(h.worker_id);
+    for (const h of held) if (h.worker_id) this.#workers.wakeWorker(h.worker_id);
   }
 
   /**
@@ -95,7 +125,9 @@ export class TaskRunner {
    * log write, the operations) cannot keep the task itself from ending.
    */
   async #fail(taskId: string, err: unknown): Promise<void> {
-    const { db, log, taskLog } = this.#ctx();
+    const db = this.#db;
+    const log = this.#log;
+    const taskLog = this.#taskLog;
     this.#forget(taskId);
     log.error({ err, taskId }, 'advancing a task failed; failing the task');
     const task = await db.selectFrom('tasks').select('state').where('id', '=', taskId).executeTakeFirst();
@@ -120,7 +152,8 @@ export class TaskRunner {
 
   /** Records a worker's result for an operation it holds, then moves the task on. */
   async completeOperation(operationId: string, result: OperationResult): Promise<void> {
-    const { db, box, taskLog } = this.#ctx();
+    const db = this.#db;
+    const taskLog = this.#taskLog;
     const op = await db
       .selectFrom('operations')
       .select(['task_id', 'state', 'step_name', 'target_name'])
@@ -137,7 +170,7 @@ export class TaskRunner {
         message: result.message,
         finished_at: Date.now(),
         lease_expires_at: null,
-        output_variables: result.outputVariables.length ? box.sealJson(result.outputVariables) : null,
+        output_variables: result.outputVariables.length ? this.#box.sealJson(result.outputVariables) : null,
       })
       .where('id', '=', operationId)
       .execute();
@@ -153,8 +186,8 @@ export class TaskRunner {
   }
 
   async #advance(taskId: string): Promise<void> {
-    const ctx = this.#ctx();
-    const { db, box, taskLog, dispatcher } = ctx;
+    const db = this.#db;
+    const taskLog = this.#taskLog;
     const readTask = () =>
       db
         .selectFrom('tasks')
@@ -163,7 +196,8 @@ export class TaskRunner {
         .executeTakeFirstOrThrow();
     let task = await readTask();
     if (!isActiveTaskState(task.state)) return this.#forget(taskId);
-    const snapshot = await this.#snapshot(taskId, task.state);
+    const context = await this.#context(taskId);
+    const snapshot = await this.#snapshot(taskId, task.state, context);
     const steps = snapshot.process.steps;
     for (;;) {
       task = await readTask();
@@ -190,17 +224,12 @@ export class TaskRunner {
         }
         let planned: Awaited<ReturnType<typeof planStep>>;
         try {
-          const { context } = await db
-            .selectFrom('tasks')
-            .select('context')
-            .where('id', '=', taskId)
-            .executeTakeFirstOrThrow();
-          planned = await planStep(ctx, taskId, snapshot, box.openJson<TaskContext>(context), index);
+          planned = await planStep({ db, box: this.#box }, taskId, snapshot, context, index);
           await insertOperations(db, step.name, planned);
         } catch (err) {
           // A step that cannot be planned fails like one whose script failed, so the steps that run after a failure still run.
           const message = failureMessage(err);
-          if (!isLongshoreError(err)) ctx.log.error({ err, taskId, step: step.name }, 'planning a step failed');
+          if (!isLongshoreError(err)) this.#log.error({ err, taskId, step: step.name }, 'planning a step failed');
           await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' failed: ${message}`, 'error');
           await db
             .updateTable('tasks')
@@ -211,7 +240,7 @@ export class TaskRunner {
         }
         const where = planned.onTargets ? ` on ${planned.size} target${planned.size === 1 ? '' : 's'}` : '';
         await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' started${where}`);
-        dispatcher.notifyPool(planned.poolId);
+        this.#workers.notifyPool(planned.poolId);
         return;
       }
       if (progress.state === 'running') {
@@ -226,28 +255,35 @@ export class TaskRunner {
     }
   }
 
-  /**
-   * The task's release, kept while the task runs: it is immutable, and reading the release row and
-   * decrypting the task's context after every operation that ends costs in proportion to the
-   * project's size, on every one of thousands of operations. Starts a queued task.
-   */
-  async #snapshot(taskId: string, state: string): Promise<ReleaseSnapshot> {
-    const known = this.#snapshots.get(taskId);
-    if (known && state !== 'queued') return known;
-    const ctx = this.#ctx();
-    const { db, box, taskLog } = ctx;
-    const { context: sealed } = await db
+  /** The task's context: given when it started, else read once (a resumed task). */
+  async #context(taskId: string): Promise<TaskContext> {
+    const known = this.#contexts.get(taskId);
+    if (known) return known;
+    const { context: sealed } = await this.#db
       .selectFrom('tasks')
       .select('context')
       .where('id', '=', taskId)
       .executeTakeFirstOrThrow();
-    const context = box.openJson<TaskContext>(sealed);
+    const context = this.#box.openJson<TaskContext>(sealed);
+    this.#contexts.set(taskId, context);
+    return context;
+  }
+
+  /**
+   * The task's release, kept while the task runs: it is immutable, and reading the release row
+   * after every operation that ends costs in proportion to the project's size, on every one of
+   * thousands of operations. Starts a queued task.
+   */
+  async #snapshot(taskId: string, state: string, context: TaskContext): Promise<ReleaseSnapshot> {
+    const known = this.#snapshots.get(taskId);
+    if (known && state !== 'queued') return known;
+    const db = this.#db;
     const release = await db
       .selectFrom('releases')
       .selectAll()
       .where('id', '=', context.releaseId)
       .executeTakeFirstOrThrow();
-    const snapshot = openSnapshot(ctx, release);
+    const snapshot = openSnapshot({ box: this.#box }, release);
     this.#snapshots.set(taskId, snapshot);
     if (state === 'queued') {
       const steps = snapshot.process.steps.length;
@@ -256,7 +292,7 @@ export class TaskRunner {
         .set({ state: 'running', started_at: Date.now() })
         .where('id', '=', taskId)
         .execute();
-      await taskLog.system(
+      await this.#taskLog.system(
         taskId,
         `Deploying ${context.projectName} release ${context.releaseVersion} to ${context.environmentName} (${steps} step${steps === 1 ? '' : 's'})`,
       );
@@ -265,6 +301,7 @@ export class TaskRunner {
   }
 
   #forget(taskId: string): void {
+    this.#contexts.delete(taskId);
     this.#snapshots.delete(taskId);
   }
 
@@ -277,13 +314,13 @@ export class TaskRunner {
     // Waiting operations exist only under a maxParallelism, which is at most 1,000; the cap keeps one release bounded whatever is stored.
     const room = Math.min((maxParallelism ?? Infinity) - inFlight, 1000);
     if (room <= 0) return;
-    const { db, dispatcher } = this.#ctx();
-    const pool = await releaseWaiting(db, taskId, index, room);
-    if (pool) dispatcher.notifyPool(pool);
+    const pool = await releaseWaiting(this.#db, taskId, index, room);
+    if (pool) this.#workers.notifyPool(pool);
   }
 
   async #finish(taskId: string, state: TerminalTaskState): Promise<void> {
-    const { db, taskLog } = this.#ctx();
+    const db = this.#db;
+    const taskLog = this.#taskLog;
     this.#forget(taskId);
     // The last line goes in before the state changes, so a follower that sees the end has it.
     await taskLog.system(

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { errorResponses } from '../http/openApiResponses.js';
 import { newId } from '../crypto/tokens.js';
-import type { TaskContext } from '../orchestration/planner.js';
+import { createDeploymentTask } from '../orchestration/taskCreation.js';
 import { ListOf, Ref, findByRef, inTransaction, iso, now } from './common.js';
 import { releaseForDeployment } from './releases.js';
 
@@ -41,46 +41,30 @@ export async function deploymentRoutes(scope: FastifyInstance, ctx: ServerContex
         const environment = await findByRef(tx.db, 'environments', input.environment);
         const release = await releaseForDeployment(tx, project.id, input.release);
         const id = newId('deploy');
-        const taskId = newId('task');
-        const context: TaskContext = {
-          deploymentId: id,
-          releaseId: release.id,
-          releaseVersion: release.version,
-          projectName: project.name,
-          environmentId: environment.id,
-          environmentName: environment.name,
-        };
-        const t = now();
-        await tx.db
-          .insertInto('tasks')
-          .values({
-            id: taskId,
-            kind: 'deploy',
-            description: `Deploy ${project.name} release ${release.version} to ${environment.name}`,
-            state: 'queued',
-            current_step: 0,
-            failed: 0,
-            cancel_requested: 0,
-            error: null,
-            context: ctx.box.sealJson(context),
-            log_seq: 0,
-            created_at: t,
-            started_at: null,
-            completed_at: null,
-          })
-          .execute();
+        const task = await createDeploymentTask(
+          tx,
+          {
+            deploymentId: id,
+            releaseId: release.id,
+            releaseVersion: release.version,
+            projectName: project.name,
+            environmentId: environment.id,
+            environmentName: environment.name,
+          },
+          now(),
+        );
         const row = {
           id,
           project_id: project.id,
           release_id: release.id,
           environment_id: environment.id,
-          task_id: taskId,
-          created_at: t,
+          task_id: task.id,
+          created_at: task.createdAt,
         };
         await tx.db.insertInto('deployments').values(row).execute();
-        return { ...row, releaseVersion: release.version };
+        return { ...row, releaseVersion: release.version, task };
       });
-      await ctx.tasks.advance(created.task_id);
+      await ctx.tasks.start(created.task);
       return reply.status(201).send({
         id: created.id,
         projectId: created.project_id,

@@ -1,0 +1,50 @@
+import { newId } from '../crypto/tokens.js';
+import type { SealedStore } from '../store/sealedStore.js';
+
+/** What a deployment task carries from step to step. Its output variables are on its operations (see outputVariables.ts). */
+export interface TaskContext {
+  deploymentId: string;
+  releaseId: string;
+  releaseVersion: string;
+  projectName: string;
+  environmentId: string;
+  environmentName: string;
+}
+
+/** A task as it was written: what the task runner starts it from, without reading it back. */
+export interface CreatedTask {
+  id: string;
+  context: TaskContext;
+  createdAt: number;
+}
+
+/**
+ * Writes a queued deployment task with its context sealed. The store may be a transaction, so the
+ * deployment that owns the task is written with it or not at all; start it once that is committed.
+ */
+export async function createDeploymentTask(
+  store: SealedStore,
+  context: TaskContext,
+  createdAt: number,
+): Promise<CreatedTask> {
+  const id = newId('task');
+  await store.db
+    .insertInto('tasks')
+    .values({
+      id,
+      kind: 'deploy',
+      description: `Deploy ${context.projectName} release ${context.releaseVersion} to ${context.environmentName}`,
+      state: 'queued',
+      current_step: 0,
+      failed: 0,
+      cancel_requested: 0,
+      error: null,
+      context: store.box.sealJson(context),
+      log_seq: 0,
+      created_at: createdAt,
+      started_at: null,
+      completed_at: null,
+    })
+    .execute();
+  return { id, context, createdAt };
+}
