@@ -1,0 +1,192 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { OperationResult, PollRequest } from '@longshore/protocol';
+import { newOperationId } from '../crypto/tokens.js';
+import { openDeploymentStore, type DeploymentStore } from '../testing/deploymentStore.fixture.js';
+import { Dispatcher, type DispatchTimings, type OperationCompletion, type PollingWorker } from './dispatcher.js';
+import { WorkerWakeups } from './workerWakeups.js';
+
+const TIMINGS: DispatchTimings = {
+  leaseMs: 60_000,
+  restartGraceMs: 120_000,
+  sweepIntervalMs: 60_000,
+  maxPollWaitMs: 5_000,
+};
+
+/** Records the operations the dispatcher ends, in place of the task runner. */
+class RecordedCompletions implements OperationCompletion {
+  readonly results: [string, OperationResult][] = [];
+  async completeOperation(operationId: string, result: OperationResult): Promise<void> {
+    this.results.push([operationId, result]);
+  }
+}
+
+interface Setup {
+  store: DeploymentStore;
+  dispatcher: Dispatcher;
+  wakeups: WorkerWakeups;
+  completions: RecordedCompletions;
+  worker: PollingWorker;
+  taskId: string;
+  /** Stores an operation of the task in `state`, its payload sealed as the planner seals it. */
+  addOperation(
+    state: 'queued' | 'leased' | 'running',
+    extra?: { poolId?: string; leaseExpiresAt?: number },
+  ): Promise<string>;
+}
+
+async function withDispatcher(work: (s: Setup) => Promise<void>): Promise<void> {
+  const store = await openDeploymentStore();
+  const wakeups = new WorkerWakeups();
+  const completions = new RecordedCompletions();
+  const dispatcher = new Dispatcher({
+    db: store.db,
+    box: store.box,
+    log: { error: () => {} },
+    timings: TIMINGS,
+    wakeups,
+    operations: completions,
+  });
+  const workerId = await store.addWorker('w1', [store.defaultPoolId]);
+  const worker: PollingWorker = { id: workerId, name: 'w1', disabled: false, pools: [store.defaultPoolId] };
+  const task = await store.deploy([{ name: 'Only', script: { body: 'echo' } }]);
+  let created = 0;
+  const addOperation: Setup['addOperation'] = async (state, extra = {}) => {
+    const id = newOperationId();
+    await store.db
+      .insertInto('operations')
+      .values({
+        id,
+        task_id: task.id,
+        step_index: 0,
+        step_name: 'Only',
+        target_id: null,
+        target_name: null,
+        pool_id: extra.poolId ?? store.defaultPoolId,
+        state,
+        outcome: null,
+        exit_code: null,
+        message: null,
+        worker_id: state === 'queued' ? null : workerId,
+        lease_expires_at: state === 'queued' ? null : (extra.leaseExpiresAt ?? Date.now() + TIMINGS.leaseMs),
+        cancel_requested: 0,
+        payload: store.box.sealJson({ id }),
+        acked_seq: 0,
+        last_source: 0,
+        progress: null,
+        progress_message: null,
+        output_variables: null,
+        created_at: ++created,
+        started_at: null,
+        finished_at: null,
+      })
+      .execute();
+    return id;
+  };
+  try {
+    await work({ store, dispatcher, wakeups, completions, worker, taskId: task.id, addOperation });
+  } finally {
+    dispatcher.stop();
+    await store.close();
+  }
+}
+
+const request = (over: Partial<PollRequest> = {}): PollRequest => ({ running: [], free: 4, waitMs: 0, ...over });
+const stateOf = async (store: DeploymentStore, id: string) =>
+  store.db
+    .selectFrom('operations')
+    .select(['state', 'worker_id', 'lease_expires_at'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+
+test('a poll leases queued operations of the worker pools, oldest first, up to its free room', async () => {
+  await withDispatcher(async ({ store, dispatcher, worker, addOperation }) => {
+    const first = await addOperation('queued');
+    const second = await addOperation('queued');
+    const elsewhere = await addOperation('queued', { poolId: await store.addPool('other') });
+    const answer = await dispatcher.poll(worker, request({ free: 1 }), new AbortController().signal);
+    assert.deepEqual(
+      answer.operations.map((o) => o.id),
+      [first],
+    );
+    assert.deepEqual(await stateOf(store, first).then((r) => [r.state, r.worker_id]), ['leased', worker.id]);
+    assert.equal((await stateOf(store, second)).state, 'queued');
+    assert.equal((await stateOf(store, elsewhere)).state, 'queued', "another pool's work is not this worker's");
+  });
+});
+
+test('a disabled worker is given nothing new', async () => {
+  await withDispatcher(async ({ dispatcher, worker, addOperation }) => {
+    await addOperation('queued');
+    const answer = await dispatcher.poll({ ...worker, disabled: true }, request(), new AbortController().signal);
+    assert.deepEqual(answer.operations, []);
+  });
+});
+
+test('a leased operation the worker does not list is sent again; one it runs has its lease renewed', async () => {
+  await withDispatcher(async ({ store, dispatcher, worker, addOperation }) => {
+    const unacknowledged = await addOperation('leased');
+    const running = await addOperation('running', { leaseExpiresAt: Date.now() + 10 });
+    const answer = await dispatcher.poll(
+      worker,
+      request({ running: [running], free: 0 }),
+      new AbortController().signal,
+    );
+    assert.deepEqual(
+      answer.operations.map((o) => o.id),
+      [unacknowledged],
+    );
+    assert.ok((await stateOf(store, running)).lease_expires_at! > Date.now() + TIMINGS.leaseMs / 2);
+  });
+});
+
+test('an operation the worker ran and no longer has is ended as lost; ids it lists that it does not hold are forgotten', async () => {
+  await withDispatcher(async ({ dispatcher, worker, completions, addOperation }) => {
+    const vanished = await addOperation('running');
+    const answer = await dispatcher.poll(worker, request({ running: ['op_unknown'] }), new AbortController().signal);
+    assert.deepEqual(answer.forget, ['op_unknown']);
+    assert.deepEqual(
+      completions.results.map(([id, r]) => [id, r.outcome]),
+      [[vanished, 'lost']],
+    );
+    assert.match(completions.results[0]![1].message, /Worker w1 restarted/);
+  });
+});
+
+test('a waiting poll is woken by work queued in its pool', async () => {
+  await withDispatcher(async ({ store, dispatcher, wakeups, worker, addOperation }) => {
+    const started = Date.now();
+    const polling = dispatcher.poll(worker, request({ waitMs: 4_000 }), new AbortController().signal);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const id = await addOperation('queued');
+    wakeups.notifyPool(store.defaultPoolId);
+    const answer = await polling;
+    assert.deepEqual(
+      answer.operations.map((o) => o.id),
+      [id],
+    );
+    assert.ok(Date.now() - started < 3_000, 'it answered when woken, not at the end of its wait');
+  });
+});
+
+test('the sweep ends expired leases as lost and leaves live ones', async () => {
+  await withDispatcher(async ({ dispatcher, completions, addOperation }) => {
+    const expired = await addOperation('running', { leaseExpiresAt: Date.now() - 1 });
+    await addOperation('leased');
+    assert.equal(await dispatcher.sweep(), 1);
+    assert.deepEqual(
+      completions.results.map(([id, r]) => [id, r.outcome]),
+      [[expired, 'lost']],
+    );
+    assert.match(completions.results[0]![1].message, /Worker w1 stopped responding/);
+  });
+});
+
+test('starting gives every lease the restart grace', async () => {
+  await withDispatcher(async ({ store, dispatcher, addOperation }) => {
+    const held = await addOperation('running', { leaseExpiresAt: Date.now() - 1 });
+    await dispatcher.start();
+    assert.ok((await stateOf(store, held)).lease_expires_at! > Date.now() + TIMINGS.leaseMs);
+    assert.equal(await dispatcher.sweep(), 0);
+  });
+});
