@@ -27,6 +27,7 @@ export const ResourceList = Type.Object(
   { additionalProperties: false },
 );
 export type ResourceList = Static<typeof ResourceList>;
+export const RESOURCE_NAMES = ['cpu', 'memory', 'ephemeral-storage'] as const satisfies readonly (keyof ResourceList)[];
 
 export const Resources = Type.Object(
   { requests: Type.Optional(ResourceList), limits: Type.Optional(ResourceList) },
