@@ -1,4 +1,5 @@
 import { KindGuard, type TSchema } from '@sinclair/typebox';
+import { scalarFromText } from './convertText.js';
 import { settingSchema } from './settingSchema.js';
 
 /** Environment variable name → the setting it gives, as a dotted path (`leaseMs`, `resources.requests.cpu`). */
@@ -30,26 +31,12 @@ export function configFromEnv(
 }
 
 function fromText(schema: TSchema, raw: string): unknown {
-  if (KindGuard.IsBoolean(schema)) return booleanFrom(raw);
-  if (KindGuard.IsInteger(schema) || KindGuard.IsNumber(schema)) {
-    const number = Number(raw);
-    return raw.trim() === '' || Number.isNaN(number) ? raw : number;
-  }
-  if (KindGuard.IsArray(schema)) {
-    return raw
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '')
-      .map((item) => fromText(schema.items, item));
-  }
-  return raw;
-}
-
-function booleanFrom(raw: string): boolean | string {
-  const lower = raw.toLowerCase();
-  if (['1', 'true', 'yes'].includes(lower)) return true;
-  if (['0', 'false', 'no'].includes(lower)) return false;
-  return raw;
+  if (!KindGuard.IsArray(schema)) return scalarFromText(schema, raw);
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map((item) => scalarFromText(schema.items, item));
 }
 
 function setAt(config: Record<string, unknown>, keys: readonly string[], value: unknown): void {

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import { LongshoreError } from '../errors.js';
+import { convertText } from './convertText.js';
 
 export interface ParseConfigOptions<T> {
   /** What is parsed, as the error message names it: `The worker configuration`. */
@@ -21,8 +22,9 @@ export function parseConfig<S extends TSchema>(
   input: unknown,
   options: ParseConfigOptions<Static<S>>,
 ): Static<S> {
-  const value: unknown = Value.Convert(schema, Value.Default(schema, Value.Clone(input ?? {})));
-  const problems = [...Value.Errors(schema, value)].map(options.describe ?? describeSchemaError);
+  const value = convertText(schema, Value.Default(schema, Value.Clone(input ?? {})));
+  // A value can break a rule twice over (missing, so not of its type either): each text once.
+  const problems = [...new Set([...Value.Errors(schema, value)].map(options.describe ?? describeSchemaError))];
   if (problems.length === 0 && options.check) problems.push(...options.check(value as Static<S>));
   if (problems.length > 0) throw configInvalid(options.subject, problems);
   return value as Static<S>;
