@@ -15,9 +15,9 @@ export type Outcome = Static<typeof Outcome>;
 export const ScriptSyntax = Type.Union([Type.Literal('sh'), Type.Literal('bash')]);
 export type ScriptSyntax = Static<typeof ScriptSyntax>;
 
-/** Kubernetes quantity, e.g. `500m`, `2`, `1.5Gi`. */
+/** Kubernetes quantity, e.g. `500m`, `2`, `1.5Gi`, `100u`. */
 export const Quantity = Type.String({
-  pattern: '^([+]?[0-9]+(\\.[0-9]+)?|[+]?\\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$',
+  pattern: '^([+]?[0-9]+(\\.[0-9]+)?|[+]?\\.[0-9]+)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$',
   maxLength: 64,
   description: 'A Kubernetes quantity such as 500m, 2, 512Mi',
 });

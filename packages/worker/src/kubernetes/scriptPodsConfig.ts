@@ -8,7 +8,7 @@ import {
 } from '@longshore/protocol';
 import { Type, type Static } from '@sinclair/typebox';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/value';
-import { compareQuantities } from './quantity.js';
+import { compareQuantities, isQuantity } from './quantity.js';
 
 /**
  * The Kubernetes executor's configuration: one schema, parsed once at start. The chart renders
@@ -141,13 +141,26 @@ function crossSettingProblems(config: ScriptPodsConfig): string[] {
 
 function describeQuantityError(error: ValueError): string {
   return error.type === ValueErrorType.StringPattern && error.schema.pattern === Quantity.pattern
-    ? `${error.path}: '${String(error.value)}' is not a Kubernetes quantity (e.g. 500m, 2, 512Mi)`
+    ? notAQuantity(error.path, String(error.value))
     : describeSchemaError(error);
+}
+
+function notAQuantity(path: string, text: string): string {
+  return `${path}: '${text}' is not a Kubernetes quantity (e.g. 500m, 2, 512Mi)`;
 }
 
 function resourceProblems(config: ScriptPodsConfig): string[] {
   const problems: string[] = [];
   const { requests = {}, limits = {}, maxAllowed = {} } = config.resources;
+  const lists = { requests, limits, maxAllowed } as const;
+  // The schema's pattern lets through what cannot be compared exactly (1e999999999).
+  for (const [list, values] of Object.entries(lists)) {
+    for (const name of RESOURCE_NAMES) {
+      const q = values[name];
+      if (q !== undefined && !isQuantity(q)) problems.push(notAQuantity(`/resources/${list}/${name}`, q));
+    }
+  }
+  if (problems.length > 0) return problems;
   for (const name of RESOURCE_NAMES) {
     const [request, limit, cap] = [requests[name], limits[name], maxAllowed[name]];
     if (request !== undefined && limit !== undefined && compareQuantities(request, limit) > 0) {
