@@ -1,3 +1,3 @@
 export { configFromEnv, type EnvironmentSettings, type EnvironmentVariables } from './configFromEnv.js';
-export { configInvalid, describeSchemaError, parseConfig, type ParseConfigOptions } from './parseConfig.js';
+export { describeSchemaError, parseConfig, type ParseConfigOptions } from './parseConfig.js';
 export { memberSchema, settingSchema } from './settingSchema.js';

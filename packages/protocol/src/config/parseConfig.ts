@@ -35,7 +35,7 @@ export function describeSchemaError(error: ValueError): string {
 }
 
 /** The one error every configuration problem becomes; `details.problems` lists them. */
-export function configInvalid(subject: string, problems: readonly string[]): LongshoreError {
+function configInvalid(subject: string, problems: readonly string[]): LongshoreError {
   return new LongshoreError('CONFIG_INVALID', `${subject} is not valid: ${problems.join('; ')}`, {
     problems: [...problems],
   });
