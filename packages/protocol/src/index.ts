@@ -7,4 +7,3 @@ export * from './agentApi.js';
 export * from './pathTemplate.js';
 export * from './version.js';
 export * from './thumbprint.js';
-export * from './config/index.js';

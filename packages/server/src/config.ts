@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { configFromEnv, parseConfig, type EnvironmentVariables } from '@longshore/protocol';
+import { configFromEnv, parseConfig, type EnvironmentVariables } from '@longshore/protocol/config';
 
 /** Published with each release; the install command adds `--version <server version>`. */
 export const DEFAULT_WORKER_CHART = 'oci://ghcr.io/longshore/charts/longshore-worker';

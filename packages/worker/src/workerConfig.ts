@@ -1,12 +1,5 @@
-import {
-  CertificateThumbprint,
-  ExecutorKind,
-  WorkerName,
-  configFromEnv,
-  describeSchemaError,
-  parseConfig,
-  type EnvironmentVariables,
-} from '@longshore/protocol';
+import { CertificateThumbprint, ExecutorKind, WorkerName } from '@longshore/protocol';
+import { configFromEnv, describeSchemaError, parseConfig, type EnvironmentVariables } from '@longshore/protocol/config';
 import { CloneType, Type, type Static } from '@sinclair/typebox';
 
 /**

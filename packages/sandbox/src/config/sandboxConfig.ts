@@ -2,7 +2,8 @@
 // sandbox.yaml`). Unknown keys and wrong types are refused with the path and what is expected,
 // because a typo silently ignored is a sandbox that does not do what its user thinks.
 import { readFileSync } from 'node:fs';
-import { LongshoreError, parseConfig } from '@longshore/protocol';
+import { LongshoreError } from '@longshore/protocol';
+import { parseConfig } from '@longshore/protocol/config';
 import { Type, type Static } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import { ClusterSettings, clusterProblems, completeCluster, type ClusterConfig } from './clusterConfig.js';

@@ -1,6 +1,6 @@
 // How the sandbox words a configuration problem: the setting as a YAML user writes it
 // (`cluster.nodeGroups[0].cpu`), what it must be, and what was given, with secrets withheld.
-import { memberSchema, settingSchema } from '@longshore/protocol';
+import { memberSchema, settingSchema } from '@longshore/protocol/config';
 import { KindGuard, type TSchema } from '@sinclair/typebox';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 
