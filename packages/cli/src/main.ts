@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { LONGSHORE_VERSION, isLongshoreError } from '@longshore/protocol';
+import { LONGSHORE_VERSION } from '@longshore/protocol';
 import { registerClientCommands } from './commands/clientCommands.js';
 import { registerDeployCommands } from './commands/deployCommands.js';
 import { registerSandboxCommand } from './commands/sandboxCommand.js';
@@ -8,6 +8,7 @@ import { registerServerCommand } from './commands/serverCommand.js';
 import { registerWorkerCommand } from './commands/workerCommand.js';
 import { registerDemoCommand } from './commands/demoCommand.js';
 import { registerFetchPackagesCommand } from './commands/fetchPackagesCommand.js';
+import { failureMessage } from './failureMessage.js';
 
 // Positional options: `--version` belongs to the program only before a subcommand, so
 // `packages push --version 1.2.3` is the package's version, not a request for ours.
@@ -50,8 +51,6 @@ function addClientOptions(command: Command): void {
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  // Typed errors carry a message the user can act on; anything else is a bug worth its stack.
-  if (isLongshoreError(e)) process.stderr.write(`error [${e.code}]: ${e.message}\n`);
-  else process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
+  process.stderr.write(`${failureMessage(e)}\n`);
   process.exitCode = 1;
 }

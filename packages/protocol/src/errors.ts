@@ -1,5 +1,5 @@
 /**
- * One registry of error codes for server, worker, CLI and portal. Errors are recognised by
+ * One registry of error codes for server, worker, sandbox, CLI and portal. Errors are recognised by
  * `code` (see isLongshoreError), never only by `instanceof`: a package may be loaded twice.
  */
 export const errorCodes = {
@@ -26,6 +26,11 @@ export const errorCodes = {
   SERVER_CERTIFICATE_MISMATCH: { status: 503, title: 'The server presented another certificate than the pinned one' },
   SERVER_CERTIFICATE_UNTRUSTED: { status: 503, title: "The server's certificate is not trusted" },
   TIMEOUT: { status: 504, title: 'The call timed out' },
+  // Raised by the sandbox cluster while it starts or calls its own API, never answered by the server.
+  CERTIFICATE_FAILED: { status: 500, title: 'Certificates could not be generated' },
+  LISTEN_FAILED: { status: 500, title: 'The address cannot be listened on' },
+  CLUSTER_START_FAILED: { status: 500, title: "The sandbox cluster's nodes did not start" },
+  KUBE_API_REQUEST_FAILED: { status: 500, title: 'A call to the Kubernetes API failed' },
   STORAGE_FULL: { status: 507, title: "The server's disk is full" },
   STORE_UNAVAILABLE: { status: 503, title: "The server's database cannot be used" },
   INTERNAL: { status: 500, title: 'Internal error' },
@@ -44,8 +49,8 @@ export class LongshoreError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'LongshoreError';
     this.code = code;
     this.details = details;

@@ -40,9 +40,9 @@ export function isActiveOperationState(state: string): state is (typeof ACTIVE_O
 export const ScriptSyntax = Type.Union([Type.Literal('sh'), Type.Literal('bash')]);
 export type ScriptSyntax = Static<typeof ScriptSyntax>;
 
-/** Kubernetes quantity, e.g. `500m`, `2`, `1.5Gi`. */
+/** Kubernetes quantity, e.g. `500m`, `2`, `1.5Gi`, `100u`. */
 export const Quantity = Type.String({
-  pattern: '^([+]?[0-9]+(\\.[0-9]+)?|[+]?\\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$',
+  pattern: '^([+]?[0-9]+(\\.[0-9]+)?|[+]?\\.[0-9]+)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$',
   maxLength: 64,
   description: 'A Kubernetes quantity such as 500m, 2, 512Mi',
 });
@@ -52,6 +52,7 @@ export const ResourceList = Type.Object(
   { additionalProperties: false },
 );
 export type ResourceList = Static<typeof ResourceList>;
+export const RESOURCE_NAMES = ['cpu', 'memory', 'ephemeral-storage'] as const satisfies readonly (keyof ResourceList)[];
 
 export const Resources = Type.Object(
   { requests: Type.Optional(ResourceList), limits: Type.Optional(ResourceList) },

@@ -1,26 +1,6 @@
-// Errors. Two families: SandboxError for the sandbox's own failures (start-up, configuration),
-// recognised by a stable `code`; ApiError for answers to API clients, which become a
-// Kubernetes `Status` object with the reason and HTTP code kube-apiserver would use.
-
-export type SandboxErrorCode =
-  | 'CONFIG_INVALID'
-  | 'CERTIFICATE_FAILED'
-  | 'LISTEN_FAILED'
-  | 'ALREADY_STOPPED'
-  | 'CLIENT_REQUEST_FAILED'
-  | 'CLIENT_TIMEOUT'
-  | 'CLUSTER_START_FAILED';
-
-export class SandboxError extends Error {
-  override readonly name = 'SandboxError';
-  constructor(
-    readonly code: SandboxErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+// Errors answered to API clients: an ApiError becomes a Kubernetes `Status` object with the reason
+// and HTTP code kube-apiserver would use. The sandbox's own failures (start-up, configuration) are
+// LongshoreErrors with a code from the protocol's one registry.
 
 export interface StatusCause {
   reason: string;

@@ -10,7 +10,7 @@ export {
   type StaticTokenConfig,
 } from './config/sandboxConfig.js';
 export { AuditLog, type AuditEntry } from './audit/auditLog.js';
-export { SandboxError, ApiError, type SandboxErrorCode } from './errors.js';
+export { ApiError } from './errors.js';
 export { KubeClient, apiPath, type ClientConfig, type K8sObject } from './client/kubeClient.js';
 export type { PodLogSource } from './http/context.js';
 export { generateCertificates, type ServingCertificates } from './certs/certificates.js';
@@ -18,7 +18,6 @@ export { startCluster, DEFAULT_WORKER_ENTRY, type SandboxCluster, type ClusterOp
 export { startControllers, type ControllerSet } from './controllers/manager.js';
 export {
   DEFAULT_CLUSTER,
-  parseClusterConfig,
   type ClusterConfig,
   type NodeGroupSettings,
   type ImageSettings,

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { LongshoreError } from '@longshore/protocol';
 import { AuditLog } from './audit/auditLog.js';
 import { TokenAuthority } from './auth/tokens.js';
 import { generateCertificates } from './certs/certificates.js';
@@ -13,7 +14,6 @@ import { parseSandboxConfig, type SandboxConfig } from './config/sandboxConfig.j
 import type { ClusterConfig } from './config/clusterConfig.js';
 import { startCluster, type SandboxCluster } from './cluster.js';
 import { startControllers, type ControllerSet } from './controllers/manager.js';
-import { SandboxError } from './errors.js';
 import type { PodLogSource, ServerContext } from './http/context.js';
 import { ApiServer } from './http/server.js';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './rbac/bootstrap.js';
@@ -117,9 +117,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     port = await api.listen(config.host, config.port);
   } catch (err) {
-    throw new SandboxError(
+    throw new LongshoreError(
       'LISTEN_FAILED',
       `the sandbox cannot listen on ${config.host}:${config.port}: ${String(err)}`,
+      undefined,
       { cause: err },
     );
   }
@@ -158,7 +159,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await controllers.stop();
       client.close();
       await api.close();
-      throw new SandboxError('CLUSTER_START_FAILED', `the sandbox's nodes did not start: ${String(err)}`, {
+      throw new LongshoreError('CLUSTER_START_FAILED', `the sandbox's nodes did not start: ${String(err)}`, undefined, {
         cause: err,
       });
     }

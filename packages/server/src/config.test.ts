@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isErrorCode } from '@longshore/protocol';
-import { DEFAULT_WORKER_CHART, parseServerConfig, serverConfigFromEnv } from './config.js';
+import {
+  DEFAULT_WORKER_CHART,
+  SERVER_ENV_SETTINGS,
+  ServerConfig,
+  parseServerConfig,
+  serverConfigFromEnv,
+} from './config.js';
 
 describe('server TLS configuration', () => {
   it('serves HTTPS unless plain HTTP is asked for explicitly', () => {
@@ -54,5 +60,33 @@ describe('server TLS configuration', () => {
         JSON.stringify(input),
       );
     }
+  });
+});
+
+describe('server configuration from the environment', () => {
+  it('converts each variable by its setting and reports every bad one at once', () => {
+    const input = serverConfigFromEnv({
+      LONGSHORE_LEASE_MS: '90000',
+      LONGSHORE_INSECURE_HTTP: 'yes',
+      LONGSHORE_WORKER_CHART: '',
+    });
+    assert.deepEqual(input, { leaseMs: 90000, insecureHttp: true });
+    assert.throws(
+      () =>
+        parseServerConfig(
+          serverConfigFromEnv({
+            LONGSHORE_LEASE_MS: 'soon',
+            LONGSHORE_MAX_PACKAGE_BYTES: '12',
+            LONGSHORE_PUBLIC_URL: 'x',
+          }),
+        ),
+      (e) =>
+        isErrorCode(e, 'CONFIG_INVALID') &&
+        ['/leaseMs', '/maxPackageBytes', '/publicUrl'].every((path) => (e as Error).message.includes(`${path}: `)),
+    );
+  });
+
+  it('names only settings the schema has', () => {
+    for (const setting of Object.values(SERVER_ENV_SETTINGS)) assert.ok(setting in ServerConfig.properties, setting);
   });
 });

@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { LongshoreError } from '@longshore/protocol';
+import { configFromEnv, parseConfig, type EnvironmentVariables } from '@longshore/protocol/config';
 
 /** Published with each release; the install command adds `--version <server version>`. */
 export const DEFAULT_WORKER_CHART = 'oci://ghcr.io/longshore/charts/longshore-worker';
@@ -113,33 +112,29 @@ export const ServerConfig = Type.Object({
 export type ServerConfig = Static<typeof ServerConfig>;
 export type ServerConfigInput = Partial<ServerConfig>;
 
+/** Defaults filled in, text converted, then checked, including across settings; every problem is reported. */
 export function parseServerConfig(input: ServerConfigInput): ServerConfig {
-  const withDefaults = Value.Default(ServerConfig, structuredClone(input));
-  const errors = [...Value.Errors(ServerConfig, withDefaults)];
-  if (errors.length > 0) {
-    const detail = errors.map((e) => `${e.path || '/'}: ${e.message}`).join('; ');
-    throw new LongshoreError('CONFIG_INVALID', `Server configuration is not valid: ${detail}`);
-  }
-  const config = withDefaults as ServerConfig;
+  return parseConfig(ServerConfig, input, { subject: 'Server configuration', check: crossSettingProblems });
+}
+
+function crossSettingProblems(config: ServerConfig): string[] {
+  const problems: string[] = [];
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
-    throw new LongshoreError(
-      'CONFIG_INVALID',
-      'tlsCertFile and tlsKeyFile go together: give both (your certificate and its key), or neither for a self-signed certificate',
+    problems.push(
+      `${config.tlsCertFile === undefined ? '/tlsCertFile' : '/tlsKeyFile'}: tlsCertFile and tlsKeyFile go together: give both (your certificate and its key), or neither for a self-signed certificate`,
     );
   }
   if (config.insecureHttp && config.tlsCertFile !== undefined) {
-    throw new LongshoreError(
-      'CONFIG_INVALID',
-      'insecureHttp serves plain HTTP, so tlsCertFile and tlsKeyFile would be ignored: drop one or the other',
+    problems.push(
+      '/insecureHttp: insecureHttp serves plain HTTP, so tlsCertFile and tlsKeyFile would be ignored: drop one or the other',
     );
   }
   if (config.leaseMs <= config.maxPollWaitMs) {
-    throw new LongshoreError(
-      'CONFIG_INVALID',
-      `leaseMs (${config.leaseMs}) must be longer than maxPollWaitMs (${config.maxPollWaitMs}); otherwise a worker waiting in a long-poll loses its operations`,
+    problems.push(
+      `/leaseMs: leaseMs (${config.leaseMs}) must be longer than maxPollWaitMs (${config.maxPollWaitMs}); otherwise a worker waiting in a long-poll loses its operations`,
     );
   }
-  return config;
+  return problems;
 }
 
 /** The configuration as it may be logged: secrets removed. */
@@ -148,7 +143,7 @@ export function redactServerConfig(config: ServerConfig): Record<string, unknown
   return masterKey === undefined ? rest : { ...rest, masterKey: '[redacted]' };
 }
 
-/** Settings a deployment may give as environment variables (LONGSHORE_LEASE_MS=...), numbers converted. */
+/** Settings a deployment may give as environment variables (LONGSHORE_LEASE_MS=...), converted by the schema. */
 export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_MASTER_KEY: 'masterKey',
   LONGSHORE_PUBLIC_URL: 'publicUrl',
@@ -165,34 +160,6 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_REGISTRATION_TOKEN_TTL_MINUTES: 'registrationTokenTtlMinutes',
 };
 
-const TEXT_SETTINGS = new Set<keyof ServerConfig>([
-  'masterKey',
-  'publicUrl',
-  'tlsCertFile',
-  'tlsKeyFile',
-  'workerChart',
-]);
-
-/** 1/true/yes and 0/false/no; anything else stays text, for the schema to refuse with its path. */
-function booleanFrom(raw: string): boolean | string {
-  const lower = raw.toLowerCase();
-  if (['1', 'true', 'yes'].includes(lower)) return true;
-  if (['0', 'false', 'no'].includes(lower)) return false;
-  return raw;
-}
-
-export function serverConfigFromEnv(env: NodeJS.ProcessEnv): ServerConfigInput {
-  const out: Record<string, unknown> = {};
-  for (const [name, key] of Object.entries(SERVER_ENV_SETTINGS)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    out[key] = TEXT_SETTINGS.has(key)
-      ? raw
-      : key === 'insecureHttp'
-        ? booleanFrom(raw)
-        : Number.isNaN(Number(raw))
-          ? raw
-          : Number(raw);
-  }
-  return out as ServerConfigInput;
+export function serverConfigFromEnv(env: EnvironmentVariables): ServerConfigInput {
+  return configFromEnv(ServerConfig, env, SERVER_ENV_SETTINGS) as ServerConfigInput;
 }

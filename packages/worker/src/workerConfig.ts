@@ -1,6 +1,6 @@
-import { CertificateThumbprint, ExecutorKind, LongshoreError, WorkerName } from '@longshore/protocol';
+import { CertificateThumbprint, ExecutorKind, WorkerName } from '@longshore/protocol';
+import { configFromEnv, describeSchemaError, parseConfig, type EnvironmentVariables } from '@longshore/protocol/config';
 import { CloneType, Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 
 /**
  * The worker's whole configuration, parsed once at start. The pools a worker serves are not
@@ -103,42 +103,31 @@ export const WORKER_ENV_SETTINGS: Record<string, keyof WorkerConfig> = {
   LONGSHORE_REJECTED_RETRY_MS: 'rejectedRetryMs',
 };
 
-/** The settings the environment gives (empty values count as unset); parseWorkerConfig converts and checks them. */
-export function workerConfigFromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof WorkerConfig, string>> {
-  const out: Partial<Record<keyof WorkerConfig, string>> = {};
-  for (const [name, key] of Object.entries(WORKER_ENV_SETTINGS)) {
-    const raw = env[name];
-    if (raw !== undefined && raw !== '') out[key] = raw;
-  }
-  return out;
+/** The settings the environment gives (empty values count as unset), converted by the schema; parseWorkerConfig checks them. */
+export function workerConfigFromEnv(env: EnvironmentVariables): Partial<WorkerConfig> {
+  return configFromEnv(WorkerConfig, env, WORKER_ENV_SETTINGS) as Partial<WorkerConfig>;
 }
 
-/**
- * Defaults filled in, numbers from strings converted (for environment variables), then checked;
- * every problem is reported with its path.
- */
+/** Defaults filled in, numbers from strings converted (for flags), then checked; every problem is reported with its path. */
 export function parseWorkerConfig(input: unknown): WorkerConfig {
-  const value = Value.Convert(WorkerConfig, Value.Default(WorkerConfig, Value.Clone(input)));
-  const problems = [...Value.Errors(WorkerConfig, value)].map((e) =>
-    e.path === '/serverThumbprint'
-      ? `/serverThumbprint: expected 64 hex digits (the SHA-256 thumbprint the server prints; colons allowed), got '${String(e.value)}'`
-      : `${e.path || '/'}: ${e.message}`,
-  );
-  if (problems.length === 0) {
-    const config = value as WorkerConfig;
-    if (!URL.canParse(config.serverUrl)) problems.push('/serverUrl: not a URL');
-    else if (config.serverThumbprint !== undefined && new URL(config.serverUrl).protocol !== 'https:') {
-      problems.push(
-        `/serverThumbprint: pins an HTTPS server's certificate, but ${config.serverUrl} is plain HTTP; use the server's https:// URL or drop the thumbprint`,
-      );
-    }
+  return parseConfig(WorkerConfig, input, {
+    subject: 'The worker configuration',
+    describe: (e) =>
+      e.path === '/serverThumbprint'
+        ? `/serverThumbprint: expected 64 hex digits (the SHA-256 thumbprint the server prints; colons allowed), got '${String(e.value)}'`
+        : describeSchemaError(e),
+    check: serverUrlProblems,
+  });
+}
+
+function serverUrlProblems(config: WorkerConfig): string[] {
+  if (!URL.canParse(config.serverUrl)) return ['/serverUrl: not a URL'];
+  if (config.serverThumbprint !== undefined && new URL(config.serverUrl).protocol !== 'https:') {
+    return [
+      `/serverThumbprint: pins an HTTPS server's certificate, but ${config.serverUrl} is plain HTTP; use the server's https:// URL or drop the thumbprint`,
+    ];
   }
-  if (problems.length > 0) {
-    throw new LongshoreError('CONFIG_INVALID', `The worker configuration is not valid: ${problems.join('; ')}`, {
-      problems,
-    });
-  }
-  return value as WorkerConfig;
+  return [];
 }
 
 /** The configuration as it may be logged: the registration token is a secret. */

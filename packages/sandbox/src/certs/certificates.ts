@@ -2,9 +2,9 @@
 // @peculiar/x509 on node:crypto keys. The CA goes into the kubeconfig; nothing is trusted
 // system-wide.
 import { randomBytes, webcrypto } from 'node:crypto';
+import { LongshoreError } from '@longshore/protocol';
 import 'reflect-metadata'; // @peculiar/x509 (via tsyringe) needs the Reflect metadata polyfill first
 import * as x509 from '@peculiar/x509';
-import { SandboxError } from '../errors.js';
 
 export interface ServingCertificates {
   caPem: string;
@@ -83,8 +83,13 @@ export async function generateCertificates(hosts: readonly string[]): Promise<Se
       keyPem: await exportKey(serverKeys.privateKey),
     };
   } catch (err) {
-    throw new SandboxError('CERTIFICATE_FAILED', `generating the sandbox certificates failed: ${String(err)}`, {
-      cause: err,
-    });
+    throw new LongshoreError(
+      'CERTIFICATE_FAILED',
+      `generating the sandbox certificates failed: ${String(err)}`,
+      undefined,
+      {
+        cause: err,
+      },
+    );
   }
 }

@@ -2,7 +2,7 @@
 // API only through this (never the store), so they would run unchanged against a real
 // kube-apiserver. Every call has a time limit; a watch is a stream of decoded events.
 import { Agent, request } from 'node:https';
-import { SandboxError } from '../errors.js';
+import { LongshoreError, isLongshoreError } from '@longshore/protocol';
 
 export interface ClientConfig {
   server: string;
@@ -83,21 +83,17 @@ export class KubeClient {
           });
           res.on('error', (err) => {
             clearTimeout(timer);
-            reject(new SandboxError('CLIENT_REQUEST_FAILED', `${method} ${path}: ${err.message}`, { cause: err }));
+            reject(requestFailed(method, path, err));
           });
         },
       );
       const timer = setTimeout(
-        () => req.destroy(new SandboxError('CLIENT_TIMEOUT', `${method} ${path}: no answer within ${timeoutMs} ms`)),
+        () => req.destroy(new LongshoreError('TIMEOUT', `${method} ${path}: no answer within ${timeoutMs} ms`)),
         timeoutMs,
       );
       req.on('error', (err) => {
         clearTimeout(timer);
-        reject(
-          err instanceof SandboxError
-            ? err
-            : new SandboxError('CLIENT_REQUEST_FAILED', `${method} ${path}: ${err.message}`, { cause: err }),
-        );
+        reject(isLongshoreError(err) ? err : requestFailed(method, path, err));
       });
       req.end(payload);
     });
@@ -161,4 +157,8 @@ export class KubeClient {
 export function apiPath(apiVersion: string, resource: string, namespace?: string, name?: string, sub?: string): string {
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
   return `${base}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${resource}${name ? `/${encodeURIComponent(name)}` : ''}${sub ? `/${sub}` : ''}`;
+}
+
+function requestFailed(method: string, path: string, err: Error): LongshoreError {
+  return new LongshoreError('KUBE_API_REQUEST_FAILED', `${method} ${path}: ${err.message}`, undefined, { cause: err });
 }

@@ -1,5 +1,5 @@
 import type { V1Container, V1Pod, V1ResourceRequirements, V1Secret, V1Volume } from '@kubernetes/client-node';
-import { LongshoreError, type Operation } from '@longshore/protocol';
+import { LongshoreError, RESOURCE_NAMES, type Operation, type ResourceList } from '@longshore/protocol';
 import { bootstrapCommand } from '../bootstrap/bootstrapScript.js';
 import { dockerRejection } from '../executors/executor.js';
 import type { WorkspaceFiles } from '../workspace.js';
@@ -7,7 +7,7 @@ import { ANNOTATIONS, LABELS, PACKAGES_CONTAINER, SCRIPT_CONTAINER, labelValue, 
 import type { FetchManifest } from './packageFetcher.js';
 import { applyPodSpecPatch } from './podSpecPatch.js';
 import { compareQuantities, isQuantity } from './quantity.js';
-import { RESOURCE_NAMES, type ResourceList, type ScriptPodsConfig } from './scriptPodsConfig.js';
+import type { ScriptPodsConfig } from './scriptPodsConfig.js';
 
 /**
  * Pure functions: configuration and operation in, Secret and Pod out, no I/O (trigger.dev's

@@ -1,24 +1,13 @@
-import { LONGSHORE_VERSION, LongshoreError } from '@longshore/protocol';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { LONGSHORE_VERSION, Quantity, RESOURCE_NAMES, ResourceList } from '@longshore/protocol';
+import { describeSchemaError, parseConfig } from '@longshore/protocol/config';
+import { Type, type Static } from '@sinclair/typebox';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { compareQuantities, isQuantity } from './quantity.js';
 
 /**
  * The Kubernetes executor's configuration: one schema, parsed once at start. The chart renders
  * it from `scriptPods.*` values, so names follow the chart; units are in the names.
  */
-
-const Quantity = Type.String({
-  minLength: 1,
-  maxLength: 64,
-  description: 'A Kubernetes quantity such as 500m, 2, 512Mi',
-});
-const ResourceList = Type.Object(
-  { cpu: Type.Optional(Quantity), memory: Type.Optional(Quantity), 'ephemeral-storage': Type.Optional(Quantity) },
-  { additionalProperties: false },
-);
-export type ResourceList = Static<typeof ResourceList>;
-export const RESOURCE_NAMES = ['cpu', 'memory', 'ephemeral-storage'] as const;
 
 /** Kubernetes objects passed through as they are: the API server validates them on pod creation. */
 const KubeObject = Type.Record(Type.String(), Type.Unknown());
@@ -116,40 +105,53 @@ export const DEFAULT_RESOURCES = {
  * would break.
  */
 export function parseScriptPodsConfig(input: unknown): ScriptPodsConfig {
-  const value = Value.Convert(
-    ScriptPodsConfig,
-    Value.Default(ScriptPodsConfig, Value.Clone(input)),
-  ) as ScriptPodsConfig;
-  const problems = [...Value.Errors(ScriptPodsConfig as TSchema, value)].map((e) => `${e.path || '/'}: ${e.message}`);
-  if (problems.length === 0) {
-    value.resources.requests ??= { ...DEFAULT_RESOURCES.requests };
-    value.resources.limits ??= { ...DEFAULT_RESOURCES.limits };
-    value.resources.maxAllowed ??= { ...DEFAULT_RESOURCES.maxAllowed };
-    problems.push(...resourceProblems(value));
-    if (value.maxPendingPods > value.maxConcurrentOperations) {
-      problems.push(
-        `/maxPendingPods: ${value.maxPendingPods} is more than /maxConcurrentOperations (${value.maxConcurrentOperations}), so it would never apply; lower it or remove it`,
-      );
-    }
+  const config = parseConfig(ScriptPodsConfig, input, {
+    subject: 'The script pod configuration',
+    describe: describeQuantityError,
+    check: (parsed) => crossSettingProblems(withDefaultResources(parsed)),
+  });
+  return withDefaultResources(config);
+}
+
+/** Each resource list the chart leaves out is the default one; a list given replaces it whole. */
+function withDefaultResources(config: ScriptPodsConfig): ScriptPodsConfig {
+  const {
+    requests = DEFAULT_RESOURCES.requests,
+    limits = DEFAULT_RESOURCES.limits,
+    maxAllowed = DEFAULT_RESOURCES.maxAllowed,
+  } = config.resources;
+  return { ...config, resources: { requests: { ...requests }, limits: { ...limits }, maxAllowed: { ...maxAllowed } } };
+}
+
+function crossSettingProblems(config: ScriptPodsConfig): string[] {
+  const problems = resourceProblems(config);
+  if (config.maxPendingPods > config.maxConcurrentOperations) {
+    problems.push(
+      `/maxPendingPods: ${config.maxPendingPods} is more than /maxConcurrentOperations (${config.maxConcurrentOperations}), so it would never apply; lower it or remove it`,
+    );
   }
-  if (problems.length > 0) {
-    throw new LongshoreError('CONFIG_INVALID', `The script pod configuration is not valid: ${problems.join('; ')}`, {
-      problems,
-    });
-  }
-  return value;
+  return problems;
+}
+
+function describeQuantityError(error: ValueError): string {
+  return error.type === ValueErrorType.StringPattern && error.schema.pattern === Quantity.pattern
+    ? notAQuantity(error.path, String(error.value))
+    : describeSchemaError(error);
+}
+
+function notAQuantity(path: string, text: string): string {
+  return `${path}: '${text}' is not a Kubernetes quantity (e.g. 500m, 2, 512Mi)`;
 }
 
 function resourceProblems(config: ScriptPodsConfig): string[] {
   const problems: string[] = [];
   const { requests = {}, limits = {}, maxAllowed = {} } = config.resources;
   const lists = { requests, limits, maxAllowed } as const;
+  // The schema's pattern lets through what cannot be compared exactly (1e999999999).
   for (const [list, values] of Object.entries(lists)) {
     for (const name of RESOURCE_NAMES) {
       const q = values[name];
-      if (q !== undefined && (!isQuantity(q) || q.startsWith('-'))) {
-        problems.push(`/resources/${list}/${name}: '${q}' is not a Kubernetes quantity (e.g. 500m, 2, 512Mi)`);
-      }
+      if (q !== undefined && !isQuantity(q)) problems.push(notAQuantity(`/resources/${list}/${name}`, q));
     }
   }
   if (problems.length > 0) return problems;
