@@ -11,10 +11,10 @@ export {
 } from './workerConfig.js';
 export type { WorkerState } from './lifecycle.js';
 export { FileCredentialStore, credentialPath, type CredentialStore, type StoredCredential } from './credential.js';
-export { SecretCredentialStore } from './kubernetes/secretCredentialStore.js';
+export { SecretCredentialStore } from './executors/kubernetes/secretCredentialStore.js';
 export { HttpAgentChannel, type AgentChannel, type HttpAgentChannelOptions } from './serverClient.js';
 export { dockerRejection, rejected, type Executor, type OperationSink } from './executors/executor.js';
-export { LocalExecutor, type LocalExecutorOptions } from './executors/localExecutor.js';
+export { LocalExecutor, type LocalExecutorOptions } from './executors/local/localExecutor.js';
 export { BOOTSTRAP_FILE, BOOTSTRAP_SCRIPT, bootstrapCommand } from './bootstrap/bootstrapScript.js';
 export { SCRIPT_FUNCTIONS, SCRIPT_FUNCTIONS_FILE } from './bootstrap/scriptFunctions.js';
 export {
@@ -39,19 +39,26 @@ export {
   KubernetesExecutor,
   type KubernetesExecutorOptions,
   type PackageTokenIssuer,
-} from './kubernetes/kubernetesExecutor.js';
+} from './executors/kubernetes/kubernetesExecutor.js';
 // The Kubernetes client itself (@kubernetes/client-node, ~70 MiB once loaded) is the
 // `@longshore/worker/kubernetes-client` entry: only a worker with --executor kubernetes loads it.
-export type { CallOptions, KubeApi, PodLogOptions, PodOwner, WatchHandle, WatchHandler } from './kubernetes/kubeApi.js';
-export { ScriptPodsConfig, parseScriptPodsConfig } from './kubernetes/scriptPodsConfig.js';
+export type {
+  CallOptions,
+  KubeApi,
+  PodLogOptions,
+  PodOwner,
+  WatchHandle,
+  WatchHandler,
+} from './executors/kubernetes/kubeApi.js';
+export { ScriptPodsConfig, parseScriptPodsConfig } from './executors/kubernetes/scriptPodsConfig.js';
 export {
   buildScriptPod,
   isScriptPodRejection,
   scriptPodResources,
   type PackageAccess,
   type ServerInfo,
-} from './kubernetes/scriptPodSpec.js';
+} from './executors/kubernetes/scriptPodSpec.js';
 export {
   ChannelPackageTokenIssuer,
   type ChannelPackageTokenIssuerOptions,
-} from './kubernetes/channelPackageTokenIssuer.js';
+} from './executors/kubernetes/channelPackageTokenIssuer.js';

@@ -12,7 +12,7 @@ import {
 import { pino, type Logger } from 'pino';
 import { FileCredentialStore, obtainCredential, type CredentialStore } from './credential.js';
 import type { Executor, ResumePoint } from './executors/executor.js';
-import { LocalExecutor } from './executors/localExecutor.js';
+import { LocalExecutor } from './executors/local/localExecutor.js';
 import { Lifecycle, type WorkerState } from './lifecycle.js';
 import { startHealthServer, type HealthServer } from './health/healthServer.js';
 import { WorkerMetrics } from './health/workerMetrics.js';

@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LongshoreError, OperationPackage, isLongshoreError } from '@longshore/protocol';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { installPackage } from '../packages.js';
-import { Backoff, isTransient } from '../retry.js';
+import { installPackage } from '../../packages.js';
+import { Backoff, isTransient } from '../../retry.js';
 import { TokenDownloader } from './tokenDownloader.js';
 
 /**

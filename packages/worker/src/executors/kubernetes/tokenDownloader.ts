@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { LONGSHORE_VERSION } from '@longshore/protocol';
-import type { AgentChannel } from '../serverClient.js';
-import { ServerTransport } from '../transport/serverTransport.js';
+import type { AgentChannel } from '../../serverClient.js';
+import { ServerTransport } from '../../transport/serverTransport.js';
 
 export interface TokenDownloaderOptions {
   serverUrl: string;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LongshoreError, isLongshoreError, type Operation } from '@longshore/protocol';
-import { Backoff, isTransient } from '../retry.js';
-import type { AgentChannel } from '../serverClient.js';
+import { Backoff, isTransient } from '../../retry.js';
+import type { AgentChannel } from '../../serverClient.js';
 import type { PackageTokenIssuer } from './kubernetesExecutor.js';
 import type { PackageAccess } from './scriptPodSpec.js';
 

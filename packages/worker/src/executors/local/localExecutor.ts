@@ -3,12 +3,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeMasker, type Operation, type OperationResult, type OutputVariable } from '@longshore/protocol';
 import type { Logger } from 'pino';
-import { bootstrapCommand } from '../bootstrap/bootstrapScript.js';
-import { BootstrapOutput, LineSplitter } from '../bootstrapOutput.js';
-import { installPackage } from '../packages.js';
-import type { AgentChannel } from '../serverClient.js';
-import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../workspace.js';
-import { dockerRejection, rejected, type Executor, type OperationSink } from './executor.js';
+import { bootstrapCommand } from '../../bootstrap/bootstrapScript.js';
+import { BootstrapOutput, LineSplitter } from '../../bootstrapOutput.js';
+import { installPackage } from '../../packages.js';
+import type { AgentChannel } from '../../serverClient.js';
+import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../../workspace.js';
+import { dockerRejection, rejected, type Executor, type OperationSink } from '../executor.js';
 import { RunningScriptRecords } from './runningScriptRecords.js';
 import { LIFELINE_FD, withLifeline } from './scriptLifeline.js';
 
