@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LongshoreError, isLongshoreError, type Operation } from '@longshore/protocol';
-import { Backoff, isTransient } from '../../retry.js';
+import { retryTransient } from '../../retry.js';
 import type { AgentChannel } from '../../serverClient.js';
 import type { PackageTokenIssuer } from './kubernetesExecutor.js';
 import type { PackageAccess } from './scriptPodSpec.js';
@@ -23,28 +22,23 @@ export class ChannelPackageTokenIssuer implements PackageTokenIssuer {
   ) {}
 
   async issue(operation: Operation, signal: AbortSignal): Promise<PackageAccess> {
-    const attempts = this.options.attempts ?? DEFAULT_ATTEMPTS;
-    const backoff = new Backoff({
-      initialMs: this.options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS,
-      maxMs: 10_000,
-      random: this.options.random,
-    });
-    for (let tried = 1; ; tried++) {
-      try {
-        const { token } = await this.channel.packageToken(operation.id, signal);
-        return { token };
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        if (tried >= attempts || !isTransient(error)) {
-          const message = `The server gave no package token for the script pod's init container: ${(error as Error).message}`;
-          throw isLongshoreError(error)
-            ? new LongshoreError(error.code, message, error.details)
-            : new LongshoreError('INTERNAL', message);
-        }
-        await sleep(backoff.next(), undefined, { signal }).catch(() => {
-          throw signal.reason;
-        });
-      }
+    try {
+      const { token } = await retryTransient(() => this.channel.packageToken(operation.id, signal), {
+        attempts: this.options.attempts ?? DEFAULT_ATTEMPTS,
+        backoff: {
+          initialMs: this.options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS,
+          maxMs: 10_000,
+          random: this.options.random,
+        },
+        signal,
+      });
+      return { token };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const message = `The server gave no package token for the script pod's init container: ${(error as Error).message}`;
+      throw isLongshoreError(error)
+        ? new LongshoreError(error.code, message, error.details)
+        : new LongshoreError('INTERNAL', message);
     }
   }
 }

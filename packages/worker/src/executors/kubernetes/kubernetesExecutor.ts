@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { isErrorCode, type Operation, type OperationResult, type OutputVariable } from '@longshore/protocol';
 import type { Logger } from 'pino';
 import { BootstrapOutput } from '../../bootstrapOutput.js';
 import { rejected, type Executor, type OperationSink, type ResumePoint } from '../executor.js';
 import type { WorkerMetrics } from '../../health/workerMetrics.js';
-import { isTransient } from '../../retry.js';
+import { retryTransient } from '../../retry.js';
 import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../../workspace.js';
 import type { KubeApi, WatchHandle } from './kubeApi.js';
 import { SCRIPT_CONTAINER, scriptPodNames, workerSelector } from './kubeNames.js';
@@ -59,6 +58,8 @@ interface Run {
 }
 
 const API_ATTEMPTS = 4;
+/** Pauses of up to 0.5, 1 and 2 s: an API server restart is waited out, a run is not held up for long. */
+const API_BACKOFF = { initialMs: 500, maxMs: 2_000 };
 /** Shells say it one of these ways when a script calls docker in an image without it. */
 const DOCKER_NOT_FOUND =
   /docker: (command )?not found|docker: No such file or directory|exec: "?docker"?: executable file not found/;
@@ -264,15 +265,12 @@ export class KubernetesExecutor implements Executor {
   }
 
   /** A call through an API server that may be restarting or overloaded: transient failures are tried again, a few times, while the run goes on. */
-  private async patiently<T>(run: Run, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        if (!isTransient(error) || attempt >= API_ATTEMPTS || run.stopped) throw error;
-        await sleep(250 * 2 ** attempt);
-      }
-    }
+  private patiently<T>(run: Run, call: () => Promise<T>): Promise<T> {
+    return retryTransient(call, {
+      attempts: API_ATTEMPTS,
+      backoff: API_BACKOFF,
+      giveUp: () => run.stopped !== undefined,
+    });
   }
 
   cancel(operationId: string): void {
