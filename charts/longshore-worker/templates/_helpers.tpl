@@ -119,7 +119,7 @@ one resource can be ordered: JSON schema cannot compare them. A float64 orders t
 
 {{/*
 The worker's cross-field checks of script pod resources (resourceProblems in
-packages/worker/src/kubernetes/scriptPodsConfig.ts), with alike messages. The worker refuses such
+packages/worker/src/executors/kubernetes/scriptPodsConfig.ts), with alike messages. The worker refuses such
 values at start with CONFIG_INVALID; under the Recreate strategy an upgrade would already have
 stopped the old worker, so they must stop `helm upgrade` instead. A list left empty is the
 worker's default (DEFAULT_RESOURCES there), as the worker fills it in.

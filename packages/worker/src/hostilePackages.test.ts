@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LogStream, Operation } from '@longshore/protocol';
 import type { OperationSink } from './executors/executor.js';
-import { LocalExecutor } from './executors/localExecutor.js';
+import { LocalExecutor } from './executors/local/localExecutor.js';
 import { rawTarGz, sha256 } from './testing/archives.fixture.js';
 import { FakeServer } from './testing/fakeServer.fixture.js';
 import { silentLog, testOperation } from './testing/operation.fixture.js';

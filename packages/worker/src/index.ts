@@ -1,57 +1,10 @@
-// The worker's public API: what the CLI starts, and the pieces the Kubernetes executor reuses
-// (bootstrap, workspace, output parser, log shipper, packages).
-export { Worker, startWorker, type Readiness, type WorkerDependencies } from './worker.js';
-export { WorkerMetrics } from './health/workerMetrics.js';
-export {
-  WORKER_ENV_SETTINGS,
-  WorkerConfig,
-  parseWorkerConfig,
-  redactWorkerConfig,
-  workerConfigFromEnv,
-} from './workerConfig.js';
-export type { WorkerState } from './lifecycle.js';
-export { FileCredentialStore, credentialPath, type CredentialStore, type StoredCredential } from './credential.js';
-export { SecretCredentialStore } from './kubernetes/secretCredentialStore.js';
-export { HttpAgentChannel, type AgentChannel, type HttpAgentChannelOptions } from './serverClient.js';
-export { dockerRejection, rejected, type Executor, type OperationSink } from './executors/executor.js';
-export { LocalExecutor, type LocalExecutorOptions } from './executors/localExecutor.js';
-export { BOOTSTRAP_FILE, BOOTSTRAP_SCRIPT, bootstrapCommand } from './bootstrap/bootstrapScript.js';
-export { SCRIPT_FUNCTIONS, SCRIPT_FUNCTIONS_FILE } from './bootstrap/scriptFunctions.js';
-export {
-  SYSTEM_VARIABLES,
-  operationSecrets,
-  stageWorkspace,
-  type WorkspaceContext,
-  type WorkspaceFiles,
-} from './workspace.js';
-export {
-  BootstrapOutput,
-  LineSplitter,
-  MAX_LINE_LENGTH,
-  type BootstrapOutputHandler,
-  type BootstrapOutputOptions,
-  type LogLevel,
-} from './bootstrapOutput.js';
-export { LogShipper, type LogShipperOptions } from './logShipper.js';
-export { installPackage } from './packages.js';
-export { Backoff, isTransient, keepTrying, type BackoffOptions, type KeepTryingOptions } from './retry.js';
-export {
-  KubernetesExecutor,
-  type KubernetesExecutorOptions,
-  type PackageTokenIssuer,
-} from './kubernetes/kubernetesExecutor.js';
-// The Kubernetes client itself (@kubernetes/client-node, ~70 MiB once loaded) is the
-// `@longshore/worker/kubernetes-client` entry: only a worker with --executor kubernetes loads it.
-export type { CallOptions, KubeApi, PodLogOptions, PodOwner, WatchHandle, WatchHandler } from './kubernetes/kubeApi.js';
-export { ScriptPodsConfig, parseScriptPodsConfig } from './kubernetes/scriptPodsConfig.js';
-export {
-  buildScriptPod,
-  isScriptPodRejection,
-  scriptPodResources,
-  type PackageAccess,
-  type ServerInfo,
-} from './kubernetes/scriptPodSpec.js';
-export {
-  ChannelPackageTokenIssuer,
-  type ChannelPackageTokenIssuerOptions,
-} from './kubernetes/channelPackageTokenIssuer.js';
+// The worker's public API: what the CLI starts and configures, and the script pod spec the chart's tests check.
+// The executors are chosen by config.executor through executors/registry.ts; the Kubernetes one loads its client
+// (@kubernetes/client-node) only when chosen.
+export { Worker, startWorker } from './worker.js';
+export { WORKER_ENV_SETTINGS, WorkerConfig, parseWorkerConfig, workerConfigFromEnv } from './workerConfig.js';
+export { credentialPath } from './credential.js';
+export { stageWorkspace } from './workspace.js';
+export type { KubernetesSettings } from './executors/kubernetes/kubernetesProvider.js';
+export { parseScriptPodsConfig, type ScriptPodsConfig } from './executors/kubernetes/scriptPodsConfig.js';
+export { buildScriptPod } from './executors/kubernetes/scriptPodSpec.js';

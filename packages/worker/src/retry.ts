@@ -93,3 +93,34 @@ export async function keepTrying<T>(call: (signal: AbortSignal) => Promise<T>, o
     }
   }
 }
+
+export interface RetryTransientOptions {
+  /** Tries in all, the first included. */
+  attempts: number;
+  backoff: BackoffOptions;
+  /** Ends the trying, also during a pause; the call then rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
+  /** Asked after each failure: true ends the trying with that failure (the operation was stopped). */
+  giveUp?: () => boolean;
+}
+
+/**
+ * Calls a few times while it fails transiently (isTransient), backing off with jitter; any other
+ * failure, or the last one, is thrown as it is. For calls an operation waits on, where the
+ * answer must come soon or the operation fails: keepTrying is for the worker's own calls.
+ */
+export async function retryTransient<T>(call: () => Promise<T>, options: RetryTransientOptions): Promise<T> {
+  const { signal } = options;
+  const backoff = new Backoff(options.backoff);
+  for (let tried = 1; ; tried++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (tried >= options.attempts || !isTransient(error) || options.giveUp?.()) throw error;
+      await sleep(backoff.next(), undefined, signal ? { signal } : {}).catch(() => {
+        throw signal?.reason;
+      });
+    }
+  }
+}

@@ -39,6 +39,8 @@ export interface AgentChannel {
   downloadPackage(downloadPath: string, signal?: AbortSignal): Promise<Readable>;
   /** A credential for the packages of one operation this worker holds, for a script pod to download them with. */
   packageToken(operationId: string, signal?: AbortSignal): Promise<PackageTokenResponse>;
+  /** The certificate the server presented, once a connection to it was trusted (HTTPS only). */
+  readonly serverCertificate?: X509Certificate | undefined;
 }
 
 export interface HttpAgentChannelOptions {

@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   LONGSHORE_VERSION,
@@ -10,11 +9,12 @@ import {
   type PollResponse,
 } from '@longshore/protocol';
 import { pino, type Logger } from 'pino';
-import { FileCredentialStore, obtainCredential, type CredentialStore } from './credential.js';
+import { FileCredentialStore, obtainCredential } from './credential.js';
 import type { Executor, ResumePoint } from './executors/executor.js';
-import { LocalExecutor } from './executors/localExecutor.js';
+import type { ExecutorParts } from './executors/executorProvider.js';
+import { createExecutor, type ExecutorSettings } from './executors/registry.js';
 import { Lifecycle, type WorkerState } from './lifecycle.js';
-import { startHealthServer, type HealthServer } from './health/healthServer.js';
+import { startHealthServer, type HealthServer, type Readiness } from './health/healthServer.js';
 import { WorkerMetrics } from './health/workerMetrics.js';
 import { LogShipper } from './logShipper.js';
 import { keepTrying } from './retry.js';
@@ -25,21 +25,13 @@ export interface WorkerDependencies {
   log?: Logger;
   /** Default: HTTP to config.serverUrl. */
   channel?: AgentChannel;
-  /** Default: the local executor; the Kubernetes executor is passed in by whoever built its client. */
+  /** Default: the executor config.executor names, made at start() by its provider (executors/registry.ts). */
   executor?: Executor;
+  /** The chosen executor's own settings (the Kubernetes executor's cluster and script pods). */
+  executorSettings?: ExecutorSettings;
   /** Jitter source, for tests. */
   random?: () => number;
   metrics?: WorkerMetrics;
-  /** Default: credential.json in config.dataDir. */
-  credentials?: CredentialStore;
-  /** What the server shows beside the worker (a Kubernetes worker: namespace, cluster and chart versions). */
-  describe?: () => Promise<Record<string, string>>;
-}
-
-/** What /readyz answers: ready means registered, polling, and the server answering. */
-export interface Readiness {
-  ready: boolean;
-  reason: string;
 }
 
 interface Held {
@@ -64,11 +56,13 @@ export class Worker {
   private readonly log: Logger;
   private readonly lifecycle: Lifecycle;
   private readonly channel: AgentChannel;
-  private readonly executor: Executor;
+  private readonly dependencies: WorkerDependencies;
+  /** Set by the constructor when passed in, else by start(). */
+  private executorParts: ExecutorParts | undefined;
+  /** Made by start(), so stop() ends it. */
+  private ownsExecutor = false;
   private readonly random: (() => number) | undefined;
   private readonly metrics: WorkerMetrics;
-  private readonly credentials: CredentialStore;
-  private readonly describe: () => Promise<Record<string, string>>;
   private health: HealthServer | undefined;
   /** The last failure talking to the server, until a call works again. */
   private serverProblem: string | undefined;
@@ -91,8 +85,7 @@ export class Worker {
     this.lifecycle = new Lifecycle(this.log);
     this.random = dependencies.random;
     this.metrics = dependencies.metrics ?? new WorkerMetrics();
-    this.credentials = dependencies.credentials ?? new FileCredentialStore(config.dataDir);
-    this.describe = dependencies.describe ?? (async () => ({}));
+    this.dependencies = dependencies;
     this.channel =
       dependencies.channel ??
       new HttpAgentChannel({
@@ -101,23 +94,7 @@ export class Worker {
         requestTimeoutMs: config.requestTimeoutMs,
         downloadTimeoutMs: config.downloadTimeoutMs,
       });
-    const kind = config.executor ?? 'local';
-    if (dependencies.executor) {
-      this.executor = dependencies.executor;
-    } else if (kind === 'local') {
-      this.executor = new LocalExecutor({
-        channel: this.channel,
-        workspace: { workerName: config.name, serverUrl: config.serverUrl },
-        tempDir: config.tempDir ?? tmpdir(),
-        dataDir: config.dataDir,
-        log: this.log,
-      });
-    } else {
-      throw new LongshoreError(
-        'CONFIG_INVALID',
-        `/executor: the ${kind} executor must be passed to the worker by its caller`,
-      );
-    }
+    if (dependencies.executor) this.useExecutor({ executor: dependencies.executor });
     this.finished = new Promise((resolve, reject) => {
       this.lifecycle.onChange((state) => {
         if (state === 'stopped') resolve();
@@ -126,11 +103,33 @@ export class Worker {
     });
     // A rejection nobody awaits yet must not crash the process; `done` hands it on.
     void this.finished.catch(() => {});
+    this.metrics.observe({ runningOperations: () => this.held.size });
+  }
+
+  private get executor(): Executor {
+    if (!this.executorParts) throw new LongshoreError('INTERNAL', 'The worker has no executor before start()');
+    return this.executorParts.executor;
+  }
+
+  /** The executor passed in, or the one config.executor names, made now. */
+  private async executorReady(): Promise<ExecutorParts> {
+    if (this.executorParts) return this.executorParts;
+    const parts = await createExecutor(
+      this.config,
+      { channel: this.channel, log: this.log, metrics: this.metrics },
+      this.dependencies.executorSettings,
+    );
+    this.useExecutor(parts);
+    this.ownsExecutor = true;
+    return parts;
+  }
+
+  private useExecutor(parts: ExecutorParts): void {
+    this.executorParts = parts;
     // A poll that asked for nothing is out of date once the executor has room again.
-    this.executor.onCapacityChange?.(() => {
+    parts.executor.onCapacityChange?.(() => {
       if (this.pollFree === 0 && this.free() > 0) this.wake.abort();
     });
-    this.metrics.observe({ runningOperations: () => this.held.size });
   }
 
   get readiness(): Readiness {
@@ -176,13 +175,15 @@ export class Worker {
       });
     }
     let credential: string;
-    const metadata = await this.describe();
+    let metadata: Record<string, string>;
     try {
+      const parts = await this.executorReady();
+      metadata = (await parts.describe?.()) ?? {};
       // Before registering, which may wait long on the server: a killed worker's scripts may still be running.
       await this.executor.endLeftovers?.();
       credential = await obtainCredential({
         config: this.config,
-        store: this.credentials,
+        store: parts.credentials ?? new FileCredentialStore(this.config.dataDir),
         metadata,
         channel: this.channel,
         executor: this.executor.kind,
@@ -249,6 +250,7 @@ export class Worker {
     this.shutdown.abort();
     this.wake.abort();
     await this.loop;
+    if (this.ownsExecutor) await this.executor.close?.();
     await this.health?.close();
     if (this.lifecycle.is('draining')) this.lifecycle.to('stopped', 'drained');
   }

@@ -1,15 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import { LongshoreError } from '@longshore/protocol';
-import type {
-  CredentialStore,
-  HttpAgentChannel,
-  KubernetesExecutor,
-  ScriptPodsConfig,
-  WorkerConfig,
-  WorkerMetrics,
-} from '@longshore/worker';
+import type { KubernetesSettings, ScriptPodsConfig } from '@longshore/worker';
 import { runUntilSignal } from '../lifecycle.js';
 import { readYamlFile } from '../yamlFile.js';
 
@@ -50,12 +43,12 @@ export function registerWorkerCommand(program: Command): void {
       'on stop, how long running operations may finish before they are cancelled (default 60000)',
     )
     .action(async (opts: WorkerFlags) => {
-      const { HttpAgentChannel, Worker, WorkerMetrics, parseScriptPodsConfig, parseWorkerConfig, workerConfigFromEnv } =
+      const { Worker, parseScriptPodsConfig, parseWorkerConfig, workerConfigFromEnv } =
         await import('@longshore/worker');
       const env = workerConfigFromEnv(process.env);
       const name = opts.name ?? env.name ?? (process.env.HOSTNAME || 'worker');
       const kubernetes =
-        opts.executor === 'kubernetes' ? scriptPodSettings(opts, name, parseScriptPodsConfig) : undefined;
+        opts.executor === 'kubernetes' ? kubernetesSettings(opts, name, parseScriptPodsConfig) : undefined;
       const flags = {
         serverUrl: opts.server,
         serverThumbprint: opts.serverThumbprint,
@@ -72,26 +65,11 @@ export function registerWorkerCommand(program: Command): void {
         executor: opts.executor,
         dataDir: opts.data,
       });
-      const log = pino({ name: 'longshore-worker' });
-      const metrics = new WorkerMetrics();
-      // One channel, shared with the Kubernetes executor: package tokens are asked for with the worker's credential.
-      const channel = new HttpAgentChannel({
-        serverUrl: config.serverUrl,
-        serverThumbprint: config.serverThumbprint,
-        requestTimeoutMs: config.requestTimeoutMs,
-        downloadTimeoutMs: config.downloadTimeoutMs,
+      const worker = new Worker(config, {
+        log: pino({ name: 'longshore-worker' }),
+        ...(kubernetes ? { executorSettings: { kubernetes } } : {}),
       });
-      const parts = kubernetes ? await kubernetesParts(kubernetes, opts, config, log, metrics, channel) : undefined;
-      const executor = parts?.executor;
-      const worker = new Worker(config, { log, metrics, channel, ...parts });
-      await runUntilSignal(
-        'worker',
-        async () => {
-          await worker.stop();
-          await executor?.close();
-        },
-        worker.start(),
-      );
+      await runUntilSignal('worker', () => worker.stop(), worker.start());
     });
 }
 
@@ -113,14 +91,8 @@ interface WorkerFlags {
 
 const IN_CLUSTER_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
-interface KubernetesSettings {
-  inCluster: boolean;
-  namespace: string;
-  scriptPods: ScriptPodsConfig;
-}
-
-/** Script pod settings from the file the chart renders, plus where this worker runs. */
-function scriptPodSettings(
+/** The kubernetes executor's settings: the script pod file the chart renders, plus where this worker runs. */
+function kubernetesSettings(
   opts: WorkerFlags,
   workerName: string,
   parse: (input: unknown) => ScriptPodsConfig,
@@ -128,56 +100,11 @@ function scriptPodSettings(
   const inCluster = opts.kubeconfig === undefined;
   const namespace = opts.namespace ?? (inCluster ? readText(IN_CLUSTER_NAMESPACE).trim() : 'default');
   const settings: unknown = opts.scriptPods ? readYamlFile(opts.scriptPods, 'CONFIG_INVALID') : {};
-  return { inCluster, namespace, scriptPods: parse({ ...(settings as object), namespace, workerName }) };
-}
-
-/** The one place a worker's Kubernetes client is made: in-cluster, or from a kubeconfig. */
-async function kubernetesParts(
-  settings: KubernetesSettings,
-  opts: WorkerFlags,
-  config: WorkerConfig,
-  log: Logger,
-  metrics: WorkerMetrics,
-  channel: HttpAgentChannel,
-): Promise<{
-  executor: KubernetesExecutor;
-  credentials?: CredentialStore;
-  describe: () => Promise<Record<string, string>>;
-}> {
-  const [
-    { ChannelPackageTokenIssuer, KubernetesExecutor, SecretCredentialStore },
-    { ClientNodeKubeApi, kubeConfigFor },
-  ] = await Promise.all([import('@longshore/worker'), import('@longshore/worker/kubernetes-client')]);
-  const { inCluster, namespace, scriptPods } = settings;
-  const kubeConfig = kubeConfigFor({ inCluster, ...(opts.kubeconfig ? { kubeconfigPath: opts.kubeconfig } : {}) });
-  const api = new ClientNodeKubeApi(kubeConfig, namespace, { timeoutMs: scriptPods.apiTimeoutMs });
-  const executor = new KubernetesExecutor({
-    api,
-    config: scriptPods,
-    workspace: { workerName: config.name, serverUrl: config.serverUrl },
-    server: {
-      url: config.serverUrl,
-      // A pinned server's certificate is what script pods trust; the channel has it once it has talked to the server, which is before any pod is made.
-      get caPem() {
-        return config.serverThumbprint ? channel.serverCertificate?.toString() : undefined;
-      },
-    },
-    packageTokens: new ChannelPackageTokenIssuer(channel),
-    metrics,
-    log,
-  });
-  const describe = async (): Promise<Record<string, string>> => {
-    const clusterVersion = await api.serverVersion().catch((err: unknown) => {
-      log.warn({ err }, 'cannot read the Kubernetes version; registering without it');
-      return 'unknown';
-    });
-    const chartVersion = process.env.LONGSHORE_CHART_VERSION;
-    return { namespace, clusterVersion, ...(chartVersion ? { chartVersion } : {}) };
-  };
   return {
-    executor,
-    describe,
-    ...(opts.credentialSecret ? { credentials: new SecretCredentialStore(api, opts.credentialSecret) } : {}),
+    kubeconfigPath: opts.kubeconfig,
+    namespace,
+    scriptPods: parse({ ...(settings as object), namespace, workerName }),
+    credentialSecret: opts.credentialSecret,
   };
 }
 

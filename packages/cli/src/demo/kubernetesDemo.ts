@@ -32,11 +32,7 @@ const WORKER_NAME = 'demo-kubernetes';
  * the cluster only through the kubeconfig the sandbox wrote, as it would reach a real one.
  */
 export async function startKubernetesDemo(o: KubernetesDemoOptions): Promise<KubernetesDemo> {
-  const [sandboxApi, workerApi, kubeClient] = await Promise.all([
-    import('@longshore/sandbox'),
-    import('@longshore/worker'),
-    import('@longshore/worker/kubernetes-client'),
-  ]);
+  const [sandboxApi, workerApi] = await Promise.all([import('@longshore/sandbox'), import('@longshore/worker')]);
   const config = sandboxApi.loadSandboxConfig(o.sandboxConfig);
   const sandbox = await sandboxApi.startSandbox({
     ...config,
@@ -84,25 +80,12 @@ export async function startKubernetesDemo(o: KubernetesDemoOptions): Promise<Kub
       drainDeadlineMs: 5_000,
       ...(registrationToken ? { registrationToken } : {}),
     });
-    const channel = new workerApi.HttpAgentChannel({
-      serverUrl: worker.serverUrl,
-      requestTimeoutMs: worker.requestTimeoutMs,
-      downloadTimeoutMs: worker.downloadTimeoutMs,
-    });
-    const executor = new workerApi.KubernetesExecutor({
-      api: new kubeClient.ClientNodeKubeApi(
-        kubeClient.kubeConfigFor({ inCluster: false, kubeconfigPath: sandbox.kubeconfigPath }),
-        NAMESPACE,
-        { timeoutMs: scriptPods.apiTimeoutMs },
-      ),
-      config: scriptPods,
-      workspace: { workerName: WORKER_NAME, serverUrl: worker.serverUrl },
-      server: { url: worker.serverUrl },
-      packageTokens: new workerApi.ChannelPackageTokenIssuer(channel),
+    const running = await workerApi.startWorker(worker, {
       log: o.log,
+      executorSettings: {
+        kubernetes: { kubeconfigPath: sandbox.kubeconfigPath, namespace: NAMESPACE, scriptPods },
+      },
     });
-    stops.push(() => executor.close());
-    const running = await workerApi.startWorker(worker, { log: o.log, channel, executor });
     stops.push(() => running.stop());
 
     const isolation = `containers isolated with ${runtime?.kind ?? 'none'}${runtime?.reason ? ` (${runtime.reason})` : ''}`;

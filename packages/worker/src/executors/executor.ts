@@ -44,6 +44,8 @@ export interface Executor {
   release?(operationId: string): Promise<void>;
   /** Removes what is left of an operation nobody will finish. */
   discard?(operationId: string, signal: AbortSignal): Promise<void>;
+  /** Ends what it keeps between operations (watches, a sweeper): the last call, once every operation ended. */
+  close?(): Promise<void>;
 }
 
 /** Where a resumed operation's output continues: the server already stored the script's lines up to lastSource. */

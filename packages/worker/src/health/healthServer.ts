@@ -1,8 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LongshoreError } from '@longshore/protocol';
-import type { Readiness } from '../worker.js';
 import type { WorkerMetrics } from './workerMetrics.js';
+
+/** What /readyz answers: ready means registered, polling, and the server answering. */
+export interface Readiness {
+  ready: boolean;
+  reason: string;
+}
 
 export interface HealthServerOptions {
   port: number;

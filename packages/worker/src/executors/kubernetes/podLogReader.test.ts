@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import type { LogStream } from '@longshore/protocol';
-import { BootstrapOutput } from '../bootstrapOutput.js';
+import { BootstrapOutput } from '../../bootstrapOutput.js';
 import { FakeKubeApi } from './fakeKubeApi.fixture.js';
 import { PodLogReader, parseTimestamp, type ContainerState } from './podLogReader.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Operation } from '@longshore/protocol';
-import { testOperation } from '../testing/operation.fixture.js';
-import { stageWorkspace } from '../workspace.js';
+import { testOperation } from '../../testing/operation.fixture.js';
+import { stageWorkspace } from '../../workspace.js';
 import { isDnsLabel, isLabelValue, scriptPodNames } from './kubeNames.js';
 import { buildScriptPod, isScriptPodRejection, scriptPodResources, type ScriptPodInput } from './scriptPodSpec.js';
 import { parseScriptPodsConfig, type ScriptPodsConfig } from './scriptPodsConfig.js';

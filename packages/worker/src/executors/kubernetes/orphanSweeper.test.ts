@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { silentLog } from '../testing/operation.fixture.js';
+import { silentLog } from '../../testing/operation.fixture.js';
 import { FakeKubeApi } from './fakeKubeApi.fixture.js';
 import { LABELS, scriptPodNames } from './kubeNames.js';
 import { OrphanSweeper } from './orphanSweeper.js';

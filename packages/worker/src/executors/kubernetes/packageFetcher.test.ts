@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isErrorCode, type OperationPackage } from '@longshore/protocol';
 import { strToU8, zipSync } from 'fflate';
-import { rawTarGz, sha256, tarGz } from '../testing/archives.fixture.js';
-import { tempDir } from '../testing/tempDirs.fixture.js';
+import { rawTarGz, sha256, tarGz } from '../../testing/archives.fixture.js';
+import { tempDir } from '../../testing/tempDirs.fixture.js';
 import { fetchPackages, readFetchManifest, type FetchPackagesOptions } from './packageFetcher.js';
 
 const TOKEN = 'lsp_test-token';

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { ServerTransport } from '@longshore/client/node';
 import { LONGSHORE_VERSION } from '@longshore/protocol';
-import type { AgentChannel } from '../serverClient.js';
+import type { AgentChannel } from '../../serverClient.js';
 
 export interface TokenDownloaderOptions {
   serverUrl: string;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LongshoreError, isErrorCode } from '@longshore/protocol';
-import { testOperation } from '../testing/operation.fixture.js';
-import { FakeServer } from '../testing/fakeServer.fixture.js';
+import { testOperation } from '../../testing/operation.fixture.js';
+import { FakeServer } from '../../testing/fakeServer.fixture.js';
 import { ChannelPackageTokenIssuer } from './channelPackageTokenIssuer.js';
 
 const quick = { retryInitialMs: 5, random: () => 0.5 };

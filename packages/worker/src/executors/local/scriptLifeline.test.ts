@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { LIFELINE_FD, withLifeline } from './scriptLifeline.js';
-import { stillRunning } from '../testing/processes.fixture.js';
+import { stillRunning } from '../../testing/processes.fixture.js';
 
 /** As the local executor spawns the bootstrap. */
 function spawnGuarded(command: string[]): ChildProcess {

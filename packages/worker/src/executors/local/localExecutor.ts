@@ -3,12 +3,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeMasker, type Operation, type OperationResult, type OutputVariable } from '@longshore/protocol';
 import type { Logger } from 'pino';
-import { bootstrapCommand } from '../bootstrap/bootstrapScript.js';
-import { BootstrapOutput, LineSplitter } from '../bootstrapOutput.js';
-import { installPackage } from '../packages.js';
-import type { AgentChannel } from '../serverClient.js';
-import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../workspace.js';
-import { dockerRejection, rejected, type Executor, type OperationSink } from './executor.js';
+import { bootstrapCommand } from '../../bootstrap/bootstrapScript.js';
+import { BootstrapOutput, LineSplitter } from '../../bootstrapOutput.js';
+import { installPackage } from '../../packages.js';
+import type { AgentChannel } from '../../serverClient.js';
+import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../../workspace.js';
+import { dockerRejection, rejected, type Executor, type OperationSink } from '../executor.js';
+import { scriptResult, stoppedResult, type StopReason } from '../scriptResult.js';
 import { RunningScriptRecords } from './runningScriptRecords.js';
 import { LIFELINE_FD, withLifeline } from './scriptLifeline.js';
 
@@ -50,7 +51,7 @@ interface Run {
   readonly sink: OperationSink;
   readonly abort: AbortController;
   child?: ChildProcess;
-  stopped?: 'cancelled' | 'timed_out';
+  stopped?: StopReason;
 }
 
 /**
@@ -102,7 +103,7 @@ export class LocalExecutor implements Executor {
     if (run) this.stop(run, 'cancelled');
   }
 
-  private stop(run: Run, why: 'cancelled' | 'timed_out'): void {
+  private stop(run: Run, why: StopReason): void {
     if (run.stopped) return;
     run.stopped = why;
     run.sink.line(
@@ -126,12 +127,12 @@ export class LocalExecutor implements Executor {
       await writeFile(join(workspaceDir, name), content, { mode: 0o600 });
     }
     for (const pkg of operation.packages) {
-      if (run.stopped) return stoppedResult(operation, run.stopped, []);
+      if (run.stopped) return stoppedResult(operation, run.stopped);
       sink.line('system', `Installing package ${pkg.reference} (${pkg.packageId} ${pkg.version})`, Date.now());
       try {
         await installPackage(pkg, workDir, this.options.channel, run.abort.signal);
       } catch (error) {
-        if (run.stopped) return stoppedResult(operation, run.stopped, []);
+        if (run.stopped) return stoppedResult(operation, run.stopped);
         return {
           outcome: 'failed',
           message: `Package ${pkg.reference} could not be installed: ${(error as Error).message}`,
@@ -139,7 +140,7 @@ export class LocalExecutor implements Executor {
         };
       }
     }
-    if (run.stopped) return stoppedResult(operation, run.stopped, []);
+    if (run.stopped) return stoppedResult(operation, run.stopped);
 
     const secrets = operationSecrets(operation);
     const variables = new Map<string, OutputVariable>();
@@ -203,33 +204,28 @@ export class LocalExecutor implements Executor {
     output.end();
     stderr.end();
 
-    const outputVariables = [...variables.values()];
-    if (run.stopped) return stoppedResult(operation, run.stopped, outputVariables);
-    if (output.exitCode !== undefined) {
-      return output.exitCode === 0
-        ? { outcome: 'succeeded', exitCode: 0, message: 'The script succeeded', outputVariables }
-        : {
+    return scriptResult(
+      operation,
+      {
+        stopped: run.stopped,
+        exitCode: output.exitCode,
+        unexplained: () => {
+          if (exit.error)
+            return { outcome: 'failed', message: `The script could not be started: ${exit.error.message}` };
+          if (exit.signal) {
+            return {
+              outcome: 'lost',
+              message: `The script's process was killed (${exit.signal}) before the script finished`,
+            };
+          }
+          return {
             outcome: 'failed',
-            exitCode: output.exitCode,
-            message: `The script exited with code ${output.exitCode}`,
-            outputVariables,
+            message: `The bootstrap exited with code ${exit.code} without an end-of-output marker: the script's result is unknown (see the log)`,
           };
-    }
-    if (exit.error) {
-      return { outcome: 'failed', message: `The script could not be started: ${exit.error.message}`, outputVariables };
-    }
-    if (exit.signal) {
-      return {
-        outcome: 'lost',
-        message: `The script's process was killed (${exit.signal}) before the script finished`,
-        outputVariables,
-      };
-    }
-    return {
-      outcome: 'failed',
-      message: `The bootstrap exited with code ${exit.code} without an end-of-output marker: the script's result is unknown (see the log)`,
-      outputVariables,
-    };
+        },
+      },
+      [...variables.values()],
+    );
   }
 }
 
@@ -243,20 +239,6 @@ function localRejection(operation: Operation): string | undefined {
     );
   }
   return undefined;
-}
-
-function stoppedResult(
-  operation: Operation,
-  why: 'cancelled' | 'timed_out',
-  outputVariables: OutputVariable[],
-): OperationResult {
-  return why === 'cancelled'
-    ? { outcome: 'cancelled', message: 'The operation was cancelled', outputVariables }
-    : {
-        outcome: 'timed_out',
-        message: `The operation did not finish within its timeout of ${operation.timeoutSeconds} seconds`,
-        outputVariables,
-      };
 }
 
 let hostAwkVersion: string | undefined;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LineSplitter, type BootstrapOutput } from '../bootstrapOutput.js';
-import { Backoff } from '../retry.js';
+import { LineSplitter, type BootstrapOutput } from '../../bootstrapOutput.js';
+import { Backoff } from '../../retry.js';
 import type { KubeApi } from './kubeApi.js';
 
 export type ContainerState = 'waiting' | 'running' | 'terminated' | 'gone';

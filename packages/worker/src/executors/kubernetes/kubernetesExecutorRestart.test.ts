@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Operation } from '@longshore/protocol';
-import { testOperation } from '../testing/operation.fixture.js';
+import { testOperation } from '../../testing/operation.fixture.js';
 import { Sink, setup, started, until } from './executorHarness.fixture.js';
 import type { FakeKubeApi } from './fakeKubeApi.fixture.js';
 import { LABELS, scriptPodNames } from './kubeNames.js';

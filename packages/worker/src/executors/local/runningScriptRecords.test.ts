@@ -3,10 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { silentLog } from '../testing/operation.fixture.js';
-import { tempDir } from '../testing/tempDirs.fixture.js';
+import { silentLog } from '../../testing/operation.fixture.js';
+import { tempDir } from '../../testing/tempDirs.fixture.js';
 import { RunningScriptRecords } from './runningScriptRecords.js';
-import { stillRunning } from '../testing/processes.fixture.js';
+import { stillRunning } from '../../testing/processes.fixture.js';
 
 const started: ChildProcess[] = [];
 after(() => {

@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LongshoreError, OperationPackage, isLongshoreError } from '@longshore/protocol';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { installPackage } from '../packages.js';
-import { Backoff, isTransient } from '../retry.js';
+import { installPackage } from '../../packages.js';
+import { retryTransient } from '../../retry.js';
 import { TokenDownloader } from './tokenDownloader.js';
 
 /**
@@ -70,9 +69,14 @@ export async function fetchPackages(options: FetchPackagesOptions): Promise<void
     token: options.token,
     ...(options.caPem ? { caPem: options.caPem } : {}),
   });
+  const retries = {
+    attempts: options.attempts ?? DEFAULT_ATTEMPTS,
+    backoff: { initialMs: options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS, maxMs: 30_000 },
+    signal: options.signal,
+  };
   for (const pkg of manifest.packages) {
     const started = Date.now();
-    await withRetries(options, async () => {
+    await retryTransient(async () => {
       const limit = AbortSignal.timeout(options.downloadTimeoutMs);
       const signal = options.signal ? AbortSignal.any([options.signal, limit]) : limit;
       try {
@@ -88,23 +92,10 @@ export async function fetchPackages(options: FetchPackagesOptions): Promise<void
         if (isLongshoreError(error) && error.code === 'INVALID_PACKAGE') throw error;
         throw named(error, pkg, manifest.serverUrl);
       }
-    });
+    }, retries);
     options.progress(
       `Installed package ${pkg.reference} (${pkg.packageId} ${pkg.version}, ${pkg.format}, sha256 verified) into ${join(workDir, 'packages', pkg.reference)} in ${Date.now() - started} ms`,
     );
-  }
-}
-
-async function withRetries(options: FetchPackagesOptions, attempt: () => Promise<void>): Promise<void> {
-  const attempts = options.attempts ?? DEFAULT_ATTEMPTS;
-  const backoff = new Backoff({ initialMs: options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS, maxMs: 30_000 });
-  for (let tried = 1; ; tried++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (tried >= attempts || !isTransient(error) || options.signal?.aborted) throw error;
-      await sleep(backoff.next(), undefined, options.signal ? { signal: options.signal } : {});
-    }
   }
 }
 

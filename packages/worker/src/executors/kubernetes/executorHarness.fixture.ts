@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { LogStream, Operation } from '@longshore/protocol';
-import type { OperationSink } from '../executors/executor.js';
-import { silentLog } from '../testing/operation.fixture.js';
+import type { OperationSink } from '../executor.js';
+import { silentLog } from '../../testing/operation.fixture.js';
 import { FakeKubeApi } from './fakeKubeApi.fixture.js';
 import { KubernetesExecutor } from './kubernetesExecutor.js';
 import { scriptPodNames } from './kubeNames.js';

@@ -1,5 +1,5 @@
 import type { V1Secret } from '@kubernetes/client-node';
-import { parseStoredCredential, type CredentialStore, type StoredCredential } from '../credential.js';
+import { parseStoredCredential, type CredentialStore, type StoredCredential } from '../../credential.js';
 import type { KubeApi } from './kubeApi.js';
 
 const KEY = 'credential.json';

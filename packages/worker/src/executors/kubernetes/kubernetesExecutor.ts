@@ -1,12 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
 import { isErrorCode, type Operation, type OperationResult, type OutputVariable } from '@longshore/protocol';
 import type { Logger } from 'pino';
-import { BootstrapOutput } from '../bootstrapOutput.js';
-import { rejected, type Executor, type OperationSink, type ResumePoint } from '../executors/executor.js';
-import type { WorkerMetrics } from '../health/workerMetrics.js';
-import { isTransient } from '../retry.js';
-import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../workspace.js';
+import { BootstrapOutput } from '../../bootstrapOutput.js';
+import { rejected, type Executor, type OperationSink, type ResumePoint } from '../executor.js';
+import { scriptResult, stoppedResult, type StopReason } from '../scriptResult.js';
+import type { WorkerMetrics } from '../../health/workerMetrics.js';
+import { retryTransient } from '../../retry.js';
+import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../../workspace.js';
 import type { KubeApi, WatchHandle } from './kubeApi.js';
 import { SCRIPT_CONTAINER, scriptPodNames, workerSelector } from './kubeNames.js';
 import { OrphanSweeper } from './orphanSweeper.js';
@@ -50,7 +50,7 @@ interface Run {
   pod?: V1Pod;
   gone: boolean;
   events: CoreV1Event[];
-  stopped?: 'cancelled' | 'timed_out';
+  stopped?: StopReason;
   wake?: () => void;
   /** Resumed after a worker restart: the server has the script's lines up to here. */
   resume?: ResumePoint;
@@ -59,6 +59,8 @@ interface Run {
 }
 
 const API_ATTEMPTS = 4;
+/** Pauses of up to 0.5, 1 and 2 s: an API server restart is waited out, a run is not held up for long. */
+const API_BACKOFF = { initialMs: 500, maxMs: 2_000 };
 /** Shells say it one of these ways when a script calls docker in an image without it. */
 const DOCKER_NOT_FOUND =
   /docker: (command )?not found|docker: No such file or directory|exec: "?docker"?: executable file not found/;
@@ -207,7 +209,7 @@ export class KubernetesExecutor implements Executor {
     }
     await this.ensureWatches();
     await this.slot(run);
-    if (run.stopped) return stopped(run, []);
+    if (run.stopped) return stoppedResult(run.operation, run.stopped);
     const secretFailure = await this.create(
       run,
       () => api.createSecret(built.secret, { signal: run.abort.signal }),
@@ -264,15 +266,12 @@ export class KubernetesExecutor implements Executor {
   }
 
   /** A call through an API server that may be restarting or overloaded: transient failures are tried again, a few times, while the run goes on. */
-  private async patiently<T>(run: Run, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        if (!isTransient(error) || attempt >= API_ATTEMPTS || run.stopped) throw error;
-        await sleep(250 * 2 ** attempt);
-      }
-    }
+  private patiently<T>(run: Run, call: () => Promise<T>): Promise<T> {
+    return retryTransient(call, {
+      attempts: API_ATTEMPTS,
+      backoff: API_BACKOFF,
+      giveUp: () => run.stopped !== undefined,
+    });
   }
 
   cancel(operationId: string): void {
@@ -287,7 +286,7 @@ export class KubernetesExecutor implements Executor {
     await Promise.all([...watches.map((w) => w.stop()), this.sweeper.stop()]);
   }
 
-  private stop(run: Run, why: 'cancelled' | 'timed_out'): void {
+  private stop(run: Run, why: StopReason): void {
     if (run.stopped) return;
     run.stopped = why;
     run.sink.line(
@@ -444,26 +443,21 @@ export class KubernetesExecutor implements Executor {
       });
       end = await reader.read();
     }
-    const outputVariables = [...variables.values()];
-    if (run.stopped) return stopped(run, outputVariables);
-    if (output.exitCode !== undefined) {
-      return output.exitCode === 0
-        ? { outcome: 'succeeded', exitCode: 0, message: 'The script succeeded', outputVariables }
-        : {
-            outcome: 'failed',
-            exitCode: output.exitCode,
-            message: `The script exited with code ${output.exitCode}`,
-            outputVariables,
-          };
-    }
-    if (end === 'gone' || run.gone) {
-      return {
-        outcome: 'lost',
-        message: `The script pod ${run.podName} vanished before the script finished (deleted, evicted, or its node went away)`,
-        outputVariables,
-      };
-    }
-    return { outcome: 'failed', message: terminationMessage(run.pod), outputVariables };
+    return scriptResult(
+      run.operation,
+      {
+        stopped: run.stopped,
+        exitCode: output.exitCode,
+        unexplained: () =>
+          end === 'gone' || run.gone
+            ? {
+                outcome: 'lost',
+                message: `The script pod ${run.podName} vanished before the script finished (deleted, evicted, or its node went away)`,
+              }
+            : { outcome: 'failed', message: terminationMessage(run.pod) },
+      },
+      [...variables.values()],
+    );
   }
 
   /** A Secret the pod owns goes with the pod (Kubernetes' garbage collector): one request less per operation. */
@@ -479,14 +473,4 @@ export class KubernetesExecutor implements Executor {
         log.warn({ err, secret: names.secret }, 'cannot delete the workspace Secret; the sweeper will'),
       );
   }
-}
-
-function stopped(run: Run, outputVariables: OutputVariable[]): OperationResult {
-  return run.stopped === 'cancelled'
-    ? { outcome: 'cancelled', message: 'The operation was cancelled', outputVariables }
-    : {
-        outcome: 'timed_out',
-        message: `The operation did not finish within its timeout of ${run.operation.timeoutSeconds} seconds`,
-        outputVariables,
-      };
 }

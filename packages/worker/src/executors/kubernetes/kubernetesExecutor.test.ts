@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { testOperation } from '../testing/operation.fixture.js';
+import { testOperation } from '../../testing/operation.fixture.js';
 import { Sink, setup, started, until } from './executorHarness.fixture.js';
 import { scriptPodNames } from './kubeNames.js';
 

@@ -3,14 +3,14 @@ import { readdir, symlink } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { MASK, type LogStream, type Operation, type OperationResult } from '@longshore/protocol';
 import { strToU8, zipSync } from 'fflate';
-import type { LogLevel } from '../bootstrapOutput.js';
-import { sha256, tarGz } from '../testing/archives.fixture.js';
-import { FakeServer } from '../testing/fakeServer.fixture.js';
-import { silentLog, testOperation } from '../testing/operation.fixture.js';
-import { tempDir } from '../testing/tempDirs.fixture.js';
-import type { OperationSink } from './executor.js';
+import type { LogLevel } from '../../bootstrapOutput.js';
+import { sha256, tarGz } from '../../testing/archives.fixture.js';
+import { FakeServer } from '../../testing/fakeServer.fixture.js';
+import { silentLog, testOperation } from '../../testing/operation.fixture.js';
+import { tempDir } from '../../testing/tempDirs.fixture.js';
+import type { OperationSink } from '../executor.js';
 import { LocalExecutor } from './localExecutor.js';
-import { stillRunning } from '../testing/processes.fixture.js';
+import { stillRunning } from '../../testing/processes.fixture.js';
 
 class RecordingSink implements OperationSink {
   readonly lines: { stream: LogStream; text: string; source?: number; level?: LogLevel }[] = [];
