@@ -66,6 +66,35 @@ export async function nameHolder(
   return q.executeTakeFirst();
 }
 
+/** The fields every named resource is answered with. */
+export const NamedRow = { id: Type.String(), name: Type.String() };
+
+/** Creates a row under a name no row of the table holds yet: the check and the write in one transaction. */
+export async function createUnderFreeName(
+  ctx: ServerContext,
+  table: NamedTable,
+  noun: string,
+  name: string,
+  write: (tx: ServerContext) => Promise<string>,
+): Promise<string> {
+  return inTransaction(ctx, async (tx) => {
+    await assertNameFree(tx.db, table, noun, name);
+    return write(tx);
+  });
+}
+
+/** Refuses a name another row of the table holds (names compare by their key, as the unique index does). */
+export async function assertNameFree(
+  db: Store,
+  table: NamedTable,
+  noun: string,
+  name: string,
+  except?: string,
+): Promise<void> {
+  const clash = await nameHolder(db, table, name, except);
+  if (clash) throw new LongshoreError('CONFLICT', `${noun} named '${clash.name}' already exists`);
+}
+
 /** Runs a write and turns a unique-constraint violation into a 409 that names the clash. */
 export async function uniquely<T>(what: string, write: () => Promise<T>): Promise<T> {
   try {

@@ -6,8 +6,11 @@ import type { ServerContext } from '../context.js';
 import { newId } from '../crypto/tokens.js';
 import {
   Description,
+  assertNameFree,
+  createUnderFreeName,
   ListOf,
   Name,
+  NamedRow,
   NoContent,
   RefParams,
   findByRef,
@@ -28,8 +31,7 @@ export const NamedInput = Type.Object(
 export type NamedInput = Static<typeof NamedInput>;
 
 const Environment = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
+  ...NamedRow,
   description: Type.String(),
   createdAt: Type.String(),
 });
@@ -110,12 +112,7 @@ export function namedResourceRoutes(table: Table) {
       return present((await findByRef(ctx.db, table, req.params.ref)) as Row);
     });
     app.post(t.path, { schema: { tags, body: NamedInput, response: { 201: Item } } }, async (req, reply) => {
-      const input = req.body;
-      const id = await inTransaction(ctx, async (tx) => {
-        const clash = await nameHolder(tx.db, table, input.name);
-        if (clash) throw new LongshoreError('CONFLICT', `${t.what} named '${clash.name}' already exists`);
-        return upsertNamed(tx, table, input);
-      });
+      const id = await createUnderFreeName(ctx, table, t.what, req.body.name, (tx) => upsertNamed(tx, table, req.body));
       return reply.status(201).send(present((await findByRef(ctx.db, table, id)) as Row));
     });
     app.put(
@@ -126,8 +123,7 @@ export function namedResourceRoutes(table: Table) {
         const name = normaliseName(input.name);
         const id = await inTransaction(ctx, async (tx) => {
           const row = await findByRef(tx.db, table, req.params.ref);
-          const clash = await nameHolder(tx.db, table, name, row.id);
-          if (clash) throw new LongshoreError('CONFLICT', `${t.what} named '${clash.name}' already exists`);
+          await assertNameFree(tx.db, table, t.what, name, row.id);
           await uniquely(`${t.what} named '${name}'`, () =>
             tx.db
               .updateTable(table)

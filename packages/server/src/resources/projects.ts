@@ -7,8 +7,10 @@ import type { Store } from '../store/database.js';
 import { newId } from '../crypto/tokens.js';
 import {
   Description,
+  createUnderFreeName,
   ListOf,
   Name,
+  NamedRow,
   NoContent,
   RefParams,
   findByRef,
@@ -38,8 +40,7 @@ export const ProjectInput = Type.Object(
 export type ProjectInput = Static<typeof ProjectInput>;
 
 const Project = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
+  ...NamedRow,
   description: Type.String(),
   process: Process,
   createdAt: Type.String(),
@@ -134,12 +135,9 @@ export async function projectRoutes(scope: FastifyInstance, ctx: ServerContext):
     '/api/projects',
     { schema: { tags, body: ProjectInput, response: { 201: Project } } },
     async (req, reply) => {
-      const input = req.body;
-      const id = await inTransaction(ctx, async (tx) => {
-        const clash = await nameHolder(tx.db, 'projects', input.name);
-        if (clash) throw new LongshoreError('CONFLICT', `A project named '${clash.name}' already exists`);
-        return upsertProject(tx, input);
-      });
+      const id = await createUnderFreeName(ctx, 'projects', 'A project', req.body.name, (tx) =>
+        upsertProject(tx, req.body),
+      );
       return reply.status(201).send(await present(ctx.db, id));
     },
   );

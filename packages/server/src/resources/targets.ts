@@ -7,7 +7,9 @@ import type { Database } from '../store/schema.js';
 import { newId } from '../crypto/tokens.js';
 import {
   ListOf,
+  createUnderFreeName,
   Name,
+  NamedRow,
   NoContent,
   RefParams,
   Tag,
@@ -53,8 +55,7 @@ export const TargetInput = Type.Object(
 export type TargetInput = Static<typeof TargetInput>;
 
 const Target = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
+  ...NamedRow,
   type: Type.String(),
   environments: Type.Array(Type.String()),
   tags: Type.Array(Type.String()),
@@ -177,12 +178,7 @@ export async function targetRoutes(scope: FastifyInstance, ctx: ServerContext): 
     presentOne(ctx.db, req.params.ref),
   );
   app.post('/api/targets', { schema: { tags, body: TargetInput, response: { 201: Target } } }, async (req, reply) => {
-    const input = req.body;
-    const id = await inTransaction(ctx, async (tx) => {
-      const clash = await nameHolder(tx.db, 'targets', input.name);
-      if (clash) throw new LongshoreError('CONFLICT', `A target named '${clash.name}' already exists`);
-      return upsertTarget(tx, input);
-    });
+    const id = await createUnderFreeName(ctx, 'targets', 'A target', req.body.name, (tx) => upsertTarget(tx, req.body));
     return reply.status(201).send(await presentOne(ctx.db, id));
   });
   app.put(

@@ -6,11 +6,10 @@ import { errorResponses } from '../http/openApiResponses.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
-import { ListOf, Name, NoContent, RefParams, findByRef, inTransaction, iso, now } from './common.js';
+import { ListOf, Name, NamedRow, NoContent, RefParams, findByRef, inTransaction, iso, now } from './common.js';
 
 const Worker = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
+  ...NamedRow,
   executor: Type.String(),
   version: Type.String(),
   pools: Type.Array(Type.String()),

@@ -31,6 +31,13 @@ export function scriptResult(operation: Operation, end: ScriptEnd, outputVariabl
   return { ...end.unexplained(), outputVariables };
 }
 
+/** The task-log line when an executor stops a script; `action` is how this executor stops it. */
+export function stopNotice(operation: Operation, why: StopReason, action: string): string {
+  return why === 'cancelled'
+    ? `The operation was cancelled; ${action}`
+    : `The operation reached its timeout of ${operation.timeoutSeconds} seconds; ${action}`;
+}
+
 /** The outcome of a script the executor stopped, also before it started. */
 export function stoppedResult(
   operation: Operation,

@@ -3,7 +3,7 @@ import { isErrorCode, type Operation, type OperationResult, type OutputVariable 
 import type { Logger } from 'pino';
 import { BootstrapOutput } from '../../bootstrapOutput.js';
 import { rejected, type Executor, type OperationSink, type ResumePoint } from '../executor.js';
-import { scriptResult, stoppedResult, type StopReason } from '../scriptResult.js';
+import { scriptResult, stopNotice, stoppedResult, type StopReason } from '../scriptResult.js';
 import type { WorkerMetrics } from '../../health/workerMetrics.js';
 import { retryTransient } from '../../retry.js';
 import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../../workspace.js';
@@ -289,13 +289,7 @@ export class KubernetesExecutor implements Executor {
   private stop(run: Run, why: StopReason): void {
     if (run.stopped) return;
     run.stopped = why;
-    run.sink.line(
-      'system',
-      why === 'cancelled'
-        ? 'The operation was cancelled; deleting the script pod'
-        : `The operation reached its timeout of ${run.operation.timeoutSeconds} seconds; deleting the script pod`,
-      this.now(),
-    );
+    run.sink.line('system', stopNotice(run.operation, why, 'deleting the script pod'), this.now());
     // The pod gets its grace period: the bootstrap forwards TERM and writes its end marker, which the log reader still reads.
     void this.options.api
       .deletePod(run.podName, this.options.config.deleteGracePeriodSeconds)

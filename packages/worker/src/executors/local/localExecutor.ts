@@ -9,7 +9,7 @@ import { installPackage } from '../../packages.js';
 import type { AgentChannel } from '../../serverClient.js';
 import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../../workspace.js';
 import { dockerRejection, rejected, type Executor, type OperationSink } from '../executor.js';
-import { scriptResult, stoppedResult, type StopReason } from '../scriptResult.js';
+import { scriptResult, stopNotice, stoppedResult, type StopReason } from '../scriptResult.js';
 import { RunningScriptRecords } from './runningScriptRecords.js';
 import { LIFELINE_FD, withLifeline } from './scriptLifeline.js';
 
@@ -106,13 +106,7 @@ export class LocalExecutor implements Executor {
   private stop(run: Run, why: StopReason): void {
     if (run.stopped) return;
     run.stopped = why;
-    run.sink.line(
-      'system',
-      why === 'cancelled'
-        ? 'The operation was cancelled; stopping the script'
-        : `The operation reached its timeout of ${run.operation.timeoutSeconds} seconds; stopping the script`,
-      Date.now(),
-    );
+    run.sink.line('system', stopNotice(run.operation, why, 'stopping the script'), Date.now());
     run.abort.abort();
     if (run.child) killGroup(run.child);
   }
