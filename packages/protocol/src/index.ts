@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './operation.js';
+export * from './quantity.js';
 export * from './logLine.js';
 export * from './masking.js';
 export * from './serviceMessages.js';

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { NON_NEGATIVE_QUANTITY_PATTERN } from './quantity.js';
 
 export const Outcome = Type.Union([
   Type.Literal('succeeded'),
@@ -42,7 +43,7 @@ export type ScriptSyntax = Static<typeof ScriptSyntax>;
 
 /** Kubernetes quantity, e.g. `500m`, `2`, `1.5Gi`, `100u`. */
 export const Quantity = Type.String({
-  pattern: '^([+]?[0-9]+(\\.[0-9]+)?|[+]?\\.[0-9]+)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$',
+  pattern: NON_NEGATIVE_QUANTITY_PATTERN,
   maxLength: 64,
   description: 'A Kubernetes quantity such as 500m, 2, 512Mi',
 });

@@ -4,7 +4,7 @@
 import { Quantity } from '@longshore/protocol';
 import { CloneType, Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { parseQuantity } from '../validation/quantity.js';
+import { quantityValue } from '../validation/quantity.js';
 import { mustBe } from './sandboxConfigProblems.js';
 
 const POSITIVE_QUANTITY = 'a positive quantity such as "2", "500m" or "4Gi"';
@@ -116,7 +116,7 @@ export function clusterProblems(cluster: ClusterConfig): string[] {
   cluster.nodeGroups.forEach((g, i) => {
     const path = `cluster.nodeGroups[${i}]`;
     for (const resource of ['cpu', 'memory'] as const) {
-      if ((parseQuantity(g[resource]) ?? 0) <= 0)
+      if ((quantityValue(g[resource]) ?? 0) <= 0)
         problems.push(mustBe(`${path}.${resource}`, POSITIVE_QUANTITY, g[resource]));
     }
     if (g.max < g.min) {

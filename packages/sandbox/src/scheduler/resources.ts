@@ -2,7 +2,7 @@
 // memory in bytes, pods as a count. Parsing follows resource.Quantity (decimal and binary
 // suffixes, exponents, milli-units); a value that does not parse counts as 0, as an unset
 // request would, since validation has already refused malformed quantities.
-import { parseQuantity } from '../validation/quantity.js';
+import { quantityValue } from '../validation/quantity.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -12,8 +12,8 @@ export interface Resources {
   pods: number;
 }
 
-export const cpuMilli = (q: unknown): number => Math.ceil((parseQuantity(q) ?? 0) * 1000 - 1e-9);
-export const bytes = (q: unknown): number => Math.ceil(parseQuantity(q) ?? 0);
+export const cpuMilli = (q: unknown): number => Math.ceil((quantityValue(q) ?? 0) * 1000 - 1e-9);
+export const bytes = (q: unknown): number => Math.ceil(quantityValue(q) ?? 0);
 
 export const ZERO: Resources = { cpuMilli: 0, memoryBytes: 0, pods: 0 };
 
@@ -55,7 +55,7 @@ export function podRequests(pod: Obj): Resources {
 /** A node's allocatable (status.allocatable). */
 export function nodeAllocatable(node: Obj): Resources {
   const a = (((node.status ?? {}) as Obj).allocatable ?? {}) as Obj;
-  return { cpuMilli: cpuMilli(a.cpu), memoryBytes: bytes(a.memory), pods: Math.floor(parseQuantity(a.pods) ?? 0) };
+  return { cpuMilli: cpuMilli(a.cpu), memoryBytes: bytes(a.memory), pods: Math.floor(quantityValue(a.pods) ?? 0) };
 }
 
 /** Formats millicores and bytes back to the forms kubectl prints ("1500m", "4Gi"). */

@@ -2,7 +2,7 @@
 // images, ports, env, resources, restart policy, volumes and their mounts.
 import { duplicate, invalid, notSupported, required, type FieldError } from './fieldErrors.js';
 import { nameError } from './names.js';
-import { parseQuantity } from './quantity.js';
+import { quantityValue } from './quantity.js';
 
 type Obj = Record<string, unknown>;
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
@@ -81,14 +81,14 @@ function validateContainer(c: Obj, p: string, names: Set<string>, volumes: Set<s
   for (const kind of ['requests', 'limits'] as const) {
     const q = (res[kind] ?? {}) as Obj;
     for (const [name, v] of Object.entries(q)) {
-      if ((parseQuantity(v) ?? 0) < 0)
+      if ((quantityValue(v) ?? 0) < 0)
         out.push(invalid(`${p}.resources.${kind}[${name}]`, v, 'must be greater than or equal to 0'));
     }
   }
   const req = (res.requests ?? {}) as Obj,
     lim = (res.limits ?? {}) as Obj;
   for (const [name, v] of Object.entries(req)) {
-    if (lim[name] !== undefined && (parseQuantity(v) ?? 0) > (parseQuantity(lim[name]) ?? Infinity)) {
+    if (lim[name] !== undefined && (quantityValue(v) ?? 0) > (quantityValue(lim[name]) ?? Infinity)) {
       out.push(
         invalid(`${p}.resources.requests`, v, `must be less than or equal to ${name} limit of ${String(lim[name])}`),
       );

@@ -1,12 +1,18 @@
 import type { V1Container, V1Pod, V1ResourceRequirements, V1Secret, V1Volume } from '@kubernetes/client-node';
-import { LongshoreError, RESOURCE_NAMES, type Operation, type ResourceList } from '@longshore/protocol';
+import {
+  LongshoreError,
+  RESOURCE_NAMES,
+  type Operation,
+  type ResourceList,
+  compareQuantities,
+  isQuantity,
+} from '@longshore/protocol';
 import { bootstrapCommand } from '../../bootstrap/bootstrapScript.js';
 import { dockerRejection } from '../executor.js';
 import type { WorkspaceFiles } from '../../workspace.js';
 import { ANNOTATIONS, LABELS, PACKAGES_CONTAINER, SCRIPT_CONTAINER, labelValue, scriptPodNames } from './kubeNames.js';
 import type { FetchManifest } from './packageFetcher.js';
 import { applyPodSpecPatch } from './podSpecPatch.js';
-import { compareQuantities, isQuantity } from './quantity.js';
 import type { ScriptPodsConfig } from './scriptPodsConfig.js';
 
 /**

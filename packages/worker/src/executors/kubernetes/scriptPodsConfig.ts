@@ -1,8 +1,14 @@
-import { LONGSHORE_VERSION, Quantity, RESOURCE_NAMES, ResourceList } from '@longshore/protocol';
+import {
+  LONGSHORE_VERSION,
+  Quantity,
+  RESOURCE_NAMES,
+  ResourceList,
+  compareQuantities,
+  isQuantity,
+} from '@longshore/protocol';
 import { describeSchemaError, parseConfig } from '@longshore/protocol/config';
 import { Type, type Static } from '@sinclair/typebox';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/value';
-import { compareQuantities, isQuantity } from './quantity.js';
 
 /**
  * The Kubernetes executor's configuration: one schema, parsed once at start. The chart renders

@@ -4,7 +4,12 @@
  * up), and floating point would make `0.1 + 0.2`-style comparisons of caps flaky.
  */
 
-const PATTERN = /^([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)|[eE]([+-]?[0-9]+))?$/;
+const NUMBER = '[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+';
+const SUFFIX = 'n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei';
+const PATTERN = new RegExp(`^([+-]?)(${NUMBER})(?:(${SUFFIX})|[eE]([+-]?[0-9]+))?$`);
+
+/** The same grammar for a JSON schema, without a sign: a resource amount in the API is never negative. */
+export const NON_NEGATIVE_QUANTITY_PATTERN = `^[+]?(?:${NUMBER})(?:${SUFFIX}|[eE][+-]?[0-9]+)?$`;
 
 const DECIMAL_SUFFIX: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 const BINARY_SUFFIX: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
