@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { LogLine } from './logLine.js';
 import { Operation, OperationResult } from './operation.js';
 import { pathTemplate } from './pathTemplate.js';
+import { HealthCheckRequest } from './workerHealth.js';
 
 /**
  * The worker's side of the channel: plain HTTPS calls that the worker always makes outbound
@@ -18,6 +19,10 @@ export const agentRoutes = {
   operationState: pathTemplate('/api/agent/operations/:id'),
   packageToken: pathTemplate('/api/agent/operations/:id/package-token'),
   packageContent: pathTemplate('/api/agent/packages/:packageId/:version/content'),
+  /** POST a HealthReport for a HealthCheckRequest the worker was given. */
+  healthReport: pathTemplate('/api/agent/health-checks/:id'),
+  /** POST when the worker stops cleanly: it is offline at once, not after the heartbeat window. */
+  offline: '/api/agent/worker/offline',
 } as const;
 
 export const ExecutorKind = Type.Union([Type.Literal('local'), Type.Literal('kubernetes')]);
@@ -79,6 +84,8 @@ export const PollResponse = Type.Object({
   cancel: Type.Array(Type.String()),
   /** Operations the worker reported running that the server no longer expects it to run. */
   forget: Type.Array(Type.String()),
+  /** Health checks to run now and report (absent from servers that predate them). */
+  healthChecks: Type.Optional(Type.Array(HealthCheckRequest)),
 });
 export type PollResponse = Static<typeof PollResponse>;
 

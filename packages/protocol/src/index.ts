@@ -5,6 +5,7 @@ export * from './logLine.js';
 export * from './masking.js';
 export * from './serviceMessages.js';
 export * from './agentApi.js';
+export * from './workerHealth.js';
 export * from './pathTemplate.js';
 export * from './version.js';
 export * from './thumbprint.js';

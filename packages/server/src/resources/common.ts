@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { LongshoreError } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
 import type { ServerContext } from '../context.js';
@@ -35,17 +35,21 @@ export async function lookUpByRef<T extends NamedTable>(
   db: Store,
   table: T,
   ref: string,
-): Promise<Database[T] | undefined> {
+): Promise<Selectable<Database[T]> | undefined> {
   const row = await db
     .selectFrom(table as NamedTable)
     .selectAll()
     .where((eb) => eb.or([eb('id', '=', ref), eb(sql.raw(`${NAME_KEY_SQL_FUNCTION}(name)`), '=', nameKey(ref))]))
     .executeTakeFirst();
-  return row as Database[T] | undefined;
+  return row as Selectable<Database[T]> | undefined;
 }
 
 /** Resolves an id or a name to a row, or throws NOT_FOUND naming what was asked. */
-export async function findByRef<T extends NamedTable>(db: Store, table: T, ref: string): Promise<Database[T]> {
+export async function findByRef<T extends NamedTable>(
+  db: Store,
+  table: T,
+  ref: string,
+): Promise<Selectable<Database[T]>> {
   const row = await lookUpByRef(db, table, ref);
   if (!row) throw new LongshoreError('NOT_FOUND', `${kindNames[table]} '${ref}' does not exist`, { kind: table, ref });
   return row;

@@ -1,3 +1,4 @@
+import type { Selectable } from 'kysely';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -36,7 +37,7 @@ const RegistrationToken = Type.Object({
   expiresAt: Type.String(),
 });
 
-async function present(ctx: ServerContext, row: Database['workers']): Promise<Static<typeof Worker>> {
+async function present(ctx: ServerContext, row: Selectable<Database['workers']>): Promise<Static<typeof Worker>> {
   const poolIds = JSON.parse(row.pools) as string[];
   const pools = poolIds.length
     ? await ctx.db.selectFrom('worker_pools').select('name').where('id', 'in', poolIds).orderBy('name').execute()

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { machinePolicies } from './machinePoliciesMigration.js';
 import { referencesById } from './referencesByIdMigration.js';
 
 /** SQL statements separated by `;`, or a function for what SQL alone cannot do (Unicode, JSON rewrites). */
@@ -60,6 +61,9 @@ const migrations: Migration[] = [
   CREATE INDEX operations_step_state ON operations(task_id, step_index, state, created_at);
   DROP INDEX operations_task;
   `,
+  // Machine policies say how often workers are checked and what happens to those that fail; a
+  // worker's health is what its last check found. A health check is a task of its own (its log).
+  machinePolicies,
 ];
 
 /** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */

@@ -1,11 +1,45 @@
-import type { OperationState } from '@longshore/protocol';
+import type { OperationState, UnavailableWorkerAction, WorkerHealth, WorkerUpdates } from '@longshore/protocol';
 import type { TaskState } from '../orchestration/taskState.js';
 import type { Generated } from 'kysely';
 
 /** Row types of the store. JSON columns are TEXT; timestamps are epoch milliseconds. */
 export interface Database {
   environments: { id: string; name: string; description: string; created_at: number };
-  worker_pools: { id: string; name: string; description: string; is_default: number; created_at: number };
+  worker_pools: {
+    id: string;
+    name: string;
+    description: string;
+    is_default: number;
+    /** Null: the default machine policy. */
+    machine_policy_id: string | null;
+    created_at: number;
+  };
+  machine_policies: {
+    id: string;
+    name: string;
+    description: string;
+    health_check_interval_seconds: number;
+    health_check_timeout_seconds: number;
+    unavailable_action: UnavailableWorkerAction;
+    /** With unavailable_action 'delete': how long a worker may stay unavailable before it is removed. */
+    delete_after_hours: number | null;
+    updates: WorkerUpdates;
+    is_default: number;
+    created_at: number;
+  };
+  /** A health check of one worker; its log is the task's. */
+  health_checks: {
+    id: string;
+    worker_id: string;
+    task_id: string;
+    state: 'pending' | 'sent' | 'finished';
+    timeout_seconds: number;
+    requested_at: number;
+    /** When a poll answer carried it to the worker; the deadline runs from then. */
+    sent_at: number | null;
+    deadline_at: number | null;
+    finished_at: number | null;
+  };
   workers: {
     id: string;
     name: string;
@@ -18,6 +52,16 @@ export interface Database {
     disabled: number;
     last_seen_at: number;
     registered_at: number;
+    /** Null: its pool's policy, else the default one. */
+    machine_policy_id: string | null;
+    health: Generated<WorkerHealth>;
+    /** JSON array of strings: why the last check found it unhealthy or unavailable. */
+    health_reasons: Generated<string>;
+    /** JSON object of strings: what the last check measured (HealthReport.facts). */
+    health_facts: Generated<string>;
+    health_checked_at: number | null;
+    /** Set when it said it stopped cleanly; cleared by its next poll. */
+    offline_at: number | null;
   };
   targets: {
     id: string;

@@ -1,4 +1,4 @@
-import type { ExecutorKind, LogStream, Operation, OperationResult } from '@longshore/protocol';
+import type { ExecutorKind, HealthCheckResult, LogStream, Operation, OperationResult } from '@longshore/protocol';
 import type { LogLevel } from '../bootstrapOutput.js';
 
 /**
@@ -46,6 +46,12 @@ export interface Executor {
   discard?(operationId: string, signal: AbortSignal): Promise<void>;
   /** Ends what it keeps between operations (watches, a sweeper): the last call, once every operation ended. */
   close?(): Promise<void>;
+  /**
+   * What a health check looks at beyond what every worker checks (channel, version, disk,
+   * memory): for the Kubernetes executor the API server, its permissions, a check pod, pending
+   * script pods, capacity. `facts` join the report's.
+   */
+  health?(signal: AbortSignal): Promise<{ checks: HealthCheckResult[]; facts: Record<string, string> }>;
 }
 
 /** Where a resumed operation's output continues: the server already stored the script's lines up to lastSource. */
