@@ -2,8 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   LONGSHORE_VERSION,
   LongshoreError,
-  isErrorCode,
-  type CompleteRequest,
   type Operation,
   type OperationResult,
   type PollResponse,
@@ -16,8 +14,10 @@ import { createExecutor, type ExecutorSettings } from './executors/registry.js';
 import { Lifecycle, type WorkerState } from './lifecycle.js';
 import { startHealthServer, type HealthServer, type Readiness } from './health/healthServer.js';
 import { WorkerMetrics } from './health/workerMetrics.js';
+import { resumeLeftovers } from './leftoverResumption.js';
 import { LogShipper } from './logShipper.js';
-import { keepTrying } from './retry.js';
+import { reportResult } from './resultReport.js';
+import { ServerCalls } from './serverCalls.js';
 import { HttpAgentChannel, type AgentChannel } from './serverClient.js';
 import { redactWorkerConfig, type WorkerConfig } from './workerConfig.js';
 
@@ -45,7 +45,6 @@ interface Held {
 
 /** After the drain deadline, how long cancelled operations get to report their end. */
 const CANCEL_GRACE_MS = 10_000;
-const MAX_MESSAGE_LENGTH = 4096;
 
 /**
  * A worker: registers once, then long-polls the server for operations and runs them with its
@@ -64,8 +63,7 @@ export class Worker {
   private readonly random: (() => number) | undefined;
   private readonly metrics: WorkerMetrics;
   private health: HealthServer | undefined;
-  /** The last failure talking to the server, until a call works again. */
-  private serverProblem: string | undefined;
+  private readonly serverCalls: ServerCalls;
   private readonly held = new Map<string, Held>();
   private readonly running = new Set<Promise<void>>();
   /** Aborted when the worker gives up on everything still pending: the end of stop(). */
@@ -86,6 +84,7 @@ export class Worker {
     this.random = dependencies.random;
     this.metrics = dependencies.metrics ?? new WorkerMetrics();
     this.dependencies = dependencies;
+    this.serverCalls = new ServerCalls({ log: this.log, rejectedRetryMs: config.rejectedRetryMs, random: this.random });
     this.channel =
       dependencies.channel ??
       new HttpAgentChannel({
@@ -133,12 +132,10 @@ export class Worker {
   }
 
   get readiness(): Readiness {
+    const serverProblem = this.serverCalls.problem;
     if (!this.lifecycle.is('running'))
-      return {
-        ready: false,
-        reason: `The worker is ${this.state}${this.serverProblem ? `: ${this.serverProblem}` : ''}`,
-      };
-    if (this.serverProblem) return { ready: false, reason: this.serverProblem };
+      return { ready: false, reason: `The worker is ${this.state}${serverProblem ? `: ${serverProblem}` : ''}` };
+    if (serverProblem) return { ready: false, reason: serverProblem };
     return { ready: true, reason: `running ${this.held.size} operations` };
   }
 
@@ -190,9 +187,9 @@ export class Worker {
         log: this.log,
         signal: this.shutdown.signal,
         random: this.random,
-        onFailure: (error) => this.noteServerProblem(error),
+        onFailure: (error) => this.serverCalls.failed(error),
       });
-      this.serverProblem = undefined;
+      this.serverCalls.worked();
     } catch (error) {
       if (this.shutdown.signal.aborted) return;
       this.log.error({ err: error }, 'the worker cannot start');
@@ -203,10 +200,17 @@ export class Worker {
     this.channel.useCredential(credential);
     try {
       const info = { version: LONGSHORE_VERSION, capacity: this.config.maxConcurrentOperations, metadata };
-      await this.keepTrying('telling the server what this worker is', this.shutdown.signal, (signal) =>
+      await this.serverCalls.keepTrying('telling the server what this worker is', this.shutdown.signal, (signal) =>
         this.channel.updateInfo(info, signal),
       );
-      await this.resumeLeftovers();
+      await resumeLeftovers({
+        executor: this.executor,
+        channel: this.channel,
+        log: this.log,
+        signal: this.shutdown.signal,
+        keepTrying: this.serverCalls.until(this.shutdown.signal),
+        resume: (operation, resume, ackedSeq) => this.begin(operation, resume, ackedSeq),
+      });
     } catch (error) {
       if (this.shutdown.signal.aborted) return;
       throw error;
@@ -275,7 +279,7 @@ export class Worker {
       let response: PollResponse;
       try {
         this.pollFree = free;
-        response = await this.keepTrying(
+        response = await this.serverCalls.keepTrying(
           'polling the server',
           AbortSignal.any([this.shutdown.signal, this.wake.signal]),
           (signal) => this.channel.poll({ free, running, waitMs: this.config.pollWaitMs }, signal),
@@ -297,58 +301,6 @@ export class Worker {
   private free(): number {
     const own = this.config.maxConcurrentOperations - this.held.size;
     return Math.max(0, Math.min(own, this.executor.capacity?.() ?? own));
-  }
-
-  /**
-   * Before the first poll (which reports what this worker runs, and so decides what the server
-   * counts as lost): what an earlier start left behind is either resumed, when the server still
-   * expects this worker to run it, or removed.
-   */
-  private async resumeLeftovers(): Promise<void> {
-    const { leftovers, discard } = this.executor;
-    if (!leftovers || !discard) return;
-    const found = await this.keepTrying(
-      'listing what the last run of this worker left behind',
-      this.shutdown.signal,
-      (signal) => leftovers.call(this.executor, signal),
-    );
-    for (const id of found) {
-      const state = await this.keepTrying(
-        'asking the server about a left-over operation',
-        this.shutdown.signal,
-        async (signal) => {
-          try {
-            return await this.channel.operationState(id, signal);
-          } catch (error) {
-            // Not an id the server could ever have given out (an object someone labelled by hand): nobody expects it.
-            if (isErrorCode(error, 'VALIDATION_FAILED') || isErrorCode(error, 'NOT_FOUND')) return undefined;
-            throw error;
-          }
-        },
-      );
-      if (state?.operation && (state.state === 'leased' || state.state === 'running')) {
-        this.log.info(
-          { operationId: id, lastSource: state.lastSource, ackedSeq: state.ackedSeq },
-          'resuming an operation left running by the last run of this worker',
-        );
-        this.begin(state.operation, { lastSource: state.lastSource }, state.ackedSeq);
-        if (state.cancelRequested) this.executor.cancel(id);
-      } else {
-        this.log.info(
-          { operationId: id, state: state?.state ?? 'unknown' },
-          'removing what is left of an operation the server does not expect from this worker',
-        );
-        await discard
-          .call(this.executor, id, this.shutdown.signal)
-          .catch((err: unknown) =>
-            this.log.warn({ err, operationId: id }, 'cannot remove a left-over operation; the sweeper will try again'),
-          );
-      }
-    }
-  }
-
-  private noteServerProblem(error: unknown): void {
-    this.serverProblem = error instanceof Error ? error.message : String(error);
   }
 
   private handle(response: PollResponse): void {
@@ -420,62 +372,16 @@ export class Worker {
     }
     // What the operation leaves behind goes only once the server has its result (or wants none):
     // a worker stopped before that finds it again on its next start and reports then.
-    if (!(await this.report(held, result))) return;
+    const reported = await reportResult(held, result, {
+      channel: this.channel,
+      log: this.log,
+      metrics: this.metrics,
+      signal: this.shutdown.signal,
+      keepTrying: this.serverCalls.until(this.shutdown.signal),
+    });
+    if (!reported) return;
     held.reported = true;
     await this.executor.release?.(operation.id);
-  }
-
-  /** True once the server has the result, or no longer wants it; false when shutdown cut the report short. */
-  private async report(held: Held, result: OperationResult): Promise<boolean> {
-    const { operation, shipper } = held;
-    if (held.forgotten) return true;
-    this.metrics.operationFinished(result.outcome);
-    this.log.info(
-      { operationId: operation.id, outcome: result.outcome, exitCode: result.exitCode },
-      'operation finished',
-    );
-    let finalSeq: number;
-    let message = result.message;
-    try {
-      finalSeq = await shipper.flush(this.shutdown.signal);
-    } catch (error) {
-      if (this.shutdown.signal.aborted) return false;
-      if (held.forgotten || isErrorCode(error, 'OPERATION_NOT_LEASED')) return true;
-      finalSeq = shipper.ackedSeq;
-      message += ` (the log is incomplete: ${(error as Error).message})`;
-    }
-    const report: CompleteRequest = { ...result, message: message.slice(0, MAX_MESSAGE_LENGTH), finalSeq };
-    await this.keepTrying('reporting the end of an operation', this.shutdown.signal, async (signal) => {
-      try {
-        await this.channel.complete(operation.id, report, signal);
-      } catch (error) {
-        // CONFLICT: an earlier attempt got through and only its answer was lost.
-        if (isErrorCode(error, 'CONFLICT')) return;
-        if (!isErrorCode(error, 'OPERATION_NOT_LEASED') && !isErrorCode(error, 'NOT_FOUND')) throw error;
-        this.log.warn(
-          { operationId: operation.id, err: error },
-          'the server no longer holds this operation for this worker; its result is dropped',
-        );
-      }
-    });
-    return true;
-  }
-
-  private async keepTrying<T>(
-    what: string,
-    signal: AbortSignal,
-    call: (signal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
-    const value = await keepTrying(call, {
-      what,
-      signal,
-      log: this.log,
-      rejectedRetryMs: this.config.rejectedRetryMs,
-      random: this.random,
-      onFailure: (error) => this.noteServerProblem(error),
-    });
-    this.serverProblem = undefined;
-    return value;
   }
 }
 

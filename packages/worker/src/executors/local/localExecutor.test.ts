@@ -76,13 +76,30 @@ describe('LocalExecutor', () => {
         { name: 'Key', value: 'k3y', sensitive: true },
       ],
     });
-    // The two streams race each other (so either may be numbered first); each keeps its own order.
-    const script = sink.lines.filter((l) => l.stream !== 'system');
-    assert.deepEqual(script.map((l) => [l.stream, l.text]).sort(), [
-      ['stderr', 'to stderr'],
-      ['stdout', 'hello from local-1'],
-    ]);
-    assert.deepEqual(script.map((l) => l.source).sort(), [1, 2]);
+    // One numberer numbers the records of both streams as it reads them, service messages
+    // included, skipping none. The streams race each other: the stderr line may come before,
+    // between or after stdout's five records (the line, the progress, three variables), which
+    // keep their order and take the other numbers.
+    assert.deepEqual(sink.texts('stderr'), ['to stderr']);
+    const stderrSource = sink.lines.find((l) => l.stream === 'stderr')!.source;
+    const stdoutSources = [1, 2, 3, 4, 5, 6].filter((n) => n !== stderrSource);
+    assert.equal(stdoutSources.length, 5, `the stderr line is numbered ${stderrSource}, not one of 1 to 6`);
+    assert.deepEqual(
+      sink.lines.filter((l) => l.stream !== 'stderr').map((l) => [l.stream, l.text, l.source]),
+      [
+        ['stdout', 'hello from local-1', stdoutSources[0]],
+        // stdoutSources[1] is the progress message's: it is reported as progress, not as a line.
+        ['system', "Output variable 'Version' set", stdoutSources[2]],
+        ['system', "Output variable 'Version' set", stdoutSources[3]],
+        ['system', "Output variable 'Key' set (sensitive)", stdoutSources[4]],
+      ],
+    );
+    const sources = sink.lines.map((l) => l.source!);
+    assert.deepEqual(
+      sources,
+      [...sources].sort((a, b) => a - b),
+      'lines reach the sink in the order they are numbered',
+    );
     assert.deepEqual(sink.progressed, [[50, 'half way']]);
     assert.deepEqual(sink.texts('system'), [
       "Output variable 'Version' set",
