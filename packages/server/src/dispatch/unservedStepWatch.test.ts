@@ -26,7 +26,7 @@ async function withWatch(timeoutMs: number, work: (s: Setup) => Promise<void>): 
     db: store.db,
     taskLog: { system: async (_taskId, text) => void lines.push(text) },
     steps,
-    log: { error: (obj) => assert.fail(String((obj as { err: unknown }).err)) },
+    log: { error: (obj: { err?: unknown }) => assert.fail(String(obj.err)) },
     offlineAfterMs: 60_000,
     timeoutMs,
     sweepIntervalMs: 60_000,
