@@ -70,12 +70,20 @@ describe('the route guard', () => {
     await h?.close();
   });
 
-  test('exactly the probes and registration are public', () => {
+  test('exactly the probes, the metrics and registration are public', () => {
     const open = h.server.routes
       .filter((r) => r.access === 'public')
       .map((r) => `${r.method} ${r.url}`)
       .sort();
-    assert.deepEqual(open, ['GET /livez', 'GET /readyz', 'HEAD /livez', 'HEAD /readyz', 'POST /api/agent/register']);
+    assert.deepEqual(open, [
+      'GET /livez',
+      'GET /metrics',
+      'GET /readyz',
+      'HEAD /livez',
+      'HEAD /metrics',
+      'HEAD /readyz',
+      'POST /api/agent/register',
+    ]);
   });
 
   test('no spelling of any route reaches it without its credential', async () => {

@@ -6,6 +6,7 @@ import { parseServerConfig, redactServerConfig, type ServerConfigInput } from '.
 import type { ServerContext } from './context.js';
 import { SecretBox, loadMasterKey } from './crypto/secretBox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { UnservedStepWatch } from './dispatch/unservedStepWatch.js';
 import { WorkerWakeups } from './dispatch/workerWakeups.js';
 import { installAuthentication } from './http/authentication.js';
 import { requireRouteAccess, withAccess, type RouteEntry } from './http/routeAccess.js';
@@ -14,6 +15,8 @@ import { clientErrorHandler, frameworkErrors, installErrorHandling } from './htt
 import { installValidation } from './http/validation.js';
 import { SECURITY_SCHEMES } from './http/openApiResponses.js';
 import { TaskLog } from './logs/taskLog.js';
+import { poolStatistics } from './metrics/poolStatistics.js';
+import { ServerMetrics } from './metrics/serverMetrics.js';
 import { taskLogRoutes } from './logs/taskLogRoutes.js';
 import { TaskRunner } from './orchestration/taskRunner.js';
 import { applyRoutes } from './resources/apply.js';
@@ -52,6 +55,8 @@ export interface ServerParts {
   context: ServerContext;
   dispatcher: Dispatcher;
   tasks: TaskRunner;
+  unservedSteps: UnservedStepWatch;
+  metrics: ServerMetrics;
 }
 
 /** A server with all of its parts and routes, not yet listening: tests `app.inject` into it. */
@@ -90,6 +95,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
   let parts: ServerParts | undefined;
   const close = async (): Promise<void> => {
     parts?.dispatcher.stop();
+    parts?.unservedSteps.stop();
     storeHealth.stop();
     await app.close();
     await db.destroy();
@@ -100,7 +106,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     const box = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
     const built = composeParts({ config, db, box, endpoint, log: app.log });
     parts = built;
-    const { context: ctx, dispatcher, tasks } = built;
+    const { context: ctx, dispatcher, tasks, unservedSteps, metrics } = built;
     app.log.info({ config: redactServerConfig(config) }, 'starting Longshore server');
     if (certificate) logCertificate(ctx, certificate);
     else if (!LOOPBACK_HOSTS.has(config.host))
@@ -111,7 +117,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
 
     await ensureDefaultPool(ctx);
     await ensureAdminKey(ctx);
-    const routes = await registerRoutes(app, ctx, storeHealth);
+    const routes = await registerRoutes(app, ctx, storeHealth, metrics);
     const certificateThumbprint = certificate?.thumbprint;
     const listen = async (): Promise<LongshoreServer> => {
       try {
@@ -121,6 +127,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
           listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
         await dispatcher.start();
         await tasks.resumeAll();
+        unservedSteps.start();
         return { app, ctx, url: endpoint.url, certificateThumbprint, routes, close };
       } catch (error) {
         await closeAfterFailure(app, close);
@@ -142,7 +149,26 @@ function composeParts(base: Pick<ServerContext, 'config' | 'db' | 'box' | 'endpo
   const { config, db, box, log } = base;
   const taskLog = new TaskLog(db, box);
   const wakeups = new WorkerWakeups();
-  const tasks = new TaskRunner({ db, box, log, taskLog, workers: wakeups });
+  const metrics = new ServerMetrics(() => poolStatistics(db, Date.now(), config.workerOfflineAfterMs));
+  const tasks = new TaskRunner({
+    db,
+    box,
+    log,
+    taskLog,
+    workers: wakeups,
+    // The watch fails steps through the task runner, so it is made after it.
+    pools: { stepQueued: (poolId) => unservedSteps.stepQueued(poolId) },
+    observer: metrics,
+  });
+  const unservedSteps = new UnservedStepWatch({
+    db,
+    taskLog,
+    steps: tasks,
+    log,
+    offlineAfterMs: config.workerOfflineAfterMs,
+    timeoutMs: config.noUsableWorkerTimeoutSeconds * 1000,
+    sweepIntervalMs: config.sweepIntervalMs,
+  });
   const dispatcher = new Dispatcher({
     db,
     box,
@@ -155,8 +181,9 @@ function composeParts(base: Pick<ServerContext, 'config' | 'db' | 'box' | 'endpo
     },
     wakeups,
     operations: tasks,
+    observer: metrics,
   });
-  return { context: { ...base, taskLog, dispatcher, tasks }, dispatcher, tasks };
+  return { context: { ...base, taskLog, dispatcher, tasks }, dispatcher, tasks, unservedSteps, metrics };
 }
 
 async function closeAfterFailure(app: FastifyInstance, close: () => Promise<void>): Promise<void> {
@@ -169,6 +196,7 @@ async function registerRoutes(
   app: FastifyInstance,
   ctx: ServerContext,
   storeHealth: StoreHealth,
+  metrics: ServerMetrics,
 ): Promise<readonly RouteEntry[]> {
   await app.register(swagger, {
     openapi: {
@@ -191,6 +219,10 @@ async function registerRoutes(
     await storeHealth.check();
     return { status: 'ready' };
   });
+  // Public, as Prometheus scrapers expect: pool names and counts, never a secret.
+  app.get('/metrics', open, async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
   const withKey = { config: { access: 'apiKey' as const }, schema: { hide: true } };
   app.get('/api/openapi.json', withKey, async () => app.swagger());
   app.get('/api', withKey, async () => ({ name: 'Longshore', version: LONGSHORE_VERSION }));

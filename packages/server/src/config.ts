@@ -86,6 +86,12 @@ export const ServerConfig = Type.Object({
     default: 25_000,
     description: 'The longest an idle worker poll is held open; must be shorter than leaseMs',
   }),
+  noUsableWorkerTimeoutSeconds: Type.Integer({
+    minimum: 1,
+    default: 600,
+    description:
+      "How long a step's operations wait when no worker of their pool can take them (none registered, or all disabled, offline or unhealthy) before they fail",
+  }),
   bodyLimitBytes: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024, description: 'Largest JSON request body' }),
   maxPackageBytes: Type.Integer({
     minimum: 1024,
@@ -156,6 +162,7 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_SWEEP_INTERVAL_MS: 'sweepIntervalMs',
   LONGSHORE_RESTART_GRACE_MS: 'restartGraceMs',
   LONGSHORE_MAX_POLL_WAIT_MS: 'maxPollWaitMs',
+  LONGSHORE_NO_USABLE_WORKER_TIMEOUT_SECONDS: 'noUsableWorkerTimeoutSeconds',
   LONGSHORE_MAX_PACKAGE_BYTES: 'maxPackageBytes',
   LONGSHORE_REGISTRATION_TOKEN_TTL_MINUTES: 'registrationTokenTtlMinutes',
 };

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import type { OperationResult, PollRequest } from '@longshore/protocol';
 import { newOperationId } from '../crypto/tokens.js';
 import { openDeploymentStore, type DeploymentStore } from '../testing/deploymentStore.fixture.js';
-import { Dispatcher, type DispatchTimings, type OperationCompletion, type PollingWorker } from './dispatcher.js';
+import {
+  Dispatcher,
+  type DispatchObserver,
+  type DispatchTimings,
+  type OperationCompletion,
+  type PollingWorker,
+} from './dispatcher.js';
 import { WorkerWakeups } from './workerWakeups.js';
 
 const TIMINGS: DispatchTimings = {
@@ -35,7 +41,7 @@ interface Setup {
   ): Promise<string>;
 }
 
-async function withDispatcher(work: (s: Setup) => Promise<void>): Promise<void> {
+async function withDispatcher(work: (s: Setup) => Promise<void>, observer?: DispatchObserver): Promise<void> {
   const store = await openDeploymentStore();
   const wakeups = new WorkerWakeups();
   const completions = new RecordedCompletions();
@@ -46,6 +52,7 @@ async function withDispatcher(work: (s: Setup) => Promise<void>): Promise<void> 
     timings: TIMINGS,
     wakeups,
     operations: completions,
+    ...(observer ? { observer } : {}),
   });
   const workerId = await store.addWorker('w1', [store.defaultPoolId]);
   const worker: PollingWorker = { id: workerId, name: 'w1', disabled: false, pools: [store.defaultPoolId] };
@@ -189,4 +196,46 @@ test('starting gives every lease the restart grace', async () => {
     assert.ok((await stateOf(store, held)).lease_expires_at! > Date.now() + TIMINGS.leaseMs);
     assert.equal(await dispatcher.sweep(), 0);
   });
+});
+
+test('an unhealthy or unavailable worker gets no new operation while a healthy one of the same pool does, and still renews what it holds', async () => {
+  await withDispatcher(async ({ store, dispatcher, worker, addOperation }) => {
+    const held = await addOperation('running', { leaseExpiresAt: Date.now() + 10 });
+    const queued = await addOperation('queued');
+    for (const health of ['unhealthy', 'unavailable'] as const) {
+      await store.db.updateTable('workers').set({ health }).where('id', '=', worker.id).execute();
+      const answer = await dispatcher.poll(worker, request({ running: [held] }), new AbortController().signal);
+      assert.deepEqual(answer.operations, [], `an ${health} worker is given nothing new`);
+      assert.ok((await stateOf(store, held)).lease_expires_at! > Date.now() + TIMINGS.leaseMs / 2);
+    }
+    const healthyId = await store.addWorker('w2', [store.defaultPoolId]);
+    await store.db.updateTable('workers').set({ health: 'healthy' }).where('id', '=', healthyId).execute();
+    const healthy: PollingWorker = { id: healthyId, name: 'w2', disabled: false, pools: [store.defaultPoolId] };
+    const answer = await dispatcher.poll(healthy, request(), new AbortController().signal);
+    assert.deepEqual(
+      answer.operations.map((o) => o.id),
+      [queued],
+    );
+  });
+});
+
+test('a poll clears the offline mark a clean stop left, and reports how long leased operations waited', async () => {
+  const waits: number[] = [];
+  await withDispatcher(
+    async ({ store, dispatcher, worker, addOperation }) => {
+      await store.db.updateTable('workers').set({ offline_at: Date.now() }).where('id', '=', worker.id).execute();
+      await addOperation('queued');
+      const answer = await dispatcher.poll(worker, request(), new AbortController().signal);
+      assert.equal(answer.operations.length, 1);
+      const row = await store.db
+        .selectFrom('workers')
+        .select('offline_at')
+        .where('id', '=', worker.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(row.offline_at, null);
+      assert.equal(waits.length, 1);
+      assert.ok(waits[0]! > 0, 'the fixture queued it at an early time');
+    },
+    { operationsLeased: (w) => waits.push(...w) },
+  );
 });

@@ -9,6 +9,7 @@ import {
 import type { SecretBox } from '../crypto/secretBox.js';
 import type { Store } from '../store/database.js';
 import type { Wakeup, WorkerWakeups } from './workerWakeups.js';
+import { isUsableHealth } from './workerUsability.js';
 
 export interface PollingWorker {
   id: string;
@@ -31,6 +32,11 @@ export interface OperationCompletion {
   completeOperation(operationId: string, result: OperationResult): Promise<void>;
 }
 
+/** What dispatching tells the metrics: how long each operation it hands out waited in its queue. */
+export interface DispatchObserver {
+  operationsLeased(waitedSeconds: readonly number[]): void;
+}
+
 export interface DispatcherParts {
   db: Store;
   /** Opens the sealed operation payloads it hands to workers. */
@@ -39,6 +45,7 @@ export interface DispatcherParts {
   timings: DispatchTimings;
   wakeups: WorkerWakeups;
   operations: OperationCompletion;
+  observer?: DispatchObserver;
 }
 
 /**
@@ -54,6 +61,7 @@ export class Dispatcher {
   readonly #timings: DispatchTimings;
   readonly #wakeups: WorkerWakeups;
   readonly #operations: OperationCompletion;
+  readonly #observer: DispatchObserver | undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(parts: DispatcherParts) {
@@ -63,6 +71,7 @@ export class Dispatcher {
     this.#timings = parts.timings;
     this.#wakeups = parts.wakeups;
     this.#operations = parts.operations;
+    this.#observer = parts.observer;
   }
 
   /**
@@ -101,7 +110,8 @@ export class Dispatcher {
     const db = this.#db;
     const { leaseMs, maxPollWaitMs } = this.#timings;
     const t = Date.now();
-    await db.updateTable('workers').set({ last_seen_at: t }).where('id', '=', worker.id).execute();
+    // A poll is the worker back: whatever it said when it stopped no longer holds.
+    await db.updateTable('workers').set({ last_seen_at: t, offline_at: null }).where('id', '=', worker.id).execute();
     const running = new Set(req.running);
     const held = await db
       .selectFrom('operations')
@@ -173,12 +183,24 @@ export class Dispatcher {
     return expired.length;
   }
 
+  /**
+   * Leases up to `count` queued operations of the worker's pools. Its health is read here, in the
+   * lease's transaction, because a check may have found it unhealthy while its poll waited: an
+   * unhealthy or unavailable worker still renews and cancels what it holds but gets nothing new.
+   */
   async #lease(worker: PollingWorker, count: number): Promise<Operation[]> {
     if (count <= 0 || worker.pools.length === 0) return [];
+    const t = Date.now();
     const rows = await this.#db.transaction().execute(async (trx) => {
+      const { health } = await trx
+        .selectFrom('workers')
+        .select('health')
+        .where('id', '=', worker.id)
+        .executeTakeFirstOrThrow();
+      if (!isUsableHealth(health)) return [];
       const candidates = await trx
         .selectFrom('operations')
-        .select(['id', 'payload'])
+        .select(['id', 'payload', 'queued_at', 'created_at'])
         .where('state', '=', 'queued')
         .where('pool_id', 'in', [...worker.pools])
         .orderBy('created_at')
@@ -187,7 +209,7 @@ export class Dispatcher {
       if (candidates.length === 0) return [];
       await trx
         .updateTable('operations')
-        .set({ state: 'leased', worker_id: worker.id, lease_expires_at: Date.now() + this.#timings.leaseMs })
+        .set({ state: 'leased', worker_id: worker.id, lease_expires_at: t + this.#timings.leaseMs })
         .where(
           'id',
           'in',
@@ -197,6 +219,7 @@ export class Dispatcher {
         .execute();
       return candidates;
     });
+    if (rows.length) this.#observer?.operationsLeased(rows.map((r) => (t - (r.queued_at ?? r.created_at)) / 1000));
     return rows.map((r) => this.#operation(r.payload));
   }
 

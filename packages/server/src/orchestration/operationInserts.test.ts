@@ -76,6 +76,7 @@ function plan(size: number, payloadBytes: number): StepPlan {
         progress_message: null,
         output_variables: null,
         created_at: i,
+        queued_at: null,
         started_at: null,
         finished_at: null,
       };

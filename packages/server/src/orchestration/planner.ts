@@ -82,6 +82,7 @@ export async function planStep(
         output_variables: null,
         // Later targets sort after earlier ones in the queue even within one millisecond.
         created_at: t + i / 1000,
+        queued_at: i < parallelism ? t : null,
         started_at: null,
         finished_at: null,
       };

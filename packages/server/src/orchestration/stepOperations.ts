@@ -47,7 +47,7 @@ export async function releaseWaiting(
 ): Promise<string | undefined> {
   const released = await db
     .updateTable('operations')
-    .set({ state: 'queued' })
+    .set({ state: 'queued', queued_at: Date.now() })
     .where('id', 'in', (eb) =>
       eb
         .selectFrom('operations')

@@ -3,6 +3,7 @@ import {
   PENDING_OPERATION_STATES,
   isLongshoreError,
   type OperationResult,
+  type Outcome,
 } from '@longshore/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../crypto/secretBox.js';
@@ -30,6 +31,14 @@ export interface TaskRunnerParts {
   taskLog: TaskLog;
   /** Tells workers of work queued or cancels asked for. */
   workers: WorkSignals;
+  /** Told when a step queues its first operations, to say at once if its pool has no usable worker. */
+  pools?: { stepQueued(poolId: string): void };
+  /** Told of every operation that ends, for the metrics. */
+  observer?: OperationObserver;
+}
+
+export interface OperationObserver {
+  operationsFinished(outcome: Outcome, count: number): void;
 }
 
 /**
@@ -44,6 +53,8 @@ export class TaskRunner implements TaskControl {
   readonly #log: Pick<FastifyBaseLogger, 'error'>;
   readonly #taskLog: TaskLog;
   readonly #workers: WorkSignals;
+  readonly #pools: TaskRunnerParts['pools'];
+  readonly #observer: OperationObserver | undefined;
   readonly #chains = new Map<string, Promise<void>>();
   /** Kept while a task runs: given when it starts, or read once when it resumes. */
   readonly #contexts = new Map<string, TaskContext>();
@@ -55,6 +66,8 @@ export class TaskRunner implements TaskControl {
     this.#log = parts.log;
     this.#taskLog = parts.taskLog;
     this.#workers = parts.workers;
+    this.#pools = parts.pools;
+    this.#observer = parts.observer;
   }
 
   start(task: CreatedTask): Promise<void> {
@@ -104,12 +117,13 @@ export class TaskRunner implements TaskControl {
   /** Ends what the task has not started and asks workers to stop what they run. */
   async #stopOperations(taskId: string, message: string): Promise<void> {
     const db = this.#db;
-    await db
+    const ended = await db
       .updateTable('operations')
       .set({ state: 'finished', outcome: 'cancelled', message, finished_at: Date.now() })
       .where('task_id', '=', taskId)
       .where('state', 'in', PENDING_OPERATION_STATES)
-      .execute();
+      .executeTakeFirst();
+    if (ended.numUpdatedRows) this.#observer?.operationsFinished('cancelled', Number(ended.numUpdatedRows));
     const held = await db
       .updateTable('operations')
       .set({ cancel_requested: 1 })
@@ -175,6 +189,7 @@ export class TaskRunner implements TaskControl {
       .where('id', '=', operationId)
       .execute();
     taskLog.forgetOperation(operationId);
+    this.#observer?.operationsFinished(result.outcome, 1);
     const where = op.target_name ? ` on ${op.target_name}` : '';
     const level = result.outcome === 'succeeded' ? 'info' : result.outcome === 'cancelled' ? 'warning' : 'error';
     await taskLog.system(
@@ -183,6 +198,31 @@ export class TaskRunner implements TaskControl {
       level,
     );
     await this.advance(op.task_id);
+  }
+
+  /**
+   * Fails what the step has not given to any worker, queued or held back by maxParallelism: its
+   * pool has had no usable worker for too long. One update and one log line however many there are.
+   */
+  async failUnserved(taskId: string, stepIndex: number, message: string): Promise<void> {
+    const ended = await this.#db
+      .updateTable('operations')
+      .set({ state: 'finished', outcome: 'failed', message, finished_at: Date.now() })
+      .where('task_id', '=', taskId)
+      .where('step_index', '=', stepIndex)
+      .where('state', 'in', PENDING_OPERATION_STATES)
+      .returning('step_name')
+      .execute();
+    const first = ended[0];
+    if (!first) return;
+    this.#observer?.operationsFinished('failed', ended.length);
+    const count = ended.length === 1 ? 'its operation' : `${ended.length} operations`;
+    await this.#taskLog.system(
+      taskId,
+      `Step '${first.step_name}': ${count} failed without starting - ${message}`,
+      'error',
+    );
+    await this.advance(taskId);
   }
 
   async #advance(taskId: string): Promise<void> {
@@ -241,6 +281,7 @@ export class TaskRunner implements TaskControl {
         const where = planned.onTargets ? ` on ${planned.size} target${planned.size === 1 ? '' : 's'}` : '';
         await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' started${where}`);
         this.#workers.notifyPool(planned.poolId);
+        this.#pools?.stepQueued(planned.poolId);
         return;
       }
       if (progress.state === 'running') {

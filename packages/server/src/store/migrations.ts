@@ -64,6 +64,11 @@ const migrations: Migration[] = [
   // Machine policies say how often workers are checked and what happens to those that fail; a
   // worker's health is what its last check found. A health check is a task of its own (its log).
   machinePolicies,
+  // When an operation joined its pool's queue: one held back by maxParallelism joins later than it was
+  // planned, and the queue's oldest wait and the dispatch latency are measured from here.
+  `
+  ALTER TABLE operations ADD COLUMN queued_at INTEGER;
+  `,
 ];
 
 /** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */

@@ -154,6 +154,8 @@ export interface Database {
     progress_message: string | null;
     output_variables: string | null;
     created_at: number;
+    /** When it was queued for a worker; null while waiting (and in stores from before it was kept). */
+    queued_at: number | null;
     started_at: number | null;
     finished_at: number | null;
   };
