@@ -1,5 +1,4 @@
 import { tmpdir } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   LONGSHORE_VERSION,
   LongshoreError,
@@ -10,6 +9,7 @@ import {
 import { pino, type Logger } from 'pino';
 import { FileCredentialStore, obtainCredential } from './credential.js';
 import type { Executor, ResumePoint } from './executors/executor.js';
+import { endedWithin } from './endedWithin.js';
 import type { ExecutorParts } from './executors/executorProvider.js';
 import { createExecutor, type ExecutorSettings } from './executors/registry.js';
 import { Lifecycle, type WorkerState } from './lifecycle.js';
@@ -260,44 +260,26 @@ export class Worker {
         { operations: this.operations, deadlineMs: this.config.drainDeadlineMs },
         'waiting for running operations',
       );
-      if (!(await this.allEnded(this.config.drainDeadlineMs))) {
+      if (!(await endedWithin(this.running, this.config.drainDeadlineMs, this.shutdown.signal))) {
         this.log.warn(
           { operations: this.operations },
           'drain deadline reached; cancelling the operations still running',
         );
         for (const id of this.held.keys()) this.executor.cancel(id);
-        await this.allEnded(CANCEL_GRACE_MS);
+        await endedWithin(this.running, CANCEL_GRACE_MS, this.shutdown.signal);
       }
     }
     this.shutdown.abort();
     this.wake.abort();
     await this.loop;
     await this.healthChecks.idle();
-    if (this.registered && this.lifecycle.is('draining')) await this.goOffline();
+    if (this.registered && this.lifecycle.is('draining'))
+      await this.serverCalls.bestEffort('telling the server this worker stopped', OFFLINE_CALL_MS, (signal) =>
+        this.channel.offline(signal),
+      );
     if (this.ownsExecutor) await this.executor.close?.();
     await this.health?.close();
     if (this.lifecycle.is('draining')) this.lifecycle.to('stopped', 'drained');
-  }
-
-  private async goOffline(): Promise<void> {
-    await this.channel
-      .offline(AbortSignal.timeout(OFFLINE_CALL_MS))
-      .catch((err: unknown) =>
-        this.log.warn({ err }, 'cannot tell the server this worker stopped; it will notice the missed heartbeats'),
-      );
-  }
-
-  /** Whether every running operation ended within the time; the timer is cleared either way. */
-  private async allEnded(timeoutMs: number): Promise<boolean> {
-    const timer = new AbortController();
-    try {
-      return await Promise.race([
-        Promise.all(this.running).then(() => true),
-        sleep(timeoutMs, false, { signal: AbortSignal.any([timer.signal, this.shutdown.signal]) }).catch(() => false),
-      ]);
-    } finally {
-      timer.abort();
-    }
   }
 
   private async pollLoop(): Promise<void> {
