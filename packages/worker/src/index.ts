@@ -8,3 +8,4 @@ export { stageWorkspace } from './workspace.js';
 export type { KubernetesSettings } from './executors/kubernetes/kubernetesProvider.js';
 export { parseScriptPodsConfig, type ScriptPodsConfig } from './executors/kubernetes/scriptPodsConfig.js';
 export { buildScriptPod } from './executors/kubernetes/scriptPodSpec.js';
+export { WORKER_RULES, type PermissionRule } from './executors/kubernetes/workerPermissions.js';

@@ -47,6 +47,13 @@ export class ServerCalls {
     return value;
   }
 
+  /** One try within a short time limit, for a courtesy call: a failure is logged, never thrown. */
+  async bestEffort(what: string, timeoutMs: number, call: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    await call(AbortSignal.timeout(timeoutMs)).catch((err: unknown) =>
+      this.options.log.warn({ err }, `${what} did not work; going on without it`),
+    );
+  }
+
   /** keepTrying until the signal ends it, for the parts of the worker that call the server. */
   until(signal: AbortSignal): RetriedServerCall {
     return (what, call) => this.keepTrying(what, signal, call);

@@ -113,6 +113,24 @@ describe('HttpAgentChannel', () => {
     assert.deepEqual(response, { operations: [], cancel: [], forget: [] });
   });
 
+  it('posts a health report to its check and the offline notice, with the credential', async () => {
+    handler = (_req, res) => {
+      res.writeHead(204);
+      res.end();
+    };
+    const c = channel({ credential: 'c' });
+    const report = { checks: [{ name: 'server channel', ok: true, detail: 'fine' }], facts: { version: '0.1.0' } };
+    await c.healthReport('hc-1', report);
+    await c.offline();
+    assert.deepEqual(
+      seen.slice(-2).map((s) => [s.method, s.url, s.authorization, s.body]),
+      [
+        ['POST', '/base/api/agent/health-checks/hc-1', 'Bearer c', report],
+        ['POST', '/base/api/agent/worker/offline', 'Bearer c', undefined],
+      ],
+    );
+  });
+
   it('streams a package download', async () => {
     handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });

@@ -10,6 +10,7 @@ import {
   RegisterResponse,
   agentRoutes,
   type CompleteRequest,
+  type HealthReport,
   type LogBatchRequest,
   type PollRequest,
   type RegisterRequest,
@@ -39,6 +40,10 @@ export interface AgentChannel {
   downloadPackage(downloadPath: string, signal?: AbortSignal): Promise<Readable>;
   /** A credential for the packages of one operation this worker holds, for a script pod to download them with. */
   packageToken(operationId: string, signal?: AbortSignal): Promise<PackageTokenResponse>;
+  /** What a health check the server asked for (in a poll answer) found. */
+  healthReport(checkId: string, report: HealthReport, signal?: AbortSignal): Promise<void>;
+  /** Tells the server this worker stopped cleanly: it is offline now, not once its heartbeat is missed. */
+  offline(signal?: AbortSignal): Promise<void>;
   /** The certificate the server presented, once a connection to it was trusted (HTTPS only). */
   readonly serverCertificate?: X509Certificate | undefined;
 }
@@ -111,10 +116,21 @@ export class HttpAgentChannel implements AgentChannel {
   }
 
   async complete(operationId: string, request: CompleteRequest, signal?: AbortSignal): Promise<void> {
-    const response = await this.transport.ok(
-      this.request('POST', agentRoutes.complete(operationId), request, this.options.requestTimeoutMs, signal),
-    );
+    await this.post(agentRoutes.complete(operationId), request, signal);
+  }
+
+  /** A POST whose answer carries nothing the worker reads. */
+  private async post(path: string, body: unknown, signal: AbortSignal | undefined): Promise<void> {
+    const response = await this.transport.ok(this.request('POST', path, body, this.options.requestTimeoutMs, signal));
     response.resume();
+  }
+
+  async healthReport(checkId: string, report: HealthReport, signal?: AbortSignal): Promise<void> {
+    await this.post(agentRoutes.healthReport(checkId), report, signal);
+  }
+
+  async offline(signal?: AbortSignal): Promise<void> {
+    await this.post(agentRoutes.offline, undefined, signal);
   }
 
   async operationState(operationId: string, signal?: AbortSignal): Promise<OperationStateResponse> {

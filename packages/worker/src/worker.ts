@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { tmpdir } from 'node:os';
 import {
   LONGSHORE_VERSION,
   LongshoreError,
@@ -9,9 +9,11 @@ import {
 import { pino, type Logger } from 'pino';
 import { FileCredentialStore, obtainCredential } from './credential.js';
 import type { Executor, ResumePoint } from './executors/executor.js';
+import { endedWithin } from './endedWithin.js';
 import type { ExecutorParts } from './executors/executorProvider.js';
 import { createExecutor, type ExecutorSettings } from './executors/registry.js';
 import { Lifecycle, type WorkerState } from './lifecycle.js';
+import { HealthCheckRunner } from './health/healthCheckRunner.js';
 import { startHealthServer, type HealthServer, type Readiness } from './health/healthServer.js';
 import { WorkerMetrics } from './health/workerMetrics.js';
 import { resumeLeftovers } from './leftoverResumption.js';
@@ -45,6 +47,8 @@ interface Held {
 
 /** After the drain deadline, how long cancelled operations get to report their end. */
 const CANCEL_GRACE_MS = 10_000;
+/** Telling the server the worker stopped is a courtesy (it notices missed heartbeats anyway): a server that is down must not hold the stop up. */
+const OFFLINE_CALL_MS = 3_000;
 
 /**
  * A worker: registers once, then long-polls the server for operations and runs them with its
@@ -64,6 +68,11 @@ export class Worker {
   private readonly metrics: WorkerMetrics;
   private health: HealthServer | undefined;
   private readonly serverCalls: ServerCalls;
+  private readonly healthChecks: HealthCheckRunner;
+  /** How long the last poll took to be answered: a health check reports it as the channel's round trip. */
+  private lastPollMs: number | undefined;
+  /** The worker has its credential: the server knows it, and is told when it stops. */
+  private registered = false;
   private readonly held = new Map<string, Held>();
   private readonly running = new Set<Promise<void>>();
   /** Aborted when the worker gives up on everything still pending: the end of stop(). */
@@ -94,6 +103,14 @@ export class Worker {
         downloadTimeoutMs: config.downloadTimeoutMs,
       });
     if (dependencies.executor) this.useExecutor({ executor: dependencies.executor });
+    this.healthChecks = new HealthCheckRunner({
+      channel: this.channel,
+      executor: () => this.executorParts?.executor,
+      workspaceDir: config.tempDir ?? tmpdir(),
+      lastPollMs: () => this.lastPollMs,
+      signal: this.shutdown.signal,
+      log: this.log,
+    });
     this.finished = new Promise((resolve, reject) => {
       this.lifecycle.onChange((state) => {
         if (state === 'stopped') resolve();
@@ -198,6 +215,7 @@ export class Worker {
     }
     if (!this.lifecycle.is('starting')) return;
     this.channel.useCredential(credential);
+    this.registered = true;
     try {
       const info = { version: LONGSHORE_VERSION, capacity: this.config.maxConcurrentOperations, metadata };
       await this.serverCalls.keepTrying('telling the server what this worker is', this.shutdown.signal, (signal) =>
@@ -242,34 +260,26 @@ export class Worker {
         { operations: this.operations, deadlineMs: this.config.drainDeadlineMs },
         'waiting for running operations',
       );
-      if (!(await this.allEnded(this.config.drainDeadlineMs))) {
+      if (!(await endedWithin(this.running, this.config.drainDeadlineMs, this.shutdown.signal))) {
         this.log.warn(
           { operations: this.operations },
           'drain deadline reached; cancelling the operations still running',
         );
         for (const id of this.held.keys()) this.executor.cancel(id);
-        await this.allEnded(CANCEL_GRACE_MS);
+        await endedWithin(this.running, CANCEL_GRACE_MS, this.shutdown.signal);
       }
     }
     this.shutdown.abort();
     this.wake.abort();
     await this.loop;
+    await this.healthChecks.idle();
+    if (this.registered && this.lifecycle.is('draining'))
+      await this.serverCalls.bestEffort('telling the server this worker stopped', OFFLINE_CALL_MS, (signal) =>
+        this.channel.offline(signal),
+      );
     if (this.ownsExecutor) await this.executor.close?.();
     await this.health?.close();
     if (this.lifecycle.is('draining')) this.lifecycle.to('stopped', 'drained');
-  }
-
-  /** Whether every running operation ended within the time; the timer is cleared either way. */
-  private async allEnded(timeoutMs: number): Promise<boolean> {
-    const timer = new AbortController();
-    try {
-      return await Promise.race([
-        Promise.all(this.running).then(() => true),
-        sleep(timeoutMs, false, { signal: AbortSignal.any([timer.signal, this.shutdown.signal]) }).catch(() => false),
-      ]);
-    } finally {
-      timer.abort();
-    }
   }
 
   private async pollLoop(): Promise<void> {
@@ -282,7 +292,12 @@ export class Worker {
         response = await this.serverCalls.keepTrying(
           'polling the server',
           AbortSignal.any([this.shutdown.signal, this.wake.signal]),
-          (signal) => this.channel.poll({ free, running, waitMs: this.config.pollWaitMs }, signal),
+          async (signal) => {
+            const sent = performance.now();
+            const answer = await this.channel.poll({ free, running, waitMs: this.config.pollWaitMs }, signal);
+            this.lastPollMs = Math.round(performance.now() - sent);
+            return answer;
+          },
         );
       } catch (error) {
         if (this.shutdown.signal.aborted || this.wake.signal.aborted) {
@@ -304,6 +319,7 @@ export class Worker {
   }
 
   private handle(response: PollResponse): void {
+    if (response.healthChecks?.length) this.healthChecks.run(response.healthChecks);
     for (const operation of response.operations) {
       if (this.held.has(operation.id)) continue; // Redelivered: starts are idempotent by id.
       if (!this.lifecycle.is('running') || this.held.size >= this.config.maxConcurrentOperations) {

@@ -3,6 +3,8 @@ import { setImmediate as turn } from 'node:timers/promises';
 import {
   LongshoreError,
   type CompleteRequest,
+  type HealthCheckRequest,
+  type HealthReport,
   type LogBatchRequest,
   type LogBatchResponse,
   type LogLine,
@@ -47,6 +49,13 @@ export class FakeServer implements AgentChannel {
   queue: Operation[] = [];
   pendingCancel: string[] = [];
   pendingForget: string[] = [];
+  pendingHealthChecks: HealthCheckRequest[] = [];
+  /** Health reports received, by check id, in order. */
+  readonly healthReports: { checkId: string; report: HealthReport }[] = [];
+  /** How many times the worker said it went offline. */
+  offlineCalls = 0;
+  /** Set to make offline() hang until aborted (a server that is down). */
+  offlineHangs = false;
   packages = new Map<string, Uint8Array>();
   /** Operation ids package tokens were asked for, in order; and errors the next asks throw. */
   readonly packageTokensIssued: string[] = [];
@@ -59,8 +68,9 @@ export class FakeServer implements AgentChannel {
   }
 
   /** Offers an operation (or a cancel, or a forget) to the next poll, ending a waiting one. */
-  offer(change: { operation?: Operation; cancel?: string; forget?: string }): void {
+  offer(change: { operation?: Operation; cancel?: string; forget?: string; healthCheck?: HealthCheckRequest }): void {
     if (change.operation) this.queue.push(change.operation);
+    if (change.healthCheck) this.pendingHealthChecks.push(change.healthCheck);
     if (change.cancel) this.pendingCancel.push(change.cancel);
     if (change.forget) this.pendingForget.push(change.forget);
     this.wake?.();
@@ -92,7 +102,10 @@ export class FakeServer implements AgentChannel {
       throw failure;
     }
     const ready = () =>
-      (request.free > 0 && this.queue.length > 0) || this.pendingCancel.length > 0 || this.pendingForget.length > 0;
+      (request.free > 0 && this.queue.length > 0) ||
+      this.pendingCancel.length > 0 ||
+      this.pendingForget.length > 0 ||
+      this.pendingHealthChecks.length > 0;
     if (!ready()) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, request.waitMs);
@@ -107,12 +120,13 @@ export class FakeServer implements AgentChannel {
       });
       this.wake = undefined;
     }
-    const response = {
+    const healthChecks = this.pendingHealthChecks.splice(0);
+    return {
       operations: this.queue.splice(0, request.free),
       cancel: this.pendingCancel.splice(0),
       forget: this.pendingForget.splice(0),
+      ...(healthChecks.length ? { healthChecks } : {}),
     };
-    return response;
   }
 
   async sendLogs(operationId: string, batch: LogBatchRequest, signal?: AbortSignal): Promise<LogBatchResponse> {
@@ -142,6 +156,17 @@ export class FakeServer implements AgentChannel {
     const failure = this.failures.complete.shift();
     if (failure) throw failure;
     this.completed.set(operationId, request);
+  }
+
+  async healthReport(checkId: string, report: HealthReport): Promise<void> {
+    await turn();
+    this.healthReports.push({ checkId, report: JSON.parse(JSON.stringify(report)) as HealthReport });
+  }
+
+  async offline(signal?: AbortSignal): Promise<void> {
+    this.offlineCalls++;
+    if (!this.offlineHangs) return turn();
+    await new Promise<void>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error)));
   }
 
   async operationState(operationId: string): Promise<OperationStateResponse> {

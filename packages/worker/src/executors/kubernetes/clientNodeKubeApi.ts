@@ -6,6 +6,8 @@ import { ApiWatch, type WatchTiming } from './apiWatch.js';
 import { LongshoreError, isLongshoreError } from '@longshore/protocol';
 import {
   withTimeout,
+  type AccessAnswer,
+  type AccessQuestion,
   type CallOptions,
   type KubeApi,
   type PodLogOptions,
@@ -175,6 +177,24 @@ export class ClientNodeKubeApi implements KubeApi {
       this.kc.makeApiClient(k8s.VersionApi).getCode(o),
     );
     return info.gitVersion;
+  }
+
+  async selfSubjectAccessReview(access: AccessQuestion, options?: CallOptions): Promise<AccessAnswer> {
+    const { verb, group, resource, subresource, namespace } = access;
+    const review = await this.call(`asking whether the worker may ${verb} ${resource}`, options, (o) =>
+      this.kc
+        .makeApiClient(k8s.AuthorizationV1Api)
+        .createSelfSubjectAccessReview(
+          { body: { spec: { resourceAttributes: { verb, group, resource, subresource, namespace } } } },
+          o,
+        ),
+    );
+    const reason = review.status?.reason;
+    return { allowed: review.status?.allowed === true, ...(reason ? { reason } : {}) };
+  }
+
+  async listNodes(options?: CallOptions): Promise<k8s.V1Node[]> {
+    return this.pages('listing nodes', options, (_continue, o) => this.core.listNode({ limit: 500, _continue }, o));
   }
 
   async deleteSecret(name: string, options?: CallOptions): Promise<void> {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { CoreV1Event, V1ContainerState, V1Pod, V1PodStatus, V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Event, V1ContainerState, V1Node, V1Pod, V1PodStatus, V1Secret } from '@kubernetes/client-node';
 import { LongshoreError } from '@longshore/protocol';
 import type {
+  AccessAnswer,
+  AccessQuestion,
   CallOptions,
   KubeApi,
   PodLogOptions,
@@ -38,6 +40,12 @@ export class FakeKubeApi implements KubeApi {
   private version = 1;
   /** Set to make the next createPod fail with this error. */
   failNextCreatePod: LongshoreError | undefined;
+  /** Rights the worker lacks, as `verb resource[/subresource]` (`create pods`, `list nodes`). */
+  readonly denied = new Set<string>();
+  /** What listNodes answers. */
+  nodes: V1Node[] = [];
+  /** Set to make serverVersion fail with this error (an unreachable API server). */
+  versionFailure: LongshoreError | undefined;
 
   async createSecret(secret: V1Secret, options?: CallOptions): Promise<V1Secret> {
     this.call('createSecret', secret.metadata?.name, options);
@@ -75,8 +83,22 @@ export class FakeKubeApi implements KubeApi {
     return structuredClone(updated);
   }
 
-  async serverVersion(): Promise<string> {
+  async serverVersion(options?: CallOptions): Promise<string> {
+    this.call('serverVersion', undefined, options);
+    if (this.versionFailure) throw this.versionFailure;
     return 'v1.34.0-fake';
+  }
+
+  async selfSubjectAccessReview(access: AccessQuestion, options?: CallOptions): Promise<AccessAnswer> {
+    const right = `${access.verb} ${access.resource}${access.subresource ? `/${access.subresource}` : ''}`;
+    this.call('selfSubjectAccessReview', `${right} ${access.namespace ?? '(cluster)'}`, options);
+    return this.denied.has(right) ? { allowed: false } : { allowed: true, reason: 'fake RBAC' };
+  }
+
+  async listNodes(options?: CallOptions): Promise<V1Node[]> {
+    this.call('listNodes', undefined, options);
+    if (this.denied.has('list nodes')) throw new LongshoreError('FORBIDDEN', 'nodes is forbidden (fake)');
+    return structuredClone(this.nodes);
   }
 
   async deleteSecret(name: string, options?: CallOptions): Promise<void> {
@@ -95,6 +117,7 @@ export class FakeKubeApi implements KubeApi {
 
   async createPod(pod: V1Pod, options?: CallOptions): Promise<V1Pod> {
     this.call('createPod', pod.metadata?.name, options);
+    if (this.denied.has('create pods')) throw new LongshoreError('FORBIDDEN', 'pods is forbidden (fake)');
     if (this.failNextCreatePod) {
       const error = this.failNextCreatePod;
       this.failNextCreatePod = undefined;

@@ -1,4 +1,4 @@
-import type { CoreV1Event, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Node, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { LongshoreError } from '@longshore/protocol';
 
 /**
@@ -47,6 +47,28 @@ export interface KubeApi {
   ): AsyncIterable<Uint8Array>;
   /** The API server's version (`v1.34.2`): the server shows it beside the worker. */
   serverVersion(options?: CallOptions): Promise<string>;
+  /**
+   * Whether the worker's own identity may do this (a SelfSubjectAccessReview): the health check
+   * asks it for every right it needs. Any authenticated caller may ask (system:basic-user).
+   */
+  selfSubjectAccessReview(access: AccessQuestion, options?: CallOptions): Promise<AccessAnswer>;
+  /** Every node (cluster-scoped: a namespaced Role does not allow it; ask selfSubjectAccessReview first). */
+  listNodes(options?: CallOptions): Promise<V1Node[]>;
+}
+
+export interface AccessQuestion {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  /** Absent for a cluster-scoped resource. */
+  namespace?: string;
+}
+
+export interface AccessAnswer {
+  allowed: boolean;
+  /** The authorizer's words, when it gave any. */
+  reason?: string;
 }
 
 export interface CallOptions {

@@ -6,6 +6,8 @@ export const LABELS = {
   operation: 'longshore.io/operation',
   task: 'longshore.io/task',
   step: 'longshore.io/step',
+  /** `true` on a health check's pod: not an operation's, so leftovers and the pod watch pass it by and the sweeper removes it. */
+  healthCheck: 'longshore.io/health-check',
 } as const;
 
 export const ANNOTATIONS = {

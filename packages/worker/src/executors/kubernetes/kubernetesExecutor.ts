@@ -9,6 +9,7 @@ import { retryTransient } from '../../retry.js';
 import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../../workspace.js';
 import type { KubeApi, WatchHandle } from './kubeApi.js';
 import { SCRIPT_CONTAINER, scriptPodNames, workerSelector } from './kubeNames.js';
+import { kubernetesHealth, type ExecutorHealth } from './kubernetesHealth.js';
 import { OrphanSweeper } from './orphanSweeper.js';
 import { PendingExplainer } from './pendingExplainer.js';
 import { PodLogReader, type LogReadEnd } from './podLogReader.js';
@@ -39,6 +40,8 @@ export interface KubernetesExecutorOptions {
   metrics?: WorkerMetrics;
   log: Logger;
   now?: () => number;
+  /** The chart's version, shown with the worker's health. */
+  chartVersion?: string | undefined;
 }
 
 interface Run {
@@ -277,6 +280,11 @@ export class KubernetesExecutor implements Executor {
   cancel(operationId: string): void {
     const run = this.runs.get(operationId);
     if (run) this.stop(run, 'cancelled');
+  }
+
+  health(signal: AbortSignal): Promise<ExecutorHealth> {
+    const { api, config, chartVersion, now } = this.options;
+    return kubernetesHealth({ api, config, chartVersion, ...(now ? { now } : {}) }, signal);
   }
 
   /** Ends the shared watches and the sweeper (the worker's shutdown, after its operations ended). */

@@ -39,6 +39,7 @@ export const kubernetesExecutorProvider: ExecutorProvider<'kubernetes', Kubernet
       kubeconfigPath === undefined ? { inCluster: true } : { inCluster: false, kubeconfigPath },
     );
     const api = new ClientNodeKubeApi(kubeConfig, namespace, { timeoutMs: scriptPods.apiTimeoutMs });
+    const chartVersion = process.env.LONGSHORE_CHART_VERSION;
     const executor = new KubernetesExecutor({
       api,
       config: scriptPods,
@@ -53,13 +54,13 @@ export const kubernetesExecutorProvider: ExecutorProvider<'kubernetes', Kubernet
       packageTokens: new ChannelPackageTokenIssuer(channel),
       metrics,
       log,
+      chartVersion,
     });
     const describe = async (): Promise<Record<string, string>> => {
       const clusterVersion = await api.serverVersion().catch((err: unknown) => {
         log.warn({ err }, 'cannot read the Kubernetes version; registering without it');
         return 'unknown';
       });
-      const chartVersion = process.env.LONGSHORE_CHART_VERSION;
       return { namespace, clusterVersion, ...(chartVersion ? { chartVersion } : {}) };
     };
     return {

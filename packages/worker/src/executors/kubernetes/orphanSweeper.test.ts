@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLog } from '../../testing/operation.fixture.js';
 import { FakeKubeApi } from './fakeKubeApi.fixture.js';
+import { buildCheckPod } from './checkPod.js';
 import { LABELS, scriptPodNames } from './kubeNames.js';
 import { OrphanSweeper } from './orphanSweeper.js';
+import { parseScriptPodsConfig } from './scriptPodsConfig.js';
 
 describe('OrphanSweeper', () => {
   it("removes the pods and Secrets of operations nobody claims, and only this worker's", async () => {
@@ -34,5 +36,25 @@ describe('OrphanSweeper', () => {
       [scriptPodNames('other').secret, scriptPodNames('running').secret].sort(),
     );
     assert.ok(api.calls.includes(`deletePod(0) ${scriptPodNames('orphan').pod}`), 'no grace: nobody reads its log');
+  });
+
+  it("removes health-check pods left behind (by a failed delete or a dead worker), only this worker's", async () => {
+    const api = new FakeKubeApi();
+    const mine = await api.createPod(
+      buildCheckPod(parseScriptPodsConfig({ namespace: 'longshore', workerName: 'w1' })),
+    );
+    const theirs = await api.createPod(
+      buildCheckPod(parseScriptPodsConfig({ namespace: 'longshore', workerName: 'w2' })),
+    );
+    const sweeper = new OrphanSweeper({
+      api,
+      workerName: 'w1',
+      intervalMs: 60_000,
+      claimed: () => false,
+      log: silentLog,
+    });
+    assert.deepEqual(await sweeper.sweep(), [], 'not an operation');
+    assert.deepEqual([...api.pods.keys()], [theirs.metadata!.name]);
+    assert.ok(api.calls.includes(`deletePod(0) ${mine.metadata!.name}`));
   });
 });

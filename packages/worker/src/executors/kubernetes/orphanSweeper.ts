@@ -1,6 +1,7 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeApi } from './kubeApi.js';
+import { checkPodSelector } from './checkPod.js';
 import { LABELS, labelValue, workerSelector } from './kubeNames.js';
 
 export interface OrphanSweeperOptions {
@@ -75,6 +76,10 @@ export class OrphanSweeper {
         await this.remove(id);
         removed.push(id);
       }
+      // A health check deletes its pod at once; one found here outlived a failed delete or a dead
+      // worker. Deleting one whose check is still under way is harmless: creating it was the check.
+      for (const pod of await this.options.api.listPods(checkPodSelector(this.options.workerName)))
+        await this.options.api.deletePod(pod.metadata!.name!, 0);
     } catch (err) {
       log.warn({ err }, 'the sweep for orphaned script pods and Secrets failed; trying again later');
     }
