@@ -34,7 +34,11 @@ const hex = (s: string): string => Buffer.from(s).toString('hex').padEnd(64, '0'
 export class PodWorker {
   private pod: K8sObject;
   private readonly rt: PodRuntime;
-  private readonly running = new Map<string, { proc: RunningContainer; cgroup?: Cgroup }>();
+  /** Each container while its process runs; `ended` settles once it is out of this map. */
+  private readonly running = new Map<
+    string,
+    { proc: RunningContainer; cgroup?: Cgroup; ended: Promise<ContainerExit> }
+  >();
   private terminating = false;
   private finished = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -114,7 +118,9 @@ export class PodWorker {
       Math.max(0, graceSeconds) * 1000,
     );
     kill.unref();
-    while (this.running.size) await Promise.all([...this.running.values()].map((r) => r.proc.exited));
+    // On `ended`, not the process's exit: an exited container still in the map would make this
+    // loop spin on settled promises and starve the event loop.
+    while (this.running.size) await Promise.all([...this.running.values()].map((r) => r.ended));
     clearTimeout(kill);
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     await this.flush();
@@ -359,7 +365,12 @@ export class PodWorker {
       workingDir: containerWorkingDir(entry, c.workingDir as string | undefined),
       ...(cgroup ? { cgroup } : {}),
     });
-    this.running.set(name, { proc, ...(cgroup ? { cgroup } : {}) });
+    // Out of `running` as soon as the process ends, not once this method is past its status write.
+    const ended = proc.exited.then((exit) => {
+      if (this.running.get(name)?.proc === proc) this.running.delete(name);
+      return exit;
+    });
+    this.running.set(name, { proc, ...(cgroup ? { cgroup } : {}), ended });
     const startedAt = iso();
     s.containerID = containerID;
     s.imageID = `${qualifiedImage(String(c.image)).replace(/:[^:/]+$/, '')}@sha256:${hex(qualifiedImage(String(c.image)))}`;
@@ -370,9 +381,8 @@ export class PodWorker {
     void this.event('Normal', 'Created', `Created container: ${name}`);
     void this.event('Normal', 'Started', `Started container ${name}`);
     await this.writeStatus();
-    const exit = await proc.exited;
+    const exit = await ended;
     log.close();
-    this.running.delete(name);
     cgroup?.remove();
     if (exit.startError) void this.event('Warning', 'Failed', `Error: ${exit.startError}`);
     // No termination message file here: FallbackToLogsOnError's log tail is the only message a container leaves.
