@@ -1,19 +1,18 @@
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { isErrorCode, type Operation, type OperationResult, type OutputVariable } from '@longshore/protocol';
+import type { Operation, OperationResult } from '@longshore/protocol';
 import type { Logger } from 'pino';
-import { BootstrapOutput } from '../../bootstrapOutput.js';
 import { rejected, type Executor, type OperationSink, type ResumePoint } from '../executor.js';
-import { scriptResult, stopNotice, stoppedResult, type StopReason } from '../scriptResult.js';
+import { stopNotice, stoppedResult, type StopReason } from '../scriptResult.js';
 import type { WorkerMetrics } from '../../health/workerMetrics.js';
-import { retryTransient } from '../../retry.js';
-import { operationSecrets, stageWorkspace, type WorkspaceContext } from '../../workspace.js';
+import { stageWorkspace, type WorkspaceContext } from '../../workspace.js';
 import type { KubeApi, WatchHandle } from './kubeApi.js';
-import { SCRIPT_CONTAINER, scriptPodNames, workerSelector } from './kubeNames.js';
+import { scriptPodNames, workerSelector } from './kubeNames.js';
 import { kubernetesHealth, type ExecutorHealth } from './kubernetesHealth.js';
 import { OrphanSweeper } from './orphanSweeper.js';
 import { PendingExplainer } from './pendingExplainer.js';
-import { PodLogReader, type LogReadEnd } from './podLogReader.js';
-import { scriptContainerState, started, terminationMessage } from './scriptPodStatus.js';
+import { followScriptPod } from './scriptPodFollow.js';
+import { createScriptObject, deleteScriptObjects, patiently } from './scriptPodObjects.js';
+import { started } from './scriptPodStatus.js';
 import {
   ScriptPodRejection,
   buildScriptPod,
@@ -60,13 +59,6 @@ interface Run {
   /** The workspace Secret has the pod as its owner, so deleting the pod removes it. */
   secretOwned: boolean;
 }
-
-const API_ATTEMPTS = 4;
-/** Pauses of up to 0.5, 1 and 2 s: an API server restart is waited out, a run is not held up for long. */
-const API_BACKOFF = { initialMs: 500, maxMs: 2_000 };
-/** Shells say it one of these ways when a script calls docker in an image without it. */
-const DOCKER_NOT_FOUND =
-  /docker: (command )?not found|docker: No such file or directory|exec: "?docker"?: executable file not found/;
 
 /**
  * Runs each operation in its own script pod: Secret (workspace) first, then the pod, then the
@@ -161,7 +153,7 @@ export class KubernetesExecutor implements Executor {
       if (pendingFailure) return { outcome: 'failed', message: pendingFailure, outputVariables: [] };
       if (!resume && createdAt && !run.stopped && !run.gone)
         this.options.metrics?.podStarted((this.now() - new Date(createdAt).getTime()) / 1000);
-      return await this.follow(run);
+      return await followScriptPod(run, this.options);
     } finally {
       clearTimeout(timer);
       this.active.delete(run);
@@ -183,7 +175,7 @@ export class KubernetesExecutor implements Executor {
   async release(operationId: string): Promise<void> {
     const left = this.unreleased.get(operationId);
     if (left === undefined) return;
-    await this.cleanUp(scriptPodNames(operationId), left.grace, left.secretOwned);
+    await deleteScriptObjects(this.options, scriptPodNames(operationId), left.grace, left.secretOwned);
     this.unreleased.delete(operationId);
   }
 
@@ -213,13 +205,17 @@ export class KubernetesExecutor implements Executor {
     await this.ensureWatches();
     await this.slot(run);
     if (run.stopped) return stoppedResult(run.operation, run.stopped);
-    const secretFailure = await this.create(
-      run,
-      () => api.createSecret(built.secret, { signal: run.abort.signal }),
+    const giveUp = () => run.stopped !== undefined;
+    const secretFailure = await createScriptObject(
       'Secret',
+      () => api.createSecret(built.secret, { signal: run.abort.signal }),
+      { giveUp },
     );
     if (typeof secretFailure === 'string') return { outcome: 'failed', message: secretFailure, outputVariables: [] };
-    const pod = await this.create(run, () => api.createPod(built.pod, { signal: run.abort.signal }), 'pod');
+    const pod = await createScriptObject('pod', () => api.createPod(built.pod, { signal: run.abort.signal }), {
+      giveUp,
+      existing: () => api.readPod(run.podName),
+    });
     if (typeof pod === 'string' || pod === undefined)
       return {
         outcome: 'failed',
@@ -251,7 +247,10 @@ export class KubernetesExecutor implements Executor {
   private async adopt(run: Run): Promise<OperationResult | undefined> {
     this.active.add(run);
     await this.ensureWatches();
-    run.pod ??= await this.patiently(run, () => this.options.api.readPod(run.podName, { signal: run.abort.signal }));
+    run.pod ??= await patiently(
+      () => this.options.api.readPod(run.podName, { signal: run.abort.signal }),
+      () => run.stopped !== undefined,
+    );
     if (!run.pod) {
       run.gone = true;
       return {
@@ -266,15 +265,6 @@ export class KubernetesExecutor implements Executor {
       this.now(),
     );
     return undefined;
-  }
-
-  /** A call through an API server that may be restarting or overloaded: transient failures are tried again, a few times, while the run goes on. */
-  private patiently<T>(run: Run, call: () => Promise<T>): Promise<T> {
-    return retryTransient(call, {
-      attempts: API_ATTEMPTS,
-      backoff: API_BACKOFF,
-      giveUp: () => run.stopped !== undefined,
-    });
   }
 
   cancel(operationId: string): void {
@@ -313,17 +303,6 @@ export class KubernetesExecutor implements Executor {
       );
     }
     return this.options.packageTokens.issue(operation, run.abort.signal);
-  }
-
-  /** The object, or a message for a `failed` outcome. A CONFLICT is a repeated start of the same operation: the existing object is used. */
-  private async create<T>(run: Run, call: () => Promise<T>, what: string): Promise<T | string | undefined> {
-    try {
-      return await this.patiently(run, call);
-    } catch (error) {
-      if (isErrorCode(error, 'CONFLICT'))
-        return what === 'pod' ? ((await this.options.api.readPod(run.podName)) as T | undefined) : undefined;
-      return `The script ${what} could not be created: ${(error as Error).message}`;
-    }
   }
 
   private async ensureWatches(): Promise<void> {
@@ -406,73 +385,5 @@ export class KubernetesExecutor implements Executor {
         };
       });
     }
-  }
-
-  private async follow(run: Run): Promise<OperationResult> {
-    const variables = new Map<string, OutputVariable>();
-    let hinted = false;
-    const output = new BootstrapOutput(
-      {
-        line: (stream, text, ts, source, level) => {
-          run.sink.line(stream, text, ts, source, level);
-          if (!hinted && stream !== 'system' && DOCKER_NOT_FOUND.test(text)) {
-            hinted = true;
-            run.sink.line(
-              'system',
-              "Hint: this script calls docker, and the Kubernetes worker has no Docker (a cluster has no daemon to give a script pod). Build images in your CI and set the step's execution container image, or use a daemonless tool (kaniko, buildah, crane) in that image.",
-              ts,
-              undefined,
-              'warning',
-            );
-          }
-        },
-        progress: (percentage, message) => run.sink.progress(percentage, message),
-        outputVariable: (variable) => variables.set(variable.name, variable),
-        end: () => {},
-      },
-      { secrets: operationSecrets(run.operation), ...(run.resume ? { lastSource: run.resume.lastSource } : {}) },
-    );
-    let end: LogReadEnd = 'gone';
-    if (!run.gone && !(run.stopped && !run.pod?.spec?.nodeName)) {
-      const reader = new PodLogReader({
-        api: this.options.api,
-        podName: run.podName,
-        container: SCRIPT_CONTAINER,
-        output,
-        signal: run.abort.signal,
-        containerState: async () => (run.gone ? 'gone' : scriptContainerState(run.pod)),
-        diagnostic: (message, err) => this.options.log.info({ err, pod: run.podName }, message),
-      });
-      end = await reader.read();
-    }
-    return scriptResult(
-      run.operation,
-      {
-        stopped: run.stopped,
-        exitCode: output.exitCode,
-        unexplained: () =>
-          end === 'gone' || run.gone
-            ? {
-                outcome: 'lost',
-                message: `The script pod ${run.podName} vanished before the script finished (deleted, evicted, or its node went away)`,
-              }
-            : { outcome: 'failed', message: terminationMessage(run.pod) },
-      },
-      [...variables.values()],
-    );
-  }
-
-  /** A Secret the pod owns goes with the pod (Kubernetes' garbage collector): one request less per operation. */
-  private async cleanUp(names: { pod: string; secret: string }, grace: number, secretOwned: boolean): Promise<void> {
-    const { api, log } = this.options;
-    await api
-      .deletePod(names.pod, grace)
-      .catch((err: unknown) => log.warn({ err, pod: names.pod }, 'cannot delete the script pod; the sweeper will'));
-    if (secretOwned) return;
-    await api
-      .deleteSecret(names.secret)
-      .catch((err: unknown) =>
-        log.warn({ err, secret: names.secret }, 'cannot delete the workspace Secret; the sweeper will'),
-      );
   }
 }
