@@ -1,11 +1,5 @@
 import { tmpdir } from 'node:os';
-import {
-  LONGSHORE_VERSION,
-  LongshoreError,
-  type Operation,
-  type OperationResult,
-  type PollResponse,
-} from '@longshore/protocol';
+import { LONGSHORE_VERSION, LongshoreError, type Operation, type PollResponse } from '@longshore/protocol';
 import { pino, type Logger } from 'pino';
 import { FileCredentialStore, obtainCredential } from './credential.js';
 import type { Executor, ResumePoint } from './executors/executor.js';
@@ -18,7 +12,7 @@ import { startHealthServer, type HealthServer, type Readiness } from './health/h
 import { WorkerMetrics } from './health/workerMetrics.js';
 import { resumeLeftovers } from './leftoverResumption.js';
 import { LogShipper } from './logShipper.js';
-import { reportResult } from './resultReport.js';
+import { runOperation } from './operationRun.js';
 import { ServerCalls } from './serverCalls.js';
 import { HttpAgentChannel, type AgentChannel } from './serverClient.js';
 import { redactWorkerConfig, type WorkerConfig } from './workerConfig.js';
@@ -360,7 +354,14 @@ export class Worker {
       { operationId: operation.id, taskId: operation.taskId, step: operation.step.name },
       'operation started',
     );
-    const run = this.run(held, resume)
+    const run = runOperation(held, resume, {
+      executor: this.executor,
+      channel: this.channel,
+      log: this.log,
+      metrics: this.metrics,
+      signal: this.shutdown.signal,
+      keepTrying: this.serverCalls.until(this.shutdown.signal),
+    })
       .catch((error: unknown) =>
         this.log.error({ err: error, operationId: operation.id }, 'operation ended without a report to the server'),
       )
@@ -371,33 +372,6 @@ export class Worker {
         if (this.pollFree === 0) this.wake.abort();
       });
     this.running.add(run);
-  }
-
-  private async run(held: Held, resume: ResumePoint | undefined): Promise<void> {
-    const { operation, shipper } = held;
-    let result: OperationResult;
-    try {
-      result = await this.executor.start(operation, shipper, resume);
-    } catch (error) {
-      this.log.error({ err: error, operationId: operation.id }, 'the executor failed');
-      result = {
-        outcome: 'failed',
-        message: `The worker could not run the operation: ${(error as Error).message}`,
-        outputVariables: [],
-      };
-    }
-    // What the operation leaves behind goes only once the server has its result (or wants none):
-    // a worker stopped before that finds it again on its next start and reports then.
-    const reported = await reportResult(held, result, {
-      channel: this.channel,
-      log: this.log,
-      metrics: this.metrics,
-      signal: this.shutdown.signal,
-      keepTrying: this.serverCalls.until(this.shutdown.signal),
-    });
-    if (!reported) return;
-    held.reported = true;
-    await this.executor.release?.(operation.id);
   }
 }
 
