@@ -7,6 +7,9 @@ import type { ServerContext } from './context.js';
 import { SecretBox, loadMasterKey } from './crypto/secretBox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { WorkerWakeups } from './dispatch/workerWakeups.js';
+import { HealthChecks } from './health/healthChecks.js';
+import { healthCheckRoutes } from './health/healthRoutes.js';
+import { HealthSchedule } from './health/healthSchedule.js';
 import { installAuthentication } from './http/authentication.js';
 import { requireRouteAccess, withAccess, type RouteEntry } from './http/routeAccess.js';
 import type { RouteAccess } from './http/routeAccessKinds.js';
@@ -18,6 +21,7 @@ import { taskLogRoutes } from './logs/taskLogRoutes.js';
 import { TaskRunner } from './orchestration/taskRunner.js';
 import { applyRoutes } from './resources/apply.js';
 import { deploymentRoutes } from './resources/deployments.js';
+import { machinePolicyRoutes } from './resources/machinePolicies.js';
 import { ensureDefaultPool, namedResourceRoutes } from './resources/namedResources.js';
 import { packageRoutes } from './resources/packages.js';
 import { projectRoutes } from './resources/projects.js';
@@ -52,6 +56,7 @@ export interface ServerParts {
   context: ServerContext;
   dispatcher: Dispatcher;
   tasks: TaskRunner;
+  healthSchedule: HealthSchedule;
 }
 
 /** A server with all of its parts and routes, not yet listening: tests `app.inject` into it. */
@@ -90,6 +95,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
   let parts: ServerParts | undefined;
   const close = async (): Promise<void> => {
     parts?.dispatcher.stop();
+    parts?.healthSchedule.stop();
     storeHealth.stop();
     await app.close();
     await db.destroy();
@@ -120,7 +126,10 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
           config.publicUrl ??
           listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
         await dispatcher.start();
+        // Before tasks resume: a health check's task is the health checks' to end, not the task runner's.
+        await ctx.health.failLeftOvers();
         await tasks.resumeAll();
+        built.healthSchedule.start();
         return { app, ctx, url: endpoint.url, certificateThumbprint, routes, close };
       } catch (error) {
         await closeAfterFailure(app, close);
@@ -156,7 +165,9 @@ function composeParts(base: Pick<ServerContext, 'config' | 'db' | 'box' | 'endpo
     wakeups,
     operations: tasks,
   });
-  return { context: { ...base, taskLog, dispatcher, tasks }, dispatcher, tasks };
+  const health = new HealthChecks({ db, box, log, taskLog, workers: wakeups });
+  const healthSchedule = new HealthSchedule({ db, checks: health, log, intervalMs: config.sweepIntervalMs });
+  return { context: { ...base, taskLog, dispatcher, tasks, health }, dispatcher, tasks, healthSchedule };
 }
 
 async function closeAfterFailure(app: FastifyInstance, close: () => Promise<void>): Promise<void> {
@@ -205,6 +216,8 @@ async function registerRoutes(
     ['apiKey', taskLogRoutes],
     ['apiKey', packageRoutes],
     ['apiKey', workerRoutes],
+    ['apiKey', healthCheckRoutes],
+    ['apiKey', machinePolicyRoutes],
     ['apiKey', installCommandRoutes],
     ['apiKey', serverInfoRoutes],
     ['apiKey', applyRoutes],
