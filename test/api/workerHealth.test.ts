@@ -2,7 +2,11 @@
 // a task, carried by a poll answer, ended by the worker's report or by its deadline.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { registerFakeAgent, waitFor, type FakeAgent } from '../support/agentClient.js';
+import { runCli, startCli } from '../support/cliProcess.js';
 import { startHarness, type Harness } from '../support/serverHarness.js';
 
 let h: Harness;
@@ -290,5 +294,44 @@ describe('clean stop', () => {
     assert.equal(shown.upgradeAvailable, true);
     assert.match(shown.upgradeCommand, /longshore worker --server .* --name old-version/);
     assert.equal((await worker('stopping')).upgradeAvailable, false);
+  });
+});
+
+describe('the CLI', () => {
+  const cli = (args: string[]) => runCli([...args, '--url', h.url], { LONGSHORE_API_KEY: h.apiKey });
+
+  test('apply -f with machine policies, machine-policies, workers check --follow and workers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'longshore-health-cli-'));
+    try {
+      writeFileSync(
+        join(dir, 'longshore.yaml'),
+        'machinePolicies: [{ name: FromFile, healthCheckTimeoutSeconds: 30, unavailableWorkers: { action: delete, deleteAfterHours: 24 } }]\n' +
+          'workerPools: [{ name: FilePool, machinePolicy: FromFile }]\n',
+      );
+      const applied = await cli(['apply', '-f', join(dir, 'longshore.yaml')]);
+      assert.equal(applied.code, 0, applied.output);
+      assert.match(applied.output, /machinePolicies: FromFile/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const listed = await cli(['machine-policies']);
+    assert.match(listed.output, /FromFile\s+600s\s+30s\s+delete after 24h/);
+
+    const cliAgent = await registerFakeAgent(h, 'cli-checked', ['FilePool']);
+    const following = startCli(['workers', 'check', 'cli-checked', '--follow', '--url', h.url], {
+      LONGSHORE_API_KEY: h.apiKey,
+    });
+    const [request] = await waitFor('the check to reach the worker', async () => (await cliAgent.poll()).healthChecks);
+    assert.equal(request.timeoutSeconds, 30);
+    await cliAgent.call('POST', `/api/agent/health-checks/${request.id}`, HEALTHY);
+    assert.equal(await following.exited, 0, following.output());
+    assert.match(following.output(), /\[cli-checked\] ok server reachable: poll answered/);
+    assert.match(following.output(), /\[cli-checked\] The worker is healthy/);
+
+    const workers = await cli(['workers']);
+    assert.match(workers.output, /cli-checked\s+online\s+healthy\s/);
+    const refused = await cli(['workers', 'check']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.output, /Name one worker to check, or give --all/);
   });
 });
