@@ -329,7 +329,7 @@ describe('the CLI', () => {
     assert.match(following.output(), /\[cli-checked\] The worker is healthy/);
 
     const workers = await cli(['workers']);
-    assert.match(workers.output, /cli-checked\s+online\s+healthy\s/);
+    assert.match(workers.output, /cli-checked\s+online\s+local\s+FilePool\s+0\/10\s+0\.1\.0\s+healthy\s/);
     const refused = await cli(['workers', 'check']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.output, /Name one worker to check, or give --all/);

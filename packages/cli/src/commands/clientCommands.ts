@@ -147,12 +147,13 @@ export function registerClientCommands(program: Command): void {
   const workers = list('workers', 'list workers', (c) => c.workers, [
     ['name', (r) => r.name],
     ['status', (r) => (r.disabled ? 'disabled' : r.status)],
-    ['health', (r) => (r.healthReasons.length ? `${r.health}: ${r.healthReasons.join('; ')}` : r.health)],
-    ['checked', (r) => r.lastHealthCheck],
     ['executor', (r) => r.executor],
     ['pools', (r) => r.pools],
     ['running', (r) => `${r.running}/${r.capacity}`],
-    ['version', (r) => (r.upgradeAvailable ? `${r.version} (upgrade available)` : r.version)],
+    ['version', (r) => r.version],
+    ['upgrade', (r) => (r.upgradeAvailable ? 'available' : '')],
+    ['health', (r) => (r.healthReasons.length ? `${r.health}: ${r.healthReasons.join('; ')}` : r.health)],
+    ['checked', (r) => r.lastHealthCheck],
   ]);
   workers
     .command('check')
