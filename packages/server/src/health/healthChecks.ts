@@ -205,7 +205,9 @@ export class HealthChecks {
     const due = await this.#db
       .selectFrom('health_checks')
       .select(['id', 'worker_id', 'task_id', 'state', 'timeout_seconds'])
-      .where('state', '!=', 'finished')
+      // By worker and state, so the index on (worker_id, state) finds the open ones among every check ever run.
+      .where('worker_id', 'in', this.#db.selectFrom('workers').select('id'))
+      .where('state', 'in', ['pending', 'sent'])
       .where('deadline_at', '<=', Date.now())
       .execute();
     for (const c of due) {
