@@ -133,6 +133,9 @@ describe('machine policies', () => {
     assert.equal(refused.status, 400);
     assert.match(refused.body.message, /workerPools\[0\] 'BadPool': machinePolicy: machine policy 'Missing'/);
     assert.equal((await h.api('GET', '/api/machine-policies/NotKept')).status, 404);
+    const unregistered = await h.api('POST', '/api/apply', { workers: [{ name: 'nobody', machinePolicy: null }] });
+    assert.equal(unregistered.status, 400);
+    assert.match(unregistered.body.message, /workers\[0\] 'nobody': no worker named 'nobody' is registered/);
   });
 });
 

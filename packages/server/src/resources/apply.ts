@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError, isLongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
-import { Name, inTransaction } from './common.js';
+import { Name, inTransaction, lookUpByRef } from './common.js';
 import { duplicateNameProblems, nameKey, normaliseName } from './names.js';
 import { MachinePolicyInput, upsertMachinePolicy } from './machinePolicies.js';
 import { NamedInput, WorkerPoolInput, upsertNamed } from './namedResources.js';
@@ -73,7 +73,7 @@ export async function applyRoutes(scope: FastifyInstance, ctx: ServerContext): P
         for (const [i, p] of (doc.workerPools ?? []).entries())
           await inPart(`workerPools[${i}] '${p.name}'`, () => upsertNamed(tx, 'worker_pools', p));
         for (const [i, w] of (doc.workers ?? []).entries())
-          await inPart(`workers[${i}] '${w.name}'`, () => setWorkerPolicy(tx, w.name, w.machinePolicy));
+          await inPart(`workers[${i}] '${w.name}'`, () => setRegisteredWorkerPolicy(tx, w.name, w.machinePolicy));
         for (const [i, t] of (doc.targets ?? []).entries()) await inPart(`targets[${i}]`, () => upsertTarget(tx, t));
         for (const [i, p] of (doc.projects ?? []).entries())
           await inPart(`projects[${i}] '${p.name}'`, () => upsertProject(tx, p));
@@ -89,6 +89,16 @@ export async function applyRoutes(scope: FastifyInstance, ctx: ServerContext): P
       });
     },
   );
+}
+
+/** A worker registers itself: the document can only set what it follows, and names no one else. */
+async function setRegisteredWorkerPolicy(ctx: ServerContext, name: string, policy: string | null): Promise<void> {
+  if (!(await lookUpByRef(ctx.db, 'workers', name)))
+    throw new LongshoreError(
+      'VALIDATION_FAILED',
+      `no worker named '${name}' is registered; workers register themselves, and apply sets only their machine policy`,
+    );
+  await setWorkerPolicy(ctx, name, policy);
 }
 
 /** Says which part of the document a problem is in: a project's own messages say only `variables[2]`. */

@@ -38,7 +38,7 @@ export const MachinePolicyInput = Type.Object(
           action: UnavailableWorkerAction,
           deleteAfterHours: Type.Optional(
             Type.Number({
-              exclusiveMinimum: 0,
+              minimum: 0.0001,
               maximum: 24 * 365,
               description: "With action 'delete': hours a worker may stay unavailable (decimals allowed)",
             }),
