@@ -97,6 +97,10 @@ describe('-o json after the verb', () => {
     assert.equal((await json(['workers', 'w-json'])).name, 'w-json');
     assert.equal((await json(['workers', 'disable', 'w-json'])).disabled, true);
     assert.equal((await json(['workers', 'enable', 'w-json'])).disabled, false);
+    assert.ok((await json(['machine-policies'])).some((p: any) => p.isDefault));
+    assert.equal((await json(['machine-policies', 'Default'])).name, 'Default');
+    assert.equal((await json(['workers', 'check', 'w-json']))[0].worker, 'w-json');
+    assert.ok(Array.isArray(await json(['workers', 'check', '--all'])));
     // It prints nothing; what matters is that `-o json` after it is accepted.
     ran.add('workers delete');
     assert.equal((await cli(['workers', 'delete', 'w-json', '-o', 'json'])).code, 0);

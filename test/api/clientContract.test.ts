@@ -150,6 +150,25 @@ test('every call the client makes is a documented operation, with bodies its sch
   assert.equal((await client.workers.get('contract-worker')).executor, 'local');
   assert.equal((await client.workers.disable('contract-worker')).disabled, true);
   assert.equal((await client.workers.enable('contract-worker')).disabled, false);
+  const policy = await client.machinePolicies.create({ name: 'contract-policy', healthCheckTimeoutSeconds: 30 });
+  assert.equal((await client.machinePolicies.get('contract-policy')).id, policy.id);
+  assert.ok((await client.machinePolicies.list()).some((p) => p.isDefault));
+  assert.equal(
+    (await client.machinePolicies.update('contract-policy', { name: 'contract-policy', updates: 'never' })).updates,
+    'never',
+  );
+  assert.equal(
+    (await client.workers.setMachinePolicy('contract-worker', 'contract-policy')).machinePolicy,
+    'contract-policy',
+  );
+  await assert.rejects(client.machinePolicies.delete('contract-policy'), (e) => isErrorCode(e, 'CONFLICT'));
+  await client.workers.setMachinePolicy('contract-worker', null);
+  await client.machinePolicies.delete('contract-policy');
+  const check = await client.workers.check('contract-worker');
+  assert.deepEqual(
+    (await client.workers.checkAll()).map((c) => c.checkId),
+    [check.checkId],
+  );
   await client.workers.delete('contract-worker');
   const install = await client.workers.installCommand({ pools: ['default'], values: { 'image.tag': 'x' } });
   assert.equal(install.reinstall, false);

@@ -184,6 +184,32 @@ test('a walk through every operation answers only documented statuses, and every
   await expect(200, 'GET', '/api/workers/{ref}', { params: { ref: 'walker' } });
   await expect(200, 'POST', '/api/workers/{ref}/disable', { params: { ref: 'walker' } });
   await expect(200, 'POST', '/api/workers/{ref}/enable', { params: { ref: 'walker' } });
+  await expect(201, 'POST', '/api/machine-policies', { body: { name: 'walk-policy' } });
+  await expect(200, 'GET', '/api/machine-policies');
+  await expect(200, 'GET', '/api/machine-policies/{ref}', { params: { ref: 'walk-policy' } });
+  await expect(200, 'PUT', '/api/machine-policies/{ref}', {
+    params: { ref: 'walk-policy' },
+    body: { name: 'walk-policy', unavailableWorkers: { action: 'delete', deleteAfterHours: 1 } },
+  });
+  await expect(200, 'PUT', '/api/workers/{ref}/machine-policy', {
+    params: { ref: 'walker' },
+    body: { machinePolicy: 'walk-policy' },
+  });
+  await expect(409, 'DELETE', '/api/machine-policies/{ref}', { params: { ref: 'walk-policy' } });
+  await expect(200, 'PUT', '/api/workers/{ref}/machine-policy', {
+    params: { ref: 'walker' },
+    body: { machinePolicy: null },
+  });
+  await expect(204, 'DELETE', '/api/machine-policies/{ref}', { params: { ref: 'walk-policy' } });
+  const check = await expect(202, 'POST', '/api/workers/{ref}/health-checks', { params: { ref: 'walker' } });
+  await expect(202, 'POST', '/api/workers/health-checks');
+  await expect(200, 'POST', '/api/agent/poll', { ...asWorker, body: { free: 1, running: [], waitMs: 0 } });
+  await expect(204, 'POST', '/api/agent/health-checks/{id}', {
+    ...asWorker,
+    params: { id: check.checkId },
+    body: { checks: [{ name: 'walk', ok: true, detail: 'walked' }], facts: { version: 'walk' } },
+  });
+  await expect(204, 'POST', '/api/agent/worker/offline', asWorker);
   await expect(204, 'DELETE', '/api/workers/{ref}', { params: { ref: 'walker' } });
   await expect(401, 'POST', '/api/agent/poll', { ...asWorker, body: { free: 1, running: [], waitMs: 0 } });
 

@@ -1,4 +1,12 @@
-import type { ExecutionContainer, LogLine, Resources, ScriptSyntax } from '@longshore/protocol';
+import type {
+  ExecutionContainer,
+  LogLine,
+  Resources,
+  ScriptSyntax,
+  UnavailableWorkerAction,
+  WorkerHealth,
+  WorkerUpdates,
+} from '@longshore/protocol';
 
 /*
  * The shapes of the API's answers and inputs, as /api/openapi.json documents them. The server
@@ -15,6 +23,47 @@ export interface Environment {
 
 export interface WorkerPool extends Environment {
   isDefault: boolean;
+  /** The machine policy it names; null: the default policy. */
+  machinePolicy: string | null;
+}
+
+export interface WorkerPoolInput extends NamedInput {
+  /** A machine policy by name or id; absent: the default policy. */
+  machinePolicy?: string;
+}
+
+/** How often workers are checked, how long a check may take, what happens to unavailable workers. */
+export interface MachinePolicyInput {
+  name: string;
+  description?: string;
+  /** Default 600. */
+  healthCheckIntervalSeconds?: number;
+  /** Default 60. */
+  healthCheckTimeoutSeconds?: number;
+  /** Default: keep. With `delete`, `deleteAfterHours` (decimals allowed) is required. */
+  unavailableWorkers?: { action: UnavailableWorkerAction; deleteAfterHours?: number };
+  /** Default: manual. */
+  updates?: WorkerUpdates;
+}
+
+export interface MachinePolicy {
+  id: string;
+  name: string;
+  description: string;
+  healthCheckIntervalSeconds: number;
+  healthCheckTimeoutSeconds: number;
+  unavailableWorkers: { action: UnavailableWorkerAction; deleteAfterHours: number | null };
+  updates: WorkerUpdates;
+  /** The default policy: used by whatever names none; it cannot be deleted. */
+  isDefault: boolean;
+  createdAt: string;
+}
+
+/** A health check started on demand; its task's log has the results. */
+export interface StartedHealthCheck {
+  worker: string;
+  checkId: string;
+  taskId: string;
 }
 
 export interface NamedInput {
@@ -100,6 +149,18 @@ export interface Worker {
   metadata: Record<string, string>;
   lastSeenAt: string;
   registeredAt: string;
+  health: WorkerHealth;
+  /** Why the last check found it unhealthy or unavailable. */
+  healthReasons: string[];
+  /** What the last check measured (version, free disk and memory, ...). */
+  healthFacts: Record<string, string>;
+  lastHealthCheck: string | null;
+  /** The policy it follows: its own, else its pool's, else the default. */
+  machinePolicy: string;
+  /** It runs an older Longshore than the server. */
+  upgradeAvailable: boolean;
+  /** For a local worker with an upgrade available: how to upgrade it. */
+  upgradeCommand: string | null;
 }
 
 export interface RegistrationTokenInput {
@@ -239,7 +300,10 @@ export interface ServerInfo {
 /** Configuration as code (longshore.yaml): everything is created or updated by name, all or nothing. */
 export interface ApplyDocument {
   environments?: NamedInput[];
-  workerPools?: NamedInput[];
+  machinePolicies?: MachinePolicyInput[];
+  workerPools?: WorkerPoolInput[];
+  /** Settings of registered workers: the machine policy each follows (null: its pool's, else the default). */
+  workers?: { name: string; machinePolicy: string | null }[];
   targets?: TargetInput[];
   projects?: ProjectInput[];
 }
@@ -247,7 +311,9 @@ export interface ApplyDocument {
 /** The names `apply` created or updated, by kind. */
 export interface ApplyResult {
   environments: string[];
+  machinePolicies: string[];
   workerPools: string[];
+  workers: string[];
   targets: string[];
   projects: string[];
 }

@@ -3,6 +3,7 @@ export { LongshoreClient, type LongshoreClientOptions } from './longshoreClient.
 export type {
   ArchiveContentType,
   DeploymentsApi,
+  MachinePoliciesApi,
   PackagesApi,
   ReleasesApi,
   TasksApi,

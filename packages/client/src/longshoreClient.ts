@@ -7,6 +7,8 @@ import type {
   Environment,
   InstallCommand,
   InstallCommandInput,
+  MachinePolicy,
+  MachinePolicyInput,
   Package,
   Project,
   RegistrationToken,
@@ -14,6 +16,7 @@ import type {
   Release,
   ReleaseInput,
   ServerInfo,
+  StartedHealthCheck,
   Target,
   Task,
   TaskLogPage,
@@ -39,6 +42,7 @@ export class LongshoreClient {
   readonly workerPools: NamedResourceApi<WorkerPool>;
   readonly targets: NamedResourceApi<Target>;
   readonly workers: WorkersApi;
+  readonly machinePolicies: MachinePoliciesApi;
   readonly releases: ReleasesApi;
   readonly packages: PackagesApi;
   readonly deployments: DeploymentsApi;
@@ -52,6 +56,7 @@ export class LongshoreClient {
     this.workerPools = new NamedResourceApi(connection, '/api/worker-pools');
     this.targets = new NamedResourceApi(connection, '/api/targets');
     this.workers = new WorkersApi(connection, '/api/workers');
+    this.machinePolicies = new MachinePoliciesApi(connection, '/api/machine-policies');
     this.releases = new ReleasesApi(connection);
     this.packages = new PackagesApi(connection);
     this.deployments = new DeploymentsApi(connection);
@@ -88,6 +93,23 @@ export class WorkersApi extends NamedResourceApi<Worker> {
     await this.connection.json({ method: 'DELETE', path: this.pathOf(ref), signal });
   }
 
+  /** Starts a health check of the worker (or answers the one under way); its task's log has the results. */
+  check(ref: string, signal?: AbortSignal): Promise<StartedHealthCheck> {
+    return this.connection.json({ method: 'POST', path: `${this.pathOf(ref)}/health-checks`, signal });
+  }
+
+  /** Starts a health check of every enabled worker. */
+  async checkAll(signal?: AbortSignal): Promise<StartedHealthCheck[]> {
+    const path = `${this.path}/health-checks`;
+    return (await this.connection.json<{ items: StartedHealthCheck[] }>({ method: 'POST', path, signal })).items;
+  }
+
+  /** Makes the worker follow a machine policy; null: its pool's, else the default. */
+  setMachinePolicy(ref: string, machinePolicy: string | null, signal?: AbortSignal): Promise<Worker> {
+    const path = `${this.pathOf(ref)}/machine-policy`;
+    return this.connection.json({ method: 'PUT', path, json: { machinePolicy }, signal });
+  }
+
   /** A single-use token a new worker registers with. */
   createRegistrationToken(input: RegistrationTokenInput = {}, signal?: AbortSignal): Promise<RegistrationToken> {
     return this.connection.json({ method: 'POST', path: '/api/registration-tokens', json: input, signal });
@@ -96,6 +118,22 @@ export class WorkersApi extends NamedResourceApi<Worker> {
   /** The helm command that installs a Kubernetes worker, with a fresh registration token. */
   installCommand(input: InstallCommandInput, signal?: AbortSignal): Promise<InstallCommand> {
     return this.connection.json({ method: 'POST', path: `${this.path}/install-command`, json: input, signal });
+  }
+}
+
+export class MachinePoliciesApi extends NamedResourceApi<MachinePolicy> {
+  create(input: MachinePolicyInput, signal?: AbortSignal): Promise<MachinePolicy> {
+    return this.connection.json({ method: 'POST', path: this.path, json: input, signal });
+  }
+
+  /** Replaces the policy: what the input leaves out takes its default. */
+  update(ref: string, input: MachinePolicyInput, signal?: AbortSignal): Promise<MachinePolicy> {
+    return this.connection.json({ method: 'PUT', path: this.pathOf(ref), json: input, signal });
+  }
+
+  /** CONFLICT for the default policy and for one a worker or pool names. */
+  async delete(ref: string, signal?: AbortSignal): Promise<void> {
+    await this.connection.json({ method: 'DELETE', path: this.pathOf(ref), signal });
   }
 }
 

@@ -8,6 +8,9 @@ import { SecretBox, loadMasterKey } from './crypto/secretBox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { UnservedStepWatch } from './dispatch/unservedStepWatch.js';
 import { WorkerWakeups } from './dispatch/workerWakeups.js';
+import { HealthChecks } from './health/healthChecks.js';
+import { healthCheckRoutes } from './health/healthRoutes.js';
+import { HealthSchedule } from './health/healthSchedule.js';
 import { installAuthentication } from './http/authentication.js';
 import { requireRouteAccess, withAccess, type RouteEntry } from './http/routeAccess.js';
 import type { RouteAccess } from './http/routeAccessKinds.js';
@@ -21,6 +24,7 @@ import { taskLogRoutes } from './logs/taskLogRoutes.js';
 import { TaskRunner } from './orchestration/taskRunner.js';
 import { applyRoutes } from './resources/apply.js';
 import { deploymentRoutes } from './resources/deployments.js';
+import { machinePolicyRoutes } from './resources/machinePolicies.js';
 import { ensureDefaultPool, namedResourceRoutes } from './resources/namedResources.js';
 import { packageRoutes } from './resources/packages.js';
 import { projectRoutes } from './resources/projects.js';
@@ -57,6 +61,7 @@ export interface ServerParts {
   tasks: TaskRunner;
   unservedSteps: UnservedStepWatch;
   metrics: ServerMetrics;
+  healthSchedule: HealthSchedule;
 }
 
 /** A server with all of its parts and routes, not yet listening: tests `app.inject` into it. */
@@ -96,6 +101,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
   const close = async (): Promise<void> => {
     parts?.dispatcher.stop();
     parts?.unservedSteps.stop();
+    parts?.healthSchedule.stop();
     storeHealth.stop();
     await app.close();
     await db.destroy();
@@ -126,8 +132,11 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
           config.publicUrl ??
           listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
         await dispatcher.start();
+        // Before tasks resume: a health check's task is the health checks' to end, not the task runner's.
+        await ctx.health.failLeftOvers();
         await tasks.resumeAll();
         unservedSteps.start();
+        built.healthSchedule.start();
         return { app, ctx, url: endpoint.url, certificateThumbprint, routes, close };
       } catch (error) {
         await closeAfterFailure(app, close);
@@ -183,7 +192,16 @@ function composeParts(base: Pick<ServerContext, 'config' | 'db' | 'box' | 'endpo
     operations: tasks,
     observer: metrics,
   });
-  return { context: { ...base, taskLog, dispatcher, tasks }, dispatcher, tasks, unservedSteps, metrics };
+  const health = new HealthChecks({ db, box, log, taskLog, workers: wakeups });
+  const healthSchedule = new HealthSchedule({ db, checks: health, log, intervalMs: config.sweepIntervalMs });
+  return {
+    context: { ...base, taskLog, dispatcher, tasks, health },
+    dispatcher,
+    tasks,
+    unservedSteps,
+    metrics,
+    healthSchedule,
+  };
 }
 
 async function closeAfterFailure(app: FastifyInstance, close: () => Promise<void>): Promise<void> {
@@ -237,6 +255,8 @@ async function registerRoutes(
     ['apiKey', taskLogRoutes],
     ['apiKey', packageRoutes],
     ['apiKey', workerRoutes],
+    ['apiKey', healthCheckRoutes],
+    ['apiKey', machinePolicyRoutes],
     ['apiKey', installCommandRoutes],
     ['apiKey', serverInfoRoutes],
     ['apiKey', applyRoutes],

@@ -78,7 +78,7 @@ export const ServerConfig = Type.Object({
   sweepIntervalMs: Type.Integer({
     minimum: 100,
     default: 5_000,
-    description: 'How often expired leases are looked for',
+    description: 'How often expired leases, overdue health checks and workers due a check are looked for',
   }),
   maxPollWaitMs: Type.Integer({
     minimum: 0,

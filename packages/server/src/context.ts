@@ -3,6 +3,7 @@ import type { ServerConfig } from './config.js';
 import type { SecretBox } from './crypto/secretBox.js';
 import type { Store } from './store/database.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
+import type { HealthChecks } from './health/healthChecks.js';
 import type { TaskControl } from './orchestration/taskControl.js';
 import type { TaskLog } from './logs/taskLog.js';
 import type { ServerEndpoint } from './tls/endpoint.js';
@@ -19,5 +20,6 @@ export interface ServerContext {
   dispatcher: Pick<Dispatcher, 'poll'>;
   tasks: TaskControl;
   taskLog: TaskLog;
+  health: HealthChecks;
   log: FastifyBaseLogger;
 }

@@ -127,6 +127,23 @@ export function registerClientCommands(program: Command): void {
     ['environments', (r) => r.environments],
     ['tags', (r) => r.tags],
   ]);
+  list(
+    'machine-policies',
+    'list machine policies: how often workers are checked and what happens to unavailable ones',
+    (c) => c.machinePolicies,
+    [
+      ['name', (r) => r.name],
+      ['interval', (r) => `${r.healthCheckIntervalSeconds}s`],
+      ['timeout', (r) => `${r.healthCheckTimeoutSeconds}s`],
+      [
+        'unavailable',
+        (r) =>
+          r.unavailableWorkers.action === 'delete' ? `delete after ${r.unavailableWorkers.deleteAfterHours}h` : 'keep',
+      ],
+      ['updates', (r) => r.updates],
+      ['default', (r) => (r.isDefault ? 'yes' : '')],
+    ],
+  );
   const workers = list('workers', 'list workers', (c) => c.workers, [
     ['name', (r) => r.name],
     ['status', (r) => (r.disabled ? 'disabled' : r.status)],
@@ -134,7 +151,37 @@ export function registerClientCommands(program: Command): void {
     ['pools', (r) => r.pools],
     ['running', (r) => `${r.running}/${r.capacity}`],
     ['version', (r) => r.version],
+    ['upgrade', (r) => (r.upgradeAvailable ? 'available' : '')],
+    ['health', (r) => (r.healthReasons.length ? `${r.health}: ${r.healthReasons.join('; ')}` : r.health)],
+    ['checked', (r) => r.lastHealthCheck],
   ]);
+  workers
+    .command('check')
+    .argument('[worker]', 'the worker to check')
+    .option('--all', 'check every enabled worker')
+    .option('--follow', "follow each check's task log until it ends")
+    .description('start health checks; prints their task ids')
+    .action(async (ref: string | undefined, opts: { all?: boolean; follow?: boolean }, cmd: Command) => {
+      if (!ref === !opts.all)
+        throw new LongshoreError('VALIDATION_FAILED', 'Name one worker to check, or give --all (not both)');
+      const { client, output } = clientFor(cmd);
+      const started = ref ? [await client.workers.check(ref)] : await client.workers.checkAll();
+      printList(
+        started,
+        [
+          { header: 'worker', value: (c) => c.worker },
+          { header: 'task', value: (c) => c.taskId },
+        ],
+        output,
+      );
+      if (!opts.follow) return;
+      for (const check of started) {
+        const state = await client.tasks.follow(check.taskId, {
+          onLine: (line) => process.stdout.write(`[${check.worker}] ${line.text}\n`),
+        });
+        if (state !== 'succeeded') process.exitCode = 2;
+      }
+    });
   for (const verb of ['disable', 'enable'] as const) {
     workers
       .command(verb)

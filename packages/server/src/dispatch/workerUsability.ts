@@ -14,10 +14,19 @@ export type WorkerUsabilityRow = Pick<Database['workers'], 'name' | 'disabled' |
   health_reasons: string;
 };
 
+/** Online: polling within the offline window, and not since saying it stopped. */
+export function isOnline(
+  worker: Pick<Database['workers'], 'last_seen_at' | 'offline_at'>,
+  now: number,
+  offlineAfterMs: number,
+): boolean {
+  return worker.offline_at === null && now - worker.last_seen_at < offlineAfterMs;
+}
+
 /** Why a worker cannot take new operations, first cause first; undefined when it can. */
 export function unusableBecause(worker: WorkerUsabilityRow, now: number, offlineAfterMs: number): string | undefined {
   if (worker.disabled) return 'disabled';
-  if (worker.offline_at !== null || now - worker.last_seen_at >= offlineAfterMs) return 'offline';
+  if (!isOnline(worker, now, offlineAfterMs)) return 'offline';
   if (isUsableHealth(worker.health)) return undefined;
   const reasons = parseReasons(worker.health_reasons);
   return reasons.length ? `${worker.health} — ${reasons.join(', ')}` : worker.health;

@@ -21,13 +21,14 @@ export const ListOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.
 /** A 204: the document shows no body, and none is sent (so a handler's `send()` takes nothing). */
 export const NoContent = Type.Unsafe<undefined>(Type.Null({ description: 'Done; there is no body' }));
 
-type NamedTable = 'environments' | 'worker_pools' | 'targets' | 'projects' | 'workers';
+type NamedTable = 'environments' | 'worker_pools' | 'targets' | 'projects' | 'workers' | 'machine_policies';
 const kindNames: Record<NamedTable, string> = {
   environments: 'Environment',
   worker_pools: 'Worker pool',
   targets: 'Deployment target',
   projects: 'Project',
   workers: 'Worker',
+  machine_policies: 'Machine policy',
 };
 
 /** The row with this id, or named this by the one name rule (see names.ts); undefined when none. */

@@ -22,6 +22,7 @@ import {
 } from './common.js';
 import { normaliseName } from './names.js';
 import { assertUnreferenced } from './references.js';
+import { policyIdOf } from './machinePolicies.js';
 
 /** Environments and worker pools are the same shape: a name and a description. */
 export const NamedInput = Type.Object(
@@ -30,12 +31,27 @@ export const NamedInput = Type.Object(
 );
 export type NamedInput = Static<typeof NamedInput>;
 
+/** A pool may name the machine policy its workers follow (unless a worker names its own). */
+export const WorkerPoolInput = Type.Object(
+  { name: Name, description: Type.Optional(Description), machinePolicy: Type.Optional(Name) },
+  { additionalProperties: false },
+);
+export type WorkerPoolInput = Static<typeof WorkerPoolInput>;
+
 const Environment = Type.Object({
   ...NamedRow,
   description: Type.String(),
   createdAt: Type.String(),
 });
-const WorkerPool = Type.Composite([Environment, Type.Object({ isDefault: Type.Boolean() })]);
+const WorkerPool = Type.Composite([
+  Environment,
+  Type.Object({
+    isDefault: Type.Boolean(),
+    machinePolicy: Type.Union([Type.String(), Type.Null()], {
+      description: 'The machine policy it names; null: the default policy',
+    }),
+  }),
+]);
 
 type Table = 'environments' | 'worker_pools';
 interface Row {
@@ -44,6 +60,7 @@ interface Row {
   description: string;
   created_at: number;
   is_default?: number;
+  machine_policy_id?: string | null;
 }
 
 const tables: Record<Table, { path: string; prefix: string; what: string; tag: string }> = {
@@ -51,19 +68,36 @@ const tables: Record<Table, { path: string; prefix: string; what: string; tag: s
   worker_pools: { path: '/api/worker-pools', prefix: 'pool', what: 'A worker pool', tag: 'worker pools' },
 };
 
-function present(row: Row) {
+async function present(ctx: ServerContext, row: Row) {
   const base = { id: row.id, name: row.name, description: row.description, createdAt: iso(row.created_at)! };
-  return row.is_default === undefined ? base : { ...base, isDefault: row.is_default === 1 };
+  if (row.is_default === undefined) return base;
+  const policy = row.machine_policy_id
+    ? await ctx.db
+        .selectFrom('machine_policies')
+        .select('name')
+        .where('id', '=', row.machine_policy_id)
+        .executeTakeFirst()
+    : undefined;
+  return { ...base, isDefault: row.is_default === 1, machinePolicy: policy?.name ?? null };
 }
 
-export async function upsertNamed(ctx: ServerContext, table: Table, input: NamedInput): Promise<string> {
+/** The policy column a pool input sets; environments have none. */
+async function policyColumn(ctx: ServerContext, table: Table, input: WorkerPoolInput) {
+  if (table !== 'worker_pools') return {};
+  return {
+    machine_policy_id: input.machinePolicy ? await policyIdOf(ctx, input.machinePolicy, 'machinePolicy') : null,
+  };
+}
+
+export async function upsertNamed(ctx: ServerContext, table: Table, input: WorkerPoolInput): Promise<string> {
   const t = tables[table];
   const name = normaliseName(input.name);
+  const policy = await policyColumn(ctx, table, input);
   const existing = await nameHolder(ctx.db, table, name);
   if (existing) {
     await ctx.db
       .updateTable(table)
-      .set({ description: input.description ?? '' })
+      .set({ description: input.description ?? '', ...policy })
       .where('id', '=', existing.id)
       .execute();
     return existing.id;
@@ -74,7 +108,7 @@ export async function upsertNamed(ctx: ServerContext, table: Table, input: Named
     table === 'worker_pools'
       ? ctx.db
           .insertInto('worker_pools')
-          .values({ ...row, is_default: 0 })
+          .values({ ...row, ...policy, is_default: 0 })
           .execute()
       : ctx.db.insertInto('environments').values(row).execute(),
   );
@@ -101,39 +135,41 @@ export async function ensureDefaultPool(ctx: Pick<ServerContext, 'db'>): Promise
 export function namedResourceRoutes(table: Table) {
   const t = tables[table];
   const Item = table === 'worker_pools' ? WorkerPool : Environment;
+  const Input = table === 'worker_pools' ? WorkerPoolInput : NamedInput;
   return async (scope: FastifyInstance, ctx: ServerContext) => {
     const app = scope.withTypeProvider<TypeBoxTypeProvider>();
     const tags = [t.tag];
     app.get(t.path, { schema: { tags, response: { 200: ListOf(Item) } } }, async () => {
       const rows = (await ctx.db.selectFrom(table).selectAll().orderBy('name').execute()) as Row[];
-      return { items: rows.map(present) };
+      return { items: await Promise.all(rows.map((r) => present(ctx, r))) };
     });
     app.get(`${t.path}/:ref`, { schema: { tags, params: RefParams, response: { 200: Item } } }, async (req) => {
-      return present((await findByRef(ctx.db, table, req.params.ref)) as Row);
+      return present(ctx, (await findByRef(ctx.db, table, req.params.ref)) as Row);
     });
-    app.post(t.path, { schema: { tags, body: NamedInput, response: { 201: Item } } }, async (req, reply) => {
+    app.post(t.path, { schema: { tags, body: Input, response: { 201: Item } } }, async (req, reply) => {
       const id = await createUnderFreeName(ctx, table, t.what, req.body.name, (tx) => upsertNamed(tx, table, req.body));
-      return reply.status(201).send(present((await findByRef(ctx.db, table, id)) as Row));
+      return reply.status(201).send(await present(ctx, (await findByRef(ctx.db, table, id)) as Row));
     });
     app.put(
       `${t.path}/:ref`,
-      { schema: { tags, params: RefParams, body: NamedInput, response: { 200: Item } } },
+      { schema: { tags, params: RefParams, body: Input, response: { 200: Item } } },
       async (req) => {
         const input = req.body;
         const name = normaliseName(input.name);
         const id = await inTransaction(ctx, async (tx) => {
           const row = await findByRef(tx.db, table, req.params.ref);
           await assertNameFree(tx.db, table, t.what, name, row.id);
+          const policy = await policyColumn(tx, table, input);
           await uniquely(`${t.what} named '${name}'`, () =>
             tx.db
               .updateTable(table)
-              .set({ name, description: input.description ?? '' })
+              .set({ name, description: input.description ?? '', ...policy })
               .where('id', '=', row.id)
               .execute(),
           );
           return row.id;
         });
-        return present((await findByRef(ctx.db, table, id)) as Row);
+        return present(ctx, (await findByRef(ctx.db, table, id)) as Row);
       },
     );
     app.delete(

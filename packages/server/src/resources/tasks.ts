@@ -6,6 +6,7 @@ import type { ServerContext } from '../context.js';
 import { WithDefaults } from '../http/validation.js';
 import { ListOf, iso } from './common.js';
 import { isActiveTaskState, type TaskState } from '../orchestration/taskState.js';
+import { HEALTH_CHECK_TASK_KIND } from '../health/healthChecks.js';
 
 const TaskParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const OperationView = Type.Object({
@@ -132,6 +133,11 @@ export async function taskRoutes(scope: FastifyInstance, ctx: ServerContext): Pr
       const task = await loadTask(ctx, id);
       if (isTerminal(task.state))
         throw new LongshoreError('CONFLICT', `Task '${id}' already ${task.state}; there is nothing to cancel`);
+      if (task.kind === HEALTH_CHECK_TASK_KIND)
+        throw new LongshoreError(
+          'CONFLICT',
+          `Task '${id}' is a health check: it ends with the worker's report or its timeout`,
+        );
       await ctx.tasks.cancel(id);
       return reply.status(202).send(await loadTask(ctx, id));
     },

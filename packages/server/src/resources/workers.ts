@@ -1,13 +1,17 @@
 import type { Selectable } from 'kysely';
+import { isOnline } from '../dispatch/workerUsability.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { ACTIVE_OPERATION_STATES, LongshoreError } from '@longshore/protocol';
+import { ACTIVE_OPERATION_STATES, LONGSHORE_VERSION, LongshoreError, WorkerHealth } from '@longshore/protocol';
 import { errorResponses } from '../http/openApiResponses.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
+import { effectivePolicyId } from '../health/effectivePolicy.js';
+import { workerUpgrade } from '../health/workerUpgrade.js';
 import { ListOf, Name, NamedRow, NoContent, RefParams, findByRef, inTransaction, iso, now } from './common.js';
+import { policyIdOf } from './machinePolicies.js';
 
 const Worker = Type.Object({
   ...NamedRow,
@@ -21,7 +25,25 @@ const Worker = Type.Object({
   metadata: Type.Record(Type.String(), Type.String()),
   lastSeenAt: Type.String(),
   registeredAt: Type.String(),
+  health: WorkerHealth,
+  healthReasons: Type.Array(Type.String(), { description: 'Why the last check found it unhealthy or unavailable' }),
+  healthFacts: Type.Record(Type.String(), Type.String(), { description: 'What the last check measured' }),
+  lastHealthCheck: Type.Union([Type.String(), Type.Null()]),
+  machinePolicy: Type.String({ description: "The policy it follows: its own, else its pool's, else the default" }),
+  upgradeAvailable: Type.Boolean({ description: "It runs an older Longshore than the server's" }),
+  upgradeCommand: Type.Union([Type.String(), Type.Null()], {
+    description: 'For a local worker with an upgrade available: how to upgrade it',
+  }),
 });
+
+const MachinePolicyChoice = Type.Object(
+  {
+    machinePolicy: Type.Union([Name, Type.Null()], {
+      description: "A policy's name or id; null: follow its pool's, else the default",
+    }),
+  },
+  { additionalProperties: false },
+);
 
 export const RegistrationTokenInput = Type.Object(
   {
@@ -48,20 +70,47 @@ async function present(ctx: ServerContext, row: Selectable<Database['workers']>)
     .where('worker_id', '=', row.id)
     .where('state', 'in', ACTIVE_OPERATION_STATES)
     .executeTakeFirstOrThrow();
+  const policy = await ctx.db
+    .selectFrom('workers')
+    .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId))
+    .select('machine_policies.name')
+    .where('workers.id', '=', row.id)
+    .executeTakeFirstOrThrow();
+  const upgrade = workerUpgrade(row, LONGSHORE_VERSION, ctx.endpoint.url);
+  const heard = isOnline(row, now(), ctx.config.workerOfflineAfterMs);
   return {
     id: row.id,
     name: row.name,
     executor: row.executor,
     version: row.version,
     pools: pools.map((p) => p.name),
-    status: now() - row.last_seen_at < ctx.config.workerOfflineAfterMs ? 'online' : 'offline',
+    status: heard ? 'online' : 'offline',
     disabled: row.disabled === 1,
     capacity: row.capacity,
     running: Number(running.n),
     metadata: JSON.parse(row.metadata) as Record<string, string>,
     lastSeenAt: iso(row.last_seen_at)!,
     registeredAt: iso(row.registered_at)!,
+    health: row.health,
+    healthReasons: JSON.parse(row.health_reasons) as string[],
+    healthFacts: JSON.parse(row.health_facts) as Record<string, string>,
+    lastHealthCheck: iso(row.health_checked_at),
+    machinePolicy: policy.name,
+    upgradeAvailable: upgrade.available,
+    upgradeCommand: upgrade.command,
   };
+}
+
+/** Makes the worker follow a policy (a name or id), or with null its pool's (else the default); answers its id. */
+export async function setWorkerPolicy(
+  ctx: ServerContext,
+  workerRef: string,
+  policyRef: string | null,
+): Promise<string> {
+  const row = await findByRef(ctx.db, 'workers', workerRef);
+  const machinePolicyId = policyRef === null ? null : await policyIdOf(ctx, policyRef, 'machinePolicy');
+  await ctx.db.updateTable('workers').set({ machine_policy_id: machinePolicyId }).where('id', '=', row.id).execute();
+  return row.id;
 }
 
 export async function createRegistrationToken(ctx: ServerContext, input: Static<typeof RegistrationTokenInput>) {
@@ -118,11 +167,19 @@ export async function workerRoutes(scope: FastifyInstance, ctx: ServerContext): 
       },
     );
   }
+  app.put(
+    '/api/workers/:ref/machine-policy',
+    { schema: { tags, params: RefParams, body: MachinePolicyChoice, response: { 200: Worker } } },
+    async (req) => {
+      const id = await setWorkerPolicy(ctx, req.params.ref, req.body.machinePolicy);
+      return present(ctx, await findByRef(ctx.db, 'workers', id));
+    },
+  );
   app.delete(
     '/api/workers/:ref',
     { schema: { tags, params: RefParams, response: { 204: NoContent } } },
     async (req, reply) => {
-      await inTransaction(ctx, async (tx) => {
+      const removed = await inTransaction(ctx, async (tx) => {
         const row = await findByRef(tx.db, 'workers', req.params.ref);
         const busy = await tx.db
           .selectFrom('operations')
@@ -135,8 +192,17 @@ export async function workerRoutes(scope: FastifyInstance, ctx: ServerContext): 
             'CONFLICT',
             `Worker '${row.name}' is running operation ${busy.id}; disable it and wait, or cancel the deployment first`,
           );
+        // Its check rows go with it; their tasks are ended once the delete is done.
+        const checks = await tx.db
+          .selectFrom('health_checks')
+          .select('task_id')
+          .where('worker_id', '=', row.id)
+          .where('state', '!=', 'finished')
+          .execute();
         await tx.db.deleteFrom('workers').where('id', '=', row.id).execute();
+        return { name: row.name, checkTasks: checks.map((c) => c.task_id) };
       });
+      await ctx.health.endOrphans(removed.checkTasks, `Worker ${removed.name} was deleted during the check`);
       return reply.status(204).send();
     },
   );

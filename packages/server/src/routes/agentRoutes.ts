@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import {
   CompleteRequest,
+  HealthReport,
   LogBatchRequest,
   LogBatchResponse,
   LongshoreError,
@@ -27,6 +28,7 @@ import { NoContent, uniquely } from '../resources/common.js';
 import { PackageContent, sendPackageContent } from '../resources/packages.js';
 
 const OperationParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const HealthCheckParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 /** The worker's side of the channel (see @longshore/protocol agentRoutes). */
 export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -122,18 +124,44 @@ export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerConte
       const abort = new AbortController();
       // Fires when the answer is sent or the worker hangs up; either way stop waiting.
       reply.raw.once('close', () => abort.abort());
-      return ctx.dispatcher.poll(
+      // A check waiting for the worker is answered now rather than after an idle wait.
+      const checkWaiting = await ctx.health.hasPending(principal.workerId);
+      const answer = await ctx.dispatcher.poll(
         {
           id: principal.workerId,
           name: principal.workerName,
           disabled: principal.disabled,
           pools: JSON.parse(row.pools) as string[],
         },
-        req.body,
+        checkWaiting ? { ...req.body, waitMs: 0 } : req.body,
         abort.signal,
       );
+      // A worker that hung up gets its checks with its next poll.
+      if (abort.signal.aborted) return answer;
+      const healthChecks = await ctx.health.send(principal.workerId);
+      return healthChecks.length ? { ...answer, healthChecks } : answer;
     },
   );
+
+  app.post(
+    agentRoutes.healthReport.template,
+    {
+      schema: { tags, params: HealthCheckParams, body: HealthReport, response: { 204: NoContent } },
+    },
+    async (req, reply) => {
+      await ctx.health.report(requireWorker(req).workerId, req.params.id, req.body);
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(agentRoutes.offline, { schema: { tags, response: { 204: NoContent } } }, async (req, reply) => {
+    await ctx.db
+      .updateTable('workers')
+      .set({ offline_at: Date.now() })
+      .where('id', '=', requireWorker(req).workerId)
+      .execute();
+    return reply.status(204).send();
+  });
 
   const heldOperation = async (workerId: string, id: string) => {
     const op = await ctx.db
