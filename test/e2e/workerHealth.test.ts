@@ -11,7 +11,7 @@ import { Lab } from '../support/lab.js';
 
 const NAMESPACE = 'default';
 const ACCOUNT = 'health-worker';
-/** The chart's worker Role (charts' templates/rbac-worker.yaml), as an admin would have installed it. */
+/** The rules of the chart's worker Role (charts/longshore-worker/templates/rbac-worker.yaml), as an admin would have installed them. */
 const WORKER_RULES: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
@@ -70,14 +70,18 @@ after(async () => {
 
 const worker = async (name: string) => (await lab.api('GET', `/api/workers/${name}`)).body;
 
-/** Polls until `probe` answers something truthy; fails with `what` and the last answer. */
-async function waitFor<T>(what: string, probe: () => Promise<T | false | undefined>, timeoutMs = 20_000): Promise<T> {
+/** Polls until `done` holds for what `probe` answers; fails naming `what` and the last answer. */
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (found: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
   for (;;) {
-    const found = await probe().catch((e: unknown) => ((last = e), undefined));
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    const found = await probe();
+    if (done(found)) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(found)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -93,15 +97,23 @@ async function setPodVerbs(verbs: string[]): Promise<void> {
   });
 }
 
-/** `longshore workers check NAME --follow`, bounded: its output and exit code. */
-async function checkThroughCli(name: string): Promise<{ code: number | string; output: string }> {
-  return Promise.race([
-    lab.cli(['workers', 'check', name, '--follow']),
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`longshore workers check ${name} did not end in 60 s`)), 60_000),
-    ),
-  ]);
+/** A CLI run that fails the test after `ms` instead of hanging it; the timer is cleared so it does not hold the process. */
+async function bounded<T>(run: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      run,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not end in ${ms / 1000} s`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
+
+const checkThroughCli = (name: string) =>
+  bounded(lab.cli(['workers', 'check', name, '--follow']), 60_000, `longshore workers check ${name}`);
 
 test('a check through the CLI: the log shows each check, and the worker is healthy with its facts', async () => {
   const res = await checkThroughCli('checked');
@@ -147,12 +159,7 @@ projects:
           script: { body: 'echo never' }
 `);
   const started = Date.now();
-  const res = await Promise.race([
-    lab.cli(['deploy', 'OnChecked', '--to', 'Cluster', '--follow']),
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('the deployment did not end in 60 s')), 60_000),
-    ),
-  ]);
+  const res = await bounded(lab.cli(['deploy', 'OnChecked', '--to', 'Cluster', '--follow']), 60_000, 'the deployment');
   assert.equal(res.code, 2, res.output);
   const why =
     /No healthy worker in pool 'Checked': checked unhealthy — pods\/create in namespace default: pods\/create denied/;
@@ -181,10 +188,8 @@ test('a worker killed with SIGKILL: with a short check timeout in its policy, a 
   assert.equal(check.status, 202, JSON.stringify(check.body));
   const shown = await waitFor(
     'the worker to be unavailable',
-    async () => {
-      const w = await worker('checked');
-      return w.health === 'unavailable' && w;
-    },
+    () => worker('checked'),
+    (w) => w.health === 'unavailable',
     15_000,
   );
   // Not collected (no poll) or collected by a poll already waiting and never answered.
@@ -200,7 +205,11 @@ test('a worker stopped cleanly with SIGTERM is offline at once, not after the of
     kubeconfig: sandbox.kubeconfigPath,
     pools: ['Stopping'],
   });
-  await waitFor('the worker to be online', async () => (await worker('stopping')).status === 'online');
+  await waitFor(
+    'the worker to be online',
+    () => worker('stopping'),
+    (w) => w.status === 'online',
+  );
   assert.equal(await stopping.kill('SIGTERM'), 0, stopping.output());
   // The window is ten minutes here: only the worker saying it stops can make it offline now.
   const shown = await worker('stopping');
