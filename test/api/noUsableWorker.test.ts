@@ -1,8 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../support/serverHarness.js';
-import { registerFakeAgent, waitFor } from '../support/agentClient.js';
-import { setWorkerHealth } from '../support/workerHealthWriter.js';
+import { registerFakeAgent, waitFor, type FakeAgent } from '../support/agentClient.js';
 
 let h: Harness;
 before(async () => {
@@ -24,6 +23,31 @@ before(async () => {
 });
 after(() => h.close());
 
+const REACHABLE = { name: 'server reachable', ok: true, detail: 'poll answered' };
+const HEALTHY = { checks: [REACHABLE], facts: {} };
+const CANNOT_CREATE_PODS = {
+  checks: [
+    REACHABLE,
+    { name: 'pods/create in namespace longshore', ok: false, detail: 'cannot create pods (forbidden)' },
+  ],
+  facts: {},
+};
+
+/**
+ * Puts a worker in the health its report says, as the worker would: a check asked for through the
+ * API, collected by the worker's poll, then reported.
+ */
+async function reportHealth(agent: FakeAgent, report: typeof HEALTHY): Promise<void> {
+  const { checkId } = (await h.api('POST', `/api/workers/${agent.name}/health-checks`)).body;
+  const answer = await agent.poll([], 0, 5_000);
+  assert.deepEqual(
+    answer.healthChecks.map((c: { id: string }) => c.id),
+    [checkId],
+  );
+  const reported = await agent.call('POST', `/api/agent/health-checks/${checkId}`, report);
+  assert.equal(reported.status, 204, JSON.stringify(reported.body));
+}
+
 const logText = async (taskId: string) =>
   ((await h.api('GET', `/api/tasks/${taskId}/log`)).body.lines as { text: string }[]).map((l) => l.text);
 const deploy = async (project: string) =>
@@ -32,8 +56,8 @@ const deploy = async (project: string) =>
 test('an unhealthy worker gets no operation while a healthy one of the same pool does', async () => {
   const sick = await registerFakeAgent(h, 'mixed-sick', ['mixed']);
   const well = await registerFakeAgent(h, 'mixed-well', ['mixed']);
-  await setWorkerHealth(h, 'mixed-sick', 'unhealthy', ['cannot create pods']);
-  await setWorkerHealth(h, 'mixed-well', 'healthy');
+  await reportHealth(sick, CANNOT_CREATE_PODS);
+  await reportHealth(well, HEALTHY);
   const taskId = await deploy('On mixed');
   await waitFor('the step to start', async () => (await logText(taskId)).some((l) => l.includes('started')));
   assert.deepEqual((await sick.poll()).operations, []);
@@ -43,11 +67,11 @@ test('an unhealthy worker gets no operation while a healthy one of the same pool
 });
 
 test('a pool whose only worker is unhealthy: the log says why at once and again when it changes, then the step fails with it', async () => {
-  await registerFakeAgent(h, 'k8s-1', ['builders']);
-  await setWorkerHealth(h, 'k8s-1', 'unhealthy', ['cannot create pods (pods/create denied in namespace longshore)']);
+  const k8s = await registerFakeAgent(h, 'k8s-1', ['builders']);
+  await reportHealth(k8s, CANNOT_CREATE_PODS);
   const taskId = await deploy('On builders');
   const unhealthy =
-    "No healthy worker in pool 'builders': k8s-1 unhealthy — cannot create pods (pods/create denied in namespace longshore)";
+    "No healthy worker in pool 'builders': k8s-1 unhealthy — pods/create in namespace longshore: cannot create pods (forbidden)";
   await waitFor('the explanation', async () => (await logText(taskId)).some((l) => l.startsWith(unhealthy)), 1500);
 
   const metrics = await (await fetch(`${h.url}/metrics`)).text();
@@ -56,7 +80,8 @@ test('a pool whose only worker is unhealthy: the log says why at once and again 
   assert.match(metrics, /^longshore_workers\{pool="builders",health="unhealthy"\} 1$/m);
   assert.match(metrics, /^longshore_pool_usable_workers\{pool="builders"\} 0$/m);
 
-  await setWorkerHealth(h, 'k8s-1', 'unhealthy', [], true);
+  // A clean stop; the worker does not poll again, so it stays offline.
+  assert.equal((await k8s.call('POST', '/api/agent/worker/offline')).status, 204);
   await waitFor('the changed explanation', async () =>
     (await logText(taskId)).some((l) => l.startsWith("No healthy worker in pool 'builders': k8s-1 offline")),
   );
