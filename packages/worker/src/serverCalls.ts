@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { keepTrying } from './retry.js';
+import { timeLimit } from './timeLimit.js';
 
 /** A server call tried until it works, or until an end chosen beforehand (the worker's shutdown). */
 export type RetriedServerCall = <T>(what: string, call: (signal: AbortSignal) => Promise<T>) => Promise<T>;
@@ -49,9 +50,10 @@ export class ServerCalls {
 
   /** One try within a short time limit, for a courtesy call: a failure is logged, never thrown. */
   async bestEffort(what: string, timeoutMs: number, call: (signal: AbortSignal) => Promise<void>): Promise<void> {
-    await call(AbortSignal.timeout(timeoutMs)).catch((err: unknown) =>
-      this.options.log.warn({ err }, `${what} did not work; going on without it`),
-    );
+    const limit = timeLimit(timeoutMs);
+    await call(limit.signal)
+      .catch((err: unknown) => this.options.log.warn({ err }, `${what} did not work; going on without it`))
+      .finally(limit.clear);
   }
 
   /** keepTrying until the signal ends it, for the parts of the worker that call the server. */

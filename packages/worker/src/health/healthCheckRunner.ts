@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Executor } from '../executors/executor.js';
 import type { AgentChannel } from '../serverClient.js';
 import { hostHealth, systemCgroup, type CgroupFiles } from './hostHealth.js';
+import { timeLimit } from '../timeLimit.js';
 
 export interface HealthCheckRunnerOptions {
   channel: Pick<AgentChannel, 'healthReport'>;
@@ -60,9 +61,16 @@ export class HealthCheckRunner {
 
   private async check(request: HealthCheckRequest): Promise<void> {
     const timeoutMs = request.timeoutSeconds * 1000;
-    const deadline = AbortSignal.any([this.options.signal, AbortSignal.timeout(timeoutMs)]);
-    const report = await this.gather(AbortSignal.any([deadline, AbortSignal.timeout(timeoutMs * LOOKING_SHARE)]));
-    await this.options.channel.healthReport(request.id, fit(report), deadline);
+    const whole = timeLimit(timeoutMs, 'The health check timed out');
+    const looking = timeLimit(timeoutMs * LOOKING_SHARE, 'The health check timed out');
+    try {
+      const deadline = AbortSignal.any([this.options.signal, whole.signal]);
+      const report = await this.gather(AbortSignal.any([deadline, looking.signal]));
+      await this.options.channel.healthReport(request.id, fit(report), deadline);
+    } finally {
+      whole.clear();
+      looking.clear();
+    }
   }
 
   /** What this worker finds now; nothing here throws. */
