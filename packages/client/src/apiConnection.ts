@@ -1,4 +1,4 @@
-import { LongshoreError, errorFromBody, isLongshoreError } from '@longshore/protocol';
+import { LongshoreError, errorFromBody, isLongshoreError, timeLimit } from '@longshore/protocol';
 
 export interface ApiConnectionOptions {
   /** The server's URL; it may live under a path (https://example.com/longshore). */
@@ -57,14 +57,18 @@ export class ApiConnection {
 
   /** The answer's JSON body; undefined when it has none (a 204). */
   async json<T>(call: ApiCall): Promise<T> {
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
-    const response = await this.send(call, signal, 'application/json');
+    const limit = timeLimit(this.#timeoutMs);
+    const signal = call.signal ? AbortSignal.any([call.signal, limit.signal]) : limit.signal;
     let text: string;
     try {
-      text = await response.text();
-    } catch (error) {
-      throw this.failure(error, call, signal);
+      const response = await this.send(call, signal, 'application/json');
+      try {
+        text = await response.text();
+      } catch (error) {
+        throw this.failure(error, call, signal);
+      }
+    } finally {
+      limit.clear();
     }
     if (text === '') return undefined as T;
     try {

@@ -9,3 +9,4 @@ export * from './workerHealth.js';
 export * from './pathTemplate.js';
 export * from './version.js';
 export * from './thumbprint.js';
+export * from './timeLimit.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { keepTrying } from './retry.js';
-import { timeLimit } from './timeLimit.js';
+import { timeLimit } from '@longshore/protocol';
 
 /** A server call tried until it works, or until an end chosen beforehand (the worker's shutdown). */
 export type RetriedServerCall = <T>(what: string, call: (signal: AbortSignal) => Promise<T>) => Promise<T>;

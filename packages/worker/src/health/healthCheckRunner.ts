@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Executor } from '../executors/executor.js';
 import type { AgentChannel } from '../serverClient.js';
 import { hostHealth, systemCgroup, type CgroupFiles } from './hostHealth.js';
-import { timeLimit } from '../timeLimit.js';
+import { timeLimit } from '@longshore/protocol';
 
 export interface HealthCheckRunnerOptions {
   channel: Pick<AgentChannel, 'healthReport'>;

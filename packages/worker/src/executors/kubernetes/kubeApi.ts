@@ -1,5 +1,5 @@
 import type { CoreV1Event, V1Node, V1Pod, V1Secret } from '@kubernetes/client-node';
-import { LongshoreError } from '@longshore/protocol';
+import { LongshoreError, timeLimit } from '@longshore/protocol';
 
 /**
  * The narrow Kubernetes API the executor depends on: what it needs and nothing else, so its
@@ -113,13 +113,15 @@ export async function withTimeout<T>(
   signal: AbortSignal | undefined,
   call: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const limit = timeLimit(timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, limit.signal]) : limit.signal;
   try {
     return await call(combined);
   } catch (error) {
-    if (timeout.aborted && !signal?.aborted)
+    if (limit.signal.aborted && !signal?.aborted)
       throw new LongshoreError('TIMEOUT', `${what} took longer than ${timeoutMs} ms`, { timeoutMs });
     throw error;
+  } finally {
+    limit.clear();
   }
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LongshoreError, OperationPackage, isLongshoreError } from '@longshore/protocol';
+import { LongshoreError, OperationPackage, isLongshoreError, timeLimit } from '@longshore/protocol';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { installPackage } from '../../packages.js';
@@ -77,13 +77,13 @@ export async function fetchPackages(options: FetchPackagesOptions): Promise<void
   for (const pkg of manifest.packages) {
     const started = Date.now();
     await retryTransient(async () => {
-      const limit = AbortSignal.timeout(options.downloadTimeoutMs);
-      const signal = options.signal ? AbortSignal.any([options.signal, limit]) : limit;
+      const limit = timeLimit(options.downloadTimeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, limit.signal]) : limit.signal;
       try {
         await installPackage(pkg, workDir, downloader, signal);
       } catch (error) {
         if (options.signal?.aborted) throw error;
-        if (limit.aborted) {
+        if (limit.signal.aborted) {
           throw new LongshoreError(
             'TIMEOUT',
             `Package '${pkg.reference}' (${pkg.packageId} ${pkg.version}) did not download within ${options.downloadTimeoutMs} ms from ${manifest.serverUrl}`,
@@ -91,6 +91,8 @@ export async function fetchPackages(options: FetchPackagesOptions): Promise<void
         }
         if (isLongshoreError(error) && error.code === 'INVALID_PACKAGE') throw error;
         throw named(error, pkg, manifest.serverUrl);
+      } finally {
+        limit.clear();
       }
     }, retries);
     options.progress(
