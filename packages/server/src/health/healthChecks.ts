@@ -11,6 +11,7 @@ import { newId } from '../crypto/tokens.js';
 import type { WorkSignals } from '../dispatch/workerWakeups.js';
 import type { TaskLog } from '../logs/taskLog.js';
 import type { Store } from '../store/database.js';
+import { insertTask } from '../orchestration/taskCreation.js';
 import { effectivePolicyId } from './effectivePolicy.js';
 
 /** The kind of the task a health check is: its log is where the check's results are read. */
@@ -70,14 +71,17 @@ export class HealthChecks {
       .select(['workers.id', 'workers.name', 'machine_policies.health_check_timeout_seconds as timeout'])
       .where('workers.id', 'in', workerIds)
       .execute();
+    // One query for the checks under way, not one per worker: `--all` and the schedule ask for hundreds.
+    const open = await this.#db
+      .selectFrom('health_checks')
+      .select(['id', 'task_id', 'worker_id'])
+      .where('worker_id', 'in', workerIds)
+      .where('state', '!=', 'finished')
+      .execute();
+    const underWay = new Map(open.map((c) => [c.worker_id, c]));
     const requested: RequestedCheck[] = [];
     for (const w of workers) {
-      const active = await this.#db
-        .selectFrom('health_checks')
-        .select(['id', 'task_id'])
-        .where('worker_id', '=', w.id)
-        .where('state', '!=', 'finished')
-        .executeTakeFirst();
+      const active = underWay.get(w.id);
       if (active) {
         requested.push({ worker: w.name, checkId: active.id, taskId: active.task_id });
         continue;
@@ -89,35 +93,20 @@ export class HealthChecks {
   }
 
   async #create(workerId: string, name: string, timeoutSeconds: number) {
-    const taskId = newId('task');
     const checkId = newId('hc');
     const t = Date.now();
-    await this.#db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('tasks')
-        .values({
-          id: taskId,
-          kind: HEALTH_CHECK_TASK_KIND,
-          description: `Health check of worker ${name}`,
-          state: 'queued',
-          current_step: 0,
-          failed: 0,
-          cancel_requested: 0,
-          error: null,
-          context: this.#box.sealJson({}),
-          log_seq: 0,
-          created_at: t,
-          started_at: null,
-          completed_at: null,
-        })
-        .execute();
+    const taskId = await this.#db.transaction().execute(async (trx) => {
+      const id = await insertTask(
+        { db: trx, box: this.#box },
+        { kind: HEALTH_CHECK_TASK_KIND, description: `Health check of worker ${name}`, context: {}, createdAt: t },
+      );
       // Until it is sent, the deadline is for the worker to come and collect it.
       await trx
         .insertInto('health_checks')
         .values({
           id: checkId,
           worker_id: workerId,
-          task_id: taskId,
+          task_id: id,
           state: 'pending',
           timeout_seconds: timeoutSeconds,
           requested_at: t,
@@ -126,6 +115,7 @@ export class HealthChecks {
           finished_at: null,
         })
         .execute();
+      return id;
     });
     await this.#taskLog.system(taskId, `Waiting for worker ${name} to collect the check`);
     return { checkId, taskId };

@@ -27,24 +27,38 @@ export async function createDeploymentTask(
   context: TaskContext,
   createdAt: number,
 ): Promise<CreatedTask> {
+  const id = await insertTask(store, {
+    kind: 'deploy',
+    description: `Deploy ${context.projectName} release ${context.releaseVersion} to ${context.environmentName}`,
+    context,
+    createdAt,
+  });
+  return { id, context, createdAt };
+}
+
+/** Writes a queued task of any kind, its context sealed (it may hold secrets); returns its id. */
+export async function insertTask(
+  store: SealedStore,
+  task: { kind: string; description: string; context: object; createdAt: number },
+): Promise<string> {
   const id = newId('task');
   await store.db
     .insertInto('tasks')
     .values({
       id,
-      kind: 'deploy',
-      description: `Deploy ${context.projectName} release ${context.releaseVersion} to ${context.environmentName}`,
+      kind: task.kind,
+      description: task.description,
       state: 'queued',
       current_step: 0,
       failed: 0,
       cancel_requested: 0,
       error: null,
-      context: store.box.sealJson(context),
+      context: store.box.sealJson(task.context),
       log_seq: 0,
-      created_at: createdAt,
+      created_at: task.createdAt,
       started_at: null,
       completed_at: null,
     })
     .execute();
-  return { id, context, createdAt };
+  return id;
 }
