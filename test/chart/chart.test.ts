@@ -131,13 +131,16 @@ describe('charts/longshore-worker rendered', { skip: noHelm }, () => {
       'PodDisruptionBudget/rel-script-pods',
       'Role/rel',
       'Role/rel-scripts',
+      'Role/rel-upgrader',
       'RoleBinding/rel',
       'RoleBinding/rel-scripts',
+      'RoleBinding/rel-upgrader',
       'Secret/rel-credential',
       'Secret/rel-registration',
       'Service/rel',
       'ServiceAccount/rel',
       'ServiceAccount/rel-scripts',
+      'ServiceAccount/rel-upgrader',
     ]);
   });
 
@@ -186,6 +189,7 @@ describe('charts/longshore-worker rendered', { skip: noHelm }, () => {
     assert.equal(c.command, undefined, 'the image entrypoint (the longshore CLI) stays');
     assert.deepEqual(c.env?.map((e) => e.name).sort(), [
       'LONGSHORE_CHART_VERSION',
+      'LONGSHORE_HELM_RELEASE',
       'LONGSHORE_MAX_CONCURRENT',
       'LONGSHORE_POOLS',
       'LONGSHORE_REGISTRATION_TOKEN',
@@ -196,6 +200,7 @@ describe('charts/longshore-worker rendered', { skip: noHelm }, () => {
     assert.equal(env(c, 'LONGSHORE_WORKER_NAME'), RELEASE);
     assert.equal(env(c, 'LONGSHORE_MAX_CONCURRENT'), '50');
     assert.equal(env(c, 'LONGSHORE_CHART_VERSION'), readYaml<{ version: string }>(`${CHART}/Chart.yaml`).version);
+    assert.equal(env(c, 'LONGSHORE_HELM_RELEASE'), RELEASE, 'the release an upgrade names');
     assert.deepEqual(
       [c.startupProbe?.httpGet.path, c.livenessProbe?.httpGet.path, c.readinessProbe?.httpGet.path],
       ['/livez', '/livez', '/readyz'],

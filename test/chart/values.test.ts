@@ -93,6 +93,10 @@ const BAD_VALUES: { set: string[]; message: RegExp }[] = [
     set: [...REQUIRED, '--set-json', 'permissions.scriptPodRules=[{"nonResourceURLs":["/metrics"],"verbs":["get"]}]'],
     message: /permissions\.scriptPodRules\.0: Additional property nonResourceURLs is not allowed/,
   },
+  {
+    set: [...REQUIRED, '--set', 'upgrader.enabled=yes'],
+    message: /upgrader\.enabled: Invalid type\. Expected: boolean, given: string/,
+  },
 ];
 
 describe("the chart's values", () => {

@@ -11,6 +11,10 @@ name, so it must be derivable from the release alone.
 {{- printf "%s-scripts" .Release.Name -}}
 {{- end -}}
 
+{{- define "longshore-worker.upgraderName" -}}
+{{- printf "%s-upgrader" .Release.Name -}}
+{{- end -}}
+
 {{- define "longshore-worker.credentialSecret" -}}
 {{- printf "%s-credential" .Release.Name -}}
 {{- end -}}
