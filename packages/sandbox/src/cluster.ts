@@ -12,7 +12,7 @@ import { DEFAULT_CLUSTER, type ClusterConfig } from './config/clusterConfig.js';
 import { EventRecorder } from './controllers/events.js';
 import { detectCgroups, type CgroupDriver } from './nodes/cgroups.js';
 import type { ContainerRuntimeKind } from './nodes/containerRuntime.js';
-import { defaultImageTable, type ImageTable } from './nodes/images.js';
+import { defaultImageTable, withConfiguredImages, type ImageTable } from './nodes/images.js';
 import { CONTAINER_ENGINES, programView } from './nodes/programView.js';
 import { selectContainerRuntime } from './nodes/runtimeSelection.js';
 import { VirtualNode } from './nodes/virtualNode.js';
@@ -57,10 +57,10 @@ export async function startCluster(o: ClusterOptions): Promise<SandboxCluster> {
   const containerRuntime = selectContainerRuntime(config.containerRuntime);
   const binDir = mkdtempSync(join(tmpdir(), 'longshore-sandbox-bin-'));
   const path = programView(binDir, process.env.PATH ?? '', CONTAINER_ENGINES);
-  const images: ImageTable = {
-    ...defaultImageTable(config.workerEntry ?? DEFAULT_WORKER_ENTRY, path),
-    ...config.images,
-  };
+  const images: ImageTable = withConfiguredImages(
+    defaultImageTable(config.workerEntry ?? DEFAULT_WORKER_ENTRY, path),
+    config.images,
+  );
   const nodes = new Map<string, VirtualNode>();
   const events = new EventRecorder(client, 'kubelet');
   const serviceProxy = new ServiceProxy(

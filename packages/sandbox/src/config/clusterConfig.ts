@@ -41,9 +41,13 @@ export type NodeGroupSettings = Omit<Static<typeof NodeGroup>, 'max'> & { max: n
 
 const Image = Type.Object(
   {
-    entrypoint: Type.Array(Type.String(), { default: [] }),
-    cmd: Type.Array(Type.String(), { default: [] }),
+    /** Built on another image of the table (a Dockerfile's FROM): its command, files and ENV, with what this entry sets over them. */
+    from: Type.Optional(Type.String({ minLength: 1 })),
+    entrypoint: Type.Optional(Type.Array(Type.String())),
+    cmd: Type.Optional(Type.Array(Type.String())),
     workingDir: Type.Optional(Type.String({ pattern: '^/', expected: 'an absolute path' })),
+    /** The image's ENV, over its base's. */
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
   { additionalProperties: false, default: {} },
 );
@@ -79,7 +83,10 @@ export const ClusterSettings = Type.Object(
     /** Run the scheduler, virtual nodes and autoscaler (false: an API server only, as in part 1). */
     enabled: Type.Boolean({ default: true }),
     nodeGroups: Type.Array(NodeGroup, { default: DEFAULT_NODE_GROUPS }),
-    /** Extra or overriding image -> command entries (keys are repositories: "busybox", "ghcr.io/x/y"). */
+    /**
+     * Extra or overriding image -> command entries. Keys are repositories ("busybox", "ghcr.io/x/y"),
+     * which every tag of them runs, or "repository:tag" for one tag only ("longshore/worker:0.2.0").
+     */
     images: Type.Record(Type.String(), Image, { default: {} }),
     /** What `longshore/worker` runs: `node <workerEntry>`. Default this repository's CLI build. */
     workerEntry: Type.Optional(Type.String({ minLength: 1, expected: 'a path' })),

@@ -9,6 +9,7 @@ import {
   imageRepository,
   lookupImage,
   qualifiedImage,
+  withConfiguredImages,
 } from './images.js';
 
 test('image names normalise to repositories; unknown images miss', () => {
@@ -79,4 +80,22 @@ test("a container starts in its workingDir, else its image's WORKDIR, else /", (
   assert.equal(containerWorkingDir(lookupImage(table, 'busybox')!, undefined), '/');
   assert.equal(containerWorkingDir(lookupImage(table, 'longshore/worker')!, undefined), '/opt/longshore');
   assert.equal(containerWorkingDir(lookupImage(table, 'longshore/worker')!, '/work'), '/work');
+});
+
+test('a configured image is built on its `from` with its own ENV over the base, and one tag of a repository has its own entry', () => {
+  const table = withConfiguredImages(defaultImageTable('/repo/packages/cli/dist/main.js', '/bin-view'), {
+    'longshore/worker:0.2.0': { from: 'longshore/worker', env: { LONGSHORE_VERSION: '0.2.0' } },
+    'longshore/worker:0.3.0': { from: 'longshore/worker', entrypoint: ['sh', '-c', 'exit 1'] },
+  });
+  const base = lookupImage(table, 'longshore/worker:0.1.0')!;
+  const next = lookupImage(table, 'docker.io/longshore/worker:0.2.0')!;
+  assert.deepEqual(next.entrypoint, base.entrypoint);
+  assert.deepEqual(next.files, base.files);
+  assert.deepEqual(next.env, { PATH: '/bin-view', LONGSHORE_VERSION: '0.2.0' });
+  assert.equal(base.env?.LONGSHORE_VERSION, undefined);
+  assert.deepEqual(lookupImage(table, 'longshore/worker:0.3.0')!.entrypoint, ['sh', '-c', 'exit 1']);
+  assert.throws(
+    () => withConfiguredImages(table, { x: { from: 'nosuch/image' } }),
+    /cluster\.images\["x"\]\.from: no image nosuch\/image to build on/,
+  );
 });

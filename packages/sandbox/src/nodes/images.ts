@@ -3,6 +3,7 @@
 // pull from a registry that does not have it would (ErrImagePull), so misspelt images surface
 // exactly as on a real cluster.
 import { existsSync } from 'node:fs';
+import { LongshoreError } from '@longshore/protocol';
 import { dirname, join, posix, relative } from 'node:path';
 import type { Mount } from './mountPlan.js';
 
@@ -105,8 +106,43 @@ export function qualifiedImage(image: string): string {
   return `${host}${repo}:${tag}`;
 }
 
+/** One tag's own entry ("longshore/worker:0.2.0") first, then the repository's, then the name as written. */
 export function lookupImage(table: ImageTable, image: string): ImageEntry | undefined {
-  return table[imageRepository(image)] ?? table[image];
+  const repository = imageRepository(image);
+  const tag = /:([^/:@]+)(@.*)?$/.exec(image)?.[1];
+  return (tag === undefined ? undefined : table[`${repository}:${tag}`]) ?? table[repository] ?? table[image];
+}
+
+/** How a configured image is written: its own command and ENV, or those of the image it is built `from`. */
+export interface ImageSettingsEntry {
+  from?: string | undefined;
+  entrypoint?: string[] | undefined;
+  cmd?: string[] | undefined;
+  workingDir?: string | undefined;
+  env?: Record<string, string> | undefined;
+}
+
+/** The table with the configured images added, each built on its `from` as a Dockerfile's FROM builds on a base. */
+export function withConfiguredImages(table: ImageTable, configured: Record<string, ImageSettingsEntry>): ImageTable {
+  const result: ImageTable = { ...table };
+  for (const [name, settings] of Object.entries(configured)) {
+    const base = settings.from === undefined ? undefined : lookupImage(table, settings.from);
+    if (settings.from !== undefined && !base)
+      throw new LongshoreError(
+        'CONFIG_INVALID',
+        `cluster.images["${name}"].from: no image ${settings.from} to build on; it must be one of the table's: ${Object.keys(table).join(', ')}`,
+      );
+    const env = { ...base?.env, ...settings.env };
+    const workingDir = settings.workingDir ?? base?.workingDir;
+    result[name] = {
+      ...base,
+      entrypoint: settings.entrypoint ?? base?.entrypoint ?? [],
+      cmd: settings.cmd ?? base?.cmd ?? [],
+      ...(workingDir !== undefined ? { workingDir } : {}),
+      ...(Object.keys(env).length ? { env } : {}),
+    };
+  }
+  return result;
 }
 
 /** $(VAR) expansion as the kubelet does for command, args and env values; $$(VAR) escapes. */
