@@ -19,6 +19,8 @@ export const agentRoutes = {
   operationState: pathTemplate('/api/agent/operations/:id'),
   packageToken: pathTemplate('/api/agent/operations/:id/package-token'),
   packageContent: pathTemplate('/api/agent/packages/:packageId/:version/content'),
+  /** The worker chart archive (.tgz) the server upgrades Kubernetes workers with; a worker-upgrade operation's package. */
+  workerChart: pathTemplate('/api/agent/worker-chart/:version'),
   /** POST a HealthReport for a HealthCheckRequest the worker was given. */
   healthReport: pathTemplate('/api/agent/health-checks/:id'),
   /** POST when the worker stops cleanly: it is offline at once, not after the heartbeat window. */

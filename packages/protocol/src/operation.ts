@@ -122,6 +122,12 @@ export const Operation = Type.Object({
   container: Type.Optional(ExecutionContainer),
   resources: Type.Optional(Resources),
   timeoutSeconds: Type.Integer({ minimum: 1 }),
+  /**
+   * `worker-upgrade`: the server's upgrade of the Kubernetes worker that runs it. Its script pod
+   * runs under the chart's upgrader ServiceAccount and outlives the worker it replaces: a stopping
+   * worker leaves it running for its successor to resume, instead of draining it.
+   */
+  purpose: Type.Optional(Type.Literal('worker-upgrade')),
 });
 export type Operation = Static<typeof Operation>;
 

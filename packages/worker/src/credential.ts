@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LONGSHORE_VERSION, LongshoreError, type ExecutorKind } from '@longshore/protocol';
+import { LongshoreError, type ExecutorKind } from '@longshore/protocol';
+import { WORKER_VERSION } from './workerVersion.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
@@ -118,7 +119,7 @@ export async function obtainCredential(options: ObtainCredentialOptions): Promis
     token,
     name: config.name,
     executor: options.executor,
-    version: LONGSHORE_VERSION,
+    version: WORKER_VERSION,
     capacity: config.maxConcurrentOperations,
     metadata: options.metadata,
   };

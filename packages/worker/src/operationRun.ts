@@ -34,6 +34,7 @@ export async function runOperation(
       outputVariables: [],
     };
   }
+  if (held.left) return;
   // What the operation leaves behind goes only once the server has its result (or wants none):
   // a worker stopped before that finds it again on its next start and reports then.
   const reported = await reportResult(held, result, context);

@@ -13,6 +13,8 @@ export interface ReportedOperation {
   readonly shipper: LogShipper;
   /** The server took it back: report nothing. Read again after the log's flush, as a poll may set it meanwhile. */
   readonly forgotten: boolean;
+  /** Left running for the worker's successor, which reports it: report nothing. */
+  readonly left: boolean;
 }
 
 export interface ResultReportContext {

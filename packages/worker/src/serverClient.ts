@@ -1,7 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
-  LONGSHORE_VERSION,
   LogBatchResponse,
   LongshoreError,
   OperationStateResponse,
@@ -16,6 +15,7 @@ import {
   type RegisterRequest,
   type WorkerInfoRequest,
 } from '@longshore/protocol';
+import { WORKER_VERSION } from './workerVersion.js';
 import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ServerTransport, type ServerRequest } from '@longshore/client/node';
@@ -82,7 +82,7 @@ export class HttpAgentChannel implements AgentChannel {
     this.credential = options.credential;
     this.transport = new ServerTransport({
       serverUrl: options.serverUrl,
-      userAgent: `longshore-worker/${LONGSHORE_VERSION}`,
+      userAgent: `longshore-worker/${WORKER_VERSION}`,
       ...(options.serverThumbprint ? { thumbprint: options.serverThumbprint } : {}),
     });
   }

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
-import { LONGSHORE_VERSION, LongshoreError, type Operation, type PollResponse } from '@longshore/protocol';
+import { LongshoreError, type Operation, type PollResponse } from '@longshore/protocol';
+import { WORKER_VERSION } from './workerVersion.js';
 import { pino, type Logger } from 'pino';
 import { FileCredentialStore, obtainCredential } from './credential.js';
 import type { Executor, ResumePoint } from './executors/executor.js';
@@ -37,6 +38,11 @@ interface Held {
   forgotten: boolean;
   /** The server has its result, only the release is left: polls leave it out, or the server would answer `forget` for it. */
   reported: boolean;
+  /**
+   * Left running for this worker's successor (its own upgrade): polls still list it, so the server
+   * keeps it; nothing is reported, and the drain neither waits for it nor cancels it.
+   */
+  left: boolean;
 }
 
 /** After the drain deadline, how long cancelled operations get to report their end. */
@@ -211,7 +217,7 @@ export class Worker {
     this.channel.useCredential(credential);
     this.registered = true;
     try {
-      const info = { version: LONGSHORE_VERSION, capacity: this.config.maxConcurrentOperations, metadata };
+      const info = { version: WORKER_VERSION, capacity: this.config.maxConcurrentOperations, metadata };
       await this.serverCalls.keepTrying('telling the server what this worker is', this.shutdown.signal, (signal) =>
         this.channel.updateInfo(info, signal),
       );
@@ -248,8 +254,9 @@ export class Worker {
     const wasStarting = this.lifecycle.is('starting');
     this.lifecycle.to('draining', 'stop() called');
     if (wasStarting) this.shutdown.abort();
-    if (this.held.size === 0) this.wake.abort();
-    if (this.held.size > 0) {
+    this.leaveOutliving();
+    if (this.draining === 0) this.wake.abort();
+    if (this.draining > 0) {
       this.log.info(
         { operations: this.operations, deadlineMs: this.config.drainDeadlineMs },
         'waiting for running operations',
@@ -259,7 +266,7 @@ export class Worker {
           { operations: this.operations },
           'drain deadline reached; cancelling the operations still running',
         );
-        for (const id of this.held.keys()) this.executor.cancel(id);
+        for (const [id, held] of this.held) if (!held.left) this.executor.cancel(id);
         await endedWithin(this.running, CANCEL_GRACE_MS, this.shutdown.signal);
       }
     }
@@ -276,8 +283,31 @@ export class Worker {
     if (this.lifecycle.is('draining')) this.lifecycle.to('stopped', 'drained');
   }
 
+  /** Held operations a stop waits for: all but those left to the successor. */
+  private get draining(): number {
+    let count = 0;
+    for (const held of this.held.values()) if (!held.left) count++;
+    return count;
+  }
+
+  /**
+   * The worker's own upgrade outlives it: its script pod is what replaces this worker, so stopping
+   * must not wait for it (a deadlock: the pod waits for the new worker, which waits for this one
+   * to end) nor delete it. The executor stops following it; the successor resumes it.
+   */
+  private leaveOutliving(): void {
+    if (!this.executor.leave) return;
+    for (const [id, held] of this.held) {
+      if (held.operation.purpose !== 'worker-upgrade' || held.left || held.reported) continue;
+      if (!this.executor.leave(id)) continue;
+      this.log.info({ operationId: id }, 'left the upgrade running for the next start of this worker to resume');
+      held.left = true;
+      held.shipper.close();
+    }
+  }
+
   private async pollLoop(): Promise<void> {
-    while (!this.shutdown.signal.aborted && !(this.lifecycle.is('draining') && this.held.size === 0)) {
+    while (!this.shutdown.signal.aborted && !(this.lifecycle.is('draining') && this.draining === 0)) {
       const free = this.lifecycle.is('running') ? this.free() : 0;
       const running = [...this.held.values()].filter((h) => !h.forgotten && !h.reported).map((h) => h.operation.id);
       let response: PollResponse;
@@ -348,7 +378,7 @@ export class Worker {
       log: this.log,
       onCancelRequested: () => this.executor.cancel(operation.id),
     });
-    const held: Held = { operation, shipper, forgotten: false, reported: false };
+    const held: Held = { operation, shipper, forgotten: false, reported: false, left: false };
     this.held.set(operation.id, held);
     this.log.info(
       { operationId: operation.id, taskId: operation.taskId, step: operation.step.name },
@@ -366,7 +396,7 @@ export class Worker {
         this.log.error({ err: error, operationId: operation.id }, 'operation ended without a report to the server'),
       )
       .finally(() => {
-        this.held.delete(operation.id);
+        if (!held.left) this.held.delete(operation.id);
         this.running.delete(run);
         // A poll that asked for nothing (full, or draining) is out of date now.
         if (this.pollFree === 0) this.wake.abort();

@@ -42,6 +42,13 @@ export interface Executor {
   endLeftovers?(): Promise<void>;
   /** After start() resolved and its result is reported: removes what the operation leaves behind (script pod, Secret). */
   release?(operationId: string): Promise<void>;
+  /**
+   * The worker stops without ending this operation (its own upgrade, which replaces it): stop
+   * following it, leave it running, and let start() resolve; its result is not reported. The
+   * worker's next start finds it among the leftovers and resumes it. False when it cannot be
+   * left (nothing runs yet that a successor could resume): the worker then ends it as any other.
+   */
+  leave?(operationId: string): boolean;
   /** Removes what is left of an operation nobody will finish. */
   discard?(operationId: string, signal: AbortSignal): Promise<void>;
   /** Ends what it keeps between operations (watches, a sweeper): the last call, once every operation ended. */

@@ -1,9 +1,5 @@
-import {
-  LONGSHORE_VERSION,
-  type HealthCheckRequest,
-  type HealthCheckResult,
-  type HealthReport,
-} from '@longshore/protocol';
+import { type HealthCheckRequest, type HealthCheckResult, type HealthReport } from '@longshore/protocol';
+import { WORKER_VERSION } from '../workerVersion.js';
 import type { Logger } from 'pino';
 import type { Executor } from '../executors/executor.js';
 import type { AgentChannel } from '../serverClient.js';
@@ -76,7 +72,7 @@ export class HealthCheckRunner {
   /** What this worker finds now; nothing here throws. */
   async gather(signal: AbortSignal): Promise<HealthReport> {
     const { executor: currentExecutor, lastPollMs, workspaceDir, cgroup = systemCgroup } = this.options;
-    const facts: Record<string, string> = { version: LONGSHORE_VERSION };
+    const facts: Record<string, string> = { version: WORKER_VERSION };
     const checks: HealthCheckResult[] = [];
     const pollMs = lastPollMs();
     checks.push(

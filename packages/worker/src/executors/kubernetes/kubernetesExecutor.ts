@@ -58,6 +58,8 @@ interface Run {
   resume?: ResumePoint;
   /** The workspace Secret has the pod as its owner, so deleting the pod removes it. */
   secretOwned: boolean;
+  /** Left running for the worker's successor: stop following, touch nothing. */
+  left?: boolean;
 }
 
 /**
@@ -272,6 +274,16 @@ export class KubernetesExecutor implements Executor {
     if (run) this.stop(run, 'cancelled');
   }
 
+  leave(operationId: string): boolean {
+    const run = this.runs.get(operationId);
+    // Before its pod exists there is nothing for a successor to resume: it ends as any other.
+    if (!run?.pod || run.stopped) return false;
+    run.left = true;
+    run.abort.abort();
+    run.wake?.();
+    return true;
+  }
+
   health(signal: AbortSignal): Promise<ExecutorHealth> {
     const { api, config, chartVersion, now } = this.options;
     return kubernetesHealth({ api, config, chartVersion, ...(now ? { now } : {}) }, signal);
@@ -367,7 +379,7 @@ export class KubernetesExecutor implements Executor {
   private async waitWhilePending(run: Run): Promise<string | undefined> {
     const explainer = new PendingExplainer(this.options.config, this.now());
     for (;;) {
-      if (run.stopped || run.gone) return undefined;
+      if (run.stopped || run.gone || run.left) return undefined;
       const pod = run.pod;
       if (pod && started(pod)) return undefined;
       let deadline = this.now() + 60_000;

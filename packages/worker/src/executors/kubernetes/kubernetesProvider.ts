@@ -39,7 +39,9 @@ export const kubernetesExecutorProvider: ExecutorProvider<'kubernetes', Kubernet
       kubeconfigPath === undefined ? { inCluster: true } : { inCluster: false, kubeconfigPath },
     );
     const api = new ClientNodeKubeApi(kubeConfig, namespace, { timeoutMs: scriptPods.apiTimeoutMs });
+    // Set by the chart: what the server's upgrade of this worker runs helm upgrade on.
     const chartVersion = process.env.LONGSHORE_CHART_VERSION;
+    const helmRelease = process.env.LONGSHORE_HELM_RELEASE;
     const executor = new KubernetesExecutor({
       api,
       config: scriptPods,
@@ -61,7 +63,12 @@ export const kubernetesExecutorProvider: ExecutorProvider<'kubernetes', Kubernet
         log.warn({ err }, 'cannot read the Kubernetes version; registering without it');
         return 'unknown';
       });
-      return { namespace, clusterVersion, ...(chartVersion ? { chartVersion } : {}) };
+      return {
+        namespace,
+        clusterVersion,
+        ...(chartVersion ? { chartVersion } : {}),
+        ...(helmRelease ? { helmRelease } : {}),
+      };
     };
     return {
       executor,

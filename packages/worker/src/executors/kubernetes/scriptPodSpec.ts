@@ -62,7 +62,12 @@ export interface ScriptPodInput {
 }
 
 export type RejectionReason =
-  'needs-docker' | 'resources-over-cap' | 'resources-invalid' | 'workspace-too-large' | 'packages-unsupported';
+  | 'needs-docker'
+  | 'resources-over-cap'
+  | 'resources-invalid'
+  | 'workspace-too-large'
+  | 'packages-unsupported'
+  | 'no-upgrader';
 
 /** An operation this worker cannot run: the executor reports it as `rejected` with the message. */
 export class ScriptPodRejection extends LongshoreError {
@@ -79,6 +84,16 @@ export function isScriptPodRejection(error: unknown): error is ScriptPodRejectio
   );
 }
 
+/** The upgrader ServiceAccount a worker's upgrade runs under; undefined for every other operation. */
+function upgraderAccount(config: ScriptPodsConfig, operation: Operation): string | undefined {
+  if (operation.purpose !== 'worker-upgrade') return undefined;
+  if (config.upgraderServiceAccountName) return config.upgraderServiceAccountName;
+  throw new ScriptPodRejection(
+    'no-upgrader',
+    "This worker's chart has no upgrader ServiceAccount (upgrader.enabled is false, or the chart is older than server-driven upgrades), so the server cannot upgrade it: upgrade it with helm upgrade",
+  );
+}
+
 export function buildScriptPod(input: ScriptPodInput): { secret: V1Secret; pod: V1Pod } {
   const { config, operation } = input;
   const docker = dockerRejection(operation);
@@ -87,6 +102,7 @@ export function buildScriptPod(input: ScriptPodInput): { secret: V1Secret; pod: 
       'needs-docker',
       `The Kubernetes worker runs scripts in pods and has no Docker daemon. ${docker}`,
     );
+  const upgrader = upgraderAccount(config, operation);
   const resources = scriptPodResources(config, operation);
   const names = scriptPodNames(operation.id);
   const labels = {
@@ -183,6 +199,7 @@ export function buildScriptPod(input: ScriptPodInput): { secret: V1Secret; pod: 
   // A restarting script pod would run a finished deployment step again (Octopus' pod template
   // dropped this, helm-charts #684): no patch may change it.
   patched.restartPolicy = 'Never';
+  if (upgrader) patched.serviceAccountName = upgrader;
   const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',

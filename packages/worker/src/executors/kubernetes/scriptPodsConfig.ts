@@ -66,6 +66,8 @@ export const ScriptPodsConfig = Type.Object(
     imagePullSecrets: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }))),
     /** The script pods' own ServiceAccount (its Role is the chart's `permissions.scriptPodRules`), never the worker's. */
     serviceAccountName: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+    /** The chart's upgrader ServiceAccount: the server's upgrades of this worker run under it. */
+    upgraderServiceAccountName: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
     podSecurityContext: Type.Optional(KubeObject),
     containerSecurityContext: Type.Optional(KubeObject),
     /** A strategic merge patch over the pod spec, applied last, for everything without a value of its own. */

@@ -226,6 +226,8 @@ export class LocalExecutor implements Executor {
 function localRejection(operation: Operation): string | undefined {
   const docker = dockerRejection(operation);
   if (docker) return docker;
+  if (operation.purpose === 'worker-upgrade')
+    return 'The server upgrades Kubernetes workers only; a local worker is upgraded by installing the new version on its machine and restarting it';
   if (operation.container?.image !== undefined) {
     return (
       `This step runs in an execution container (${operation.container.image}), but this worker runs scripts as local processes and has no container runtime. ` +
