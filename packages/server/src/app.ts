@@ -10,6 +10,9 @@ import { UnservedStepWatch } from './dispatch/unservedStepWatch.js';
 import { WorkerWakeups } from './dispatch/workerWakeups.js';
 import { HealthChecks } from './health/healthChecks.js';
 import { healthCheckRoutes } from './health/healthRoutes.js';
+import { loadShippedChart, upgradeChartSource, type ShippedChart } from './upgrades/shippedChart.js';
+import { upgradeRoutes } from './upgrades/upgradeRoutes.js';
+import { WORKER_UPGRADE_TASK_KIND, WorkerUpgrades } from './upgrades/workerUpgrades.js';
 import { HealthSchedule } from './health/healthSchedule.js';
 import { installAuthentication } from './http/authentication.js';
 import { requireRouteAccess, withAccess, type RouteEntry } from './http/routeAccess.js';
@@ -110,7 +113,9 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
   try {
     await storeHealth.start();
     const box = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
-    const built = composeParts({ config, db, box, endpoint, log: app.log });
+    const chartSource = upgradeChartSource(config);
+    const chart = chartSource === undefined ? undefined : await loadShippedChart(chartSource);
+    const built = composeParts({ config, db, box, endpoint, log: app.log }, chart);
     parts = built;
     const { context: ctx, dispatcher, tasks, unservedSteps, metrics } = built;
     app.log.info({ config: redactServerConfig(config) }, 'starting Longshore server');
@@ -154,10 +159,23 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
  * The parts in the order they depend on each other: the task runner signals waiting workers, and
  * the dispatcher ends operations whose worker is gone through the task runner.
  */
-function composeParts(base: Pick<ServerContext, 'config' | 'db' | 'box' | 'endpoint' | 'log'>): ServerParts {
+function composeParts(
+  base: Pick<ServerContext, 'config' | 'db' | 'box' | 'endpoint' | 'log'>,
+  chart: ShippedChart | undefined,
+): ServerParts {
   const { config, db, box, log } = base;
   const taskLog = new TaskLog(db, box);
   const wakeups = new WorkerWakeups();
+  const upgrades = new WorkerUpgrades({
+    db,
+    box,
+    taskLog,
+    workers: wakeups,
+    chart,
+    readyTimeoutSeconds: config.upgradeReadyTimeoutSeconds,
+    offlineAfterMs: config.workerOfflineAfterMs,
+    serverUrl: () => base.endpoint.url,
+  });
   const metrics = new ServerMetrics(() => poolStatistics(db, Date.now(), config.workerOfflineAfterMs));
   const tasks = new TaskRunner({
     db,
@@ -168,6 +186,13 @@ function composeParts(base: Pick<ServerContext, 'config' | 'db' | 'box' | 'endpo
     // The watch fails steps through the task runner, so it is made after it.
     pools: { stepQueued: (poolId) => unservedSteps.stepQueued(poolId) },
     observer: metrics,
+    drivers: {
+      [WORKER_UPGRADE_TASK_KIND]: {
+        advance: (taskId) => upgrades.advance(taskId),
+        cancelRefusal:
+          'An upgrade cannot be cancelled: stopping helm half way leaves the release locked. It ends by itself, rolled back if the new worker does not come back in time',
+      },
+    },
   });
   const unservedSteps = new UnservedStepWatch({
     db,
@@ -192,10 +217,17 @@ function composeParts(base: Pick<ServerContext, 'config' | 'db' | 'box' | 'endpo
     operations: tasks,
     observer: metrics,
   });
-  const health = new HealthChecks({ db, box, log, taskLog, workers: wakeups });
+  const health = new HealthChecks({
+    db,
+    box,
+    log,
+    taskLog,
+    workers: wakeups,
+    afterHealthy: (workerId) => upgrades.afterHealthyCheck(workerId),
+  });
   const healthSchedule = new HealthSchedule({ db, checks: health, log, intervalMs: config.sweepIntervalMs });
   return {
-    context: { ...base, taskLog, dispatcher, tasks, health },
+    context: { ...base, taskLog, dispatcher, tasks, health, upgrades },
     dispatcher,
     tasks,
     unservedSteps,
@@ -256,6 +288,7 @@ async function registerRoutes(
     ['apiKey', packageRoutes],
     ['apiKey', workerRoutes],
     ['apiKey', healthCheckRoutes],
+    ['apiKey', upgradeRoutes],
     ['apiKey', machinePolicyRoutes],
     ['apiKey', installCommandRoutes],
     ['apiKey', serverInfoRoutes],

@@ -59,6 +59,20 @@ export const ServerConfig = Type.Object({
     description:
       "The Helm chart install commands name, at this server's version: an oci:// reference, a repo/chart or a local path",
   }),
+  upgradeChart: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "The chart (a directory or a .tgz) the server upgrades Kubernetes workers with; its version and appVersion are the chart and worker versions this server ships. Default: workerChart when that is a local path, else the chart beside the server's package",
+    }),
+  ),
+  upgradeReadyTimeoutSeconds: Type.Integer({
+    minimum: 10,
+    maximum: 3600,
+    default: 300,
+    description:
+      'How long an upgraded Kubernetes worker has to come back ready (the old one drains first) before the upgrade is rolled back',
+  }),
   leaseMs: Type.Integer({
     minimum: 500,
     default: 60_000,
@@ -157,6 +171,8 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_TLS_CERT_FILE: 'tlsCertFile',
   LONGSHORE_TLS_KEY_FILE: 'tlsKeyFile',
   LONGSHORE_WORKER_CHART: 'workerChart',
+  LONGSHORE_UPGRADE_CHART: 'upgradeChart',
+  LONGSHORE_UPGRADE_READY_TIMEOUT_SECONDS: 'upgradeReadyTimeoutSeconds',
   LONGSHORE_LEASE_MS: 'leaseMs',
   LONGSHORE_WORKER_OFFLINE_AFTER_MS: 'workerOfflineAfterMs',
   LONGSHORE_SWEEP_INTERVAL_MS: 'sweepIntervalMs',

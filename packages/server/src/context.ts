@@ -4,6 +4,7 @@ import type { SecretBox } from './crypto/secretBox.js';
 import type { Store } from './store/database.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { HealthChecks } from './health/healthChecks.js';
+import type { WorkerUpgrades } from './upgrades/workerUpgrades.js';
 import type { TaskControl } from './orchestration/taskControl.js';
 import type { TaskLog } from './logs/taskLog.js';
 import type { ServerEndpoint } from './tls/endpoint.js';
@@ -21,5 +22,6 @@ export interface ServerContext {
   tasks: TaskControl;
   taskLog: TaskLog;
   health: HealthChecks;
+  upgrades: WorkerUpgrades;
   log: FastifyBaseLogger;
 }

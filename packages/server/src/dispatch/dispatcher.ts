@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { sql } from 'kysely';
 import {
   ACTIVE_OPERATION_STATES,
   type Operation,
@@ -10,6 +11,12 @@ import type { SecretBox } from '../crypto/secretBox.js';
 import type { Store } from '../store/database.js';
 import type { Wakeup, WorkerWakeups } from './workerWakeups.js';
 import { isUsableHealth } from './workerUsability.js';
+
+/**
+ * Renewing never shortens a lease: a worker's upgrade is leased for as long as it may take,
+ * because between the old worker leaving and the new one resuming it nobody renews it.
+ */
+const leaseAtLeast = (until: number) => sql<number>`max(coalesce(lease_expires_at, 0), ${until})`;
 
 export interface PollingWorker {
   id: string;
@@ -82,7 +89,7 @@ export class Dispatcher {
     const { leaseMs, restartGraceMs, sweepIntervalMs } = this.#timings;
     await this.#db
       .updateTable('operations')
-      .set({ lease_expires_at: Date.now() + Math.max(leaseMs, restartGraceMs) })
+      .set({ lease_expires_at: leaseAtLeast(Date.now() + Math.max(leaseMs, restartGraceMs)) })
       .where('state', 'in', ACTIVE_OPERATION_STATES)
       .execute();
     this.#sweeper = setInterval(() => {
@@ -124,7 +131,7 @@ export class Dispatcher {
     if (renew.length)
       await db
         .updateTable('operations')
-        .set({ lease_expires_at: t + leaseMs })
+        .set({ lease_expires_at: leaseAtLeast(t + leaseMs) })
         .where('id', 'in', renew)
         .execute();
 

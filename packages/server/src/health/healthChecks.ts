@@ -24,6 +24,8 @@ export interface HealthCheckParts {
   taskLog: TaskLog;
   /** Wakes a worker waiting in a poll, so that a new check reaches it without waiting out the poll. */
   workers: WorkSignals;
+  /** After a check found the worker healthy (its automatic upgrade); a sentence for the check's log. */
+  afterHealthy?: (workerId: string) => Promise<string | undefined>;
 }
 
 export interface RequestedCheck {
@@ -50,6 +52,7 @@ export class HealthChecks {
   readonly #log: Pick<FastifyBaseLogger, 'error'>;
   readonly #taskLog: TaskLog;
   readonly #workers: WorkSignals;
+  readonly #afterHealthy: HealthCheckParts['afterHealthy'];
 
   constructor(parts: HealthCheckParts) {
     this.#db = parts.db;
@@ -57,6 +60,7 @@ export class HealthChecks {
     this.#log = parts.log;
     this.#taskLog = parts.taskLog;
     this.#workers = parts.workers;
+    this.#afterHealthy = parts.afterHealthy;
   }
 
   /**
@@ -265,6 +269,13 @@ export class HealthChecks {
       .where('id', '=', workerId)
       .execute();
     const ok = outcome.health === 'healthy';
+    if (ok && this.#afterHealthy) {
+      const said = await this.#afterHealthy(workerId).catch((err: unknown) => {
+        this.#log.error({ err, workerId }, 'starting an automatic upgrade failed');
+        return `Starting its automatic upgrade failed: ${(err as Error).message}`;
+      });
+      if (said) await this.#taskLog.system(taskId, said);
+    }
     await this.#endTask(
       taskId,
       ok,

@@ -1,6 +1,8 @@
 import { newId } from '../crypto/tokens.js';
 import type { SealedStore } from '../store/sealedStore.js';
 
+export const DEPLOY_TASK_KIND = 'deploy';
+
 /** What a deployment task carries from step to step. Its output variables are on its operations (see outputVariables.ts). */
 export interface TaskContext {
   deploymentId: string;
@@ -28,7 +30,7 @@ export async function createDeploymentTask(
   createdAt: number,
 ): Promise<CreatedTask> {
   const id = await insertTask(store, {
-    kind: 'deploy',
+    kind: DEPLOY_TASK_KIND,
     description: `Deploy ${context.projectName} release ${context.releaseVersion} to ${context.environmentName}`,
     context,
     createdAt,

@@ -1,5 +1,6 @@
 import {
   ACTIVE_OPERATION_STATES,
+  LongshoreError,
   PENDING_OPERATION_STATES,
   isLongshoreError,
   type OperationResult,
@@ -14,7 +15,7 @@ import type { Store } from '../store/database.js';
 import { insertOperations } from './operationInserts.js';
 import { planStep } from './planner.js';
 import type { TaskControl } from './taskControl.js';
-import type { CreatedTask, TaskContext } from './taskCreation.js';
+import { DEPLOY_TASK_KIND, type CreatedTask, type TaskContext } from './taskCreation.js';
 import { releaseWaiting, stepProgress } from './stepOperations.js';
 import { ACTIVE_TASK_STATES, isActiveTaskState, type TerminalTaskState } from './taskState.js';
 
@@ -22,6 +23,13 @@ import { ACTIVE_TASK_STATES, isActiveTaskState, type TerminalTaskState } from '.
 function failureMessage(err: unknown): string {
   if (isLongshoreError(err)) return err.message;
   return `internal error: ${err instanceof Error ? err.message : String(err)} (the server log has the details)`;
+}
+
+/** Moves the tasks of a kind other than deployments (a worker's upgrade) when their operations end. */
+export interface TaskDriver {
+  advance(taskId: string): Promise<void>;
+  /** Why its tasks cannot be cancelled, when they cannot. */
+  readonly cancelRefusal?: string;
 }
 
 export interface TaskRunnerParts {
@@ -35,6 +43,8 @@ export interface TaskRunnerParts {
   pools?: { stepQueued(poolId: string): void };
   /** Told of every operation that ends, for the metrics. */
   observer?: OperationObserver;
+  /** By task kind: who moves the tasks that are not deployments. */
+  drivers?: Readonly<Record<string, TaskDriver>>;
 }
 
 export interface OperationObserver {
@@ -55,6 +65,7 @@ export class TaskRunner implements TaskControl {
   readonly #workers: WorkSignals;
   readonly #pools: TaskRunnerParts['pools'];
   readonly #observer: OperationObserver | undefined;
+  readonly #drivers: Readonly<Record<string, TaskDriver>>;
   readonly #chains = new Map<string, Promise<void>>();
   /** Kept while a task runs: given when it starts, or read once when it resumes. */
   readonly #contexts = new Map<string, TaskContext>();
@@ -68,6 +79,7 @@ export class TaskRunner implements TaskControl {
     this.#workers = parts.workers;
     this.#pools = parts.pools;
     this.#observer = parts.observer;
+    this.#drivers = parts.drivers ?? {};
   }
 
   start(task: CreatedTask): Promise<void> {
@@ -90,12 +102,13 @@ export class TaskRunner implements TaskControl {
     return next;
   }
 
-  /** Resumes every unfinished task, failing those that cannot go on; called once at start. */
+  /** Resumes every unfinished task it moves, failing those that cannot go on; called once at start. */
   async resumeAll(): Promise<void> {
     const rows = await this.#db
       .selectFrom('tasks')
       .select('id')
       .where('state', 'in', [...ACTIVE_TASK_STATES])
+      .where('kind', 'in', [DEPLOY_TASK_KIND, ...Object.keys(this.#drivers)])
       .execute();
     await Promise.all(rows.map((r) => this.advance(r.id)));
   }
@@ -104,10 +117,12 @@ export class TaskRunner implements TaskControl {
     const db = this.#db;
     const task = await db
       .selectFrom('tasks')
-      .select(['state', 'cancel_requested'])
+      .select(['state', 'cancel_requested', 'kind'])
       .where('id', '=', taskId)
       .executeTakeFirstOrThrow();
     if (!isActiveTaskState(task.state) || task.cancel_requested) return;
+    const refusal = this.#drivers[task.kind]?.cancelRefusal;
+    if (refusal) throw new LongshoreError('CONFLICT', refusal);
     await db.updateTable('tasks').set({ cancel_requested: 1, state: 'cancelling' }).where('id', '=', taskId).execute();
     await this.#taskLog.system(taskId, 'Cancellation requested', 'warning');
     await this.#stopOperations(taskId, 'Cancelled before it started');
@@ -231,11 +246,12 @@ export class TaskRunner implements TaskControl {
     const readTask = () =>
       db
         .selectFrom('tasks')
-        .select(['state', 'current_step', 'failed', 'cancel_requested'])
+        .select(['state', 'current_step', 'failed', 'cancel_requested', 'kind'])
         .where('id', '=', taskId)
         .executeTakeFirstOrThrow();
     let task = await readTask();
     if (!isActiveTaskState(task.state)) return this.#forget(taskId);
+    if (task.kind !== DEPLOY_TASK_KIND) return this.#drivers[task.kind]?.advance(taskId);
     const context = await this.#context(taskId);
     const snapshot = await this.#snapshot(taskId, task.state, context);
     const steps = snapshot.process.steps;

@@ -3,13 +3,13 @@ import { isOnline } from '../dispatch/workerUsability.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { ACTIVE_OPERATION_STATES, LONGSHORE_VERSION, LongshoreError, WorkerHealth } from '@longshore/protocol';
+import { ACTIVE_OPERATION_STATES, LongshoreError, WorkerHealth } from '@longshore/protocol';
 import { errorResponses } from '../http/openApiResponses.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
 import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
 import { effectivePolicyId } from '../health/effectivePolicy.js';
-import { workerUpgrade } from '../health/workerUpgrade.js';
+import { workerUpgrade } from '../upgrades/workerUpgrade.js';
 import { ListOf, Name, NamedRow, NoContent, RefParams, findByRef, inTransaction, iso, now } from './common.js';
 import { policyIdOf } from './machinePolicies.js';
 
@@ -76,7 +76,7 @@ async function present(ctx: ServerContext, row: Selectable<Database['workers']>)
     .select('machine_policies.name')
     .where('workers.id', '=', row.id)
     .executeTakeFirstOrThrow();
-  const upgrade = workerUpgrade(row, LONGSHORE_VERSION, ctx.endpoint.url);
+  const upgrade = workerUpgrade(row, ctx.upgrades.shipped, ctx.endpoint.url);
   const heard = isOnline(row, now(), ctx.config.workerOfflineAfterMs);
   return {
     id: row.id,

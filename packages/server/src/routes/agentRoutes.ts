@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   CompleteRequest,
   HealthReport,
@@ -26,6 +26,7 @@ import { issuePackageToken, packageTokenExpiry } from '../crypto/packageTokens.j
 import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
 import { NoContent, uniquely } from '../resources/common.js';
 import { PackageContent, sendPackageContent } from '../resources/packages.js';
+import { WORKER_CHART_PACKAGE_ID } from '../upgrades/workerUpgrades.js';
 
 const OperationParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const HealthCheckParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -289,6 +290,30 @@ export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerConte
       if (req.principal?.kind === 'packageToken') requirePackageInScope(req.principal, packageId, version);
       else requireWorker(req);
       return sendPackageContent(ctx, reply, packageId, version);
+    },
+  );
+
+  app.get(
+    agentRoutes.workerChart.template,
+    {
+      config: { access: 'workerOrPackageToken' },
+      schema: {
+        tags,
+        params: Type.Object({ version: Type.String({ maxLength: 100 }) }),
+        response: { 200: PackageContent },
+      },
+    },
+    async (req, reply) => {
+      const { version } = req.params;
+      if (req.principal?.kind === 'packageToken')
+        requirePackageInScope(req.principal, WORKER_CHART_PACKAGE_ID, version);
+      else requireWorker(req);
+      const chart = ctx.upgrades.chartArchive(version);
+      // Untyped: the schema's binary string documents the body, a Buffer is what goes out.
+      return (reply as FastifyReply)
+        .header('content-type', 'application/gzip')
+        .header('x-longshore-sha256', chart.sha256)
+        .send(chart.archive);
     },
   );
 }

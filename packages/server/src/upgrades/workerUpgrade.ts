@@ -1,24 +1,50 @@
 import { compareSemver, parseSemver } from '../resources/semver.js';
 
+/** The versions this server ships: its worker chart's version and appVersion, or its own version when it has no chart. */
+export interface ShippedVersions {
+  workerVersion: string;
+  chartVersion?: string;
+}
+
 export interface WorkerUpgrade {
   available: boolean;
-  /** For a local worker, what its operator runs; a Kubernetes worker is upgraded by the server (later). */
+  /** What upgrades it: for a local worker what its operator runs, for a Kubernetes worker the server's own upgrade. */
   command: string | null;
 }
 
-/** Whether a worker runs an older Longshore than the server, and for a local one how to upgrade it. */
-export function workerUpgrade(
-  worker: { name: string; executor: string; version: string },
-  serverVersion: string,
-  serverUrl: string,
-): WorkerUpgrade {
-  const theirs = parseSemver(worker.version);
-  const ours = parseSemver(serverVersion);
-  // A version that is not SemVer cannot be ordered: say nothing rather than guess.
-  const available = theirs !== undefined && ours !== undefined && compareSemver(theirs, ours) < 0;
-  if (!available || worker.executor !== 'local') return { available, command: null };
+export interface UpgradableWorker {
+  name: string;
+  executor: string;
+  version: string;
+  /** The worker's metadata as stored (JSON); a Kubernetes worker says its chartVersion there. */
+  metadata: string;
+}
+
+/** Whether `a` is an older SemVer than `b`; a version that is not SemVer cannot be ordered and is not older. */
+function isOlder(a: string | undefined, b: string | undefined): boolean {
+  const ours = a === undefined ? undefined : parseSemver(a);
+  const theirs = b === undefined ? undefined : parseSemver(b);
+  return ours !== undefined && theirs !== undefined && compareSemver(ours, theirs) < 0;
+}
+
+export function chartVersionOf(worker: Pick<UpgradableWorker, 'metadata'>): string | undefined {
+  try {
+    const parsed = JSON.parse(worker.metadata) as Record<string, unknown>;
+    return typeof parsed.chartVersion === 'string' ? parsed.chartVersion : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a worker runs an older worker (or chart) than the server ships, and what upgrades it. */
+export function workerUpgrade(worker: UpgradableWorker, shipped: ShippedVersions, serverUrl: string): WorkerUpgrade {
+  const behind =
+    isOlder(worker.version, shipped.workerVersion) ||
+    (worker.executor === 'kubernetes' && isOlder(chartVersionOf(worker), shipped.chartVersion));
+  if (!behind) return { available: false, command: null };
+  if (worker.executor === 'kubernetes') return { available: true, command: `longshore workers upgrade ${worker.name}` };
   return {
-    available,
-    command: `install Longshore ${serverVersion} on the worker's machine, then restart it: longshore worker --server ${serverUrl} --name ${worker.name} --executor local --data <its data directory>`,
+    available: true,
+    command: `install Longshore ${shipped.workerVersion} on the worker's machine, then restart it: longshore worker --server ${serverUrl} --name ${worker.name} --executor local --data <its data directory>`,
   };
 }
