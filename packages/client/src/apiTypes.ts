@@ -59,6 +59,13 @@ export interface MachinePolicy {
   createdAt: string;
 }
 
+/** A worker's upgrade: its task, whose log has helm's output, or why it was not upgraded (taskId null). */
+export interface RequestedUpgrade {
+  worker: string;
+  taskId: string | null;
+  message: string;
+}
+
 /** A health check started on demand; its task's log has the results. */
 export interface StartedHealthCheck {
   worker: string;

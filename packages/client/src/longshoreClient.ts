@@ -17,6 +17,7 @@ import type {
   ReleaseInput,
   ServerInfo,
   StartedHealthCheck,
+  RequestedUpgrade,
   Target,
   Task,
   TaskLogPage,
@@ -96,6 +97,17 @@ export class WorkersApi extends NamedResourceApi<Worker> {
   /** Starts a health check of the worker (or answers the one under way); its task's log has the results. */
   check(ref: string, signal?: AbortSignal): Promise<StartedHealthCheck> {
     return this.connection.json({ method: 'POST', path: `${this.pathOf(ref)}/health-checks`, signal });
+  }
+
+  /** Upgrades a Kubernetes worker to what the server ships (or answers the upgrade under way); its task's log has helm's output. */
+  upgrade(ref: string, signal?: AbortSignal): Promise<RequestedUpgrade> {
+    return this.connection.json({ method: 'POST', path: `${this.pathOf(ref)}/upgrades`, signal });
+  }
+
+  /** Upgrades every enabled worker that is behind and that the server can upgrade; says for each what was done or why not. */
+  async upgradeAll(signal?: AbortSignal): Promise<RequestedUpgrade[]> {
+    const path = `${this.path}/upgrades`;
+    return (await this.connection.json<{ items: RequestedUpgrade[] }>({ method: 'POST', path, signal })).items;
   }
 
   /** Starts a health check of every enabled worker. */

@@ -182,6 +182,37 @@ export function registerClientCommands(program: Command): void {
         if (state !== 'succeeded') process.exitCode = 2;
       }
     });
+  workers
+    .command('upgrade')
+    .argument('[worker]', 'the Kubernetes worker to upgrade')
+    .option('--all', 'upgrade every enabled worker that is behind')
+    .option('--follow', "follow each upgrade's task log until it ends")
+    .description(
+      "upgrade Kubernetes workers to the chart and worker version this server ships (helm upgrade of the worker's own release, rolled back if the new worker does not come back)",
+    )
+    .action(async (ref: string | undefined, opts: { all?: boolean; follow?: boolean }, cmd: Command) => {
+      if (!ref === !opts.all)
+        throw new LongshoreError('VALIDATION_FAILED', 'Name one worker to upgrade, or give --all (not both)');
+      const { client, output } = clientFor(cmd);
+      const requested = ref ? [await client.workers.upgrade(ref)] : await client.workers.upgradeAll();
+      printList(
+        requested,
+        [
+          { header: 'worker', value: (u) => u.worker },
+          { header: 'task', value: (u) => u.taskId ?? '' },
+          { header: 'message', value: (u) => u.message },
+        ],
+        output,
+      );
+      if (!opts.follow) return;
+      for (const upgrade of requested) {
+        if (upgrade.taskId === null) continue;
+        const state = await client.tasks.follow(upgrade.taskId, {
+          onLine: (line) => process.stdout.write(`[${upgrade.worker}] ${line.text}\n`),
+        });
+        if (state !== 'succeeded') process.exitCode = 2;
+      }
+    });
   for (const verb of ['disable', 'enable'] as const) {
     workers
       .command(verb)
