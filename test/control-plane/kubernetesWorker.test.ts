@@ -4,17 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
-import {
-  DEFAULT_CLUSTER,
-  KubeClient,
-  startCluster,
-  startControllers,
-  type ControllerSet,
-  type SandboxCluster,
-} from '@longshore/sandbox';
+import { DEFAULT_CLUSTER } from '@longshore/sandbox';
 import { AUTOSCALED_FROM_ZERO, BURST_PROJECT } from '../support/autoscalingScenario.js';
 import { Lab } from '../support/lab.js';
 import { expectNothingLeft } from '../support/scriptObjects.js';
+import { attachSandbox, type AttachedSandbox } from './sandboxOnReference.js';
 import { referenceClusterAvailable, startReferenceCluster, type ReferenceCluster } from './referenceCluster.js';
 
 const CHART = new URL('../../charts/longshore-worker', import.meta.url).pathname;
@@ -22,39 +16,14 @@ const skip = referenceClusterAvailable()
   ? false
   : 'reference control plane not built (bash test/control-plane/build.sh)';
 let ref: ReferenceCluster | undefined;
-let cluster: SandboxCluster | undefined;
-let controllers: ControllerSet | undefined;
+let sandbox: AttachedSandbox | undefined;
 let lab: Lab | undefined;
 let core: CoreV1Api;
 
 before(async () => {
   if (skip) return;
   ref = await startReferenceCluster();
-  cluster = await startCluster({
-    server: ref.server,
-    caPem: ref.caPem,
-    token: ref.adminToken,
-    config: { ...DEFAULT_CLUSTER, ...AUTOSCALED_FROM_ZERO },
-  });
-  // The chart's Deployment needs the controllers this control plane runs without (its kube-controller-manager is not started): the sandbox's, attached like its nodes.
-  controllers = startControllers(
-    new KubeClient({
-      server: ref.server,
-      caPem: ref.caPem,
-      token: ref.adminToken,
-      userAgent: 'longshore-test-controllers',
-    }),
-    {
-      deployments: true,
-      replicaSets: true,
-      serviceAccounts: true,
-      garbageCollector: true,
-      namespaces: false,
-      rootCaPublisher: true,
-      endpoints: true,
-    },
-    ref.caPem,
-  );
+  sandbox = await attachSandbox(ref, { ...DEFAULT_CLUSTER, ...AUTOSCALED_FROM_ZERO });
   const kc = new KubeConfig();
   kc.loadFromFile(ref.kubeconfigPath);
   core = kc.makeApiClient(CoreV1Api);
@@ -79,8 +48,7 @@ projects:
 });
 after(async () => {
   await lab?.close();
-  await controllers?.stop();
-  await cluster?.stop({ deleteNodes: false });
+  await sandbox?.stop();
   await ref?.stop();
 });
 

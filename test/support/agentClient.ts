@@ -12,12 +12,20 @@ export async function registerFakeAgent(
   h: Pick<Harness, 'url' | 'api'>,
   name: string,
   pools?: string[],
+  as: { executor?: 'local' | 'kubernetes'; version?: string; metadata?: Record<string, string> } = {},
 ): Promise<FakeAgent> {
   const token = (await h.api('POST', '/api/registration-tokens', pools ? { pools } : {})).body.token as string;
   const res = await fetch(h.url + '/api/agent/register', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token, name, executor: 'local', version: '0.1.0', capacity: 10 }),
+    body: JSON.stringify({
+      token,
+      name,
+      executor: as.executor ?? 'local',
+      version: as.version ?? '0.1.0',
+      capacity: 10,
+      ...(as.metadata ? { metadata: as.metadata } : {}),
+    }),
   });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
   const { credential } = (await res.json()) as { credential: string };
