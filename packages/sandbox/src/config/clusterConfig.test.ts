@@ -18,7 +18,11 @@ test('cluster config: defaults, and errors that name the path', () => {
     },
   });
   assert.equal(c.cluster.nodeGroups[0]!.cpu, '8');
-  assert.deepEqual(c.cluster.images['my/tool'], { entrypoint: ['/bin/echo'], cmd: [] });
+  assert.deepEqual(
+    c.cluster.images['my/tool'],
+    { entrypoint: ['/bin/echo'] },
+    'what is left out comes from its base (`from`), or is empty',
+  );
   assert.equal(
     parseSandboxConfig({ cluster: { images: { app: { cmd: ['sh'], workingDir: '/app' } } } }).cluster.images.app
       ?.workingDir,

@@ -109,7 +109,9 @@ export class DeploymentController {
       const currentTotal = all.reduce((n, rs) => n + replicasOf(rs), 0);
       const initial =
         strategy.type === 'Recreate'
-          ? old.some((rs) => replicasOf(rs) > 0 || statusNum(rs, 'replicas') > 0)
+          ? old.some(
+              (rs) => replicasOf(rs) > 0 || statusNum(rs, 'replicas') > 0 || statusNum(rs, 'terminatingReplicas') > 0,
+            )
             ? 0
             : desired
           : old.length === 0
@@ -165,7 +167,10 @@ export class DeploymentController {
         if (old.every((rs) => replicasOf(rs) === 0)) await this.scale(d, newRS, desired);
       } else if (strategy.type === 'Recreate') {
         for (const rs of old) await this.scale(d, rs, 0);
-        if (old.every((rs) => statusNum(rs, 'replicas') === 0)) await this.scale(d, newRS, desired);
+        // As the real controller (oldPodsRunning): an old pod still terminating holds the new
+        // one back, so a Recreate never runs the old and the new side by side.
+        const gone = (rs: K8sObject) => statusNum(rs, 'replicas') === 0 && statusNum(rs, 'terminatingReplicas') === 0;
+        if (old.every(gone)) await this.scale(d, newRS, desired);
       } else {
         await this.rollingStep(d, newRS, old, desired, maxSurge, maxUnavailable);
       }

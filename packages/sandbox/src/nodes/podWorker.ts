@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { apiPath, type K8sObject } from '../client/kubeClient.js';
 import { bytes, cpuMilli } from '../scheduler/resources.js';
 import { launchContainer, type ContainerExit, type RunningContainer } from './container.js';
+import { ContainerProbes } from './containerProbes.js';
 import { buildEnv, EnvError, type Obj } from './env.js';
 import { portInUseMessage, portsInUse } from './hostPorts.js';
 import { invalidImageMessage } from './imageReference.js';
@@ -375,13 +376,23 @@ export class PodWorker {
     s.containerID = containerID;
     s.imageID = `${qualifiedImage(String(c.image)).replace(/:[^:/]+$/, '')}@sha256:${hex(qualifiedImage(String(c.image)))}`;
     s.state = { running: { startedAt } };
-    s.ready = true;
-    s.started = true;
+    // Init containers have no probes; a container's own say when it is started and ready.
+    const probes = init
+      ? undefined
+      : new ContainerProbes(c, (state) => {
+          if (this.running.get(name)?.proc !== proc) return;
+          s.ready = state.ready;
+          s.started = state.started;
+          void this.writeStatus();
+        });
+    s.ready = probes?.state.ready ?? true;
+    s.started = probes?.state.started ?? true;
     void this.event('Normal', 'Pulled', `Container image "${String(c.image)}" already present on machine`);
     void this.event('Normal', 'Created', `Created container: ${name}`);
     void this.event('Normal', 'Started', `Started container ${name}`);
     await this.writeStatus();
     const exit = await ended;
+    probes?.stop();
     log.close();
     cgroup?.remove();
     if (exit.startError) void this.event('Warning', 'Failed', `Error: ${exit.startError}`);
