@@ -169,6 +169,7 @@ function composeParts(
   const upgrades = new WorkerUpgrades({
     db,
     box,
+    log,
     taskLog,
     workers: wakeups,
     chart,

@@ -71,7 +71,7 @@ export const ServerConfig = Type.Object({
     maximum: 3600,
     default: 300,
     description:
-      'How long an upgraded Kubernetes worker has to come back ready (the old one drains first) before the upgrade is rolled back',
+      "How long an upgraded Kubernetes worker has to come back ready, beyond the old worker's drain deadline (it drains first), before the upgrade is rolled back",
   }),
   leaseMs: Type.Integer({
     minimum: 500,

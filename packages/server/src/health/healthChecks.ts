@@ -1,10 +1,4 @@
-import {
-  LongshoreError,
-  type HealthCheckRequest,
-  type HealthReport,
-  type LogLine,
-  type WorkerHealth,
-} from '@longshore/protocol';
+import { LongshoreError, type HealthCheckRequest, type HealthReport, type WorkerHealth } from '@longshore/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../crypto/secretBox.js';
 import { newId } from '../crypto/tokens.js';
@@ -12,6 +6,7 @@ import type { WorkSignals } from '../dispatch/workerWakeups.js';
 import type { TaskLog } from '../logs/taskLog.js';
 import type { Store } from '../store/database.js';
 import { insertTask } from '../orchestration/taskCreation.js';
+import { endTask } from '../orchestration/taskEnd.js';
 import { effectivePolicyId } from './effectivePolicy.js';
 
 /** The kind of the task a health check is: its log is where the check's results are read. */
@@ -283,23 +278,7 @@ export class HealthChecks {
     );
   }
 
-  async #endTask(taskId: string, succeeded: boolean, message: string): Promise<void> {
-    const level: LogLine['level'] = succeeded ? 'info' : 'error';
-    try {
-      await this.#taskLog.system(taskId, message, level);
-    } catch (err) {
-      this.#log.error({ err, taskId }, 'writing the end of a health check to its log failed');
-    }
-    await this.#db
-      .updateTable('tasks')
-      .set({
-        state: succeeded ? 'succeeded' : 'failed',
-        failed: succeeded ? 0 : 1,
-        error: succeeded ? null : message,
-        completed_at: Date.now(),
-      })
-      .where('id', '=', taskId)
-      .execute();
-    this.#taskLog.notify(taskId);
+  #endTask(taskId: string, succeeded: boolean, message: string): Promise<void> {
+    return endTask({ db: this.#db, taskLog: this.#taskLog, log: this.#log }, taskId, succeeded, message);
   }
 }

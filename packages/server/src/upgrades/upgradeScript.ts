@@ -80,10 +80,13 @@ export function upgradeScript(plan: UpgradePlan): string {
     '  exit 0',
     'fi',
     // What the worker pods show is the reason a person needs: a crash loop, an image that does not pull.
-    'pods=$(kubectl get pods --namespace "$namespace" -l "$selector" -o jsonpath=\'{range .items[*]}{.metadata.name}{":"}{range .status.containerStatuses[*]}{" "}{.state.waiting.reason}{.state.terminated.reason}{" (restarts "}{.restartCount}{", last exit code "}{.lastState.terminated.exitCode}{")"}{end}{"; "}{end}\' 2>/dev/null | sed \'s/; $//\' || true)',
+    'pods=$(timeout 20 kubectl get pods --namespace "$namespace" -l "$selector" -o jsonpath=\'{range .items[*]}{.metadata.name}{":"}{range .status.containerStatuses[*]}{" "}{.state.waiting.reason}{.state.terminated.reason}{" (restarts "}{.restartCount}{", last exit code "}{.lastState.terminated.exitCode}{")"}{end}{"; "}{end}\' 2>/dev/null | sed \'s/; $//\' || true)',
     'echo "The new worker did not become ready within $timeout. Worker pods: ${pods:-none found}"',
     'echo "Its last output:"',
-    'kubectl logs --namespace "$namespace" -l "$selector" --tail 20 --previous 2>/dev/null || kubectl logs --namespace "$namespace" -l "$selector" --tail 20 2>/dev/null || true',
+    // Bounded: what explains the failure must never keep the rollback from happening. With
+    // timeout(1), not --request-timeout: kubectl takes any such flag as a configuration of its own
+    // and then no longer uses the pod's in-cluster one (it dials localhost:8080).
+    'timeout 20 kubectl logs --namespace "$namespace" -l "$selector" --tail 20 --previous 2>/dev/null || timeout 20 kubectl logs --namespace "$namespace" -l "$selector" --tail 20 || true',
     'echo "Rolling back release $release to its previous revision"',
     'if helm rollback "$release" --namespace "$namespace" --wait --timeout "$timeout"; then',
     `  set_longshore_variable ${UPGRADE_FAILURE_VARIABLE} "the worker on chart ${plan.toChart} did not become ready within $timeout (\${pods:-no worker pod found}); rolled back to chart ${plan.fromChart}"`,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
 import {
   LONGSHORE_VERSION,
   LongshoreError,
   agentRoutes,
-  type LogLine,
   type Operation,
   type OutputVariable,
 } from '@longshore/protocol';
@@ -13,6 +13,7 @@ import { isOnline } from '../dispatch/workerUsability.js';
 import { effectivePolicyId } from '../health/effectivePolicy.js';
 import type { TaskLog } from '../logs/taskLog.js';
 import { insertTask } from '../orchestration/taskCreation.js';
+import { endTask } from '../orchestration/taskEnd.js';
 import { ACTIVE_TASK_STATES } from '../orchestration/taskState.js';
 import type { Store } from '../store/database.js';
 import { compareSemver, parseSemver } from '../resources/semver.js';
@@ -28,6 +29,7 @@ export const WORKER_CHART_PACKAGE_ID = 'longshore-worker-chart';
 export interface WorkerUpgradeParts {
   db: Store;
   box: SecretBox;
+  log: Pick<FastifyBaseLogger, 'error'>;
   taskLog: TaskLog;
   workers: WorkSignals;
   /** Undefined when the server has no chart to upgrade with. */
@@ -51,8 +53,10 @@ interface UpgradeContext {
   toChart: string;
 }
 
-/** Time for the old worker to drain, the new one to come up or the old one to come back, and helm itself. */
+/** Time for helm itself and the pod's own start, beyond the waits for the workers. */
 const UPGRADE_SLACK_SECONDS = 300;
+/** The chart's worker.drainDeadline, for a worker that does not say its own. */
+const DEFAULT_DRAIN_SECONDS = 60;
 
 /**
  * Server-driven upgrades of Kubernetes workers, each a task with one operation that the worker
@@ -65,6 +69,7 @@ const UPGRADE_SLACK_SECONDS = 300;
 export class WorkerUpgrades {
   readonly #db: Store;
   readonly #box: SecretBox;
+  readonly #log: Pick<FastifyBaseLogger, 'error'>;
   readonly #taskLog: TaskLog;
   readonly #workers: WorkSignals;
   readonly #chart: ShippedChart | undefined;
@@ -75,6 +80,7 @@ export class WorkerUpgrades {
   constructor(parts: WorkerUpgradeParts) {
     this.#db = parts.db;
     this.#box = parts.box;
+    this.#log = parts.log;
     this.#taskLog = parts.taskLog;
     this.#workers = parts.workers;
     this.#chart = parts.chart;
@@ -190,7 +196,9 @@ export class WorkerUpgrades {
 
   async #start(w: { id: string; name: string; version: string; metadata: string }): Promise<string> {
     const chart = this.#chart!;
-    const { helmRelease, namespace } = metadataOf(w.metadata);
+    const { helmRelease, namespace, drainSeconds } = metadataOf(w.metadata);
+    // The new worker starts only once the old one drained (Recreate): the wait for it includes the drain.
+    const readySeconds = this.#readyTimeoutSeconds + drainSeconds;
     const fromChart = chartVersionOf(w) ?? 'unknown';
     const fromChartVersion = parseSemver(fromChart);
     // A release of an unknown chart version gets every migration: each one moves only values still at their old place.
@@ -198,7 +206,7 @@ export class WorkerUpgrades {
       const since = parseSemver(m.since)!;
       return fromChartVersion === undefined || compareSemver(fromChartVersion, since) < 0;
     });
-    const timeoutSeconds = this.#readyTimeoutSeconds * 2 + UPGRADE_SLACK_SECONDS;
+    const timeoutSeconds = readySeconds * 2 + UPGRADE_SLACK_SECONDS;
     const t = Date.now();
     const operationId = randomUUID();
     const context: UpgradeContext = {
@@ -231,7 +239,7 @@ export class WorkerUpgrades {
             toChart: chart.chartVersion,
             fromWorker: w.version,
             toWorker: chart.workerVersion,
-            readyTimeoutSeconds: this.#readyTimeoutSeconds,
+            readyTimeoutSeconds: readySeconds,
             migrations,
           }),
         },
@@ -331,31 +339,25 @@ export class WorkerUpgrades {
     );
   }
 
-  async #end(taskId: string, succeeded: boolean, message: string): Promise<void> {
-    const level: LogLine['level'] = succeeded ? 'info' : 'error';
-    await this.#taskLog.system(taskId, message, level);
-    await this.#db
-      .updateTable('tasks')
-      .set({
-        state: succeeded ? 'succeeded' : 'failed',
-        failed: succeeded ? 0 : 1,
-        error: succeeded ? null : message,
-        completed_at: Date.now(),
-      })
-      .where('id', '=', taskId)
-      .execute();
-    this.#taskLog.notify(taskId);
+  #end(taskId: string, succeeded: boolean, message: string): Promise<void> {
+    return endTask({ db: this.#db, taskLog: this.#taskLog, log: this.#log }, taskId, succeeded, message);
   }
 }
 
-function metadataOf(json: string): { helmRelease?: string; namespace?: string } {
+/** What a Kubernetes worker says of its installation; a drain deadline it does not say is the chart's default. */
+function metadataOf(json: string): { helmRelease?: string; namespace?: string; drainSeconds: number } {
+  const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
   try {
     const parsed = JSON.parse(json) as Record<string, unknown>;
+    const drain = Number(parsed.drainDeadlineSeconds);
+    const helmRelease = text(parsed.helmRelease);
+    const namespace = text(parsed.namespace);
     return {
-      ...(typeof parsed.helmRelease === 'string' ? { helmRelease: parsed.helmRelease } : {}),
-      ...(typeof parsed.namespace === 'string' ? { namespace: parsed.namespace } : {}),
+      ...(helmRelease ? { helmRelease } : {}),
+      ...(namespace ? { namespace } : {}),
+      drainSeconds: Number.isFinite(drain) && drain >= 0 ? drain : DEFAULT_DRAIN_SECONDS,
     };
   } catch {
-    return {};
+    return { drainSeconds: DEFAULT_DRAIN_SECONDS };
   }
 }

@@ -66,6 +66,8 @@ export const kubernetesExecutorProvider: ExecutorProvider<'kubernetes', Kubernet
       return {
         namespace,
         clusterVersion,
+        // How long this worker drains when its pod is replaced: an upgrade waits that long more for the new one.
+        drainDeadlineSeconds: String(Math.ceil(config.drainDeadlineMs / 1000)),
         ...(chartVersion ? { chartVersion } : {}),
         ...(helmRelease ? { helmRelease } : {}),
       };
