@@ -101,6 +101,8 @@ describe('-o json after the verb', () => {
     assert.equal((await json(['machine-policies', 'Default'])).name, 'Default');
     assert.equal((await json(['workers', 'check', 'w-json']))[0].worker, 'w-json');
     assert.ok(Array.isArray(await json(['workers', 'check', '--all'])));
+    // A local worker of this version is not behind: the answer says so, with no task.
+    assert.equal((await json(['workers', 'upgrade', '--all']))[0].taskId, null);
     // It prints nothing; what matters is that `-o json` after it is accepted.
     ran.add('workers delete');
     assert.equal((await cli(['workers', 'delete', 'w-json', '-o', 'json'])).code, 0);

@@ -169,6 +169,11 @@ test('every call the client makes is a documented operation, with bodies its sch
     (await client.workers.checkAll()).map((c) => c.checkId),
     [check.checkId],
   );
+  await assert.rejects(client.workers.upgrade('contract-worker'), (e) => isErrorCode(e, 'CONFLICT'));
+  assert.deepEqual(
+    (await client.workers.upgradeAll()).map((u) => [u.worker, u.taskId]),
+    [['contract-worker', null]],
+  );
   await client.workers.delete('contract-worker');
   const install = await client.workers.installCommand({ pools: ['default'], values: { 'image.tag': 'x' } });
   assert.equal(install.reinstall, false);

@@ -209,6 +209,29 @@ test('a walk through every operation answers only documented statuses, and every
     params: { id: check.checkId },
     body: { checks: [{ name: 'walk', ok: true, detail: 'walked' }], facts: { version: 'walk' } },
   });
+  const { token: upgradeeToken } = await expect(201, 'POST', '/api/registration-tokens', { body: {} });
+  const upgradee = await expect(201, 'POST', '/api/agent/register', {
+    body: {
+      token: upgradeeToken,
+      name: 'upgradee',
+      executor: 'kubernetes',
+      version: '0.0.1',
+      capacity: 1,
+      metadata: { namespace: 'walk', helmRelease: 'longshore-worker-upgradee', chartVersion: '0.0.1' },
+    },
+  });
+  const asUpgradee = { bearer: upgradee.credential as string };
+  const upgrade = await expect(202, 'POST', '/api/workers/{ref}/upgrades', { params: { ref: 'upgradee' } });
+  await expect(409, 'POST', '/api/workers/{ref}/upgrades', { params: { ref: 'walker' } });
+  await expect(202, 'POST', '/api/workers/upgrades');
+  await expect(409, 'POST', '/api/tasks/{id}/cancel', { params: { id: upgrade.taskId } });
+  const given = await expect(200, 'POST', '/api/agent/poll', {
+    ...asUpgradee,
+    body: { free: 1, running: [], waitMs: 0 },
+  });
+  const [chart] = given.operations[0].packages;
+  await expect(200, 'GET', '/api/agent/worker-chart/{version}', { ...asUpgradee, params: { version: chart.version } });
+  await expect(404, 'GET', '/api/agent/worker-chart/{version}', { ...asUpgradee, params: { version: '0.0.0' } });
   await expect(204, 'POST', '/api/agent/worker/offline', asWorker);
   await expect(204, 'DELETE', '/api/workers/{ref}', { params: { ref: 'walker' } });
   await expect(401, 'POST', '/api/agent/poll', { ...asWorker, body: { free: 1, running: [], waitMs: 0 } });

@@ -7,19 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
-import {
-  DEFAULT_CLUSTER,
-  KubeClient,
-  startCluster,
-  startControllers,
-  type ControllerSet,
-  type SandboxCluster,
-} from '@longshore/sandbox';
+import { DEFAULT_CLUSTER } from '@longshore/sandbox';
 import {
   referenceClusterAvailable,
   startReferenceCluster,
   type ReferenceCluster,
 } from '../control-plane/referenceCluster.js';
+import { attachSandbox, type AttachedSandbox } from '../control-plane/sandboxOnReference.js';
 import { freePort } from '../support/cliProcess.js';
 import { ClientEnv, clientsMissing, eventually, sandboxForSuite, succeeded } from './support.js';
 
@@ -184,40 +178,15 @@ describe(
   { skip: clientsMissing() || noReference },
   () => {
     let ref: ReferenceCluster;
-    let cluster: SandboxCluster;
-    let controllers: ControllerSet;
+    let sandbox: AttachedSandbox;
     let env: ClientEnv;
     before(async () => {
       ref = await startReferenceCluster();
-      cluster = await startCluster({
-        server: ref.server,
-        caPem: ref.caPem,
-        token: ref.adminToken,
-        config: DEFAULT_CLUSTER,
-      });
-      controllers = startControllers(
-        new KubeClient({
-          server: ref.server,
-          caPem: ref.caPem,
-          token: ref.adminToken,
-          userAgent: 'longshore-test-controllers',
-        }),
-        {
-          deployments: true,
-          replicaSets: true,
-          serviceAccounts: true,
-          garbageCollector: true,
-          namespaces: false,
-          rootCaPublisher: true,
-          endpoints: true,
-        },
-        ref.caPem,
-      );
+      sandbox = await attachSandbox(ref, DEFAULT_CLUSTER);
       env = new ClientEnv(ref.kubeconfigPath);
     });
     after(async () => {
-      await controllers?.stop();
-      await cluster?.stop({ deleteNodes: false });
+      await sandbox?.stop();
       await ref?.stop();
       env?.cleanup();
     });

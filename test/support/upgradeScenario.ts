@@ -142,7 +142,12 @@ projects:
       name: WORKER,
       namespace: NAMESPACE,
       // Pods share the host's network on the sandbox's nodes: the worker's health port must be free there.
-      values: { 'worker.healthPort': String(await freePort()), 'worker.maxPendingPods': '7' },
+      // A drain deadline that outlasts the step running through the upgrade, and adds to the wait for the new worker.
+      values: {
+        'worker.healthPort': String(await freePort()),
+        'worker.maxPendingPods': '7',
+        'worker.drainDeadline': '15s',
+      },
     });
     assert.equal(install.status, 201, JSON.stringify(install.body));
     const installed = await this.shell((install.body.command as string).replace(this.#charts.b, this.#charts.a));
@@ -222,12 +227,12 @@ projects:
 
     const upgrade = await this.lab.cli(['workers', 'upgrade', WORKER, '--follow']);
     assert.equal(upgrade.code, 2, `${upgrade.output}\n${await this.diagnostics()}`);
-    assert.match(upgrade.output, /did not become ready within 30s/, await this.diagnostics());
+    assert.match(upgrade.output, /did not become ready within 45s/, await this.diagnostics());
     assert.match(upgrade.output, new RegExp(BROKEN_OUTPUT));
     assert.match(upgrade.output, /Rolling back release longshore-worker-upgraded/);
     assert.match(
       upgrade.output,
-      /The upgrade of worker upgraded failed: the worker on chart 0\.3\.0 did not become ready within 30s \(.*restarts.*\); rolled back to chart 0\.2\.0/,
+      /The upgrade of worker upgraded failed: the worker on chart 0\.3\.0 did not become ready within 45s \(.*restarts.*\); rolled back to chart 0\.2\.0/,
     );
     assert.equal((await this.#worker()).version, '0.2.0');
     const history = await this.shell(`helm history ${RELEASE} --namespace ${NAMESPACE} -o json`);

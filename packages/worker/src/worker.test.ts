@@ -45,6 +45,14 @@ class FakeExecutor implements Executor {
     this.released.push(operationId);
   }
 
+  readonly left: string[] = [];
+  leave(operationId: string): boolean {
+    if (!this.runs.has(operationId)) return false;
+    this.left.push(operationId);
+    this.finish(operationId, { outcome: 'lost', message: 'no longer followed', outputVariables: [] });
+    return true;
+  }
+
   cancel(operationId: string): void {
     this.cancelled.push(operationId);
     this.finish(operationId, { outcome: 'cancelled', message: 'cancelled', outputVariables: [] });
@@ -277,6 +285,29 @@ describe('Worker', () => {
     // Leases are still renewed while draining, with no room offered.
     const draining = server.polls.slice(pollsBefore + 1);
     assert.ok(draining.length > 0 && draining.every((p) => p.free === 0 && p.running[0] === op.id));
+  });
+
+  it('leaves its own upgrade running when it stops: not waited for, not cancelled, not reported, still listed as running', async () => {
+    const { server, executor, worker } = setup({ drainDeadlineMs: 300 });
+    await worker.start();
+    const upgrade = testOperation({ purpose: 'worker-upgrade' });
+    const step = testOperation();
+    server.offer({ operation: upgrade });
+    server.offer({ operation: step });
+    await until(() => executor.started.length === 2, 'both started');
+    const pollsBefore = server.polls.length;
+    const stopped = worker.stop();
+    await sleep(100);
+    executor.finish(step.id, success, 2);
+    await stopped;
+    assert.deepEqual(executor.left, [upgrade.id]);
+    assert.deepEqual(executor.cancelled, [], 'the drain deadline cancelled nothing');
+    assert.equal(server.completed.get(step.id)!.outcome, 'succeeded');
+    assert.equal(server.completed.has(upgrade.id), false, 'its successor reports it');
+    assert.deepEqual(executor.released, [step.id], 'the upgrade pod stays');
+    // The server keeps the upgrade while the old worker drains: every poll still names it.
+    const draining = server.polls.slice(pollsBefore + 1);
+    assert.ok(draining.length > 0 && draining.every((p) => p.running.includes(upgrade.id)), JSON.stringify(draining));
   });
 
   it('cancels what is still running at the drain deadline', async () => {

@@ -155,64 +155,63 @@ export function registerClientCommands(program: Command): void {
     ['health', (r) => (r.healthReasons.length ? `${r.health}: ${r.healthReasons.join('; ')}` : r.health)],
     ['checked', (r) => r.lastHealthCheck],
   ]);
-  workers
-    .command('check')
-    .argument('[worker]', 'the worker to check')
-    .option('--all', 'check every enabled worker')
-    .option('--follow', "follow each check's task log until it ends")
-    .description('start health checks; prints their task ids')
-    .action(async (ref: string | undefined, opts: { all?: boolean; follow?: boolean }, cmd: Command) => {
-      if (!ref === !opts.all)
-        throw new LongshoreError('VALIDATION_FAILED', 'Name one worker to check, or give --all (not both)');
-      const { client, output } = clientFor(cmd);
-      const started = ref ? [await client.workers.check(ref)] : await client.workers.checkAll();
-      printList(
-        started,
-        [
-          { header: 'worker', value: (c) => c.worker },
-          { header: 'task', value: (c) => c.taskId },
-        ],
-        output,
-      );
-      if (!opts.follow) return;
-      for (const check of started) {
-        const state = await client.tasks.follow(check.taskId, {
-          onLine: (line) => process.stdout.write(`[${check.worker}] ${line.text}\n`),
-        });
-        if (state !== 'succeeded') process.exitCode = 2;
-      }
-    });
-  workers
-    .command('upgrade')
-    .argument('[worker]', 'the Kubernetes worker to upgrade')
-    .option('--all', 'upgrade every enabled worker that is behind')
-    .option('--follow', "follow each upgrade's task log until it ends")
-    .description(
+  /** `workers check` and `workers upgrade`: one worker or --all, each a task; --follow prints their logs. */
+  const perWorkerTasks = <T extends { worker: string; taskId: string | null }>(spec: {
+    name: string;
+    argument: string;
+    all: string;
+    description: string;
+    one: (client: LongshoreClient, ref: string) => Promise<T>;
+    every: (client: LongshoreClient) => Promise<T[]>;
+    columns: { header: string; value: (row: T) => string }[];
+  }) =>
+    workers
+      .command(spec.name)
+      .argument('[worker]', spec.argument)
+      .option('--all', spec.all)
+      .option('--follow', 'follow each task log until it ends')
+      .description(spec.description)
+      .action(async (ref: string | undefined, opts: { all?: boolean; follow?: boolean }, cmd: Command) => {
+        if (!ref === !opts.all)
+          throw new LongshoreError('VALIDATION_FAILED', `Name one worker to ${spec.name}, or give --all (not both)`);
+        const { client, output } = clientFor(cmd);
+        const started = ref ? [await spec.one(client, ref)] : await spec.every(client);
+        printList(started, spec.columns, output);
+        if (!opts.follow) return;
+        for (const { worker, taskId } of started) {
+          if (taskId === null) continue;
+          const state = await client.tasks.follow(taskId, {
+            onLine: (line) => process.stdout.write(`[${worker}] ${line.text}\n`),
+          });
+          if (state !== 'succeeded') process.exitCode = 2;
+        }
+      });
+  perWorkerTasks({
+    name: 'check',
+    argument: 'the worker to check',
+    all: 'check every enabled worker',
+    description: 'start health checks; prints their task ids',
+    one: (client, ref) => client.workers.check(ref),
+    every: (client) => client.workers.checkAll(),
+    columns: [
+      { header: 'worker', value: (c) => c.worker },
+      { header: 'task', value: (c) => c.taskId },
+    ],
+  });
+  perWorkerTasks({
+    name: 'upgrade',
+    argument: 'the Kubernetes worker to upgrade',
+    all: 'upgrade every enabled worker that is behind',
+    description:
       "upgrade Kubernetes workers to the chart and worker version this server ships (helm upgrade of the worker's own release, rolled back if the new worker does not come back)",
-    )
-    .action(async (ref: string | undefined, opts: { all?: boolean; follow?: boolean }, cmd: Command) => {
-      if (!ref === !opts.all)
-        throw new LongshoreError('VALIDATION_FAILED', 'Name one worker to upgrade, or give --all (not both)');
-      const { client, output } = clientFor(cmd);
-      const requested = ref ? [await client.workers.upgrade(ref)] : await client.workers.upgradeAll();
-      printList(
-        requested,
-        [
-          { header: 'worker', value: (u) => u.worker },
-          { header: 'task', value: (u) => u.taskId ?? '' },
-          { header: 'message', value: (u) => u.message },
-        ],
-        output,
-      );
-      if (!opts.follow) return;
-      for (const upgrade of requested) {
-        if (upgrade.taskId === null) continue;
-        const state = await client.tasks.follow(upgrade.taskId, {
-          onLine: (line) => process.stdout.write(`[${upgrade.worker}] ${line.text}\n`),
-        });
-        if (state !== 'succeeded') process.exitCode = 2;
-      }
-    });
+    one: (client, ref) => client.workers.upgrade(ref),
+    every: (client) => client.workers.upgradeAll(),
+    columns: [
+      { header: 'worker', value: (u) => u.worker },
+      { header: 'task', value: (u) => u.taskId ?? '' },
+      { header: 'message', value: (u) => u.message },
+    ],
+  });
   for (const verb of ['disable', 'enable'] as const) {
     workers
       .command(verb)

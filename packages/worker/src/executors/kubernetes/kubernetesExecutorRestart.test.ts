@@ -49,6 +49,24 @@ describe('KubernetesExecutor after a worker restart', () => {
     await executor.close();
   });
 
+  test('a run left to the next start stops being followed and leaves its pod and Secret; one without a pod yet cannot be left', async () => {
+    const { api, executor } = setup();
+    const operation = testOperation({ purpose: 'worker-upgrade' });
+    assert.equal(executor.leave(operation.id), false, 'nothing runs');
+    const pod = await leftBehind(api, operation);
+    api.setContainerState(pod, { running: {} });
+    api.log(pod, ['1 O helm upgrade']);
+    const sink = new Sink();
+    const result = executor.start(operation, sink, { lastSource: 0 });
+    await until(() => sink.texts().includes('helm upgrade'), 'the first line');
+    assert.equal(executor.leave(operation.id), true);
+    await result;
+    assert.equal(api.pods.size, 1, 'the pod runs on');
+    assert.equal(api.secrets.size, 1);
+    assert.ok(!api.calls.some((c) => c.startsWith('deletePod')), api.calls.join());
+    await executor.close();
+  });
+
   test('a pod still pending is waited for as usual', async () => {
     const { api, executor } = setup();
     const operation = testOperation();

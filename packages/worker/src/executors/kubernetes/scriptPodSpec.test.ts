@@ -128,6 +128,22 @@ describe('buildScriptPod', () => {
     assert.equal(pod.metadata?.annotations?.['example.com/owner'], 'ops');
   });
 
+  test("the worker's upgrade runs under the upgrader, whatever the patch says; without one it is rejected", () => {
+    const cfg = parseScriptPodsConfig({
+      namespace: 'ns',
+      workerName: 'w',
+      serviceAccountName: 'longshore-scripts',
+      upgraderServiceAccountName: 'longshore-upgrader',
+      podSpecPatch: { serviceAccountName: 'someone-else' },
+    });
+    const upgrade = testOperation({ purpose: 'worker-upgrade' });
+    assert.equal(buildScriptPod(input(upgrade, {}, cfg)).pod.spec!.serviceAccountName, 'longshore-upgrader');
+    assert.equal(buildScriptPod(input(testOperation(), {}, cfg)).pod.spec!.serviceAccountName, 'someone-else');
+    const { message, details } = rejection(() => buildScriptPod(input(upgrade)));
+    assert.equal(details.rejection, 'no-upgrader');
+    assert.match(message, /no upgrader ServiceAccount .*upgrade it with helm upgrade/);
+  });
+
   test('podSpecPatch is applied last, merging containers by name, but cannot make the pod restart', () => {
     const cfg = parseScriptPodsConfig({
       namespace: 'ns',
