@@ -162,5 +162,25 @@ describe('worker upgrades', () => {
     const op = await upgradeOperation(agent);
     assert.equal(op.taskId, taskId);
     assert.equal(op.purpose, 'worker-upgrade');
+
+    // Rolled back: the next healthy check does not try the same upgrade again.
+    await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
+      outcome: 'failed',
+      exitCode: 1,
+      finalSeq: 0,
+      message: 'The script exited with code 1',
+      outputVariables: [],
+    });
+    const next = (await h.api('POST', '/api/workers/k-auto/health-checks')).body;
+    const polled = await agent.poll();
+    await agent.call('POST', `/api/agent/health-checks/${polled.healthChecks[0].id}`, {
+      checks: [{ name: 'server reachable', ok: true, detail: 'poll answered' }],
+      facts: {},
+    });
+    assert.match(
+      await taskText(next.taskId),
+      new RegExp(`its last upgrade to this version failed \\(task ${taskId}\\)`),
+    );
+    assert.deepEqual((await agent.poll()).operations, []);
   });
 });

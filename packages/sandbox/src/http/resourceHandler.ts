@@ -7,6 +7,9 @@ import { matchFields, parseFieldSelector } from '../selectors/fields.js';
 import { deleteObject, parseDeleteOptions } from '../storage/deletion.js';
 import { patchObject } from '../storage/patching.js';
 import type { Obj } from '../storage/store.js';
+import type { WriteOptions } from '../storage/rest.js';
+import { confirmNoEscalation } from '../rbac/escalation.js';
+import type { ResourceDef } from '../resources/registry.js';
 import type { ApiRequest, ServerContext } from './context.js';
 import { boolParam, decodeContinue, dryRunOf, encodeContinue, fieldValidationOf, intParam } from './query.js';
 import { parseBody, sendJson } from './respond.js';
@@ -64,7 +67,7 @@ export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promis
       const dryRun = dryRunOf(q, 'create');
       const fv = fieldValidationOf(q, 'create');
       const body = await parseBody(ctx.body, ctx.req.headers['content-type']);
-      const r = sc.rest.create(def, ns, body, { dryRun, fieldValidation: fv });
+      const r = sc.rest.create(def, ns, body, { dryRun, fieldValidation: fv, ...admission(sc, ctx, def, ns) });
       sendJson(res, 201, r.object, warningHeaders(r.warnings));
       return 201;
     }
@@ -72,7 +75,11 @@ export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promis
       const dryRun = dryRunOf(q, 'update');
       const fv = fieldValidationOf(q, 'update');
       const body = await parseBody(ctx.body, ctx.req.headers['content-type']);
-      const r = sc.rest.update(def, ns, info.name!, body, { dryRun, fieldValidation: fv });
+      const r = sc.rest.update(def, ns, info.name!, body, {
+        dryRun,
+        fieldValidation: fv,
+        ...admission(sc, ctx, def, ns),
+      });
       const code = r.created ? 201 : 200;
       sendJson(res, code, r.object, warningHeaders(r.warnings));
       return code;
@@ -83,6 +90,7 @@ export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promis
       const r = patchObject(sc.rest, def, ns, info.name!, ctx.req.headers['content-type'] ?? '', ctx.body, {
         dryRun,
         fieldValidation: fv,
+        ...admission(sc, ctx, def, ns),
         ...(q.get('fieldManager') ? { fieldManager: q.get('fieldManager')! } : {}),
       });
       const code = r.created ? 201 : 200;
@@ -122,6 +130,12 @@ export async function handleResource(sc: ServerContext, ctx: ApiRequest): Promis
     default:
       throw errors.methodNotAllowed();
   }
+}
+
+/** Admission that needs the user: writing RBAC objects must not grant what the writer lacks. */
+function admission(sc: ServerContext, ctx: ApiRequest, def: ResourceDef, ns: string | undefined): WriteOptions {
+  if (def.group !== 'rbac.authorization.k8s.io') return {};
+  return { admit: (obj) => confirmNoEscalation(sc.rbac, ctx.user, def.resource, ns, obj) };
 }
 
 function sendObject(ctx: ApiRequest, code: number, o: Record<string, unknown>): void {

@@ -24,6 +24,8 @@ export interface WriteOptions {
   fieldManager?: string;
   /** Server-side apply: the object's managedFields from its current ones (none on create). */
   managedFields?: (current: unknown) => Obj[];
+  /** Admission that needs the requesting user (RBAC escalation prevention): throws to refuse the object as it would be stored. */
+  admit?: (obj: Obj) => void;
 }
 
 export interface WriteResult {
@@ -126,6 +128,7 @@ export class RestStorage {
     if (def.resource === 'services') allocateClusterIP(this.store, internal);
     const errs = validateObject(def.kind, def.storageOf ? obj : internal);
     if (errs.length) throw this.invalid(def, name, errs);
+    opts.admit?.(internal);
     const m = internal.metadata as Obj;
     m.uid = newUid();
     m.creationTimestamp = now();
@@ -229,6 +232,7 @@ export class RestStorage {
     }
     const errs = validateUpdate(def.kind, def.storageOf ? this.toExternal(def, obj) : obj, current);
     if (errs.length) throw this.invalid(def, name, errs);
+    opts.admit?.(obj);
     obj = reorderMeta(obj);
     if (JSON.stringify(obj) === JSON.stringify(current)) return { object: this.toExternal(def, current), warnings };
     if (opts.dryRun) return { object: this.toExternal(def, obj), warnings };

@@ -152,11 +152,33 @@ export class WorkerUpgrades {
       .executeTakeFirst();
     if (!row || row.updates !== 'automatic') return undefined;
     if (!workerUpgrade(row, this.shipped, this.#serverUrl()).available) return undefined;
+    const failed = await this.#failedBefore(workerId);
+    // Not again at every check: the same upgrade would fail the same way and roll back each time.
+    if (failed)
+      return `The worker is behind, but its last upgrade to this version failed (task ${failed}): it is not tried again automatically; upgrade it by hand (longshore workers upgrade ${row.name}) once the cause is fixed`;
     const [result] = await this.request([workerId], false);
     if (!result) return undefined;
     return result.taskId
       ? `The worker is behind and its machine policy upgrades automatically: upgrade task ${result.taskId}`
       : `The worker is behind, but is not upgraded automatically: ${result.message}`;
+  }
+
+  /** The worker's last upgrade task, when it failed and was to the chart this server ships now. */
+  async #failedBefore(workerId: string): Promise<string | undefined> {
+    const last = await this.#db
+      .selectFrom('operations')
+      .innerJoin('tasks', 'tasks.id', 'operations.task_id')
+      .select(['tasks.id', 'tasks.state', 'tasks.context'])
+      .where('tasks.kind', '=', WORKER_UPGRADE_TASK_KIND)
+      .where('operations.worker_id', '=', workerId)
+      .orderBy('tasks.created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!last || last.state !== 'failed') return undefined;
+    const context = this.#box.openJson<UpgradeContext>(last.context);
+    return context.toChart === this.#chart?.chartVersion && context.toWorker === this.#chart.workerVersion
+      ? last.id
+      : undefined;
   }
 
   /** Why this worker cannot be upgraded by the server now; undefined when it can. */
