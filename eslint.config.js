@@ -5,9 +5,21 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'test/control-plane/cmd/**'] },
   {
-    files: ['packages/*/src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    files: [
+      'packages/*/src/**/*.ts',
+      'packages/portal/src/**/*.tsx',
+      'test/**/*.ts',
+      'bench/**/*.ts',
+      'scripts/**/*.ts',
+    ],
     extends: [tseslint.configs.base],
-    languageOptions: { parserOptions: { project: ['./tsconfig.tests.json'], tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      // The portal is checked as the browser code it is: DOM, JSX, its own configuration.
+      parserOptions: {
+        project: ['./tsconfig.tests.json', './packages/portal/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
     rules: {
       // node:test's test() and describe() return promises the runner itself awaits.
       '@typescript-eslint/no-floating-promises': [

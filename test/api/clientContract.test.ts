@@ -174,12 +174,18 @@ test('every call the client makes is a documented operation, with bodies its sch
     (await client.workers.upgradeAll()).map((u) => [u.worker, u.taskId]),
     [['contract-worker', null]],
   );
+  const pools = await client.poolStatistics();
+  assert.equal(pools.find((p) => p.pool === 'default')?.workersByHealth.unknown, 1);
   await client.workers.delete('contract-worker');
   const install = await client.workers.installCommand({ pools: ['default'], values: { 'image.tag': 'x' } });
   assert.equal(install.reinstall, false);
 
   // No worker polls: the deployment waits, and is cancelled.
   const deployment = await client.deployments.create({ project: 'Contract', environment: 'Contract' });
+  assert.deepEqual(
+    (await client.deployments.list({ project: 'Contract' })).map((d) => d.id),
+    [deployment.id],
+  );
   assert.equal(deployment.releaseVersion, release.version);
   assert.equal((await client.tasks.get(deployment.taskId)).id, deployment.taskId);
   assert.ok((await client.tasks.list()).some((t) => t.id === deployment.taskId));

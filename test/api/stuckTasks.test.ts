@@ -35,13 +35,7 @@ test('an unforeseen error while advancing fails the task with its message instea
     await sql`CREATE TRIGGER refuse_next_step BEFORE UPDATE OF current_step ON tasks BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`.execute(
       h.server.ctx.db,
     );
-    const done = await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
-      outcome: 'succeeded',
-      exitCode: 0,
-      message: '',
-      outputVariables: [],
-      finalSeq: 0,
-    });
+    const done = await agent.complete(op.id);
     assert.equal(done.status, 204, "the worker's report is accepted; the failure is the task's");
 
     const t = (await h.api('GET', `/api/tasks/${taskId}`)).body;
@@ -66,13 +60,7 @@ test('an unforeseen error while planning a step fails the step and the task with
     await sql`CREATE TRIGGER unreadable_outputs AFTER UPDATE OF state ON operations WHEN NEW.state = 'finished' BEGIN UPDATE operations SET output_variables = ${sql.lit(unexpected(h))} WHERE id = NEW.id; END`.execute(
       h.server.ctx.db,
     );
-    await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
-      outcome: 'succeeded',
-      exitCode: 0,
-      message: '',
-      outputVariables: [],
-      finalSeq: 0,
-    });
+    await agent.complete(op.id);
 
     const t = (await h.api('GET', `/api/tasks/${taskId}`)).body;
     assert.equal(t.state, 'failed');

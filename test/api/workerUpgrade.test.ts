@@ -63,10 +63,9 @@ describe('worker upgrades', () => {
     assert.match(cancel.body.message, /An upgrade cannot be cancelled/);
 
     // The rollback's reason, as the script sets it, is what the task says.
-    await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
+    await agent.complete(op.id, {
       outcome: 'failed',
       exitCode: 1,
-      finalSeq: 0,
       message: 'The script exited with code 1',
       outputVariables: [
         { name: 'UpgradeFailure', value: 'the worker did not become ready within 30s; rolled back', sensitive: false },
@@ -84,13 +83,7 @@ describe('worker upgrades', () => {
     const agent = await registerFakeAgent(h, 'k-two', undefined, KUBERNETES);
     const first = (await h.api('POST', '/api/workers/k-two/upgrades')).body;
     const op = await upgradeOperation(agent);
-    await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
-      outcome: 'succeeded',
-      exitCode: 0,
-      message: '',
-      outputVariables: [],
-      finalSeq: 0,
-    });
+    await agent.complete(op.id);
     assert.equal((await h.api('GET', `/api/tasks/${first.taskId}`)).body.state, 'failed');
     assert.match(
       await taskText(first.taskId),
@@ -105,13 +98,7 @@ describe('worker upgrades', () => {
       capacity: 10,
       metadata: { ...KUBERNETES.metadata, chartVersion: '0.1.0' },
     });
-    await agent.call('POST', `/api/agent/operations/${next.id}/complete`, {
-      outcome: 'succeeded',
-      exitCode: 0,
-      message: '',
-      outputVariables: [],
-      finalSeq: 0,
-    });
+    await agent.complete(next.id);
     assert.equal((await h.api('GET', `/api/tasks/${second.taskId}`)).body.state, 'succeeded');
     assert.match(
       await taskText(second.taskId),
@@ -164,10 +151,9 @@ describe('worker upgrades', () => {
     assert.equal(op.purpose, 'worker-upgrade');
 
     // Rolled back: the next healthy check does not try the same upgrade again.
-    await agent.call('POST', `/api/agent/operations/${op.id}/complete`, {
+    await agent.complete(op.id, {
       outcome: 'failed',
       exitCode: 1,
-      finalSeq: 0,
       message: 'The script exited with code 1',
       outputVariables: [],
     });

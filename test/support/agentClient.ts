@@ -6,6 +6,8 @@ export interface FakeAgent {
   credential: string;
   call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   poll(running?: string[], free?: number, waitMs?: number): Promise<any>;
+  /** Reports an operation's end (succeeded, exit code 0, no lines, unless `result` says otherwise). */
+  complete(operationId: string, result?: Record<string, unknown>): Promise<{ status: number; body: any }>;
 }
 
 export async function registerFakeAgent(
@@ -45,6 +47,15 @@ export async function registerFakeAgent(
     name,
     credential,
     call,
+    complete: (operationId, result = {}) =>
+      call('POST', `/api/agent/operations/${operationId}/complete`, {
+        outcome: 'succeeded',
+        exitCode: 0,
+        message: '',
+        outputVariables: [],
+        finalSeq: 0,
+        ...result,
+      }),
     async poll(running = [], free = 10, waitMs = 0) {
       const r = await call('POST', '/api/agent/poll', { free, running, waitMs });
       if (r.status !== 200) throw new Error(`poll failed: ${r.status} ${JSON.stringify(r.body)}`);

@@ -89,7 +89,12 @@ export class ApiConnection {
   private async send(call: ApiCall, signal: AbortSignal | undefined, accept: string): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#apiKey}`, accept };
     let body: RequestInit['body'];
-    if (call.bytes) [body, headers['content-type']] = [call.bytes.content, call.bytes.contentType];
+    // The DOM's BodyInit takes only bytes over an ArrayBuffer; Node's Buffers may share memory, which fetch copies anyway.
+    if (call.bytes)
+      [body, headers['content-type']] = [
+        call.bytes.content as NonNullable<RequestInit['body']>,
+        call.bytes.contentType,
+      ];
     else if (call.json !== undefined) [body, headers['content-type']] = [JSON.stringify(call.json), 'application/json'];
     let response: Response;
     try {

@@ -27,6 +27,15 @@ export interface WorkerPool extends Environment {
   machinePolicy: string | null;
 }
 
+/** A pool's queue and workers, as the dashboard and /metrics show them. */
+export interface PoolStatistics {
+  pool: string;
+  queueDepth: number;
+  oldestWaitSeconds: number;
+  workersByHealth: Record<'unknown' | 'healthy' | 'unhealthy' | 'unavailable', number>;
+  usableWorkers: number;
+}
+
 export interface WorkerPoolInput extends NamedInput {
   /** A machine policy by name or id; absent: the default policy. */
   machinePolicy?: string;

@@ -10,6 +10,7 @@ import type {
   MachinePolicy,
   MachinePolicyInput,
   Package,
+  PoolStatistics,
   Project,
   RegistrationToken,
   RegistrationTokenInput,
@@ -67,6 +68,13 @@ export class LongshoreClient {
   /** The server's URL, without a trailing slash. */
   get url(): string {
     return this.#connection.url;
+  }
+
+  /** Every pool's queue depth, oldest wait and workers by health. */
+  async poolStatistics(signal?: AbortSignal): Promise<PoolStatistics[]> {
+    return (
+      await this.#connection.json<{ items: PoolStatistics[] }>({ method: 'GET', path: '/api/pool-statistics', signal })
+    ).items;
   }
 
   /** The server's version, URL and certificate thumbprint. */
@@ -199,6 +207,12 @@ export class PackagesApi {
 
 export class DeploymentsApi {
   constructor(private readonly connection: ApiConnection) {}
+
+  /** Deployments, newest first; of one project when given. */
+  async list(filter: { project?: string } = {}, signal?: AbortSignal): Promise<Deployment[]> {
+    const call = { method: 'GET', path: '/api/deployments', query: { project: filter.project }, signal } as const;
+    return (await this.connection.json<{ items: Deployment[] }>(call)).items;
+  }
 
   /** Starts a deployment; its task (`taskId`) runs it. */
   create(input: DeploymentInput, signal?: AbortSignal): Promise<Deployment> {

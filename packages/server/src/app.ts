@@ -12,6 +12,9 @@ import { HealthChecks } from './health/healthChecks.js';
 import { healthCheckRoutes } from './health/healthRoutes.js';
 import { loadShippedChart, upgradeChartSource, type ShippedChart } from './upgrades/shippedChart.js';
 import { upgradeRoutes } from './upgrades/upgradeRoutes.js';
+import { statisticsRoutes } from './metrics/statisticsRoutes.js';
+import { BUNDLED_PORTAL, loadPortal } from './portal/portalFiles.js';
+import { portalPages } from './portal/portalPages.js';
 import { WORKER_UPGRADE_TASK_KIND, WorkerUpgrades } from './upgrades/workerUpgrades.js';
 import { HealthSchedule } from './health/healthSchedule.js';
 import { installAuthentication } from './http/authentication.js';
@@ -256,7 +259,7 @@ async function registerRoutes(
     },
   });
   installValidation(app);
-  installErrorHandling(app);
+  installErrorHandling(app, portalPages(loadPortal(ctx.config.portalDir ?? BUNDLED_PORTAL)));
   const routes = requireRouteAccess(app);
   installAuthentication(app, ctx.db, ctx.box);
   app.addHook('onRequest', async (request) => {
@@ -290,6 +293,7 @@ async function registerRoutes(
     ['apiKey', workerRoutes],
     ['apiKey', healthCheckRoutes],
     ['apiKey', upgradeRoutes],
+    ['apiKey', statisticsRoutes],
     ['apiKey', machinePolicyRoutes],
     ['apiKey', installCommandRoutes],
     ['apiKey', serverInfoRoutes],

@@ -59,6 +59,13 @@ export const ServerConfig = Type.Object({
     description:
       "The Helm chart install commands name, at this server's version: an oci:// reference, a repo/chart or a local path",
   }),
+  portalDir: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "The built web portal (index.html and assets/) served at /; default: the portal beside the server's package (packages/portal/dist)",
+    }),
+  ),
   upgradeChart: Type.Optional(
     Type.String({
       minLength: 1,
@@ -171,6 +178,7 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_TLS_CERT_FILE: 'tlsCertFile',
   LONGSHORE_TLS_KEY_FILE: 'tlsKeyFile',
   LONGSHORE_WORKER_CHART: 'workerChart',
+  LONGSHORE_PORTAL_DIR: 'portalDir',
   LONGSHORE_UPGRADE_CHART: 'upgradeChart',
   LONGSHORE_UPGRADE_READY_TIMEOUT_SECONDS: 'upgradeReadyTimeoutSeconds',
   LONGSHORE_LEASE_MS: 'leaseMs',

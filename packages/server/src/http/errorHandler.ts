@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import type { NotFoundFallback } from '../portal/portalPages.js';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LongshoreError, isLongshoreError, type ErrorCode } from '@longshore/protocol';
@@ -14,7 +15,8 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'VALIDATION_FAILED',
 };
 
-export function installErrorHandling(app: FastifyInstance): void {
+/** `fallback` answers what no route does before it is a 404 (the portal's files). */
+export function installErrorHandling(app: FastifyInstance, fallback?: NotFoundFallback): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const typed = toLongshoreError(error);
     if (typed.status >= 500)
@@ -22,6 +24,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     void reply.status(typed.status).send(typed.toBody());
   });
   app.setNotFoundHandler((request, reply) => {
+    if (fallback?.(request, reply)) return;
     void reply
       .status(404)
       .send(new LongshoreError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`).toBody());
