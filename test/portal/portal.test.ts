@@ -52,6 +52,18 @@ projects:
       steps:
         - name: Say
           script: { body: 'echo "shipped"' }
+  - name: Counting
+    process:
+      steps:
+        - name: Count
+          script: { body: 'i=1; while [ $i -le 12 ]; do echo "count $i"; i=$((i+1)); sleep 0.25; done' }
+        - name: Done
+          script: { body: 'echo "all counted"' }
+  - name: Long
+    process:
+      steps:
+        - name: Wait
+          script: { body: 'echo "waiting"; sleep 120' }
 `);
       await lab.startWorker('portal-worker');
       const deployed = await lab.cli(['deploy', 'Shop', '--to', 'Staging', '--follow']);
@@ -112,6 +124,49 @@ projects:
       await page.close();
     });
 
+    test("a task's page streams its log grouped by step while it runs, and shows how it ended", async () => {
+      const page = await browser.newPage({ bypassCSP: true });
+      await signIn(page, lab.apiKey);
+      await page.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: 15_000 });
+      const deployment = await lab.api('POST', '/api/deployments', { project: 'Counting', environment: 'Staging' });
+      assert.equal(deployment.status, 201, JSON.stringify(deployment.body));
+      await page.goto(`${lab.url}/tasks/${deployment.body.taskId}`);
+      const log = page.getByRole('region', { name: 'Task log' });
+      await log.getByText('count 1', { exact: true }).waitFor({ timeout: 15_000 });
+      assert.equal(await log.getByText('count 12', { exact: true }).count(), 0, 'the page shows lines as they come');
+      await page.locator('summary', { hasText: 'Done' }).waitFor({ timeout: 20_000 });
+      await page.getByText('succeeded', { exact: true }).first().waitFor({ timeout: 20_000 });
+      const counted = await page
+        .locator('details', { has: page.locator('summary', { hasText: /^Count/ }) })
+        .textContent();
+      for (let i = 1; i <= 12; i++) assert.match(counted ?? '', new RegExp(`count ${i}\\b`));
+      assert.match(
+        (await page.locator('summary', { hasText: /^Count/ }).textContent()) ?? '',
+        /succeeded, [\d.]+ s on portal-worker/,
+      );
+      assert.match(
+        (await page.locator('details', { has: page.locator('summary', { hasText: /^Done/ }) }).textContent()) ?? '',
+        /all counted/,
+      );
+      assert.deepEqual(await seriousViolations(page), []);
+      await page.close();
+    });
+
+    test('a running task is cancelled from its page', async () => {
+      const page = await browser.newPage();
+      await signIn(page, lab.apiKey);
+      await page.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: 15_000 });
+      const deployment = await lab.api('POST', '/api/deployments', { project: 'Long', environment: 'Staging' });
+      // From the dashboard's running tasks, as a person would.
+      await page.getByRole('link', { name: /Deploy Long/ }).click({ timeout: 15_000 });
+      await page.getByText('waiting', { exact: true }).waitFor({ timeout: 15_000 });
+      assert.ok(page.url().endsWith(`/tasks/${deployment.body.taskId}`), page.url());
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByText('cancelled', { exact: true }).first().waitFor({ timeout: 20_000 });
+      assert.equal((await lab.api('GET', `/api/tasks/${deployment.body.taskId}`)).body.state, 'cancelled');
+      await page.close();
+    });
+
     test('the server serves the build with caching: index.html revalidated, hashed assets immutable and gzipped; anything else, the API included, keeps its 404', async () => {
       const index = await fetch(lab.url + '/');
       assert.equal(index.headers.get('cache-control'), 'no-cache');
@@ -124,6 +179,12 @@ projects:
       const again = await fetch(lab.url + asset, { headers: { 'if-none-match': js.headers.get('etag')! } });
       assert.equal(again.status, 304);
       assert.equal((await fetch(lab.url + '/assets/missing.js')).status, 404);
+      const pagePath = await fetch(lab.url + '/tasks/task-abc');
+      assert.equal(
+        pagePath.headers.get('content-type'),
+        'text/html; charset=utf-8',
+        "a page's own address loads the app",
+      );
       const api = await fetch(lab.url + '/api/nothing', { headers: { authorization: `Bearer ${lab.apiKey}` } });
       assert.equal(api.status, 404);
       assert.equal(((await api.json()) as { code: string }).code, 'NOT_FOUND');

@@ -1,10 +1,13 @@
 import { useState } from 'react';
 import type { LongshoreClient } from '@longshore/client';
 import { Dashboard } from './Dashboard.js';
+import { usePage } from './navigation.js';
+import { TaskPage } from './TaskPage.js';
 import { SignIn } from './SignIn.js';
 import { clientFor, storeApiKey, storedApiKey } from './session.js';
 
 export function App() {
+  const page = usePage();
   const [client, setClient] = useState<LongshoreClient | undefined>(() => {
     const key = storedApiKey();
     return key === undefined ? undefined : clientFor(key);
@@ -31,7 +34,11 @@ export function App() {
         </button>
       </header>
       <main>
-        <Dashboard client={client} onUnauthenticated={signOut} />
+        {page.kind === 'task' ? (
+          <TaskPage client={client} taskId={page.taskId} onUnauthenticated={signOut} />
+        ) : (
+          <Dashboard client={client} onUnauthenticated={signOut} />
+        )}
       </main>
     </>
   );

@@ -10,6 +10,8 @@ import {
   type Worker,
 } from '@longshore/client';
 import { DataTable, type Column } from './DataTable.js';
+import { Link } from './Link.js';
+import { taskPath } from './navigation.js';
 
 interface DashboardData {
   projects: Project[];
@@ -135,9 +137,11 @@ export function Dashboard({ client, onUnauthenticated }: { client: LongshoreClie
                 cell: (p: Project) => {
                   const cell = latest.get(`${p.id}/${e.id}`);
                   return cell ? (
-                    <span className={`state state-${cell.state}`}>
-                      {cell.deployment.releaseVersion} · {cell.state}
-                    </span>
+                    <Link to={taskPath(cell.deployment.taskId)}>
+                      <span className={`state state-${cell.state}`}>
+                        {cell.deployment.releaseVersion} · {cell.state}
+                      </span>
+                    </Link>
                   ) : (
                     <span className="none">not deployed</span>
                   );
@@ -155,7 +159,8 @@ export function Dashboard({ client, onUnauthenticated }: { client: LongshoreClie
           <ul>
             {running.map((t) => (
               <li key={t.id}>
-                {t.description} <span className={`state state-${t.state}`}>{t.state}</span>
+                <Link to={taskPath(t.id)}>{t.description}</Link>{' '}
+                <span className={`state state-${t.state}`}>{t.state}</span>
               </li>
             ))}
           </ul>

@@ -4,6 +4,9 @@ import type { PortalFile } from './portalFiles.js';
 /** Answers a request the router found no route for, or returns false to let it be a 404. */
 export type NotFoundFallback = (request: FastifyRequest, reply: FastifyReply) => boolean;
 
+/** The portal's page paths (its router, packages/portal/src/navigation.ts): they load the app, which shows the page. */
+const PAGE_PATH = /^\/tasks\/[A-Za-z0-9_-]+$/;
+
 const NOT_BUILT =
   'The portal is not built here: run `npm run build` (it builds packages/portal), then restart the server.\n';
 
@@ -22,7 +25,7 @@ export function portalPages(files: Map<string, PortalFile> | undefined): NotFoun
       void reply.status(404).type('text/plain; charset=utf-8').send(NOT_BUILT);
       return true;
     }
-    const file = files.get(path);
+    const file = files.get(path) ?? (PAGE_PATH.test(path) ? files.get('/') : undefined);
     if (!file) return false;
     reply
       .header('content-type', file.contentType)

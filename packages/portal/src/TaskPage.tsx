@@ -1,0 +1,156 @@
+import { useEffect, useRef, useState } from 'react';
+import { isErrorCode, type LongshoreClient, type Task, type TaskLogLine } from '@longshore/client';
+import { Link } from './Link.js';
+
+const ACTIVE = new Set(['queued', 'running', 'cancelling']);
+
+interface LogGroup {
+  key: string;
+  step: string | undefined;
+  target: string | undefined;
+  lines: TaskLogLine[];
+}
+
+const groupKey = (line: TaskLogLine) => `${line.step ?? ''}\u0000${line.target ?? ''}`;
+
+function duration(from: string | null, to: string | null): string {
+  if (!from) return '';
+  const seconds = Math.max(0, ((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000);
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
+/** What the task's step (and target) says of a group: its state, duration and worker. */
+function groupSummary(task: Task | undefined, group: LogGroup): string {
+  const step = task?.steps.find((s) => s.name === group.step);
+  const operation = step?.operations.find((o) => (o.target ?? undefined) === group.target) ?? step?.operations[0];
+  if (!operation) return '';
+  const state = operation.outcome ?? operation.state;
+  const worker = operation.worker ? ` on ${operation.worker}` : '';
+  return ` — ${state}${operation.startedAt ? `, ${duration(operation.startedAt, operation.finishedAt)}` : ''}${worker}`;
+}
+
+/**
+ * A task and its live log, grouped by step and target in the order they first spoke. Lines
+ * arrive over server-sent events (the client resumes a dropped stream from its cursor) and are
+ * drawn once per animation frame, however fast they come.
+ */
+export function TaskPage(props: { client: LongshoreClient; taskId: string; onUnauthenticated: () => void }) {
+  const { client, taskId, onUnauthenticated } = props;
+  const [task, setTask] = useState<Task | undefined>();
+  const [groups, setGroups] = useState<LogGroup[]>([]);
+  const [error, setError] = useState<string | undefined>();
+  const [cancelError, setCancelError] = useState<string | undefined>();
+  const pending = useRef<TaskLogLine[]>([]);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      const arrived = pending.current.splice(0);
+      setGroups((current) => {
+        const next = current.map((g) => ({ ...g }));
+        for (const line of arrived) {
+          const key = groupKey(line);
+          let group = next.find((g) => g.key === key);
+          if (!group) {
+            group = { key, step: line.step, target: line.target, lines: [] };
+            next.push(group);
+          }
+          group.lines = [...group.lines, line];
+        }
+        return next;
+      });
+    };
+    const fail = (err: unknown) => {
+      if (abort.signal.aborted) return;
+      if (isErrorCode(err, 'UNAUTHENTICATED')) onUnauthenticated();
+      else setError((err as Error).message);
+    };
+    setGroups([]);
+    client.tasks.get(taskId, abort.signal).then(setTask, fail);
+    client.tasks
+      .follow(
+        taskId,
+        {
+          onLine: (line) => {
+            pending.current.push(line);
+            frame ||= requestAnimationFrame(flush);
+          },
+          onTask: setTask,
+        },
+        abort.signal,
+      )
+      .then(() => client.tasks.get(taskId, abort.signal).then(setTask), fail);
+    return () => {
+      abort.abort();
+      cancelAnimationFrame(frame);
+      pending.current = [];
+    };
+  }, [client, taskId, onUnauthenticated]);
+
+  const cancel = async () => {
+    setCancelError(undefined);
+    try {
+      setTask(await client.tasks.cancel(taskId));
+    } catch (err) {
+      setCancelError((err as Error).message);
+    }
+  };
+
+  return (
+    <>
+      <p>
+        <Link to="/">← Dashboard</Link>
+      </p>
+      <h1>{task?.description ?? taskId}</h1>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {task && (
+        <p>
+          <span className={`state state-${task.state}`} aria-live="polite">
+            {task.state}
+          </span>
+          {task.startedAt && ` · ${duration(task.startedAt, task.completedAt)}`}
+          {task.error && <span className="error"> · {task.error}</span>}
+          {ACTIVE.has(task.state) && task.state !== 'cancelling' && (
+            <>
+              {' '}
+              <button type="button" onClick={() => void cancel()}>
+                Cancel
+              </button>
+            </>
+          )}
+          {cancelError && (
+            <span role="alert" className="error">
+              {' '}
+              {cancelError}
+            </span>
+          )}
+        </p>
+      )}
+      <section aria-label="Task log">
+        {groups.map((g) => (
+          <details open key={g.key}>
+            <summary>
+              {g.step ?? 'Task'}
+              {g.target ? ` · ${g.target}` : ''}
+              {groupSummary(task, g)}
+            </summary>
+            <pre className="log">
+              {g.lines.map((l) => (
+                <span key={`${l.operationId ?? 'task'}-${l.seq}`} className={`line line-${l.stream}`}>
+                  {l.text}
+                  {'\n'}
+                </span>
+              ))}
+            </pre>
+          </details>
+        ))}
+      </section>
+    </>
+  );
+}
