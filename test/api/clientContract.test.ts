@@ -132,6 +132,13 @@ test('every call the client makes is a documented operation, with bodies its sch
     assert.equal((await kind.get(first.name)).id, first.id);
   }
 
+  const made = await client.projects.create({
+    name: 'Made by the client',
+    process: { steps: [{ name: 'One', script: { body: 'echo 1' } }] },
+  });
+  assert.equal(made.process.steps.length, 1);
+  await assert.rejects(client.projects.create({ name: 'Made by the client' }), (e) => isErrorCode(e, 'CONFLICT'));
+
   const release = await client.releases.create('Contract', { notes: 'contract' });
   assert.deepEqual(
     (await client.releases.list('Contract')).map((r) => r.id),

@@ -5,6 +5,7 @@ export type {
   DeploymentsApi,
   MachinePoliciesApi,
   PackagesApi,
+  ProjectsApi,
   ReleasesApi,
   TasksApi,
   WorkersApi,

@@ -12,6 +12,7 @@ import type {
   Package,
   PoolStatistics,
   Project,
+  ProjectInput,
   RegistrationToken,
   RegistrationTokenInput,
   Release,
@@ -39,7 +40,7 @@ export type LongshoreClientOptions = ApiConnectionOptions;
  */
 export class LongshoreClient {
   readonly #connection: ApiConnection;
-  readonly projects: NamedResourceApi<Project>;
+  readonly projects: ProjectsApi;
   readonly environments: NamedResourceApi<Environment>;
   readonly workerPools: NamedResourceApi<WorkerPool>;
   readonly targets: NamedResourceApi<Target>;
@@ -53,7 +54,7 @@ export class LongshoreClient {
   constructor(options: LongshoreClientOptions) {
     const connection = new ApiConnection(options);
     this.#connection = connection;
-    this.projects = new NamedResourceApi(connection, '/api/projects');
+    this.projects = new ProjectsApi(connection, '/api/projects');
     this.environments = new NamedResourceApi(connection, '/api/environments');
     this.workerPools = new NamedResourceApi(connection, '/api/worker-pools');
     this.targets = new NamedResourceApi(connection, '/api/targets');
@@ -138,6 +139,13 @@ export class WorkersApi extends NamedResourceApi<Worker> {
   /** The helm command that installs a Kubernetes worker, with a fresh registration token. */
   installCommand(input: InstallCommandInput, signal?: AbortSignal): Promise<InstallCommand> {
     return this.connection.json({ method: 'POST', path: `${this.path}/install-command`, json: input, signal });
+  }
+}
+
+export class ProjectsApi extends NamedResourceApi<Project> {
+  /** Creates a project with its process and variables; CONFLICT when the name is taken. */
+  create(input: ProjectInput, signal?: AbortSignal): Promise<Project> {
+    return this.connection.json({ method: 'POST', path: this.path, json: input, signal });
   }
 }
 

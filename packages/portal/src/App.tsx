@@ -2,6 +2,9 @@ import { useState } from 'react';
 import type { LongshoreClient } from '@longshore/client';
 import { Dashboard } from './Dashboard.js';
 import { usePage } from './navigation.js';
+import { InfrastructurePage } from './InfrastructurePage.js';
+import { Link } from './Link.js';
+import { ProjectsPage } from './ProjectsPage.js';
 import { TaskPage } from './TaskPage.js';
 import { SignIn } from './SignIn.js';
 import { clientFor, storeApiKey, storedApiKey } from './session.js';
@@ -29,6 +32,10 @@ export function App() {
     <>
       <header className="top">
         <span className="brand">Longshore</span>
+        <nav aria-label="Main">
+          <Link to="/">Dashboard</Link> <Link to="/projects">Projects</Link>{' '}
+          <Link to="/infrastructure">Infrastructure</Link>
+        </nav>
         <button type="button" onClick={signOut}>
           Sign out
         </button>
@@ -36,6 +43,10 @@ export function App() {
       <main>
         {page.kind === 'task' ? (
           <TaskPage client={client} taskId={page.taskId} onUnauthenticated={signOut} />
+        ) : page.kind === 'projects' ? (
+          <ProjectsPage client={client} onUnauthenticated={signOut} />
+        ) : page.kind === 'infrastructure' ? (
+          <InfrastructurePage client={client} />
         ) : (
           <Dashboard client={client} onUnauthenticated={signOut} />
         )}

@@ -1,13 +1,17 @@
 import { useEffect, useState } from 'react';
 
 /** The page the address names: the portal's router, in one place (the server serves index.html for these paths too). */
-export type Page = { kind: 'dashboard' } | { kind: 'task'; taskId: string };
+export type Page =
+  { kind: 'dashboard' } | { kind: 'projects' } | { kind: 'infrastructure' } | { kind: 'task'; taskId: string };
 
 const TASK_PATH = /^\/tasks\/([A-Za-z0-9_-]+)$/;
 
 export function pageOf(pathname: string): Page {
   const task = TASK_PATH.exec(pathname);
-  return task ? { kind: 'task', taskId: task[1]! } : { kind: 'dashboard' };
+  if (task) return { kind: 'task', taskId: task[1]! };
+  if (pathname === '/projects') return { kind: 'projects' };
+  if (pathname === '/infrastructure') return { kind: 'infrastructure' };
+  return { kind: 'dashboard' };
 }
 
 export const taskPath = (taskId: string): string => `/tasks/${encodeURIComponent(taskId)}`;

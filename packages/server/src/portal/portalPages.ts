@@ -5,7 +5,7 @@ import type { PortalFile } from './portalFiles.js';
 export type NotFoundFallback = (request: FastifyRequest, reply: FastifyReply) => boolean;
 
 /** The portal's page paths (its router, packages/portal/src/navigation.ts): they load the app, which shows the page. */
-const PAGE_PATH = /^\/tasks\/[A-Za-z0-9_-]+$/;
+const PAGE_PATH = /^\/(projects|infrastructure|tasks\/[A-Za-z0-9_-]+)$/;
 
 const NOT_BUILT =
   'The portal is not built here: run `npm run build` (it builds packages/portal), then restart the server.\n';
