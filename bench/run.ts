@@ -2,6 +2,7 @@ import { dispatchBench } from './dispatch.bench.js';
 import { k8sLogThroughputBench } from './k8sLogThroughput.bench.js';
 import { k8sOperationsBench } from './k8sOperations.bench.js';
 import { logIngestBench } from './logIngest.bench.js';
+import { portalLoadBench } from './portalLoad.bench.js';
 import { sandboxApiBench } from './sandboxApi.bench.js';
 import { sandboxPodsBench } from './sandboxPods.bench.js';
 import { serverIdleBench } from './serverIdle.bench.js';
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<Record<string, number | boolean | st
   'k8s-operations': () => k8sOperationsBench(200),
   'k8s-log-throughput': () => k8sLogThroughputBench(1_000_000),
   'worker-idle': () => workerIdleBench(),
+  'portal-load': () => portalLoadBench(),
 };
 const chosen = process.argv.slice(2);
 for (const [name, run] of Object.entries(benches)) {

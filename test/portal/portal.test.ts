@@ -175,6 +175,25 @@ projects:
     await page.close();
   });
 
+  test('a worker is checked from the infrastructure page, whose task says it is healthy', async () => {
+    const page = await browser.newPage({ bypassCSP: true });
+    await signIn(page, lab.apiKey);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Infrastructure' }).click();
+    await page.getByRole('button', { name: 'Check portal-worker' }).click();
+    await page.waitForURL(/\/tasks\/task-/, { timeout: 15_000 });
+    await page.getByText('The worker is healthy').waitFor({ timeout: 30_000 });
+    await page.goto(`${lab.url}/infrastructure`);
+    const row = page.getByRole('row', { name: /portal-worker/ });
+    await row.getByText(/^healthy/).waitFor({ timeout: 15_000 });
+    assert.equal(
+      await row.getByRole('button', { name: /Upgrade/ }).count(),
+      0,
+      "a worker at the server's version has no upgrade",
+    );
+    assert.deepEqual(await seriousViolations(page), []);
+    await page.close();
+  });
+
   test('the server serves the build with caching: index.html revalidated, hashed assets immutable and gzipped; anything else, the API included, keeps its 404', async () => {
     const index = await fetch(lab.url + '/');
     assert.equal(index.headers.get('cache-control'), 'no-cache');

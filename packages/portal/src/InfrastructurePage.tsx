@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 import type { LongshoreClient, WorkerPool } from '@longshore/client';
+import { WorkerList } from './WorkerList.js';
 import { WorkerWizard } from './WorkerWizard.js';
 
-/** Workers and pools: for now the wizard that adds a Kubernetes worker (the dashboard lists them). */
+/** The workers (health, checks, upgrades) and the wizard that adds a Kubernetes worker. */
 export function InfrastructurePage(props: { client: LongshoreClient }) {
   const [pools, setPools] = useState<WorkerPool[]>([]);
   const [error, setError] = useState<string | undefined>();
@@ -21,6 +22,7 @@ export function InfrastructurePage(props: { client: LongshoreClient }) {
           {error}
         </p>
       )}
+      <WorkerList client={props.client} />
       <WorkerWizard client={props.client} pools={pools} />
     </>
   );
