@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import type { Page } from 'playwright-core';
 import { Lab } from '../test/support/lab.js';
 import { chromiumMissing, launchChromium, signIn } from '../test/support/portalBrowser.js';
 import { percentile, report } from './stats.js';
@@ -48,7 +49,7 @@ export async function portalLoadBench(): Promise<Record<string, number | string>
   const browser = await launchChromium();
   try {
     await lab.startServer();
-    const time = async (visit: (page: import('playwright-core').Page) => Promise<void>) => {
+    const time = async (visit: (page: Page) => Promise<void>) => {
       const samples: number[] = [];
       for (let i = 0; i < RUNS; i++) {
         const context = await browser.newContext();
