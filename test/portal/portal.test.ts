@@ -32,6 +32,11 @@ projects:
           script: { body: 'i=1; while [ $i -le 12 ]; do echo "count $i"; i=$((i+1)); sleep 0.25; done' }
         - name: Done
           script: { body: 'echo "all counted"' }
+  - name: Flood
+    process:
+      steps:
+        - name: Lines
+          script: { body: 'seq 1 100000' }
   - name: Long
     process:
       steps:
@@ -111,7 +116,7 @@ projects:
     const counted = await page
       .locator('details', { has: page.locator('summary', { hasText: /^Count/ }) })
       .textContent();
-    for (let i = 1; i <= 12; i++) assert.match(counted ?? '', new RegExp(`count ${i}\\b`));
+    for (let i = 1; i <= 12; i++) assert.match(counted ?? '', new RegExp(`count ${i}(?!\\d)`));
     assert.match(
       (await page.locator('summary', { hasText: /^Count/ }).textContent()) ?? '',
       /succeeded, [\d.]+ s on portal-worker/,
@@ -172,6 +177,22 @@ projects:
     const log = page.getByRole('region', { name: 'Task log' });
     await log.getByText('shipped from the portal', { exact: true }).waitFor({ timeout: 20_000 });
     assert.match((await log.textContent()) ?? '', /built in the portal[\s\S]*shipped from the portal/);
+    await page.close();
+  });
+
+  test('a log of 100,000 lines draws only the rows in view, follows its end, and scrolls back to its start', async () => {
+    const page = await browser.newPage();
+    await signIn(page, lab.apiKey);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: 15_000 });
+    const deployment = await lab.api('POST', '/api/deployments', { project: 'Flood', environment: 'Staging' });
+    assert.equal(deployment.status, 201, JSON.stringify(deployment.body));
+    await page.goto(`${lab.url}/tasks/${deployment.body.taskId}`);
+    const log = page.getByRole('log', { name: 'Lines log' });
+    await log.getByText('100000', { exact: true }).waitFor({ timeout: 120_000 });
+    const rows = await log.locator('.line').count();
+    assert.ok(rows < 200, `${rows} rows in the page for 100,000 lines`);
+    await log.evaluate((el) => (el.scrollTop = 0));
+    await log.getByText('1', { exact: true }).waitFor({ timeout: 5_000 });
     await page.close();
   });
 

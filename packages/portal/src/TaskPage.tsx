@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { isErrorCode, type LongshoreClient, type Task, type TaskLogLine } from '@longshore/client';
 import { Link } from './Link.js';
+import { LogView } from './LogView.js';
 
 const ACTIVE = new Set(['queued', 'running', 'cancelling']);
 
@@ -49,16 +50,22 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
       frame = 0;
       const arrived = pending.current.splice(0);
       setGroups((current) => {
-        const next = current.map((g) => ({ ...g }));
+        // One new array per group per frame, not per line: 100,000 lines must not cost 100,000 copies.
+        const byKey = new Map<string, TaskLogLine[]>();
         for (const line of arrived) {
           const key = groupKey(line);
-          let group = next.find((g) => g.key === key);
-          if (!group) {
-            group = { key, step: line.step, target: line.target, lines: [] };
-            next.push(group);
-          }
-          group.lines = [...group.lines, line];
+          const batch = byKey.get(key);
+          if (batch) batch.push(line);
+          else byKey.set(key, [line]);
         }
+        const next = current.map((g) => {
+          const batch = byKey.get(g.key);
+          if (!batch) return g;
+          byKey.delete(g.key);
+          return { ...g, lines: g.lines.concat(batch) };
+        });
+        for (const [key, batch] of byKey)
+          next.push({ key, step: batch[0]!.step, target: batch[0]!.target, lines: batch });
         return next;
       });
     };
@@ -140,14 +147,7 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
               {g.target ? ` · ${g.target}` : ''}
               {groupSummary(task, g)}
             </summary>
-            <pre className="log">
-              {g.lines.map((l) => (
-                <span key={`${l.operationId ?? 'task'}-${l.seq}`} className={`line line-${l.stream}`}>
-                  {l.text}
-                  {'\n'}
-                </span>
-              ))}
-            </pre>
+            <LogView lines={g.lines} label={`${g.step ?? 'Task'}${g.target ? ` · ${g.target}` : ''} log`} />
           </details>
         ))}
       </section>
