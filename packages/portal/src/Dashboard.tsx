@@ -12,6 +12,7 @@ import {
 import { DataTable, type Column } from './DataTable.js';
 import { Link } from './Link.js';
 import { taskPath } from './navigation.js';
+import { ErrorMessage } from './ErrorMessage.js';
 
 interface DashboardData {
   projects: Project[];
@@ -101,24 +102,13 @@ export function Dashboard({ client, onUnauthenticated }: { client: LongshoreClie
     };
   }, [refresh]);
 
-  if (!data)
-    return error ? (
-      <p role="alert" className="error">
-        {error}
-      </p>
-    ) : (
-      <p aria-busy="true">Loading…</p>
-    );
+  if (!data) return error ? <ErrorMessage message={error} /> : <p aria-busy="true">Loading…</p>;
   const latest = latestDeployments(data);
   const running = data.tasks.filter((t) => t.state === 'running' || t.state === 'queued' || t.state === 'cancelling');
   return (
     <>
       <h1>Dashboard</h1>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       <section aria-labelledby="deployments-heading">
         <h2 id="deployments-heading">Deployments</h2>
         {data.projects.length === 0 || data.environments.length === 0 ? (

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { LongshoreClient, WorkerPool } from '@longshore/client';
 import { WorkerList } from './WorkerList.js';
 import { WorkerWizard } from './WorkerWizard.js';
+import { ErrorMessage } from './ErrorMessage.js';
 
 /** The workers (health, checks, upgrades) and the wizard that adds a Kubernetes worker. */
 export function InfrastructurePage(props: { client: LongshoreClient }) {
@@ -17,11 +18,7 @@ export function InfrastructurePage(props: { client: LongshoreClient }) {
   return (
     <>
       <h1>Infrastructure</h1>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       <WorkerList client={props.client} />
       <WorkerWizard client={props.client} pools={pools} />
     </>

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { isLongshoreError, type LongshoreClient, type WorkerPool } from '@longshore/client';
+import { ErrorMessage } from './ErrorMessage.js';
 
 interface StepDraft {
   name: string;
@@ -96,11 +97,7 @@ export function NewProjectForm(props: { client: LongshoreClient; pools: WorkerPo
         <button type="submit" disabled={busy}>
           Create project
         </button>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorMessage message={error} />
       </form>
     </section>
   );

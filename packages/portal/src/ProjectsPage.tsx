@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { isErrorCode, type Environment, type LongshoreClient, type Project, type WorkerPool } from '@longshore/client';
 import { NewProjectForm } from './NewProjectForm.js';
 import { navigate, taskPath } from './navigation.js';
+import { ErrorMessage } from './ErrorMessage.js';
 
 /** The projects, each with its steps and a Deploy form; and a form for a new one. */
 export function ProjectsPage(props: { client: LongshoreClient; onUnauthenticated: () => void }) {
@@ -39,11 +40,7 @@ export function ProjectsPage(props: { client: LongshoreClient; onUnauthenticated
   return (
     <>
       <h1>Projects</h1>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {projects?.length === 0 && <p className="empty">No projects yet: create the first one below.</p>}
       {projects?.map((p) => (
         <ProjectCard key={p.id} client={client} project={p} environments={environments} />
@@ -110,11 +107,7 @@ function ProjectCard(props: { client: LongshoreClient; project: Project; environ
           <button type="submit" disabled={busy}>
             Deploy {project.name}
           </button>
-          {error && (
-            <p role="alert" className="error">
-              {error}
-            </p>
-          )}
+          <ErrorMessage message={error} />
         </form>
       )}
     </section>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { isErrorCode, type LongshoreClient, type Task, type TaskLogLine } from '@longshore/client';
 import { Link } from './Link.js';
 import { LogView } from './LogView.js';
+import { ErrorMessage } from './ErrorMessage.js';
 
 const ACTIVE = new Set(['queued', 'running', 'cancelling']);
 
@@ -111,11 +112,7 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
         <Link to="/">← Dashboard</Link>
       </p>
       <h1>{task?.description ?? taskId}</h1>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {task && (
         <p>
           <span className={`state state-${task.state}`} aria-live="polite">

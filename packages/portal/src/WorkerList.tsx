@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { LongshoreClient, Worker } from '@longshore/client';
 import { DataTable, type Column } from './DataTable.js';
 import { navigate, taskPath } from './navigation.js';
+import { ErrorMessage } from './ErrorMessage.js';
 
 /** The workers with their health and reasons, a health check on demand, and the server's upgrade where one is available. */
 export function WorkerList(props: { client: LongshoreClient }) {
@@ -66,11 +67,7 @@ export function WorkerList(props: { client: LongshoreClient }) {
   return (
     <section aria-labelledby="worker-list-heading">
       <h2 id="worker-list-heading">Workers</h2>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {workers?.length === 0 ? (
         <p className="empty">No workers yet: add one below.</p>
       ) : (

@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { InstallCommand, LongshoreClient, Worker, WorkerPool } from '@longshore/client';
+import { ErrorMessage } from './ErrorMessage.js';
 
 /** How often the wizard looks for the new worker: it registers within seconds of helm. */
 const WATCH_MS = 2_000;
@@ -82,11 +83,7 @@ export function WorkerWizard(props: { client: LongshoreClient; pools: WorkerPool
         <label htmlFor="wizard-memory">Script pod memory request</label>
         <input id="wizard-memory" value={memory} onChange={(e) => setMemory(e.target.value)} required />
         <button type="submit">Get the install command</button>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorMessage message={error} />
       </form>
       {install && (
         <>
