@@ -22,16 +22,10 @@ export interface HelmLab {
   close(release: string, namespace: string): Promise<void>;
 }
 
-export async function startHelmLab(document: string): Promise<HelmLab> {
-  const sandbox = await startSandbox();
-  const kc = new KubeConfig();
-  kc.loadFromFile(sandbox.kubeconfigPath);
-  const lab = new Lab();
-  await lab.startServer({ LONGSHORE_WORKER_CHART: CHART });
-  await lab.apply(document);
-  const home = mkdtempSync(join(tmpdir(), 'longshore-helm-home-'));
-  const shell = (line: string) =>
-    new Promise<{ code: number; output: string }>((done) => {
+/** A shell line as a user runs it: helm and kubectl on PATH, `kubeconfigPath` the current cluster, helm's caches under `home`. */
+export function helmShell(home: string, kubeconfigPath: string): HelmLab['shell'] {
+  return (line) =>
+    new Promise((done) => {
       execFile(
         'sh',
         ['-c', line],
@@ -40,7 +34,7 @@ export async function startHelmLab(document: string): Promise<HelmLab> {
           env: {
             PATH: `${kubeClientsDir()}:${process.env.PATH ?? ''}`,
             HOME: home,
-            KUBECONFIG: sandbox.kubeconfigPath,
+            KUBECONFIG: kubeconfigPath,
             HELM_CACHE_HOME: join(home, 'cache'),
             HELM_CONFIG_HOME: join(home, 'config'),
             HELM_DATA_HOME: join(home, 'data'),
@@ -50,6 +44,17 @@ export async function startHelmLab(document: string): Promise<HelmLab> {
           done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
       );
     });
+}
+
+export async function startHelmLab(document: string): Promise<HelmLab> {
+  const sandbox = await startSandbox();
+  const kc = new KubeConfig();
+  kc.loadFromFile(sandbox.kubeconfigPath);
+  const lab = new Lab();
+  await lab.startServer({ LONGSHORE_WORKER_CHART: CHART });
+  await lab.apply(document);
+  const home = mkdtempSync(join(tmpdir(), 'longshore-helm-home-'));
+  const shell = helmShell(home, sandbox.kubeconfigPath);
   return {
     sandbox,
     kc,

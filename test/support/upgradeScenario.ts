@@ -6,14 +6,13 @@
 // and the upgrade is rolled back. Versions are copies of the chart at another version, and the
 // cluster's images of those tags (UPGRADE_IMAGES): one of another LONGSHORE_VERSION, one broken.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { clientsMissing, eventually, kubeClientsDir } from '../sandbox/support.js';
 import { freePort } from './cliProcess.js';
-import { CHART } from './helmLab.js';
+import { CHART, helmShell } from './helmLab.js';
 import { Lab } from './lab.js';
 
 const BROKEN_OUTPUT = 'worker 0.3.0 cannot start: this build is broken';
@@ -77,33 +76,14 @@ export class UpgradeScenario {
   readonly #charts = { a: CHART, b: chartAt(this.dir, '0.2.0'), broken: chartAt(this.dir, '0.3.0') };
   readonly #core: CoreV1Api;
 
-  constructor(private readonly kubeconfigPath: string) {
+  constructor(kubeconfigPath: string) {
+    this.shell = helmShell(this.dir, kubeconfigPath);
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
     this.#core = kc.makeApiClient(CoreV1Api);
   }
 
-  shell(line: string): Promise<{ code: number; output: string }> {
-    return new Promise((done) => {
-      execFile(
-        'sh',
-        ['-c', line],
-        {
-          timeout: 240_000,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: this.dir,
-            KUBECONFIG: this.kubeconfigPath,
-            HELM_CACHE_HOME: join(this.dir, 'helm-cache'),
-            HELM_CONFIG_HOME: join(this.dir, 'helm-config'),
-            HELM_DATA_HOME: join(this.dir, 'helm-data'),
-          },
-        },
-        (err, stdout, stderr) =>
-          done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
-      );
-    });
-  }
+  readonly shell: (line: string) => Promise<{ code: number; output: string }>;
 
   async #worker(): Promise<WorkerView> {
     return (await this.lab.api<WorkerView>('GET', `/api/workers/${WORKER}`)).body;

@@ -6,6 +6,7 @@ import { operationTarget } from '../resources/targets.js';
 import { lookUpByRef } from '../resources/common.js';
 import { DEFAULT_STEP_TIMEOUT_SECONDS, type Step } from '../resources/processSchema.js';
 import type { ReleaseSnapshot } from '../resources/releases.js';
+import { newOperationRow } from './operationRow.js';
 import { taskOutputs } from './outputVariables.js';
 import type { TaskContext } from './taskCreation.js';
 import { VariableSet, selectVariables } from './variables.js';
@@ -59,7 +60,7 @@ export async function planStep(
   function* operations(): Generator<OperationRow> {
     for (const [i, target] of targets.entries()) {
       const operation = buildOperation(store, taskId, snapshot, task, outputs, index, step, target);
-      yield {
+      yield newOperationRow({
         id: operation.id,
         task_id: taskId,
         step_index: index,
@@ -68,24 +69,11 @@ export async function planStep(
         target_name: target?.name ?? null,
         pool_id: poolId,
         state: i < parallelism ? 'queued' : 'waiting',
-        outcome: null,
-        exit_code: null,
-        message: null,
-        worker_id: null,
-        lease_expires_at: null,
-        cancel_requested: 0,
         payload: store.box.sealJson(operation),
-        acked_seq: 0,
-        last_source: 0,
-        progress: null,
-        progress_message: null,
-        output_variables: null,
         // Later targets sort after earlier ones in the queue even within one millisecond.
         created_at: t + i / 1000,
         queued_at: i < parallelism ? t : null,
-        started_at: null,
-        finished_at: null,
-      };
+      });
     }
   }
   return { poolId, size: targets.length, onTargets: targets[0] !== null, operations: operations() };

@@ -27,13 +27,36 @@ function isOlder(a: string | undefined, b: string | undefined): boolean {
   return ours !== undefined && theirs !== undefined && compareSemver(ours, theirs) < 0;
 }
 
-export function chartVersionOf(worker: Pick<UpgradableWorker, 'metadata'>): string | undefined {
+/** The chart's worker.drainDeadline, for a worker that does not say its own. */
+const DEFAULT_DRAIN_SECONDS = 60;
+
+/** What a Kubernetes worker says of its installation (its metadata, as stored); a drain deadline it does not say is the chart's default. */
+export interface Installation {
+  chartVersion?: string;
+  helmRelease?: string;
+  namespace?: string;
+  drainSeconds: number;
+}
+
+export function installationOf(metadata: string): Installation {
+  let parsed: Record<string, unknown>;
   try {
-    const parsed = JSON.parse(worker.metadata) as Record<string, unknown>;
-    return typeof parsed.chartVersion === 'string' ? parsed.chartVersion : undefined;
+    parsed = JSON.parse(metadata) as Record<string, unknown>;
   } catch {
-    return undefined;
+    return { drainSeconds: DEFAULT_DRAIN_SECONDS };
   }
+  const installation: Installation = { drainSeconds: DEFAULT_DRAIN_SECONDS };
+  for (const key of ['chartVersion', 'helmRelease', 'namespace'] as const) {
+    const value = parsed[key];
+    if (typeof value === 'string' && value) installation[key] = value;
+  }
+  const drain = Number(parsed.drainDeadlineSeconds);
+  if (Number.isFinite(drain) && drain >= 0) installation.drainSeconds = drain;
+  return installation;
+}
+
+export function chartVersionOf(worker: Pick<UpgradableWorker, 'metadata'>): string | undefined {
+  return installationOf(worker.metadata).chartVersion;
 }
 
 /** Whether a worker runs an older worker (or chart) than the server ships, and what upgrades it. */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   LONGSHORE_VERSION,
@@ -12,6 +11,8 @@ import type { WorkSignals } from '../dispatch/workerWakeups.js';
 import { isOnline } from '../dispatch/workerUsability.js';
 import { effectivePolicyId } from '../health/effectivePolicy.js';
 import type { TaskLog } from '../logs/taskLog.js';
+import { newOperationId } from '../crypto/tokens.js';
+import { newOperationRow } from '../orchestration/operationRow.js';
 import { insertTask } from '../orchestration/taskCreation.js';
 import { endTask } from '../orchestration/taskEnd.js';
 import { ACTIVE_TASK_STATES } from '../orchestration/taskState.js';
@@ -19,7 +20,7 @@ import type { Store } from '../store/database.js';
 import { compareSemver, parseSemver } from '../resources/semver.js';
 import type { ShippedChart } from './shippedChart.js';
 import { CHART_PACKAGE_REFERENCE, UPGRADE_FAILURE_VARIABLE, upgradeScript } from './upgradeScript.js';
-import { chartVersionOf, workerUpgrade, type ShippedVersions } from './workerUpgrade.js';
+import { chartVersionOf, installationOf, workerUpgrade, type ShippedVersions } from './workerUpgrade.js';
 
 /** The kind of the task an upgrade is: one operation, run by the worker it upgrades. */
 export const WORKER_UPGRADE_TASK_KIND = 'worker-upgrade';
@@ -55,8 +56,6 @@ interface UpgradeContext {
 
 /** Time for helm itself and the pod's own start, beyond the waits for the workers. */
 const UPGRADE_SLACK_SECONDS = 300;
-/** The chart's worker.drainDeadline, for a worker that does not say its own. */
-const DEFAULT_DRAIN_SECONDS = 60;
 
 /**
  * Server-driven upgrades of Kubernetes workers, each a task with one operation that the worker
@@ -193,11 +192,11 @@ export class WorkerUpgrades {
     const upgrade = workerUpgrade(w, this.shipped, this.#serverUrl());
     if (!this.#chart)
       return 'this server has no worker chart to upgrade with (set upgradeChart to the chart directory)';
+    const { chartVersion, helmRelease, namespace } = installationOf(w.metadata);
     if (!upgrade.available)
-      return `it runs worker ${w.version}${chartVersionOf(w) ? ` on chart ${chartVersionOf(w)}` : ''}, which is not behind what this server ships (worker ${this.#chart.workerVersion}, chart ${this.#chart.chartVersion})`;
+      return `it runs worker ${w.version}${chartVersion ? ` on chart ${chartVersion}` : ''}, which is not behind what this server ships (worker ${this.#chart.workerVersion}, chart ${this.#chart.chartVersion})`;
     if (w.executor !== 'kubernetes')
       return `it is a ${w.executor} worker, which its operator upgrades: ${upgrade.command}`;
-    const { helmRelease, namespace } = metadataOf(w.metadata);
     if (!helmRelease || !namespace)
       return "it does not say which Helm release installed it (a chart from before server-driven upgrades): upgrade it once with helm upgrade, the next upgrades are the server's";
     if (!isOnline(w, Date.now(), this.#offlineAfterMs)) return 'it is offline, and a worker runs its own upgrade';
@@ -218,10 +217,10 @@ export class WorkerUpgrades {
 
   async #start(w: { id: string; name: string; version: string; metadata: string }): Promise<string> {
     const chart = this.#chart!;
-    const { helmRelease, namespace, drainSeconds } = metadataOf(w.metadata);
+    const { chartVersion, helmRelease, namespace, drainSeconds } = installationOf(w.metadata);
     // The new worker starts only once the old one drained (Recreate): the wait for it includes the drain.
     const readySeconds = this.#readyTimeoutSeconds + drainSeconds;
-    const fromChart = chartVersionOf(w) ?? 'unknown';
+    const fromChart = chartVersion ?? 'unknown';
     const fromChartVersion = parseSemver(fromChart);
     // A release of an unknown chart version gets every migration: each one moves only values still at their old place.
     const migrations = chart.migrations.filter((m) => {
@@ -230,7 +229,7 @@ export class WorkerUpgrades {
     });
     const timeoutSeconds = readySeconds * 2 + UPGRADE_SLACK_SECONDS;
     const t = Date.now();
-    const operationId = randomUUID();
+    const operationId = newOperationId();
     const context: UpgradeContext = {
       workerId: w.id,
       workerName: w.name,
@@ -282,33 +281,24 @@ export class WorkerUpgrades {
       await trx.updateTable('tasks').set({ state: 'running', started_at: t }).where('id', '=', id).execute();
       await trx
         .insertInto('operations')
-        .values({
-          id: operationId,
-          task_id: id,
-          step_index: 0,
-          step_name: 'Upgrade',
-          target_id: null,
-          target_name: null,
-          // In no pool's queue: it is leased to its worker from the start.
-          pool_id: '',
-          state: 'leased',
-          outcome: null,
-          exit_code: null,
-          message: null,
-          worker_id: w.id,
-          lease_expires_at: t + timeoutSeconds * 1000,
-          cancel_requested: 0,
-          payload: this.#box.sealJson(operation),
-          acked_seq: 0,
-          last_source: 0,
-          progress: null,
-          progress_message: null,
-          output_variables: null,
-          created_at: t,
-          queued_at: t,
-          started_at: null,
-          finished_at: null,
-        })
+        .values(
+          newOperationRow({
+            id: operationId,
+            task_id: id,
+            step_index: 0,
+            step_name: 'Upgrade',
+            target_id: null,
+            target_name: null,
+            // In no pool's queue: it is leased to its worker from the start.
+            pool_id: '',
+            state: 'leased',
+            worker_id: w.id,
+            lease_expires_at: t + timeoutSeconds * 1000,
+            payload: this.#box.sealJson(operation),
+            created_at: t,
+            queued_at: t,
+          }),
+        )
         .execute();
       return id;
     });
@@ -363,23 +353,5 @@ export class WorkerUpgrades {
 
   #end(taskId: string, succeeded: boolean, message: string): Promise<void> {
     return endTask({ db: this.#db, taskLog: this.#taskLog, log: this.#log }, taskId, succeeded, message);
-  }
-}
-
-/** What a Kubernetes worker says of its installation; a drain deadline it does not say is the chart's default. */
-function metadataOf(json: string): { helmRelease?: string; namespace?: string; drainSeconds: number } {
-  const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
-  try {
-    const parsed = JSON.parse(json) as Record<string, unknown>;
-    const drain = Number(parsed.drainDeadlineSeconds);
-    const helmRelease = text(parsed.helmRelease);
-    const namespace = text(parsed.namespace);
-    return {
-      ...(helmRelease ? { helmRelease } : {}),
-      ...(namespace ? { namespace } : {}),
-      drainSeconds: Number.isFinite(drain) && drain >= 0 ? drain : DEFAULT_DRAIN_SECONDS,
-    };
-  } catch {
-    return { drainSeconds: DEFAULT_DRAIN_SECONDS };
   }
 }
