@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { Lab } from '../support/lab.js';
-import { chromiumMissing, launchChromium, seriousViolations, signIn as signInAt } from '../support/portalBrowser.js';
+import {
+  chromiumMissing,
+  launchChromium,
+  saveScreenshot,
+  seriousViolations,
+  signIn as signInAt,
+} from '../support/portalBrowser.js';
 
 let lab: Lab;
 let browser: Browser;
@@ -88,6 +94,7 @@ projects:
     );
     assert.match((await page.getByRole('row', { name: /portal-worker/ }).textContent()) ?? '', /online/);
     assert.ok(!page.url().includes(lab.apiKey), 'the key is never in the URL');
+    await saveScreenshot(page, 'dashboard');
     assert.deepEqual(await seriousViolations(page), []);
 
     await page.reload();

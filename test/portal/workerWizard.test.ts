@@ -2,26 +2,25 @@
 // sandbox cluster: its command, run with the real helm as a person pastes it, installs a worker
 // that the same page then shows registering and turning healthy.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { freePort } from '../support/cliProcess.js';
 import { startHelmLab, type HelmLab } from '../support/helmLab.js';
 import { clientsMissing } from '../sandbox/support.js';
+import { chromiumMissing, launchChromium, saveScreenshot, signIn } from '../support/portalBrowser.js';
 
-const CHROMIUM = process.env.LONGSHORE_CHROMIUM || '/usr/bin/chromium';
 const NAMESPACE = 'wizard';
 const WORKER = 'from-the-wizard';
 
 let helm: HelmLab;
 let browser: Browser;
 
-const skip = existsSync(CHROMIUM) ? clientsMissing() : `no chromium at ${CHROMIUM} (apt-get install chromium)`;
+const skip = chromiumMissing() || clientsMissing();
 
 describe('the worker wizard in a browser', { skip }, () => {
   before(async () => {
     helm = await startHelmLab('environments: [ { name: Cluster } ]\n');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -33,9 +32,7 @@ describe('the worker wizard in a browser', { skip }, () => {
     const context = await browser.newContext();
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: lab.url });
     const page = await context.newPage();
-    await page.goto(lab.url);
-    await page.getByLabel('API key').fill(lab.apiKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, lab.url, lab.apiKey);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Infrastructure' }).click();
 
     await page.getByLabel('Worker name').fill(WORKER);
@@ -59,6 +56,7 @@ describe('the worker wizard in a browser', { skip }, () => {
     const installed = await shell(`${command} --set worker.healthPort=${await freePort()}`);
     assert.equal(installed.code, 0, installed.output);
     await page.getByText(`${WORKER} is registered and healthy`).waitFor({ timeout: 120_000 });
+    await saveScreenshot(page, 'worker-wizard');
     await context.close();
   });
 });

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's chromium (.ci/run installs it), or another through LONGSHORE_CHROMIUM. */
@@ -38,4 +39,14 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/**
+ * Saves a screenshot as `<name>.png` under LONGSHORE_SCREENSHOTS (the README's pictures are
+ * refreshed with `LONGSHORE_SCREENSHOTS=docs/screenshots`), else under test-results/screenshots.
+ */
+export async function saveScreenshot(page: Page, name: string): Promise<void> {
+  const dir = resolve(process.env.LONGSHORE_SCREENSHOTS || 'test-results/screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }

@@ -270,11 +270,19 @@ export interface TaskOperation {
   exitCode: number | null;
   message: string | null;
   worker: string | null;
+  /** The Kubernetes pod its script runs in. */
+  scriptPod: string | null;
   progress: number | null;
   progressMessage: string | null;
   createdAt: string;
+  /** Its timeline: joined its pool's queue, taken by a worker, first log line, script began, ended. */
+  queuedAt: string | null;
+  leasedAt: string | null;
   startedAt: string | null;
+  scriptStartedAt: string | null;
   finishedAt: string | null;
+  /** What the script set; a sensitive one's value is never shown (null). */
+  outputVariables: { name: string; value: string | null; sensitive: boolean }[];
 }
 
 export interface Task {

@@ -3,6 +3,9 @@ import { isErrorCode, type LongshoreClient, type Task, type TaskLogLine } from '
 import { Link } from './Link.js';
 import { LogView } from './LogView.js';
 import { ErrorMessage } from './ErrorMessage.js';
+import { duration } from './durations.js';
+import { Timeline } from './Timeline.js';
+import { OutputVariables } from './OutputVariables.js';
 
 const ACTIVE = new Set(['queued', 'running', 'cancelling']);
 
@@ -15,20 +18,15 @@ interface LogGroup {
 
 const groupKey = (line: TaskLogLine) => `${line.step ?? ''}\u0000${line.target ?? ''}`;
 
-function duration(from: string | null, to: string | null): string {
-  if (!from) return '';
-  const seconds = Math.max(0, ((to ? Date.parse(to) : Date.now()) - Date.parse(from)) / 1000);
-  return seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-}
-
-/** What the task's step (and target) says of a group: its state, duration and worker. */
+/** What the task's step (and target) says of a group: its state, duration, worker and script pod. */
 function groupSummary(task: Task | undefined, group: LogGroup): string {
   const step = task?.steps.find((s) => s.name === group.step);
   const operation = step?.operations.find((o) => (o.target ?? undefined) === group.target) ?? step?.operations[0];
   if (!operation) return '';
   const state = operation.outcome ?? operation.state;
   const worker = operation.worker ? ` on ${operation.worker}` : '';
-  return ` — ${state}${operation.startedAt ? `, ${duration(operation.startedAt, operation.finishedAt)}` : ''}${worker}`;
+  const pod = operation.scriptPod ? ` in pod ${operation.scriptPod}` : '';
+  return ` — ${state}${operation.startedAt ? `, ${duration(operation.startedAt, operation.finishedAt)}` : ''}${worker}${pod}`;
 }
 
 /**
@@ -43,6 +41,10 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
   const [error, setError] = useState<string | undefined>();
   const [cancelError, setCancelError] = useState<string | undefined>();
   const pending = useRef<TaskLogLine[]>([]);
+  /** The latest line each operation's worker wrote of its own (a pending explanation while it waits). */
+  const [waiting, setWaiting] = useState<ReadonlyMap<string, string>>(new Map());
+  const active = task !== undefined && ACTIVE.has(task.state);
+  const now = useNow(active);
 
   useEffect(() => {
     const abort = new AbortController();
@@ -50,6 +52,9 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
     const flush = () => {
       frame = 0;
       const arrived = pending.current.splice(0);
+      const said = arrived.filter((l) => l.stream === 'system' && l.operationId);
+      if (said.length)
+        setWaiting((current) => new Map([...current, ...said.map((l) => [l.operationId!, l.text] as const)]));
       setGroups((current) => {
         // One new array per group per frame, not per line: 100,000 lines must not cost 100,000 copies.
         const byKey = new Map<string, TaskLogLine[]>();
@@ -76,6 +81,7 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
       else setError((err as Error).message);
     };
     setGroups([]);
+    setWaiting(new Map());
     client.tasks.get(taskId, abort.signal).then(setTask, fail);
     client.tasks
       .follow(
@@ -118,7 +124,7 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
           <span className={`state state-${task.state}`} aria-live="polite">
             {task.state}
           </span>
-          {task.startedAt && ` · ${duration(task.startedAt, task.completedAt)}`}
+          {task.startedAt && ` · ${duration(task.startedAt, task.completedAt, now)}`}
           {task.error && <span className="error"> · {task.error}</span>}
           {ACTIVE.has(task.state) && task.state !== 'cancelling' && (
             <>
@@ -136,6 +142,8 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
           )}
         </p>
       )}
+      {task && <Timeline task={task} now={now} waiting={waiting} />}
+      {task && <OutputVariables task={task} />}
       <section aria-label="Task log">
         {groups.map((g) => (
           <details open key={g.key}>
@@ -150,4 +158,16 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
       </section>
     </>
   );
+}
+
+/** The time, once a second while `ticking`: what running bars and durations grow by. */
+function useNow(ticking: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!ticking) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [ticking]);
+  return now;
 }

@@ -100,6 +100,10 @@ export const LogBatchRequest = Type.Object(
         message: Type.String({ maxLength: 1024 }),
       }),
     ),
+    /** When the script itself began (epoch ms), after what kept it waiting: a slot, a node, an image pull. */
+    scriptStartedAt: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The Kubernetes pod the script runs in, once it exists. */
+    scriptPod: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
   },
   { additionalProperties: false },
 );

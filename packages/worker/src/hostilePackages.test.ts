@@ -16,6 +16,8 @@ class Lines implements OperationSink {
     this.texts.push([stream, text]);
   }
   progress(): void {}
+  scriptStarted(): void {}
+  scriptPod(): void {}
   backpressure(): undefined {
     return undefined;
   }

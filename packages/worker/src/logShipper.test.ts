@@ -182,6 +182,33 @@ describe('LogShipper', () => {
     assert.deepEqual(sizes.slice(0, 3), [100, 50, 25]);
   });
 
+  it("carries the script's pod and start with the next batch, again after a failed send, and the start only once", async () => {
+    const sent: LogBatchRequest[] = [];
+    let failNext = true;
+    const s = shipper({
+      sendLogs: async (_id, batch) => {
+        sent.push(batch);
+        if (failNext) {
+          failNext = false;
+          throw new LongshoreError('SERVER_UNREACHABLE', 'the server restarts');
+        }
+        return { ackedSeq: batch.lines.at(-1)?.seq ?? 0, lastSource: 0, cancelRequested: false };
+      },
+    });
+    s.scriptPod('longshore-script-a');
+    s.scriptStarted(1_700_000_000_000);
+    s.scriptStarted(1_700_000_009_999);
+    await s.flush();
+    assert.equal(sent.length, 2, 'sent again after the failure');
+    for (const batch of sent) {
+      assert.equal(batch.scriptPod, 'longshore-script-a');
+      assert.equal(batch.scriptStartedAt, 1_700_000_000_000);
+    }
+    push(s, 0, 1);
+    await s.flush();
+    assert.equal(sent[2]!.scriptStartedAt, undefined, 'not repeated once stored');
+  });
+
   it('reports a cancel request once, and sends progress even without lines', async () => {
     const server = new FakeServer();
     let cancels = 0;

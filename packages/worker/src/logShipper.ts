@@ -29,6 +29,9 @@ export interface LogShipperOptions {
   backoff?: BackoffOptions;
 }
 
+/** What a batch carries besides lines. */
+type BatchStatus = Pick<LogBatchRequest, 'progress' | 'scriptStartedAt' | 'scriptPod'>;
+
 /** Fields besides the text, in JSON (`{"seq":123,"stream":"stdout","ts":1700000000000,...}`). */
 const LINE_OVERHEAD_BYTES = 80;
 
@@ -46,8 +49,9 @@ export class LogShipper {
   private acked: number;
   private nextSeq: number;
   private bufferedBytes = 0;
-  private progressState: LogBatchRequest['progress'];
-  private progressSent: LogBatchRequest['progress'];
+  /** Sent with the next batch, then again only when it changes: only the latest value matters. */
+  private status: BatchStatus = {};
+  private statusSent: BatchStatus = this.status;
   private inFlight = false;
   private flushTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -94,10 +98,21 @@ export class LogShipper {
     this.schedule();
   }
 
-  /** Sent with the next batch; only the latest value matters. */
   progress(percentage: number, message: string): void {
     if (this.failure) return;
-    this.progressState = { percentage, message };
+    this.status = { ...this.status, progress: { percentage, message } };
+    this.schedule();
+  }
+
+  scriptPod(name: string): void {
+    if (this.failure || this.status.scriptPod === name) return;
+    this.status = { ...this.status, scriptPod: name };
+    this.schedule();
+  }
+
+  scriptStarted(ts: number): void {
+    if (this.failure || this.status.scriptStartedAt !== undefined) return;
+    this.status = { ...this.status, scriptStartedAt: ts };
     this.schedule();
   }
 
@@ -144,7 +159,7 @@ export class LogShipper {
   }
 
   private settled(seq: number): boolean {
-    return this.acked >= seq && this.progressState === this.progressSent;
+    return this.acked >= seq && this.status === this.statusSent;
   }
 
   private schedule(): void {
@@ -154,7 +169,7 @@ export class LogShipper {
       this.flushWaiters.length > 0 || unsent >= this.maxBatchLines || this.bufferedBytes >= this.maxBatchBytes;
     if (urgent) {
       this.send();
-    } else if (!this.flushTimer && (unsent > 0 || this.progressState !== this.progressSent)) {
+    } else if (!this.flushTimer && (unsent > 0 || this.status !== this.statusSent)) {
       const wait = Math.max(0, this.lastSendAt + this.flushIntervalMs - Date.now());
       this.flushTimer = setTimeout(() => this.send(), wait);
     }
@@ -169,25 +184,25 @@ export class LogShipper {
       bytes += this.lines[end]!.text.length + LINE_OVERHEAD_BYTES;
       if (bytes > this.maxBatchBytes && end > this.head) break;
     }
-    const progress = this.progressState;
-    if (end === this.head && progress === this.progressSent) return;
+    const status = this.status;
+    if (end === this.head && status === this.statusSent) return;
     const batch: LogBatchRequest = { lines: this.lines.slice(this.head, end) };
-    if (progress !== this.progressSent && progress) batch.progress = progress;
+    if (status !== this.statusSent) Object.assign(batch, status);
     this.inFlight = true;
     this.lastSendAt = Date.now();
     void this.options.channel.sendLogs(this.options.operationId, batch, this.abort.signal).then(
-      (response) => this.stored(response, progress),
+      (response) => this.stored(response, status),
       (error: unknown) => this.failed(error),
     );
   }
 
-  private stored(response: LogBatchResponse, progress: LogBatchRequest['progress']): void {
+  private stored(response: LogBatchResponse, status: BatchStatus): void {
     this.inFlight = false;
     if (this.failure) return;
     this.retryBackoff.reset();
     // Never beyond what was numbered: a server that claims more must not make lines vanish.
     this.acknowledge(Math.min(response.ackedSeq, this.lastSeq));
-    this.progressSent = progress;
+    this.statusSent = status;
     if (response.cancelRequested && !this.cancelSeen) {
       this.cancelSeen = true;
       this.options.onCancelRequested?.();

@@ -84,7 +84,10 @@ async function withDispatcher(work: (s: Setup) => Promise<void>, observer?: Disp
         progress_message: null,
         output_variables: null,
         created_at: ++created,
+        leased_at: null,
         started_at: null,
+        script_started_at: null,
+        script_pod: null,
         finished_at: null,
       })
       .execute();

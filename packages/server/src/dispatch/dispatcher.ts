@@ -216,7 +216,7 @@ export class Dispatcher {
       if (candidates.length === 0) return [];
       await trx
         .updateTable('operations')
-        .set({ state: 'leased', worker_id: worker.id, lease_expires_at: t + this.#timings.leaseMs })
+        .set({ state: 'leased', worker_id: worker.id, leased_at: t, lease_expires_at: t + this.#timings.leaseMs })
         .where(
           'id',
           'in',

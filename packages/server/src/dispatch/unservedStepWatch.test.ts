@@ -60,7 +60,10 @@ async function withWatch(timeoutMs: number, work: (s: Setup) => Promise<void>): 
           output_variables: null,
           created_at: t + i / 1000,
           queued_at: t,
+          leased_at: null,
           started_at: null,
+          script_started_at: null,
+          script_pod: null,
           finished_at: null,
         })),
       )

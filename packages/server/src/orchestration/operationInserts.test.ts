@@ -77,7 +77,10 @@ function plan(size: number, payloadBytes: number): StepPlan {
         output_variables: null,
         created_at: i,
         queued_at: null,
+        leased_at: null,
         started_at: null,
+        script_started_at: null,
+        script_pod: null,
         finished_at: null,
       };
     }

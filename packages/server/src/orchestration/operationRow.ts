@@ -15,7 +15,7 @@ export type NewOperation = Pick<
   | 'created_at'
   | 'queued_at'
 > &
-  Partial<Pick<Database['operations'], 'worker_id' | 'lease_expires_at'>>;
+  Partial<Pick<Database['operations'], 'worker_id' | 'lease_expires_at' | 'leased_at'>>;
 
 /** The row of an operation not yet run, every other column at its start. */
 export function newOperationRow(op: NewOperation): Database['operations'] {
@@ -31,7 +31,10 @@ export function newOperationRow(op: NewOperation): Database['operations'] {
     progress: null,
     progress_message: null,
     output_variables: null,
+    leased_at: null,
     started_at: null,
+    script_started_at: null,
+    script_pod: null,
     finished_at: null,
     ...op,
   };

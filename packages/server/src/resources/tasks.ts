@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { LongshoreError } from '@longshore/protocol';
+import { LongshoreError, type OutputVariable } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { WithDefaults } from '../http/validation.js';
 import { ListOf, iso } from './common.js';
@@ -17,11 +17,21 @@ const OperationView = Type.Object({
   exitCode: Type.Union([Type.Integer(), Type.Null()]),
   message: Type.Union([Type.String(), Type.Null()]),
   worker: Type.Union([Type.String(), Type.Null()]),
+  /** The Kubernetes pod its script runs in. */
+  scriptPod: Type.Union([Type.String(), Type.Null()]),
   progress: Type.Union([Type.Integer(), Type.Null()]),
   progressMessage: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
+  /** Its timeline: joined its pool's queue, taken by a worker, first log line, script began, ended. */
+  queuedAt: Type.Union([Type.String(), Type.Null()]),
+  leasedAt: Type.Union([Type.String(), Type.Null()]),
   startedAt: Type.Union([Type.String(), Type.Null()]),
+  scriptStartedAt: Type.Union([Type.String(), Type.Null()]),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
+  /** What the script set; a sensitive one's value is never shown (null). */
+  outputVariables: Type.Array(
+    Type.Object({ name: Type.String(), value: Type.Union([Type.String(), Type.Null()]), sensitive: Type.Boolean() }),
+  ),
 });
 const Task = Type.Object({
   id: Type.String(),
@@ -54,11 +64,16 @@ export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView
       'exit_code',
       'message',
       'workers.name as worker',
+      'script_pod',
       'progress',
       'progress_message',
       'operations.created_at',
+      'queued_at',
+      'leased_at',
       'started_at',
+      'script_started_at',
       'finished_at',
+      'output_variables',
     ])
     .where('task_id', '=', id)
     .orderBy('step_index')
@@ -76,11 +91,20 @@ export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView
       exitCode: o.exit_code,
       message: o.message,
       worker: o.worker,
+      scriptPod: o.script_pod,
       progress: o.progress,
       progressMessage: o.progress_message,
       createdAt: iso(o.created_at)!,
+      queuedAt: iso(o.queued_at),
+      leasedAt: iso(o.leased_at),
       startedAt: iso(o.started_at),
+      scriptStartedAt: iso(o.script_started_at),
       finishedAt: iso(o.finished_at),
+      outputVariables: o.output_variables
+        ? ctx.box
+            .openJson<OutputVariable[]>(o.output_variables)
+            .map((v) => ({ name: v.name, value: v.sensitive ? null : v.value, sensitive: v.sensitive }))
+        : [],
     });
   }
   return {

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { sql } from 'kysely';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
@@ -186,10 +187,18 @@ export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerConte
       const { body } = req;
       await heldOperation(requireWorker(req).workerId, id);
       const result = await ctx.taskLog.appendOperationLines(id, body.lines);
-      if (body.progress) {
+      if (body.progress || body.scriptStartedAt !== undefined || body.scriptPod !== undefined) {
+        const { progress, scriptStartedAt, scriptPod } = body;
         await ctx.db
           .updateTable('operations')
-          .set({ progress: body.progress.percentage, progress_message: body.progress.message })
+          .set({
+            ...(progress && { progress: progress.percentage, progress_message: progress.message }),
+            ...(scriptPod !== undefined && { script_pod: scriptPod }),
+            // The first report counts. A worker's clock (or a kubelet's, to the second) cannot put it before the lease or after now.
+            ...(scriptStartedAt !== undefined && {
+              script_started_at: sql<number>`coalesce(script_started_at, max(coalesce(leased_at, 0), ${Math.min(scriptStartedAt, Date.now())}))`,
+            }),
+          })
           .where('id', '=', id)
           .execute();
         ctx.taskLog.notify(result.taskId);

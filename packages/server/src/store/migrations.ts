@@ -69,6 +69,14 @@ const migrations: Migration[] = [
   `
   ALTER TABLE operations ADD COLUMN queued_at INTEGER;
   `,
+  // When a worker took the operation, and when its script itself began as the worker saw it: a task's
+  // timeline shows the wait between them (for a slot, a node, an image) apart from the queue and the run.
+  // And the pod a Kubernetes worker runs it in, for whoever goes looking with kubectl.
+  `
+  ALTER TABLE operations ADD COLUMN leased_at INTEGER;
+  ALTER TABLE operations ADD COLUMN script_started_at INTEGER;
+  ALTER TABLE operations ADD COLUMN script_pod TEXT;
+  `,
 ];
 
 /** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */

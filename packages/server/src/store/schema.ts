@@ -156,7 +156,14 @@ export interface Database {
     created_at: number;
     /** When it was queued for a worker; null while waiting (and in stores from before it was kept). */
     queued_at: number | null;
+    /** When the first log line came (the operation began running on its worker). */
     started_at: number | null;
+    /** When a worker last took it. */
+    leased_at: number | null;
+    /** When the script began on its worker (after a pending pod, packages); null before, and for operations that never ran. */
+    script_started_at: number | null;
+    /** The Kubernetes pod its script runs in, as its worker reported it. */
+    script_pod: string | null;
     finished_at: number | null;
   };
   log_chunks: {

@@ -293,6 +293,7 @@ export class WorkerUpgrades {
             pool_id: '',
             state: 'leased',
             worker_id: w.id,
+            leased_at: t,
             lease_expires_at: t + timeoutSeconds * 1000,
             payload: this.#box.sealJson(operation),
             created_at: t,

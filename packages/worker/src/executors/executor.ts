@@ -8,6 +8,10 @@ import type { LogLevel } from '../bootstrapOutput.js';
 export interface OperationSink {
   line(stream: LogStream, text: string, ts: number, source?: number, level?: LogLevel): void;
   progress(percentage: number, message: string): void;
+  /** The script itself began: what came before was waiting (for a slot, a node, an image), shown apart in the task's timeline. */
+  scriptStarted(ts: number): void;
+  /** The pod the script runs in (Kubernetes), shown with the operation. */
+  scriptPod(name: string): void;
   /** A promise while the sink is full: stop reading the script's output until it settles. */
   backpressure(): Promise<void> | undefined;
 }

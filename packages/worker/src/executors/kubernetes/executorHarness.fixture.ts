@@ -15,6 +15,14 @@ export class Sink implements OperationSink {
     this.lines.push({ stream, text });
   }
   progress(): void {}
+  scriptStartedAt: number | undefined;
+  scriptPodName: string | undefined;
+  scriptPod(name: string): void {
+    this.scriptPodName = name;
+  }
+  scriptStarted(ts: number): void {
+    this.scriptStartedAt ??= ts;
+  }
   backpressure(): undefined {
     return undefined;
   }

@@ -13,20 +13,22 @@ describe('KubernetesExecutor', () => {
     const pod = await started(api, operation);
     const secret = scriptPodNames(operation.id).secret;
     assert.equal(api.secrets.get(secret)?.metadata?.ownerReferences?.[0]?.name, pod);
-    api.setContainerState(pod, { running: {} });
+    api.setContainerState(pod, { running: { startedAt: new Date(1_700_000_123_000) } });
     api.log(pod, [
       '1 O hello',
       '2 E the pa55word leaked',
       "3 O ##longshore[setVariable name='eA==' value='MQ==']",
       '4 X 0',
     ]);
-    api.setContainerState(pod, { terminated: { exitCode: 0 } });
+    api.setContainerState(pod, { terminated: { exitCode: 0, startedAt: new Date(1_700_000_123_000) } });
     const outcome = await result;
     assert.equal(outcome.outcome, 'succeeded');
     assert.deepEqual(outcome.outputVariables, [{ name: 'x', value: '1', sensitive: false }]);
     assert.ok(sink.texts().includes('hello'));
     assert.ok(sink.texts().includes('the ******** leaked'));
     assert.ok(sink.texts().some((t) => t.startsWith(`Created script pod ${pod}`)));
+    assert.equal(sink.scriptPodName, pod);
+    assert.equal(sink.scriptStartedAt, 1_700_000_123_000, 'the script began when the kubelet says it did');
     assert.equal(api.pods.size, 1, 'the pod stays until the result is reported');
     await executor.release(operation.id);
     assert.equal(api.pods.size, 0);

@@ -12,7 +12,7 @@ import { OrphanSweeper } from './orphanSweeper.js';
 import { PendingExplainer } from './pendingExplainer.js';
 import { followScriptPod } from './scriptPodFollow.js';
 import { createScriptObject, deleteScriptObjects, patiently } from './scriptPodObjects.js';
-import { started } from './scriptPodStatus.js';
+import { scriptStartTime, started } from './scriptPodStatus.js';
 import {
   ScriptPodRejection,
   buildScriptPod,
@@ -148,6 +148,7 @@ export class KubernetesExecutor implements Executor {
     try {
       const failure = resume ? await this.adopt(run) : await this.launch(run);
       if (failure) return failure;
+      sink.scriptPod(run.podName);
       const createdAt = run.pod?.metadata?.creationTimestamp;
       const pendingFailure = await this.waitWhilePending(run);
       run.pending = false;
@@ -155,6 +156,7 @@ export class KubernetesExecutor implements Executor {
       if (pendingFailure) return { outcome: 'failed', message: pendingFailure, outputVariables: [] };
       if (!resume && createdAt && !run.stopped && !run.gone)
         this.options.metrics?.podStarted((this.now() - new Date(createdAt).getTime()) / 1000);
+      if (run.pod && !run.stopped && !run.gone) sink.scriptStarted(scriptStartTime(run.pod) ?? this.now());
       return await followScriptPod(run, this.options);
     } finally {
       clearTimeout(timer);

@@ -13,6 +13,13 @@ export function started(pod: V1Pod): boolean {
   return !!(state?.running || state?.terminated) || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
+/** When the script container began (epoch ms), as the kubelet recorded it; undefined before. */
+export function scriptStartTime(pod: V1Pod): number | undefined {
+  const state = scriptStatus(pod)?.state;
+  const at = state?.running?.startedAt ?? state?.terminated?.startedAt;
+  return at ? new Date(at).getTime() : undefined;
+}
+
 export function scriptContainerState(pod: V1Pod | undefined): ContainerState {
   const state = scriptStatus(pod)?.state;
   if (state?.terminated || pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed') return 'terminated';

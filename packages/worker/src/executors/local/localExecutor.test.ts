@@ -26,6 +26,12 @@ class RecordingSink implements OperationSink {
     this.progressed.push([percentage, message]);
   }
 
+  scriptStartedAt: number | undefined;
+  scriptPod(): void {}
+  scriptStarted(ts: number): void {
+    this.scriptStartedAt ??= ts;
+  }
+
   backpressure(): undefined {
     return undefined;
   }
@@ -101,6 +107,7 @@ describe('LocalExecutor', () => {
       'lines reach the sink in the order they are numbered',
     );
     assert.deepEqual(sink.progressed, [[50, 'half way']]);
+    assert.ok(sink.scriptStartedAt !== undefined && sink.scriptStartedAt <= Date.now(), 'the script start is reported');
     assert.deepEqual(sink.texts('system'), [
       "Output variable 'Version' set",
       "Output variable 'Version' set",

@@ -155,6 +155,7 @@ export class LocalExecutor implements Executor {
       env: scriptEnvironment(),
     });
     run.child = child;
+    sink.scriptStarted(Date.now());
     const recorded = child.pid === undefined ? Promise.resolve() : this.records.add(operation.id, child.pid);
     // Closing it makes the guard kill what the bootstrap left in its group; the child's 'close' also waits for it.
     const lifeline = child.stdio[LIFELINE_FD];
