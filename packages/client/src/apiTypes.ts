@@ -34,6 +34,10 @@ export interface PoolStatistics {
   oldestWaitSeconds: number;
   workersByHealth: Record<'unknown' | 'healthy' | 'unhealthy' | 'unavailable', number>;
   usableWorkers: number;
+  /** Operations the usable workers may run at once. */
+  capacity: number;
+  /** Of that capacity, what they are not using now (a worker in several pools counts in each). */
+  freeCapacity: number;
 }
 
 export interface WorkerPoolInput extends NamedInput {
@@ -152,6 +156,19 @@ export interface Target {
   createdAt: string;
 }
 
+/** An operation a worker holds: leased to it, or running there. */
+export interface RunningOperation {
+  id: string;
+  taskId: string;
+  /** The task's description, e.g. Deploy Shop 1.0.3 to Production. */
+  task: string;
+  step: string;
+  target: string | null;
+  state: 'leased' | 'running';
+  /** Null while leased and not yet started. */
+  startedAt: string | null;
+}
+
 export interface Worker {
   id: string;
   name: string;
@@ -162,6 +179,8 @@ export interface Worker {
   disabled: boolean;
   capacity: number;
   running: number;
+  /** The operations it holds now, oldest first: `running` of them. */
+  runningOperations: RunningOperation[];
   metadata: Record<string, string>;
   lastSeenAt: string;
   registeredAt: string;
@@ -171,6 +190,8 @@ export interface Worker {
   /** What the last check measured (version, free disk and memory, ...). */
   healthFacts: Record<string, string>;
   lastHealthCheck: string | null;
+  /** The task of the check that set its health: its log has what each check found. */
+  lastHealthCheckTaskId: string | null;
   /** The policy it follows: its own, else its pool's, else the default. */
   machinePolicy: string;
   /** It runs an older Longshore than the server. */

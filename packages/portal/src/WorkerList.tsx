@@ -1,26 +1,38 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { LongshoreClient, Worker } from '@longshore/client';
 import { DataTable, type Column } from './DataTable.js';
+import { Link } from './Link.js';
 import { navigate, taskPath } from './navigation.js';
 import { ErrorMessage } from './ErrorMessage.js';
+import { RunningOperations } from './RunningOperations.js';
 
-/** The workers with their health and reasons, a health check on demand, and the server's upgrade where one is available. */
-export function WorkerList(props: { client: LongshoreClient }) {
-  const { client } = props;
-  const [workers, setWorkers] = useState<Worker[] | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const load = useCallback(
-    (signal?: AbortSignal) =>
-      client.workers.list(signal).then(setWorkers, (err: unknown) => {
-        if (!signal?.aborted) setError((err as Error).message);
-      }),
-    [client],
+/** Only a Kubernetes worker runs pods; its health check counts the script pods still pending. */
+function pendingPods(w: Worker) {
+  if (w.executor !== 'kubernetes') return <span className="none">—</span>;
+  const pending = w.healthFacts.pendingScriptPods;
+  if (pending === undefined) return <span className="none">not checked yet</span>;
+  return pending === '0' ? 'none' : `${pending} pending`;
+}
+
+function lastCheck(w: Worker) {
+  if (!w.lastHealthCheck) return <span className="none">never</span>;
+  const when = new Date(w.lastHealthCheck).toLocaleString();
+  if (!w.lastHealthCheckTaskId) return when;
+  return (
+    <>
+      {when} · <Link to={taskPath(w.lastHealthCheckTaskId)}>check log</Link>
+    </>
   );
-  useEffect(() => {
-    const abort = new AbortController();
-    void load(abort.signal);
-    return () => abort.abort();
-  }, [load]);
+}
+
+/**
+ * The workers with their health and reasons, what each runs now, a Kubernetes worker's pending
+ * pods, the last check's log, a health check on demand, and the server's upgrade where one is
+ * available.
+ */
+export function WorkerList(props: { client: LongshoreClient; workers: Worker[] }) {
+  const { client } = props;
+  const [error, setError] = useState<string | undefined>();
 
   // Both start a task; its page shows how it goes.
   const act = async (start: () => Promise<{ taskId: string | null; message?: string }>) => {
@@ -41,9 +53,10 @@ export function WorkerList(props: { client: LongshoreClient }) {
       header: 'Health',
       cell: (w) => `${w.health}${w.healthReasons.length ? `: ${w.healthReasons.join('; ')}` : ''}`,
     },
-    { header: 'Last check', cell: (w) => (w.lastHealthCheck ? new Date(w.lastHealthCheck).toLocaleString() : 'never') },
+    { header: 'Last check', cell: lastCheck },
     { header: 'Version', cell: (w) => w.version },
-    { header: 'Running', cell: (w) => `${w.running}/${w.capacity}` },
+    { header: 'Running', cell: (w) => <RunningOperations worker={w} /> },
+    { header: 'Pending pods', cell: pendingPods },
     {
       header: 'Actions',
       cell: (w) => (
@@ -68,10 +81,13 @@ export function WorkerList(props: { client: LongshoreClient }) {
     <section aria-labelledby="worker-list-heading">
       <h2 id="worker-list-heading">Workers</h2>
       <ErrorMessage message={error} />
-      {workers?.length === 0 ? (
-        <p className="empty">No workers yet: add one below.</p>
+      {props.workers.length === 0 ? (
+        <p className="empty">
+          No workers yet: add a Kubernetes worker below, or start a local one with <code>longshore worker</code> and a
+          token from <code>longshore workers token</code>.
+        </p>
       ) : (
-        workers && <DataTable labelledBy="worker-list-heading" rows={workers} rowKey={(w) => w.id} columns={columns} />
+        <DataTable labelledBy="worker-list-heading" rows={props.workers} rowKey={(w) => w.id} columns={columns} />
       )}
     </section>
   );

@@ -259,6 +259,7 @@ export class HealthChecks {
         health: outcome.health,
         health_reasons: JSON.stringify(outcome.reasons),
         health_checked_at: t,
+        health_check_task_id: taskId,
         ...(outcome.facts ? { health_facts: JSON.stringify(outcome.facts) } : {}),
       })
       .where('id', '=', workerId)

@@ -1,4 +1,4 @@
-import type { WorkerHealth } from '@longshore/protocol';
+import { ACTIVE_OPERATION_STATES, type WorkerHealth } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
 import { unusableBecause } from '../dispatch/workerUsability.js';
 
@@ -11,11 +11,15 @@ export interface PoolStatistics {
   workersByHealth: Record<WorkerHealth, number>;
   /** Workers that may be given new operations: enabled, online, healthy or not checked yet. */
   usableWorkers: number;
+  /** Operations the usable workers may run at once. */
+  capacity: number;
+  /** Of that capacity, what they are not using now (a worker in several pools counts in each). */
+  freeCapacity: number;
 }
 
 /**
- * Every pool's queue and workers, read when metrics are scraped: one grouped query of the queued
- * operations and one of the workers (a few hundred rows at most), so a scrape costs the same
+ * Every pool's queue and workers, read when metrics are scraped: grouped queries of the queued
+ * and the held operations and one of the workers (a few hundred rows at most), so a scrape costs the same
  * whatever has run before. Every pool is listed, an empty one with zeros, so an autoscaler's
  * query finds 0 rather than nothing.
  */
@@ -31,9 +35,16 @@ export async function poolStatistics(db: Store, now: number, offlineAfterMs: num
     .where('state', '=', 'queued')
     .groupBy('pool_id')
     .execute();
+  const held = await db
+    .selectFrom('operations')
+    .select((eb) => ['worker_id', eb.fn.countAll<number>().as('n')])
+    .where('state', 'in', ACTIVE_OPERATION_STATES)
+    .groupBy('worker_id')
+    .execute();
+  const busy = new Map(held.map((h) => [h.worker_id, Number(h.n)]));
   const workers = await db
     .selectFrom('workers')
-    .select(['name', 'pools', 'disabled', 'last_seen_at', 'offline_at', 'health', 'health_reasons'])
+    .select(['id', 'name', 'pools', 'capacity', 'disabled', 'last_seen_at', 'offline_at', 'health', 'health_reasons'])
     .execute();
   const byPool = new Map(
     pools.map((p): [string, PoolStatistics] => [
@@ -44,6 +55,8 @@ export async function poolStatistics(db: Store, now: number, offlineAfterMs: num
         oldestWaitSeconds: 0,
         workersByHealth: { unknown: 0, healthy: 0, unhealthy: 0, unavailable: 0 },
         usableWorkers: 0,
+        capacity: 0,
+        freeCapacity: 0,
       },
     ]),
   );
@@ -55,11 +68,15 @@ export async function poolStatistics(db: Store, now: number, offlineAfterMs: num
   }
   for (const w of workers) {
     const usable = unusableBecause(w, now, offlineAfterMs) === undefined;
+    const free = Math.max(0, w.capacity - (busy.get(w.id) ?? 0));
     for (const poolId of JSON.parse(w.pools) as string[]) {
       const stats = byPool.get(poolId);
       if (!stats) continue;
       stats.workersByHealth[w.health] += 1;
-      if (usable) stats.usableWorkers += 1;
+      if (!usable) continue;
+      stats.usableWorkers += 1;
+      stats.capacity += w.capacity;
+      stats.freeCapacity += free;
     }
   }
   return [...byPool.values()];

@@ -44,6 +44,16 @@ export class ServerMetrics implements DispatchObserver, OperationObserver {
       'Workers of the pool that may be given operations: enabled, online, healthy or not checked yet',
       (p) => p.usableWorkers,
     );
+    poolGauge(
+      'longshore_pool_capacity',
+      'Operations the usable workers of the pool may run at once',
+      (p) => p.capacity,
+    );
+    poolGauge(
+      'longshore_pool_free_capacity',
+      'Of the capacity of the pool, what its usable workers are not using now',
+      (p) => p.freeCapacity,
+    );
     new Gauge({
       name: 'longshore_workers',
       help: "Workers of the pool by their last health check's finding",

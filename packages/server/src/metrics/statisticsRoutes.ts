@@ -18,6 +18,11 @@ const PoolStatistics = Type.Object({
   }),
   workersByHealth: Type.Object({ unknown: Count, healthy: Count, unhealthy: Count, unavailable: Count }),
   usableWorkers: Type.Integer({ minimum: 0, description: 'Workers that may be given new operations now' }),
+  capacity: Type.Integer({ minimum: 0, description: 'Operations the usable workers may run at once' }),
+  freeCapacity: Type.Integer({
+    minimum: 0,
+    description: 'Of that capacity, what they are not using now (a worker in several pools counts in each)',
+  }),
 });
 
 /** What /metrics says of pools, as JSON for the portal's dashboard: one read of the queues and workers. */

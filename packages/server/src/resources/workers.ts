@@ -1,40 +1,13 @@
-import type { Selectable } from 'kysely';
-import { isOnline } from '../dispatch/workerUsability.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { ACTIVE_OPERATION_STATES, LongshoreError, WorkerHealth } from '@longshore/protocol';
+import { ACTIVE_OPERATION_STATES, LongshoreError } from '@longshore/protocol';
 import { errorResponses } from '../http/openApiResponses.js';
 import type { ServerContext } from '../context.js';
-import type { Database } from '../store/schema.js';
 import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
-import { effectivePolicyId } from '../health/effectivePolicy.js';
-import { workerUpgrade } from '../upgrades/workerUpgrade.js';
-import { ListOf, Name, NamedRow, NoContent, RefParams, findByRef, inTransaction, iso, now } from './common.js';
+import { ListOf, Name, NoContent, RefParams, findByRef, inTransaction, iso, now } from './common.js';
 import { policyIdOf } from './machinePolicies.js';
-
-const Worker = Type.Object({
-  ...NamedRow,
-  executor: Type.String(),
-  version: Type.String(),
-  pools: Type.Array(Type.String()),
-  status: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
-  disabled: Type.Boolean(),
-  capacity: Type.Integer(),
-  running: Type.Integer(),
-  metadata: Type.Record(Type.String(), Type.String()),
-  lastSeenAt: Type.String(),
-  registeredAt: Type.String(),
-  health: WorkerHealth,
-  healthReasons: Type.Array(Type.String(), { description: 'Why the last check found it unhealthy or unavailable' }),
-  healthFacts: Type.Record(Type.String(), Type.String(), { description: 'What the last check measured' }),
-  lastHealthCheck: Type.Union([Type.String(), Type.Null()]),
-  machinePolicy: Type.String({ description: "The policy it follows: its own, else its pool's, else the default" }),
-  upgradeAvailable: Type.Boolean({ description: "It runs an older Longshore than the server's" }),
-  upgradeCommand: Type.Union([Type.String(), Type.Null()], {
-    description: 'For a local worker with an upgrade available: how to upgrade it',
-  }),
-});
+import { Worker, presentWorker } from './workerView.js';
 
 const MachinePolicyChoice = Type.Object(
   {
@@ -58,48 +31,6 @@ const RegistrationToken = Type.Object({
   pools: Type.Array(Type.String()),
   expiresAt: Type.String(),
 });
-
-async function present(ctx: ServerContext, row: Selectable<Database['workers']>): Promise<Static<typeof Worker>> {
-  const poolIds = JSON.parse(row.pools) as string[];
-  const pools = poolIds.length
-    ? await ctx.db.selectFrom('worker_pools').select('name').where('id', 'in', poolIds).orderBy('name').execute()
-    : [];
-  const running = await ctx.db
-    .selectFrom('operations')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('worker_id', '=', row.id)
-    .where('state', 'in', ACTIVE_OPERATION_STATES)
-    .executeTakeFirstOrThrow();
-  const policy = await ctx.db
-    .selectFrom('workers')
-    .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId))
-    .select('machine_policies.name')
-    .where('workers.id', '=', row.id)
-    .executeTakeFirstOrThrow();
-  const upgrade = workerUpgrade(row, ctx.upgrades.shipped, ctx.endpoint.url);
-  const heard = isOnline(row, now(), ctx.config.workerOfflineAfterMs);
-  return {
-    id: row.id,
-    name: row.name,
-    executor: row.executor,
-    version: row.version,
-    pools: pools.map((p) => p.name),
-    status: heard ? 'online' : 'offline',
-    disabled: row.disabled === 1,
-    capacity: row.capacity,
-    running: Number(running.n),
-    metadata: JSON.parse(row.metadata) as Record<string, string>,
-    lastSeenAt: iso(row.last_seen_at)!,
-    registeredAt: iso(row.registered_at)!,
-    health: row.health,
-    healthReasons: JSON.parse(row.health_reasons) as string[],
-    healthFacts: JSON.parse(row.health_facts) as Record<string, string>,
-    lastHealthCheck: iso(row.health_checked_at),
-    machinePolicy: policy.name,
-    upgradeAvailable: upgrade.available,
-    upgradeCommand: upgrade.command,
-  };
-}
 
 /** Makes the worker follow a policy (a name or id), or with null its pool's (else the default); answers its id. */
 export async function setWorkerPolicy(
@@ -148,10 +79,10 @@ export async function workerRoutes(scope: FastifyInstance, ctx: ServerContext): 
   const tags = ['workers'];
   app.get('/api/workers', { schema: { tags, response: { 200: ListOf(Worker) } } }, async () => {
     const rows = await ctx.db.selectFrom('workers').selectAll().orderBy('name').execute();
-    return { items: await Promise.all(rows.map((r) => present(ctx, r))) };
+    return { items: await Promise.all(rows.map((r) => presentWorker(ctx, r))) };
   });
   app.get('/api/workers/:ref', { schema: { tags, params: RefParams, response: { 200: Worker } } }, async (req) =>
-    present(ctx, await findByRef(ctx.db, 'workers', req.params.ref)),
+    presentWorker(ctx, await findByRef(ctx.db, 'workers', req.params.ref)),
   );
   for (const [verb, disabled] of [
     ['disable', 1],
@@ -163,7 +94,7 @@ export async function workerRoutes(scope: FastifyInstance, ctx: ServerContext): 
       async (req) => {
         const row = await findByRef(ctx.db, 'workers', req.params.ref);
         await ctx.db.updateTable('workers').set({ disabled }).where('id', '=', row.id).execute();
-        return present(ctx, await findByRef(ctx.db, 'workers', row.id));
+        return presentWorker(ctx, await findByRef(ctx.db, 'workers', row.id));
       },
     );
   }
@@ -172,7 +103,7 @@ export async function workerRoutes(scope: FastifyInstance, ctx: ServerContext): 
     { schema: { tags, params: RefParams, body: MachinePolicyChoice, response: { 200: Worker } } },
     async (req) => {
       const id = await setWorkerPolicy(ctx, req.params.ref, req.body.machinePolicy);
-      return present(ctx, await findByRef(ctx.db, 'workers', id));
+      return presentWorker(ctx, await findByRef(ctx.db, 'workers', id));
     },
   );
   app.delete(

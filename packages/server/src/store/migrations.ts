@@ -77,6 +77,13 @@ const migrations: Migration[] = [
   ALTER TABLE operations ADD COLUMN script_started_at INTEGER;
   ALTER TABLE operations ADD COLUMN script_pod TEXT;
   `,
+  // The task of the check whose finding a worker shows, so its log is one lookup away: finding it among
+  // the worker's checks sorted every check the worker ever had.
+  `
+  ALTER TABLE workers ADD COLUMN health_check_task_id TEXT;
+  UPDATE workers SET health_check_task_id = (SELECT task_id FROM health_checks
+    WHERE health_checks.worker_id = workers.id AND health_checks.state = 'finished' ORDER BY finished_at DESC LIMIT 1);
+  `,
 ];
 
 /** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */

@@ -60,6 +60,8 @@ export interface Database {
     /** JSON object of strings: what the last check measured (HealthReport.facts). */
     health_facts: Generated<string>;
     health_checked_at: number | null;
+    /** The task of the check that set its health: its log has what each check found. */
+    health_check_task_id: string | null;
     /** Set when it said it stopped cleanly; cleared by its next poll. */
     offline_at: number | null;
   };
