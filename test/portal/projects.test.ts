@@ -115,11 +115,25 @@ projects:
     assert.equal(saved[1].timeoutSeconds, 120);
     assert.equal(saved[1].condition, 'always');
 
+    // The schema's problems name the step by its JSON path; the server's own checks with brackets.
     await page.getByLabel('Step 1 script').fill('echo "an edit that must survive"');
-    await page.getByLabel('Step 3 name').fill('Build');
+    await page.getByLabel('Step 2 CPU request').fill('lots');
     await page.getByRole('button', { name: 'Save the process' }).click();
     const refused = page.getByRole('region', { name: 'Deployment process' }).getByRole('alert');
-    await refused.waitFor({ timeout: 10_000 });
+    await refused.getByText(/steps\.1\.resources\.requests\.cpu/).waitFor({ timeout: 10_000 });
+    const cpu = page.getByLabel('Step 2 CPU request');
+    assert.equal(await cpu.getAttribute('aria-invalid'), 'true');
+    assert.match(
+      (await page.locator(`#${await cpu.getAttribute('aria-describedby')}`).textContent()) ?? '',
+      /^is not a Kubernetes quantity/i,
+    );
+    assert.equal(await page.getByLabel('Step 2 memory request').getAttribute('aria-invalid'), null);
+
+    await cpu.fill('500m');
+    await page.getByLabel('Step 3 name').fill('Build');
+    await page.getByRole('button', { name: 'Save the process' }).click();
+    await refused.getByText(/another step/).waitFor({ timeout: 10_000 });
+    assert.equal(await cpu.getAttribute('aria-invalid'), null, "the last save's problems only");
     assert.match((await refused.textContent()) ?? '', /steps\[2\]\.name: another step is already named 'Build'/);
     const name = page.getByLabel('Step 3 name');
     assert.equal(await name.getAttribute('aria-invalid'), 'true');
