@@ -138,6 +138,27 @@ test('every call the client makes is a documented operation, with bodies its sch
   });
   assert.equal(made.process.steps.length, 1);
   await assert.rejects(client.projects.create({ name: 'Made by the client' }), (e) => isErrorCode(e, 'CONFLICT'));
+  const reordered = await client.projects.updateProcess('Made by the client', {
+    steps: [
+      { name: 'Two', script: { body: 'echo 2' }, timeoutSeconds: 60, resources: { requests: { cpu: '100m' } } },
+      { name: 'One', script: { body: 'echo 1' } },
+    ],
+  });
+  assert.deepEqual(
+    reordered.process.steps.map((s) => s.name),
+    ['Two', 'One'],
+  );
+  await client.projects.setVariables('Made by the client', [
+    { name: 'Token', value: 'secret', sensitive: true, scope: { environments: ['Contract'] } },
+    { name: 'Greeting', value: 'hi' },
+  ]);
+  assert.deepEqual(
+    (await client.projects.variables('Made by the client')).map((v) => [v.name, v.value, v.scope]),
+    [
+      ['Token', null, { environments: ['Contract'] }],
+      ['Greeting', 'hi', {}],
+    ],
+  );
 
   const release = await client.releases.create('Contract', { notes: 'contract' });
   assert.deepEqual(

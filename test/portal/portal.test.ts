@@ -179,7 +179,8 @@ projects:
     );
     assert.deepEqual(await seriousViolations(page), []);
 
-    await page.getByRole('button', { name: 'Deploy Made in the portal' }).click();
+    // Made, the project's page opens, where it is deployed: a new release of its process, then its task.
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     await page.waitForURL(/\/tasks\/task-/, { timeout: 15_000 });
     const log = page.getByRole('region', { name: 'Task log' });
     await log.getByText('shipped from the portal', { exact: true }).waitFor({ timeout: 20_000 });
@@ -240,6 +241,9 @@ projects:
       'text/html; charset=utf-8',
       "a page's own address loads the app",
     );
+    const projectPage = await fetch(lab.url + '/projects/Made%20in%20the%20portal%20%26%20more');
+    assert.equal(projectPage.headers.get('content-type'), 'text/html; charset=utf-8', "a project page's address too");
+    assert.equal((await fetch(lab.url + '/projects/a/b')).status, 404, 'a project is one path segment');
     const api = await fetch(lab.url + '/api/nothing', { headers: { authorization: `Bearer ${lab.apiKey}` } });
     assert.equal(api.status, 404);
     assert.equal(((await api.json()) as { code: string }).code, 'NOT_FOUND');

@@ -112,7 +112,22 @@ export interface VariableInput {
   /** Omit for a sensitive variable to keep the value already stored for the same name and scope. */
   value?: string;
   sensitive?: boolean;
-  scope?: { environments?: string[]; targetTags?: string[]; targets?: string[] };
+  scope?: VariableScope;
+}
+
+export interface VariableScope {
+  environments?: string[];
+  targetTags?: string[];
+  targets?: string[];
+}
+
+/** A project's variable as answered: a sensitive one's value is never sent back. */
+export interface Variable {
+  id: string;
+  name: string;
+  value: string | null;
+  sensitive: boolean;
+  scope: VariableScope;
 }
 
 export interface ProjectInput extends NamedInput {

@@ -11,6 +11,7 @@ import type {
   MachinePolicyInput,
   Package,
   PoolStatistics,
+  Process,
   Project,
   ProjectInput,
   RegistrationToken,
@@ -23,6 +24,8 @@ import type {
   Target,
   Task,
   TaskLogPage,
+  Variable,
+  VariableInput,
   Worker,
   WorkerPool,
 } from './apiTypes.js';
@@ -146,6 +149,22 @@ export class ProjectsApi extends NamedResourceApi<Project> {
   /** Creates a project with its process and variables; CONFLICT when the name is taken. */
   create(input: ProjectInput, signal?: AbortSignal): Promise<Project> {
     return this.connection.json({ method: 'POST', path: this.path, json: input, signal });
+  }
+
+  /** Replaces the project's deployment process, all or nothing; the next release takes it. */
+  updateProcess(ref: string, process: Process, signal?: AbortSignal): Promise<Project> {
+    return this.connection.json({ method: 'PUT', path: `${this.pathOf(ref)}/process`, json: process, signal });
+  }
+
+  /** The project's variables; a sensitive one's value is null (it is never answered). */
+  async variables(ref: string, signal?: AbortSignal): Promise<Variable[]> {
+    const path = `${this.pathOf(ref)}/variables`;
+    return (await this.connection.json<{ items: Variable[] }>({ method: 'GET', path, signal })).items;
+  }
+
+  /** Replaces the project's variables, all or nothing; a sensitive one without a value keeps the stored one. */
+  async setVariables(ref: string, variables: VariableInput[], signal?: AbortSignal): Promise<void> {
+    await this.connection.json({ method: 'PUT', path: `${this.pathOf(ref)}/variables`, json: variables, signal });
   }
 }
 

@@ -4,6 +4,7 @@ import { Dashboard } from './Dashboard.js';
 import { usePage } from './navigation.js';
 import { InfrastructurePage } from './InfrastructurePage.js';
 import { Link } from './Link.js';
+import { ProjectPage } from './ProjectPage.js';
 import { ProjectsPage } from './ProjectsPage.js';
 import { TaskPage } from './TaskPage.js';
 import { SignIn } from './SignIn.js';
@@ -45,6 +46,8 @@ export function App() {
           <TaskPage client={client} taskId={page.taskId} onUnauthenticated={signOut} />
         ) : page.kind === 'projects' ? (
           <ProjectsPage client={client} onUnauthenticated={signOut} />
+        ) : page.kind === 'project' ? (
+          <ProjectPage key={page.name} client={client} name={page.name} onUnauthenticated={signOut} />
         ) : page.kind === 'infrastructure' ? (
           <InfrastructurePage client={client} />
         ) : (

@@ -4,8 +4,11 @@ import type { PortalFile } from './portalFiles.js';
 /** Answers a request the router found no route for, or returns false to let it be a 404. */
 export type NotFoundFallback = (request: FastifyRequest, reply: FastifyReply) => boolean;
 
-/** The portal's page paths (its router, packages/portal/src/navigation.ts): they load the app, which shows the page. */
-const PAGE_PATH = /^\/(projects|infrastructure|tasks\/[A-Za-z0-9_-]+)$/;
+/**
+ * The portal's page paths (its router, packages/portal/src/navigation.ts): they load the app, which
+ * shows the page. A project's page is `/projects/` and its name as one encoded segment, whatever it holds.
+ */
+const PAGE_PATH = /^\/(projects|projects\/[^/]+|infrastructure|tasks\/[A-Za-z0-9_-]+)$/;
 
 const NOT_BUILT =
   'The portal is not built here: run `npm run build` (it builds packages/portal), then restart the server.\n';
