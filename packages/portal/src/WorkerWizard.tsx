@@ -1,6 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { InstallCommand, LongshoreClient, Worker, WorkerPool } from '@longshore/client';
 import { ErrorMessage } from './ErrorMessage.js';
+import './formLayout.css';
+import './WorkerWizard.css';
 
 /** How often the wizard looks for the new worker: it registers within seconds of helm. */
 const WATCH_MS = 2_000;
@@ -55,34 +57,46 @@ export function WorkerWizard(props: { client: LongshoreClient; pools: WorkerPool
   return (
     <section className="card" aria-labelledby="wizard-heading">
       <h2 id="wizard-heading">Add a Kubernetes worker</h2>
-      <form onSubmit={(e) => void submit(e)}>
-        <label htmlFor="wizard-name">Worker name</label>
-        <input id="wizard-name" value={name} onChange={(e) => setName(e.target.value)} required />
-        <fieldset>
+      <form className="wizard-form" onSubmit={(e) => void submit(e)}>
+        <div className="field">
+          <label htmlFor="wizard-name">Worker name</label>
+          <input id="wizard-name" value={name} onChange={(e) => setName(e.target.value)} required />
+        </div>
+        <div className="field">
+          <label htmlFor="wizard-namespace">Namespace</label>
+          <input id="wizard-namespace" value={namespace} onChange={(e) => setNamespace(e.target.value)} required />
+        </div>
+        <fieldset className="wizard-pools">
           <legend>Worker pools</legend>
           {pools.map((p) => (
-            <label key={p.id}>
+            <label key={p.id} className="choice">
               <input
                 type="checkbox"
                 checked={chosen.includes(p.name)}
                 onChange={(e) =>
                   setChosen((all) => (e.target.checked ? [...all, p.name] : all.filter((n) => n !== p.name)))
                 }
-              />{' '}
+              />
               {p.name}
               {p.isDefault ? ' (default)' : ''}
             </label>
           ))}
         </fieldset>
-        <label htmlFor="wizard-namespace">Namespace</label>
-        <input id="wizard-namespace" value={namespace} onChange={(e) => setNamespace(e.target.value)} required />
-        <label htmlFor="wizard-image">Script pod image (default: the worker-tools image)</label>
-        <input id="wizard-image" value={image} onChange={(e) => setImage(e.target.value)} />
-        <label htmlFor="wizard-cpu">Script pod CPU request</label>
-        <input id="wizard-cpu" value={cpu} onChange={(e) => setCpu(e.target.value)} required />
-        <label htmlFor="wizard-memory">Script pod memory request</label>
-        <input id="wizard-memory" value={memory} onChange={(e) => setMemory(e.target.value)} required />
-        <button type="submit">Get the install command</button>
+        <div className="field wizard-wide">
+          <label htmlFor="wizard-image">Script pod image (default: the worker-tools image)</label>
+          <input id="wizard-image" value={image} onChange={(e) => setImage(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="wizard-cpu">Script pod CPU request</label>
+          <input id="wizard-cpu" value={cpu} onChange={(e) => setCpu(e.target.value)} required />
+        </div>
+        <div className="field">
+          <label htmlFor="wizard-memory">Script pod memory request</label>
+          <input id="wizard-memory" value={memory} onChange={(e) => setMemory(e.target.value)} required />
+        </div>
+        <div className="form-actions wizard-wide">
+          <button type="submit">Get the install command</button>
+        </div>
         <ErrorMessage message={error} />
       </form>
       {install && (
@@ -91,7 +105,7 @@ export function WorkerWizard(props: { client: LongshoreClient; pools: WorkerPool
             Run this where helm reaches the cluster
             {install.expiresAt ? ` (its token works once, until ${new Date(install.expiresAt).toLocaleString()})` : ''}:
           </p>
-          <pre className="log" aria-label="Install command">
+          <pre className="log install-command" aria-label="Install command">
             {install.command}
           </pre>
           <button type="button" onClick={() => void copy()}>
