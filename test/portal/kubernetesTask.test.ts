@@ -1,7 +1,8 @@
-// A deployment on a Kubernetes worker watched in the portal (Debian's chromium through
-// playwright-core) against a real server and the sandbox cluster: a step whose requests fit on
-// no node waits while the sandbox's autoscaler adds one; the page says why as it happens, and
-// the timeline shows that wait as the step's pending segment, apart from its queue and its run.
+// A deployment on a Kubernetes worker, made and watched in the portal (Debian's chromium through
+// playwright-core) against a real server and the sandbox cluster: a project of two steps created
+// in the portal and deployed from its page; its first step's requests fit on no node, so it
+// waits while the sandbox's autoscaler adds one; the page says why as it happens, and the
+// timeline shows that wait as the step's pending segment, apart from its queue and its run.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -36,14 +37,6 @@ describe('a Kubernetes deployment in the portal', { skip: chromiumMissing() }, (
     await lab.apply(`
 environments: [ { name: Cluster } ]
 projects:
-  - name: Grow
-    process:
-      steps:
-        - name: Big
-          resources: { requests: { cpu: 1500m } }
-          script: { body: 'echo "on the new node"; sleep 2; echo "big done"' }
-        - name: Report
-          script: { body: 'echo "reported"' }
   - name: Endless
     process:
       steps:
@@ -63,10 +56,19 @@ projects:
     const consoleErrors: string[] = [];
     page.on('pageerror', (e) => consoleErrors.push(e.message));
     await signIn(page, lab.url, lab.apiKey);
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: 15_000 });
-    const deployment = await lab.api('POST', '/api/deployments', { project: 'Grow', environment: 'Cluster' });
-    assert.equal(deployment.status, 201, JSON.stringify(deployment.body));
-    await page.goto(`${lab.url}/tasks/${deployment.body.taskId}`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('heading', { name: 'New project' }).waitFor({ timeout: 15_000 });
+    await page.getByLabel('Name', { exact: true }).fill('Grow');
+    await page.getByLabel('Step 1 name').fill('Big');
+    await page.getByLabel('Step 1 script').fill('echo "on the new node"; sleep 2; echo "big done"');
+    await page.getByLabel('Step 1 CPU request').fill('1500m');
+    await page.getByRole('button', { name: 'Add a step' }).click();
+    await page.getByLabel('Step 2 name').fill('Report');
+    await page.getByLabel('Step 2 script').fill('echo "reported"');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('heading', { name: 'Grow' }).waitFor({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.waitForURL(/\/tasks\/task-/, { timeout: 15_000 });
 
     const timeline = page.getByRole('region', { name: 'Timeline' });
     const big = timeline.locator('.timeline-row', { hasText: 'Big' });
