@@ -244,6 +244,50 @@ test('a walk through every operation answers only documented statuses, and every
   await expect(204, 'DELETE', '/api/api-keys/{id}', { params: { id: key.id } });
   await expect(404, 'DELETE', '/api/api-keys/{id}', { params: { id: key.id } });
 
+  await expect(200, 'GET', '/api/roles');
+  await expect(201, 'POST', '/api/roles', { body: { name: 'walk-role', permissions: ['project:view'] } });
+  await expect(200, 'GET', '/api/roles/{ref}', { params: { ref: 'walk-role' } });
+  await expect(200, 'PUT', '/api/roles/{ref}', {
+    params: { ref: 'walk-role' },
+    body: { name: 'walk-role', permissions: ['project:view', 'task:view', 'variable:view-sensitive'] },
+  });
+  await expect(409, 'PUT', '/api/roles/{ref}', {
+    params: { ref: 'Viewer' },
+    body: { name: 'Viewer', permissions: [] },
+  });
+  await expect(201, 'POST', '/api/users', { body: { name: 'walker', password: 'a walk in the park' } });
+  await expect(200, 'GET', '/api/users');
+  await expect(200, 'GET', '/api/users/{ref}', { params: { ref: 'walker' } });
+  await expect(201, 'POST', '/api/teams', {
+    body: { name: 'walk-team', members: ['walker'], roles: [{ role: 'walk-role', projects: ['Walk'] }] },
+  });
+  await expect(200, 'GET', '/api/teams');
+  await expect(200, 'GET', '/api/teams/{ref}', { params: { ref: 'walk-team' } });
+  await expect(200, 'PUT', '/api/teams/{ref}', {
+    params: { ref: 'walk-team' },
+    body: { name: 'walk-team', roles: [{ role: 'walk-role', environments: ['Walk'] }] },
+  });
+  await expect(200, 'PUT', '/api/users/{ref}', { params: { ref: 'walker' }, body: { displayName: 'Walker' } });
+  await expect(401, 'POST', '/api/sessions', { body: { name: 'walker', password: 'not the password' } });
+  const session = await expect(201, 'POST', '/api/sessions', {
+    body: { name: 'walker', password: 'a walk in the park' },
+  });
+  const asWalker = { bearer: session.token as string };
+  await expect(200, 'GET', '/api/me', asWalker);
+  await expect(200, 'GET', '/api/projects/{ref}/variables/sensitive', { ...asWalker, params: { ref: 'Walk' } });
+  await expect(403, 'GET', '/api/projects/{ref}/variables/sensitive', { params: { ref: 'Walk' } });
+  await expect(403, 'GET', '/api/workers', asWalker);
+  const walkerKey = await expect(201, 'POST', '/api/api-keys', { ...asWalker, body: { name: 'walker-key' } });
+  await expect(200, 'GET', '/api/users/{ref}/api-keys', { params: { ref: 'walker' } });
+  await expect(204, 'DELETE', '/api/users/{ref}/api-keys/{id}', { params: { ref: 'walker', id: walkerKey.id } });
+  await expect(204, 'DELETE', '/api/sessions/current', asWalker);
+  await expect(401, 'GET', '/api/me', asWalker);
+  await expect(200, 'GET', '/api/audit', { query: '?actor=walker&limit=5' });
+  await expect(409, 'DELETE', '/api/roles/{ref}', { params: { ref: 'walk-role' } });
+  await expect(204, 'DELETE', '/api/teams/{ref}', { params: { ref: 'walk-team' } });
+  await expect(204, 'DELETE', '/api/roles/{ref}', { params: { ref: 'walk-role' } });
+  await expect(204, 'DELETE', '/api/users/{ref}', { params: { ref: 'walker' } });
+
   await expect(409, 'DELETE', '/api/environments/{ref}', { params: { ref: 'Walk' } });
   await expect(204, 'DELETE', '/api/targets/{ref}', { params: { ref: 'walk-target' } });
   await expect(204, 'DELETE', '/api/worker-pools/{ref}', { params: { ref: 'walk-pool' } });
@@ -310,7 +354,7 @@ async function waitForEnd(taskId: string): Promise<void> {
 test("each operation's security is who the server lets call it", () => {
   const schemes: Record<string, string[]> = {
     public: [],
-    apiKey: ['apiKey'],
+    user: ['apiKey', 'session'],
     worker: ['workerCredential'],
     workerOrPackageToken: ['workerCredential', 'packageToken'],
   };

@@ -70,7 +70,7 @@ describe('the route guard', () => {
     await h?.close();
   });
 
-  test('exactly the probes, the metrics and registration are public', () => {
+  test('exactly the probes, the metrics, registration and signing in are public', () => {
     const open = h.server.routes
       .filter((r) => r.access === 'public')
       .map((r) => `${r.method} ${r.url}`)
@@ -83,6 +83,7 @@ describe('the route guard', () => {
       'HEAD /metrics',
       'HEAD /readyz',
       'POST /api/agent/register',
+      'POST /api/sessions',
     ]);
   });
 
@@ -93,7 +94,7 @@ describe('the route guard', () => {
     const reached: string[] = [];
     for (const route of guarded) {
       const concrete = route.url.replace(/:[A-Za-z]+/g, 'x').replace(/\*/g, 'x');
-      const wrong = route.access === 'apiKey' ? agent.credential : h.apiKey;
+      const wrong = route.access === 'user' ? agent.credential : h.apiKey;
       for (const path of pathVariants(concrete)) {
         for (const token of [undefined, wrong, 'lsk_not-a-key', 'lsp_forged.token']) {
           const status = await raw(h.url, route.method, path, token);
@@ -110,7 +111,7 @@ describe('the route guard', () => {
 
   test('the right credential opens its routes under their own spelling', async () => {
     for (const route of h.server.routes.filter((r) => r.method === 'GET' && !r.url.includes(':'))) {
-      const token = route.access === 'apiKey' ? h.apiKey : route.access === 'public' ? undefined : agent.credential;
+      const token = route.access === 'user' ? h.apiKey : route.access === 'public' ? undefined : agent.credential;
       const status = await raw(h.url, 'GET', route.url, token);
       assert.ok(status !== 401 && status !== 403, `GET ${route.url} with its credential: ${status}`);
     }

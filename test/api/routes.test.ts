@@ -5,7 +5,7 @@ import { startHarness, type Harness } from '../support/serverHarness.js';
 
 let h: Harness;
 let routes: { method: string; path: string }[];
-const PUBLIC = new Set(['/livez', '/readyz', '/api/agent/register']);
+const PUBLIC = new Set(['/livez', '/readyz', '/api/agent/register', '/api/sessions']);
 
 before(async () => {
   h = await startHarness({ maxPollWaitMs: 100, leaseMs: 5000 });
@@ -36,7 +36,7 @@ test('the OpenAPI document lists the resources', () => {
   assert.ok(routes.length > 30, `only ${routes.length} routes`);
 });
 
-test('every route but the probes and registration answers 401 without a key', async () => {
+test('every route but the probes, registration and signing in answers 401 without a key', async () => {
   for (const { method, path } of [...routes, { method: 'GET', path: '/api/openapi.json' }]) {
     if (PUBLIC.has(path)) continue;
     for (const headers of [{}, { authorization: 'Bearer nope' }, { 'x-longshore-api-key': 'nope' }] as Record<

@@ -66,3 +66,23 @@ test("a task's operations carry their timeline, script pod and output variables,
   ]);
   assert.ok(!JSON.stringify(task.body).includes('tok-s3cret-value'), 'a sensitive output never leaves the server');
 });
+
+test('a worker that reported its script started, even without a line, is never handed that operation again', async () => {
+  await h.api('POST', '/api/apply', {
+    environments: [{ name: 'Once' }],
+    projects: [{ name: 'Once', process: { steps: [{ name: 'Run', script: { body: 'true' } }] } }],
+  });
+  const taskId = (await h.api('POST', '/api/deployments', { project: 'Once', environment: 'Once' })).body.taskId;
+  const agent = await registerFakeAgent(h, 'once');
+  const [op] = (await agent.poll()).operations;
+  const started = await agent.call('POST', `/api/agent/operations/${op.id}/logs`, {
+    lines: [],
+    scriptStartedAt: Date.now(),
+  });
+  assert.equal(started.status, 200);
+  // The worker restarts and polls knowing of nothing running: its script may still run, so no second run.
+  const again = await agent.poll([], 10, 0);
+  assert.deepEqual(again.operations, []);
+  const task = (await h.api('GET', `/api/tasks/${taskId}`)).body;
+  assert.notEqual(task.steps[0].operations[0].state, 'leased');
+});

@@ -167,7 +167,7 @@ describe('the store under faults', () => {
     writeFileSync(join(data, 'admin-api-key'), oldKey);
     const stale = await startServer(data);
     try {
-      await stale.process.waitForOutput(/the admin API key file holds no key of this store/, 5_000);
+      await stale.process.waitForOutput(/the admin API key file holds no valid key of this store/, 5_000);
     } finally {
       await stopped(stale);
     }

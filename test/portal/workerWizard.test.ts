@@ -57,7 +57,10 @@ describe('the worker wizard in a browser', { skip }, () => {
     assert.equal(installed.code, 0, installed.output);
     await page.getByText(`${WORKER} is registered and healthy`).waitFor({ timeout: 120_000 });
     // The page's worker list reads again every 5 s: the new worker appears there as well.
-    await page.getByRole('row', { name: new RegExp(WORKER) }).getByText('healthy').waitFor({ timeout: 15_000 });
+    await page
+      .getByRole('row', { name: new RegExp(WORKER) })
+      .getByText('healthy')
+      .waitFor({ timeout: 15_000 });
     await saveScreenshot(page, 'worker-wizard');
     await context.close();
   });

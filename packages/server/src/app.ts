@@ -18,6 +18,10 @@ import { portalPages } from './portal/portalPages.js';
 import { WORKER_UPGRADE_TASK_KIND, WorkerUpgrades } from './upgrades/workerUpgrades.js';
 import { HealthSchedule } from './health/healthSchedule.js';
 import { installAuthentication } from './http/authentication.js';
+import { installAuthorization } from './identity/authorization.js';
+import { AuditLog } from './audit/auditLog.js';
+import { installAudit } from './audit/auditHooks.js';
+import { auditRoutes } from './audit/auditRoutes.js';
 import { requireRouteAccess, withAccess, type RouteEntry } from './http/routeAccess.js';
 import type { RouteAccess } from './http/routeAccessKinds.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errorHandler.js';
@@ -45,7 +49,12 @@ import { listenUrl, type ServerEndpoint } from './tls/endpoint.js';
 import { loadServerCertificate, type ServerCertificate } from './tls/serverCertificate.js';
 import { openStore } from './store/database.js';
 import { StoreHealth } from './store/storeHealth.js';
-import { ensureAdminKey } from './startup/adminKeyFile.js';
+import { ensureAdministrator } from './startup/administrator.js';
+import { apiKeyRoutes } from './identity/apiKeys.js';
+import { roleRoutes } from './identity/roleRoutes.js';
+import { sessionRoutes } from './identity/sessionRoutes.js';
+import { teamRoutes } from './identity/teamRoutes.js';
+import { userRoutes } from './identity/userRoutes.js';
 import { MAX_PATH_PARAM_LENGTH } from './resources/names.js';
 
 export interface LongshoreServer {
@@ -108,6 +117,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     parts?.dispatcher.stop();
     parts?.unservedSteps.stop();
     parts?.healthSchedule.stop();
+    parts?.context.audit.stop();
     storeHealth.stop();
     await app.close();
     await db.destroy();
@@ -130,7 +140,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
       );
 
     await ensureDefaultPool(ctx);
-    await ensureAdminKey(ctx);
+    await ensureAdministrator(ctx);
     const routes = await registerRoutes(app, ctx, storeHealth, metrics);
     const certificateThumbprint = certificate?.thumbprint;
     const listen = async (): Promise<LongshoreServer> => {
@@ -145,6 +155,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
         await tasks.resumeAll();
         unservedSteps.start();
         built.healthSchedule.start();
+        ctx.audit.start();
         return { app, ctx, url: endpoint.url, certificateThumbprint, routes, close };
       } catch (error) {
         await closeAfterFailure(app, close);
@@ -229,9 +240,10 @@ function composeParts(
     workers: wakeups,
     afterHealthy: (workerId) => upgrades.afterHealthyCheck(workerId),
   });
+  const audit = new AuditLog(db, config.auditRetentionDays, log);
   const healthSchedule = new HealthSchedule({ db, checks: health, log, intervalMs: config.sweepIntervalMs });
   return {
-    context: { ...base, taskLog, dispatcher, tasks, health, upgrades },
+    context: { ...base, taskLog, dispatcher, tasks, health, upgrades, audit },
     dispatcher,
     tasks,
     unservedSteps,
@@ -262,6 +274,8 @@ async function registerRoutes(
   installErrorHandling(app, portalPages(loadPortal(ctx.config.portalDir ?? BUNDLED_PORTAL)));
   const routes = requireRouteAccess(app);
   installAuthentication(app, ctx.db, ctx.box);
+  installAuthorization(app, ctx);
+  installAudit(app, ctx.audit);
   app.addHook('onRequest', async (request) => {
     if (READS.has(request.method)) return;
     const broken = storeHealth.broken;
@@ -277,27 +291,34 @@ async function registerRoutes(
   app.get('/metrics', open, async (_req, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
-  const withKey = { config: { access: 'apiKey' as const }, schema: { hide: true } };
+  const withKey = { config: { access: 'user' as const }, schema: { hide: true } };
   app.get('/api/openapi.json', withKey, async () => app.swagger());
   app.get('/api', withKey, async () => ({ name: 'Longshore', version: LONGSHORE_VERSION }));
   const plugins: [RouteAccess, (scope: FastifyInstance, context: ServerContext) => Promise<void>][] = [
-    ['apiKey', namedResourceRoutes('environments')],
-    ['apiKey', namedResourceRoutes('worker_pools')],
-    ['apiKey', targetRoutes],
-    ['apiKey', projectRoutes],
-    ['apiKey', releaseRoutes],
-    ['apiKey', deploymentRoutes],
-    ['apiKey', taskRoutes],
-    ['apiKey', taskLogRoutes],
-    ['apiKey', packageRoutes],
-    ['apiKey', workerRoutes],
-    ['apiKey', healthCheckRoutes],
-    ['apiKey', upgradeRoutes],
-    ['apiKey', statisticsRoutes],
-    ['apiKey', machinePolicyRoutes],
-    ['apiKey', installCommandRoutes],
-    ['apiKey', serverInfoRoutes],
-    ['apiKey', applyRoutes],
+    ['user', namedResourceRoutes('environments')],
+    ['user', namedResourceRoutes('worker_pools')],
+    ['user', targetRoutes],
+    ['user', projectRoutes],
+    ['user', releaseRoutes],
+    ['user', deploymentRoutes],
+    ['user', taskRoutes],
+    ['user', taskLogRoutes],
+    ['user', packageRoutes],
+    ['user', workerRoutes],
+    ['user', healthCheckRoutes],
+    ['user', upgradeRoutes],
+    ['user', statisticsRoutes],
+    ['user', machinePolicyRoutes],
+    ['user', installCommandRoutes],
+    ['user', serverInfoRoutes],
+    ['user', applyRoutes],
+    // Signing in is public and declares so on its route.
+    ['user', sessionRoutes],
+    ['user', apiKeyRoutes],
+    ['user', userRoutes],
+    ['user', teamRoutes],
+    ['user', roleRoutes],
+    ['user', auditRoutes],
     // Registration is public (its one-time token is in the body) and declares so on its route.
     ['worker', agentRoutesPlugin],
   ];

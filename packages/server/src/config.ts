@@ -124,6 +124,30 @@ export const ServerConfig = Type.Object({
     default: 60,
     description: 'Default lifetime of a worker registration token',
   }),
+  sessionHours: Type.Integer({
+    minimum: 1,
+    maximum: 24 * 30,
+    default: 12,
+    description: 'How long a portal sign-in lasts before the user signs in again',
+  }),
+  signInAttempts: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 5,
+    description: 'Failed sign-ins in a row after which a user is locked out for signInLockoutMinutes',
+  }),
+  auditRetentionDays: Type.Integer({
+    minimum: 1,
+    maximum: 36_500,
+    default: 365,
+    description: 'How long the audit log keeps an entry; older ones are removed hourly',
+  }),
+  signInLockoutMinutes: Type.Integer({
+    minimum: 1,
+    maximum: 24 * 60,
+    default: 15,
+    description: 'How long a user stays locked out after signInAttempts failed sign-ins',
+  }),
   logLevel: Type.Union(
     [
       Type.Literal('fatal'),
@@ -189,6 +213,10 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_NO_USABLE_WORKER_TIMEOUT_SECONDS: 'noUsableWorkerTimeoutSeconds',
   LONGSHORE_MAX_PACKAGE_BYTES: 'maxPackageBytes',
   LONGSHORE_REGISTRATION_TOKEN_TTL_MINUTES: 'registrationTokenTtlMinutes',
+  LONGSHORE_SESSION_HOURS: 'sessionHours',
+  LONGSHORE_SIGN_IN_ATTEMPTS: 'signInAttempts',
+  LONGSHORE_SIGN_IN_LOCKOUT_MINUTES: 'signInLockoutMinutes',
+  LONGSHORE_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
 };
 
 export function serverConfigFromEnv(env: EnvironmentVariables): ServerConfigInput {

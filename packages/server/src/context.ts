@@ -8,6 +8,7 @@ import type { WorkerUpgrades } from './upgrades/workerUpgrades.js';
 import type { TaskControl } from './orchestration/taskControl.js';
 import type { TaskLog } from './logs/taskLog.js';
 import type { ServerEndpoint } from './tls/endpoint.js';
+import type { AuditLog } from './audit/auditLog.js';
 
 /**
  * The parts route plugins are given, composed in app.ts. Routes reach tasks through TaskControl,
@@ -23,5 +24,6 @@ export interface ServerContext {
   taskLog: TaskLog;
   health: HealthChecks;
   upgrades: WorkerUpgrades;
+  audit: AuditLog;
   log: FastifyBaseLogger;
 }

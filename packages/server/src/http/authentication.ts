@@ -5,11 +5,10 @@ import { isPackageToken } from '../crypto/packageTokens.js';
 import type { SecretBox } from '../crypto/secretBox.js';
 import { hashToken } from '../crypto/tokens.js';
 import { authenticatePackageToken, type PackageTokenPrincipal } from './packageTokenAccess.js';
+import { authenticateUser, type UserPrincipal } from '../identity/userCredentials.js';
 
 export type Principal =
-  | { kind: 'apiKey'; keyId: string }
-  | { kind: 'worker'; workerId: string; workerName: string; disabled: boolean }
-  | PackageTokenPrincipal;
+  UserPrincipal | { kind: 'worker'; workerId: string; workerName: string; disabled: boolean } | PackageTokenPrincipal;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,12 +16,11 @@ declare module 'fastify' {
   }
 }
 
-const LAST_USED_RESOLUTION_MS = 60_000;
-
 /**
  * Each route says who may call it (routeAccess.ts) and this hook holds it to that: a worker
- * credential opens worker routes only, an API key the others only, and a package token the one
- * route that downloads an operation's packages. The decision is made on the route the router
+ * credential opens worker routes only, a user's API key or session the others only (with the
+ * permission each needs, see identity/authorization.ts), and a package token the one route that
+ * downloads an operation's packages. The decision is made on the route the router
  * matched, so no spelling of a path can reach a route without its credential.
  */
 export function installAuthentication(app: FastifyInstance, db: Store, box: SecretBox): void {
@@ -68,18 +66,7 @@ export function installAuthentication(app: FastifyInstance, db: Store, box: Secr
       };
       return;
     }
-    const key = await db
-      .selectFrom('api_keys')
-      .select(['id', 'last_used_at'])
-      .where('hash', '=', hash)
-      .executeTakeFirst();
-    if (!key) throw new LongshoreError('UNAUTHENTICATED', 'The API key is not valid');
-    request.principal = { kind: 'apiKey', keyId: key.id };
-    // Last use is kept to the minute: enough to find unused keys, without a write per request.
-    const t = Date.now();
-    if (key.last_used_at === null || t - key.last_used_at > LAST_USED_RESOLUTION_MS) {
-      await db.updateTable('api_keys').set({ last_used_at: t }).where('id', '=', key.id).execute();
-    }
+    request.principal = await authenticateUser(db, token);
   });
 }
 
@@ -94,5 +81,11 @@ function bearerToken(request: FastifyRequest): string | undefined {
 export function requireWorker(request: FastifyRequest): Extract<Principal, { kind: 'worker' }> {
   const p = request.principal;
   if (p?.kind !== 'worker') throw new LongshoreError('FORBIDDEN', 'This route is for workers');
+  return p;
+}
+
+export function requireUser(request: FastifyRequest): UserPrincipal {
+  const p = request.principal;
+  if (p?.kind !== 'user') throw new LongshoreError('FORBIDDEN', 'This route is for users');
   return p;
 }

@@ -2,13 +2,19 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyContextConfig, FastifySchema, HTTPMethods } from 'fastify';
 import { errorCodes, type ErrorCode } from '@longshore/protocol';
 import type { RouteAccess } from './routeAccessKinds.js';
+import type { RouteRule } from '../identity/requirements.js';
 
 /** The API's security schemes: which credential each kind of route takes (see routeAccess.ts). */
 export const SECURITY_SCHEMES = {
   apiKey: {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API key (lsk_...); X-Longshore-Api-Key: <key> works as well',
+    description: "A user's API key (lsk_...); X-Longshore-Api-Key: <key> works as well",
+  },
+  session: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A session from signing in (POST /api/sessions), as the portal uses (lss_...)',
   },
   workerCredential: {
     type: 'http',
@@ -24,7 +30,7 @@ export const SECURITY_SCHEMES = {
 
 const securityOf: Record<RouteAccess, Record<string, never[]>[]> = {
   public: [],
-  apiKey: [{ apiKey: [] }],
+  user: [{ apiKey: [] }, { session: [] }],
   worker: [{ workerCredential: [] }],
   workerOrPackageToken: [{ workerCredential: [] }, { packageToken: [] }],
 };
@@ -90,13 +96,14 @@ export function derivedErrorStatuses(
   url: string,
   schema: FastifySchema,
   access: RouteAccess,
+  rule?: RouteRule,
 ): number[] {
   const statuses = new Set<number>();
   const hasParams = url.includes(':');
   const writes = !READ_METHODS.has(method);
   if (hasParams || schema.body !== undefined || schema.querystring !== undefined) statuses.add(400);
   if (access !== 'public') statuses.add(401);
-  if (access === 'worker' || access === 'workerOrPackageToken') statuses.add(403);
+  if (access === 'worker' || access === 'workerOrPackageToken' || rule?.permission) statuses.add(403);
   if (hasParams) statuses.add(404).add(414);
   if (writes) statuses.add(409);
   if (schema.body !== undefined) statuses.add(413).add(415);
@@ -115,11 +122,31 @@ export function documentRoute(
   url: string,
   schema: FastifySchema | undefined,
   access: RouteAccess,
+  rule?: RouteRule,
 ): FastifySchema {
   const declared = (schema?.response ?? {}) as Record<string, unknown>;
   const errors = [method]
     .flat()
-    .flatMap((m) => derivedErrorStatuses(m, url, schema ?? {}, access))
+    .flatMap((m) => derivedErrorStatuses(m, url, schema ?? {}, access, rule))
     .filter((s) => declared[s] === undefined);
-  return { ...schema, security: securityOf[access], response: { ...errorResponses(...new Set(errors)), ...declared } };
+  return {
+    ...schema,
+    ...(rule && {
+      'x-permission': rule.permission ?? 'signed-in',
+      description: describeRule(rule, schema?.description),
+    }),
+    security: securityOf[access],
+    response: { ...errorResponses(...new Set(errors)), ...declared },
+  } as FastifySchema;
+}
+
+/** The permission a route needs, as the API document says it to people. */
+function describeRule(rule: RouteRule, description: string | undefined): string {
+  const needs =
+    rule.permission === null
+      ? 'Any signed-in user.'
+      : rule.requirements
+        ? `Needs the permission for each part of the request (\`${rule.permission}\` for new projects).`
+        : `Needs \`${rule.permission}\`${rule.scope ? ' for the project (and environment) it acts on' : ''}${rule.list ? '; lists what the caller may see' : ''}.`;
+  return description ? `${description}\n\n${needs}` : needs;
 }

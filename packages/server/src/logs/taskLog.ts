@@ -54,6 +54,15 @@ export class TaskLog {
         );
       }
       const fresh = lines.filter((l) => l.seq > op.acked_seq);
+      if (fresh.length === 0 && op.state === 'leased') {
+        // Any batch, even without lines, says the worker has the operation and works on it: it must
+        // not be handed out again should the worker restart (its script may already run).
+        await trx
+          .updateTable('operations')
+          .set((eb) => ({ state: 'running', started_at: eb.fn.coalesce('started_at', eb.val(Date.now())) }))
+          .where('id', '=', operationId)
+          .execute();
+      }
       if (fresh.length === 0 || op.state === 'finished') {
         return {
           ackedSeq: op.acked_seq,

@@ -21,8 +21,20 @@ export const ListOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.
 /** A 204: the document shows no body, and none is sent (so a handler's `send()` takes nothing). */
 export const NoContent = Type.Unsafe<undefined>(Type.Null({ description: 'Done; there is no body' }));
 
-type NamedTable = 'environments' | 'worker_pools' | 'targets' | 'projects' | 'workers' | 'machine_policies';
+type NamedTable =
+  | 'environments'
+  | 'worker_pools'
+  | 'targets'
+  | 'projects'
+  | 'workers'
+  | 'machine_policies'
+  | 'users'
+  | 'teams'
+  | 'roles';
 const kindNames: Record<NamedTable, string> = {
+  users: 'User',
+  teams: 'Team',
+  roles: 'Role',
   environments: 'Environment',
   worker_pools: 'Worker pool',
   targets: 'Deployment target',

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
+import { maySee } from '../identity/authorization.js';
 import { errorResponses } from '../http/openApiResponses.js';
 import { newId } from '../crypto/tokens.js';
 import { createDeploymentTask } from '../orchestration/taskCreation.js';
@@ -96,15 +97,17 @@ export async function deploymentRoutes(scope: FastifyInstance, ctx: ServerContex
       if (project) q = q.where('deployments.project_id', '=', (await findByRef(ctx.db, 'projects', project)).id);
       const rows = await q.orderBy('deployments.created_at', 'desc').limit(200).execute();
       return {
-        items: rows.map((r) => ({
-          id: r.id,
-          projectId: r.project_id,
-          environmentId: r.environment_id,
-          releaseId: r.release_id,
-          releaseVersion: r.version,
-          taskId: r.task_id,
-          createdAt: iso(r.created_at)!,
-        })),
+        items: rows
+          .filter((r) => maySee(req, 'project:view', { project: r.project_id, environment: r.environment_id }))
+          .map((r) => ({
+            id: r.id,
+            projectId: r.project_id,
+            environmentId: r.environment_id,
+            releaseId: r.release_id,
+            releaseVersion: r.version,
+            taskId: r.task_id,
+            createdAt: iso(r.created_at)!,
+          })),
       };
     },
   );

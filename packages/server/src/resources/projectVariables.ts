@@ -129,8 +129,15 @@ export async function loadVariables(ctx: ServerContext, projectId: string): Prom
   }));
 }
 
-/** As the API shows them: sensitive values withheld, scope references by their current names. */
-export async function presentVariables(db: Store, projectId: string): Promise<Static<typeof Variable>[]> {
+/**
+ * As the API shows them: sensitive values withheld (revealed only through the route that needs
+ * variable:view-sensitive, with `box`), scope references by their current names.
+ */
+export async function presentVariables(
+  db: Store,
+  projectId: string,
+  reveal?: Pick<ServerContext, 'box'>,
+): Promise<Static<typeof Variable>[]> {
   const rows = await db
     .selectFrom('variables')
     .selectAll()
@@ -144,6 +151,7 @@ export async function presentVariables(db: Store, projectId: string): Promise<St
     const scope: VariableScope = { ...stored };
     if (stored.environments) scope.environments = stored.environments.map(environmentName);
     if (stored.targets) scope.targets = stored.targets.map(targetName);
-    return { id: v.id, name: v.name, value: v.sensitive ? null : v.value, sensitive: v.sensitive === 1, scope };
+    const value = !v.sensitive ? v.value : reveal ? reveal.box.open(v.value) : null;
+    return { id: v.id, name: v.name, value, sensitive: v.sensitive === 1, scope };
   });
 }

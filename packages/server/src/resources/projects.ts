@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
+import { maySee } from '../identity/authorization.js';
 import type { Store } from '../store/database.js';
 import { newId } from '../crypto/tokens.js';
 import {
@@ -124,9 +125,10 @@ export async function upsertProject(ctx: ServerContext, input: ProjectInput): Pr
 export async function projectRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['projects'];
-  app.get('/api/projects', { schema: { tags, response: { 200: ListOf(Project) } } }, async () => {
+  app.get('/api/projects', { schema: { tags, response: { 200: ListOf(Project) } } }, async (req) => {
     const rows = await ctx.db.selectFrom('projects').select('id').orderBy('name').execute();
-    return { items: await Promise.all(rows.map((r) => present(ctx.db, r.id))) };
+    const visible = rows.filter((r) => maySee(req, 'project:view', { project: r.id }));
+    return { items: await Promise.all(visible.map((r) => present(ctx.db, r.id))) };
   });
   app.get('/api/projects/:ref', { schema: { tags, params: RefParams, response: { 200: Project } } }, async (req) =>
     present(ctx.db, (await findByRef(ctx.db, 'projects', req.params.ref)).id),
@@ -158,6 +160,21 @@ export async function projectRoutes(scope: FastifyInstance, ctx: ServerContext):
     async (req) => {
       const row = await findByRef(ctx.db, 'projects', req.params.ref);
       return { items: await presentVariables(ctx.db, row.id) };
+    },
+  );
+  app.get(
+    '/api/projects/:ref/variables/sensitive',
+    {
+      schema: {
+        tags,
+        description: "The project's variables with their sensitive values revealed",
+        params: RefParams,
+        response: { 200: ListOf(Variable) },
+      },
+    },
+    async (req) => {
+      const row = await findByRef(ctx.db, 'projects', req.params.ref);
+      return { items: await presentVariables(ctx.db, row.id, ctx) };
     },
   );
   app.put(

@@ -8,8 +8,9 @@ import { lookUpByRef } from './common.js';
  * and shows names; these helpers translate at the edge.
  */
 
-type ReferencedTable = 'environments' | 'worker_pools' | 'targets';
+type ReferencedTable = 'environments' | 'worker_pools' | 'targets' | 'projects';
 const kinds: Record<ReferencedTable, string> = {
+  projects: 'project',
   environments: 'environment',
   worker_pools: 'worker pool',
   targets: 'target',

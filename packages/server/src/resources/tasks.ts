@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError, type OutputVariable } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
+import { maySee } from '../identity/authorization.js';
 import { WithDefaults } from '../http/validation.js';
 import { ListOf, iso } from './common.js';
 import { isActiveTaskState, type TaskState } from '../orchestration/taskState.js';
@@ -47,6 +48,27 @@ const Task = Type.Object({
 type TaskView = Static<typeof Task>;
 
 export const isTerminal = (state: string) => !isActiveTaskState(state);
+
+/**
+ * An operation's output variables as the API shows them, sensitive values withheld. Ones that
+ * cannot be read (a damaged store) are left out with a warning: the task itself stays viewable,
+ * and planning, which needs them, fails the task with the reason.
+ */
+function shownOutputs(
+  ctx: ServerContext,
+  operationId: string,
+  sealed: string | null,
+): TaskView['steps'][number]['operations'][number]['outputVariables'] {
+  if (sealed === null) return [];
+  try {
+    return ctx.box
+      .openJson<OutputVariable[]>(sealed)
+      .map((v) => ({ name: v.name, value: v.sensitive ? null : v.value, sensitive: v.sensitive }));
+  } catch (err) {
+    ctx.log.warn({ err, operationId }, "an operation's output variables cannot be read");
+    return [];
+  }
+}
 
 export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView> {
   const row = await ctx.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
@@ -100,11 +122,7 @@ export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView
       startedAt: iso(o.started_at),
       scriptStartedAt: iso(o.script_started_at),
       finishedAt: iso(o.finished_at),
-      outputVariables: o.output_variables
-        ? ctx.box
-            .openJson<OutputVariable[]>(o.output_variables)
-            .map((v) => ({ name: v.name, value: v.sensitive ? null : v.value, sensitive: v.sensitive }))
-        : [],
+      outputVariables: shownOutputs(ctx, o.id, o.output_variables),
     });
   }
   return {
@@ -139,10 +157,20 @@ export async function taskRoutes(scope: FastifyInstance, ctx: ServerContext): Pr
     },
     async (req) => {
       const { state, limit } = req.query;
-      let q = ctx.db.selectFrom('tasks').select('id').orderBy('created_at', 'desc').limit(limit);
+      let q = ctx.db
+        .selectFrom('tasks')
+        .leftJoin('deployments', 'deployments.task_id', 'tasks.id')
+        .select(['tasks.id', 'deployments.project_id', 'deployments.environment_id'])
+        .orderBy('tasks.created_at', 'desc')
+        .limit(limit);
       // An unknown state matches no task, as any filter value would.
-      if (state) q = q.where('state', '=', state as TaskState);
-      const rows = await q.execute();
+      if (state) q = q.where('tasks.state', '=', state as TaskState);
+      const rows = (await q.execute()).filter((r) =>
+        maySee(req, 'task:view', {
+          ...(r.project_id !== null && { project: r.project_id }),
+          ...(r.environment_id !== null && { environment: r.environment_id }),
+        }),
+      );
       return { items: await Promise.all(rows.map((r) => loadTask(ctx, r.id))) };
     },
   );

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { machinePolicies } from './machinePoliciesMigration.js';
 import { referencesById } from './referencesByIdMigration.js';
+import { identity } from './identityMigration.js';
 
 /** SQL statements separated by `;`, or a function for what SQL alone cannot do (Unicode, JSON rewrites). */
 type Migration = string | ((db: Kysely<Database>) => Promise<void>);
@@ -84,6 +85,8 @@ const migrations: Migration[] = [
   UPDATE workers SET health_check_task_id = (SELECT task_id FROM health_checks
     WHERE health_checks.worker_id = workers.id AND health_checks.state = 'finished' ORDER BY finished_at DESC LIMIT 1);
   `,
+  // Who may do what: users, teams, roles scoped to projects and environments, sessions, keys that belong to users.
+  identity,
 ];
 
 /** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */

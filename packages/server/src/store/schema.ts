@@ -184,5 +184,66 @@ export interface Database {
     used_at: number | null;
     created_at: number;
   };
-  api_keys: { id: string; name: string; hash: string; created_at: number; last_used_at: number | null };
+  api_keys: {
+    id: string;
+    name: string;
+    hash: string;
+    created_at: number;
+    last_used_at: number | null;
+    /** Whose key it is: it can do at most what they may. Null only in a store from before users, until the first start assigns them. */
+    user_id: string | null;
+    expires_at: number | null;
+    revoked_at: number | null;
+    /** JSON array narrowing the user's permissions; null for all of them. */
+    permissions: string | null;
+  };
+  users: {
+    id: string;
+    /** The user name people sign in with; unique by the name rule. */
+    name: string;
+    display_name: string;
+    email: string | null;
+    /** scrypt, see passwords.ts; null for a user who signs in only through OpenID Connect. */
+    password_hash: string | null;
+    oidc_issuer: string | null;
+    oidc_subject: string | null;
+    disabled: number;
+    failed_sign_ins: number;
+    locked_until: number | null;
+    last_sign_in_at: number | null;
+    created_at: number;
+  };
+  teams: { id: string; name: string; description: string; created_at: number };
+  team_members: { team_id: string; user_id: string };
+  /** Built-in roles are rows too (so grants refer to them by id) but their permissions come from the code. */
+  roles: { id: string; name: string; description: string; permissions: string; built_in: number; created_at: number };
+  /** A role a team holds, for all projects and environments (null) or for those listed (JSON arrays of ids). */
+  team_roles: { id: string; team_id: string; role_id: string; projects: string | null; environments: string | null };
+  /** Append-only (a trigger refuses updates); rows leave only by age (auditRetentionDays). */
+  audit_events: {
+    id: Generated<number>;
+    at: number;
+    actor: string;
+    actor_user_id: string | null;
+    via: string;
+    address: string;
+    action: string;
+    object_kind: string | null;
+    object: string | null;
+    outcome: string;
+    status: number;
+    /** JSON: the fields that changed, secrets redacted. */
+    changes: string | null;
+    /** JSON: the request, or why it was refused. */
+    detail: string | null;
+  };
+  sessions: {
+    id: string;
+    user_id: string;
+    hash: string;
+    created_at: number;
+    expires_at: number;
+    last_seen_at: number;
+    address: string;
+  };
 }

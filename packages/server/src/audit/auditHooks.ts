@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isLongshoreError } from '@longshore/protocol';
+import type { AuditLog, AuditOutcome } from './auditLog.js';
+import { changesBetween, redacted, type Change } from './auditChanges.js';
+import { ROUTE_RULES, ruleKey } from '../identity/routePermissions.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The object a change is about, as its GET route showed it before the change. */
+    auditBefore?: unknown;
+    auditError?: unknown;
+    auditPayload?: string;
+  }
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const SIGN_IN = 'POST /api/sessions';
+/** Actions on an object whose state the object's own route shows (`POST /api/workers/:ref/disable` → the worker). */
+const ACTION_SUFFIX = /\/(process|disable|enable|machine-policy)$/;
+
+/** Changes through the API, and refusals (403) of anything, and sign-ins: what the audit log keeps. */
+function audited(req: FastifyRequest, status: number): boolean {
+  const { access } = req.routeOptions.config;
+  if (ruleKey(req.method, req.routeOptions.url ?? '') === SIGN_IN) return status === 201 || status === 401;
+  // Only what a known user did: requests without a valid credential would let anyone fill the log.
+  return access === 'user' && req.principal?.kind === 'user' && (!READS.has(req.method) || status === 403);
+}
+
+/** The URL of the object a PUT, DELETE or action changes, when a GET route shows it; else undefined. */
+function objectUrl(req: FastifyRequest): string | undefined {
+  const template = req.routeOptions.url ?? '';
+  const objectTemplate = template.replace(ACTION_SUFFIX, '');
+  if (!ROUTE_RULES[ruleKey('GET', objectTemplate)]) return undefined;
+  const params = req.params as Record<string, string>;
+  return objectTemplate.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+}
+
+/** Reads the object as its caller would see it; undefined when they may not (the entry then has no diff). */
+async function readObject(app: FastifyInstance, req: FastifyRequest, url: string): Promise<unknown> {
+  const authorization = req.headers.authorization ?? `Bearer ${String(req.headers['x-longshore-api-key'] ?? '')}`;
+  const res = await app.inject({ method: 'GET', url, headers: { authorization } });
+  return res.statusCode === 200 ? res.json() : undefined;
+}
+
+const parsed = (payload: string | undefined): unknown => {
+  try {
+    return payload ? JSON.parse(payload) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Keeps the audit log: who changed what through the API, from where, with what changed (the
+ * object as its own GET route shows it before and after, so secrets the API withholds stay out,
+ * and anything named like a secret is redacted besides); every refusal for a missing permission;
+ * every sign-in and failed sign-in. A failure to write an entry is logged and does not fail the
+ * request, which has already been answered.
+ */
+export function installAudit(app: FastifyInstance, log: AuditLog): void {
+  app.addHook('preHandler', async (req) => {
+    if (READS.has(req.method) || req.routeOptions.config.access !== 'user' || req.method === 'POST') return;
+    const url = objectUrl(req);
+    if (url) req.auditBefore = await readObject(app, req, url);
+  });
+  app.addHook('onError', async (req, _reply, error) => {
+    req.auditError = error;
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!READS.has(req.method) && reply.statusCode < 300 && typeof payload === 'string') req.auditPayload = payload;
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const status = reply.statusCode;
+    if (!audited(req, status)) return;
+    try {
+      const template = req.routeOptions.url ?? '';
+      const params = req.params as Record<string, string | undefined>;
+      const body = req.body as Record<string, unknown> | undefined;
+      const principal = req.principal?.kind === 'user' ? req.principal : undefined;
+      const signIn = ruleKey(req.method, template) === SIGN_IN;
+      const outcome: AuditOutcome = status < 400 ? 'ok' : status === 403 ? 'denied' : 'failed';
+      let changes: Change[] | null = null;
+      const created = parsed(req.auditPayload) as Record<string, unknown> | undefined;
+      if (outcome === 'ok' && !signIn) {
+        const url = objectUrl(req);
+        if (req.method === 'PUT' && url) changes = changesBetween(req.auditBefore, await readObject(app, req, url));
+        // What was deleted or created, field by field.
+        else if (req.method === 'DELETE' && req.auditBefore) changes = changesBetween(req.auditBefore, {});
+        else if (status === 201 && created) changes = changesBetween({}, created);
+      }
+      const error = req.auditError;
+      const refusal = isLongshoreError(error) ? { message: error.message, ...error.details } : undefined;
+      await log.append({
+        at: Date.now(),
+        actor: principal?.userName ?? (signIn && typeof body?.name === 'string' ? body.name : 'unknown'),
+        actorUserId: principal?.userId ?? null,
+        via: signIn
+          ? 'password'
+          : principal
+            ? principal.via === 'apiKey'
+              ? `API key ${principal.credentialId}`
+              : 'session'
+            : '',
+        address: req.ip,
+        action: signIn ? (status === 201 ? 'sign-in' : 'failed sign-in') : `${req.method} ${template}`,
+        objectKind: signIn ? 'users' : (template.split('/')[2] ?? null),
+        object: signIn
+          ? String(body?.name ?? '')
+          : (params.ref ??
+            params.id ??
+            (created?.name as string | undefined) ??
+            (created?.id as string | undefined) ??
+            null),
+        outcome,
+        status,
+        changes,
+        detail:
+          outcome === 'ok'
+            ? body && !signIn && req.method !== 'PUT'
+              ? { request: redacted(body) }
+              : null
+            : (refusal ?? null),
+      });
+    } catch (err) {
+      req.log.error({ err }, 'could not write the audit log entry');
+    }
+  });
+}
