@@ -21,8 +21,10 @@ export function installAuthorization(app: FastifyInstance, ctx: ServerContext): 
       if (!holdsAnywhere(user.grants, rule.permission)) throw forbidden(rule.permission, {});
       return;
     }
-    const needs: Requirement[] = rule.requirements
-      ? await rule.requirements(request, ctx)
+    const worked = rule.requirements ? await rule.requirements(request, ctx) : [];
+    // A request whose parts need nothing (an empty document) still needs the route's own permission.
+    const needs: Requirement[] = worked.length
+      ? worked
       : [{ permission: rule.permission, ...(rule.scope ? await rule.scope(request, ctx) : {}) }];
     const missing = needs.find((need) => !allows(user.grants, need));
     if (missing) throw forbidden(missing.permission, missing);
