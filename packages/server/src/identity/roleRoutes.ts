@@ -13,6 +13,7 @@ import {
   NoContent,
   RefParams,
   assertNameFree,
+  createUnderFreeName,
   findByRef,
   inTransaction,
   uniquely,
@@ -73,23 +74,18 @@ export async function roleRoutes(scope: FastifyInstance, ctx: ServerContext): Pr
     view(await findByRef(ctx.db, 'roles', req.params.ref)),
   );
   app.post('/api/roles', { schema: { tags, body: RoleInput, response: { 201: Role } } }, async (req, reply) => {
-    const id = newId('role');
-    await uniquely(`A role named '${req.body.name}'`, () =>
-      inTransaction(ctx, async (tx) => {
-        await assertNameFree(tx.db, 'roles', 'A role', req.body.name);
-        await tx.db
-          .insertInto('roles')
-          .values({
-            id,
-            name: req.body.name.normalize('NFC'),
-            description: req.body.description ?? '',
-            permissions: JSON.stringify(req.body.permissions),
-            built_in: 0,
-            created_at: Date.now(),
-          })
-          .execute();
-      }),
-    );
+    const id = await createUnderFreeName(ctx, 'roles', 'A role', req.body.name, async (tx) => {
+      const row = {
+        id: newId('role'),
+        name: req.body.name.normalize('NFC'),
+        description: req.body.description ?? '',
+        permissions: JSON.stringify(req.body.permissions),
+        built_in: 0,
+        created_at: Date.now(),
+      };
+      await tx.db.insertInto('roles').values(row).execute();
+      return row.id;
+    });
     return reply.status(201).send(view(await findByRef(ctx.db, 'roles', id)));
   });
   app.put(

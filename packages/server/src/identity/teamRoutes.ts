@@ -12,6 +12,7 @@ import {
   NoContent,
   RefParams,
   assertNameFree,
+  createUnderFreeName,
   findByRef,
   inTransaction,
   uniquely,
@@ -144,22 +145,17 @@ export async function teamRoutes(scope: FastifyInstance, ctx: ServerContext): Pr
     view(ctx.db, (await findByRef(ctx.db, 'teams', req.params.ref)).id),
   );
   app.post('/api/teams', { schema: { tags, body: TeamInput, response: { 201: Team } } }, async (req, reply) => {
-    const id = newId('team');
-    await uniquely(`A team named '${req.body.name}'`, () =>
-      inTransaction(ctx, async (tx) => {
-        await assertNameFree(tx.db, 'teams', 'A team', req.body.name);
-        await tx.db
-          .insertInto('teams')
-          .values({
-            id,
-            name: req.body.name.normalize('NFC'),
-            description: req.body.description ?? '',
-            created_at: Date.now(),
-          })
-          .execute();
-        await setMembership(tx.db, id, req.body);
-      }),
-    );
+    const id = await createUnderFreeName(ctx, 'teams', 'A team', req.body.name, async (tx) => {
+      const row = {
+        id: newId('team'),
+        name: req.body.name.normalize('NFC'),
+        description: req.body.description ?? '',
+        created_at: Date.now(),
+      };
+      await tx.db.insertInto('teams').values(row).execute();
+      await setMembership(tx.db, row.id, req.body);
+      return row.id;
+    });
     return reply.status(201).send(await view(ctx.db, id));
   });
   app.put(

@@ -13,13 +13,13 @@ import {
   Name,
   NoContent,
   RefParams,
-  assertNameFree,
+  createUnderFreeName,
   findByRef,
   inTransaction,
   iso,
-  uniquely,
 } from '../resources/common.js';
 import { hashPassword, PASSWORD_RULE } from './passwords.js';
+import { newUserRow } from './userRow.js';
 import { assertSomeoneManagesUsers } from './lastAdministrator.js';
 
 const Password = Type.String({ ...PASSWORD_RULE, description: `At least ${PASSWORD_RULE.minLength} characters` });
@@ -112,30 +112,18 @@ export async function userRoutes(scope: FastifyInstance, ctx: ServerContext): Pr
   app.post('/api/users', { schema: { tags, body: UserInput, response: { 201: User } } }, async (req, reply) => {
     const input = req.body;
     const passwordHash = input.password ? await hashPassword(input.password) : null;
-    const id = newId('user');
-    await uniquely(`A user named '${input.name}'`, () =>
-      inTransaction(ctx, async (tx) => {
-        await assertNameFree(tx.db, 'users', 'A user', input.name);
-        await tx.db
-          .insertInto('users')
-          .values({
-            id,
-            name: input.name.normalize('NFC'),
-            display_name: input.displayName ?? input.name,
-            email: input.email ?? null,
-            password_hash: passwordHash,
-            oidc_issuer: null,
-            oidc_subject: null,
-            disabled: 0,
-            failed_sign_ins: 0,
-            locked_until: null,
-            last_sign_in_at: null,
-            created_at: Date.now(),
-          })
-          .execute();
-        await setTeams(tx.db, id, input.teams ?? []);
-      }),
-    );
+    const id = await createUnderFreeName(ctx, 'users', 'A user', input.name, async (tx) => {
+      const row = newUserRow({
+        id: newId('user'),
+        name: input.name,
+        displayName: input.displayName ?? input.name,
+        email: input.email ?? null,
+        passwordHash,
+      });
+      await tx.db.insertInto('users').values(row).execute();
+      await setTeams(tx.db, row.id, input.teams ?? []);
+      return row.id;
+    });
     return reply.status(201).send(await view(ctx.db, await findByRef(ctx.db, 'users', id)));
   });
   app.put(

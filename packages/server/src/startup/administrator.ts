@@ -5,6 +5,7 @@ import { hashToken, newId } from '../crypto/tokens.js';
 import { createApiKey } from '../identity/apiKeys.js';
 import { hashPassword, newPassword } from '../identity/passwords.js';
 import { builtInRoleId } from '../identity/roleIds.js';
+import { newUserRow } from '../identity/userRow.js';
 
 export const ADMIN_KEY_FILE = 'admin-api-key';
 export const ADMIN_PASSWORD_FILE = 'admin-password';
@@ -28,20 +29,7 @@ async function makeAdmin(ctx: Context): Promise<string> {
   await ctx.db.transaction().execute(async (trx) => {
     await trx
       .insertInto('users')
-      .values({
-        id,
-        name: ADMIN,
-        display_name: 'Administrator',
-        email: null,
-        password_hash: passwordHash,
-        oidc_issuer: null,
-        oidc_subject: null,
-        disabled: 0,
-        failed_sign_ins: 0,
-        locked_until: null,
-        last_sign_in_at: null,
-        created_at: t,
-      })
+      .values(newUserRow({ id, name: ADMIN, displayName: 'Administrator', email: null, passwordHash }))
       .execute();
     await trx
       .insertInto('teams')
