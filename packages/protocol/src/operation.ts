@@ -138,10 +138,35 @@ export const OutputVariable = Type.Object({
 });
 export type OutputVariable = Static<typeof OutputVariable>;
 
+const Millis = Type.Integer({ minimum: 0, description: 'CPU in millicores' });
+const Bytes = Type.Integer({ minimum: 0 });
+
+/**
+ * What a script pod used, sampled from metrics.k8s.io while it ran, beside what it asked for: the
+ * server learns each step's real needs from it (right-sizing). CPU in millicores, memory in bytes.
+ */
+export const ResourceUsage = Type.Object(
+  {
+    samples: Type.Integer({ minimum: 0 }),
+    peakCpuMillis: Millis,
+    meanCpuMillis: Millis,
+    peakMemoryBytes: Bytes,
+    durationSeconds: Type.Number({ minimum: 0 }),
+    requests: Type.Object({ cpuMillis: Type.Optional(Millis), memoryBytes: Type.Optional(Bytes) }),
+    limits: Type.Object({ cpuMillis: Type.Optional(Millis), memoryBytes: Type.Optional(Bytes) }),
+    oomKilled: Type.Boolean(),
+    /** Its CPU use reached its CPU limit: it may have run slower than it would have. */
+    throttled: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type ResourceUsage = Static<typeof ResourceUsage>;
+
 export const OperationResult = Type.Object({
   outcome: Outcome,
   exitCode: Type.Optional(Type.Integer()),
   message: Type.String({ maxLength: 4096 }),
   outputVariables: Type.Array(OutputVariable, { maxItems: 1000 }),
+  usage: Type.Optional(ResourceUsage),
 });
 export type OperationResult = Static<typeof OperationResult>;

@@ -93,3 +93,15 @@ export function formatNanos(nanos: bigint): string {
   for (const [size, suffix] of units) if (abs % size === 0n) return `${sign}${abs / size}${suffix}`;
   return `${sign}${abs}n`;
 }
+
+/** A CPU quantity in millicores (`250m` → 250, `1.5` → 1500), rounded up. */
+export function cpuMillis(text: string): number {
+  const nanos = parseQuantity(text).nanos;
+  return Number((nanos + 999_999n) / 1_000_000n);
+}
+
+/** A memory quantity in bytes (`512Mi` → 536870912), rounded up. */
+export function memoryBytes(text: string): number {
+  const nanos = parseQuantity(text).nanos;
+  return Number((nanos + 999_999_999n) / 1_000_000_000n);
+}

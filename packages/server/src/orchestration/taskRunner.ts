@@ -1,3 +1,4 @@
+import { recordUsage } from '../rightsizing/usageRecords.js';
 import {
   ACTIVE_OPERATION_STATES,
   LongshoreError,
@@ -204,6 +205,7 @@ export class TaskRunner implements TaskControl {
       .where('id', '=', operationId)
       .execute();
     taskLog.forgetOperation(operationId);
+    if (result.usage) await recordUsage(db, operationId, result.usage);
     this.#observer?.operationsFinished(result.outcome, 1);
     const where = op.target_name ? ` on ${op.target_name}` : '';
     const level = result.outcome === 'succeeded' ? 'info' : result.outcome === 'cancelled' ? 'warning' : 'error';

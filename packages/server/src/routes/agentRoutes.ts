@@ -227,6 +227,7 @@ export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerConte
           message: body.message,
           outputVariables: body.outputVariables,
           ...(body.exitCode !== undefined ? { exitCode: body.exitCode } : {}),
+          ...(body.usage ? { usage: body.usage } : {}),
         });
       }
       return reply.status(204).send();

@@ -87,6 +87,15 @@ const migrations: Migration[] = [
   `,
   // Who may do what: users, teams, roles scoped to projects and environments, sessions, keys that belong to users.
   identity,
+  // What each deployment's operation used: each step's right-sizing recommendation is learnt from it.
+  `
+  CREATE TABLE operation_usage (operation_id TEXT PRIMARY KEY REFERENCES operations(id) ON DELETE CASCADE,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE, step_name TEXT NOT NULL, pool_id TEXT NOT NULL,
+    recorded_at INTEGER NOT NULL, samples INTEGER NOT NULL, peak_cpu_millis INTEGER NOT NULL, mean_cpu_millis INTEGER NOT NULL,
+    peak_memory_bytes INTEGER NOT NULL, duration_seconds REAL NOT NULL, request_cpu_millis INTEGER, request_memory_bytes INTEGER,
+    limit_cpu_millis INTEGER, limit_memory_bytes INTEGER, oom_killed INTEGER NOT NULL, throttled INTEGER NOT NULL);
+  CREATE INDEX operation_usage_step ON operation_usage(project_id, step_name, recorded_at);
+  `,
 ];
 
 /** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */

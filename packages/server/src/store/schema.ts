@@ -219,6 +219,25 @@ export interface Database {
   roles: { id: string; name: string; description: string; permissions: string; built_in: number; created_at: number };
   /** A role a team holds, for all projects and environments (null) or for those listed (JSON arrays of ids). */
   team_roles: { id: string; team_id: string; role_id: string; projects: string | null; environments: string | null };
+  /** What a deployment's operation used (right-sizing): one row per operation that reported usage. */
+  operation_usage: {
+    operation_id: string;
+    project_id: string;
+    step_name: string;
+    pool_id: string;
+    recorded_at: number;
+    samples: number;
+    peak_cpu_millis: number;
+    mean_cpu_millis: number;
+    peak_memory_bytes: number;
+    duration_seconds: number;
+    request_cpu_millis: number | null;
+    request_memory_bytes: number | null;
+    limit_cpu_millis: number | null;
+    limit_memory_bytes: number | null;
+    oom_killed: number;
+    throttled: number;
+  };
   /** Append-only (a trigger refuses updates); rows leave only by age (auditRetentionDays). */
   audit_events: {
     id: Generated<number>;

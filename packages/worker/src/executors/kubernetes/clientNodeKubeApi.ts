@@ -3,11 +3,12 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { Agent, type Dispatcher } from 'undici';
 import { ApiWatch, type WatchTiming } from './apiWatch.js';
-import { LongshoreError, isLongshoreError } from '@longshore/protocol';
+import { LongshoreError, cpuMillis, isLongshoreError, memoryBytes } from '@longshore/protocol';
 import {
   withTimeout,
   type AccessAnswer,
   type AccessQuestion,
+  type ContainerUsage,
   type CallOptions,
   type KubeApi,
   type PodLogOptions,
@@ -170,6 +171,29 @@ export class ClientNodeKubeApi implements KubeApi {
     return this.call(`updating Secret ${name}`, options, (o) =>
       this.core.replaceNamespacedSecret({ namespace: this.namespace, name, body: secret }, o),
     );
+  }
+
+  async readPodMetrics(name: string, options?: CallOptions): Promise<ContainerUsage[] | undefined> {
+    try {
+      const metrics = (await this.call(`reading the usage of pod ${name}`, options, (o) =>
+        this.kc
+          .makeApiClient(k8s.CustomObjectsApi)
+          .getNamespacedCustomObject(
+            { group: 'metrics.k8s.io', version: 'v1beta1', namespace: this.namespace, plural: 'pods', name },
+            o,
+          ),
+      )) as { containers?: { name: string; usage?: { cpu?: string; memory?: string } }[] };
+      return (metrics.containers ?? []).map((c) => ({
+        name: c.name,
+        cpuMillis: c.usage?.cpu ? cpuMillis(c.usage.cpu) : 0,
+        memoryBytes: c.usage?.memory ? memoryBytes(c.usage.memory) : 0,
+      }));
+    } catch (error) {
+      // No metrics-server, or none for this pod yet: usage is unknown, which is no failure.
+      if (isLongshoreError(error) && (error.code === 'NOT_FOUND' || error.code === 'SERVER_UNREACHABLE'))
+        return undefined;
+      throw error;
+    }
   }
 
   async serverVersion(options?: CallOptions): Promise<string> {

@@ -4,6 +4,7 @@ import { LongshoreError } from '@longshore/protocol';
 import type {
   AccessAnswer,
   AccessQuestion,
+  ContainerUsage,
   CallOptions,
   KubeApi,
   PodLogOptions,
@@ -81,6 +82,14 @@ export class FakeKubeApi implements KubeApi {
     });
     this.secrets.set(name, updated);
     return structuredClone(updated);
+  }
+
+  /** What readPodMetrics answers, by pod. */
+  readonly metrics = new Map<string, ContainerUsage[]>();
+
+  async readPodMetrics(name: string, options?: CallOptions): Promise<ContainerUsage[] | undefined> {
+    this.call('readPodMetrics', name, options);
+    return this.metrics.get(name);
   }
 
   async serverVersion(options?: CallOptions): Promise<string> {

@@ -54,6 +54,14 @@ export interface KubeApi {
   selfSubjectAccessReview(access: AccessQuestion, options?: CallOptions): Promise<AccessAnswer>;
   /** Every node (cluster-scoped: a namespaced Role does not allow it; ask selfSubjectAccessReview first). */
   listNodes(options?: CallOptions): Promise<V1Node[]>;
+  /** The pod's containers' current usage (metrics.k8s.io); undefined when the cluster serves no metrics for it (yet). */
+  readPodMetrics(name: string, options?: CallOptions): Promise<ContainerUsage[] | undefined>;
+}
+
+export interface ContainerUsage {
+  name: string;
+  cpuMillis: number;
+  memoryBytes: number;
 }
 
 export interface AccessQuestion {

@@ -53,6 +53,33 @@ describe('KubernetesExecutor', () => {
     await executor.close();
   });
 
+  test("a script pod's usage is sampled while it runs and reported with its result, beside what it asked for", async () => {
+    const { api, executor } = setup({
+      usageSampleIntervalMs: 5,
+      resources: { requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+    });
+    const operation = testOperation();
+    const result = executor.start(operation, new Sink());
+    const pod = await started(api, operation);
+    api.metrics.set(pod, [{ name: 'script', cpuMillis: 900, memoryBytes: 200 * 2 ** 20 }]);
+    api.setContainerState(pod, { running: {} });
+    await until(() => api.calls.filter((c) => c === `readPodMetrics ${pod}`).length >= 2, 'two samples');
+    api.metrics.set(pod, [{ name: 'script', cpuMillis: 300, memoryBytes: 150 * 2 ** 20 }]);
+    await until(() => api.calls.filter((c) => c === `readPodMetrics ${pod}`).length >= 4, 'more samples');
+    api.log(pod, ['1 X 137']);
+    api.setContainerState(pod, { terminated: { exitCode: 137, reason: 'OOMKilled' } });
+    const { usage } = await result;
+    assert.ok(usage && usage.samples >= 4);
+    assert.equal(usage.peakCpuMillis, 900);
+    assert.ok(usage.meanCpuMillis > 300 && usage.meanCpuMillis < 900);
+    assert.equal(usage.peakMemoryBytes, 200 * 2 ** 20);
+    assert.deepEqual(usage.requests, { cpuMillis: 250, memoryBytes: 128 * 2 ** 20 });
+    assert.deepEqual(usage.limits, { memoryBytes: 512 * 2 ** 20 });
+    assert.equal(usage.oomKilled, true);
+    assert.equal(usage.throttled, false, 'no CPU limit, nothing held it back');
+    await executor.close();
+  });
+
   test('cancel deletes the pod with the grace period: cancelled', async () => {
     const { api, executor } = setup({ deleteGracePeriodSeconds: 7 });
     const operation = testOperation();

@@ -10,6 +10,7 @@ import { scriptPodNames, workerSelector } from './kubeNames.js';
 import { kubernetesHealth, type ExecutorHealth } from './kubernetesHealth.js';
 import { OrphanSweeper } from './orphanSweeper.js';
 import { PendingExplainer } from './pendingExplainer.js';
+import { PodUsageSampler } from './podUsageSampler.js';
 import { followScriptPod } from './scriptPodFollow.js';
 import { createScriptObject, deleteScriptObjects, patiently } from './scriptPodObjects.js';
 import { scriptStartTime, started } from './scriptPodStatus.js';
@@ -157,7 +158,17 @@ export class KubernetesExecutor implements Executor {
       if (!resume && createdAt && !run.stopped && !run.gone)
         this.options.metrics?.podStarted((this.now() - new Date(createdAt).getTime()) / 1000);
       if (run.pod && !run.stopped && !run.gone) sink.scriptStarted(scriptStartTime(run.pod) ?? this.now());
-      return await followScriptPod(run, this.options);
+      const sampler = new PodUsageSampler(
+        this.options.api,
+        run.podName,
+        this.options.config.usageSampleIntervalMs,
+        this.options.log,
+        this.now,
+      );
+      sampler.start();
+      const result = await followScriptPod(run, this.options);
+      const usage = await sampler.stop(run.pod);
+      return usage ? { ...result, usage } : result;
     } finally {
       clearTimeout(timer);
       this.active.delete(run);

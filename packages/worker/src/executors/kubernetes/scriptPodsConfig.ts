@@ -95,6 +95,11 @@ export const ScriptPodsConfig = Type.Object(
     sweepIntervalMs: Type.Integer({ minimum: 1000, default: 60_000 }),
     /** The limit for one Kubernetes API call (log streams: for their first byte). */
     apiTimeoutMs: Type.Integer({ minimum: 100, default: 30_000 }),
+    /**
+     * How often a running script pod's usage is read from metrics.k8s.io, for right-sizing; 0 reads
+     * none. metrics-server refreshes every 15 s by default, so reading more often only repeats it.
+     */
+    usageSampleIntervalMs: Type.Integer({ minimum: 0, default: 5_000 }),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 /**
- * Every Kubernetes right the worker needs, all in its own namespace and the core API group: the
+ * Every Kubernetes right the worker needs, all in its own namespace: the
  * chart's Role (templates/rbac-worker.yaml) grants exactly these, test/chart/workerRole.test.ts
  * checks that it does and that the worker's sources make no call outside them, and the health
  * check asks the API server for each (SelfSubjectAccessReview), so a Role edited by hand is
@@ -21,6 +21,8 @@ export const WORKER_RULES: readonly PermissionRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'list', 'delete', 'patch', 'update'] },
   // Scheduler and autoscaler events copied into the task log while a pod is pending.
   { apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] },
+  // A running script pod's CPU and memory (metrics-server), sampled for right-sizing its step.
+  { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: ['get'] },
 ];
 
 /** One right, as a SelfSubjectAccessReview asks for it. */
