@@ -159,6 +159,8 @@ test('every call the client makes is a documented operation, with bodies its sch
       ['Greeting', 'hi', {}],
     ],
   );
+  const [usage] = await client.projects.stepUsage('Made by the client');
+  assert.equal(usage?.recommendation.state, 'learning', 'no run measured yet');
 
   const release = await client.releases.create('Contract', { notes: 'contract' });
   assert.deepEqual(

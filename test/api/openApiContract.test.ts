@@ -118,6 +118,7 @@ test('a walk through every operation answers only documented statuses, and every
     body: [{ name: 'Greeting', value: 'hi' }],
   });
   await expect(200, 'GET', '/api/projects/{ref}/variables', { params: { ref: 'Walk' } });
+  await expect(200, 'GET', '/api/projects/{ref}/steps/usage', { params: { ref: 'Walk' } });
   await expect(200, 'GET', '/api/packages');
   await expect(200, 'GET', '/api/packages/{packageId}/{version}/content', {
     params: { packageId: 'walk', version: '1.0.0' },

@@ -377,3 +377,34 @@ export interface ApplyResult {
   targets: string[];
   projects: string[];
 }
+
+/** One measured run of a step's script pod. CPU in millicores, memory in bytes. */
+export interface StepRun {
+  operationId: string;
+  pool: string;
+  recordedAt: string;
+  samples: number;
+  peakCpuMillis: number;
+  meanCpuMillis: number;
+  peakMemoryBytes: number;
+  durationSeconds: number;
+  requests: { cpuMillis: number; memoryBytes: number };
+  oomKilled: boolean;
+  throttled: boolean;
+}
+
+/** A step's usage and the requests recommended from it. */
+export interface StepUsage {
+  step: string;
+  /** Its own resources, `auto`, or null for the pool default. */
+  resources: Record<string, unknown> | 'auto' | null;
+  runs: StepRun[];
+  recommendation: {
+    state: 'ready' | 'learning';
+    samples: number;
+    cpuMillis: number;
+    memoryBytes: number;
+    memoryLimitBytes?: number;
+    method: string;
+  };
+}

@@ -18,9 +18,10 @@ import type {
   RegistrationTokenInput,
   Release,
   ReleaseInput,
+  RequestedUpgrade,
   ServerInfo,
   StartedHealthCheck,
-  RequestedUpgrade,
+  StepUsage,
   Target,
   Task,
   TaskLogPage,
@@ -165,6 +166,12 @@ export class ProjectsApi extends NamedResourceApi<Project> {
   /** Replaces the project's variables, all or nothing; a sensitive one without a value keeps the stored one. */
   async setVariables(ref: string, variables: VariableInput[], signal?: AbortSignal): Promise<void> {
     await this.connection.json({ method: 'PUT', path: `${this.pathOf(ref)}/variables`, json: variables, signal });
+  }
+
+  /** Each step's measured CPU and memory, beside what it requests and what it should (right-sizing). */
+  async stepUsage(ref: string, signal?: AbortSignal): Promise<StepUsage[]> {
+    const path = `${this.pathOf(ref)}/steps/usage`;
+    return (await this.connection.json<{ items: StepUsage[] }>({ method: 'GET', path, signal })).items;
   }
 }
 

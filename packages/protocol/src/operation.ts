@@ -121,6 +121,8 @@ export const Operation = Type.Object({
   packages: Type.Array(OperationPackage),
   container: Type.Optional(ExecutionContainer),
   resources: Type.Optional(Resources),
+  /** The resources are the server's recommendation for a step set to `auto`: held to the worker's maxAllowed, never refused for it. */
+  resourcesAuto: Type.Optional(Type.Boolean()),
   timeoutSeconds: Type.Integer({ minimum: 1 }),
   /**
    * `worker-upgrade`: the server's upgrade of the Kubernetes worker that runs it. Its script pod

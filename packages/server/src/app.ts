@@ -22,6 +22,7 @@ import { installAuthorization } from './identity/authorization.js';
 import { AuditLog } from './audit/auditLog.js';
 import { installAudit } from './audit/auditHooks.js';
 import { auditRoutes } from './audit/auditRoutes.js';
+import { usageRoutes } from './rightsizing/usageRoutes.js';
 import { requireRouteAccess, withAccess, type RouteEntry } from './http/routeAccess.js';
 import type { RouteAccess } from './http/routeAccessKinds.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './http/errorHandler.js';
@@ -319,6 +320,7 @@ async function registerRoutes(
     ['user', teamRoutes],
     ['user', roleRoutes],
     ['user', auditRoutes],
+    ['user', usageRoutes],
     // Registration is public (its one-time token is in the body) and declares so on its route.
     ['worker', agentRoutesPlugin],
   ];

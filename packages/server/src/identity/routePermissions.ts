@@ -42,6 +42,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /api/projects/:ref/variables/sensitive': rule('variable:view-sensitive', { scope: projectScope }),
   'PUT /api/projects/:ref/variables': rule('variable:edit', { scope: projectScope }),
   'GET /api/projects/:ref/releases': rule('project:view', { scope: projectScope }),
+  'GET /api/projects/:ref/steps/usage': rule('project:view', { scope: projectScope }),
   'POST /api/projects/:ref/releases': rule('release:create', { scope: projectScope }),
   'GET /api/releases/:id': rule('project:view', { scope: releaseScope }),
   'POST /api/deployments': rule('deployment:create', { scope: deploymentScope }),

@@ -1,4 +1,11 @@
-import { LongshoreError, type Operation, type OperationVariable, type OutputVariable } from '@longshore/protocol';
+import {
+  LongshoreError,
+  type Operation,
+  type OperationVariable,
+  type OutputVariable,
+  type Resources,
+} from '@longshore/protocol';
+import { autoResources } from '../rightsizing/stepUsage.js';
 import type { Database } from '../store/schema.js';
 import type { SealedStore } from '../store/sealedStore.js';
 import { newOperationId } from '../crypto/tokens.js';
@@ -54,12 +61,14 @@ export async function planStep(
     );
   }
   const outputs = await taskOutputs(store, taskId);
+  const resources =
+    step.resources === 'auto' ? await autoResources(store.db, task.deploymentId, step.name) : step.resources;
   const parallelism = step.runOn?.maxParallelism ?? targets.length;
   const t = Date.now();
   const poolId = pool.id;
   function* operations(): Generator<OperationRow> {
     for (const [i, target] of targets.entries()) {
-      const operation = buildOperation(store, taskId, snapshot, task, outputs, index, step, target);
+      const operation = buildOperation(store, taskId, snapshot, task, outputs, index, step, target, resources);
       yield newOperationRow({
         id: operation.id,
         task_id: taskId,
@@ -99,6 +108,7 @@ function buildOperation(
   index: number,
   step: Step,
   target: Database['targets'] | null,
+  resources: Resources | undefined,
 ): Operation {
   const targetTags = target ? (JSON.parse(target.tags) as string[]) : [];
   // Scopes hold ids, or names in releases made before references were ids.
@@ -141,7 +151,8 @@ function buildOperation(
     variables,
     packages: snapshot.stepPackages[index] ?? [],
     ...(step.container ? { container: step.container } : {}),
-    ...(step.resources ? { resources: step.resources } : {}),
+    ...(resources ? { resources } : {}),
+    ...(step.resources === 'auto' ? { resourcesAuto: true } : {}),
     timeoutSeconds: step.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT_SECONDS,
   };
 }

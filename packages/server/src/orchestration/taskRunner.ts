@@ -1,4 +1,5 @@
 import { recordUsage } from '../rightsizing/usageRecords.js';
+import { oomNotice } from '../rightsizing/oomNotice.js';
 import {
   ACTIVE_OPERATION_STATES,
   LongshoreError,
@@ -205,7 +206,11 @@ export class TaskRunner implements TaskControl {
       .where('id', '=', operationId)
       .execute();
     taskLog.forgetOperation(operationId);
-    if (result.usage) await recordUsage(db, operationId, result.usage);
+    if (result.usage) {
+      await recordUsage(db, operationId, result.usage);
+      if (result.usage.oomKilled)
+        await taskLog.system(op.task_id, await oomNotice(db, operationId, op.step_name, result.usage), 'error');
+    }
     this.#observer?.operationsFinished(result.outcome, 1);
     const where = op.target_name ? ` on ${op.target_name}` : '';
     const level = result.outcome === 'succeeded' ? 'info' : result.outcome === 'cancelled' ? 'warning' : 'error';

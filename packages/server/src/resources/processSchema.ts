@@ -35,7 +35,12 @@ export const Step = Type.Object(
       ),
     ),
     container: Type.Optional(ExecutionContainer),
-    resources: Type.Optional(Resources),
+    resources: Type.Optional(
+      Type.Union([Resources, Type.Literal('auto')], {
+        description:
+          "The script pod's requests and limits; `auto`: what the step's measured runs recommend (the pool default until there are enough)",
+      }),
+    ),
     packages: Type.Optional(Type.Array(PackageReference, { maxItems: 50 })),
     condition: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('always'), Type.Literal('failure')])),
     timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 })),

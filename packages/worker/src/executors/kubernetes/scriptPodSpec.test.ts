@@ -303,4 +303,15 @@ describe('scriptPodResources', () => {
       /memory 16Gi, more than this worker allows \(scriptPods\.resources\.maxAllowed\.memory = 8Gi\)/,
     );
   });
+
+  test("the server's recommendation (auto) over maxAllowed is held to the cap, not refused", () => {
+    const operation = testOperation({
+      resources: { requests: { cpu: '250m', memory: '16Gi' } },
+      resourcesAuto: true,
+    });
+    assert.deepEqual(scriptPodResources(config, operation), {
+      requests: { cpu: '250m', memory: '8Gi' },
+      limits: { memory: '8Gi' },
+    });
+  });
 });

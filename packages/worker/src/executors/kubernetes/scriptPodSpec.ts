@@ -278,8 +278,10 @@ function fetchKeys(input: ScriptPodInput): string[] {
 /**
  * The step's requests and limits where it sets them, the configured defaults for the rest.
  * A request over maxAllowed rejects the operation (silently shrinking it would fail the script
- * later, obscurely); a limit over it is lowered to the cap; a limit below the request is raised
- * to it, since Kubernetes refuses a request above its limit.
+ * later, obscurely), unless the requests are the server's recommendation (`resourcesAuto`),
+ * which is held to the cap instead: the step asked for nothing in particular. A limit over the
+ * cap is lowered to it; a limit below the request is raised to it, since Kubernetes refuses a
+ * request above its limit.
  */
 export function scriptPodResources(config: ScriptPodsConfig, operation: Operation): V1ResourceRequirements {
   const { requests: defaultRequests = {}, limits: defaultLimits = {}, maxAllowed = {} } = config.resources;
@@ -302,14 +304,15 @@ export function scriptPodResources(config: ScriptPodsConfig, operation: Operatio
         );
       }
     }
-    if (asked !== undefined && cap !== undefined && compareQuantities(asked, cap) > 0) {
+    const overCap = asked !== undefined && cap !== undefined && compareQuantities(asked, cap) > 0;
+    if (overCap && !operation.resourcesAuto) {
       throw new ScriptPodRejection(
         'resources-over-cap',
         `The step requests ${name} ${asked}, more than this worker allows (scriptPods.resources.maxAllowed.${name} = ${cap}). Lower the step's request or raise the cap in the worker's chart values.`,
         { resource: name, requested: asked, maxAllowed: cap },
       );
     }
-    const request = asked ?? defaultRequests[name];
+    const request = overCap ? cap : (asked ?? defaultRequests[name]);
     let limit = stepLimits[name] ?? defaultLimits[name];
     if (limit !== undefined && cap !== undefined && compareQuantities(limit, cap) > 0) limit = cap;
     if (limit !== undefined && request !== undefined && compareQuantities(limit, request) < 0) limit = request;
