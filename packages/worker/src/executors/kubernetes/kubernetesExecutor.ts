@@ -13,7 +13,7 @@ import { PendingExplainer } from './pendingExplainer.js';
 import { PodUsageSampler } from './podUsageSampler.js';
 import { followScriptPod } from './scriptPodFollow.js';
 import { createScriptObject, deleteScriptObjects, patiently } from './scriptPodObjects.js';
-import { scriptStartTime, started } from './scriptPodStatus.js';
+import { scriptContainerState, scriptStartTime, started } from './scriptPodStatus.js';
 import {
   ScriptPodRejection,
   buildScriptPod,
@@ -22,6 +22,9 @@ import {
   type ServerInfo,
 } from './scriptPodSpec.js';
 import type { ScriptPodsConfig } from './scriptPodsConfig.js';
+
+/** 128 + SIGKILL: how a script the kernel killed for its memory ends. */
+const SIGKILLED = 137;
 
 /**
  * Issues the credential a script pod's init container downloads packages with: scoped to one
@@ -167,7 +170,7 @@ export class KubernetesExecutor implements Executor {
       );
       sampler.start();
       const result = await followScriptPod(run, this.options);
-      const usage = await sampler.stop(run.pod);
+      const usage = await sampler.stop(result.exitCode === SIGKILLED ? await this.terminatedPod(run) : run.pod);
       return usage ? { ...result, usage } : result;
     } finally {
       clearTimeout(timer);
@@ -386,6 +389,20 @@ export class KubernetesExecutor implements Executor {
   private wakeSlotWaiters(): void {
     for (const wake of this.slotWaiters.splice(0)) wake();
     for (const listener of this.capacityListeners) listener();
+  }
+
+  /**
+   * The pod once its script container is terminated: the script's end marker can arrive before the
+   * watch brings the container's end, and only that says whether the kernel OOM-killed it. Read a
+   * few times, briefly; the last seen state when it does not come.
+   */
+  private async terminatedPod(run: Run): Promise<V1Pod | undefined> {
+    let pod = run.pod;
+    for (let tries = 0; tries < 10 && pod && scriptContainerState(pod) !== 'terminated'; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      pod = (await this.options.api.readPod(run.podName).catch(() => undefined)) ?? pod;
+    }
+    return pod;
   }
 
   /** Until the script container started: explains the wait in the task log; a message if it must fail. */
