@@ -87,6 +87,13 @@ const migrations: Migration[] = [
   `,
   // Who may do what: users, teams, roles scoped to projects and environments, sessions, keys that belong to users.
   identity,
+  // Single sign-ons under way, from the redirect to the provider until it sends the browser back:
+  // kept in the store, not in memory, so any server behind a load balancer can finish one.
+  `
+  CREATE TABLE oidc_sign_ins (state_hash TEXT PRIMARY KEY, nonce TEXT NOT NULL, code_verifier TEXT NOT NULL,
+    return_to TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+  CREATE INDEX oidc_sign_ins_expires ON oidc_sign_ins(expires_at);
+  `,
 ];
 
 /** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */
