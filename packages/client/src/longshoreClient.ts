@@ -19,6 +19,7 @@ import type {
   Release,
   ReleaseInput,
   ServerInfo,
+  SignInMethods,
   StartedHealthCheck,
   RequestedUpgrade,
   Target,
@@ -84,6 +85,11 @@ export class LongshoreClient {
   /** The server's version, URL and certificate thumbprint. */
   serverInfo(signal?: AbortSignal): Promise<ServerInfo> {
     return this.#connection.json({ method: 'GET', path: '/api/server', signal });
+  }
+
+  /** How the portal may sign people in; answered without a key. */
+  signInMethods(signal?: AbortSignal): Promise<SignInMethods> {
+    return this.#connection.json({ method: 'GET', path: '/api/sessions/methods', signal });
   }
 
   /** Creates or updates what the document names, all or nothing. */
