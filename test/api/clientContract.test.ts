@@ -108,6 +108,7 @@ test('every call the client makes is a documented operation, with bodies its sch
 
   const info = await client.serverInfo();
   assert.equal(info.url, h.url);
+  assert.deepEqual(await client.signInMethods(), { singleSignOn: null });
   await client.apply({
     environments: [{ name: 'Contract' }],
     workerPools: [{ name: 'contract-pool', description: 'for the contract' }],

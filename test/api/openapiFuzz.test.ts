@@ -32,12 +32,17 @@ const CHECKS = [
  * - the task log's event stream stays open while its task runs, and the fuzzer's deployments
  *   never finish (no worker runs them), so a call that finds a real task waits for its time limit;
  * - deleting API keys and workers: the fuzzer finds the ids it is given in listings and would
- *   revoke its own credentials, leaving every later call a 401 that tests nothing.
+ *   revoke its own credentials, leaving every later call a 401 that tests nothing;
+ * - single sign-on's start and callback answer with a redirect to the portal's page, which the
+ *   fuzzer's HTTP client follows and then judges the page by the route's document
+ *   (oidcSignIn.test.ts drives them with a real provider).
  */
 const EXCLUDED_OPERATIONS = [
   'GET /api/tasks/{id}/log/stream',
   'DELETE /api/api-keys/{id}',
   'DELETE /api/workers/{ref}',
+  'GET /api/sessions/oidc/start',
+  'GET /api/sessions/oidc/callback',
 ];
 
 /** Credentials by the document's security scheme names, so worker routes are fuzzed as a worker and the rest with the admin key. */

@@ -70,15 +70,21 @@ describe('the route guard', () => {
     await h?.close();
   });
 
-  test('exactly the probes, the metrics, registration and signing in are public', () => {
+  test('exactly the probes, the metrics, registration and signing in (by password or single sign-on) are public', () => {
     const open = h.server.routes
       .filter((r) => r.access === 'public')
       .map((r) => `${r.method} ${r.url}`)
       .sort();
     assert.deepEqual(open, [
+      'GET /api/sessions/methods',
+      'GET /api/sessions/oidc/callback',
+      'GET /api/sessions/oidc/start',
       'GET /livez',
       'GET /metrics',
       'GET /readyz',
+      'HEAD /api/sessions/methods',
+      'HEAD /api/sessions/oidc/callback',
+      'HEAD /api/sessions/oidc/start',
       'HEAD /livez',
       'HEAD /metrics',
       'HEAD /readyz',

@@ -357,6 +357,17 @@ export interface ServerInfo {
   certificateThumbprint: string | null;
 }
 
+/** How people may sign in to the portal besides an API key (GET /api/sessions/methods, public). */
+export interface SignInMethods {
+  /** null when the server has no single sign-on configured. */
+  singleSignOn: {
+    /** The button's words: Sign in with <provider>. */
+    label: string;
+    /** Where the button sends the browser, with ?returnTo=<portal path>. */
+    startUrl: string;
+  } | null;
+}
+
 /** Configuration as code (longshore.yaml): everything is created or updated by name, all or nothing. */
 export interface ApplyDocument {
   environments?: NamedInput[];

@@ -20,6 +20,7 @@ import type {
   ReleaseInput,
   RequestedUpgrade,
   ServerInfo,
+  SignInMethods,
   StartedHealthCheck,
   StepUsage,
   Target,
@@ -85,6 +86,11 @@ export class LongshoreClient {
   /** The server's version, URL and certificate thumbprint. */
   serverInfo(signal?: AbortSignal): Promise<ServerInfo> {
     return this.#connection.json({ method: 'GET', path: '/api/server', signal });
+  }
+
+  /** How the portal may sign people in; answered without a key. */
+  signInMethods(signal?: AbortSignal): Promise<SignInMethods> {
+    return this.#connection.json({ method: 'GET', path: '/api/sessions/methods', signal });
   }
 
   /** Creates or updates what the document names, all or nothing. */

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { isErrorCode, type LongshoreClient } from '@longshore/client';
 import { clientFor } from './session.js';
+import { SsoSignIn } from './SsoSignIn.js';
 
 /** Sign-in with an API key: checked against the server before it is kept. */
 export function SignIn({ onSignedIn }: { onSignedIn: (apiKey: string, client: LongshoreClient) => void }) {
@@ -30,6 +31,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (apiKey: string, client: Lo
   return (
     <main className="sign-in">
       <h1>Longshore</h1>
+      <SsoSignIn />
       <form onSubmit={(e) => void submit(e)} aria-describedby={error ? 'sign-in-error' : undefined}>
         <label htmlFor="api-key">API key</label>
         <input

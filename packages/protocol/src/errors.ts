@@ -25,6 +25,8 @@ export const errorCodes = {
   // Raised by clients, never answered by the server: they follow SERVER_UNREACHABLE so that a proxy's bare 503 still maps to it.
   SERVER_CERTIFICATE_MISMATCH: { status: 503, title: 'The server presented another certificate than the pinned one' },
   SERVER_CERTIFICATE_UNTRUSTED: { status: 503, title: "The server's certificate is not trusted" },
+  // Raised by the server during a single sign-on, never answered: the browser is sent to the portal with its message.
+  SIGN_IN_PROVIDER_UNAVAILABLE: { status: 503, title: 'The single sign-on provider cannot be used' },
   TIMEOUT: { status: 504, title: 'The call timed out' },
   // Raised by the sandbox cluster while it starts or calls its own API, never answered by the server.
   CERTIFICATE_FAILED: { status: 500, title: 'Certificates could not be generated' },

@@ -1,5 +1,4 @@
-import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { LONGSHORE_VERSION, LongshoreError } from '@longshore/protocol';
 import { parseServerConfig, redactServerConfig, type ServerConfigInput } from './config.js';
@@ -46,7 +45,7 @@ import { workerRoutes } from './resources/workers.js';
 import { agentRoutesPlugin } from './routes/agentRoutes.js';
 import { installCommandRoutes } from './install/installCommandRoutes.js';
 import { serverInfoRoutes } from './resources/serverInfo.js';
-import { listenUrl, type ServerEndpoint } from './tls/endpoint.js';
+import { endpointUrl, type ServerEndpoint } from './tls/endpoint.js';
 import { loadServerCertificate, type ServerCertificate } from './tls/serverCertificate.js';
 import { openStore } from './store/database.js';
 import { StoreHealth } from './store/storeHealth.js';
@@ -54,6 +53,7 @@ import { ensureAdministrator } from './startup/administrator.js';
 import { apiKeyRoutes } from './identity/apiKeys.js';
 import { roleRoutes } from './identity/roleRoutes.js';
 import { sessionRoutes } from './identity/sessionRoutes.js';
+import { oidcRoutes } from './identity/oidcRoutes.js';
 import { teamRoutes } from './identity/teamRoutes.js';
 import { userRoutes } from './identity/userRoutes.js';
 import { MAX_PATH_PARAM_LENGTH } from './resources/names.js';
@@ -90,6 +90,20 @@ export interface BuiltServer extends Omit<LongshoreServer, 'url'> {
   listen(): Promise<LongshoreServer>;
 }
 
+/**
+ * Fastify's request fields, with the authorization code a single sign-on brings back in the URL
+ * left out: it is single-use and useless without the server's PKCE verifier, but a credential still.
+ */
+function loggedRequest(req: FastifyRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: req.url.replace(/([?&]code=)[^&]*/g, '$1[redacted]'),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Builds and starts the server: store, migrations, routes, dispatch and the resumed tasks. */
@@ -103,7 +117,11 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
   const certificate = config.insecureHttp ? undefined : await loadServerCertificate(config);
   const endpoint: ServerEndpoint = { url: config.publicUrl ?? '', ...(certificate ? { certificate } : {}) };
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-longshore-api-key"]'] },
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers["x-longshore-api-key"]'],
+      serializers: { req: loggedRequest },
+    },
     bodyLimit: config.bodyLimitBytes,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
@@ -147,9 +165,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     const listen = async (): Promise<LongshoreServer> => {
       try {
         await app.listen({ host: config.host, port: config.port });
-        endpoint.url =
-          config.publicUrl ??
-          listenUrl(config.host, (app.server.address() as AddressInfo).port, certificate !== undefined);
+        endpoint.url = endpointUrl(config, app.server, certificate !== undefined);
         await dispatcher.start();
         // Before tasks resume: a health check's task is the health checks' to end, not the task runner's.
         await ctx.health.failLeftOvers();
@@ -315,6 +331,7 @@ async function registerRoutes(
     ['user', applyRoutes],
     // Signing in is public and declares so on its route.
     ['user', sessionRoutes],
+    ['user', oidcRoutes],
     ['user', apiKeyRoutes],
     ['user', userRoutes],
     ['user', teamRoutes],

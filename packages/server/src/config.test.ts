@@ -6,6 +6,7 @@ import {
   SERVER_ENV_SETTINGS,
   ServerConfig,
   parseServerConfig,
+  redactServerConfig,
   serverConfigFromEnv,
 } from './config.js';
 
@@ -88,5 +89,52 @@ describe('server configuration from the environment', () => {
 
   it('names only settings the schema has', () => {
     for (const setting of Object.values(SERVER_ENV_SETTINGS)) assert.ok(setting in ServerConfig.properties, setting);
+  });
+});
+
+describe('single sign-on configuration', () => {
+  const sso = {
+    LONGSHORE_OIDC_ISSUER: 'https://login.example.com/realms/main',
+    LONGSHORE_OIDC_CLIENT_ID: 'longshore',
+    LONGSHORE_OIDC_CLIENT_SECRET: 'the-client-secret',
+  };
+
+  it('reads the provider, its client and the default teams from the environment', () => {
+    const config = parseServerConfig(serverConfigFromEnv({ ...sso, LONGSHORE_OIDC_DEFAULT_TEAMS: 'developers, ops' }));
+    assert.equal(config.oidcIssuer, 'https://login.example.com/realms/main');
+    assert.deepEqual(config.oidcDefaultTeams, ['developers', 'ops']);
+    assert.equal(config.oidcScopes, 'openid profile email');
+    assert.equal(config.oidcUsernameClaim, 'preferred_username');
+    assert.deepEqual(parseServerConfig({}).oidcDefaultTeams, []);
+  });
+
+  it('never logs the client secret', () => {
+    const logged = JSON.stringify(redactServerConfig(parseServerConfig(serverConfigFromEnv(sso))));
+    assert.ok(!logged.includes('the-client-secret'), logged);
+    assert.match(logged, /"oidcClientSecret":"\[redacted\]"/);
+  });
+
+  it('refuses a half-given client, a plain-HTTP provider elsewhere and scopes without openid', () => {
+    const refusals: [Record<string, unknown>, RegExp][] = [
+      [{ oidcIssuer: 'https://login.example.com' }, /\/oidcClientId: oidcIssuer, oidcClientId and oidcClientSecret go/],
+      [{ oidcClientId: 'x', oidcClientSecret: 'y' }, /\/oidcIssuer: oidcIssuer, oidcClientId and oidcClientSecret go/],
+      [{ oidcIssuer: 'http://login.example.com', oidcClientId: 'x', oidcClientSecret: 'y' }, /plain HTTP/],
+      [
+        { oidcIssuer: 'https://login.example.com', oidcClientId: 'x', oidcClientSecret: 'y', oidcScopes: 'profile' },
+        /lacks openid/,
+      ],
+    ];
+    for (const [input, message] of refusals)
+      assert.throws(
+        () => parseServerConfig(input),
+        (e) => isErrorCode(e, 'CONFIG_INVALID') && message.test((e as Error).message),
+        JSON.stringify(input),
+      );
+    // A provider on this machine may speak plain HTTP: its traffic never leaves it.
+    for (const host of ['127.0.0.1:9000', 'localhost', '[::1]:9000'])
+      assert.equal(
+        parseServerConfig({ oidcIssuer: `http://${host}`, oidcClientId: 'x', oidcClientSecret: 'y' }).oidcIssuer,
+        `http://${host}`,
+      );
   });
 });

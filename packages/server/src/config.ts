@@ -148,6 +148,43 @@ export const ServerConfig = Type.Object({
     default: 15,
     description: 'How long a user stays locked out after signInAttempts failed sign-ins',
   }),
+  oidcIssuer: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^\\s/]+(/\\S*)?$',
+      description:
+        "Single sign-on: the OpenID Connect provider's issuer URL (https://; http:// only on this machine), discovered through its /.well-known/openid-configuration. Unset: no single sign-on",
+    }),
+  ),
+  oidcClientId: Type.Optional(
+    Type.String({ minLength: 1, description: 'The client id this server has at the OpenID Connect provider' }),
+  ),
+  oidcClientSecret: Type.Optional(
+    Type.String({ minLength: 1, description: 'The client secret of oidcClientId (never logged)' }),
+  ),
+  oidcProviderName: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: "The provider's name on the portal's button (Sign in with <name>); default: the issuer's host name",
+    }),
+  ),
+  oidcScopes: Type.String({
+    minLength: 1,
+    default: 'openid profile email',
+    description:
+      'The scopes asked for, space-separated; openid is required, profile and email give names and addresses',
+  }),
+  oidcUsernameClaim: Type.String({
+    minLength: 1,
+    default: 'preferred_username',
+    description:
+      "The claim a first-time user's name comes from (then email, then sub); a name already taken gets a number added",
+  }),
+  oidcDefaultTeams: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description:
+      'Teams (names or ids) a user joins on their first single sign-on; none: they can sign in, and do nothing until an administrator adds them to a team',
+  }),
   logLevel: Type.Union(
     [
       Type.Literal('fatal'),
@@ -185,13 +222,41 @@ function crossSettingProblems(config: ServerConfig): string[] {
       `/leaseMs: leaseMs (${config.leaseMs}) must be longer than maxPollWaitMs (${config.maxPollWaitMs}); otherwise a worker waiting in a long-poll loses its operations`,
     );
   }
+  problems.push(...singleSignOnProblems(config));
   return problems;
 }
 
+const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/;
+
+function singleSignOnProblems(config: ServerConfig): string[] {
+  const { oidcIssuer, oidcClientId, oidcClientSecret } = config;
+  const given = [oidcIssuer, oidcClientId, oidcClientSecret].filter((s) => s !== undefined).length;
+  if (given === 0) return [];
+  const problems: string[] = [];
+  if (given < 3)
+    problems.push(
+      `/${oidcIssuer === undefined ? 'oidcIssuer' : oidcClientId === undefined ? 'oidcClientId' : 'oidcClientSecret'}: oidcIssuer, oidcClientId and oidcClientSecret go together: give all three for single sign-on, or none`,
+    );
+  if (oidcIssuer !== undefined && URL.canParse(oidcIssuer)) {
+    const issuer = new URL(oidcIssuer);
+    if (issuer.protocol === 'http:' && !LOOPBACK_HOST.test(issuer.hostname))
+      problems.push(
+        `/oidcIssuer: ${oidcIssuer} is plain HTTP: the provider's keys and the tokens would cross the network readable; use https:// (http:// is allowed only for a provider on this machine)`,
+      );
+  }
+  if (!config.oidcScopes.split(/\s+/).includes('openid'))
+    problems.push(`/oidcScopes: '${config.oidcScopes}' lacks openid, without which the provider sends no ID token`);
+  return problems;
+}
+
+/** Settings never logged. */
+const SECRET_SETTINGS = ['masterKey', 'oidcClientSecret'] as const;
+
 /** The configuration as it may be logged: secrets removed. */
 export function redactServerConfig(config: ServerConfig): Record<string, unknown> {
-  const { masterKey, ...rest } = config;
-  return masterKey === undefined ? rest : { ...rest, masterKey: '[redacted]' };
+  const redacted: Record<string, unknown> = { ...config };
+  for (const name of SECRET_SETTINGS) if (redacted[name] !== undefined) redacted[name] = '[redacted]';
+  return redacted;
 }
 
 /** Settings a deployment may give as environment variables (LONGSHORE_LEASE_MS=...), converted by the schema. */
@@ -217,6 +282,13 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_SIGN_IN_ATTEMPTS: 'signInAttempts',
   LONGSHORE_SIGN_IN_LOCKOUT_MINUTES: 'signInLockoutMinutes',
   LONGSHORE_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
+  LONGSHORE_OIDC_ISSUER: 'oidcIssuer',
+  LONGSHORE_OIDC_CLIENT_ID: 'oidcClientId',
+  LONGSHORE_OIDC_CLIENT_SECRET: 'oidcClientSecret',
+  LONGSHORE_OIDC_PROVIDER_NAME: 'oidcProviderName',
+  LONGSHORE_OIDC_SCOPES: 'oidcScopes',
+  LONGSHORE_OIDC_USERNAME_CLAIM: 'oidcUsernameClaim',
+  LONGSHORE_OIDC_DEFAULT_TEAMS: 'oidcDefaultTeams',
 };
 
 export function serverConfigFromEnv(env: EnvironmentVariables): ServerConfigInput {

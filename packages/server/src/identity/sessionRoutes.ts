@@ -5,11 +5,10 @@ import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { requireUser } from '../http/authentication.js';
 import { errorResponses } from '../http/openApiResponses.js';
-import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
 import { NoContent, iso, lookUpByRef } from '../resources/common.js';
 import { namesById } from '../resources/references.js';
 import { verifyPassword } from './passwords.js';
-import { SESSION_PREFIX } from './userCredentials.js';
+import { startSession } from './startSession.js';
 
 const SignIn = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
@@ -46,7 +45,7 @@ const refused = () => new LongshoreError('UNAUTHENTICATED', 'The user name or th
 export async function sessionRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['users'];
-  const { sessionHours, signInAttempts, signInLockoutMinutes } = ctx.config;
+  const { signInAttempts, signInLockoutMinutes } = ctx.config;
 
   app.post(
     '/api/sessions',
@@ -77,29 +76,7 @@ export async function sessionRoutes(scope: FastifyInstance, ctx: ServerContext):
         throw refused();
       }
       if (user.disabled) throw new LongshoreError('UNAUTHENTICATED', `User '${user.name}' is disabled`);
-      const token = newSecretToken(SESSION_PREFIX);
-      const expiresAt = t + sessionHours * 3_600_000;
-      await ctx.db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('users')
-          .set({ failed_sign_ins: 0, locked_until: null, last_sign_in_at: t })
-          .where('id', '=', user.id)
-          .execute();
-        await trx
-          .insertInto('sessions')
-          .values({
-            id: newId('session'),
-            user_id: user.id,
-            hash: hashToken(token),
-            created_at: t,
-            expires_at: expiresAt,
-            last_seen_at: t,
-            address: req.ip,
-          })
-          .execute();
-        // Ended sessions are of no use to anyone: they go as new ones come.
-        await trx.deleteFrom('sessions').where('expires_at', '<=', t).execute();
-      });
+      const { token, expiresAt } = await startSession(ctx, user, req.ip, { failed_sign_ins: 0, locked_until: null });
       return reply
         .status(201)
         .send({ token, expiresAt: iso(expiresAt)!, user: { name: user.name, displayName: user.display_name } });

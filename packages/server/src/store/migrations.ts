@@ -96,6 +96,13 @@ const migrations: Migration[] = [
     limit_cpu_millis INTEGER, limit_memory_bytes INTEGER, oom_killed INTEGER NOT NULL, throttled INTEGER NOT NULL);
   CREATE INDEX operation_usage_step ON operation_usage(project_id, step_name, recorded_at);
   `,
+  // Single sign-ons under way, from the redirect to the provider until it sends the browser back:
+  // kept in the store, not in memory, so any server behind a load balancer can finish one.
+  `
+  CREATE TABLE oidc_sign_ins (state_hash TEXT PRIMARY KEY, nonce TEXT NOT NULL, code_verifier TEXT NOT NULL,
+    return_to TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+  CREATE INDEX oidc_sign_ins_expires ON oidc_sign_ins(expires_at);
+  `,
 ];
 
 /** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */

@@ -265,4 +265,15 @@ export interface Database {
     last_seen_at: number;
     address: string;
   };
+  /** A single sign-on under way: what the callback checks the provider's answer against (identity/oidcFlows.ts). */
+  oidc_sign_ins: {
+    /** SHA-256 of the state sent to the provider: reading the table gives no state to send back. */
+    state_hash: string;
+    nonce: string;
+    code_verifier: string;
+    /** The portal path the user started from, checked to be one of this server's paths. */
+    return_to: string;
+    created_at: number;
+    expires_at: number;
+  };
 }

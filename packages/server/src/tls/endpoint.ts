@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP, type AddressInfo, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import type { ServerCertificate } from './serverCertificate.js';
 
@@ -17,4 +17,13 @@ export interface ServerEndpoint {
 export function listenUrl(host: string, port: number, https: boolean): string {
   const name = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
   return `${https ? 'https' : 'http'}://${isIP(name) === 6 ? `[${name}]` : name}:${port}`;
+}
+
+/** publicUrl, else the URL of the address `server` listens at. */
+export function endpointUrl(
+  config: { publicUrl?: string | undefined; host: string },
+  server: Server,
+  https: boolean,
+): string {
+  return config.publicUrl ?? listenUrl(config.host, (server.address() as AddressInfo).port, https);
 }
