@@ -1,3 +1,5 @@
+import { autoscalingBench } from './autoscaling.bench.js';
+import { crossCheckBench } from './autoscaling/crossCheck.js';
 import { dispatchBench } from './dispatch.bench.js';
 import { k8sLogThroughputBench } from './k8sLogThroughput.bench.js';
 import { k8sOperationsBench } from './k8sOperations.bench.js';
@@ -23,6 +25,8 @@ const benches: Record<string, () => Promise<Record<string, number | boolean | st
   'k8s-log-throughput': () => k8sLogThroughputBench(1_000_000),
   'worker-idle': () => workerIdleBench(),
   'portal-load': () => portalLoadBench(),
+  autoscaling: () => Promise.resolve(autoscalingBench()),
+  'autoscaling-crosscheck': () => crossCheckBench(),
 };
 const chosen = process.argv.slice(2);
 for (const [name, run] of Object.entries(benches)) {
