@@ -29,7 +29,8 @@ const usage = (peakCpuMillis: number, peakMemoryMiB: number, extra: object = {})
   meanCpuMillis: Math.round(peakCpuMillis / 2),
   peakMemoryBytes: peakMemoryMiB * MiB,
   durationSeconds: 30,
-  requests: { cpuMillis: 100, memoryBytes: 128 * MiB },
+  // What the runs asked for fits what they used: nothing outgrew its request, so the recommendation waits for three runs.
+  requests: { cpuMillis: 1000, memoryBytes: 256 * MiB },
   limits: {},
   oomKilled: false,
   throttled: false,
@@ -64,7 +65,8 @@ test('usage is kept per step; the recommendation learns until three runs are in,
   make = await stepUsage();
   assert.equal(make.recommendation.state, 'ready');
   assert.equal(make.recommendation.samples, 3);
-  assert.ok(make.recommendation.cpuMillis >= 1000 && make.recommendation.cpuMillis <= 1200, JSON.stringify(make));
+  // Between the runs' mean and peak CPU: what keeps each within 10% of its time on a full node.
+  assert.ok(make.recommendation.cpuMillis > 500 && make.recommendation.cpuMillis <= 1000, JSON.stringify(make));
   assert.ok(make.recommendation.memoryBytes >= 200 * MiB && make.recommendation.memoryBytes <= 260 * MiB);
   assert.match(make.recommendation.method, /percentile/);
   assert.equal(make.resources, null, 'the step asks for nothing of its own: the pool default');
