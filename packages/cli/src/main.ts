@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { LONGSHORE_VERSION } from '@longshore/protocol';
 import { registerClientCommands } from './commands/clientCommands.js';
 import { registerDeployCommands } from './commands/deployCommands.js';
+import { registerWebhookCommands } from './commands/webhookCommands.js';
 import { registerSandboxCommand } from './commands/sandboxCommand.js';
 import { registerServerCommand } from './commands/serverCommand.js';
 import { registerWorkerCommand } from './commands/workerCommand.js';
@@ -27,6 +28,7 @@ registerFetchPackagesCommand(program);
 const services = new Set(program.commands);
 registerClientCommands(program);
 registerDeployCommands(program);
+registerWebhookCommands(program);
 registerDemoCommand(program);
 for (const command of program.commands)
   if (!services.has(command) && command.name() !== 'demo') addClientOptions(command);

@@ -31,6 +31,7 @@ import type {
 } from './apiTypes.js';
 import { NamedResourceApi } from './namedResourceApi.js';
 import { followTaskLog, type TaskLogHandlers } from './taskLogFollower.js';
+import { WebhooksApi } from './webhooksApi.js';
 
 const enc = encodeURIComponent;
 
@@ -53,6 +54,7 @@ export class LongshoreClient {
   readonly packages: PackagesApi;
   readonly deployments: DeploymentsApi;
   readonly tasks: TasksApi;
+  readonly webhooks: WebhooksApi;
 
   constructor(options: LongshoreClientOptions) {
     const connection = new ApiConnection(options);
@@ -67,6 +69,7 @@ export class LongshoreClient {
     this.packages = new PackagesApi(connection);
     this.deployments = new DeploymentsApi(connection);
     this.tasks = new TasksApi(connection);
+    this.webhooks = new WebhooksApi(connection, '/api/webhooks');
   }
 
   /** The server's URL, without a trailing slash. */

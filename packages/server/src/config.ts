@@ -148,6 +148,36 @@ export const ServerConfig = Type.Object({
     default: 15,
     description: 'How long a user stays locked out after signInAttempts failed sign-ins',
   }),
+  webhookTimeoutMs: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 10_000,
+    description: "How long one webhook delivery attempt waits for the receiver's answer",
+  }),
+  webhookRetryBaseMs: Type.Integer({
+    minimum: 10,
+    default: 10_000,
+    description:
+      'The wait after a webhook delivery first fails; each next wait is 3 times longer (a fifth either way at random), up to webhookRetryMaxDelayMs',
+  }),
+  webhookRetryMaxDelayMs: Type.Integer({
+    minimum: 10,
+    default: 3_600_000,
+    description: 'The longest wait between two attempts of a webhook delivery',
+  }),
+  webhookMaxAttempts: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 30,
+    description:
+      'Attempts after which a webhook delivery is failed; with the default waits the last comes about 24 hours after the first',
+  }),
+  webhookDeliveryRetentionDays: Type.Integer({
+    minimum: 1,
+    maximum: 3650,
+    default: 30,
+    description: 'How long delivered and failed webhook deliveries stay in the delivery log',
+  }),
   logLevel: Type.Union(
     [
       Type.Literal('fatal'),
@@ -185,6 +215,11 @@ function crossSettingProblems(config: ServerConfig): string[] {
       `/leaseMs: leaseMs (${config.leaseMs}) must be longer than maxPollWaitMs (${config.maxPollWaitMs}); otherwise a worker waiting in a long-poll loses its operations`,
     );
   }
+  if (config.webhookRetryMaxDelayMs < config.webhookRetryBaseMs) {
+    problems.push(
+      `/webhookRetryMaxDelayMs: webhookRetryMaxDelayMs (${config.webhookRetryMaxDelayMs}) must be at least webhookRetryBaseMs (${config.webhookRetryBaseMs}); otherwise no retry could wait as long as the first`,
+    );
+  }
   return problems;
 }
 
@@ -217,6 +252,11 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_SIGN_IN_ATTEMPTS: 'signInAttempts',
   LONGSHORE_SIGN_IN_LOCKOUT_MINUTES: 'signInLockoutMinutes',
   LONGSHORE_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
+  LONGSHORE_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
+  LONGSHORE_WEBHOOK_RETRY_BASE_MS: 'webhookRetryBaseMs',
+  LONGSHORE_WEBHOOK_RETRY_MAX_DELAY_MS: 'webhookRetryMaxDelayMs',
+  LONGSHORE_WEBHOOK_MAX_ATTEMPTS: 'webhookMaxAttempts',
+  LONGSHORE_WEBHOOK_DELIVERY_RETENTION_DAYS: 'webhookDeliveryRetentionDays',
 };
 
 export function serverConfigFromEnv(env: EnvironmentVariables): ServerConfigInput {
