@@ -231,6 +231,33 @@ test('every call the client makes is a documented operation, with bodies its sch
   );
   await assert.rejects(client.tasks.cancel(deployment.taskId), (e) => isErrorCode(e, 'CONFLICT'));
 
+  // fetch refuses the discard port, so the ping's attempt fails and it waits for the next: it cannot be redelivered yet.
+  const hook = await client.webhooks.create({
+    name: 'contract-hook',
+    url: 'http://127.0.0.1:9/contract',
+    events: ['deployment.failed'],
+  });
+  assert.ok(hook.secret);
+  assert.equal((await client.webhooks.get('contract-hook')).id, hook.id);
+  assert.deepEqual(
+    (await client.webhooks.list()).map((w) => [w.name, w.enabled]),
+    [['contract-hook', true]],
+  );
+  const updated = await client.webhooks.update('contract-hook', {
+    name: 'contract-hook',
+    url: hook.url,
+    events: ['deployment.failed', 'worker.unhealthy'],
+  });
+  assert.deepEqual(updated.events, ['deployment.failed', 'worker.unhealthy']);
+  const ping = await client.webhooks.test('contract-hook');
+  assert.equal((await client.webhooks.delivery('contract-hook', ping.id)).event, 'ping');
+  assert.deepEqual(
+    (await client.webhooks.deliveries('contract-hook', { limit: 10, state: 'pending' })).map((d) => d.id),
+    [ping.id],
+  );
+  await assert.rejects(client.webhooks.redeliver('contract-hook', ping.id), (e) => isErrorCode(e, 'CONFLICT'));
+  await client.webhooks.delete('contract-hook');
+
   assert.deepEqual(
     offered.filter((name) => !called.has(name)),
     [],

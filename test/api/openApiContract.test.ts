@@ -25,7 +25,8 @@ const seen = new Map<string, Map<number, string>>();
 let archive: Buffer;
 
 before(async () => {
-  h = await startHarness({ maxPollWaitMs: 100, leaseMs: 5_000 });
+  // One attempt per webhook delivery: the walk's delivery fails at once, so it can be redelivered.
+  h = await startHarness({ maxPollWaitMs: 100, leaseMs: 5_000, webhookMaxAttempts: 1 });
   doc = (await h.api('GET', '/api/openapi.json')).body;
   const dir = mkdtempSync(join(tmpdir(), 'longshore-walk-'));
   writeFileSync(join(dir, 'app.txt'), 'hello');
@@ -295,6 +296,27 @@ test('a walk through every operation answers only documented statuses, and every
   await expect(204, 'DELETE', '/api/teams/{ref}', { params: { ref: 'walk-team' } });
   await expect(204, 'DELETE', '/api/roles/{ref}', { params: { ref: 'walk-role' } });
   await expect(204, 'DELETE', '/api/users/{ref}', { params: { ref: 'walker' } });
+
+  // fetch refuses the discard port: the attempt fails at once.
+  const hook = { body: { name: 'walk-hook', url: 'http://127.0.0.1:9/walk', events: ['deployment.failed'] } };
+  await expect(201, 'POST', '/api/webhooks', hook);
+  await expect(409, 'POST', '/api/webhooks', hook);
+  await expect(400, 'POST', '/api/webhooks', { body: { ...hook.body, events: ['nothing'] } });
+  await expect(200, 'GET', '/api/webhooks');
+  await expect(200, 'GET', '/api/webhooks/{ref}', { params: { ref: 'walk-hook' } });
+  await expect(200, 'PUT', '/api/webhooks/{ref}', { params: { ref: 'walk-hook' }, body: hook.body });
+  const ping = await expect(202, 'POST', '/api/webhooks/{ref}/test', { params: { ref: 'walk-hook' } });
+  const delivery = { ref: 'walk-hook', id: ping.id as string };
+  for (let i = 0; i < 100; i++) {
+    const seen = await expect(200, 'GET', '/api/webhooks/{ref}/deliveries/{id}', { params: delivery });
+    if (seen.state === 'failed') break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await expect(202, 'POST', '/api/webhooks/{ref}/deliveries/{id}/redeliver', { params: delivery });
+  await expect(200, 'GET', '/api/webhooks/{ref}/deliveries', { params: { ref: 'walk-hook' }, query: '?limit=5' });
+  await expect(404, 'GET', '/api/webhooks/{ref}/deliveries/{id}', { params: { ref: 'walk-hook', id: 'whd-none' } });
+  await expect(204, 'DELETE', '/api/webhooks/{ref}', { params: { ref: 'walk-hook' } });
+  await expect(404, 'POST', '/api/webhooks/{ref}/test', { params: { ref: 'walk-hook' } });
 
   await expect(409, 'DELETE', '/api/environments/{ref}', { params: { ref: 'Walk' } });
   await expect(204, 'DELETE', '/api/targets/{ref}', { params: { ref: 'walk-target' } });

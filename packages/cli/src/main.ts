@@ -4,6 +4,7 @@ import { LONGSHORE_VERSION } from '@longshore/protocol';
 import { registerClientCommands } from './commands/clientCommands.js';
 import { registerStepsCommands } from './commands/stepsCommands.js';
 import { registerDeployCommands } from './commands/deployCommands.js';
+import { registerWebhookCommands } from './commands/webhookCommands.js';
 import { registerSandboxCommand } from './commands/sandboxCommand.js';
 import { registerServerCommand } from './commands/serverCommand.js';
 import { registerWorkerCommand } from './commands/workerCommand.js';
@@ -29,6 +30,7 @@ const services = new Set(program.commands);
 registerClientCommands(program);
 registerDeployCommands(program);
 registerStepsCommands(program);
+registerWebhookCommands(program);
 registerDemoCommand(program);
 for (const command of program.commands)
   if (!services.has(command) && command.name() !== 'demo') addClientOptions(command);

@@ -12,5 +12,7 @@ export type {
 } from './longshoreClient.js';
 export type { NamedResourceApi } from './namedResourceApi.js';
 export type { TaskLogHandlers } from './taskLogFollower.js';
+export type { WebhooksApi } from './webhooksApi.js';
 export type * from './apiTypes.js';
+export type * from './webhookTypes.js';
 export { LongshoreError, isErrorCode, isLongshoreError, type ErrorCode } from '@longshore/protocol';

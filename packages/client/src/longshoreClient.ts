@@ -33,6 +33,7 @@ import type {
 } from './apiTypes.js';
 import { NamedResourceApi } from './namedResourceApi.js';
 import { followTaskLog, type TaskLogHandlers } from './taskLogFollower.js';
+import { WebhooksApi } from './webhooksApi.js';
 
 const enc = encodeURIComponent;
 
@@ -55,6 +56,7 @@ export class LongshoreClient {
   readonly packages: PackagesApi;
   readonly deployments: DeploymentsApi;
   readonly tasks: TasksApi;
+  readonly webhooks: WebhooksApi;
 
   constructor(options: LongshoreClientOptions) {
     const connection = new ApiConnection(options);
@@ -69,6 +71,7 @@ export class LongshoreClient {
     this.packages = new PackagesApi(connection);
     this.deployments = new DeploymentsApi(connection);
     this.tasks = new TasksApi(connection);
+    this.webhooks = new WebhooksApi(connection, '/api/webhooks');
   }
 
   /** The server's URL, without a trailing slash. */

@@ -57,6 +57,9 @@ import { oidcRoutes } from './identity/oidcRoutes.js';
 import { teamRoutes } from './identity/teamRoutes.js';
 import { userRoutes } from './identity/userRoutes.js';
 import { MAX_PATH_PARAM_LENGTH } from './resources/names.js';
+import { WebhookDeliverer } from './webhooks/webhookDeliverer.js';
+import { WebhookOutbox } from './webhooks/webhookOutbox.js';
+import { webhookRoutes } from './webhooks/webhookRoutes.js';
 
 export interface LongshoreServer {
   app: FastifyInstance;
@@ -78,6 +81,7 @@ export interface ServerParts {
   unservedSteps: UnservedStepWatch;
   metrics: ServerMetrics;
   healthSchedule: HealthSchedule;
+  webhookDeliverer: WebhookDeliverer;
 }
 
 /** A server with all of its parts and routes, not yet listening: tests `app.inject` into it. */
@@ -137,6 +141,8 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     parts?.unservedSteps.stop();
     parts?.healthSchedule.stop();
     parts?.context.audit.stop();
+    // Before the store closes: an attempt under way records how it ended.
+    await parts?.webhookDeliverer.stop();
     storeHealth.stop();
     await app.close();
     await db.destroy();
@@ -173,6 +179,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
         unservedSteps.start();
         built.healthSchedule.start();
         ctx.audit.start();
+        built.webhookDeliverer.start();
         return { app, ctx, url: endpoint.url, certificateThumbprint, routes, close };
       } catch (error) {
         await closeAfterFailure(app, close);
@@ -196,6 +203,21 @@ function composeParts(
 ): ServerParts {
   const { config, db, box, log } = base;
   const taskLog = new TaskLog(db, box);
+  const webhookDeliverer = new WebhookDeliverer({
+    db,
+    box,
+    log,
+    settings: {
+      retry: {
+        baseMs: config.webhookRetryBaseMs,
+        maxDelayMs: config.webhookRetryMaxDelayMs,
+        maxAttempts: config.webhookMaxAttempts,
+      },
+      timeoutMs: config.webhookTimeoutMs,
+      retentionDays: config.webhookDeliveryRetentionDays,
+    },
+  });
+  const webhooks = new WebhookOutbox({ serverUrl: () => base.endpoint.url, wake: () => webhookDeliverer.wake() });
   const wakeups = new WorkerWakeups();
   const upgrades = new WorkerUpgrades({
     db,
@@ -218,6 +240,7 @@ function composeParts(
     // The watch fails steps through the task runner, so it is made after it.
     pools: { stepQueued: (poolId) => unservedSteps.stepQueued(poolId) },
     observer: metrics,
+    events: webhooks,
     drivers: {
       [WORKER_UPGRADE_TASK_KIND]: {
         advance: (taskId) => upgrades.advance(taskId),
@@ -255,17 +278,19 @@ function composeParts(
     log,
     taskLog,
     workers: wakeups,
+    events: webhooks,
     afterHealthy: (workerId) => upgrades.afterHealthyCheck(workerId),
   });
   const audit = new AuditLog(db, config.auditRetentionDays, log);
   const healthSchedule = new HealthSchedule({ db, checks: health, log, intervalMs: config.sweepIntervalMs });
   return {
-    context: { ...base, taskLog, dispatcher, tasks, health, upgrades, audit },
+    context: { ...base, taskLog, dispatcher, tasks, health, upgrades, audit, webhooks },
     dispatcher,
     tasks,
     unservedSteps,
     metrics,
     healthSchedule,
+    webhookDeliverer,
   };
 }
 
@@ -338,6 +363,7 @@ async function registerRoutes(
     ['user', roleRoutes],
     ['user', auditRoutes],
     ['user', usageRoutes],
+    ['user', webhookRoutes],
     // Registration is public (its one-time token is in the body) and declares so on its route.
     ['worker', agentRoutesPlugin],
   ];

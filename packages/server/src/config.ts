@@ -185,6 +185,36 @@ export const ServerConfig = Type.Object({
     description:
       'Teams (names or ids) a user joins on their first single sign-on; none: they can sign in, and do nothing until an administrator adds them to a team',
   }),
+  webhookTimeoutMs: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 10_000,
+    description: "How long one webhook delivery attempt waits for the receiver's answer",
+  }),
+  webhookRetryBaseMs: Type.Integer({
+    minimum: 10,
+    default: 10_000,
+    description:
+      'The wait after a webhook delivery first fails; each next wait is 3 times longer (a fifth either way at random), up to webhookRetryMaxDelayMs',
+  }),
+  webhookRetryMaxDelayMs: Type.Integer({
+    minimum: 10,
+    default: 3_600_000,
+    description: 'The longest wait between two attempts of a webhook delivery',
+  }),
+  webhookMaxAttempts: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 30,
+    description:
+      'Attempts after which a webhook delivery is failed; with the default waits the last comes about 24 hours after the first',
+  }),
+  webhookDeliveryRetentionDays: Type.Integer({
+    minimum: 1,
+    maximum: 3650,
+    default: 30,
+    description: 'How long delivered and failed webhook deliveries stay in the delivery log',
+  }),
   logLevel: Type.Union(
     [
       Type.Literal('fatal'),
@@ -223,6 +253,11 @@ function crossSettingProblems(config: ServerConfig): string[] {
     );
   }
   problems.push(...singleSignOnProblems(config));
+  if (config.webhookRetryMaxDelayMs < config.webhookRetryBaseMs) {
+    problems.push(
+      `/webhookRetryMaxDelayMs: webhookRetryMaxDelayMs (${config.webhookRetryMaxDelayMs}) must be at least webhookRetryBaseMs (${config.webhookRetryBaseMs}); otherwise no retry could wait as long as the first`,
+    );
+  }
   return problems;
 }
 
@@ -289,6 +324,11 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_OIDC_SCOPES: 'oidcScopes',
   LONGSHORE_OIDC_USERNAME_CLAIM: 'oidcUsernameClaim',
   LONGSHORE_OIDC_DEFAULT_TEAMS: 'oidcDefaultTeams',
+  LONGSHORE_WEBHOOK_TIMEOUT_MS: 'webhookTimeoutMs',
+  LONGSHORE_WEBHOOK_RETRY_BASE_MS: 'webhookRetryBaseMs',
+  LONGSHORE_WEBHOOK_RETRY_MAX_DELAY_MS: 'webhookRetryMaxDelayMs',
+  LONGSHORE_WEBHOOK_MAX_ATTEMPTS: 'webhookMaxAttempts',
+  LONGSHORE_WEBHOOK_DELIVERY_RETENTION_DAYS: 'webhookDeliveryRetentionDays',
 };
 
 export function serverConfigFromEnv(env: EnvironmentVariables): ServerConfigInput {

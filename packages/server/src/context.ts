@@ -9,6 +9,7 @@ import type { TaskControl } from './orchestration/taskControl.js';
 import type { TaskLog } from './logs/taskLog.js';
 import type { ServerEndpoint } from './tls/endpoint.js';
 import type { AuditLog } from './audit/auditLog.js';
+import type { WebhookOutbox } from './webhooks/webhookOutbox.js';
 
 /**
  * The parts route plugins are given, composed in app.ts. Routes reach tasks through TaskControl,
@@ -25,5 +26,7 @@ export interface ServerContext {
   health: HealthChecks;
   upgrades: WorkerUpgrades;
   audit: AuditLog;
+  /** Where changes queue their webhook deliveries (the WebhookEvents the task runner and health checks are given). */
+  webhooks: WebhookOutbox;
   log: FastifyBaseLogger;
 }

@@ -8,6 +8,7 @@ import type { Store } from '../store/database.js';
 import { insertTask } from '../orchestration/taskCreation.js';
 import { endTask } from '../orchestration/taskEnd.js';
 import { effectivePolicyId } from './effectivePolicy.js';
+import { writeWithEvent, type WebhookEvents } from '../webhooks/webhookEvents.js';
 
 /** The kind of the task a health check is: its log is where the check's results are read. */
 export const HEALTH_CHECK_TASK_KIND = 'health-check';
@@ -19,6 +20,8 @@ export interface HealthCheckParts {
   taskLog: TaskLog;
   /** Wakes a worker waiting in a poll, so that a new check reaches it without waiting out the poll. */
   workers: WorkSignals;
+  /** Told in the same transaction when a check sets a worker's health. */
+  events?: WebhookEvents;
   /** After a check found the worker healthy (its automatic upgrade); a sentence for the check's log. */
   afterHealthy?: (workerId: string) => Promise<string | undefined>;
 }
@@ -48,6 +51,7 @@ export class HealthChecks {
   readonly #taskLog: TaskLog;
   readonly #workers: WorkSignals;
   readonly #afterHealthy: HealthCheckParts['afterHealthy'];
+  readonly #events: WebhookEvents | undefined;
 
   constructor(parts: HealthCheckParts) {
     this.#db = parts.db;
@@ -56,6 +60,7 @@ export class HealthChecks {
     this.#taskLog = parts.taskLog;
     this.#workers = parts.workers;
     this.#afterHealthy = parts.afterHealthy;
+    this.#events = parts.events;
   }
 
   /**
@@ -253,17 +258,34 @@ export class HealthChecks {
 
   async #finish(workerId: string, taskId: string, outcome: Outcome): Promise<void> {
     const t = Date.now();
-    await this.#db
-      .updateTable('workers')
-      .set({
-        health: outcome.health,
-        health_reasons: JSON.stringify(outcome.reasons),
-        health_checked_at: t,
-        health_check_task_id: taskId,
-        ...(outcome.facts ? { health_facts: JSON.stringify(outcome.facts) } : {}),
-      })
-      .where('id', '=', workerId)
-      .execute();
+    const before = await this.#db.selectFrom('workers').select('health').where('id', '=', workerId).executeTakeFirst();
+    const events = this.#events;
+    await writeWithEvent(
+      this.#db,
+      this.#log,
+      (db) =>
+        db
+          .updateTable('workers')
+          .set({
+            health: outcome.health,
+            health_reasons: JSON.stringify(outcome.reasons),
+            health_checked_at: t,
+            health_check_task_id: taskId,
+            ...(outcome.facts ? { health_facts: JSON.stringify(outcome.facts) } : {}),
+          })
+          .where('id', '=', workerId)
+          .execute(),
+      before &&
+        events &&
+        ((trx) =>
+          events.workerHealthChanged(trx, {
+            workerId,
+            before: before.health,
+            after: outcome.health,
+            reasons: outcome.reasons,
+          })),
+      { workerId },
+    );
     const ok = outcome.health === 'healthy';
     if (ok && this.#afterHealthy) {
       const said = await this.#afterHealthy(workerId).catch((err: unknown) => {

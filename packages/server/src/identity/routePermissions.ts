@@ -84,6 +84,12 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   ...namedResource('/api/teams', 'user:manage', 'user:manage'),
   ...namedResource('/api/roles', 'user:manage', 'user:manage'),
   'GET /api/audit': rule('audit:view'),
+
+  ...namedResource('/api/webhooks', 'webhook:manage', 'webhook:manage'),
+  'GET /api/webhooks/:ref/deliveries': rule('webhook:manage'),
+  'GET /api/webhooks/:ref/deliveries/:id': rule('webhook:manage'),
+  'POST /api/webhooks/:ref/deliveries/:id/redeliver': rule('webhook:manage'),
+  'POST /api/webhooks/:ref/test': rule('webhook:manage'),
 };
 
 /** The key ROUTE_RULES is read by. */

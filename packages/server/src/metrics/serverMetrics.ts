@@ -1,7 +1,7 @@
 import type { Outcome } from '@longshore/protocol';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DispatchObserver } from '../dispatch/dispatcher.js';
-import type { OperationObserver } from '../orchestration/taskRunner.js';
+import type { OperationObserver } from '../orchestration/taskRunnerParts.js';
 import type { PoolStatistics } from './poolStatistics.js';
 
 /**

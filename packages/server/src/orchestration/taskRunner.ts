@@ -6,7 +6,6 @@ import {
   PENDING_OPERATION_STATES,
   isLongshoreError,
   type OperationResult,
-  type Outcome,
 } from '@longshore/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../crypto/secretBox.js';
@@ -20,37 +19,13 @@ import type { TaskControl } from './taskControl.js';
 import { DEPLOY_TASK_KIND, type CreatedTask, type TaskContext } from './taskCreation.js';
 import { releaseWaiting, stepProgress } from './stepOperations.js';
 import { ACTIVE_TASK_STATES, isActiveTaskState, type TerminalTaskState } from './taskState.js';
+import { writeWithEvent, type WebhookEvents } from '../webhooks/webhookEvents.js';
+import type { OperationObserver, TaskDriver, TaskRunnerParts } from './taskRunnerParts.js';
 
 /** What a user reads about a failure: our own errors say what to do; anything else is shown as it is. */
 function failureMessage(err: unknown): string {
   if (isLongshoreError(err)) return err.message;
   return `internal error: ${err instanceof Error ? err.message : String(err)} (the server log has the details)`;
-}
-
-/** Moves the tasks of a kind other than deployments (a worker's upgrade) when their operations end. */
-export interface TaskDriver {
-  advance(taskId: string): Promise<void>;
-  /** Why its tasks cannot be cancelled, when they cannot. */
-  readonly cancelRefusal?: string;
-}
-
-export interface TaskRunnerParts {
-  db: Store;
-  box: SecretBox;
-  log: Pick<FastifyBaseLogger, 'error'>;
-  taskLog: TaskLog;
-  /** Tells workers of work queued or cancels asked for. */
-  workers: WorkSignals;
-  /** Told when a step queues its first operations, to say at once if its pool has no usable worker. */
-  pools?: { stepQueued(poolId: string): void };
-  /** Told of every operation that ends, for the metrics. */
-  observer?: OperationObserver;
-  /** By task kind: who moves the tasks that are not deployments. */
-  drivers?: Readonly<Record<string, TaskDriver>>;
-}
-
-export interface OperationObserver {
-  operationsFinished(outcome: Outcome, count: number): void;
 }
 
 /**
@@ -68,6 +43,7 @@ export class TaskRunner implements TaskControl {
   readonly #pools: TaskRunnerParts['pools'];
   readonly #observer: OperationObserver | undefined;
   readonly #drivers: Readonly<Record<string, TaskDriver>>;
+  readonly #events: WebhookEvents | undefined;
   readonly #chains = new Map<string, Promise<void>>();
   /** Kept while a task runs: given when it starts, or read once when it resumes. */
   readonly #contexts = new Map<string, TaskContext>();
@@ -82,6 +58,7 @@ export class TaskRunner implements TaskControl {
     this.#pools = parts.pools;
     this.#observer = parts.observer;
     this.#drivers = parts.drivers ?? {};
+    this.#events = parts.events;
   }
 
   start(task: CreatedTask): Promise<void> {
@@ -161,7 +138,7 @@ export class TaskRunner implements TaskControl {
     const taskLog = this.#taskLog;
     this.#forget(taskId);
     log.error({ err, taskId }, 'advancing a task failed; failing the task');
-    const task = await db.selectFrom('tasks').select('state').where('id', '=', taskId).executeTakeFirst();
+    const task = await db.selectFrom('tasks').select(['state', 'kind']).where('id', '=', taskId).executeTakeFirst();
     if (!task || !isActiveTaskState(task.state)) return;
     const message = failureMessage(err);
     const attempt = (what: string, work: () => Promise<void>) =>
@@ -173,11 +150,7 @@ export class TaskRunner implements TaskControl {
       await taskLog.system(taskId, `The deployment cannot continue: ${message}`, 'error');
       await taskLog.system(taskId, 'Deployment failed', 'error');
     });
-    await db
-      .updateTable('tasks')
-      .set({ state: 'failed', failed: 1, error: message, completed_at: Date.now() })
-      .where('id', '=', taskId)
-      .execute();
+    await this.#endState(taskId, task.kind, 'failed', { failed: 1, error: message });
     taskLog.notify(taskId);
   }
 
@@ -351,11 +324,9 @@ export class TaskRunner implements TaskControl {
     this.#snapshots.set(taskId, snapshot);
     if (state === 'queued') {
       const steps = snapshot.process.steps.length;
-      await db
-        .updateTable('tasks')
-        .set({ state: 'running', started_at: Date.now() })
-        .where('id', '=', taskId)
-        .execute();
+      await this.#writeWithEvent(taskId, 'running', (store) =>
+        store.updateTable('tasks').set({ state: 'running', started_at: Date.now() }).where('id', '=', taskId).execute(),
+      );
       await this.#taskLog.system(
         taskId,
         `Deploying ${context.projectName} release ${context.releaseVersion} to ${context.environmentName} (${steps} step${steps === 1 ? '' : 's'})`,
@@ -383,7 +354,6 @@ export class TaskRunner implements TaskControl {
   }
 
   async #finish(taskId: string, state: TerminalTaskState): Promise<void> {
-    const db = this.#db;
     const taskLog = this.#taskLog;
     this.#forget(taskId);
     // The last line goes in before the state changes, so a follower that sees the end has it.
@@ -392,7 +362,34 @@ export class TaskRunner implements TaskControl {
       `Deployment ${state}`,
       state === 'succeeded' ? 'info' : state === 'cancelled' ? 'warning' : 'error',
     );
-    await db.updateTable('tasks').set({ state, completed_at: Date.now() }).where('id', '=', taskId).execute();
+    await this.#endState(taskId, DEPLOY_TASK_KIND, state);
     taskLog.notify(taskId);
+  }
+
+  /** Writes a task's end; a deployment's queues its webhook event with it. */
+  #endState(
+    taskId: string,
+    kind: string,
+    state: TerminalTaskState,
+    extra: { failed?: number; error?: string } = {},
+  ): Promise<void> {
+    const write = (store: Store) =>
+      store
+        .updateTable('tasks')
+        .set({ state, completed_at: Date.now(), ...extra })
+        .where('id', '=', taskId)
+        .execute();
+    return this.#writeWithEvent(taskId, kind === DEPLOY_TASK_KIND ? state : undefined, write);
+  }
+
+  /** The write, and the deployment's event (when there is one) in its transaction. */
+  #writeWithEvent(
+    taskId: string,
+    state: 'running' | TerminalTaskState | undefined,
+    write: (store: Store) => Promise<unknown>,
+  ) {
+    const events = this.#events;
+    const queue = events && state ? (trx: Store) => events.deploymentChanged(trx, taskId, state) : undefined;
+    return writeWithEvent(this.#db, this.#log, write, queue, { taskId });
   }
 }

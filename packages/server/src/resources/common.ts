@@ -30,7 +30,8 @@ type NamedTable =
   | 'machine_policies'
   | 'users'
   | 'teams'
-  | 'roles';
+  | 'roles'
+  | 'webhooks';
 const kindNames: Record<NamedTable, string> = {
   users: 'User',
   teams: 'Team',
@@ -41,6 +42,7 @@ const kindNames: Record<NamedTable, string> = {
   projects: 'Project',
   workers: 'Worker',
   machine_policies: 'Machine policy',
+  webhooks: 'Webhook',
 };
 
 /** The row with this id, or named this by the one name rule (see names.ts); undefined when none. */

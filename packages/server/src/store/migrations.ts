@@ -3,6 +3,7 @@ import type { Database } from './schema.js';
 import { machinePolicies } from './machinePoliciesMigration.js';
 import { referencesById } from './referencesByIdMigration.js';
 import { identity } from './identityMigration.js';
+import { NAME_KEY_SQL_FUNCTION } from '../resources/names.js';
 
 /** SQL statements separated by `;`, or a function for what SQL alone cannot do (Unicode, JSON rewrites). */
 type Migration = string | ((db: Kysely<Database>) => Promise<void>);
@@ -102,6 +103,21 @@ const migrations: Migration[] = [
   CREATE TABLE oidc_sign_ins (state_hash TEXT PRIMARY KEY, nonce TEXT NOT NULL, code_verifier TEXT NOT NULL,
     return_to TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
   CREATE INDEX oidc_sign_ins_expires ON oidc_sign_ins(expires_at);
+  `,
+  // Webhooks and their deliveries: written in the transaction of the change they tell of, sent by a sweeper.
+  // The sweeper takes each webhook's oldest due delivery (webhook, state, seq) among those due (state, time);
+  // the log pages by (webhook, seq).
+  `
+  CREATE TABLE webhooks (id TEXT PRIMARY KEY, name TEXT NOT NULL, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,
+    enabled INTEGER NOT NULL, created_at INTEGER NOT NULL);
+  CREATE UNIQUE INDEX webhooks_name_key ON webhooks(${NAME_KEY_SQL_FUNCTION}(name));
+  CREATE TABLE webhook_deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE, event TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL,
+    attempts INTEGER NOT NULL, next_attempt_at INTEGER, last_status INTEGER, last_error TEXT, created_at INTEGER NOT NULL, delivered_at INTEGER);
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_attempt_at);
+  CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(webhook_id, state, seq);
+  CREATE INDEX webhook_deliveries_log ON webhook_deliveries(webhook_id, seq);
+  CREATE INDEX webhook_deliveries_age ON webhook_deliveries(created_at);
   `,
 ];
 

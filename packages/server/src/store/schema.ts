@@ -276,4 +276,34 @@ export interface Database {
     created_at: number;
     expires_at: number;
   };
+  /** Where events are sent. */
+  webhooks: {
+    id: string;
+    name: string;
+    url: string;
+    /** JSON array of the event names it subscribes to. */
+    events: string;
+    /** The HMAC signing secret, sealed: only the server signs with it, no one reads it back. */
+    secret: string;
+    enabled: number;
+    created_at: number;
+  };
+  /** One event for one webhook: its body as sent, and how its attempts went. */
+  webhook_deliveries: {
+    /** The order deliveries were made in (ids are random). */
+    seq: Generated<number>;
+    id: string;
+    webhook_id: string;
+    event: string;
+    /** The JSON body, byte for byte as every attempt sends it. */
+    payload: string;
+    state: 'pending' | 'delivered' | 'failed';
+    attempts: number;
+    /** While pending: when it may be tried next (while an attempt runs, when that attempt is given up for lost). */
+    next_attempt_at: number | null;
+    last_status: number | null;
+    last_error: string | null;
+    created_at: number;
+    delivered_at: number | null;
+  };
 }
