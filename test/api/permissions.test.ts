@@ -73,15 +73,26 @@ describe('built-in roles', () => {
     });
   }
 
-  test('through the CLI: a viewer lists projects, and is refused a deployment with the permission it lacks', async () => {
-    const viewer = await userWithRoles(h, 'cli-viewer', [{ role: 'Viewer' }]);
-    const env = { LONGSHORE_URL: h.url, LONGSHORE_API_KEY: viewer.key };
-    const listed = await runCli(['projects'], env);
-    assert.equal(listed.code, 0, listed.output);
-    assert.match(listed.output, /\bA\b/);
-    const deployed = await runCli(['deploy', 'A', '--to', 'Staging'], env);
-    assert.notEqual(deployed.code, 0);
-    assert.match(deployed.output, /deployment:create/);
+  test('through the CLI, each role lists and deploys exactly as its permissions say', async () => {
+    const roles = (await h.api('GET', '/api/roles')).body.items as { name: string; permissions: string[] }[];
+    for (const role of roles.filter((r) =>
+      ['Project lead', 'Deployer', 'Viewer', 'Infrastructure manager'].includes(r.name),
+    )) {
+      const user = await userWithRoles(h, `cli-${role.name.toLowerCase().replace(/ /g, '-')}`, [{ role: role.name }]);
+      const env = { LONGSHORE_URL: h.url, LONGSHORE_API_KEY: user.key };
+      const listed = await runCli(['projects'], env);
+      assert.equal(listed.code, 0, `${role.name}: ${listed.output}`);
+      assert.match(listed.output, /\bA\b/);
+      const deployed = await runCli(['deploy', 'A', '--to', 'Staging'], env);
+      if (role.permissions.includes('deployment:create'))
+        assert.equal(deployed.code, 0, `${role.name}: ${deployed.output}`);
+      else {
+        assert.notEqual(deployed.code, 0, role.name);
+        assert.match(deployed.output, /needs permission 'deployment:create'/, role.name);
+      }
+      const pools = await runCli(['pools'], env);
+      assert.equal(pools.code, role.permissions.includes('worker:view') ? 0 : 1, `${role.name}: ${pools.output}`);
+    }
   });
 });
 
