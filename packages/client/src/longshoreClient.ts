@@ -2,12 +2,15 @@ import { ApiConnection, type ApiConnectionOptions } from './apiConnection.js';
 import type {
   ApplyDocument,
   ApplyResult,
+  AuditEvent,
+  AuditQuery,
   Deployment,
   DeploymentInput,
   Environment,
   InstallCommand,
   InstallCommandInput,
   MachinePolicy,
+  Me,
   MachinePolicyInput,
   Package,
   PoolStatistics,
@@ -29,6 +32,7 @@ import type {
   Worker,
   WorkerPool,
 } from './apiTypes.js';
+import { ApiKeysApi, RolesApi, SessionsApi, TeamsApi, UsersApi } from './identityApis.js';
 import { NamedResourceApi } from './namedResourceApi.js';
 import { followTaskLog, type TaskLogHandlers } from './taskLogFollower.js';
 
@@ -53,6 +57,11 @@ export class LongshoreClient {
   readonly packages: PackagesApi;
   readonly deployments: DeploymentsApi;
   readonly tasks: TasksApi;
+  readonly sessions: SessionsApi;
+  readonly users: UsersApi;
+  readonly teams: TeamsApi;
+  readonly roles: RolesApi;
+  readonly apiKeys: ApiKeysApi;
 
   constructor(options: LongshoreClientOptions) {
     const connection = new ApiConnection(options);
@@ -67,6 +76,11 @@ export class LongshoreClient {
     this.packages = new PackagesApi(connection);
     this.deployments = new DeploymentsApi(connection);
     this.tasks = new TasksApi(connection);
+    this.sessions = new SessionsApi(connection);
+    this.users = new UsersApi(connection, '/api/users');
+    this.teams = new TeamsApi(connection, '/api/teams');
+    this.roles = new RolesApi(connection);
+    this.apiKeys = new ApiKeysApi(connection);
   }
 
   /** The server's URL, without a trailing slash. */
@@ -84,6 +98,17 @@ export class LongshoreClient {
   /** The server's version, URL and certificate thumbprint. */
   serverInfo(signal?: AbortSignal): Promise<ServerInfo> {
     return this.#connection.json({ method: 'GET', path: '/api/server', signal });
+  }
+
+  /** Who the credential belongs to, and the roles it carries, with the projects and environments of each. */
+  me(signal?: AbortSignal): Promise<Me> {
+    return this.#connection.json({ method: 'GET', path: '/api/me', signal });
+  }
+
+  /** The audit log, newest first (audit:view); page back with `before`, the last entry's id. */
+  async audit(query: AuditQuery = {}, signal?: AbortSignal): Promise<AuditEvent[]> {
+    const call = { method: 'GET', path: '/api/audit', query: { ...query }, signal } as const;
+    return (await this.#connection.json<{ items: AuditEvent[] }>(call)).items;
   }
 
   /** Creates or updates what the document names, all or nothing. */
