@@ -146,7 +146,7 @@ async function runDemo(
     [
       '',
       `Server: ${server.url}  (admin API key: ${join(opts.data, 'admin-api-key')})`,
-      `Portal: ${server.url}/  (sign in with the admin API key: cat ${join(opts.data, 'admin-api-key')})`,
+      `Portal: ${server.url}/  (sign in as admin with the password: cat ${join(opts.data, 'admin-password')})`,
       ...worker.nextSteps,
       'Deploy again from another terminal:',
       `  ${env} npm run -s longshore -- deploy ${quoted(project)} --to ${quoted(nextEnvironment)} --follow`,
