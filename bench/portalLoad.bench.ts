@@ -41,7 +41,7 @@ export async function portalLoadBench(): Promise<Record<string, number | string>
   if (missing) return { skipped: missing };
   const bare = createServer((_req, res) => {
     res.setHeader('content-type', 'text/html');
-    res.end('<!doctype html><html lang="en"><title>bare</title><label for="k">API key</label><input id="k">');
+    res.end('<!doctype html><html lang="en"><title>bare</title><label for="k">User name</label><input id="k">');
   });
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/`;
@@ -63,11 +63,11 @@ export async function portalLoadBench(): Promise<Record<string, number | string>
     };
     const portal = await time(async (page) => {
       await page.goto(lab.url);
-      await page.getByLabel('API key').waitFor();
+      await page.getByLabel('User name').waitFor();
     });
     const floor = await time(async (page) => {
       await page.goto(bareUrl);
-      await page.getByLabel('API key').waitFor();
+      await page.getByLabel('User name').waitFor();
     });
     const dashboard = await time(async (page) => {
       await signIn(page, lab.url, lab.apiKey);

@@ -119,11 +119,15 @@ describe('a role scoped to a project and an environment', () => {
     assert.equal((await deployer.api('PUT', '/api/projects/B/variables', [])).status, 403);
   });
 
-  test('sees only its project, and only the tasks and deployments in its scope', async () => {
+  test('sees only its project and environment, and only the tasks and deployments in its scope', async () => {
     await h.api('POST', '/api/deployments', { project: 'B', environment: 'Production' });
     const projects = (await deployer.api('GET', '/api/projects')).body.items.map((p: { name: string }) => p.name);
     assert.deepEqual(projects, ['A']);
     assert.equal((await deployer.api('GET', '/api/projects/B')).status, 403);
+    const environments = (await deployer.api('GET', '/api/environments')).body.items.map(
+      (e: { name: string }) => e.name,
+    );
+    assert.deepEqual(environments, ['Staging'], 'the environments its grant names, where it may deploy');
     const tasks = (await deployer.api('GET', '/api/tasks')).body.items;
     assert.ok(tasks.length > 0);
     assert.ok(

@@ -102,7 +102,7 @@ projects:
     await page.setViewportSize({ width: 390, height: 844 });
     assert.deepEqual(await seriousViolations(page), [], 'at phone width');
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('API key').waitFor();
+    await page.getByLabel('User name').waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);
     assert.deepEqual(consoleErrors, []);
     await page.close();

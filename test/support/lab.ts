@@ -34,6 +34,11 @@ export class Lab {
     this.apiKey = readFileSync(join(this.dataDir, 'admin-api-key'), 'utf8').trim();
   }
 
+  /** The password of user admin, which the server's first start writes to the data directory. */
+  get adminPassword(): string {
+    return readFileSync(join(this.dataDir, 'admin-password'), 'utf8').trim();
+  }
+
   get env(): Record<string, string> {
     return { LONGSHORE_URL: this.url, LONGSHORE_API_KEY: this.apiKey };
   }

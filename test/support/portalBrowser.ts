@@ -16,9 +16,19 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 }
 
+/** Signs in with an API key: the sign-in page asks for a user name and password unless told otherwise. */
 export async function signIn(page: Page, url: string, apiKey: string): Promise<void> {
   await page.goto(url);
+  await page.getByRole('button', { name: 'Use an API key instead' }).click();
   await page.getByLabel('API key').fill(apiKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs in with a user name and password, as the sign-in page asks first. */
+export async function signInAs(page: Page, url: string, name: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 

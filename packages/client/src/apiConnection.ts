@@ -3,8 +3,11 @@ import { LongshoreError, errorFromBody, isLongshoreError, timeLimit } from '@lon
 export interface ApiConnectionOptions {
   /** The server's URL; it may live under a path (https://example.com/longshore). */
   url: string;
-  /** An API key: the admin key a server writes at first start, or one from POST /api/api-keys. */
-  apiKey: string;
+  /**
+   * An API key (the admin key a server writes at first start, or one from POST /api/api-keys) or
+   * a session token from a password sign-in. Absent: only what needs no credential (signing in).
+   */
+  apiKey?: string;
   /**
    * The fetch to call the server with: the global one when absent. In Node, pinnedFetch from
    * `@longshore/client/node` checks a self-signed server's certificate by its thumbprint.
@@ -37,7 +40,7 @@ const MAX_ERROR_BODY = 64 * 1024;
  */
 export class ApiConnection {
   readonly url: string;
-  readonly #apiKey: string;
+  readonly #apiKey: string | undefined;
   readonly #fetch: (input: string, init: RequestInit) => Promise<Response>;
   readonly #timeoutMs: number;
 
@@ -87,7 +90,8 @@ export class ApiConnection {
   }
 
   private async send(call: ApiCall, signal: AbortSignal | undefined, accept: string): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#apiKey}`, accept };
+    const headers: Record<string, string> = { accept };
+    if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`;
     let body: RequestInit['body'];
     // The DOM's BodyInit takes only bytes over an ArrayBuffer; Node's Buffers may share memory, which fetch copies anyway.
     if (call.bytes)

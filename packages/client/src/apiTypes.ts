@@ -14,6 +14,8 @@ import type {
  * test/api/clientContract.test.ts checks what the client sends and receives against the document.
  */
 
+export type * from './identityTypes.js';
+
 export interface Environment {
   id: string;
   name: string;
@@ -325,6 +327,9 @@ export interface Task {
   id: string;
   kind: string;
   description: string;
+  /** A deployment's project and environment (names); null for other tasks (health checks, upgrades). */
+  project: string | null;
+  environment: string | null;
   state: string;
   error: string | null;
   createdAt: string;

@@ -10,6 +10,7 @@ export type {
   TasksApi,
   WorkersApi,
 } from './longshoreClient.js';
+export type { ApiKeysApi, RolesApi, SessionsApi, TeamsApi, UsersApi } from './identityApis.js';
 export type { NamedResourceApi } from './namedResourceApi.js';
 export type { TaskLogHandlers } from './taskLogFollower.js';
 export type { WebhooksApi } from './webhooksApi.js';

@@ -2,12 +2,15 @@ import { ApiConnection, type ApiConnectionOptions } from './apiConnection.js';
 import type {
   ApplyDocument,
   ApplyResult,
+  AuditEvent,
+  AuditQuery,
   Deployment,
   DeploymentInput,
   Environment,
   InstallCommand,
   InstallCommandInput,
   MachinePolicy,
+  Me,
   MachinePolicyInput,
   Package,
   PoolStatistics,
@@ -31,6 +34,7 @@ import type {
   Worker,
   WorkerPool,
 } from './apiTypes.js';
+import { ApiKeysApi, RolesApi, SessionsApi, TeamsApi, UsersApi } from './identityApis.js';
 import { NamedResourceApi } from './namedResourceApi.js';
 import { followTaskLog, type TaskLogHandlers } from './taskLogFollower.js';
 import { WebhooksApi } from './webhooksApi.js';
@@ -57,6 +61,11 @@ export class LongshoreClient {
   readonly deployments: DeploymentsApi;
   readonly tasks: TasksApi;
   readonly webhooks: WebhooksApi;
+  readonly sessions: SessionsApi;
+  readonly users: UsersApi;
+  readonly teams: TeamsApi;
+  readonly roles: RolesApi;
+  readonly apiKeys: ApiKeysApi;
 
   constructor(options: LongshoreClientOptions) {
     const connection = new ApiConnection(options);
@@ -72,6 +81,11 @@ export class LongshoreClient {
     this.deployments = new DeploymentsApi(connection);
     this.tasks = new TasksApi(connection);
     this.webhooks = new WebhooksApi(connection, '/api/webhooks');
+    this.sessions = new SessionsApi(connection);
+    this.users = new UsersApi(connection, '/api/users');
+    this.teams = new TeamsApi(connection, '/api/teams');
+    this.roles = new RolesApi(connection);
+    this.apiKeys = new ApiKeysApi(connection);
   }
 
   /** The server's URL, without a trailing slash. */
@@ -94,6 +108,17 @@ export class LongshoreClient {
   /** How the portal may sign people in; answered without a key. */
   signInMethods(signal?: AbortSignal): Promise<SignInMethods> {
     return this.#connection.json({ method: 'GET', path: '/api/sessions/methods', signal });
+  }
+
+  /** Who the credential belongs to, and the roles it carries, with the projects and environments of each. */
+  me(signal?: AbortSignal): Promise<Me> {
+    return this.#connection.json({ method: 'GET', path: '/api/me', signal });
+  }
+
+  /** The audit log, newest first (audit:view); page back with `before`, the last entry's id. */
+  async audit(query: AuditQuery = {}, signal?: AbortSignal): Promise<AuditEvent[]> {
+    const call = { method: 'GET', path: '/api/audit', query: { ...query }, signal } as const;
+    return (await this.#connection.json<{ items: AuditEvent[] }>(call)).items;
   }
 
   /** Creates or updates what the document names, all or nothing. */

@@ -1,13 +1,19 @@
-import { useState } from 'react';
-import type { LongshoreClient } from '@longshore/client';
+import { useCallback, useEffect, useState } from 'react';
+import { isErrorCode, type LongshoreClient } from '@longshore/client';
+import { AccessProvider, Permitted } from './Access.js';
+import { accessOf, type Access } from './access.js';
+import { AccountPage } from './AccountPage.js';
+import { AuditPage } from './AuditPage.js';
 import { Dashboard } from './Dashboard.js';
-import { usePage } from './navigation.js';
+import { ErrorMessage } from './ErrorMessage.js';
+import { usePage, type Page } from './navigation.js';
 import { InfrastructurePage } from './InfrastructurePage.js';
-import { Link } from './Link.js';
 import { ProjectPage } from './ProjectPage.js';
 import { ProjectsPage } from './ProjectsPage.js';
+import { SiteHeader } from './SiteHeader.js';
 import { TaskPage } from './TaskPage.js';
 import { SignIn } from './SignIn.js';
+import { UsersPage } from './UsersPage.js';
 import { clientFor, storeApiKey, storedApiKey } from './session.js';
 
 export function App() {
@@ -16,10 +22,30 @@ export function App() {
     const key = storedApiKey();
     return key === undefined ? undefined : clientFor(key);
   });
-  const signOut = () => {
+  const [access, setAccess] = useState<Access | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const signedOut = useCallback(() => {
     storeApiKey(undefined);
     setClient(undefined);
-  };
+    setAccess(undefined);
+  }, []);
+
+  // Who signed in and what they may do: read once per sign-in, before any page shows.
+  useEffect(() => {
+    if (!client) return;
+    const abort = new AbortController();
+    setError(undefined);
+    client.me(abort.signal).then(
+      (me) => setAccess(accessOf(me)),
+      (err: unknown) => {
+        if (abort.signal.aborted) return;
+        if (isErrorCode(err, 'UNAUTHENTICATED')) signedOut();
+        else setError((err as Error).message);
+      },
+    );
+    return () => abort.abort();
+  }, [client, signedOut]);
+
   if (!client)
     return (
       <SignIn
@@ -29,31 +55,62 @@ export function App() {
         }}
       />
     );
-  return (
-    <>
-      <header className="top">
-        <span className="brand">Longshore</span>
-        <nav aria-label="Main">
-          <Link to="/">Dashboard</Link> <Link to="/projects">Projects</Link>{' '}
-          <Link to="/infrastructure">Infrastructure</Link>
-        </nav>
-        <button type="button" onClick={signOut}>
-          Sign out
-        </button>
-      </header>
+  if (!access)
+    return (
       <main>
-        {page.kind === 'task' ? (
-          <TaskPage client={client} taskId={page.taskId} onUnauthenticated={signOut} />
-        ) : page.kind === 'projects' ? (
-          <ProjectsPage client={client} onUnauthenticated={signOut} />
-        ) : page.kind === 'project' ? (
-          <ProjectPage key={page.name} client={client} name={page.name} onUnauthenticated={signOut} />
-        ) : page.kind === 'infrastructure' ? (
-          <InfrastructurePage client={client} />
+        {error ? (
+          <>
+            <ErrorMessage message={error} />
+            <button type="button" onClick={signedOut}>
+              Sign in again
+            </button>
+          </>
         ) : (
-          <Dashboard client={client} onUnauthenticated={signOut} />
+          <p aria-busy="true">Signing in…</p>
         )}
       </main>
-    </>
+    );
+  // A session ends on the server too; an API key stays valid until it is revoked.
+  const signOut = async () => {
+    if (access.me.via === 'session') await client.sessions.signOut().catch(() => undefined);
+    signedOut();
+  };
+  return (
+    <AccessProvider value={access}>
+      <SiteHeader onSignOut={() => void signOut()} />
+      <main>
+        <PageView page={page} client={client} onUnauthenticated={signedOut} />
+      </main>
+    </AccessProvider>
   );
+}
+
+function PageView(props: { page: Page; client: LongshoreClient; onUnauthenticated: () => void }) {
+  const { page, client, onUnauthenticated } = props;
+  switch (page.kind) {
+    case 'task':
+      return <TaskPage client={client} taskId={page.taskId} onUnauthenticated={onUnauthenticated} />;
+    case 'projects':
+      return <ProjectsPage client={client} onUnauthenticated={onUnauthenticated} />;
+    case 'project':
+      return <ProjectPage key={page.name} client={client} name={page.name} onUnauthenticated={onUnauthenticated} />;
+    case 'infrastructure':
+      return <InfrastructurePage client={client} />;
+    case 'audit':
+      return (
+        <Permitted title="Audit log" permission="audit:view">
+          <AuditPage client={client} />
+        </Permitted>
+      );
+    case 'users':
+      return (
+        <Permitted title="Users and teams" permission="user:manage">
+          <UsersPage client={client} />
+        </Permitted>
+      );
+    case 'account':
+      return <AccountPage client={client} />;
+    case 'dashboard':
+      return <Dashboard client={client} onUnauthenticated={onUnauthenticated} />;
+  }
 }

@@ -9,6 +9,8 @@ import {
   type Task,
   type Worker,
 } from '@longshore/client';
+import { useAccess } from './Access.js';
+import type { Access } from './access.js';
 import { DataTable, type Column } from './DataTable.js';
 import { Link } from './Link.js';
 import { taskPath } from './navigation.js';
@@ -49,14 +51,19 @@ const WORKER_COLUMNS: Column<Worker>[] = [
 /** How often the dashboard reads again: live enough to watch, light on the server. */
 const REFRESH_MS = 5_000;
 
-async function load(client: LongshoreClient, signal: AbortSignal): Promise<DashboardData> {
+/** What the user may not read is not asked for: it shows as nothing rather than as a refusal. */
+const ifAllowed = <T,>(allowed: boolean, read: () => Promise<T[]>): Promise<T[]> =>
+  allowed ? read() : Promise.resolve([]);
+
+async function load(client: LongshoreClient, access: Access, signal: AbortSignal): Promise<DashboardData> {
+  const { may, mayList } = access;
   const [projects, environments, deployments, tasks, pools, workers] = await Promise.all([
-    client.projects.list(signal),
-    client.environments.list(signal),
-    client.deployments.list({}, signal),
-    client.tasks.list({}, signal),
-    client.poolStatistics(signal),
-    client.workers.list(signal),
+    ifAllowed(mayList('project:view'), () => client.projects.list(signal)),
+    ifAllowed(mayList('environment:view'), () => client.environments.list(signal)),
+    ifAllowed(mayList('project:view'), () => client.deployments.list({}, signal)),
+    ifAllowed(mayList('task:view'), () => client.tasks.list({}, signal)),
+    ifAllowed(may('worker:view'), () => client.poolStatistics(signal)),
+    ifAllowed(may('worker:view'), () => client.workers.list(signal)),
   ]);
   return { projects, environments, deployments, tasks, pools, workers };
 }
@@ -75,13 +82,14 @@ function latestDeployments(data: DashboardData): Map<string, { deployment: Deplo
 }
 
 export function Dashboard({ client, onUnauthenticated }: { client: LongshoreClient; onUnauthenticated: () => void }) {
+  const access = useAccess();
   const [data, setData] = useState<DashboardData | undefined>();
   const [error, setError] = useState<string | undefined>();
 
   const refresh = useCallback(
     async (signal: AbortSignal) => {
       try {
-        setData(await load(client, signal));
+        setData(await load(client, access, signal));
         setError(undefined);
       } catch (err) {
         if (signal.aborted) return;
@@ -89,7 +97,7 @@ export function Dashboard({ client, onUnauthenticated }: { client: LongshoreClie
         else setError((err as Error).message);
       }
     },
-    [client, onUnauthenticated],
+    [client, access, onUnauthenticated],
   );
 
   useEffect(() => {
@@ -109,65 +117,77 @@ export function Dashboard({ client, onUnauthenticated }: { client: LongshoreClie
     <>
       <h1>Dashboard</h1>
       <ErrorMessage message={error} />
-      <section aria-labelledby="deployments-heading">
-        <h2 id="deployments-heading">Deployments</h2>
-        {data.projects.length === 0 || data.environments.length === 0 ? (
-          <p className="empty">
-            No projects or environments yet: create them with <code>longshore apply -f longshore.yaml</code>.
-          </p>
-        ) : (
-          <DataTable
-            labelledBy="deployments-heading"
-            rows={data.projects}
-            rowKey={(p) => p.id}
-            columns={[
-              { header: 'Project', cell: (p: Project) => p.name },
-              ...data.environments.map((e) => ({
-                header: e.name,
-                cell: (p: Project) => {
-                  const cell = latest.get(`${p.id}/${e.id}`);
-                  return cell ? (
-                    <Link to={taskPath(cell.deployment.taskId)}>
-                      <span className={`state state-${cell.state}`}>
-                        {cell.deployment.releaseVersion} · {cell.state}
-                      </span>
-                    </Link>
-                  ) : (
-                    <span className="none">not deployed</span>
-                  );
-                },
-              })),
-            ]}
-          />
-        )}
-      </section>
-      <section aria-labelledby="tasks-heading">
-        <h2 id="tasks-heading">Running tasks</h2>
-        {running.length === 0 ? (
-          <p className="empty">Nothing is running.</p>
-        ) : (
-          <ul>
-            {running.map((t) => (
-              <li key={t.id}>
-                <Link to={taskPath(t.id)}>{t.description}</Link>{' '}
-                <span className={`state state-${t.state}`}>{t.state}</span>
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      {access.mayList('project:view') && (
+        <section aria-labelledby="deployments-heading">
+          <h2 id="deployments-heading">Deployments</h2>
+          {data.projects.length === 0 || data.environments.length === 0 ? (
+            <p className="empty">
+              No projects or environments yet: create them with <code>longshore apply -f longshore.yaml</code>.
+            </p>
+          ) : (
+            <DataTable
+              labelledBy="deployments-heading"
+              rows={data.projects}
+              rowKey={(p) => p.id}
+              columns={[
+                { header: 'Project', cell: (p: Project) => p.name },
+                ...data.environments.map((e) => ({
+                  header: e.name,
+                  cell: (p: Project) => {
+                    const cell = latest.get(`${p.id}/${e.id}`);
+                    return cell ? (
+                      <Link to={taskPath(cell.deployment.taskId)}>
+                        <span className={`state state-${cell.state}`}>
+                          {cell.deployment.releaseVersion} · {cell.state}
+                        </span>
+                      </Link>
+                    ) : (
+                      <span className="none">not deployed</span>
+                    );
+                  },
+                })),
+              ]}
+            />
+          )}
+        </section>
+      )}
+      {access.mayList('task:view') && (
+        <section aria-labelledby="tasks-heading">
+          <h2 id="tasks-heading">Running tasks</h2>
+          {running.length === 0 ? (
+            <p className="empty">Nothing is running.</p>
+          ) : (
+            <ul>
+              {running.map((t) => (
+                <li key={t.id}>
+                  <Link to={taskPath(t.id)}>{t.description}</Link>{' '}
+                  <span className={`state state-${t.state}`}>{t.state}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
+      {access.may('worker:view') && <WorkersOverview pools={data.pools} workers={data.workers} />}
+    </>
+  );
+}
+
+function WorkersOverview({ pools, workers }: { pools: PoolStatistics[]; workers: Worker[] }) {
+  return (
+    <>
       <section aria-labelledby="pools-heading">
         <h2 id="pools-heading">Worker pools</h2>
-        <DataTable labelledBy="pools-heading" rows={data.pools} rowKey={(p) => p.pool} columns={POOL_COLUMNS} />
+        <DataTable labelledBy="pools-heading" rows={pools} rowKey={(p) => p.pool} columns={POOL_COLUMNS} />
       </section>
       <section aria-labelledby="workers-heading">
         <h2 id="workers-heading">Workers</h2>
-        {data.workers.length === 0 ? (
+        {workers.length === 0 ? (
           <p className="empty">
             No workers yet: <code>longshore workers install-command</code> prints the helm command that adds one.
           </p>
         ) : (
-          <DataTable labelledBy="workers-heading" rows={data.workers} rowKey={(w) => w.id} columns={WORKER_COLUMNS} />
+          <DataTable labelledBy="workers-heading" rows={workers} rowKey={(w) => w.id} columns={WORKER_COLUMNS} />
         )}
       </section>
     </>

@@ -8,7 +8,8 @@ const NEW_RELEASE = '';
 
 /**
  * Deploys a release of the project to an environment and opens the deployment's task. Until
- * the user picks, the release is the newest (or, with none yet, a new one).
+ * the user picks, the release is the newest (or, with none yet, a new one). It offers the
+ * environments the user may deploy the project to, and a new release only to whoever may make one.
  */
 export function DeployForm(props: {
   client: LongshoreClient;
@@ -16,9 +17,10 @@ export function DeployForm(props: {
   /** undefined while they load: deploying waits for them, not to deploy a new release by mistake. */
   releases: Release[] | undefined;
   environments: Environment[];
+  createsReleases: boolean;
   onReleased: () => void;
 }) {
-  const { client, projectName, releases, environments } = props;
+  const { client, projectName, releases, environments, createsReleases } = props;
   const [picked, setPicked] = useState<string | undefined>();
   const [pickedEnvironment, setPickedEnvironment] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -51,6 +53,8 @@ export function DeployForm(props: {
         <p className="empty">
           No environment to deploy to yet: create one with <code>longshore apply -f longshore.yaml</code>.
         </p>
+      ) : releases?.length === 0 && !createsReleases ? (
+        <p className="empty">No release to deploy yet.</p>
       ) : (
         <form className="deploy-form" onSubmit={(e) => void deploy(e)}>
           <div className="field">
@@ -62,7 +66,7 @@ export function DeployForm(props: {
                   {r.notes ? ` — ${r.notes.split('\n')[0]!.slice(0, 60)}` : ''}
                 </option>
               ))}
-              <option value={NEW_RELEASE}>a new release of the process as it is now</option>
+              {createsReleases && <option value={NEW_RELEASE}>a new release of the process as it is now</option>}
             </select>
           </div>
           <div className="field">

@@ -8,10 +8,12 @@ import {
   type Target,
   type WorkerPool,
 } from '@longshore/client';
+import { useAccess } from './Access.js';
 import { DeployForm } from './DeployForm.js';
 import { ErrorMessage } from './ErrorMessage.js';
 import { Link } from './Link.js';
 import { ProcessEditor } from './ProcessEditor.js';
+import { ProcessView } from './ProcessView.js';
 import { ReleaseList } from './ReleaseList.js';
 import { VariablesEditor } from './VariablesEditor.js';
 import './formLayout.css';
@@ -25,9 +27,21 @@ interface Choices {
   packageIds: string[];
 }
 
-/** A project's own page (`/projects/<name>`): deploy it, its releases, its deployment process and its variables. */
+/**
+ * A project's own page (`/projects/<name>`): deploy it, its releases, its deployment process and
+ * its variables; each part as far as the user may use it (read-only, or not shown).
+ */
 export function ProjectPage(props: { client: LongshoreClient; name: string; onUnauthenticated: () => void }) {
   const { client, name, onUnauthenticated } = props;
+  const { may, mayList } = useAccess();
+  // What the user may do here decides what is read: the editors' choices only for whoever edits.
+  const here = { project: name };
+  const editsProcess = may('process:edit', here);
+  const editsVariables = may('variable:edit', here);
+  const readsEnvironments = mayList('environment:view');
+  const readsPools = editsProcess && may('worker:view');
+  const readsTargets = editsVariables && may('target:view');
+  const readsPackages = editsProcess && may('package:view');
   const [project, setProject] = useState<Project | undefined>();
   const [choices, setChoices] = useState<Choices | undefined>();
   const [releases, setReleases] = useState<Release[] | undefined>();
@@ -53,10 +67,10 @@ export function ProjectPage(props: { client: LongshoreClient; name: string; onUn
     const { signal } = abort;
     void Promise.all([
       client.projects.get(name, signal),
-      client.environments.list(signal),
-      client.workerPools.list(signal),
-      client.targets.list(signal),
-      client.packages.list(signal),
+      readsEnvironments ? client.environments.list(signal) : [],
+      readsPools ? client.workerPools.list(signal) : [],
+      readsTargets ? client.targets.list(signal) : [],
+      readsPackages ? client.packages.list(signal) : [],
     ]).then(
       ([p, environments, pools, targets, packages]) => {
         setProject(p);
@@ -66,7 +80,7 @@ export function ProjectPage(props: { client: LongshoreClient; name: string; onUn
     );
     void loadReleases(signal);
     return () => abort.abort();
-  }, [client, name, failed, loadReleases]);
+  }, [client, name, failed, loadReleases, readsEnvironments, readsPools, readsTargets, readsPackages]);
 
   const breadcrumb = (
     <nav aria-label="Breadcrumb" className="breadcrumb">
@@ -91,32 +105,45 @@ export function ProjectPage(props: { client: LongshoreClient; name: string; onUn
       <ErrorMessage message={error} />
       {project && choices && (
         <div className="project-page">
-          <DeployForm
-            client={client}
-            projectName={project.name}
-            releases={releases}
-            environments={choices.environments}
-            onReleased={() => void loadReleases()}
-          />
+          {may('deployment:create', here) && (
+            <DeployForm
+              client={client}
+              projectName={project.name}
+              releases={releases}
+              environments={choices.environments.filter((e) =>
+                may('deployment:create', { ...here, environment: e.name }),
+              )}
+              createsReleases={may('release:create', here)}
+              onReleased={() => void loadReleases()}
+            />
+          )}
           <ReleaseList
             client={client}
             projectName={project.name}
             releases={releases}
+            createsReleases={may('release:create', here)}
             onCreated={() => void loadReleases()}
           />
-          <ProcessEditor
-            client={client}
-            project={project}
-            pools={choices.pools}
-            packageIds={choices.packageIds}
-            onSaved={setProject}
-          />
-          <VariablesEditor
-            client={client}
-            projectName={project.name}
-            environments={choices.environments}
-            targets={choices.targets}
-          />
+          {editsProcess ? (
+            <ProcessEditor
+              client={client}
+              project={project}
+              pools={choices.pools}
+              packageIds={choices.packageIds}
+              onSaved={setProject}
+            />
+          ) : (
+            <ProcessView process={project.process} />
+          )}
+          {may('variable:view', here) && (
+            <VariablesEditor
+              client={client}
+              projectName={project.name}
+              environments={choices.environments}
+              targets={choices.targets}
+              editable={editsVariables}
+            />
+          )}
         </div>
       )}
     </>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { isErrorCode, type LongshoreClient, type Project, type WorkerPool } from '@longshore/client';
+import { useAccess } from './Access.js';
 import { DataTable, type Column } from './DataTable.js';
 import { ErrorMessage } from './ErrorMessage.js';
 import { Link } from './Link.js';
@@ -20,9 +21,17 @@ const columns: Column<Project>[] = [
   { header: 'Changed', cell: (p) => new Date(p.updatedAt).toLocaleString() },
 ];
 
-/** The projects, each linking to its page; and a form for a new one, which opens its page once made. */
+/**
+ * The projects the user may see, each linking to its page; and, for whoever may create projects,
+ * a form for a new one, which opens its page once made.
+ */
 export function ProjectsPage(props: { client: LongshoreClient; onUnauthenticated: () => void }) {
   const { client, onUnauthenticated } = props;
+  const { may } = useAccess();
+  const creates = may('project:edit');
+  // The step editor's choices: the pools and the feed's packages, where the user may see them.
+  const readsPools = creates && may('worker:view');
+  const readsPackages = creates && may('package:view');
   const [projects, setProjects] = useState<Project[] | undefined>();
   const [pools, setPools] = useState<WorkerPool[]>([]);
   const [packageIds, setPackageIds] = useState<string[]>([]);
@@ -33,8 +42,8 @@ export function ProjectsPage(props: { client: LongshoreClient; onUnauthenticated
     const { signal } = abort;
     void Promise.all([
       client.projects.list(signal),
-      client.workerPools.list(signal),
-      client.packages.list(signal),
+      readsPools ? client.workerPools.list(signal) : [],
+      readsPackages ? client.packages.list(signal) : [],
     ]).then(
       ([p, w, packages]) => {
         setProjects(p);
@@ -48,22 +57,26 @@ export function ProjectsPage(props: { client: LongshoreClient; onUnauthenticated
       },
     );
     return () => abort.abort();
-  }, [client, onUnauthenticated]);
+  }, [client, onUnauthenticated, readsPools, readsPackages]);
 
   return (
     <>
       <h1 id="projects-heading">Projects</h1>
       <ErrorMessage message={error} />
-      {projects?.length === 0 && <p className="empty">No projects yet: create the first one below.</p>}
+      {projects?.length === 0 && (
+        <p className="empty">{creates ? 'No projects yet: create the first one below.' : 'No projects to show.'}</p>
+      )}
       {projects && projects.length > 0 && (
         <DataTable labelledBy="projects-heading" columns={columns} rows={projects} rowKey={(p) => p.id} />
       )}
-      <NewProjectForm
-        client={client}
-        pools={pools}
-        packageIds={packageIds}
-        onCreated={(project) => navigate(projectPath(project.name))}
-      />
+      {creates && (
+        <NewProjectForm
+          client={client}
+          pools={pools}
+          packageIds={packageIds}
+          onCreated={(project) => navigate(projectPath(project.name))}
+        />
+      )}
     </>
   );
 }

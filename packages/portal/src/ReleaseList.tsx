@@ -22,13 +22,14 @@ const columns: Column<Release>[] = [
 ];
 
 /**
- * The project's releases, newest first, and a form for a new one: a snapshot of the process and
- * variables as they are now, with the versions of its packages.
+ * The project's releases, newest first, and (for whoever may make one) a form for a new one: a
+ * snapshot of the process and variables as they are now, with the versions of its packages.
  */
 export function ReleaseList(props: {
   client: LongshoreClient;
   projectName: string;
   releases: Release[] | undefined;
+  createsReleases: boolean;
   onCreated: () => void;
 }) {
   const [version, setVersion] = useState('');
@@ -62,38 +63,44 @@ export function ReleaseList(props: {
     <section className="card" aria-labelledby="releases-heading">
       <h2 id="releases-heading">Releases</h2>
       {props.releases?.length === 0 && (
-        <p className="empty">No releases yet: create one below, or deploy a new release of the process as it is.</p>
+        <p className="empty">
+          {props.createsReleases
+            ? 'No releases yet: create one below, or deploy a new release of the process as it is.'
+            : 'No releases yet.'}
+        </p>
       )}
       {props.releases && props.releases.length > 0 && (
         <DataTable labelledBy="releases-heading" columns={columns} rows={props.releases} rowKey={(r) => r.id} />
       )}
-      <form className="release-form" onSubmit={(e) => void create(e)} aria-labelledby="new-release-heading">
-        <h3 id="new-release-heading">Create a release</h3>
-        <div className="field">
-          <label htmlFor="release-version">Version</label>
-          <input
-            id="release-version"
-            value={version}
-            placeholder="e.g. 1.2.0"
-            aria-describedby="release-version-hint"
-            onChange={(e) => setVersion(e.target.value)}
-          />
-          <span id="release-version-hint" className="hint">
-            Optional: the newest version with its patch number raised.
-          </span>
-        </div>
-        <div className="field">
-          <label htmlFor="release-notes">Notes</label>
-          <textarea id="release-notes" rows={2} value={notes} onChange={(e) => setNotes(e.target.value)} />
-        </div>
-        <div className="form-actions">
-          <button type="submit" disabled={busy}>
-            Create release
-          </button>
-          <span role="status">{status}</span>
-        </div>
-        <ErrorMessage message={error} />
-      </form>
+      {props.createsReleases && (
+        <form className="release-form" onSubmit={(e) => void create(e)} aria-labelledby="new-release-heading">
+          <h3 id="new-release-heading">Create a release</h3>
+          <div className="field">
+            <label htmlFor="release-version">Version</label>
+            <input
+              id="release-version"
+              value={version}
+              placeholder="e.g. 1.2.0"
+              aria-describedby="release-version-hint"
+              onChange={(e) => setVersion(e.target.value)}
+            />
+            <span id="release-version-hint" className="hint">
+              Optional: the newest version with its patch number raised.
+            </span>
+          </div>
+          <div className="field">
+            <label htmlFor="release-notes">Notes</label>
+            <textarea id="release-notes" rows={2} value={notes} onChange={(e) => setNotes(e.target.value)} />
+          </div>
+          <div className="form-actions">
+            <button type="submit" disabled={busy}>
+              Create release
+            </button>
+            <span role="status">{status}</span>
+          </div>
+          <ErrorMessage message={error} />
+        </form>
+      )}
     </section>
   );
 }

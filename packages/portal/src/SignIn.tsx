@@ -3,54 +3,112 @@ import { isErrorCode, type LongshoreClient } from '@longshore/client';
 import { clientFor } from './session.js';
 import { SsoSignIn } from './SsoSignIn.js';
 
-/** Sign-in with an API key: checked against the server before it is kept. */
-export function SignIn({ onSignedIn }: { onSignedIn: (apiKey: string, client: LongshoreClient) => void }) {
-  const [apiKey, setApiKey] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
+type SignedIn = (credential: string, client: LongshoreClient) => void;
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    const client = clientFor(apiKey.trim());
-    try {
-      await client.serverInfo();
-      onSignedIn(apiKey.trim(), client);
-    } catch (err) {
-      setError(
-        isErrorCode(err, 'UNAUTHENTICATED')
-          ? 'The server does not know this API key. The first key is in <data dir>/admin-api-key on the server; `longshore api-keys create` makes more.'
-          : (err as Error).message,
-      );
-    } finally {
-      setBusy(false);
-    }
-  };
-
+/**
+ * Sign-in with a user name and password (a session token is kept), or with an API key; either is
+ * checked by the server before it is kept.
+ */
+export function SignIn({ onSignedIn }: { onSignedIn: SignedIn }) {
+  const [withKey, setWithKey] = useState(false);
   return (
     <main className="sign-in">
       <h1>Longshore</h1>
       <SsoSignIn />
-      <form onSubmit={(e) => void submit(e)} aria-describedby={error ? 'sign-in-error' : undefined}>
-        <label htmlFor="api-key">API key</label>
-        <input
-          id="api-key"
-          type="password"
-          autoComplete="current-password"
-          value={apiKey}
-          onChange={(e) => setApiKey(e.target.value)}
-          required
-        />
-        <button type="submit" disabled={busy || apiKey.trim() === ''}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
-        {error && (
-          <p id="sign-in-error" role="alert" className="error">
-            {error}
-          </p>
-        )}
-      </form>
+      {withKey ? <ApiKeySignIn onSignedIn={onSignedIn} /> : <PasswordSignIn onSignedIn={onSignedIn} />}
+      <button type="button" className="sign-in-switch" onClick={() => setWithKey(!withKey)}>
+        {withKey ? 'Use a user name and password instead' : 'Use an API key instead'}
+      </button>
     </main>
+  );
+}
+
+/** Runs a sign-in attempt: busy while it runs, the error to show when it fails. */
+function useAttempt() {
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const attempt = async (event: FormEvent, signIn: () => Promise<void>, message: (err: unknown) => string) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await signIn();
+    } catch (err) {
+      setError(message(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { error, busy, attempt };
+}
+
+function PasswordSignIn({ onSignedIn }: { onSignedIn: SignedIn }) {
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const { error, busy, attempt } = useAttempt();
+  const signIn = async () => {
+    const { token } = await clientFor().sessions.signIn(name.trim(), password);
+    onSignedIn(token, clientFor(token));
+  };
+  // The server's own message: a wrong name or password, a lockout and until when, a disabled user.
+  const message = (err: unknown) => (err as Error).message;
+  return (
+    <form onSubmit={(e) => void attempt(e, signIn, message)} aria-describedby={error ? 'sign-in-error' : undefined}>
+      <label htmlFor="user-name">User name</label>
+      <input id="user-name" autoComplete="username" value={name} onChange={(e) => setName(e.target.value)} required />
+      <label htmlFor="password">Password</label>
+      <input
+        id="password"
+        type="password"
+        autoComplete="current-password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        required
+      />
+      <button type="submit" disabled={busy || name.trim() === '' || password === ''}>
+        {busy ? 'Signing in…' : 'Sign in'}
+      </button>
+      <SignInError error={error} />
+    </form>
+  );
+}
+
+function ApiKeySignIn({ onSignedIn }: { onSignedIn: SignedIn }) {
+  const [apiKey, setApiKey] = useState('');
+  const { error, busy, attempt } = useAttempt();
+  const signIn = async () => {
+    const client = clientFor(apiKey.trim());
+    await client.serverInfo();
+    onSignedIn(apiKey.trim(), client);
+  };
+  const message = (err: unknown) =>
+    isErrorCode(err, 'UNAUTHENTICATED')
+      ? 'The server does not know this API key. The first key is in <data dir>/admin-api-key on the server; `longshore api-keys create` makes more.'
+      : (err as Error).message;
+  return (
+    <form onSubmit={(e) => void attempt(e, signIn, message)} aria-describedby={error ? 'sign-in-error' : undefined}>
+      <label htmlFor="api-key">API key</label>
+      <input
+        id="api-key"
+        type="password"
+        autoComplete="current-password"
+        value={apiKey}
+        onChange={(e) => setApiKey(e.target.value)}
+        required
+      />
+      <button type="submit" disabled={busy || apiKey.trim() === ''}>
+        {busy ? 'Signing in…' : 'Sign in'}
+      </button>
+      <SignInError error={error} />
+    </form>
+  );
+}
+
+function SignInError({ error }: { error: string | undefined }) {
+  if (!error) return null;
+  return (
+    <p id="sign-in-error" role="alert" className="error">
+      {error}
+    </p>
   );
 }

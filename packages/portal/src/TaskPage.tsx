@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { isErrorCode, type LongshoreClient, type Task, type TaskLogLine } from '@longshore/client';
+import { useAccess } from './Access.js';
 import { Link } from './Link.js';
 import { LogView } from './LogView.js';
 import { ErrorMessage } from './ErrorMessage.js';
@@ -36,6 +37,7 @@ function groupSummary(task: Task | undefined, group: LogGroup): string {
  */
 export function TaskPage(props: { client: LongshoreClient; taskId: string; onUnauthenticated: () => void }) {
   const { client, taskId, onUnauthenticated } = props;
+  const { may } = useAccess();
   const [task, setTask] = useState<Task | undefined>();
   const [groups, setGroups] = useState<LogGroup[]>([]);
   const [error, setError] = useState<string | undefined>();
@@ -95,7 +97,9 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
         },
         abort.signal,
       )
-      .then(() => client.tasks.get(taskId, abort.signal).then(setTask), fail);
+      // The final read fails as the rest do: leaving the page as the task ends aborts it, which is no error.
+      .then(() => client.tasks.get(taskId, abort.signal))
+      .then(setTask, fail);
     return () => {
       abort.abort();
       cancelAnimationFrame(frame);
@@ -126,14 +130,16 @@ export function TaskPage(props: { client: LongshoreClient; taskId: string; onUna
           </span>
           {task.startedAt && ` · ${duration(task.startedAt, task.completedAt, now)}`}
           {task.error && <span className="error"> · {task.error}</span>}
-          {ACTIVE.has(task.state) && task.state !== 'cancelling' && (
-            <>
-              {' '}
-              <button type="button" onClick={() => void cancel()}>
-                Cancel
-              </button>
-            </>
-          )}
+          {ACTIVE.has(task.state) &&
+            task.state !== 'cancelling' &&
+            may('task:cancel', { project: task.project, environment: task.environment }) && (
+              <>
+                {' '}
+                <button type="button" onClick={() => void cancel()}>
+                  Cancel
+                </button>
+              </>
+            )}
           {cancelError && (
             <span role="alert" className="error">
               {' '}

@@ -21,16 +21,18 @@ function inputOf(v: Variable): VariableInput {
 }
 
 /**
- * The project's variables and their scopes. The API replaces them all at once: each addition, edit
- * or removal sends the whole list, sensitive values left out (they stay as stored).
+ * The project's variables and their scopes; changed only by whoever may (`editable`). The API
+ * replaces them all at once: each addition, edit or removal sends the whole list, sensitive values
+ * left out (they stay as stored).
  */
 export function VariablesEditor(props: {
   client: LongshoreClient;
   projectName: string;
   environments: Environment[];
   targets: Target[];
+  editable: boolean;
 }) {
-  const { client, projectName } = props;
+  const { client, projectName, editable } = props;
   const [variables, setVariables] = useState<Variable[] | undefined>();
   const [editing, setEditing] = useState<Variable | undefined>();
   // A new form after each save: a fresh one clears what was typed, a typed secret included.
@@ -77,7 +79,7 @@ export function VariablesEditor(props: {
     }
   };
 
-  const columns: Column<Variable>[] = [
+  const shown: Column<Variable>[] = [
     { header: 'Name', cell: (v) => v.name },
     {
       header: 'Value',
@@ -91,6 +93,9 @@ export function VariablesEditor(props: {
         ),
     },
     { header: 'Scope', cell: scopeText },
+  ];
+  const columns: Column<Variable>[] = [
+    ...shown,
     {
       header: 'Change',
       cell: (v) => (
@@ -109,7 +114,8 @@ export function VariablesEditor(props: {
   return (
     <section className="card" aria-labelledby="variables-heading">
       <h2 id="variables-heading">Variables</h2>
-      {variables?.length === 0 && (
+      {variables?.length === 0 && !editable && <p className="empty">No variables.</p>}
+      {variables?.length === 0 && editable && (
         <p className="empty">
           No variables yet: add one below, and use it in a script as{' '}
           <code>
@@ -119,18 +125,25 @@ export function VariablesEditor(props: {
         </p>
       )}
       {variables && variables.length > 0 && (
-        <DataTable labelledBy="variables-heading" columns={columns} rows={variables} rowKey={(v) => v.id} />
+        <DataTable
+          labelledBy="variables-heading"
+          columns={editable ? columns : shown}
+          rows={variables}
+          rowKey={(v) => v.id}
+        />
       )}
       <ErrorMessage message={error} />
       <p role="status">{status}</p>
-      <VariableForm
-        key={`${editing?.id ?? 'new'}-${formRound}`}
-        variable={editing}
-        environments={props.environments}
-        targets={props.targets}
-        onSave={save}
-        onCancel={() => setEditing(undefined)}
-      />
+      {editable && (
+        <VariableForm
+          key={`${editing?.id ?? 'new'}-${formRound}`}
+          variable={editing}
+          environments={props.environments}
+          targets={props.targets}
+          onSave={save}
+          onCancel={() => setEditing(undefined)}
+        />
+      )}
     </section>
   );
 }

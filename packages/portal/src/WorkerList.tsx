@@ -27,10 +27,10 @@ function lastCheck(w: Worker) {
 
 /**
  * The workers with their health and reasons, what each runs now, a Kubernetes worker's pending
- * pods, the last check's log, a health check on demand, and the server's upgrade where one is
- * available.
+ * pods, the last check's log, and (for whoever manages workers) a health check on demand and the
+ * server's upgrade where one is available.
  */
-export function WorkerList(props: { client: LongshoreClient; workers: Worker[] }) {
+export function WorkerList(props: { client: LongshoreClient; workers: Worker[]; manages: boolean }) {
   const { client } = props;
   const [error, setError] = useState<string | undefined>();
 
@@ -46,7 +46,7 @@ export function WorkerList(props: { client: LongshoreClient; workers: Worker[] }
     }
   };
 
-  const columns: Column<Worker>[] = [
+  const shown: Column<Worker>[] = [
     { header: 'Worker', cell: (w) => w.name },
     { header: 'Status', cell: (w) => (w.disabled ? 'disabled' : w.status) },
     {
@@ -57,6 +57,9 @@ export function WorkerList(props: { client: LongshoreClient; workers: Worker[] }
     { header: 'Version', cell: (w) => w.version },
     { header: 'Running', cell: (w) => <RunningOperations worker={w} /> },
     { header: 'Pending pods', cell: pendingPods },
+  ];
+  const columns: Column<Worker>[] = [
+    ...shown,
     {
       header: 'Actions',
       cell: (w) => (
@@ -87,7 +90,12 @@ export function WorkerList(props: { client: LongshoreClient; workers: Worker[] }
           token from <code>longshore workers token</code>.
         </p>
       ) : (
-        <DataTable labelledBy="worker-list-heading" rows={props.workers} rowKey={(w) => w.id} columns={columns} />
+        <DataTable
+          labelledBy="worker-list-heading"
+          rows={props.workers}
+          rowKey={(w) => w.id}
+          columns={props.manages ? columns : shown}
+        />
       )}
     </section>
   );

@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { Environment, LongshoreClient, PoolStatistics, Target, Worker, WorkerPool } from '@longshore/client';
+import { useAccess } from './Access.js';
+import type { Access } from './access.js';
 
 export interface Infrastructure {
   environments: Environment[];
@@ -12,13 +14,16 @@ export interface Infrastructure {
 /** How often the page reads again: queues, running operations and health change while it is open. */
 const REFRESH_MS = 5_000;
 
-async function load(client: LongshoreClient, signal: AbortSignal): Promise<Infrastructure> {
+/** What the user may not read is not asked for: its part of the page is not shown. */
+async function load(client: LongshoreClient, access: Access, signal: AbortSignal): Promise<Infrastructure> {
+  const seesWorkers = access.may('worker:view');
+  const none = Promise.resolve([]);
   const [environments, targets, pools, poolStatistics, workers] = await Promise.all([
-    client.environments.list(signal),
-    client.targets.list(signal),
-    client.workerPools.list(signal),
-    client.poolStatistics(signal),
-    client.workers.list(signal),
+    access.mayList('environment:view') ? client.environments.list(signal) : none,
+    access.may('target:view') ? client.targets.list(signal) : none,
+    seesWorkers ? client.workerPools.list(signal) : none,
+    seesWorkers ? client.poolStatistics(signal) : none,
+    seesWorkers ? client.workers.list(signal) : none,
   ]);
   return { environments, targets, pools, poolStatistics, workers };
 }
@@ -28,12 +33,13 @@ async function load(client: LongshoreClient, signal: AbortSignal): Promise<Infra
  * seconds. A failed read keeps what was shown and says why; the next good one clears it.
  */
 export function useInfrastructure(client: LongshoreClient): { data?: Infrastructure; error?: string } {
+  const access = useAccess();
   const [data, setData] = useState<Infrastructure | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
     const abort = new AbortController();
     const read = () =>
-      load(client, abort.signal).then(
+      load(client, access, abort.signal).then(
         (loaded) => {
           setData(loaded);
           setError(undefined);
@@ -48,6 +54,6 @@ export function useInfrastructure(client: LongshoreClient): { data?: Infrastruct
       clearInterval(timer);
       abort.abort();
     };
-  }, [client]);
+  }, [client, access]);
   return { data, error };
 }

@@ -6,7 +6,19 @@ export type Page =
   | { kind: 'projects' }
   | { kind: 'project'; name: string }
   | { kind: 'infrastructure' }
-  | { kind: 'task'; taskId: string };
+  | { kind: 'task'; taskId: string }
+  | { kind: 'audit' }
+  | { kind: 'users' }
+  | { kind: 'account' };
+
+/** Pages whose address is one fixed path (the server's portalPages.ts PAGE_PATH lists the same). */
+const FIXED_PAGES = new Map<string, Page>([
+  ['/projects', { kind: 'projects' }],
+  ['/infrastructure', { kind: 'infrastructure' }],
+  ['/audit', { kind: 'audit' }],
+  ['/users', { kind: 'users' }],
+  ['/account', { kind: 'account' }],
+]);
 
 const TASK_PATH = /^\/tasks\/([A-Za-z0-9_-]+)$/;
 /** A project by its name, encoded as one segment: names may hold spaces, slashes and any other character. */
@@ -18,9 +30,7 @@ export function pageOf(pathname: string): Page {
   const project = PROJECT_PATH.exec(pathname);
   const name = project ? decodedSegment(project[1]!) : undefined;
   if (name !== undefined) return { kind: 'project', name };
-  if (pathname === '/projects') return { kind: 'projects' };
-  if (pathname === '/infrastructure') return { kind: 'infrastructure' };
-  return { kind: 'dashboard' };
+  return FIXED_PAGES.get(pathname) ?? { kind: 'dashboard' };
 }
 
 export const taskPath = (taskId: string): string => `/tasks/${encodeURIComponent(taskId)}`;

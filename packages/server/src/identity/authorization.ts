@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
 import { requireUser } from '../http/authentication.js';
-import { allows, holdsAnywhere } from './grants.js';
+import { allows, holdsAnywhere, seesEnvironment } from './grants.js';
 import type { Permission } from './permissions.js';
 import type { Requirement, Scope } from './requirements.js';
 
@@ -50,4 +50,9 @@ function forbidden(permission: Permission, scope: Scope): LongshoreError {
 /** For list routes: whether the caller may see an item of the list, where it is. */
 export function maySee(request: FastifyRequest, permission: Permission, scope: Scope): boolean {
   return allows(requireUser(request).grants, { permission, ...scope });
+}
+
+/** For the list of environments: whether the caller's grants show this one (grants.ts seesEnvironment). */
+export function maySeeEnvironment(request: FastifyRequest, environmentId: string): boolean {
+  return seesEnvironment(requireUser(request).grants, environmentId);
 }

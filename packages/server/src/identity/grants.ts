@@ -67,3 +67,13 @@ export const allows = (grants: readonly Grant[], need: Requirement): boolean => 
 /** Whether any grant has the permission somewhere: enough to ask for a list, which then shows only what is covered. */
 export const holdsAnywhere = (grants: readonly Grant[], permission: Permission): boolean =>
   grants.some((g) => g.permissions.has(permission));
+
+/**
+ * Whether the grants show an environment in a list. Environments belong to no project, so a
+ * grant for some projects shows the environments it names (all when it names none): a deployer
+ * of one project sees where they may deploy it.
+ */
+export const seesEnvironment = (grants: readonly Grant[], environmentId: string): boolean =>
+  grants.some(
+    (g) => g.permissions.has('environment:view') && (g.environments === null || g.environments.includes(environmentId)),
+  );

@@ -29,6 +29,8 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'DELETE /api/api-keys/:id': rule(null),
 
   ...namedResource('/api/environments', 'environment:view', 'environment:edit'),
+  // The list shows each caller the environments their grants name, a grant for some projects too.
+  'GET /api/environments': rule('environment:view', { list: true }),
   ...namedResource('/api/worker-pools', 'worker:view', 'worker:manage'),
   ...namedResource('/api/targets', 'target:view', 'target:edit'),
   ...namedResource('/api/machine-policies', 'worker:view', 'worker:manage'),

@@ -8,7 +8,7 @@ export type NotFoundFallback = (request: FastifyRequest, reply: FastifyReply) =>
  * The portal's page paths (its router, packages/portal/src/navigation.ts): they load the app, which
  * shows the page. A project's page is `/projects/` and its name as one encoded segment, whatever it holds.
  */
-const PAGE_PATH = /^\/(projects|projects\/[^/]+|infrastructure|tasks\/[A-Za-z0-9_-]+)$/;
+const PAGE_PATH = /^\/(projects|projects\/[^/]+|infrastructure|tasks\/[A-Za-z0-9_-]+|audit|users|account)$/;
 
 const NOT_BUILT =
   'The portal is not built here: run `npm run build` (it builds packages/portal), then restart the server.\n';

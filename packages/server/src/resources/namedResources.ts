@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import type { ServerContext } from '../context.js';
+import { maySeeEnvironment } from '../identity/authorization.js';
 import { newId } from '../crypto/tokens.js';
 import {
   Description,
@@ -139,9 +140,10 @@ export function namedResourceRoutes(table: Table) {
   return async (scope: FastifyInstance, ctx: ServerContext) => {
     const app = scope.withTypeProvider<TypeBoxTypeProvider>();
     const tags = [t.tag];
-    app.get(t.path, { schema: { tags, response: { 200: ListOf(Item) } } }, async () => {
+    app.get(t.path, { schema: { tags, response: { 200: ListOf(Item) } } }, async (req) => {
       const rows = (await ctx.db.selectFrom(table).selectAll().orderBy('name').execute()) as Row[];
-      return { items: await Promise.all(rows.map((r) => present(ctx, r))) };
+      const shown = table === 'environments' ? rows.filter((r) => maySeeEnvironment(req, r.id)) : rows;
+      return { items: await Promise.all(shown.map((r) => present(ctx, r))) };
     });
     app.get(`${t.path}/:ref`, { schema: { tags, params: RefParams, response: { 200: Item } } }, async (req) => {
       return present(ctx, (await findByRef(ctx.db, table, req.params.ref)) as Row);

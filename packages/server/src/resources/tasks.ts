@@ -38,6 +38,10 @@ const Task = Type.Object({
   id: Type.String(),
   kind: Type.String(),
   description: Type.String(),
+  project: Type.Union([Type.String(), Type.Null()], { description: "A deployment's project; null for other tasks" }),
+  environment: Type.Union([Type.String(), Type.Null()], {
+    description: "A deployment's environment; null for other tasks",
+  }),
   state: Type.String(),
   error: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
@@ -71,7 +75,15 @@ function shownOutputs(
 }
 
 export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView> {
-  const row = await ctx.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('tasks')
+    .leftJoin('deployments', 'deployments.task_id', 'tasks.id')
+    .leftJoin('projects', 'projects.id', 'deployments.project_id')
+    .leftJoin('environments', 'environments.id', 'deployments.environment_id')
+    .selectAll('tasks')
+    .select(['projects.name as project', 'environments.name as environment'])
+    .where('tasks.id', '=', id)
+    .executeTakeFirst();
   if (!row) throw new LongshoreError('NOT_FOUND', `Task '${id}' does not exist`);
   const ops = await ctx.db
     .selectFrom('operations')
@@ -129,6 +141,8 @@ export async function loadTask(ctx: ServerContext, id: string): Promise<TaskView
     id: row.id,
     kind: row.kind,
     description: row.description,
+    project: row.project,
+    environment: row.environment,
     state: row.state,
     error: row.error,
     createdAt: iso(row.created_at)!,
