@@ -64,7 +64,7 @@ describe('single sign-on in the portal', { skip: chromiumMissing() }, () => {
       .waitFor({ timeout: 15_000 });
     assert.equal(new URL(page.url()).hash, '');
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);
-    await page.getByLabel('API key').waitFor();
+    await page.getByLabel('User name').waitFor();
     await page.close();
   });
 });
