@@ -122,8 +122,9 @@ export class Lab {
     return worker;
   }
 
-  cli(args: string[]) {
-    return runCli(args, this.env);
+  /** Runs the CLI as the admin, unless `env` names another key. */
+  cli(args: string[], env: Record<string, string> = {}) {
+    return runCli(args, { ...this.env, ...env });
   }
 
   async apply(yaml: string) {

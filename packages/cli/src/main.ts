@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { LONGSHORE_VERSION } from '@longshore/protocol';
 import { registerClientCommands } from './commands/clientCommands.js';
 import { registerStepsCommands } from './commands/stepsCommands.js';
+import { registerIdentityCommands } from './commands/identityCommands.js';
 import { registerDeployCommands } from './commands/deployCommands.js';
 import { registerWebhookCommands } from './commands/webhookCommands.js';
 import { registerSandboxCommand } from './commands/sandboxCommand.js';
@@ -30,6 +31,7 @@ const services = new Set(program.commands);
 registerClientCommands(program);
 registerDeployCommands(program);
 registerStepsCommands(program);
+registerIdentityCommands(program);
 registerWebhookCommands(program);
 registerDemoCommand(program);
 for (const command of program.commands)

@@ -35,6 +35,42 @@ function objectUrl(req: FastifyRequest): string | undefined {
   return objectTemplate.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
 }
 
+const APPLY = 'POST /api/apply';
+const APPLIED_KINDS: Record<string, string> = {
+  environments: '/api/environments',
+  machinePolicies: '/api/machine-policies',
+  workerPools: '/api/worker-pools',
+  workers: '/api/workers',
+  targets: '/api/targets',
+  projects: '/api/projects',
+};
+
+/** The objects a configuration document touches, by label (`projects[Shop]`) and the URL that shows each. */
+function appliedObjects(body: unknown): [string, string][] {
+  const doc = (body ?? {}) as Record<string, { name?: unknown; variables?: unknown }[] | undefined>;
+  return Object.entries(APPLIED_KINDS).flatMap(([kind, base]) =>
+    (doc[kind] ?? []).flatMap((item) => {
+      if (typeof item?.name !== 'string') return [];
+      const url = `${base}/${encodeURIComponent(item.name)}`;
+      const label = `${kind}[${item.name}]`;
+      return item.variables !== undefined
+        ? [
+            [label, url],
+            [`${label}.variables`, `${url}/variables`],
+          ]
+        : [[label, url]];
+    }),
+  ) as [string, string][];
+}
+
+/** Each object a document touches as its caller sees it, by label: a document's before and after. */
+async function readApplied(app: FastifyInstance, req: FastifyRequest): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(
+    appliedObjects(req.body).map(async ([label, url]) => [label, await readObject(app, req, url)] as const),
+  );
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+}
+
 /** Reads the object as its caller would see it; undefined when they may not (the entry then has no diff). */
 async function readObject(app: FastifyInstance, req: FastifyRequest, url: string): Promise<unknown> {
   const authorization = req.headers.authorization ?? `Bearer ${String(req.headers['x-longshore-api-key'] ?? '')}`;
@@ -59,6 +95,10 @@ const parsed = (payload: string | undefined): unknown => {
  */
 export function installAudit(app: FastifyInstance, log: AuditLog): void {
   app.addHook('preHandler', async (req) => {
+    if (ruleKey(req.method, req.routeOptions.url ?? '') === APPLY) {
+      req.auditBefore = await readApplied(app, req);
+      return;
+    }
     if (READS.has(req.method) || req.routeOptions.config.access !== 'user' || req.method === 'POST') return;
     const url = objectUrl(req);
     if (url) req.auditBefore = await readObject(app, req, url);
@@ -84,7 +124,10 @@ export function installAudit(app: FastifyInstance, log: AuditLog): void {
       const created = parsed(req.auditPayload) as Record<string, unknown> | undefined;
       if (outcome === 'ok' && !signIn) {
         const url = objectUrl(req);
-        if (req.method === 'PUT' && url) changes = changesBetween(req.auditBefore, await readObject(app, req, url));
+        if (ruleKey(req.method, template) === APPLY)
+          changes = changesBetween(req.auditBefore, await readApplied(app, req));
+        else if (req.method === 'PUT' && url)
+          changes = changesBetween(req.auditBefore, await readObject(app, req, url));
         // What was deleted or created, field by field.
         else if (req.method === 'DELETE' && req.auditBefore) changes = changesBetween(req.auditBefore, {});
         else if (status === 201 && created) changes = changesBetween({}, created);
@@ -117,7 +160,7 @@ export function installAudit(app: FastifyInstance, log: AuditLog): void {
         changes,
         detail:
           outcome === 'ok'
-            ? body && !signIn && req.method !== 'PUT'
+            ? body && !signIn && req.method !== 'PUT' && ruleKey(req.method, template) !== APPLY
               ? { request: redacted(body) }
               : null
             : (refusal ?? null),
