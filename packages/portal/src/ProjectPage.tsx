@@ -13,6 +13,7 @@ import { ErrorMessage } from './ErrorMessage.js';
 import { Link } from './Link.js';
 import { ProcessEditor } from './ProcessEditor.js';
 import { ReleaseList } from './ReleaseList.js';
+import { StepUsageSection } from './StepUsage.js';
 import { VariablesEditor } from './VariablesEditor.js';
 import './formLayout.css';
 import './ProjectPage.css';
@@ -111,6 +112,7 @@ export function ProjectPage(props: { client: LongshoreClient; name: string; onUn
             packageIds={choices.packageIds}
             onSaved={setProject}
           />
+          <StepUsageSection client={client} project={project} />
           <VariablesEditor
             client={client}
             projectName={project.name}
