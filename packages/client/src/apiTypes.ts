@@ -99,7 +99,8 @@ export interface ScriptStep {
   /** A pool by name; per target when `targetTags` is set. */
   runOn?: { pool?: string; targetTags?: string[]; maxParallelism?: number };
   container?: ExecutionContainer;
-  resources?: Resources;
+  /** `auto`: the requests its measured runs recommend (the pool default until there are enough). */
+  resources?: Resources | 'auto';
   packages?: { reference?: string; packageId: string; version?: string; kind?: 'archive' | 'docker-image' }[];
   condition?: 'success' | 'always' | 'failure';
   timeoutSeconds?: number;
@@ -413,7 +414,7 @@ export interface StepRun {
 export interface StepUsage {
   step: string;
   /** Its own resources, `auto`, or null for the pool default. */
-  resources: Record<string, unknown> | 'auto' | null;
+  resources: Resources | 'auto' | null;
   runs: StepRun[];
   recommendation: {
     state: 'ready' | 'learning';

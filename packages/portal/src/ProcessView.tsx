@@ -8,13 +8,15 @@ const CONDITIONS: Record<NonNullable<ScriptStep['condition']>, string> = {
 
 /** What a step says besides its name and script, as short phrases. */
 function settingsOf(step: ScriptStep): string[] {
-  const requests = step.resources?.requests;
+  const auto = step.resources === 'auto';
+  const requests = step.resources === 'auto' ? undefined : step.resources?.requests;
   return [
     `on ${step.runOn?.pool ? `pool ${step.runOn.pool}` : 'the default pool'}`,
     step.runOn?.targetTags && `once per target tagged ${step.runOn.targetTags.join(', ')}`,
     `runs ${CONDITIONS[step.condition ?? 'success']}`,
     step.timeoutSeconds !== undefined && `times out after ${step.timeoutSeconds} s`,
     step.container?.image && `in image ${step.container.image}`,
+    auto && 'requests what its measured runs recommend (auto)',
     requests?.cpu && `requests ${requests.cpu} CPU`,
     requests?.memory && `requests ${requests.memory} memory`,
     step.packages?.length &&

@@ -15,6 +15,7 @@ import { Link } from './Link.js';
 import { ProcessEditor } from './ProcessEditor.js';
 import { ProcessView } from './ProcessView.js';
 import { ReleaseList } from './ReleaseList.js';
+import { StepUsageSection } from './StepUsage.js';
 import { VariablesEditor } from './VariablesEditor.js';
 import './formLayout.css';
 import './ProjectPage.css';
@@ -135,6 +136,7 @@ export function ProjectPage(props: { client: LongshoreClient; name: string; onUn
           ) : (
             <ProcessView process={project.process} />
           )}
+          <StepUsageSection client={client} project={project} />
           {may('variable:view', here) && (
             <VariablesEditor
               client={client}

@@ -3,7 +3,7 @@ import type { WorkerPool } from '@longshore/client';
 import { PackageList } from './PackageList.js';
 import { ScriptEditor } from './ScriptEditor.js';
 import type { StepField, StepProblem } from './stepProblems.js';
-import type { StepCondition, StepDraft } from './stepDraft.js';
+import { ownResources, type StepCondition, type StepDraft } from './stepDraft.js';
 import './formLayout.css';
 import './StepEditor.css';
 
@@ -13,12 +13,14 @@ const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 function keptSettings(draft: StepDraft): string[] {
   const step = draft.original;
   if (!step) return [];
+  // Learning the requests (auto) replaces limits and ephemeral storage too: nothing of them is kept.
+  const resources = draft.auto ? undefined : ownResources(step);
   const kept: string[] = [];
   if (step.runOn?.targetTags) kept.push(`runs once per target tagged ${step.runOn.targetTags.join(', ')}`);
   if (step.runOn?.maxParallelism) kept.push(`at most ${step.runOn.maxParallelism} at once`);
   if (step.container?.dockerfile) kept.push('builds its container from a Dockerfile');
-  if (step.resources?.limits) kept.push('has resource limits');
-  if (step.resources?.requests?.['ephemeral-storage']) kept.push('requests ephemeral storage');
+  if (resources?.limits) kept.push('has resource limits');
+  if (resources?.requests?.['ephemeral-storage']) kept.push('requests ephemeral storage');
   return kept;
 }
 
@@ -61,6 +63,8 @@ export function StepEditor(props: {
     ) : null;
   };
   const kept = keptSettings(draft);
+  const own = ownResources(draft.original);
+  const replacesOwn = draft.auto && (own?.limits !== undefined || own?.requests?.['ephemeral-storage'] !== undefined);
 
   return (
     <fieldset className="step" aria-invalid={problems.length > 0 || undefined}>
@@ -193,6 +197,7 @@ export function StepEditor(props: {
             id={id('cpu')}
             value={draft.cpu}
             placeholder="e.g. 500m"
+            disabled={draft.auto}
             onChange={(e) => onChange({ cpu: e.target.value })}
             {...checked('cpu')}
           />
@@ -204,10 +209,28 @@ export function StepEditor(props: {
             id={id('memory')}
             value={draft.memory}
             placeholder="e.g. 512Mi"
+            disabled={draft.auto}
             onChange={(e) => onChange({ memory: e.target.value })}
             {...checked('memory')}
           />
           {problemText('memory')}
+        </div>
+        <div className="field wide">
+          <label className="choice">
+            <input
+              type="checkbox"
+              checked={draft.auto}
+              aria-describedby={id('auto-hint')}
+              onChange={(e) => onChange({ auto: e.target.checked })}
+            />
+            <span>
+              <span className="visually-hidden">{step} CPU and memory requests: </span>Learn them (auto)
+            </span>
+          </label>
+          <span id={id('auto-hint')} className="hint">
+            Kubernetes workers only: the requests the step&apos;s measured runs recommend, the pool default until enough
+            runs are in.{replacesOwn ? ' This replaces its resource limits and ephemeral storage too.' : ''}
+          </span>
         </div>
       </div>
       <PackageList

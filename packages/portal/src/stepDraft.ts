@@ -3,6 +3,8 @@ import type { ScriptStep } from '@longshore/client';
 export type StepCondition = NonNullable<ScriptStep['condition']>;
 type PackageReference = NonNullable<ScriptStep['packages']>[number];
 export type PackageKind = NonNullable<PackageReference['kind']>;
+/** A step's own requests and limits, as opposed to `auto`. */
+export type OwnResources = Exclude<ScriptStep['resources'], 'auto' | undefined>;
 
 export interface PackageDraft {
   key: string;
@@ -28,6 +30,8 @@ export interface StepDraft {
   image: string;
   cpu: string;
   memory: string;
+  /** Requests learned from the step's measured runs (`resources: 'auto'`); cpu and memory wait, unsent, while on. */
+  auto: boolean;
   /** Empty: run when the steps before it succeeded, the server's default. */
   condition: '' | StepCondition;
   timeout: string;
@@ -52,13 +56,20 @@ export function emptyStep(): StepDraft {
     image: '',
     cpu: '',
     memory: '',
+    auto: false,
     condition: '',
     timeout: '',
     packages: [],
   };
 }
 
+/** The step's own requests and limits; none when it has none or learns them (`auto`). */
+export function ownResources(step: ScriptStep | undefined): OwnResources | undefined {
+  return step?.resources === 'auto' ? undefined : step?.resources;
+}
+
 export function draftOf(step: ScriptStep): StepDraft {
+  const own = ownResources(step);
   return {
     key: newKey(),
     original: step,
@@ -67,8 +78,9 @@ export function draftOf(step: ScriptStep): StepDraft {
     syntax: step.script.syntax ?? '',
     pool: step.runOn?.pool ?? '',
     image: step.container?.image ?? '',
-    cpu: step.resources?.requests?.cpu ?? '',
-    memory: step.resources?.requests?.memory ?? '',
+    cpu: own?.requests?.cpu ?? '',
+    memory: own?.requests?.memory ?? '',
+    auto: step.resources === 'auto',
     condition: step.condition ?? '',
     timeout: step.timeoutSeconds === undefined ? '' : String(step.timeoutSeconds),
     packages: (step.packages ?? []).map((p) => ({
@@ -92,9 +104,10 @@ const text = (value: string): string | undefined => value.trim() || undefined;
 /** The step to save; what is out of range is sent as it is, for the server to say what is wrong by the field. */
 export function stepOf(draft: StepDraft): ScriptStep {
   const { original } = draft;
+  const own = ownResources(original);
   const timeout = draft.timeout.trim();
   const requests = present({
-    ...original?.resources?.requests,
+    ...own?.requests,
     cpu: text(draft.cpu),
     memory: text(draft.memory),
   });
@@ -104,7 +117,8 @@ export function stepOf(draft: StepDraft): ScriptStep {
     script: { ...original?.script, syntax: draft.syntax || undefined, body: draft.body },
     runOn: present({ ...original?.runOn, pool: draft.pool || undefined }),
     container: present({ ...original?.container, image: text(draft.image) }),
-    resources: present({ ...original?.resources, requests }),
+    // `auto` stands for requests and limits alike: the worker sets what the runs recommend.
+    resources: draft.auto ? 'auto' : present({ ...own, requests }),
     packages:
       draft.packages.length === 0
         ? undefined
