@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -107,6 +109,45 @@ describe('-o json after the verb', () => {
     ran.add('workers delete');
     assert.equal((await cli(['workers', 'delete', 'w-json', '-o', 'json'])).code, 0);
     assert.equal((await h.api('GET', '/api/workers/w-json')).status, 404);
+  });
+
+  test('identity, right-sizing and webhook verbs', async () => {
+    assert.ok(Array.isArray(await json(['steps', 'usage', 'Shop'])));
+    assert.ok(Array.isArray(await json(['audit', '--limit', '5'])));
+    assert.equal((await json(['users', 'create', 'jo'])).name, 'jo');
+    assert.ok((await json(['users'])).some((u: any) => u.name === 'jo'));
+    assert.ok((await json(['users', 'list'])).some((u: any) => u.name === 'admin'));
+    assert.equal((await json(['users', 'disable', 'jo'])).disabled, true);
+    assert.equal((await json(['users', 'enable', 'jo'])).disabled, false);
+    assert.equal((await json(['users', 'unlock', 'jo'])).lockedUntil, null);
+    assert.ok((await json(['teams'])).some((t: any) => t.name === 'Administrators'));
+    assert.ok((await json(['roles'])).some((r: any) => r.name === 'Viewer'));
+    const key = await json(['api-keys', 'create', 'json-key', '--expires-in-days', '1']);
+    assert.ok((await json(['api-keys'])).some((k: any) => k.id === key.id));
+    assert.ok((await json(['api-keys', 'list'])).some((k: any) => k.id === key.id));
+    assert.deepEqual(await json(['api-keys', 'revoke', key.id]), { id: key.id, revoked: true });
+
+    const receiver = createServer((req, res) => req.resume().on('end', () => res.end('ok')));
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      assert.equal(
+        (await json(['webhooks', 'create', 'json-hook', url, '--event', 'deployment.failed'])).name,
+        'json-hook',
+      );
+      assert.ok((await json(['webhooks'])).some((w: any) => w.name === 'json-hook'));
+      assert.equal((await json(['webhooks', 'disable', 'json-hook'])).enabled, false);
+      assert.equal((await json(['webhooks', 'enable', 'json-hook'])).enabled, true);
+      const ping = await json(['webhooks', 'test', 'json-hook']);
+      assert.equal(ping.state, 'delivered');
+      assert.equal((await json(['webhooks', 'redeliver', 'json-hook', ping.id])).event, 'ping');
+      assert.ok(Array.isArray(await json(['webhooks', 'deliveries', 'json-hook'])));
+      // It prints nothing; what matters is that `-o json` after it is accepted.
+      ran.add('webhooks delete');
+      assert.equal((await cli(['webhooks', 'delete', 'json-hook', '-o', 'json'])).code, 0);
+    } finally {
+      receiver.close();
+    }
   });
 
   test('no client verb is left out above', async () => {

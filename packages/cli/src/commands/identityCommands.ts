@@ -206,8 +206,9 @@ export function registerIdentityCommands(program: Command): void {
     .description('stop a key of yours at once')
     .argument('<id>')
     .action(async (id: string, _o: unknown, cmd: Command) => {
-      const { client } = clientFor(cmd);
+      const { client, output } = clientFor(cmd);
       await client.apiKeys.revoke(id);
-      process.stdout.write(`Revoked ${id}\n`);
+      if (output === 'json') printObject({ id, revoked: true }, output);
+      else process.stdout.write(`Revoked ${id}\n`);
     });
 }
