@@ -17,6 +17,7 @@ const WORKER_RULES: V1PolicyRule[] = [
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'list', 'delete', 'patch', 'update'] },
   { apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] },
+  { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: ['get'] },
 ];
 
 let lab: Lab;
