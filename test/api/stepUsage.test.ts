@@ -5,10 +5,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, type Harness } from '../support/serverHarness.js';
+import { MiB, measuredRun, usageReport } from '../support/measuredRuns.js';
 import { registerFakeAgent, type FakeAgent } from '../support/agentClient.js';
 import { runCli } from '../support/cliProcess.js';
 
-const MiB = 2 ** 20;
 let h: Harness;
 let agent: FakeAgent;
 
@@ -23,29 +23,8 @@ before(async () => {
 });
 after(() => h.close());
 
-const usage = (peakCpuMillis: number, peakMemoryMiB: number, extra: object = {}) => ({
-  samples: 6,
-  peakCpuMillis,
-  meanCpuMillis: Math.round(peakCpuMillis / 2),
-  peakMemoryBytes: peakMemoryMiB * MiB,
-  durationSeconds: 30,
-  // What the runs asked for fits what they used: nothing outgrew its request, so the recommendation waits for three runs.
-  requests: { cpuMillis: 1000, memoryBytes: 256 * MiB },
-  limits: {},
-  oomKilled: false,
-  throttled: false,
-  ...extra,
-});
-
-/** Deploys, takes the operation as the worker, and reports it with this usage; answers the operation the worker got. */
-async function run(reported: object, outcome = 'succeeded') {
-  const { taskId } = (await h.api('POST', '/api/deployments', { project: 'Compile', environment: 'Build' })).body;
-  const [op] = (await agent.poll()).operations;
-  const done = await agent.complete(op.id, { outcome, exitCode: outcome === 'succeeded' ? 0 : 137, usage: reported });
-  assert.equal(done.status, 204, JSON.stringify(done.body));
-  await h.api('GET', `/api/tasks/${taskId}`);
-  return { op, taskId };
-}
+const run = (reported: object, outcome = 'succeeded') =>
+  measuredRun(h, agent, { project: 'Compile', environment: 'Build' }, reported, outcome);
 
 const stepUsage = async () => {
   const res = await h.api('GET', '/api/projects/Compile/steps/usage');
@@ -54,14 +33,14 @@ const stepUsage = async () => {
 };
 
 test('usage is kept per step; the recommendation learns until three runs are in, then follows them', async () => {
-  await run(usage(900, 180));
-  await run(usage(1000, 200));
+  await run(usageReport(900, 180));
+  await run(usageReport(1000, 200));
   let make = await stepUsage();
   assert.equal(make.runs.length, 2);
   assert.equal(make.runs[1].peakCpuMillis, 1000);
   assert.equal(make.runs[1].pool, 'default');
   assert.equal(make.recommendation.state, 'learning');
-  await run(usage(950, 190));
+  await run(usageReport(950, 190));
   make = await stepUsage();
   assert.equal(make.recommendation.state, 'ready');
   assert.equal(make.recommendation.samples, 3);
@@ -77,7 +56,7 @@ test('a step set to auto runs with the recommendation, marked so that the worker
   assert.equal((await h.api('PUT', '/api/projects/Compile/process', process)).status, 200);
   assert.equal((await h.api('POST', '/api/projects/Compile/releases', {})).status, 201);
   const { recommendation } = await stepUsage();
-  const { op } = await run(usage(1000, 200));
+  const { op } = await run(usageReport(1000, 200));
   assert.equal(op.resourcesAuto, true);
   assert.deepEqual(op.resources, {
     requests: { cpu: `${recommendation.cpuMillis}m`, memory: String(recommendation.memoryBytes) },
@@ -90,7 +69,7 @@ test('a step set to auto runs with the recommendation, marked so that the worker
 });
 
 test("an OOM kill is said in the task log with the step's peak and the new recommendation, which sets a memory limit", async () => {
-  const killed = usage(800, 512, { oomKilled: true, limits: { memoryBytes: 512 * MiB } });
+  const killed = usageReport(800, 512, { oomKilled: true, limits: { memoryBytes: 512 * MiB } });
   const { taskId } = await run(killed, 'failed');
   const log = (await h.api('GET', `/api/tasks/${taskId}/log`)).body.lines.map((l: { text: string }) => l.text);
   const line = log.find((t: string) => /OOM-killed/.test(t));

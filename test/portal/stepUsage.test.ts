@@ -14,33 +14,14 @@ import {
   signIn,
 } from '../support/portalBrowser.js';
 import { startHarness, type Harness } from '../support/serverHarness.js';
+import { MiB, measuredRun, usageReport } from '../support/measuredRuns.js';
 
-const MiB = 2 ** 20;
 let h: Harness;
 let agent: FakeAgent;
 let browser: Browser;
 
-const usage = (peakCpuMillis: number, peakMemoryMiB: number, extra: object = {}) => ({
-  samples: 6,
-  peakCpuMillis,
-  meanCpuMillis: Math.round(peakCpuMillis / 2),
-  peakMemoryBytes: peakMemoryMiB * MiB,
-  durationSeconds: 30,
-  requests: { cpuMillis: 1000, memoryBytes: 256 * MiB },
-  limits: {},
-  oomKilled: false,
-  throttled: false,
-  ...extra,
-});
-
-/** Deploys Compile, takes its operation as the worker and reports it done with this usage. */
-async function run(reported: object, outcome = 'succeeded') {
-  const deployed = await h.api('POST', '/api/deployments', { project: 'Compile', environment: 'Build' });
-  assert.equal(deployed.status, 201, JSON.stringify(deployed.body));
-  const [op] = (await agent.poll()).operations;
-  const done = await agent.complete(op.id, { outcome, exitCode: outcome === 'succeeded' ? 0 : 137, usage: reported });
-  assert.equal(done.status, 204, JSON.stringify(done.body));
-}
+const run = (reported: object, outcome = 'succeeded') =>
+  measuredRun(h, agent, { project: 'Compile', environment: 'Build' }, reported, outcome);
 
 const stepUsage = async () => (await h.api('GET', '/api/projects/Compile/steps/usage')).body.items[0];
 
@@ -69,10 +50,10 @@ describe("a project's resource usage in a browser", { skip: chromiumMissing() },
     });
     assert.equal(applied.status, 200, JSON.stringify(applied.body));
     agent = await registerFakeAgent(h, 'measured', undefined, { executor: 'kubernetes' });
-    await run(usage(400, 180));
-    await run(usage(600, 200));
-    await run(usage(500, 190));
-    await run(usage(800, 512, { oomKilled: true, limits: { memoryBytes: 512 * MiB } }), 'failed');
+    await run(usageReport(400, 180));
+    await run(usageReport(600, 200));
+    await run(usageReport(500, 190));
+    await run(usageReport(800, 512, { oomKilled: true, limits: { memoryBytes: 512 * MiB } }), 'failed');
     browser = await launchChromium();
   });
   after(async () => {
