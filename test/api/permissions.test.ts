@@ -234,3 +234,27 @@ describe('keys and sessions', () => {
     assert.equal((await h.api('GET', '/api/projects', undefined, { authorization: `Bearer ${token}` })).status, 401);
   });
 });
+
+describe('users and teams that name what does not exist', () => {
+  test('are refused with a 400 naming each, and a change of nothing changes nothing', async () => {
+    const team = await h.api('POST', '/api/teams', {
+      name: 'ghosts',
+      members: ['nobody-here'],
+      roles: [{ role: 'No such role', projects: ['Nope'] }],
+    });
+    assert.equal(team.status, 400, JSON.stringify(team.body));
+    assert.deepEqual(team.body.details.problems, [
+      "members[0]: user 'nobody-here' does not exist",
+      "roles[0].role: role 'No such role' does not exist",
+      "roles[0].projects[0]: project 'Nope' does not exist",
+    ]);
+    assert.equal((await h.api('GET', '/api/teams/ghosts')).status, 404, 'nothing was made');
+    const user = await h.api('POST', '/api/users', { name: 'ghostly', teams: ['No team'] });
+    assert.equal(user.status, 400);
+    assert.match(user.body.message, /team 'No team' does not exist/);
+    assert.equal((await h.api('GET', '/api/users/ghostly')).status, 404, 'nothing was made');
+    assert.equal((await h.api('PUT', '/api/users/admin', {})).status, 200);
+    const signOutWithKey = await h.api('DELETE', '/api/sessions/current');
+    assert.equal(signOutWithKey.status, 400);
+  });
+});

@@ -164,7 +164,8 @@ projects:
 
     const token = await sessionToken(page);
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByLabel('User name').waitFor();
+    // The users page has a 'User name' field of its own: wait for the sign-in form's button instead.
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);
     const ended = await fetch(`${lab.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(ended.status, 401, 'signing out ends the session on the server');

@@ -297,7 +297,8 @@ describe('Worker', () => {
     await until(() => executor.started.length === 2, 'both started');
     const pollsBefore = server.polls.length;
     const stopped = worker.stop();
-    await sleep(100);
+    // A loaded machine may take a while to poll: wait for a poll of the draining worker, not a fixed time.
+    await until(() => server.polls.length > pollsBefore + 1, 'a poll while draining');
     executor.finish(step.id, success, 2);
     await stopped;
     assert.deepEqual(executor.left, [upgrade.id]);

@@ -6,11 +6,11 @@ import { derivedErrorStatuses, documentRoute, errorBody } from './openApiRespons
 test('the errors a route can answer follow from its method, parameters, body and access', () => {
   const body = Type.Object({});
   const cases: [string, string, object, Parameters<typeof derivedErrorStatuses>[3], number[]][] = [
-    ['GET', '/api/projects', {}, 'user', [401, 503]],
-    ['GET', '/api/projects/:ref', { params: body }, 'user', [400, 401, 404, 414, 503]],
-    ['GET', '/api/tasks', { querystring: body }, 'user', [400, 401, 503]],
-    ['POST', '/api/projects', { body }, 'user', [400, 401, 409, 413, 415, 503, 507]],
-    ['DELETE', '/api/projects/:ref', { params: body }, 'user', [400, 401, 404, 414, 409, 503, 507]],
+    ['GET', '/api/projects', {}, 'user', [401, 403, 503]],
+    ['GET', '/api/projects/:ref', { params: body }, 'user', [400, 401, 403, 404, 414, 503]],
+    ['GET', '/api/tasks', { querystring: body }, 'user', [400, 401, 403, 503]],
+    ['POST', '/api/projects', { body }, 'user', [400, 401, 403, 409, 413, 415, 503, 507]],
+    ['DELETE', '/api/projects/:ref', { params: body }, 'user', [400, 401, 403, 404, 414, 409, 503, 507]],
     ['POST', '/api/agent/register', { body }, 'public', [400, 409, 413, 415, 503, 507]],
     ['POST', '/api/agent/poll', { body }, 'worker', [400, 401, 403, 409, 413, 415, 503, 507]],
   ];

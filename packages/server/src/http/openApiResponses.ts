@@ -85,7 +85,7 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * The errors any route of this shape can answer, by what turns them into responses:
  * - 400: the schema validator, the JSON body parser and the router (a path that is not percent-encoding);
- * - 401: the authentication hook, for every route that is not public; 403: a disabled worker, a package token out of scope;
+ * - 401: the authentication hook, for every route that is not public; 403: a disabled worker, a package token out of scope, a user's missing permission;
  * - 404 and 414: a path parameter names nothing, or is longer than any name (the router's maxParamLength);
  * - 409: a write that clashes (a name taken, a state that forbids it);
  * - 413 and 415: the body parser;
@@ -96,14 +96,14 @@ export function derivedErrorStatuses(
   url: string,
   schema: FastifySchema,
   access: RouteAccess,
-  rule?: RouteRule,
 ): number[] {
   const statuses = new Set<number>();
   const hasParams = url.includes(':');
   const writes = !READ_METHODS.has(method);
   if (hasParams || schema.body !== undefined || schema.querystring !== undefined) statuses.add(400);
   if (access !== 'public') statuses.add(401);
-  if (access === 'worker' || access === 'workerOrPackageToken' || rule?.permission) statuses.add(403);
+  // A user's request may always be refused: for a permission, or (its own keys) for carrying more than the user may.
+  if (access !== 'public') statuses.add(403);
   if (hasParams) statuses.add(404).add(414);
   if (writes) statuses.add(409);
   if (schema.body !== undefined) statuses.add(413).add(415);
@@ -127,7 +127,7 @@ export function documentRoute(
   const declared = (schema?.response ?? {}) as Record<string, unknown>;
   const errors = [method]
     .flat()
-    .flatMap((m) => derivedErrorStatuses(m, url, schema ?? {}, access, rule))
+    .flatMap((m) => derivedErrorStatuses(m, url, schema ?? {}, access))
     .filter((s) => declared[s] === undefined);
   return {
     ...schema,

@@ -83,13 +83,17 @@ export async function sessionRoutes(scope: FastifyInstance, ctx: ServerContext):
     },
   );
 
-  app.delete('/api/sessions/current', { schema: { tags, response: { 204: NoContent } } }, async (req, reply) => {
-    const user = requireUser(req);
-    if (user.via !== 'session')
-      throw new LongshoreError('VALIDATION_FAILED', 'Signing out ends a session; revoke an API key instead');
-    await ctx.db.deleteFrom('sessions').where('id', '=', user.credentialId).execute();
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/api/sessions/current',
+    { schema: { tags, response: { 204: NoContent, ...errorResponses(400) } } },
+    async (req, reply) => {
+      const user = requireUser(req);
+      if (user.via !== 'session')
+        throw new LongshoreError('VALIDATION_FAILED', 'Signing out ends a session; revoke an API key instead');
+      await ctx.db.deleteFrom('sessions').where('id', '=', user.credentialId).execute();
+      return reply.status(204).send();
+    },
+  );
 
   app.get('/api/me', { schema: { tags, response: { 200: Me } } }, async (req) => {
     const principal = requireUser(req);

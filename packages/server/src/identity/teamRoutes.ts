@@ -17,7 +17,7 @@ import {
   inTransaction,
   uniquely,
 } from '../resources/common.js';
-import { namesById, resolveRefs } from '../resources/references.js';
+import { namesById, refuseProblems, resolveRef, resolveRefs } from '../resources/references.js';
 import { assertSomeoneManagesUsers } from './lastAdministrator.js';
 
 const Refs = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 500, uniqueItems: true });
@@ -91,9 +91,27 @@ async function view(db: Store, id: string): Promise<Static<typeof Team>> {
 
 /** Sets a team's members and roles as the input gives them (absent: left as they are), refs resolved to ids. */
 async function setMembership(db: Store, teamId: string, input: TeamInput): Promise<void> {
-  if (input.members) {
-    const users = [];
-    for (const ref of input.members) users.push((await findByRef(db, 'users', ref)).id);
+  const problems: string[] = [];
+  const users = input.members && (await resolveRefs(db, 'users', input.members, 'members', problems));
+  const rows = [];
+  for (const [i, grant] of (input.roles ?? []).entries()) {
+    const role = await resolveRef(db, 'roles', grant.role, `roles[${i}].role`, problems);
+    const projects = grant.projects
+      ? await resolveRefs(db, 'projects', grant.projects, `roles[${i}].projects`, problems)
+      : null;
+    const environments = grant.environments
+      ? await resolveRefs(db, 'environments', grant.environments, `roles[${i}].environments`, problems)
+      : null;
+    rows.push({
+      id: newId('grant'),
+      team_id: teamId,
+      role_id: role ?? '',
+      projects: projects && JSON.stringify(projects),
+      environments: environments && JSON.stringify(environments),
+    });
+  }
+  refuseProblems(problems, 'The team names what does not exist: ');
+  if (users) {
     await db.deleteFrom('team_members').where('team_id', '=', teamId).execute();
     if (users.length)
       await db
@@ -102,32 +120,6 @@ async function setMembership(db: Store, teamId: string, input: TeamInput): Promi
         .execute();
   }
   if (input.roles) {
-    const problems: string[] = [];
-    const rows = [];
-    for (const [i, grant] of input.roles.entries()) {
-      const role = await findByRef(db, 'roles', grant.role);
-      const projects = grant.projects
-        ? await resolveRefs(db, 'projects', grant.projects, `roles[${i}].projects`, problems)
-        : null;
-      const environments = grant.environments
-        ? await resolveRefs(db, 'environments', grant.environments, `roles[${i}].environments`, problems)
-        : null;
-      rows.push({
-        id: newId('grant'),
-        team_id: teamId,
-        role_id: role.id,
-        projects: projects && JSON.stringify(projects),
-        environments: environments && JSON.stringify(environments),
-      });
-    }
-    if (problems.length)
-      throw new LongshoreError(
-        'VALIDATION_FAILED',
-        `The team's roles name what does not exist: ${problems.join('; ')}`,
-        {
-          problems,
-        },
-      );
     await db.deleteFrom('team_roles').where('team_id', '=', teamId).execute();
     if (rows.length) await db.insertInto('team_roles').values(rows).execute();
   }

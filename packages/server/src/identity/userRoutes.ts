@@ -19,6 +19,7 @@ import {
   iso,
 } from '../resources/common.js';
 import { hashPassword, PASSWORD_RULE } from './passwords.js';
+import { refuseProblems, resolveRefs } from '../resources/references.js';
 import { newUserRow } from './userRow.js';
 import { assertSomeoneManagesUsers } from './lastAdministrator.js';
 
@@ -89,8 +90,9 @@ async function view(db: Store, row: Selectable<Database['users']>): Promise<User
 
 /** Replaces the user's teams with these (refs: ids or names). */
 export async function setTeams(db: Store, userId: string, refs: readonly string[]): Promise<void> {
-  const ids = [];
-  for (const ref of refs) ids.push((await findByRef(db, 'teams', ref)).id);
+  const problems: string[] = [];
+  const ids = await resolveRefs(db, 'teams', refs, 'teams', problems);
+  refuseProblems(problems);
   await db.deleteFrom('team_members').where('user_id', '=', userId).execute();
   if (ids.length)
     await db
@@ -134,17 +136,15 @@ export async function userRoutes(scope: FastifyInstance, ctx: ServerContext): Pr
       const passwordHash = change.password ? await hashPassword(change.password) : change.password;
       const id = await inTransaction(ctx, async (tx) => {
         const user = await findByRef(tx.db, 'users', req.params.ref);
-        await tx.db
-          .updateTable('users')
-          .set({
-            ...(change.displayName !== undefined && { display_name: change.displayName }),
-            ...(change.email !== undefined && { email: change.email }),
-            ...(passwordHash !== undefined && { password_hash: passwordHash }),
-            ...(change.disabled !== undefined && { disabled: change.disabled ? 1 : 0 }),
-            ...(change.unlock && { locked_until: null, failed_sign_ins: 0 }),
-          })
-          .where('id', '=', user.id)
-          .execute();
+        const set = {
+          ...(change.displayName !== undefined && { display_name: change.displayName }),
+          ...(change.email !== undefined && { email: change.email }),
+          ...(passwordHash !== undefined && { password_hash: passwordHash }),
+          ...(change.disabled !== undefined && { disabled: change.disabled ? 1 : 0 }),
+          ...(change.unlock && { locked_until: null, failed_sign_ins: 0 }),
+        };
+        // A change of teams alone (or of nothing) sets no column, and an empty SET is no SQL.
+        if (Object.keys(set).length) await tx.db.updateTable('users').set(set).where('id', '=', user.id).execute();
         if (change.teams) await setTeams(tx.db, user.id, change.teams);
         // A disabled user's sessions end with it.
         if (change.disabled) await tx.db.deleteFrom('sessions').where('user_id', '=', user.id).execute();

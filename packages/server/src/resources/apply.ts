@@ -10,6 +10,7 @@ import { NamedInput, WorkerPoolInput, upsertNamed } from './namedResources.js';
 import { ProjectInput, upsertProject } from './projects.js';
 import { TargetInput, upsertTarget } from './targets.js';
 import { setWorkerPolicy } from './workers.js';
+import { refuseProblems } from './references.js';
 
 /** What config as code sets on a registered worker: the machine policy it follows (null: its pool's, else the default). */
 const WorkerSettings = Type.Object(
@@ -65,7 +66,7 @@ export async function applyRoutes(scope: FastifyInstance, ctx: ServerContext): P
     async (req) => {
       const doc = req.body;
       const problems = duplicateProblems(doc);
-      if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', problems.join('; '), { problems });
+      refuseProblems(problems);
       return inTransaction(ctx, async (tx) => {
         for (const e of doc.environments ?? []) await upsertNamed(tx, 'environments', e);
         for (const [i, m] of (doc.machinePolicies ?? []).entries())

@@ -6,7 +6,7 @@ import type { Database } from '../store/schema.js';
 import { newId } from '../crypto/tokens.js';
 import { VariableScope, type VariableInput } from './processSchema.js';
 import { duplicateNameProblems, nameKey, normaliseName } from './names.js';
-import { namesById, resolveRefs } from './references.js';
+import { namesById, refuseProblems, resolveRefs } from './references.js';
 
 export const Variable = Type.Object({
   id: Type.String(),
@@ -95,7 +95,7 @@ export async function variableRows(
       scope: JSON.stringify(scope),
     };
   });
-  if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', problems.join('; '), { problems });
+  refuseProblems(problems);
   return rows;
 }
 

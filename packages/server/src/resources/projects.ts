@@ -24,7 +24,7 @@ import {
 import { Process, VariableInput, processProblems, type VariableInput as VariableInputT } from './processSchema.js';
 import { normaliseName } from './names.js';
 import { Variable, presentVariables, variableRows, writeVariables } from './projectVariables.js';
-import { namesById, resolveRef } from './references.js';
+import { namesById, refuseProblems, resolveRef } from './references.js';
 import { ACTIVE_TASK_STATES } from '../orchestration/taskState.js';
 
 export { loadVariables, type StoredVariable } from './projectVariables.js';
@@ -92,7 +92,7 @@ export async function upsertProject(ctx: ServerContext, input: ProjectInput): Pr
   const existing = await nameHolder(ctx.db, 'projects', name);
   const problems: string[] = [];
   const process = input.process ? await storedProcess(ctx.db, input.process, problems) : undefined;
-  if (problems.length > 0) throw new LongshoreError('VALIDATION_FAILED', problems.join('; '), { problems });
+  refuseProblems(problems);
   const variables = input.variables ? await variableRows(ctx, existing?.id, input.variables) : undefined;
   const t = now();
   let id = existing?.id;

@@ -8,13 +8,22 @@ import { lookUpByRef } from './common.js';
  * and shows names; these helpers translate at the edge.
  */
 
-type ReferencedTable = 'environments' | 'worker_pools' | 'targets' | 'projects';
+type ReferencedTable = 'environments' | 'worker_pools' | 'targets' | 'projects' | 'users' | 'teams' | 'roles';
 const kinds: Record<ReferencedTable, string> = {
   projects: 'project',
+  users: 'user',
+  teams: 'team',
+  roles: 'role',
   environments: 'environment',
   worker_pools: 'worker pool',
   targets: 'target',
 };
+
+/** Refuses a request with problems (references to nothing, names twice): one 400 listing all of them, prefixed by what they are in. */
+export function refuseProblems(problems: readonly string[], within = ''): void {
+  if (problems.length > 0)
+    throw new LongshoreError('VALIDATION_FAILED', `${within}${problems.join('; ')}`, { problems: [...problems] });
+}
 
 /** The ids of what the refs (ids or names) name; each one that names nothing adds a problem at its path. */
 export async function resolveRefs(

@@ -21,7 +21,7 @@ import {
   uniquely,
 } from './common.js';
 import { normaliseName } from './names.js';
-import { assertUnreferenced, namesById, resolveRefs } from './references.js';
+import { assertUnreferenced, namesById, refuseProblems, resolveRefs } from './references.js';
 
 const KubernetesSettings = Type.Object(
   {
@@ -108,8 +108,7 @@ export async function upsertTarget(ctx: ServerContext, input: TargetInput, repla
   const existing = existingId === undefined ? undefined : await findByRef(ctx.db, 'targets', existingId);
   const problems: string[] = [];
   const environments = await resolveRefs(ctx.db, 'environments', input.environments, 'environments', problems);
-  if (problems.length > 0)
-    throw new LongshoreError('VALIDATION_FAILED', `target '${name}': ${problems.join('; ')}`, { problems });
+  refuseProblems(problems, `target '${name}': `);
   if (input.type === 'kubernetes-cluster' && !input.kubernetes) {
     throw new LongshoreError(
       'VALIDATION_FAILED',
