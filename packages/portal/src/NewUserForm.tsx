@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { LongshoreClient, Team } from '@longshore/client';
 import { ErrorMessage } from './ErrorMessage.js';
 import { NameChoices } from './NameChoices.js';
+import { useSubmission } from './useSubmission.js';
 
 /** A new user who signs in with a password, in the teams ticked (their roles are what the user may do). */
 export function NewUserForm(props: { client: LongshoreClient; teams: Team[]; onCreated: () => void }) {
@@ -9,16 +10,10 @@ export function NewUserForm(props: { client: LongshoreClient; teams: Team[]; onC
   const [displayName, setDisplayName] = useState('');
   const [password, setPassword] = useState('');
   const [teams, setTeams] = useState<string[]>([]);
-  const [error, setError] = useState<string | undefined>();
-  const [status, setStatus] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, status, submit: run } = useSubmission();
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    setStatus('');
-    try {
+  const submit = (event: FormEvent) =>
+    run(event, async () => {
       const made = await props.client.users.create({
         name: name.trim(),
         ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
@@ -30,14 +25,9 @@ export function NewUserForm(props: { client: LongshoreClient; teams: Team[]; onC
       setDisplayName('');
       setPassword('');
       setTeams([]);
-      setStatus(`User ${made.name} created.`);
       props.onCreated();
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+      return `User ${made.name} created.`;
+    });
 
   return (
     <section className="card" aria-labelledby="new-user-heading">

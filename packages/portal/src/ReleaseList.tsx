@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { LongshoreClient, Release } from '@longshore/client';
 import { DataTable, type Column } from './DataTable.js';
 import { ErrorMessage } from './ErrorMessage.js';
+import { useSubmission } from './useSubmission.js';
 
 const columns: Column<Release>[] = [
   { header: 'Version', cell: (r) => r.version },
@@ -34,30 +35,19 @@ export function ReleaseList(props: {
 }) {
   const [version, setVersion] = useState('');
   const [notes, setNotes] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const [status, setStatus] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, status, submit } = useSubmission();
 
-  const create = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    setStatus('');
-    try {
+  const create = (event: FormEvent) =>
+    submit(event, async () => {
       const made = await props.client.releases.create(props.projectName, {
         ...(version.trim() ? { version: version.trim() } : {}),
         ...(notes.trim() ? { notes } : {}),
       });
       setVersion('');
       setNotes('');
-      setStatus(`Release ${made.version} created.`);
       props.onCreated();
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+      return `Release ${made.version} created.`;
+    });
 
   return (
     <section className="card" aria-labelledby="releases-heading">

@@ -1,7 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { isErrorCode, type LongshoreClient } from '@longshore/client';
 import { clientFor } from './session.js';
 import { SsoSignIn } from './SsoSignIn.js';
+import { useSubmission } from './useSubmission.js';
 
 type SignedIn = (credential: string, client: LongshoreClient) => void;
 
@@ -23,37 +24,17 @@ export function SignIn({ onSignedIn }: { onSignedIn: SignedIn }) {
   );
 }
 
-/** Runs a sign-in attempt: busy while it runs, the error to show when it fails. */
-function useAttempt() {
-  const [error, setError] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const attempt = async (event: FormEvent, signIn: () => Promise<void>, message: (err: unknown) => string) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await signIn();
-    } catch (err) {
-      setError(message(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { error, busy, attempt };
-}
-
 function PasswordSignIn({ onSignedIn }: { onSignedIn: SignedIn }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
-  const { error, busy, attempt } = useAttempt();
+  const { error, busy, submit: attempt } = useSubmission();
   const signIn = async () => {
     const { token } = await clientFor().sessions.signIn(name.trim(), password);
     onSignedIn(token, clientFor(token));
   };
-  // The server's own message: a wrong name or password, a lockout and until when, a disabled user.
-  const message = (err: unknown) => (err as Error).message;
+  // A refusal shows the server's own message: a wrong name or password, a lockout and until when, a disabled user.
   return (
-    <form onSubmit={(e) => void attempt(e, signIn, message)} aria-describedby={error ? 'sign-in-error' : undefined}>
+    <form onSubmit={(e) => void attempt(e, signIn)} aria-describedby={error ? 'sign-in-error' : undefined}>
       <label htmlFor="user-name">User name</label>
       <input id="user-name" autoComplete="username" value={name} onChange={(e) => setName(e.target.value)} required />
       <label htmlFor="password">Password</label>
@@ -75,7 +56,7 @@ function PasswordSignIn({ onSignedIn }: { onSignedIn: SignedIn }) {
 
 function ApiKeySignIn({ onSignedIn }: { onSignedIn: SignedIn }) {
   const [apiKey, setApiKey] = useState('');
-  const { error, busy, attempt } = useAttempt();
+  const { error, busy, submit: attempt } = useSubmission();
   const signIn = async () => {
     const client = clientFor(apiKey.trim());
     await client.serverInfo();
