@@ -58,6 +58,8 @@ export async function handleSubresource(sc: ServerContext, ctx: ApiRequest): Pro
 function scaleOf(o: Stored): Obj {
   const spec = (o.spec ?? {}) as Obj;
   const status = (o.status ?? {}) as Obj;
+  // A ReplicationController's selector is a plain label map, not a LabelSelector.
+  const selector = o.kind === 'ReplicationController' ? { matchLabels: spec.selector } : spec.selector;
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -69,7 +71,7 @@ function scaleOf(o: Stored): Obj {
       creationTimestamp: o.metadata.creationTimestamp,
     },
     spec: { replicas: spec.replicas ?? 0 },
-    status: { replicas: status.replicas ?? 0, selector: formatSelector(fromStructured(spec.selector as never)) },
+    status: { replicas: status.replicas ?? 0, selector: formatSelector(fromStructured(selector as never)) },
   };
 }
 
