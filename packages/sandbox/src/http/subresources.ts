@@ -70,7 +70,8 @@ function scaleOf(o: Stored): Obj {
       resourceVersion: o.metadata.resourceVersion,
       creationTimestamp: o.metadata.creationTimestamp,
     },
-    spec: { replicas: spec.replicas ?? 0 },
+    // autoscaling/v1 ScaleSpec.replicas is omitempty: a Scale of 0 has an empty spec.
+    spec: spec.replicas ? { replicas: spec.replicas } : {},
     status: { replicas: status.replicas ?? 0, selector: formatSelector(fromStructured(selector as never)) },
   };
 }
@@ -97,7 +98,7 @@ async function scale(sc: ServerContext, ctx: ApiRequest, ns: string, name: strin
     desired = (await parseBody(ctx.body, ctx.req.headers['content-type'])) as Obj;
   }
   if (!isObj(desired) || !isObj(desired.spec)) throw errors.badRequest('expected a Scale with spec.replicas');
-  const replicas = desired.spec.replicas;
+  const replicas = desired.spec.replicas ?? 0; // omitted when 0, as the Go type decodes it
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
     throw errors.invalid('Scale', 'autoscaling', name, [
       {
