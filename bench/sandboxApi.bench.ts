@@ -72,6 +72,10 @@ export async function sandboxApiBench(
     controllers: {
       deployments: false,
       replicaSets: false,
+      replicationControllers: false,
+      daemonSets: false,
+      podGarbageCollector: false,
+      apiServiceAvailability: false,
       serviceAccounts: false,
       garbageCollector: false,
       namespaces: false,

@@ -15,6 +15,10 @@ export async function sandboxPodsBench(
     controllers: {
       deployments: false,
       replicaSets: false,
+      replicationControllers: false,
+      daemonSets: false,
+      podGarbageCollector: false,
+      apiServiceAvailability: false,
       serviceAccounts: true,
       garbageCollector: false,
       namespaces: false,

@@ -28,6 +28,11 @@ export async function attachSandbox(ref: ReferenceCluster, config: ClusterConfig
     {
       deployments: true,
       replicaSets: true,
+      replicationControllers: true,
+      daemonSets: true,
+      podGarbageCollector: true,
+      // kube-apiserver's aggregator sets APIService conditions itself.
+      apiServiceAvailability: false,
       serviceAccounts: true,
       garbageCollector: true,
       namespaces: false,

@@ -2,6 +2,7 @@
 // (<prefix>-<step name>), so a failing step leaves the others' state untouched.
 import type { Step } from './battery.js';
 import { kubectlCreate, serverSideApply } from './stepsClients.js';
+import { apiServices, daemonSets, replicationControllers } from './stepsDaemonSets.js';
 import { createGet, dryRun, paging, patches, selectors, update, validation } from './stepsCrud.js';
 import { endpointAddresses, services } from './stepsServices.js';
 import { gone, rbac, watches } from './stepsWatchAuth.js';
@@ -16,6 +17,9 @@ export const BATTERY: readonly Step[] = [
   patches,
   services,
   endpointAddresses,
+  daemonSets,
+  replicationControllers,
+  apiServices,
   watches,
   gone,
   rbac,

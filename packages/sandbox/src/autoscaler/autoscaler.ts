@@ -12,7 +12,7 @@ import { Informer, keyOf } from '../controllers/informer.js';
 import { nodeReady } from '../scheduler/predicates.js';
 import { add, podRequests, ZERO, type Obj } from '../scheduler/resources.js';
 import { planScaleUp, type GroupState, type SimNode } from './scaleUp.js';
-import { scaleDownBlocker } from './scaleDown.js';
+import { isDaemonSetPod, scaleDownBlocker } from './scaleDown.js';
 
 export const NODE_GROUP_LABEL = 'longshore.io/node-group';
 
@@ -172,7 +172,7 @@ export class NodeAutoscaler {
   private async scaleUp(): Promise<void> {
     const pending = this.pods
       .list()
-      .filter(unschedulable)
+      .filter((p) => unschedulable(p) && !isDaemonSetPod(p))
       .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
     for (const k of this.reported.keys()) if (!this.pods.get(k)) this.reported.delete(k);
     if (!pending.length) return;
@@ -249,7 +249,8 @@ export class NodeAutoscaler {
       'ScaleDown',
       'marked the node as toBeDeleted/unschedulable',
     );
-    for (const p of pods.filter((x) => !isTerminal(x))) {
+    // DaemonSet pods are not evicted: they go with the node (the pod GC deletes them).
+    for (const p of pods.filter((x) => !isTerminal(x) && !isDaemonSetPod(x))) {
       const r = await this.client
         .request('POST', apiPath('v1', 'pods', p.metadata.namespace, p.metadata.name, 'eviction'), {
           apiVersion: 'policy/v1',

@@ -2,6 +2,7 @@
 // unneeded when its requested share is under the utilization threshold and every pod on it
 // could go: none annotated safe-to-evict "false", none whose PodDisruptionBudget allows no
 // disruption, none without a controller (a bare pod would be lost), and all fit elsewhere.
+// DaemonSet pods count towards utilization but need not fit elsewhere.
 import { fitFailures } from '../scheduler/predicates.js';
 import { add, nodeAllocatable, podRequests, ZERO, type Obj } from '../scheduler/resources.js';
 import type { SimNode } from './scaleUp.js';
@@ -9,6 +10,12 @@ import type { SimNode } from './scaleUp.js';
 export const SAFE_TO_EVICT = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
 
 const meta = (o: Obj): Obj => (o.metadata ?? {}) as Obj;
+
+/** A DaemonSet's pod: cluster-autoscaler neither scales up for one (it names its node) nor
+ *  lets one keep a node (its DaemonSet puts one on every node anyway). */
+export const isDaemonSetPod = (p: Obj): boolean =>
+  ((meta(p).ownerReferences ?? []) as Obj[]).some((r) => r.controller === true && r.kind === 'DaemonSet');
+
 const active = (p: Obj): boolean => !['Succeeded', 'Failed'].includes(String(((p.status ?? {}) as Obj).phase));
 
 function matchesSelector(sel: Obj | undefined, labels: Record<string, string>): boolean {
@@ -71,6 +78,7 @@ export function scaleDownBlocker(
   if (util >= utilizationThreshold) return `node utilization ${util.toFixed(2)} is not below ${utilizationThreshold}`;
   const sim = others.map((n) => ({ ...n }));
   for (const p of pods) {
+    if (isDaemonSetPod(p)) continue;
     const m = meta(p);
     const name = `${String(m.namespace)}/${String(m.name)}`;
     const annotations = (m.annotations ?? {}) as Record<string, string>;

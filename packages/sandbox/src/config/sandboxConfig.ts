@@ -24,6 +24,12 @@ const Controllers = Type.Object(
   {
     deployments: enabled,
     replicaSets: enabled,
+    replicationControllers: enabled,
+    daemonSets: enabled,
+    /** Deletes pods bound to nodes that no longer exist (kube's pod GC). */
+    podGarbageCollector: enabled,
+    /** Available=True/Local on APIServices without a service (kube-aggregator's part). */
+    apiServiceAvailability: enabled,
     serviceAccounts: enabled,
     garbageCollector: enabled,
     namespaces: enabled,

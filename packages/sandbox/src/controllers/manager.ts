@@ -2,12 +2,16 @@
 // kube-controller-manager's.
 import type { KubeClient } from '../client/kubeClient.js';
 import type { ControllersConfig } from '../config/sandboxConfig.js';
+import { APIServiceAvailability } from './apiServiceAvailability.js';
+import { DaemonSetController } from './daemonSet.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
 import { GarbageCollector } from './garbageCollector.js';
 import { NamespaceDefaultsController } from './namespaceDefaults.js';
 import { NamespaceDeletionController } from './namespaceDeletion.js';
+import { PodGarbageCollector } from './podGarbageCollector.js';
 import { ReplicaSetController } from './replicaSet.js';
+import { ReplicationManager } from './replicationController.js';
 
 export interface ControllerSet {
   stop(): Promise<void>;
@@ -22,6 +26,10 @@ export function startControllers(client: KubeClient, enabled: ControllersConfig,
   const all: Runnable[] = [];
   if (enabled.deployments) all.push(new DeploymentController(client));
   if (enabled.replicaSets) all.push(new ReplicaSetController(client));
+  if (enabled.replicationControllers) all.push(new ReplicationManager(client));
+  if (enabled.daemonSets) all.push(new DaemonSetController(client));
+  if (enabled.podGarbageCollector) all.push(new PodGarbageCollector(client));
+  if (enabled.apiServiceAvailability) all.push(new APIServiceAvailability(client));
   if (enabled.serviceAccounts || enabled.rootCaPublisher) {
     all.push(
       new NamespaceDefaultsController(client, {

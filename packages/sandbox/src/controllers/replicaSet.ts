@@ -1,13 +1,33 @@
 // The ReplicaSet controller (pkg/controller/replicaset): keeps spec.replicas pods that match
 // the template and are owned by the ReplicaSet, deletes the surplus (unscheduled, pending and
 // not-ready pods first, newest first), and writes status. "Expectations" stop it from creating
-// twice while its own creations have not yet come back through the watch.
+// twice while its own creations have not yet come back through the watch. As in kube, the same
+// implementation runs ReplicationControllers (replicationController.ts): only the kind differs.
 import { apiPath, type K8sObject, type KubeClient } from '../client/kubeClient.js';
 import { EventRecorder } from './events.js';
 import { Informer, WorkQueue, keyOf } from './informer.js';
 import { controllerOf, isPodActive, isPodAvailable, isPodReady, type Obj } from './podUtil.js';
 
-export class ReplicaSetController {
+/** The kind a ReplicaController keeps replicas of. */
+export interface ReplicatedKind {
+  apiVersion: string;
+  resource: string;
+  kind: string;
+  /** The event source, as kube-controller-manager names the controller. */
+  component: string;
+  /** Status counters of this kind beyond replicas/fullyLabeled/ready/available/observedGeneration. */
+  terminatingReplicas: boolean;
+}
+
+const REPLICA_SET: ReplicatedKind = {
+  apiVersion: 'apps/v1',
+  resource: 'replicasets',
+  kind: 'ReplicaSet',
+  component: 'replicaset-controller',
+  terminatingReplicas: true,
+};
+
+export class ReplicaController {
   private readonly sets: Informer;
   private readonly pods: Informer;
   private readonly queue: WorkQueue;
@@ -15,13 +35,18 @@ export class ReplicaSetController {
   /** rs key → pods created or deleted but not yet observed, with a deadline. */
   private readonly expectations = new Map<string, { adds: number; dels: Set<string>; until: number }>();
 
-  constructor(private readonly client: KubeClient) {
-    this.events = new EventRecorder(client, 'replicaset-controller');
+  constructor(
+    private readonly client: KubeClient,
+    private readonly target: ReplicatedKind,
+  ) {
+    this.events = new EventRecorder(client, target.component);
     this.queue = new WorkQueue((k) => this.sync(k));
-    this.sets = new Informer(client, apiPath('apps/v1', 'replicasets')).on((_t, o) => this.queue.add(keyOf(o)));
+    this.sets = new Informer(client, apiPath(target.apiVersion, target.resource)).on((_t, o) =>
+      this.queue.add(keyOf(o)),
+    );
     this.pods = new Informer(client, apiPath('v1', 'pods')).on((type, pod, old) => {
       for (const p of [pod, old]) {
-        const ref = p && controllerOf(p, 'ReplicaSet');
+        const ref = p && controllerOf(p, target.kind);
         if (!ref) continue;
         const rsKey = `${p.metadata.namespace}/${ref.name}`;
         const exp = this.expectations.get(rsKey);
@@ -57,7 +82,7 @@ export class ReplicaSetController {
     const ns = rs.metadata.namespace!;
     const owned = this.pods
       .list()
-      .filter((p) => p.metadata.namespace === ns && controllerOf(p, 'ReplicaSet')?.uid === rs.metadata.uid);
+      .filter((p) => p.metadata.namespace === ns && controllerOf(p, this.target.kind)?.uid === rs.metadata.uid);
     const active = owned.filter(isPodActive);
     const desired = Number(spec.replicas ?? 1);
     const diff = desired - active.length;
@@ -107,8 +132,8 @@ export class ReplicaSetController {
         ...(tm.annotations ? { annotations: tm.annotations } : {}),
         ownerReferences: [
           {
-            apiVersion: 'apps/v1',
-            kind: 'ReplicaSet',
+            apiVersion: this.target.apiVersion,
+            kind: this.target.kind,
             name: rs.metadata.name,
             uid: rs.metadata.uid,
             controller: true,
@@ -134,18 +159,26 @@ export class ReplicaSetController {
       ).length,
       readyReplicas: active.filter(isPodReady).length,
       availableReplicas: active.filter((p) => isPodAvailable(p, minReady)).length,
-      terminatingReplicas: owned.filter((p) => p.metadata.deletionTimestamp).length,
+      ...(this.target.terminatingReplicas
+        ? { terminatingReplicas: owned.filter((p) => p.metadata.deletionTimestamp).length }
+        : {}),
       observedGeneration: rs.metadata.generation,
     };
     const cur = (rs.status ?? {}) as Obj;
     if (Object.entries(status).every(([k, v]) => (cur[k] ?? 0) === (v ?? 0))) return;
     const r = await this.client.request(
       'PATCH',
-      apiPath('apps/v1', 'replicasets', rs.metadata.namespace, rs.metadata.name, 'status'),
+      apiPath(this.target.apiVersion, this.target.resource, rs.metadata.namespace, rs.metadata.name, 'status'),
       { status },
       'application/merge-patch+json',
     );
     if (r.status !== 200 && r.status !== 404) throw new Error(`status of ${keyOf(rs)}: ${r.status}`);
+  }
+}
+
+export class ReplicaSetController extends ReplicaController {
+  constructor(client: KubeClient) {
+    super(client, REPLICA_SET);
   }
 }
 

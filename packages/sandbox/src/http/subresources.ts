@@ -58,6 +58,8 @@ export async function handleSubresource(sc: ServerContext, ctx: ApiRequest): Pro
 function scaleOf(o: Stored): Obj {
   const spec = (o.spec ?? {}) as Obj;
   const status = (o.status ?? {}) as Obj;
+  // A ReplicationController's selector is a plain label map, not a LabelSelector.
+  const selector = o.kind === 'ReplicationController' ? { matchLabels: spec.selector } : spec.selector;
   return {
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
@@ -68,8 +70,9 @@ function scaleOf(o: Stored): Obj {
       resourceVersion: o.metadata.resourceVersion,
       creationTimestamp: o.metadata.creationTimestamp,
     },
-    spec: { replicas: spec.replicas ?? 0 },
-    status: { replicas: status.replicas ?? 0, selector: formatSelector(fromStructured(spec.selector as never)) },
+    // autoscaling/v1 ScaleSpec.replicas is omitempty: a Scale of 0 has an empty spec.
+    spec: spec.replicas ? { replicas: spec.replicas } : {},
+    status: { replicas: status.replicas ?? 0, selector: formatSelector(fromStructured(selector as never)) },
   };
 }
 
@@ -95,7 +98,7 @@ async function scale(sc: ServerContext, ctx: ApiRequest, ns: string, name: strin
     desired = (await parseBody(ctx.body, ctx.req.headers['content-type'])) as Obj;
   }
   if (!isObj(desired) || !isObj(desired.spec)) throw errors.badRequest('expected a Scale with spec.replicas');
-  const replicas = desired.spec.replicas;
+  const replicas = desired.spec.replicas ?? 0; // omitted when 0, as the Go type decodes it
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
     throw errors.invalid('Scale', 'autoscaling', name, [
       {

@@ -67,6 +67,31 @@ function podStatus(o: Obj): string {
   return String(get(o, 'status.reason') ?? get(o, 'status.phase') ?? 'Unknown');
 }
 
+const WORKLOAD_WIDE = [col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)];
+
+/** The wide columns of the workload printers: containers, images, selector. */
+function workloadWide(o: Obj, selector: string): string[] {
+  const cs = arr(get(o, 'spec.template.spec.containers'));
+  return [cs.map((c) => String(c.name)).join(','), cs.map((c) => String(c.image)).join(','), selector || '<none>'];
+}
+
+const labelPairs = (m: unknown): string =>
+  Object.entries((m ?? {}) as Obj)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(',');
+
+/** metav1.FormatLabelSelector for the common cases: matchLabels, then expressions. */
+function labelSelector(sel: unknown): string {
+  const s = (sel ?? {}) as Obj;
+  const exprs = arr(s.matchExpressions).map((e) => {
+    const values = ((e.values ?? []) as string[]).join(',');
+    if (e.operator === 'Exists') return String(e.key);
+    if (e.operator === 'DoesNotExist') return `!${String(e.key)}`;
+    return `${String(e.key)} ${String(e.operator).toLowerCase()} (${values})`;
+  });
+  return [labelPairs(s.matchLabels), ...exprs].filter(Boolean).join(',');
+}
+
 const PRINTERS: Record<string, Printer> = {
   Pod: {
     columns: [
@@ -179,6 +204,66 @@ const PRINTERS: Record<string, Printer> = {
       Number(get(o, 'status.readyReplicas') ?? 0),
       age(o),
     ],
+  },
+  DaemonSet: {
+    columns: [
+      NAME,
+      col('Desired', 'integer'),
+      col('Current', 'integer'),
+      col('Ready', 'integer'),
+      col('Up-to-date', 'integer'),
+      col('Available', 'integer'),
+      col('Node Selector'),
+      AGE,
+      ...WORKLOAD_WIDE,
+    ],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      Number(get(o, 'status.desiredNumberScheduled') ?? 0),
+      Number(get(o, 'status.currentNumberScheduled') ?? 0),
+      Number(get(o, 'status.numberReady') ?? 0),
+      Number(get(o, 'status.updatedNumberScheduled') ?? 0),
+      Number(get(o, 'status.numberAvailable') ?? 0),
+      labelPairs(get(o, 'spec.template.spec.nodeSelector')) || '<none>',
+      age(o),
+      ...workloadWide(o, labelSelector(get(o, 'spec.selector'))),
+    ],
+  },
+  ReplicationController: {
+    columns: [
+      NAME,
+      col('Desired', 'integer'),
+      col('Current', 'integer'),
+      col('Ready', 'integer'),
+      AGE,
+      ...WORKLOAD_WIDE,
+    ],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      Number(get(o, 'spec.replicas') ?? 0),
+      Number(get(o, 'status.replicas') ?? 0),
+      Number(get(o, 'status.readyReplicas') ?? 0),
+      age(o),
+      ...workloadWide(o, labelPairs(get(o, 'spec.selector'))),
+    ],
+  },
+  APIService: {
+    columns: [NAME, col('Service'), col('Available'), AGE],
+    cells: (o) => {
+      const svc = get(o, 'spec.service') as Obj | undefined;
+      const cond = arr(get(o, 'status.conditions')).find((c) => c.type === 'Available');
+      const available = !cond
+        ? 'Unknown'
+        : cond.status === 'True'
+          ? 'True'
+          : `${String(cond.status)} (${String(cond.reason ?? '')})`;
+      return [
+        get(o, 'metadata.name'),
+        svc ? `${String(svc.namespace)}/${String(svc.name)}` : 'Local',
+        available,
+        age(o),
+      ];
+    },
   },
   Node: {
     columns: [NAME, col('Status'), col('Roles'), AGE, col('Version')],

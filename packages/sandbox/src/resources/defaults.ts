@@ -122,6 +122,43 @@ export function applyDefaults(kind: string, o: Obj): void {
       defaultTemplate(spec);
       break;
     }
+    case 'DaemonSet': {
+      const spec = obj(o, 'spec');
+      const strategy = obj(spec, 'updateStrategy');
+      setDefault(strategy, 'type', 'RollingUpdate');
+      if (strategy.type === 'RollingUpdate') {
+        const ru = obj(strategy, 'rollingUpdate');
+        setDefault(ru, 'maxUnavailable', 1);
+        setDefault(ru, 'maxSurge', 0);
+      }
+      setDefault(spec, 'revisionHistoryLimit', 10);
+      defaultTemplate(spec);
+      // Counters without omitempty in apps/v1 DaemonSetStatus: present (0) from the start.
+      const status = obj(o, 'status');
+      for (const f of ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady'])
+        setDefault(status, f, 0);
+      break;
+    }
+    case 'ReplicationController': {
+      // SetDefaults_ReplicationController: selector and labels from the template's labels.
+      const spec = obj(o, 'spec');
+      const tmplLabels = ((spec.template as Obj | undefined)?.metadata as Obj | undefined)?.labels as Obj | undefined;
+      if (tmplLabels && Object.keys(tmplLabels).length) {
+        if (!spec.selector || !Object.keys(spec.selector as Obj).length) spec.selector = { ...tmplLabels };
+        const meta = obj(o, 'metadata');
+        if (!meta.labels || !Object.keys(meta.labels as Obj).length) meta.labels = { ...tmplLabels };
+      }
+      setDefault(spec, 'replicas', 1);
+      if (spec.template) defaultTemplate(spec);
+      setDefault(obj(o, 'status'), 'replicas', 0);
+      break;
+    }
+    case 'APIService': {
+      const service = (o.spec as Obj | undefined)?.service as Obj | undefined;
+      if (service) setDefault(service, 'port', 443);
+      obj(o, 'status');
+      break;
+    }
     case 'Secret':
       setDefault(o, 'type', 'Opaque');
       break;

@@ -5,6 +5,7 @@
 import { errors, type ApiError } from '../errors.js';
 import { eventFromCore, eventToCore } from '../resources/eventConversion.js';
 import { applyDefaults, normalizeSecret } from '../resources/defaults.js';
+import { setTemplateGeneration } from './templateGeneration.js';
 import { allocateClusterIP, keepClusterIP } from '../services/clusterIPs.js';
 import { apiVersionOf, storageKey, type ResourceDef } from '../resources/registry.js';
 import { checkDecodable, dropFields, unknownFields } from '../validation/decode.js';
@@ -133,6 +134,7 @@ export class RestStorage {
     m.uid = newUid();
     m.creationTimestamp = now();
     if (def.generation) m.generation = 1;
+    if (def.kind === 'DaemonSet') setTemplateGeneration(internal);
     if (opts.managedFields) m.managedFields = opts.managedFields(undefined);
     if (def.resource === 'namespaces') delete m.deletionTimestamp;
     const key = this.key(def, namespace, name);
@@ -216,6 +218,7 @@ export class RestStorage {
     applyDefaults(def.kind, obj);
     if (def.generation && JSON.stringify(specOf(obj)) !== JSON.stringify(specOf(current)))
       m.generation = Number(current.metadata.generation ?? 0) + 1;
+    if (def.kind === 'DaemonSet') setTemplateGeneration(obj, current);
     if (current.metadata.deletionTimestamp && Array.isArray(m.finalizers)) {
       const added = (m.finalizers as string[]).filter(
         (f) => !((current.metadata.finalizers as string[] | undefined) ?? []).includes(f),

@@ -26,6 +26,9 @@ const CORE_EVENT = [
   'reportingInstance',
 ];
 
+/** Kinds whose spec.template.spec is a PodSpec. */
+const TEMPLATED = new Set(['Deployment', 'ReplicaSet', 'DaemonSet', 'ReplicationController']);
+
 const TOP: Record<string, string[]> = {
   ConfigMap: [...COMMON, 'data', 'binaryData', 'immutable'],
   Secret: [...COMMON, 'data', 'stringData', 'type', 'immutable'],
@@ -137,7 +140,7 @@ export function unknownFields(kind: string, group: string, o: Obj): string[] {
   const podSpec =
     kind === 'Pod'
       ? (['spec', o.spec] as const)
-      : kind === 'Deployment' || kind === 'ReplicaSet'
+      : TEMPLATED.has(kind)
         ? (['spec.template.spec', isObj(o.spec) && isObj(o.spec.template) ? o.spec.template.spec : undefined] as const)
         : undefined;
   if (podSpec && isObj(podSpec[1])) {
@@ -179,7 +182,7 @@ export function checkDecodable(kind: string, o: Obj): void {
   const specs: unknown[] =
     kind === 'Pod'
       ? [o.spec]
-      : kind === 'Deployment' || kind === 'ReplicaSet'
+      : TEMPLATED.has(kind)
         ? [isObj(o.spec) && isObj(o.spec.template) ? o.spec.template.spec : undefined]
         : [];
   for (const spec of specs) {

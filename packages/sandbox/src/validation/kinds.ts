@@ -5,6 +5,8 @@ import { validateEndpointSliceAddresses, validateEndpointsAddresses } from './en
 import { forbidden, invalid, notSupported, required, type FieldError } from './fieldErrors.js';
 import { nameError, validateAnnotations, validateLabels, validateName, type NameRule } from './names.js';
 import { validatePodSpec } from './podSpec.js';
+import { validateAPIServiceName, validateAPIServiceSpec } from './apiService.js';
+import { validateDaemonSetSpec, validateReplicationControllerSpec } from './workloadSpecs.js';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
@@ -17,6 +19,7 @@ const NAME_RULES: Record<string, NameRule> = {
   ClusterRole: 'path-segment',
   RoleBinding: 'path-segment',
   ClusterRoleBinding: 'path-segment',
+  APIService: 'path-segment',
 };
 
 export function validateMeta(kind: string, o: Obj): FieldError[] {
@@ -125,6 +128,15 @@ export function validateObject(kind: string, o: Obj): FieldError[] {
     case 'ReplicaSet':
       out.push(...validateSelectorTemplate(spec));
       break;
+    case 'DaemonSet':
+      out.push(...validateDaemonSetSpec(spec));
+      break;
+    case 'ReplicationController':
+      out.push(...validateReplicationControllerSpec(spec));
+      break;
+    case 'APIService':
+      out.push(...validateAPIServiceName(o), ...validateAPIServiceSpec(o));
+      break;
     case 'ConfigMap':
       out.push(...validateKeys(o.data, 'data'), ...validateKeys(o.binaryData, 'binaryData'));
       break;
@@ -183,7 +195,10 @@ export function validateUpdate(kind: string, next: Obj, prev: Obj): FieldError[]
   if ((kind === 'RoleBinding' || kind === 'ClusterRoleBinding') && !same(next.roleRef, prev.roleRef)) {
     out.push(invalid('roleRef', next.roleRef, 'cannot change roleRef'));
   }
-  if ((kind === 'Deployment' || kind === 'ReplicaSet') && !same(obj(next.spec).selector, obj(prev.spec).selector)) {
+  if (
+    ['Deployment', 'ReplicaSet', 'DaemonSet'].includes(kind) &&
+    !same(obj(next.spec).selector, obj(prev.spec).selector)
+  ) {
     out.push(invalid('spec.selector', obj(next.spec).selector, 'field is immutable'));
   }
   if (kind === 'Pod') out.push(...validatePodUpdate(obj(next.spec), obj(prev.spec)));
