@@ -23,3 +23,12 @@ export {
   type ImageSettings,
 } from './config/clusterConfig.js';
 export { containerProcessStats } from './nodes/container.js';
+export {
+  StreamRefused,
+  type ContainerStreams,
+  type StreamExit,
+  type StreamOptions,
+  type StreamSession,
+  type StreamTarget,
+} from './nodes/containerStreams.js';
+export { PortForwardFailed } from './nodes/nodeStreams.js';

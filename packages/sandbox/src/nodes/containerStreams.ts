@@ -19,7 +19,9 @@ export interface StreamOptions {
   tty: boolean;
 }
 
-/** How a stream session ended: the command's exit code, or why it could not run. */
+/** How a stream session ended: the command's exit code, or why it could not run (`error`: the
+ *  whole message as the kubelet words it, "error executing command in container: ...", for the
+ *  InternalError Status it answers with). */
 export type StreamExit = { exitCode: number } | { error: string };
 
 export interface StreamSession {

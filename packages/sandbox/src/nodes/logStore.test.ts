@@ -53,3 +53,25 @@ test('a follower gets each chunk of output as one write, timestamps only going f
     'strictly increasing',
   );
 });
+
+test('a tap gets chunks as written from the moment it taps (a prompt without a newline too) and the end', () => {
+  const store = new LogStore();
+  const run = store.start('ns', 'p', 'c');
+  run.append('stdout', 'before\n');
+  const got: [string, string | undefined][] = [];
+  const untap = store.tap('ns', 'p', 'c', (stream, chunk) => got.push([stream, chunk]));
+  assert.ok(untap);
+  run.append('stdout', '/ # ');
+  run.append('stderr', 'oops\n');
+  run.close();
+  assert.deepEqual(got, [
+    ['stdout', '/ # '],
+    ['stderr', 'oops\n'],
+    ['', undefined],
+  ]);
+  assert.equal(
+    store.tap('ns', 'p', 'c', () => undefined),
+    undefined,
+    'an ended run has nothing to tap',
+  );
+});
