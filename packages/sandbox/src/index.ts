@@ -23,3 +23,12 @@ export {
   type ImageSettings,
 } from './config/clusterConfig.js';
 export { containerProcessStats } from './nodes/container.js';
+export { KubeletServer } from './nodes/kubeletServer.js';
+export { LogStore } from './nodes/logStore.js';
+export {
+  StreamRefused,
+  type ContainerStreams,
+  type StreamOptions,
+  type StreamSession,
+  type StreamTarget,
+} from './nodes/containerStreams.js';

@@ -100,7 +100,8 @@ function relayUpgrade(req: IncomingMessage, client: UpgradeRequest, target: stri
     }
     const out = request(target, {
       method: req.method,
-      headers: headers.flat(),
+      // No body: without a length Node would send a POST chunked, and its terminator would land in the stream protocol.
+      headers: [...headers.flat(), 'Content-Length', '0'],
       rejectUnauthorized: false,
       timeout: DIAL_TIMEOUT_MS,
     });

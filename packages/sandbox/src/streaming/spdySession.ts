@@ -93,7 +93,7 @@ export class SpdySession implements StreamOwner {
   private shutdown(why: string): void {
     if (this.closed) return;
     this.closed = true;
-    for (const s of [...this.streams.values()]) s.abort(why);
+    for (const s of [...this.streams.values()]) s.abort();
     this.streams.clear();
     this.compression.close();
     for (const w of this.windowWaiters) w();
@@ -127,7 +127,8 @@ export class SpdySession implements StreamOwner {
         return;
       case FrameType.RstStream: {
         const { id, value } = readIdAndValue(f.payload, 'RST_STREAM');
-        this.streams.get(id)?.abort(`stream reset by the peer (status ${value})`);
+        this.streams.get(id)?.abort();
+        void value;
         return;
       }
       case FrameType.Settings: {

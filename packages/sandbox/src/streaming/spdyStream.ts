@@ -61,12 +61,13 @@ export class SpdyStream extends Duplex {
     this.maybeForget();
   }
 
-  /** The peer reset the stream or the connection went away. */
-  abort(why: string): void {
+  /** The peer reset the stream or the connection went away: readers see the end, writes are dropped. */
+  abort(): void {
     this.remoteEnded = true;
     this.localEnded = true;
     this.owner.forget(this.id);
-    this.destroy(new Error(why));
+    // Not an error: a client going away is how every session ends, and nothing must throw for it.
+    this.destroy();
   }
 
   private acknowledge(): void {
