@@ -28,7 +28,9 @@ export { LogStore } from './nodes/logStore.js';
 export {
   StreamRefused,
   type ContainerStreams,
+  type StreamExit,
   type StreamOptions,
   type StreamSession,
   type StreamTarget,
 } from './nodes/containerStreams.js';
+export { PortForwardFailed } from './nodes/nodeStreams.js';

@@ -1,9 +1,11 @@
 // The container runtime on bubblewrap: the mount plan becomes bwrap's arguments. bwrap
 // builds the new root in its own tmpfs and takes the container down with it when the node
 // process dies (--die-with-parent).
+import { readFileSync } from 'node:fs';
 import type { ContainerRuntime } from './containerRuntime.js';
 import { findExecutable, tryCommand } from './hostCommands.js';
 import { planMounts, realHostFs, type MountPlan } from './mountPlan.js';
+import { namespaceOf, processTree } from './processTable.js';
 
 export function bwrapArgs(plan: MountPlan): string[] {
   const args: string[] = ['--die-with-parent'];
@@ -18,12 +20,27 @@ export function bwrapArgs(plan: MountPlan): string[] {
   return args;
 }
 
+/** bwrap makes the mounts in a child of its own, in a new mount namespace, which then execs the
+ *  command: set up once a process of the tree there is no longer bwrap. */
+function commandStarted(pid: number, bwrapPath: string): boolean {
+  const own = namespaceOf('self', 'mnt');
+  return processTree(pid).some((p) => {
+    if (namespaceOf(p, 'mnt') === own) return false;
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0] !== bwrapPath;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export function bubblewrapRuntime(bwrapPath: string): ContainerRuntime {
   return {
     kind: 'bubblewrap',
     isolate: (r) => ({
       argv: [bwrapPath, ...bwrapArgs(planMounts(realHostFs, r.mounts, r.dirs, r.workingDir)), '--', ...r.argv],
       supervised: true,
+      setUp: (pid) => commandStarted(pid, bwrapPath),
       setupFailure: () => undefined,
       cleanup: () => undefined,
     }),

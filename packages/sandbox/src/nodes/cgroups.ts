@@ -24,6 +24,20 @@ export interface Cgroup {
   remove(): void;
 }
 
+/** `argv` started in the cgroup: a tiny sh joins it before exec, so the limit applies from the
+ *  first byte the command allocates. */
+export function inCgroup(cgroup: Cgroup, argv: readonly string[]): string[] {
+  return [
+    '/bin/sh',
+    '-c',
+    'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"',
+    'sh',
+    ...cgroup.procsFiles,
+    '--',
+    ...argv,
+  ];
+}
+
 export interface CgroupDriver {
   readonly kind: 'v1' | 'v2' | 'none';
   /** Why limits are not enforced (kind 'none'). */

@@ -1,12 +1,18 @@
 // Runs one container's process: in its own process group (so stopping it reaches every
 // descendant), in its working directory (never the node's own), through the node's container
 // runtime when it has mounts or a working directory to create, and in its cgroup when the host has them (a tiny sh prelude joins the cgroup
-// before exec, so the limit applies from the first byte the command allocates).
+// before exec, so the limit applies from the first byte the command allocates). A container with
+// `stdin: true` gets a pipe that stays open for attach; one with `tty: true` runs under a
+// pseudo-terminal from the start (terminal.ts), inside its isolation, so that signals reach the
+// command through `script` and the terminal lives where the command does.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import type { Mount } from './mountPlan.js';
-import type { Cgroup } from './cgroups.js';
+import { inCgroup, type Cgroup } from './cgroups.js';
 import type { ContainerRuntime, IsolatedCommand } from './containerRuntime.js';
+import { groupMembers, killTree } from './processTable.js';
+import { NO_TERMINAL, resizeTerminal, terminalSize, terminalTools, underTerminal } from './terminal.js';
 
 export interface ContainerLaunch {
   argv: string[];
@@ -16,6 +22,10 @@ export interface ContainerLaunch {
   mounts: Mount[];
   cgroup?: Cgroup;
   runtime: ContainerRuntime;
+  /** The container's `stdin`: a pipe, open until the container ends or `stdinOnce` closes it. */
+  stdin?: boolean;
+  /** The container's `tty`: stdout carries the terminal, stderr is merged into it. */
+  tty?: boolean;
   onOutput(stream: 'stdout' | 'stderr', chunk: string): void;
 }
 
@@ -28,8 +38,16 @@ export interface ContainerExit {
 
 export interface RunningContainer {
   pid: number;
+  /** Settles once the command runs in its isolation (as a runtime reports a container started),
+   *  or has ended before that. */
+  started: Promise<void>;
   exited: Promise<ContainerExit>;
   signal(sig: NodeJS.Signals): void;
+  /** The container's stdin, with `stdin: true` (or a terminal's input, with `tty: true`). */
+  stdin?: Writable;
+  tty: boolean;
+  /** The terminal's window size (with `tty: true`). */
+  resize(cols: number, rows: number): void;
 }
 
 const SIGNALS: Record<string, number> = {
@@ -76,35 +94,33 @@ function hookExit(): void {
   });
 }
 
-/** Processes of a process group (from /proc): the pgrp is the 3rd field after the command. */
-function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid) out.push(Number(d));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return out;
+/** The isolation's setup is a few mounts: polled, as nothing tells when it is done. */
+async function whenSetUp(isolated: IsolatedCommand, pid: number, exited: Promise<unknown>): Promise<void> {
+  let ended = false;
+  void exited.then(() => (ended = true));
+  while (!ended && !isolated.setUp?.(pid)) await new Promise((r) => setTimeout(r, 20));
 }
 
 const notStarted = (startError: string): RunningContainer => ({
   pid: 0,
+  started: Promise.resolve(),
   exited: Promise.resolve({ exitCode: 128, oomKilled: false, startError }),
   signal: () => undefined,
+  tty: false,
+  resize: () => undefined,
 });
 
 export function launchContainer(l: ContainerLaunch): RunningContainer {
   hookExit();
   const missingDir = !existsSync(l.workingDir);
+  const terminal = l.tty ? terminalTools() : undefined;
+  if (l.tty && !terminal) return notStarted(NO_TERMINAL);
+  const command = terminal ? underTerminal(terminal, l.argv, l.env) : { argv: l.argv, env: l.env };
   let isolated: IsolatedCommand | undefined;
   if (l.mounts.length > 0 || missingDir) {
     try {
       isolated = l.runtime.isolate({
-        argv: l.argv,
+        argv: command.argv,
         mounts: l.mounts,
         dirs: missingDir ? [l.workingDir] : [],
         workingDir: l.workingDir,
@@ -113,24 +129,16 @@ export function launchContainer(l: ContainerLaunch): RunningContainer {
       return notStarted((err as Error).message);
     }
   }
-  let argv = isolated?.argv ?? l.argv;
-  if (l.cgroup)
-    argv = [
-      '/bin/sh',
-      '-c',
-      'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"',
-      'sh',
-      ...l.cgroup.procsFiles,
-      '--',
-      ...argv,
-    ];
+  let argv = isolated?.argv ?? command.argv;
+  if (l.cgroup) argv = inCgroup(l.cgroup, argv);
   const [file, ...args] = argv as [string, ...string[]];
   let child: ChildProcess;
   try {
     child = spawn(file, args, {
-      env: l.env,
+      env: command.env,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // A terminal's input stays open even without `stdin: true`: at its end `script` would type EOF.
+      stdio: [l.stdin || terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       ...(isolated ? {} : { cwd: l.workingDir }),
     });
   } catch (err) {
@@ -139,6 +147,7 @@ export function launchContainer(l: ContainerLaunch): RunningContainer {
   }
   const pid = child.pid ?? 0;
   if (pid) liveGroups.add(pid);
+  child.stdin?.on('error', () => undefined);
   processStarted();
   child.stdout?.setEncoding('utf8').on('data', (c: string) => l.onOutput('stdout', c));
   child.stderr?.setEncoding('utf8').on('data', (c: string) => l.onOutput('stderr', c));
@@ -173,9 +182,18 @@ export function launchContainer(l: ContainerLaunch): RunningContainer {
   });
   return {
     pid,
+    started: isolated?.setUp && pid ? whenSetUp(isolated, pid, exited) : Promise.resolve(),
     exited,
+    ...(l.stdin && child.stdin ? { stdin: child.stdin } : {}),
+    tty: terminal !== undefined,
+    resize(cols, rows) {
+      const size = terminalSize(cols, rows);
+      if (terminal && size && pid) void resizeTerminal(terminal, pid, size.cols, size.rows);
+    },
     signal(sig) {
       if (!pid) return;
+      // The terminal's session is a group of its own: the kill must reach it too.
+      if (sig === 'SIGKILL' && terminal) killTree(pid);
       if (isolated?.supervised && sig !== 'SIGKILL') {
         for (const p of groupMembers(pid))
           if (p !== pid) {

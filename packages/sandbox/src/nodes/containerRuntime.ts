@@ -21,6 +21,9 @@ export interface IsolatedCommand {
   /** argv[0] is a supervisor that dies at once of a catchable signal (bwrap): those go to the
    *  container's own processes instead, and the supervisor exits when they do. */
   supervised: boolean;
+  /** Whether the command runs in its isolation now, its mounts made (`pid`: the process started);
+   *  absent where that is so as soon as the process exists. */
+  setUp?(pid: number): boolean;
   /** After the process has exited: why the runtime could not start the container, if it could not. */
   setupFailure(): string | undefined;
   cleanup(): void;

@@ -32,6 +32,8 @@ class Run {
   closed = false;
   /** Each gets the lines of one chunk of output at once, and undefined when the run ends. */
   readonly followers = new Set<(batch: LogLine[] | undefined) => void>();
+  /** Each gets every chunk as the process wrote it (a prompt has no newline), and undefined at the end. */
+  readonly taps = new Set<(stream: string, chunk: string | undefined) => void>();
   private partial = new Map<string, string>();
   private lastNanos = 0n;
 
@@ -42,6 +44,7 @@ class Run {
   }
 
   append(stream: string, chunk: string): void {
+    for (const t of this.taps) t(stream, chunk);
     const text = (this.partial.get(stream) ?? '') + chunk;
     const parts = text.split('\n');
     this.partial.set(stream, parts.pop() ?? '');
@@ -88,6 +91,8 @@ class Run {
     this.closed = true;
     for (const f of this.followers) f(undefined);
     this.followers.clear();
+    for (const t of this.taps) t('', undefined);
+    this.taps.clear();
   }
 }
 
@@ -128,6 +133,20 @@ export class LogStore {
         e.current.close();
         this.runs.delete(k);
       }
+  }
+
+  /** The current run's output from now on, chunk by chunk as the container writes it (attach);
+   *  `chunk` undefined once the run has ended. Returns how to stop, or undefined without a run. */
+  tap(
+    ns: string,
+    pod: string,
+    container: string,
+    fn: (stream: string, chunk: string | undefined) => void,
+  ): (() => void) | undefined {
+    const run = this.runs.get(this.key(ns, pod, container))?.current;
+    if (!run || run.closed) return undefined;
+    run.taps.add(fn);
+    return () => run.taps.delete(fn);
   }
 
   /** Writes the selected lines to `sink`; with follow, keeps writing until the run ends or the sink closes. */

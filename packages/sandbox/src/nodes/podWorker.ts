@@ -24,22 +24,35 @@ import { computePodStatus, terminatedReason, type ContainerStatus, type PodRunti
 import { stageVolumes, VolumeError } from './volumes.js';
 import type { NodeRuntime } from './nodeRuntime.js';
 import type { Cgroup } from './cgroups.js';
+import type { Mount } from './mountPlan.js';
 
 const iso = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 /** The kubelet's limits for a message taken from the log (MaxContainerTerminationMessageLogLines / LogLength). */
 const TERMINATION_LOG_LINES = 80;
 const TERMINATION_LOG_BYTES = 2048;
+/** A container while its process runs, with what an exec into it needs. */
+export interface ContainerInRun {
+  proc: RunningContainer;
+  cgroup?: Cgroup;
+  /** Settles once the container is out of the running map. */
+  ended: Promise<ContainerExit>;
+  env: Record<string, string>;
+  workingDir: string;
+  mounts: Mount[];
+  programs?: Record<string, string[]>;
+  stdinOnce: boolean;
+  /** The command runs in its isolation: only then can streams reach it. */
+  started: boolean;
+}
+
 const hex = (s: string): string => Buffer.from(s).toString('hex').padEnd(64, '0').slice(0, 64);
 
 export class PodWorker {
   private pod: K8sObject;
   private readonly rt: PodRuntime;
   /** Each container while its process runs; `ended` settles once it is out of this map. */
-  private readonly running = new Map<
-    string,
-    { proc: RunningContainer; cgroup?: Cgroup; ended: Promise<ContainerExit> }
-  >();
+  private readonly running = new Map<string, ContainerInRun>();
   private terminating = false;
   private finished = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -88,6 +101,27 @@ export class PodWorker {
   }
   get name(): string {
     return this.pod.metadata.name;
+  }
+  get uid(): string {
+    return String(this.pod.metadata.uid);
+  }
+
+  /** A container of this pod whose process runs now. */
+  runningContainer(name: string): ContainerInRun | undefined {
+    const c = this.running.get(name);
+    return c?.started ? c : undefined;
+  }
+
+  /** Whether the pod's sandbox is set up and some container runs (what port-forward needs). */
+  get isRunning(): boolean {
+    return this.rt.sandboxReady && !this.terminating && this.running.size > 0;
+  }
+
+  /** The container a request without a name means: the one `kubectl.kubernetes.io/default-container` names, else the first. */
+  defaultContainer(): string {
+    const annotations = (this.pod.metadata.annotations ?? {}) as Record<string, string>;
+    const named = annotations['kubectl.kubernetes.io/default-container'];
+    return named ?? String((((this.pod.spec ?? {}) as Obj).containers as Obj[] | undefined)?.[0]?.name ?? '');
   }
 
   /** Usage of each running container (for metrics.k8s.io). */
@@ -357,13 +391,17 @@ export class PodWorker {
     for (const taken of portsInUse((c.ports ?? []) as Obj[]))
       void this.event('Warning', 'PortInUse', portInUseMessage(name, taken));
     const containerID = `containerd://${hex(`${String(this.pod.metadata.uid)}/${name}/${s.restartCount}/${Date.now()}`)}`;
+    const containerEnv = Object.fromEntries(env);
+    const workingDir = containerWorkingDir(entry, c.workingDir as string | undefined);
     const proc = launchContainer({
       argv,
-      env: Object.fromEntries(env),
+      env: containerEnv,
       mounts,
+      stdin: c.stdin === true,
+      tty: c.tty === true,
       runtime: this.node.containerRuntime,
       onOutput: (st, chunk) => log.append(st, chunk),
-      workingDir: containerWorkingDir(entry, c.workingDir as string | undefined),
+      workingDir,
       ...(cgroup ? { cgroup } : {}),
     });
     // Out of `running` as soon as the process ends, not once this method is past its status write.
@@ -371,7 +409,21 @@ export class PodWorker {
       if (this.running.get(name)?.proc === proc) this.running.delete(name);
       return exit;
     });
-    this.running.set(name, { proc, ...(cgroup ? { cgroup } : {}), ended });
+    const inRun: ContainerInRun = {
+      proc,
+      ...(cgroup ? { cgroup } : {}),
+      ended,
+      env: containerEnv,
+      workingDir,
+      mounts,
+      ...(entry.programs ? { programs: entry.programs } : {}),
+      stdinOnce: c.stdinOnce === true,
+      started: false,
+    };
+    this.running.set(name, inRun);
+    // Running once the runtime has the command in its isolation, as a runtime reports a start.
+    await proc.started;
+    inRun.started = true;
     const startedAt = iso();
     s.containerID = containerID;
     s.imageID = `${qualifiedImage(String(c.image)).replace(/:[^:/]+$/, '')}@sha256:${hex(qualifiedImage(String(c.image)))}`;

@@ -78,6 +78,13 @@ export function unshareRuntime(tools: UnshareTools): ContainerRuntime {
       return {
         argv: [tools.unshare, '--user', '--map-root-user', '--mount', '--', '/bin/sh', '-c', script, 'sh', ...r.argv],
         supervised: false,
+        setUp() {
+          try {
+            return readFileSync(join(scratch, 'setup.log'), 'utf8').trimEnd().endsWith(SETUP_DONE);
+          } catch {
+            return false;
+          }
+        },
         setupFailure() {
           const lines = readFileSync(join(scratch, 'setup.log'), 'utf8').trim().split('\n');
           if (lines.at(-1) === SETUP_DONE) return undefined;

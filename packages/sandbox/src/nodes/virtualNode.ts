@@ -1,7 +1,8 @@
 // A virtual node: a controller that registers a Node (capacity, allocatable, conditions, the
 // kubelet endpoint), keeps its heartbeat Lease in kube-node-lease, watches the pods bound to
-// it (fieldSelector spec.nodeName) and runs each with a PodWorker. stop() kills every
-// container's process group and, when asked, removes the Node and its Lease.
+// it (fieldSelector spec.nodeName) and runs each with a PodWorker. `streams` runs exec, attach
+// and port-forward for the kubelet endpoint. stop() ends those sessions, kills every container's
+// process group and, when asked, removes the Node and its Lease.
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,9 @@ import type { CgroupDriver } from './cgroups.js';
 import type { ContainerRuntime } from './containerRuntime.js';
 import type { ImageTable } from './images.js';
 import { KubeletServer, type PodStats } from './kubeletServer.js';
+import type { ContainerStreams } from './containerStreams.js';
 import { LogStore } from './logStore.js';
+import { NodeContainerStreams } from './nodeStreams.js';
 import { getObject, inClusterEnv, procUsage, requestPodToken, type NodeRuntime } from './nodeRuntime.js';
 import { PodWorker } from './podWorker.js';
 
@@ -57,6 +60,7 @@ export class VirtualNode {
   private readonly pods: Informer;
   private readonly kubelet: KubeletServer;
   private readonly runtime: NodeRuntime;
+  private readonly nodeStreams: NodeContainerStreams;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
   private podIPs = 0;
@@ -89,6 +93,11 @@ export class VirtualNode {
       requestToken: (pod, aud, exp) => requestPodToken(client, pod, aud, exp),
       procUsage,
     };
+    this.nodeStreams = new NodeContainerStreams({
+      worker: (ns, pod) => this.workers.get(`${ns}/${pod}`),
+      logs: this.logs,
+      runtime: o.containerRuntime,
+    });
     this.pods = new Informer(client, `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${this.name}`)}`);
     this.pods.on((type, pod) => this.onPod(type, pod));
     this.kubelet = new KubeletServer(
@@ -96,6 +105,7 @@ export class VirtualNode {
       this.logs,
       () => this.stats(),
       (ns, pod, c) => this.waitingReason(ns, pod, c),
+      this.nodeStreams,
     );
   }
 
@@ -109,6 +119,11 @@ export class VirtualNode {
     this.heartbeat.unref();
   }
 
+  /** exec, attach and port-forward into the pods this node runs. */
+  get streams(): ContainerStreams {
+    return this.nodeStreams;
+  }
+
   /** Pods this node runs now (not finished), for the autoscaler's tests and the bench. */
   runningPods(): number {
     return this.workers.size;
@@ -119,6 +134,7 @@ export class VirtualNode {
     this.stopped = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.pods.stop();
+    this.nodeStreams.closeAll();
     await Promise.all([...this.workers.values()].map((w) => w.terminate(opts.graceSeconds ?? 2, false)));
     this.workers.clear();
     await this.kubelet.close();
