@@ -35,7 +35,11 @@ export class ClientEnv {
   readonly dir = mkdtempSync(join(tmpdir(), 'longshore-sandbox-clients-'));
   constructor(private readonly kubeconfigPath: string) {}
 
-  run(bin: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  run(
+    bin: string,
+    args: string[],
+    opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+  ): Promise<RunResult> {
     return new Promise((resolve) => {
       const child = execFile(
         bin,
@@ -50,6 +54,7 @@ export class ClientEnv {
             HELM_CACHE_HOME: join(this.dir, 'helm-cache'),
             HELM_CONFIG_HOME: join(this.dir, 'helm-config'),
             HELM_DATA_HOME: join(this.dir, 'helm-data'),
+            ...opts.env,
           },
         },
         (err, stdout, stderr) => {
@@ -64,7 +69,10 @@ export class ClientEnv {
     });
   }
 
-  kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<RunResult> {
+  kubectl(
+    args: string[],
+    opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> },
+  ): Promise<RunResult> {
     return this.run(kubectlPath(), args, opts);
   }
 

@@ -23,6 +23,8 @@ export {
   type ImageSettings,
 } from './config/clusterConfig.js';
 export { containerProcessStats } from './nodes/container.js';
+export { KubeletServer } from './nodes/kubeletServer.js';
+export { LogStore } from './nodes/logStore.js';
 export {
   StreamRefused,
   type ContainerStreams,

@@ -1,5 +1,6 @@
 // What request handlers share: the storage, watches, tokens, RBAC and settings of one sandbox.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AuditLog } from '../audit/auditLog.js';
 import type { TokenAuthority } from '../auth/tokens.js';
 import type { UserInfo } from '../auth/user.js';
@@ -42,4 +43,12 @@ export interface ApiRequest {
   def: ResourceDef;
   /** Raw body text (PUT/POST/PATCH/DELETE). */
   body: string;
+  /** Set for a request with an Upgrade header: its socket, once the handler takes it over. */
+  upgrade?: UpgradeRequest;
+}
+
+export interface UpgradeRequest {
+  socket: Duplex;
+  /** Bytes the client sent after the request head. */
+  head: Buffer;
 }

@@ -11,7 +11,8 @@ import { sendJson } from './respond.js';
 
 const TIMEOUT_MS = 10_000;
 
-function endpoint(sc: ServerContext, nodeName: string): string {
+/** The base URL of a node's kubelet endpoint, from its Node status. */
+export function kubeletEndpoint(sc: ServerContext, nodeName: string): string {
   const node = sc.store.get('/nodes', nodeName);
   if (!node) throw errors.badRequest(`node "${nodeName}" not found`);
   const status = (node.status ?? {}) as Obj;
@@ -51,7 +52,7 @@ export async function proxyPodLog(
     const v = ctx.url.searchParams.get(k);
     if (v !== null) q.set(k, v);
   }
-  const url = `${endpoint(sc, nodeName)}/containerLogs/${encodeURIComponent(ns)}/${encodeURIComponent(pod)}/${encodeURIComponent(container)}?${q}`;
+  const url = `${kubeletEndpoint(sc, nodeName)}/containerLogs/${encodeURIComponent(ns)}/${encodeURIComponent(pod)}/${encodeURIComponent(container)}?${q}`;
   let res: IncomingMessage;
   try {
     res = await get(url);
@@ -75,7 +76,7 @@ interface PodStats {
 
 async function nodeStats(sc: ServerContext, nodeName: string): Promise<PodStats[]> {
   try {
-    const res = await get(`${endpoint(sc, nodeName)}/stats/pods`);
+    const res = await get(`${kubeletEndpoint(sc, nodeName)}/stats/pods`);
     return res.statusCode === 200 ? (JSON.parse(await readAll(res)) as PodStats[]) : [];
   } catch {
     return [];

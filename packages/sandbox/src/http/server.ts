@@ -1,9 +1,12 @@
 // The HTTPS front: authenticate, work out the request (requestInfo), authorize with RBAC,
 // dispatch (discovery, health, OpenAPI, resources), and write one audit entry per request.
-// Every failure is a Status answer; no client input can throw past handle().
+// Every failure is a Status answer; no client input can throw past handle(). Upgrade requests
+// (pods/exec, attach, portforward) take the same path, with the socket handed over to the
+// handler once authorized (see podStreams.ts).
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { errors } from '../errors.js';
 import { ANONYMOUS, type UserInfo } from '../auth/user.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, versionInfo } from '../discovery/discovery.js';
@@ -11,7 +14,7 @@ import { openApiDocument, openApiIndex } from '../discovery/openapi.js';
 import { authorize, forbiddenMessage, type RequestAttributes } from '../rbac/evaluate.js';
 import { findResource } from '../resources/registry.js';
 import { authenticate } from './authn.js';
-import type { ServerContext } from './context.js';
+import type { ServerContext, UpgradeRequest } from './context.js';
 import { requestInfo, type RequestInfo } from './requestInfo.js';
 import { handleResource } from './resourceHandler.js';
 import { readBody, sendError, sendJson } from './respond.js';
@@ -30,6 +33,15 @@ export class ApiServer {
   ) {
     this.server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
       void this.handle(req, res);
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      // Refusals are ordinary HTTP answers on the same socket, written by the usual handlers.
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.on('finish', () => socket.end());
+      void this.handle(req, res, { socket, head });
     });
     // Longer than client-go's idle timeout (90 s), so the server never closes a connection a
     // client is about to reuse (that race surfaces as spurious EOF errors in controllers).
@@ -57,7 +69,7 @@ export class ApiServer {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, upgrade?: UpgradeRequest): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://sandbox');
     const method = req.method ?? 'GET';
     let user: UserInfo = ANONYMOUS;
@@ -96,7 +108,7 @@ export class ApiServer {
         );
       }
       code = info.isResourceRequest
-        ? await this.resource(req, res, url, info, user)
+        ? await this.resource(req, res, url, info, user, upgrade)
         : this.nonResource(res, url.pathname, req);
     } catch (err) {
       code = sendError(res, err);
@@ -129,12 +141,14 @@ export class ApiServer {
     url: URL,
     info: RequestInfo,
     user: UserInfo,
+    upgrade: UpgradeRequest | undefined,
   ): Promise<number> {
     const def = info.resource ? findResource(info.group, info.version, info.resource) : undefined;
     if (!def) throw errors.notFoundPath();
     if (!def.namespaced && info.namespace !== undefined && info.resource !== 'namespaces') throw errors.notFoundPath();
-    const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '') ? await readBody(req) : '';
-    return handleResource(this.sc, { req, res, url, info, user, def, body });
+    // An upgrade request's socket carries the stream protocol, not a body.
+    const body = !upgrade && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '') ? await readBody(req) : '';
+    return handleResource(this.sc, { req, res, url, info, user, def, body, ...(upgrade ? { upgrade } : {}) });
   }
 
   private nonResource(res: ServerResponse, path: string, req: IncomingMessage): number {

@@ -1,7 +1,7 @@
 // Subresources: status and finalize (writes that touch only part of an object), scale (a view
 // of replicas as autoscaling/v1 Scale), serviceaccounts/token (TokenRequest), pods/binding
-// (what a scheduler posts), pods/eviction (a delete that respects PodDisruptionBudgets) and
-// pods/log.
+// (what a scheduler posts), pods/eviction (a delete that respects PodDisruptionBudgets),
+// pods/log, and the streaming pods/exec, attach and portforward (podStreams.ts).
 import { errors } from '../errors.js';
 import { findResource, storageKey } from '../resources/registry.js';
 import { formatSelector, fromStructured, matchLabels } from '../selectors/labels.js';
@@ -13,6 +13,7 @@ import type { ApiRequest, ServerContext } from './context.js';
 import { dryRunOf, fieldValidationOf, intParam } from './query.js';
 import { parseBody, sendJson } from './respond.js';
 import { proxyPodLog } from './nodeProxy.js';
+import { podStream } from './podStreams.js';
 
 const success = (code: number): Obj => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code });
 
@@ -50,6 +51,10 @@ export async function handleSubresource(sc: ServerContext, ctx: ApiRequest): Pro
       return eviction(sc, ctx, ns!, name);
     case 'log':
       return podLog(sc, ctx, ns!, name);
+    case 'exec':
+    case 'attach':
+    case 'portforward':
+      return podStream(sc, ctx, ns!, name);
     default:
       throw errors.notFoundPath();
   }

@@ -105,6 +105,7 @@ export class VirtualNode {
       this.logs,
       () => this.stats(),
       (ns, pod, c) => this.waitingReason(ns, pod, c),
+      this.nodeStreams,
     );
   }
 
