@@ -77,6 +77,8 @@ export async function sandboxApiBench(
       namespaces: false,
       rootCaPublisher: false,
       endpoints: false,
+      jobs: false,
+      cronJobs: false,
     },
   });
   try {
