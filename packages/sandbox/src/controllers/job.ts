@@ -159,7 +159,7 @@ export class JobController {
 
     status.active = ending || suspended ? 0 : active.length;
     status.ready = active.filter(isPodReady).length;
-    status.terminating = pods.filter((p) => p.metadata.deletionTimestamp && !isFinished(p)).length;
+    status.terminating = live.filter((p) => p.metadata.deletionTimestamp).length;
     status.uncountedTerminatedPods ??= {};
     status.succeeded ??= 0;
     status.failed ??= 0;
@@ -173,23 +173,29 @@ export class JobController {
     this.counted.set(keyOf(job), seen);
     const fresh = pods.filter((p) => !seen.has(p.metadata.uid!));
     const { newlySucceeded, newlyFailed, ignored } = countFinished(job, fresh, status);
-    for (const p of [...newlySucceeded, ...newlyFailed, ...ignored]) seen.add(p.metadata.uid!);
     for (const p of ignored) await this.dropFinalizer(p);
-    if (!newlySucceeded.length && !newlyFailed.length) return;
     const uncounted = (status.uncountedTerminatedPods ?? {}) as Obj;
     const succeeded = [...((uncounted.succeeded ?? []) as string[]), ...newlySucceeded.map((p) => p.metadata.uid!)];
     const failed = [...((uncounted.failed ?? []) as string[]), ...newlyFailed.map((p) => p.metadata.uid!)];
-    status.uncountedTerminatedPods = {
-      ...(succeeded.length ? { succeeded } : {}),
-      ...(failed.length ? { failed } : {}),
-    };
-    await this.writeStatus(job, status);
-    for (const p of [...newlySucceeded, ...newlyFailed]) await this.dropFinalizer(p);
+    if (!succeeded.length && !failed.length) return;
+    if (newlySucceeded.length || newlyFailed.length) {
+      status.uncountedTerminatedPods = {
+        ...(succeeded.length ? { succeeded } : {}),
+        ...(failed.length ? { failed } : {}),
+      };
+      await this.writeStatus(job, status);
+    }
+    const recorded = new Set([...succeeded, ...failed]);
+    for (const p of pods) if (recorded.has(p.metadata.uid!) && hasTrackingFinalizer(p)) await this.dropFinalizer(p);
+    for (const uid of recorded) seen.add(uid);
     status.succeeded = Number(status.succeeded ?? 0) + succeeded.length;
     status.failed = Number(status.failed ?? 0) + failed.length;
     status.uncountedTerminatedPods = {};
     if ((job.spec as Obj | undefined)?.completionMode === 'Indexed')
-      status.completedIndexes = completedIndexes(status, newlySucceeded);
+      status.completedIndexes = completedIndexes(
+        status,
+        pods.filter((p) => succeeded.includes(p.metadata.uid!)),
+      );
   }
 
   /** Why the Job fails now, if it does: podFailurePolicy FailJob, back-off limit, deadline. */
@@ -315,13 +321,17 @@ export class JobController {
   }
 
   private async dropFinalizer(p: K8sObject): Promise<void> {
-    const finalizers = ((p.metadata.finalizers ?? []) as string[]).filter((f) => f !== TRACKING_FINALIZER);
-    // The resourceVersion makes it a compare-and-swap: a finalizer someone added meanwhile stays.
+    const i = ((p.metadata.finalizers ?? []) as string[]).indexOf(TRACKING_FINALIZER);
+    if (i < 0) return;
+    // The test makes it safe against a list that changed meanwhile (then the sync is retried).
     const r = await this.client.request(
       'PATCH',
       apiPath('v1', 'pods', p.metadata.namespace, p.metadata.name),
-      { metadata: { finalizers: finalizers.length ? finalizers : null, resourceVersion: p.metadata.resourceVersion } },
-      'application/merge-patch+json',
+      [
+        { op: 'test', path: `/metadata/finalizers/${i}`, value: TRACKING_FINALIZER },
+        { op: 'remove', path: `/metadata/finalizers/${i}` },
+      ],
+      'application/json-patch+json',
     );
     if (r.status !== 200 && r.status !== 404) throw new Error(`finalizer of pod ${keyOf(p)}: ${r.status}`);
   }
