@@ -81,6 +81,8 @@ export async function sandboxApiBench(
       namespaces: false,
       rootCaPublisher: false,
       endpoints: false,
+      jobs: false,
+      cronJobs: false,
     },
   });
   try {

@@ -24,6 +24,8 @@ export async function sandboxPodsBench(
       namespaces: false,
       rootCaPublisher: true,
       endpoints: false,
+      jobs: false,
+      cronJobs: false,
     },
     cluster: {
       nodeGroups: [

@@ -38,6 +38,9 @@ export async function attachSandbox(ref: ReferenceCluster, config: ClusterConfig
       namespaces: false,
       rootCaPublisher: true,
       endpoints: true,
+      jobs: true,
+      cronJobs: true,
+      jobPodBackoffMs: 200,
     },
     ref.caPem,
   );

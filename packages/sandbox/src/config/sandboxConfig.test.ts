@@ -38,7 +38,7 @@ test('sandbox config: every problem of the file at once, each with its path, sec
     'adminToken must be at least 16 characters (it grants everything), got "<redacted>"',
     'tokens[0].token must be a string of at least 8 characters, got "<redacted>"',
     'tokens[1].token is missing: it must be a string of at least 8 characters',
-    'unknown key controllers.replicaSet (known: deployments, replicaSets, replicationControllers, daemonSets, podGarbageCollector, apiServiceAvailability, serviceAccounts, garbageCollector, namespaces, rootCaPublisher, endpoints)',
+    'unknown key controllers.replicaSet (known: deployments, replicaSets, replicationControllers, daemonSets, podGarbageCollector, apiServiceAvailability, serviceAccounts, garbageCollector, namespaces, rootCaPublisher, endpoints, jobs, cronJobs, jobPodBackoffMs)',
     'cluster.nodeGroups[0].name is missing: it must be a DNS label of at most 42 characters',
     'cluster.cgroups must be true or false, got "maybe"',
   ]);

@@ -36,6 +36,12 @@ const Controllers = Type.Object(
     rootCaPublisher: enabled,
     /** Endpoints and EndpointSlices of Services with a selector. */
     endpoints: enabled,
+    /** batch/v1 Jobs run to completion. */
+    jobs: enabled,
+    /** batch/v1 CronJobs create Jobs on their schedule. */
+    cronJobs: enabled,
+    /** First delay before a Job's failed pod is replaced, doubling per failure (default 1 s; kube-controller-manager: 10 s). */
+    jobPodBackoffMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
   },
   { additionalProperties: false, default: {} },
 );

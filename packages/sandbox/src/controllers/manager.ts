@@ -6,7 +6,9 @@ import { APIServiceAvailability } from './apiServiceAvailability.js';
 import { DaemonSetController } from './daemonSet.js';
 import { DeploymentController } from './deployment.js';
 import { EndpointsController } from './endpoints.js';
+import { CronJobController } from './cronJob.js';
 import { GarbageCollector } from './garbageCollector.js';
+import { JobController } from './job.js';
 import { NamespaceDefaultsController } from './namespaceDefaults.js';
 import { NamespaceDeletionController } from './namespaceDeletion.js';
 import { PodGarbageCollector } from './podGarbageCollector.js';
@@ -41,6 +43,8 @@ export function startControllers(client: KubeClient, enabled: ControllersConfig,
   if (enabled.garbageCollector) all.push(new GarbageCollector(client));
   if (enabled.namespaces) all.push(new NamespaceDeletionController(client));
   if (enabled.endpoints) all.push(new EndpointsController(client));
+  if (enabled.jobs) all.push(new JobController(client, { podBackoffMs: enabled.jobPodBackoffMs }));
+  if (enabled.cronJobs) all.push(new CronJobController(client));
   for (const c of all) c.start();
   return {
     async stop() {

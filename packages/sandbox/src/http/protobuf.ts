@@ -1,6 +1,6 @@
 // Decoding of Kubernetes protobuf request bodies (application/vnd.kubernetes.protobuf), for the
 // kinds kubectl's typed clients send that way: `kubectl create namespace|configmap|secret|
-// serviceaccount|role|rolebinding|deployment|token`, `kubectl auth can-i`. The body is the "k8s\0"
+// serviceaccount|role|rolebinding|deployment|job|cronjob|token`, `kubectl auth can-i`. The body is the "k8s\0"
 // magic and a runtime.Unknown envelope around the typed message; each message is mapped to the
 // JSON object the JSON codec would have produced. Answers stay JSON (clients accept both).
 // kubectl has no JSON fallback for a 415 to protobuf (client-go falls back only from CBOR), so a
@@ -152,6 +152,32 @@ const S: Record<string, Schema> = {
     7: ['paused', 'bool'],
     9: ['progressDeadlineSeconds', 'int*'],
   },
+  Job: { 1: ['metadata', 'msg:ObjectMeta'], 2: ['spec', 'msg:JobSpec'], 3: ['status', 'msg:Empty'] },
+  JobSpec: {
+    1: ['parallelism', 'int*'],
+    2: ['completions', 'int*'],
+    3: ['activeDeadlineSeconds', 'int*'],
+    4: ['selector', 'msg:LabelSelector'],
+    5: ['manualSelector', 'bool*'],
+    6: ['template', 'msg:PodTemplateSpec'],
+    7: ['backoffLimit', 'int*'],
+    8: ['ttlSecondsAfterFinished', 'int*'],
+    9: ['completionMode', 'string*'],
+    10: ['suspend', 'bool*'],
+    14: ['podReplacementPolicy', 'string*'],
+  },
+  CronJob: { 1: ['metadata', 'msg:ObjectMeta'], 2: ['spec', 'msg:CronJobSpec'], 3: ['status', 'msg:Empty'] },
+  CronJobSpec: {
+    1: ['schedule', 'string'],
+    2: ['startingDeadlineSeconds', 'int*'],
+    3: ['concurrencyPolicy', 'string'],
+    4: ['suspend', 'bool*'],
+    5: ['jobTemplate', 'msg:JobTemplateSpec'],
+    6: ['successfulJobsHistoryLimit', 'int*'],
+    7: ['failedJobsHistoryLimit', 'int*'],
+    8: ['timeZone', 'string*'],
+  },
+  JobTemplateSpec: { 1: ['metadata', 'msg:ObjectMeta'], 2: ['spec', 'msg:JobSpec'] },
   DeploymentStrategy: { 1: ['type', 'string'], 2: ['rollingUpdate', 'msg:RollingUpdateDeployment'] },
   RollingUpdateDeployment: { 1: ['maxUnavailable', 'intstr'], 2: ['maxSurge', 'intstr'] },
   LabelSelector: { 1: ['matchLabels', 'map:string'], 2: ['matchExpressions', 'rep:LabelSelectorRequirement'] },

@@ -265,6 +265,54 @@ const PRINTERS: Record<string, Printer> = {
       ];
     },
   },
+  Job: {
+    columns: [
+      NAME,
+      col('Status'),
+      col('Completions'),
+      col('Duration'),
+      AGE,
+      col('Containers', 'string', 1),
+      col('Images', 'string', 1),
+      col('Selector', 'string', 1),
+    ],
+    cells: (o) => [
+      get(o, 'metadata.name'),
+      jobStatus(o),
+      jobCompletions(o),
+      jobDuration(o),
+      age(o),
+      ...templateColumns(get(o, 'spec.template.spec'), get(o, 'spec.selector')),
+    ],
+  },
+  CronJob: {
+    columns: [
+      NAME,
+      col('Schedule'),
+      col('Timezone'),
+      col('Suspend', 'boolean'),
+      col('Active', 'integer'),
+      col('Last Schedule'),
+      AGE,
+      col('Containers', 'string', 1),
+      col('Images', 'string', 1),
+      col('Selector', 'string', 1),
+    ],
+    cells: (o) => {
+      const last = get(o, 'status.lastScheduleTime');
+      const suspend = get(o, 'spec.suspend');
+      return [
+        get(o, 'metadata.name'),
+        get(o, 'spec.schedule') ?? '',
+        get(o, 'spec.timeZone') ?? '<none>',
+        suspend === undefined ? '<unset>' : suspend ? 'True' : 'False',
+        arr(get(o, 'status.active')).length,
+        typeof last === 'string' ? humanDuration(Date.now() - Date.parse(last)) : '<none>',
+        age(o),
+        ...templateColumns(get(o, 'spec.jobTemplate.spec.template.spec'), get(o, 'spec.jobTemplate.spec.selector')),
+      ];
+    },
+  },
   Node: {
     columns: [NAME, col('Status'), col('Roles'), AGE, col('Version')],
     cells: (o) => {
@@ -350,6 +398,55 @@ const PRINTERS: Record<string, Printer> = {
     cells: (o) => [get(o, 'metadata.name'), get(o, 'spec.holderIdentity') ?? '', age(o)],
   },
 };
+
+/** printJob's STATUS: the finished conditions first, then deletion, suspension, the targets. */
+function jobStatus(o: Obj): string {
+  const has = (type: string): boolean =>
+    arr(get(o, 'status.conditions')).some((c) => c.type === type && c.status === 'True');
+  if (has('Complete')) return 'Complete';
+  if (has('Failed')) return 'Failed';
+  if (get(o, 'metadata.deletionTimestamp')) return 'Terminating';
+  if (has('Suspended')) return 'Suspended';
+  if (has('FailureTarget')) return 'FailureTarget';
+  if (has('SuccessCriteriaMet')) return 'SuccessCriteriaMet';
+  return 'Running';
+}
+
+function jobCompletions(o: Obj): string {
+  const succeeded = Number(get(o, 'status.succeeded') ?? 0);
+  const completions = get(o, 'spec.completions');
+  if (typeof completions === 'number') return `${succeeded}/${completions}`;
+  const parallelism = Number(get(o, 'spec.parallelism') ?? 0);
+  return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
+}
+
+function jobDuration(o: Obj): string {
+  const start = get(o, 'status.startTime');
+  if (typeof start !== 'string') return '';
+  const end = get(o, 'status.completionTime');
+  return humanDuration((typeof end === 'string' ? Date.parse(end) : Date.now()) - Date.parse(start));
+}
+
+/** The wide columns of workloads: containers, images, selector (metav1.FormatLabelSelector). */
+function templateColumns(podSpec: unknown, selector: unknown): string[] {
+  const cs = arr(get(podSpec, 'containers'));
+  const s = (selector ?? {}) as Obj;
+  const parts = [
+    ...Object.entries((s.matchLabels ?? {}) as Obj).map(([k, v]) => `${k}=${String(v)}`),
+    ...arr(s.matchExpressions).map((e) => {
+      const values = ((e.values ?? []) as string[]).join(',');
+      const op = String(e.operator);
+      if (op === 'Exists') return String(e.key);
+      if (op === 'DoesNotExist') return `!${String(e.key)}`;
+      return `${String(e.key)} ${op === 'In' ? 'in' : 'notin'} (${values})`;
+    }),
+  ];
+  return [
+    cs.map((c) => c.name).join(','),
+    cs.map((c) => c.image).join(','),
+    selector === undefined ? '<none>' : parts.join(',') || '<none>',
+  ];
+}
 
 /** The printers' formatEndpoints: three, then "+ N more...". */
 function atMostThree(items: string[]): string {

@@ -1,6 +1,8 @@
 // Server-side defaulting (SetObjectDefaults_* of k8s.io/kubernetes/pkg/apis/*/v1): the fields
 // clients read back and rely on, e.g. `kubectl rollout status` needs spec.strategy, helm's
 // three-way patch compares against imagePullPolicy and terminationMessagePath.
+import { defaultCronJob, defaultJob } from './batchDefaults.js';
+
 type Obj = Record<string, unknown>;
 const obj = (o: Obj, k: string): Obj => {
   const v = o[k];
@@ -159,6 +161,12 @@ export function applyDefaults(kind: string, o: Obj): void {
       obj(o, 'status');
       break;
     }
+    case 'Job':
+      defaultJob(o, defaultPodSpec);
+      break;
+    case 'CronJob':
+      defaultCronJob(o, defaultPodSpec);
+      break;
     case 'Secret':
       setDefault(o, 'type', 'Opaque');
       break;

@@ -124,6 +124,9 @@ export class RestStorage {
     admitNamespace(this.store, def, namespace, 'create');
     let internal = this.toInternal(def, obj);
     if (def.kind === 'Secret') normalizeSecret(internal);
+    // The uid exists before defaulting, as kube-apiserver fills it before the strategy runs: a
+    // Job's generated selector is made of it.
+    (internal.metadata as Obj).uid = newUid();
     applyDefaults(def.kind, internal);
     if (def.resource === 'pods' && name) admitPod(this.store, namespace ?? '', internal, name);
     if (def.resource === 'services') allocateClusterIP(this.store, internal);
@@ -131,7 +134,6 @@ export class RestStorage {
     if (errs.length) throw this.invalid(def, name, errs);
     opts.admit?.(internal);
     const m = internal.metadata as Obj;
-    m.uid = newUid();
     m.creationTimestamp = now();
     if (def.generation) m.generation = 1;
     if (def.kind === 'DaemonSet') setTemplateGeneration(internal);

@@ -27,7 +27,7 @@ const CORE_EVENT = [
 ];
 
 /** Kinds whose spec.template.spec is a PodSpec. */
-const TEMPLATED = new Set(['Deployment', 'ReplicaSet', 'DaemonSet', 'ReplicationController']);
+const TEMPLATED = new Set(['Deployment', 'ReplicaSet', 'DaemonSet', 'ReplicationController', 'Job']);
 
 const TOP: Record<string, string[]> = {
   ConfigMap: [...COMMON, 'data', 'binaryData', 'immutable'],

@@ -1,6 +1,7 @@
 // Per-kind validation on create and update: what kube-apiserver's registry strategies check
 // (Validate / ValidateUpdate), reduced to the rules clients meet in practice.
 import { fromStructured, matchLabels } from '../selectors/labels.js';
+import { validateCronJob, validateJob, validateJobUpdate } from './batch.js';
 import { validateEndpointSliceAddresses, validateEndpointsAddresses } from './endpointAddresses.js';
 import { forbidden, invalid, notSupported, required, type FieldError } from './fieldErrors.js';
 import { nameError, validateAnnotations, validateLabels, validateName, type NameRule } from './names.js';
@@ -137,6 +138,12 @@ export function validateObject(kind: string, o: Obj): FieldError[] {
     case 'APIService':
       out.push(...validateAPIServiceName(o), ...validateAPIServiceSpec(o));
       break;
+    case 'Job':
+      out.push(...validateJob(o));
+      break;
+    case 'CronJob':
+      out.push(...validateCronJob(o));
+      break;
     case 'ConfigMap':
       out.push(...validateKeys(o.data, 'data'), ...validateKeys(o.binaryData, 'binaryData'));
       break;
@@ -201,6 +208,7 @@ export function validateUpdate(kind: string, next: Obj, prev: Obj): FieldError[]
   ) {
     out.push(invalid('spec.selector', obj(next.spec).selector, 'field is immutable'));
   }
+  if (kind === 'Job') out.push(...validateJobUpdate(next, prev));
   if (kind === 'Pod') out.push(...validatePodUpdate(obj(next.spec), obj(prev.spec)));
   return out;
 }
