@@ -1,6 +1,7 @@
 // The differential battery, in the order it runs. Each step gets its own namespace
 // (<prefix>-<step name>), so a failing step leaves the others' state untouched.
 import type { Step } from './battery.js';
+import { cronJobs, jobs } from './stepsBatch.js';
 import { kubectlCreate, serverSideApply } from './stepsClients.js';
 import { apiServices, daemonSets, replicationControllers } from './stepsDaemonSets.js';
 import { createGet, dryRun, paging, patches, selectors, update, validation } from './stepsCrud.js';
@@ -20,6 +21,8 @@ export const BATTERY: readonly Step[] = [
   daemonSets,
   replicationControllers,
   apiServices,
+  jobs,
+  cronJobs,
   watches,
   gone,
   rbac,
