@@ -1,43 +1,21 @@
-// Battery steps for batch/v1: the defaults kube-apiserver gives a Job (the selector and pod
-// template labels generated from its uid, compared as '{uid}') and a CronJob, reads, lists and
-// `kubectl get` tables, the 422 causes of their validation, the updates a Job refuses, and the
-// status subresource. No Job's pods may run: the reference runs no controllers, so Jobs are
-// created suspended (and their pods name a scheduler nobody serves); a Job that is not
-// suspended exists only to be refused a template change. Status and resourceVersions are not
-// compared where the sandbox's Job controller writes status (the Suspended condition).
+// Battery step for batch/v1 Jobs: the defaults kube-apiserver gives a Job (the selector and pod
+// template labels generated from its uid, compared as '{uid}'), reads, lists and the `kubectl get`
+// table, the 422 causes of its validation, the updates it refuses, the status subresource, and a
+// pod's last finalizer removed as the Job controller removes it. No Job's pods may run: the
+// reference runs no controllers, so Jobs are created suspended (and their pods name a scheduler
+// nobody serves); a Job that is not suspended exists only to be refused a template change.
+// Status and resourceVersions are not compared where the sandbox's Job controller writes status
+// (the Suspended condition).
 import type { Step } from './battery.js';
-import { JSON_PATCH, MERGE, NO_SCHEDULER, grouped, invalid, pod, core } from './kit.js';
+import { JSON_PATCH, MERGE, TABLE, core, grouped, invalid, jobPodTemplate, pod } from './kit.js';
 import { fields, list, object, ownUid, table } from './normalize.js';
-
-const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
-
-function podTemplate(spec: Record<string, unknown> = {}, labels?: Record<string, string>): object {
-  return {
-    ...(labels ? { metadata: { labels } } : {}),
-    spec: {
-      schedulerName: NO_SCHEDULER,
-      restartPolicy: 'Never',
-      containers: [{ name: 'main', image: 'busybox:1.36', command: ['true'] }],
-      ...spec,
-    },
-  };
-}
 
 function job(name: string, spec: Record<string, unknown> = {}): object {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name },
-    spec: { suspend: true, template: podTemplate(), ...spec },
-  };
-}
-
-function cronJob(name: string, spec: Record<string, unknown> = {}): object {
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'CronJob',
-    metadata: { name },
-    spec: { schedule: '*/5 * * * *', suspend: true, jobTemplate: { spec: { template: podTemplate() } }, ...spec },
+    spec: { suspend: true, template: jobPodTemplate(), ...spec },
   };
 }
 
@@ -128,7 +106,7 @@ export const jobs: Step = {
           completions: -1,
           backoffLimit: -1,
           activeDeadlineSeconds: -1,
-          template: podTemplate({ restartPolicy: 'Always' }),
+          template: jobPodTemplate({ restartPolicy: 'Always' }),
         }),
       },
       fields(),
@@ -148,7 +126,7 @@ export const jobs: Step = {
         body: job('bad-b', {
           manualSelector: true,
           selector: { matchLabels: { app: 'other' } },
-          template: podTemplate({}, { app: 'bad-b' }),
+          template: jobPodTemplate({}, { app: 'bad-b' }),
         }),
       },
       fields(),
@@ -161,7 +139,7 @@ export const jobs: Step = {
         path,
         body: job('bad-c', {
           selector: { matchLabels: { app: 'bad-c' } },
-          template: podTemplate({}, { app: 'bad-c' }),
+          template: jobPodTemplate({}, { app: 'bad-c' }),
         }),
       },
       fields(),
@@ -203,7 +181,7 @@ export const jobs: Step = {
         path,
         body: job('bad-e', {
           podFailurePolicy: { rules: [{ action: 'FailJob', onPodConditions: [{ type: 'DisruptionTarget' }] }] },
-          template: podTemplate({ restartPolicy: 'OnFailure' }),
+          template: jobPodTemplate({ restartPolicy: 'OnFailure' }),
         }),
       },
       fields(),
@@ -314,136 +292,6 @@ export const jobs: Step = {
       },
       object('metadata.finalizers'),
       { http: 200, kind: 'Pod', 'metadata.name': 'tracked', 'metadata.finalizers': undefined },
-    );
-  },
-};
-
-const CJ_FIELDS = fields(
-  'metadata.name',
-  'metadata.labels',
-  'metadata.generation',
-  'spec.schedule',
-  'spec.timeZone',
-  'spec.concurrencyPolicy',
-  'spec.suspend',
-  'spec.successfulJobsHistoryLimit',
-  'spec.failedJobsHistoryLimit',
-  'spec.jobTemplate',
-);
-
-export const cronJobs: Step = {
-  name: 'cronjobs',
-  async run(c) {
-    const ns = await c.namespace();
-    const path = grouped('batch/v1', ns, 'cronjobs');
-    const defaults = {
-      kind: 'CronJob',
-      'metadata.name': 'nightly',
-      'metadata.labels': undefined,
-      'spec.schedule': '*/5 * * * *',
-      'spec.timeZone': undefined,
-      'spec.concurrencyPolicy': 'Allow',
-      'spec.suspend': true,
-      'spec.successfulJobsHistoryLimit': 3,
-      'spec.failedJobsHistoryLimit': 1,
-    };
-    await c.call('create', { method: 'POST', path, body: cronJob('nightly') }, CJ_FIELDS, {
-      http: 201,
-      ...defaults,
-      'metadata.generation': 1,
-    });
-    await c.call('get', { path: `${path}/nightly` }, object(), {
-      http: 200,
-      kind: 'CronJob',
-      'metadata.resourceVersion': 'rv1:new:newest',
-    });
-    await c.call('list', { path }, list(), { http: 200, kind: 'CronJobList', items: ['nightly'] });
-    await c.call('table', { path, accept: TABLE }, table('Age'), {
-      http: 200,
-      kind: 'Table',
-      rows: [['nightly', '*/5 * * * *', '<none>', 'True', 0, '<none>', '<skipped>', 'main', 'busybox:1.36', '<none>']],
-    });
-    await c.call(
-      'a schedule that does not parse, an unknown time zone',
-      {
-        method: 'POST',
-        path,
-        body: cronJob('bad-a', { schedule: '61 * * * *', timeZone: 'Mars/Olympus_Mons' }),
-      },
-      fields(),
-      invalid('CronJob', 'bad-a', ['spec.schedule|FieldValueInvalid', 'spec.timeZone|FieldValueInvalid']),
-    );
-    await c.call(
-      'TZ in the schedule with timeZone',
-      { method: 'POST', path, body: cronJob('bad-b', { schedule: 'TZ=UTC 0 * * * *', timeZone: 'UTC' }) },
-      fields(),
-      invalid('CronJob', 'bad-b', ['spec.schedule|FieldValueInvalid']),
-    );
-    await c.call(
-      'concurrencyPolicy, negative limits, a job template that restarts Always with a selector',
-      {
-        method: 'POST',
-        path,
-        body: cronJob('bad-c', {
-          concurrencyPolicy: 'Sometimes',
-          startingDeadlineSeconds: -1,
-          successfulJobsHistoryLimit: -1,
-          jobTemplate: {
-            spec: {
-              selector: { matchLabels: { app: 'x' } },
-              template: podTemplate({ restartPolicy: 'Always' }, { app: 'x' }),
-            },
-          },
-        }),
-      },
-      fields(),
-      invalid('CronJob', 'bad-c', [
-        'spec.concurrencyPolicy|FieldValueNotSupported',
-        'spec.jobTemplate.spec.selector|FieldValueInvalid',
-        'spec.jobTemplate.spec.template.spec.restartPolicy|FieldValueRequired',
-        'spec.startingDeadlineSeconds|FieldValueInvalid',
-        'spec.successfulJobsHistoryLimit|FieldValueInvalid',
-      ]),
-    );
-    await c.call(
-      'a schedule in words, in a time zone',
-      {
-        method: 'PATCH',
-        path: `${path}/nightly`,
-        contentType: MERGE,
-        body: { spec: { schedule: '@daily', timeZone: 'Europe/Berlin' } },
-      },
-      fields('metadata.generation', 'spec.schedule', 'spec.timeZone'),
-      {
-        http: 200,
-        kind: 'CronJob',
-        'metadata.generation': 2,
-        'spec.schedule': '@daily',
-        'spec.timeZone': 'Europe/Berlin',
-      },
-    );
-    await c.call(
-      'an update to a schedule that does not parse',
-      { method: 'PATCH', path: `${path}/nightly`, contentType: MERGE, body: { spec: { schedule: '* * *' } } },
-      fields(),
-      invalid('CronJob', 'nightly', ['spec.schedule|FieldValueInvalid']),
-    );
-    await c.call(
-      'status: lastScheduleTime, not the spec',
-      {
-        method: 'PATCH',
-        path: `${path}/nightly/status`,
-        contentType: MERGE,
-        body: { spec: { suspend: false }, status: { lastScheduleTime: '2025-01-02T03:04:05Z' } },
-      },
-      fields('spec.suspend', 'status.lastScheduleTime', 'metadata.generation'),
-      {
-        http: 200,
-        kind: 'CronJob',
-        'spec.suspend': true,
-        'status.lastScheduleTime': '2025-01-02T03:04:05Z',
-        'metadata.generation': 2,
-      },
     );
   },
 };
