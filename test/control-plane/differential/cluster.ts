@@ -40,6 +40,8 @@ export interface RequestOptions {
   contentType?: string;
   /** Default the endpoint's admin token; null sends no Authorization header (anonymous). */
   token?: string | null;
+  /** Default application/json; e.g. kubectl's `application/json;as=Table;v=v1;g=meta.k8s.io`. */
+  accept?: string;
   /** Default 10 000 ms for the whole exchange. */
   timeoutMs?: number;
 }
@@ -62,7 +64,7 @@ function parseBody(text: string): unknown {
 /** One request; resolves for every HTTP status (4xx/5xx are answers to compare, not errors). */
 export function apiRequest(ep: ClusterEndpoint, opts: RequestOptions): Promise<ApiResponse> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
   const token = opts.token === undefined ? ep.adminToken : opts.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   let payload: string | undefined;

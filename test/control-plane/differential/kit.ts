@@ -53,6 +53,22 @@ export function pod(name: string, labels?: Record<string, string>, containers?: 
   };
 }
 
+/** The Accept header of `kubectl get`: a meta.k8s.io Table. */
+export const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+
+/** A Job's pod template whose pods never run: restartPolicy Never, a scheduler nobody serves. */
+export function jobPodTemplate(spec: Record<string, unknown> = {}, labels?: Record<string, string>): object {
+  return {
+    ...(labels ? { metadata: { labels } } : {}),
+    spec: {
+      schedulerName: NO_SCHEDULER,
+      restartPolicy: 'Never',
+      containers: [{ name: 'main', image: 'busybox:1.36', command: ['true'] }],
+      ...spec,
+    },
+  };
+}
+
 export function resourceVersionOf(res: ApiResponse): string {
   const rv = (res.body as { metadata?: { resourceVersion?: unknown } } | undefined)?.metadata?.resourceVersion;
   return typeof rv === 'string' ? rv : '';

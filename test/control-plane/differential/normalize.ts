@@ -146,6 +146,47 @@ export function fields(...picks: string[]): Normalizer {
   };
 }
 
+/** Values generated from the object's own uid (a Job's selector and pod template labels) become
+ *  '{uid}', so the generated shape is compared and not the random value. */
+export function ownUid(n: Normalizer): Normalizer {
+  return (res, ctx) => {
+    const uid = getPath(res.body, 'metadata.uid');
+    const f = n(res, ctx);
+    return typeof uid === 'string' && uid !== '' ? (substituteNames(f, new Map([[uid, '{uid}']])) as Fields) : f;
+  };
+}
+
+/** A meta.k8s.io Table (kubectl get): every column definition ("name|type|format|priority|
+ *  description"), each row's cells and row object kind. Cells of the columns in `skip` (ages, and
+ *  what only a controller writes) become '<skipped>'; row objects' uids become '{uid}'. */
+export function table(...skip: string[]): Normalizer {
+  return (res) => {
+    if (isStatus(res.body)) return statusFields(res);
+    const b = res.body as Obj;
+    const cols = Array.isArray(b.columnDefinitions) ? (b.columnDefinitions as Obj[]) : [];
+    const rows = Array.isArray(b.rows) ? (b.rows as Obj[]) : [];
+    const uids = new Map<string, string>();
+    for (const r of rows) {
+      const uid = getPath(r, 'object.metadata.uid');
+      if (typeof uid === 'string' && uid !== '') uids.set(uid, '{uid}');
+    }
+    const f: Fields = {
+      http: res.status,
+      kind: b.kind,
+      columnDefinitions: cols.map((c) =>
+        [c.name, c.type, c.format, c.priority, c.description].map((v) => String(v ?? '')).join('|'),
+      ),
+      rows: rows.map((r) =>
+        (Array.isArray(r.cells) ? (r.cells as unknown[]) : []).map((cell, i) =>
+          skip.includes(String(cols[i]?.name)) ? '<skipped>' : cell,
+        ),
+      ),
+      'rows[].object.kind': rows.map((r) => getPath(r, 'object.kind')),
+    };
+    return substituteNames(f, uids) as Fields;
+  };
+}
+
 /** A list: kind, item names in order, continue token presence, remainingItemCount and the
  *  list resourceVersion's order (see RvTracker.listToken). */
 export function list(): Normalizer {

@@ -63,5 +63,10 @@ export function defaultCronJob(cj: Obj, defaultPodTemplate: (spec: Obj) => void)
   setDefault(spec, 'successfulJobsHistoryLimit', 3);
   setDefault(spec, 'failedJobsHistoryLimit', 1);
   // A CronJob's job template gets the pod defaults but not SetDefaults_Job (the reference answers so).
-  defaultPodTemplate(child(child(child(child(spec, 'jobTemplate'), 'spec'), 'template'), 'spec'));
+  // Its two ObjectMetas are structs, never omitted: kube-apiserver writes them as `metadata: {}`.
+  const jobTemplate = child(spec, 'jobTemplate');
+  child(jobTemplate, 'metadata');
+  const podTemplate = child(child(jobTemplate, 'spec'), 'template');
+  child(podTemplate, 'metadata');
+  defaultPodTemplate(child(podTemplate, 'spec'));
 }

@@ -273,11 +273,18 @@ export function finalizersDone(def: ResourceDef, o: Obj): boolean {
   return true;
 }
 
+// ObjectMeta's `omitempty` lists and maps: Go writes none of them when empty, so a Job pod whose
+// last finalizer was removed has no `finalizers` at all, not `finalizers: []`.
+const OMIT_EMPTY_META = ['labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields'];
+const isEmptyCollection = (v: unknown): boolean =>
+  Array.isArray(v) ? v.length === 0 : isObj(v) && Object.keys(v).length === 0;
+
 // kube-apiserver serialises Go structs, so keys come out in declaration order; clients do not
 // care, but `kubectl get -o yaml` reads better (and diffs against a real cluster less) this way.
 function reorderMeta(o: Obj): Obj {
   const m = o.metadata as Obj;
   const meta: Obj = {};
+  for (const k of OMIT_EMPTY_META) if (isEmptyCollection(m[k])) delete m[k];
   for (const k of OBJECT_META_FIELDS) if (m[k] !== undefined) meta[k] = m[k];
   for (const k of Object.keys(m)) if (!(k in meta) && m[k] !== undefined) meta[k] = m[k];
   const { apiVersion, kind, metadata: _m, ...rest } = o;

@@ -22,8 +22,8 @@ function nonNegative(spec: Obj, path: string, fields: string[]): FieldError[] {
   });
 }
 
-/** ValidateJobSpec for a Job (path `spec`) or a CronJob's job template (`spec.jobTemplate.spec`). */
-function validateJobSpec(spec: Obj, path: string, uid: unknown): FieldError[] {
+/** validateJobSpec: what a Job's spec and a CronJob's job template share (no selector rules). */
+function validateJobSpecBody(spec: Obj, path: string): FieldError[] {
   const out = nonNegative(spec, path, [
     'parallelism',
     'completions',
@@ -36,44 +36,64 @@ function validateJobSpec(spec: Obj, path: string, uid: unknown): FieldError[] {
     out.push(notSupported(`${path}.completionMode`, mode, ['NonIndexed', 'Indexed']));
   if (mode === 'Indexed' && spec.completions === undefined)
     out.push(required(`${path}.completions`, 'when completion mode is Indexed'));
+  if (spec.podFailurePolicy !== undefined)
+    out.push(...validatePodFailurePolicy(obj(spec.podFailurePolicy), `${path}.podFailurePolicy`, spec));
   const prp = spec.podReplacementPolicy;
-  if (prp !== undefined && prp !== 'TerminatingOrFailed' && prp !== 'Failed')
-    out.push(notSupported(`${path}.podReplacementPolicy`, prp, ['TerminatingOrFailed', 'Failed']));
+  if (prp !== undefined) {
+    const allowed = spec.podFailurePolicy !== undefined ? ['Failed'] : ['Failed', 'TerminatingOrFailed'];
+    if (!allowed.includes(String(prp))) out.push(notSupported(`${path}.podReplacementPolicy`, prp, allowed));
+  }
   const tmpl = obj(spec.template);
-  const tmplLabels = obj(obj(tmpl.metadata).labels) as Record<string, string>;
-  if (spec.selector !== undefined) {
-    const reqs = fromStructured(obj(spec.selector));
-    if (reqs.length && !matchLabels(reqs, tmplLabels))
-      out.push(invalid(`${path}.template.metadata.labels`, tmplLabels, '`selector` does not match template `labels`'));
-    if (
-      uid !== undefined &&
-      spec.manualSelector !== true &&
-      !matchLabels(reqs, { [CONTROLLER_UID_LABEL]: String(uid) })
-    )
-      out.push(invalid(`${path}.selector`, spec.selector, '`selector` not auto-generated'));
-  } else if (uid !== undefined) out.push(required(`${path}.selector`, ''));
   out.push(...validateLabels(obj(tmpl.metadata).labels, `${path}.template.metadata.labels`));
   const podSpec = tmpl.spec as Obj | undefined;
   out.push(...validatePodSpec(podSpec, `${path}.template.spec`));
   const rp = obj(podSpec).restartPolicy;
-  if (rp !== 'OnFailure' && rp !== 'Never')
-    out.push(required(`${path}.template.spec.restartPolicy`, 'valid values: "OnFailure", "Never"'));
-  if (spec.podFailurePolicy !== undefined) {
-    out.push(...validatePodFailurePolicy(obj(spec.podFailurePolicy), `${path}.podFailurePolicy`));
-    if (rp === 'OnFailure')
-      out.push(
-        invalid(
-          `${path}.template.spec.restartPolicy`,
-          rp,
-          'only "Never" is supported when podFailurePolicy is specified',
-        ),
-      );
-  }
+  const rpPath = `${path}.template.spec.restartPolicy`;
+  // Pod defaulting turns a missing restartPolicy into Always, so both are "required".
+  if (rp === undefined || rp === '' || rp === 'Always')
+    out.push(required(rpPath, 'valid values: "OnFailure", "Never"'));
+  else if (rp !== 'OnFailure' && rp !== 'Never') out.push(notSupported(rpPath, rp, ['OnFailure', 'Never']));
+  else if (spec.podFailurePolicy !== undefined && rp !== 'Never')
+    out.push(invalid(rpPath, rp, 'only "Never" is supported when podFailurePolicy is specified'));
   return out;
 }
 
+/** ValidateJobSpec: the body, and a selector that is present and selects the template. */
+export function validateJobSpec(spec: Obj, path: string): FieldError[] {
+  const out = validateJobSpecBody(spec, path);
+  if (spec.selector === undefined) {
+    out.push(required(`${path}.selector`, ''));
+    return out;
+  }
+  const tmplLabels = obj(obj(obj(spec.template).metadata).labels) as Record<string, string>;
+  if (!matchLabels(fromStructured(obj(spec.selector)), tmplLabels))
+    out.push(invalid(`${path}.template.metadata.labels`, tmplLabels, '`selector` does not match template `labels`'));
+  return out;
+}
+
+/** validateGeneratedSelector: unless manualSelector, the selector is the one made from the uid. */
+function validateGeneratedSelector(job: Obj): FieldError[] {
+  const spec = obj(job.spec);
+  if (spec.manualSelector === true || spec.selector === undefined) return [];
+  const uid = obj(job.metadata).uid;
+  if (uid === undefined) return [];
+  return matchLabels(fromStructured(obj(spec.selector)), { [CONTROLLER_UID_LABEL]: String(uid) })
+    ? []
+    : [invalid('spec.selector', spec.selector, '`selector` not auto-generated')];
+}
+
 export function validateJob(job: Obj): FieldError[] {
-  return validateJobSpec(obj(job.spec), 'spec', obj(job.metadata).uid);
+  return [...validateGeneratedSelector(job), ...validateJobSpec(obj(job.spec), 'spec')];
+}
+
+/** ValidateJobTemplateSpec: the selector is always generated, so none may be given. */
+function validateJobTemplateSpec(spec: Obj, path: string): FieldError[] {
+  const out = validateJobSpecBody(spec, path);
+  if (spec.selector !== undefined)
+    out.push(invalid(`${path}.selector`, spec.selector, '`selector` will be auto-generated'));
+  if (spec.manualSelector === true)
+    out.push(notSupported(`${path}.manualSelector`, spec.manualSelector, ['nil', 'false']));
+  return out;
 }
 
 function validateTimeZone(tz: unknown): FieldError[] {
@@ -114,20 +134,6 @@ export function validateCronJob(cj: Obj): FieldError[] {
     out.push(notSupported('spec.concurrencyPolicy', cp, ['Allow', 'Forbid', 'Replace']));
   const template = obj(spec.jobTemplate);
   out.push(...validateLabels(obj(template.metadata).labels, 'spec.jobTemplate.metadata.labels'));
-  out.push(...validateJobSpec(obj(template.spec), 'spec.jobTemplate.spec', undefined));
-  return out;
-}
-
-/** ValidateJobUpdate: the selector and (for a Job that is not suspended) the pod template are fixed. */
-export function validateJobUpdate(next: Obj, prev: Obj): FieldError[] {
-  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-  const n = obj(next.spec),
-    p = obj(prev.spec);
-  const out: FieldError[] = [];
-  if (!same(n.selector, p.selector)) out.push(invalid('spec.selector', n.selector, 'field is immutable'));
-  if (!same(n.completionMode, p.completionMode))
-    out.push(invalid('spec.completionMode', n.completionMode, 'field is immutable'));
-  if (!same(n.template, p.template) && p.suspend !== true)
-    out.push(invalid('spec.template', n.template, 'field is immutable'));
+  out.push(...validateJobTemplateSpec(obj(template.spec), 'spec.jobTemplate.spec'));
   return out;
 }

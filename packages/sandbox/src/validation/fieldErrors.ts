@@ -9,6 +9,7 @@ export interface FieldError {
     | 'FieldValueForbidden'
     | 'FieldValueDuplicate'
     | 'FieldValueTooLong'
+    | 'FieldValueTooMany'
     | 'FieldValueNotFound';
   field: string;
   detail: string;
@@ -38,4 +39,11 @@ export const duplicate = (field: string, value: unknown): FieldError => ({
   field,
   value,
   detail: '',
+});
+/** field.TooMany: a list longer than its limit. */
+export const tooMany = (field: string, actual: number, max: number): FieldError => ({
+  type: 'FieldValueTooMany',
+  field,
+  value: actual,
+  detail: `must have at most ${max} items`,
 });

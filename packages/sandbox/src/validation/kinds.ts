@@ -1,7 +1,8 @@
 // Per-kind validation on create and update: what kube-apiserver's registry strategies check
 // (Validate / ValidateUpdate), reduced to the rules clients meet in practice.
 import { fromStructured, matchLabels } from '../selectors/labels.js';
-import { validateCronJob, validateJob, validateJobUpdate } from './batch.js';
+import { validateCronJob, validateJob } from './batch.js';
+import { validateJobUpdate } from './jobUpdate.js';
 import { validateEndpointSliceAddresses, validateEndpointsAddresses } from './endpointAddresses.js';
 import { forbidden, invalid, notSupported, required, type FieldError } from './fieldErrors.js';
 import { nameError, validateAnnotations, validateLabels, validateName, type NameRule } from './names.js';
