@@ -7,7 +7,7 @@ export const MASTER_KEY_FILE = 'master.key';
 /** The master key and where it came from, for the messages of a start that it fails. */
 export interface MasterKey {
   key: Buffer;
-  /** `the masterKey setting (LONGSHORE_MASTER_KEY)` or the key file's path. */
+  /** `LONGSHORE_MASTER_KEY or the masterKey setting`, or the key file's path. */
   source: string;
   /** Made just now, in the data directory: nothing was sealed with it yet. */
   created: boolean;
@@ -21,7 +21,7 @@ export function loadMasterKey(dataDir: string, configured: string | undefined): 
   if (configured !== undefined) {
     return {
       key: Buffer.from(configured, 'base64'),
-      source: 'the masterKey setting (LONGSHORE_MASTER_KEY)',
+      source: 'LONGSHORE_MASTER_KEY or the masterKey setting',
       created: false,
       discard: keep,
     };
