@@ -21,6 +21,8 @@ export const errorCodes = {
   OPERATION_NOT_LEASED: { status: 409, title: 'The operation is not held by this worker' },
   ILLEGAL_STATE: { status: 409, title: 'Illegal state transition' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
+  // Raised while the server starts, never answered: a node with another key than the database's refuses to run.
+  MASTER_KEY_MISMATCH: { status: 500, title: "The master key is not the one the database's secrets are sealed with" },
   SERVER_UNREACHABLE: { status: 503, title: 'The server cannot be reached' },
   // Raised by clients, never answered by the server: they follow SERVER_UNREACHABLE so that a proxy's bare 503 still maps to it.
   SERVER_CERTIFICATE_MISMATCH: { status: 503, title: 'The server presented another certificate than the pinned one' },

@@ -3,7 +3,8 @@ import swagger from '@fastify/swagger';
 import { LONGSHORE_VERSION, LongshoreError } from '@longshore/protocol';
 import { parseServerConfig, redactServerConfig, type ServerConfigInput } from './config.js';
 import type { ServerContext } from './context.js';
-import { SecretBox, loadMasterKey } from './crypto/secretBox.js';
+import { loadMasterKey } from './crypto/masterKey.js';
+import { SecretBox } from './crypto/secretBox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { UnservedStepWatch } from './dispatch/unservedStepWatch.js';
 import { WorkerWakeups } from './dispatch/workerWakeups.js';
@@ -37,6 +38,7 @@ import { deploymentRoutes } from './resources/deployments.js';
 import { machinePolicyRoutes } from './resources/machinePolicies.js';
 import { ensureDefaultPool, namedResourceRoutes } from './resources/namedResources.js';
 import { packageRoutes } from './resources/packages.js';
+import { configuredPackageStorage } from './packageStore/configuredStorage.js';
 import { projectRoutes } from './resources/projects.js';
 import { releaseRoutes } from './resources/releases.js';
 import { targetRoutes } from './resources/targets.js';
@@ -50,6 +52,7 @@ import { loadServerCertificate, type ServerCertificate } from './tls/serverCerti
 import { openStore } from './store/database.js';
 import { StoreHealth } from './store/storeHealth.js';
 import { ensureAdministrator } from './startup/administrator.js';
+import { checkMasterKey } from './startup/masterKeyCheck.js';
 import { apiKeyRoutes } from './identity/apiKeys.js';
 import { roleRoutes } from './identity/roleRoutes.js';
 import { sessionRoutes } from './identity/sessionRoutes.js';
@@ -149,8 +152,11 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
   };
   // Whatever fails on the way up stops what had started.
   try {
+    // Before anything writes: a node with another key than the database's must change nothing.
+    const masterKey = loadMasterKey(config.dataDir, config.masterKey);
+    const box = new SecretBox(masterKey.key);
+    await checkMasterKey(db, box, masterKey);
     await storeHealth.start();
-    const box = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
     const chartSource = upgradeChartSource(config);
     const chart = chartSource === undefined ? undefined : await loadShippedChart(chartSource);
     const built = composeParts({ config, db, box, endpoint, log: app.log }, chart);
@@ -284,7 +290,17 @@ function composeParts(
   const audit = new AuditLog(db, config.auditRetentionDays, log);
   const healthSchedule = new HealthSchedule({ db, checks: health, log, intervalMs: config.sweepIntervalMs });
   return {
-    context: { ...base, taskLog, dispatcher, tasks, health, upgrades, audit, webhooks },
+    context: {
+      ...base,
+      taskLog,
+      dispatcher,
+      tasks,
+      health,
+      upgrades,
+      audit,
+      webhooks,
+      packages: configuredPackageStorage(config, db),
+    },
     dispatcher,
     tasks,
     unservedSteps,

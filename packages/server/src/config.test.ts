@@ -138,3 +138,34 @@ describe('single sign-on configuration', () => {
       );
   });
 });
+
+describe('configuration of several server nodes', () => {
+  it('reads the package storage and the master key from the environment', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const config = parseServerConfig(
+      serverConfigFromEnv({
+        LONGSHORE_PACKAGE_STORAGE: 'directory',
+        LONGSHORE_PACKAGE_DIRECTORY: '/mnt/longshore-packages',
+        LONGSHORE_MASTER_KEY: key,
+      }),
+    );
+    assert.equal(config.packageStorage, 'directory');
+    assert.equal(config.packageDirectory, '/mnt/longshore-packages');
+    assert.equal(config.masterKey, key);
+    assert.equal(redactServerConfig(config).masterKey, '[redacted]');
+    assert.equal(parseServerConfig({}).packageStorage, 'directory');
+  });
+
+  it('refuses a package directory for database storage, an unknown storage and a key that is not 32 bytes', () => {
+    for (const [input, message] of [
+      [{ packageStorage: 'database', packageDirectory: '/mnt/p' }, /\/packageDirectory: .*packageStorage is database/],
+      [{ packageStorage: 'nfs' }, /\/packageStorage/],
+      [{ masterKey: Buffer.alloc(16).toString('base64') }, /\/masterKey/],
+    ] as const) {
+      assert.throws(
+        () => parseServerConfig(input as never),
+        (e) => isErrorCode(e, 'CONFIG_INVALID') && message.test((e as Error).message),
+      );
+    }
+  });
+});

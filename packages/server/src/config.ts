@@ -25,11 +25,31 @@ export const ServerConfig = Type.Object({
     default: '.longshore',
     description: 'Database, master key, package feed and the first admin API key',
   }),
-  /** Base64 of 32 bytes; when absent the key lives in `<dataDir>/master.key` (mode 0600). */
+  /**
+   * Base64 of 32 bytes; when absent the key lives in `<dataDir>/master.key` (mode 0600). Every node
+   * on one database must have the same key: the database holds a check of it (startup/masterKeyCheck.ts).
+   */
   masterKey: Type.Optional(
     Type.String({
+      pattern: '^[A-Za-z0-9+/]{43}=$',
       description:
-        'Base64 of 32 bytes that encrypts secrets at rest; default: <dataDir>/master.key, created on first start',
+        'Base64 of 32 bytes that encrypts secrets at rest (openssl rand -base64 32); default: <dataDir>/master.key, created on first start. Every server node on one database needs the same key',
+    }),
+  ),
+  /**
+   * Several server nodes share packages through one of these: a directory every node mounts, or
+   * the database itself (chunked rows: simple, but every download reads the bytes from the store).
+   */
+  packageStorage: Type.Union([Type.Literal('directory'), Type.Literal('database')], {
+    default: 'directory',
+    description:
+      'Where pushed packages are kept: directory (packageDirectory) or database (in the store, in 1 MiB chunks; for small installations, no shared directory needed)',
+  }),
+  packageDirectory: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'The package directory of packageStorage directory; default: <dataDir>/packages. With several server nodes, a share (NFS/SMB) every node mounts at this path',
     }),
   ),
   /** The URL workers and clients use to reach this server; install commands carry it. */
@@ -252,6 +272,11 @@ function crossSettingProblems(config: ServerConfig): string[] {
       `/leaseMs: leaseMs (${config.leaseMs}) must be longer than maxPollWaitMs (${config.maxPollWaitMs}); otherwise a worker waiting in a long-poll loses its operations`,
     );
   }
+  if (config.packageStorage === 'database' && config.packageDirectory !== undefined) {
+    problems.push(
+      '/packageDirectory: packageDirectory is where packageStorage directory keeps packages, but packageStorage is database: drop one or the other',
+    );
+  }
   problems.push(...singleSignOnProblems(config));
   if (config.webhookRetryMaxDelayMs < config.webhookRetryBaseMs) {
     problems.push(
@@ -297,6 +322,8 @@ export function redactServerConfig(config: ServerConfig): Record<string, unknown
 /** Settings a deployment may give as environment variables (LONGSHORE_LEASE_MS=...), converted by the schema. */
 export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_MASTER_KEY: 'masterKey',
+  LONGSHORE_PACKAGE_STORAGE: 'packageStorage',
+  LONGSHORE_PACKAGE_DIRECTORY: 'packageDirectory',
   LONGSHORE_PUBLIC_URL: 'publicUrl',
   LONGSHORE_INSECURE_HTTP: 'insecureHttp',
   LONGSHORE_TLS_CERT_FILE: 'tlsCertFile',

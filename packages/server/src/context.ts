@@ -10,6 +10,7 @@ import type { TaskLog } from './logs/taskLog.js';
 import type { ServerEndpoint } from './tls/endpoint.js';
 import type { AuditLog } from './audit/auditLog.js';
 import type { WebhookOutbox } from './webhooks/webhookOutbox.js';
+import type { PackageStorage } from './packageStore/packageStorage.js';
 
 /**
  * The parts route plugins are given, composed in app.ts. Routes reach tasks through TaskControl,
@@ -28,5 +29,7 @@ export interface ServerContext {
   audit: AuditLog;
   /** Where changes queue their webhook deliveries (the WebhookEvents the task runner and health checks are given). */
   webhooks: WebhookOutbox;
+  /** Where package bytes live: a directory every node mounts, or the store. */
+  packages: PackageStorage;
   log: FastifyBaseLogger;
 }

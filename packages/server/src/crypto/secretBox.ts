@@ -1,6 +1,4 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LongshoreError } from '@longshore/protocol';
 
 const PREFIX = 'v1:';
@@ -51,14 +49,4 @@ export class SecretBox {
   deriveKey(purpose: string): Buffer {
     return Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `longshore/${purpose}`, 32));
   }
-}
-
-/** The key from configuration (base64), else `<dataDir>/master.key`, created on first start. */
-export function loadMasterKey(dataDir: string, configured: string | undefined): Buffer {
-  if (configured !== undefined) return Buffer.from(configured, 'base64');
-  const path = join(dataDir, 'master.key');
-  if (existsSync(path)) return Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-  const key = randomBytes(32);
-  writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  return key;
 }

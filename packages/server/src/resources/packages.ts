@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -7,8 +6,6 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
 import { documentRawBody, errorResponses } from '../http/openApiResponses.js';
 import type { ServerContext } from '../context.js';
-import { PackageBlobs } from '../packageStore/packageBlobs.js';
-import { openVerified } from '../packageStore/verifiedContent.js';
 import { ListOf, iso, now } from './common.js';
 import { receiveUpload, verifyArchive } from './packageArchive.js';
 import { SEMVER_PATTERN } from './semver.js';
@@ -68,30 +65,23 @@ export async function findPackage(ctx: ServerContext, packageId: string, version
 export async function sendPackageContent(ctx: ServerContext, reply: FastifyReply, packageId: string, version: string) {
   const row = await findPackage(ctx, packageId, version);
   const type = row.format === 'zip' ? 'application/zip' : 'application/gzip';
+  const content = await ctx.packages.open({
+    what: `package ${row.package_id} ${row.version}`,
+    reference: row.path,
+    size: row.size,
+    sha256: row.sha256,
+  });
   return reply
     .header('content-type', type)
     .header('content-length', row.size)
     .header('x-longshore-sha256', row.sha256)
-    .send(
-      await openVerified({
-        what: `package ${row.package_id} ${row.version}`,
-        path: join(ctx.config.dataDir, row.path),
-        size: row.size,
-        sha256: row.sha256,
-      }),
-    );
-}
-
-/** Whether any package version still records this file (several can share one: same content). */
-async function isRecorded(ctx: ServerContext, path: string): Promise<boolean> {
-  return (await ctx.db.selectFrom('packages').select('path').where('path', '=', path).executeTakeFirst()) !== undefined;
+    .send(content);
 }
 
 export async function packageRoutes(scope: FastifyInstance, ctx: ServerContext): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['packages'];
-  const blobs = new PackageBlobs(ctx.config.dataDir);
-  await blobs.sweepUploads();
+  await ctx.packages.sweepLeftovers();
   await app.register(async (feed) => {
     feed.addContentTypeParser(ARCHIVE_TYPES, { bodyLimit: ctx.config.maxPackageBytes }, (_req, payload, done) =>
       done(null, payload),
@@ -110,46 +100,34 @@ export async function packageRoutes(scope: FastifyInstance, ctx: ServerContext):
           `Send the archive as the raw body with Content-Type ${ARCHIVE_TYPES[0]}`,
         );
       }
-      const clash = await ctx.db
-        .selectFrom('packages')
-        .select('version')
-        .where('package_id', '=', packageId)
-        .where('version', '=', version)
-        .executeTakeFirst();
-      if (clash)
+      if (await findPackage(ctx, packageId, version).catch(() => undefined))
         throw new LongshoreError(
           'CONFLICT',
           `Package ${packageId} version ${version} already exists; versions are immutable, push a new one`,
         );
-      const upload = await blobs.uploadPath();
+      const upload = await ctx.packages.uploadPath();
       try {
         const { size, sha256 } = await receiveUpload(req.body, upload, ctx.config.maxPackageBytes);
         const { format } = await verifyArchive(upload);
-        const row = {
-          package_id: packageId,
-          version,
-          format,
-          size,
-          sha256,
-          path: PackageBlobs.pathOf(sha256),
-          created_at: now(),
-        };
-        await blobs.exclusive(sha256, async () => {
-          await blobs.place(upload, sha256);
-          try {
-            await ctx.db.insertInto('packages').values(row).execute();
-          } catch (e) {
-            await blobs.release(row.path, () => isRecorded(ctx, row.path));
-            if (await findPackage(ctx, packageId, version).catch(() => undefined)) {
-              throw new LongshoreError(
-                'CONFLICT',
-                `Package ${packageId} version ${version} was pushed by another request at the same time; versions are immutable, push a new one`,
-              );
-            }
-            throw e;
+        const created_at = now();
+        try {
+          await ctx.packages.store(upload, { size, sha256 }, (trx, path) =>
+            trx
+              .insertInto('packages')
+              .values({ package_id: packageId, version, format, size, sha256, path, created_at })
+              .execute(),
+          );
+        } catch (e) {
+          // Another push of this version (on this node or another) recorded it first.
+          if (await findPackage(ctx, packageId, version).catch(() => undefined)) {
+            throw new LongshoreError(
+              'CONFLICT',
+              `Package ${packageId} version ${version} was pushed by another request at the same time; versions are immutable, push a new one`,
+            );
           }
-        });
-        return reply.status(201).send({ packageId, version, format, size, sha256, createdAt: iso(row.created_at)! });
+          throw e;
+        }
+        return reply.status(201).send({ packageId, version, format, size, sha256, createdAt: iso(created_at)! });
       } finally {
         await rm(upload, { force: true });
       }

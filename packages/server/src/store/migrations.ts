@@ -119,6 +119,19 @@ const migrations: Migration[] = [
   CREATE INDEX webhook_deliveries_log ON webhook_deliveries(webhook_id, seq);
   CREATE INDEX webhook_deliveries_age ON webhook_deliveries(created_at);
   `,
+  // The master key's check: every node of one database must seal and open with the same key.
+  `
+  CREATE TABLE master_key_check (id INTEGER PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL, created_at INTEGER NOT NULL);
+  `,
+  // Package bytes in the store (packageStorage database). Chunks are written under their upload's id and become a
+  // package's content only when the row naming that id is committed, so a half-written upload is never read.
+  // The blob goes last: a scan of the other columns (the leftover sweep) then skips its overflow pages.
+  `
+  CREATE TABLE package_contents (sha256 TEXT PRIMARY KEY, upload_id TEXT NOT NULL UNIQUE, size INTEGER NOT NULL,
+    chunk_count INTEGER NOT NULL, created_at INTEGER NOT NULL);
+  CREATE TABLE package_chunks (upload_id TEXT NOT NULL, seq INTEGER NOT NULL, written_at INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (upload_id, seq));
+  `,
 ];
 
 /** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */

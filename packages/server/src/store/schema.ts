@@ -306,4 +306,26 @@ export interface Database {
     created_at: number;
     delivered_at: number | null;
   };
+  /** One row: an HMAC under the master key, so a node started with another key is refused (startup/masterKeyCheck.ts). */
+  master_key_check: {
+    id: number;
+    digest: string;
+    created_at: number;
+  };
+  /** Package bytes kept in the store (packageStorage database): one row per content, its chunks apart. */
+  package_contents: {
+    sha256: string;
+    /** The write whose chunks hold the bytes; chunks of writes no content names are leftovers. */
+    upload_id: string;
+    size: number;
+    chunk_count: number;
+    created_at: number;
+  };
+  package_chunks: {
+    upload_id: string;
+    /** From 0, contiguous. */
+    seq: number;
+    written_at: number;
+    data: Buffer;
+  };
 }
