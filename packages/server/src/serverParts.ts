@@ -1,0 +1,137 @@
+// The server's long-lived parts, made in the order they depend on each other: the task runner
+// signals waiting workers, the dispatcher ends operations whose worker is gone through the task
+// runner, and the health checks and upgrades are tasks of their own.
+import type { ServerContext } from './context.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { UnservedStepWatch } from './dispatch/unservedStepWatch.js';
+import { WorkerWakeups } from './dispatch/workerWakeups.js';
+import { HealthChecks } from './health/healthChecks.js';
+import { HealthSchedule } from './health/healthSchedule.js';
+import { AuditLog } from './audit/auditLog.js';
+import { TaskLog } from './logs/taskLog.js';
+import { poolStatistics } from './metrics/poolStatistics.js';
+import { ServerMetrics } from './metrics/serverMetrics.js';
+import { TaskRunner } from './orchestration/taskRunner.js';
+import { configuredPackageStorage } from './packageStore/configuredStorage.js';
+import type { ShippedChart } from './upgrades/shippedChart.js';
+import { WORKER_UPGRADE_TASK_KIND, WorkerUpgrades } from './upgrades/workerUpgrades.js';
+import { WebhookDeliverer } from './webhooks/webhookDeliverer.js';
+import { WebhookOutbox } from './webhooks/webhookOutbox.js';
+
+/** The parts app.ts composes, for what starts and stops them and for tests that drive them. */
+export interface ServerParts {
+  context: ServerContext;
+  dispatcher: Dispatcher;
+  tasks: TaskRunner;
+  unservedSteps: UnservedStepWatch;
+  metrics: ServerMetrics;
+  healthSchedule: HealthSchedule;
+  webhookDeliverer: WebhookDeliverer;
+}
+
+export function composeParts(
+  base: Pick<ServerContext, 'config' | 'db' | 'box' | 'endpoint' | 'log'>,
+  chart: ShippedChart | undefined,
+): ServerParts {
+  const { config, db, box, log } = base;
+  const taskLog = new TaskLog(db, box);
+  const webhookDeliverer = new WebhookDeliverer({
+    db,
+    box,
+    log,
+    settings: {
+      retry: {
+        baseMs: config.webhookRetryBaseMs,
+        maxDelayMs: config.webhookRetryMaxDelayMs,
+        maxAttempts: config.webhookMaxAttempts,
+      },
+      timeoutMs: config.webhookTimeoutMs,
+      retentionDays: config.webhookDeliveryRetentionDays,
+    },
+  });
+  const webhooks = new WebhookOutbox({ serverUrl: () => base.endpoint.url, wake: () => webhookDeliverer.wake() });
+  const wakeups = new WorkerWakeups();
+  const upgrades = new WorkerUpgrades({
+    db,
+    box,
+    log,
+    taskLog,
+    workers: wakeups,
+    chart,
+    readyTimeoutSeconds: config.upgradeReadyTimeoutSeconds,
+    offlineAfterMs: config.workerOfflineAfterMs,
+    serverUrl: () => base.endpoint.url,
+  });
+  const metrics = new ServerMetrics(() => poolStatistics(db, Date.now(), config.workerOfflineAfterMs));
+  const tasks = new TaskRunner({
+    db,
+    box,
+    log,
+    taskLog,
+    workers: wakeups,
+    // The watch fails steps through the task runner, so it is made after it.
+    pools: { stepQueued: (poolId) => unservedSteps.stepQueued(poolId) },
+    observer: metrics,
+    events: webhooks,
+    drivers: {
+      [WORKER_UPGRADE_TASK_KIND]: {
+        advance: (taskId) => upgrades.advance(taskId),
+        cancelRefusal:
+          'An upgrade cannot be cancelled: stopping helm half way leaves the release locked. It ends by itself, rolled back if the new worker does not come back in time',
+      },
+    },
+  });
+  const unservedSteps = new UnservedStepWatch({
+    db,
+    taskLog,
+    steps: tasks,
+    log,
+    offlineAfterMs: config.workerOfflineAfterMs,
+    timeoutMs: config.noUsableWorkerTimeoutSeconds * 1000,
+    sweepIntervalMs: config.sweepIntervalMs,
+  });
+  const dispatcher = new Dispatcher({
+    db,
+    box,
+    log,
+    timings: {
+      leaseMs: config.leaseMs,
+      restartGraceMs: config.restartGraceMs,
+      sweepIntervalMs: config.sweepIntervalMs,
+      maxPollWaitMs: config.maxPollWaitMs,
+    },
+    wakeups,
+    operations: tasks,
+    observer: metrics,
+  });
+  const health = new HealthChecks({
+    db,
+    box,
+    log,
+    taskLog,
+    workers: wakeups,
+    events: webhooks,
+    afterHealthy: (workerId) => upgrades.afterHealthyCheck(workerId),
+  });
+  const audit = new AuditLog(db, config.auditRetentionDays, log);
+  const healthSchedule = new HealthSchedule({ db, checks: health, log, intervalMs: config.sweepIntervalMs });
+  return {
+    context: {
+      ...base,
+      taskLog,
+      dispatcher,
+      tasks,
+      health,
+      upgrades,
+      audit,
+      webhooks,
+      packages: configuredPackageStorage(config, db),
+    },
+    dispatcher,
+    tasks,
+    unservedSteps,
+    metrics,
+    healthSchedule,
+    webhookDeliverer,
+  };
+}
