@@ -1,6 +1,7 @@
 import { autoscalingBench } from './autoscaling.bench.js';
 import { crossCheckBench } from './autoscaling/crossCheck.js';
 import { dispatchBench } from './dispatch.bench.js';
+import { dispatchScaleBench } from './dispatchScale.bench.js';
 import { k8sLogThroughputBench } from './k8sLogThroughput.bench.js';
 import { k8sOperationsBench } from './k8sOperations.bench.js';
 import { logIngestBench } from './logIngest.bench.js';
@@ -18,6 +19,7 @@ import { report } from './stats.js';
 const benches: Record<string, () => Promise<Record<string, number | boolean | string>>> = {
   'server-idle': serverIdleBench,
   dispatch: () => dispatchBench(500),
+  'dispatch-scale': () => dispatchScaleBench(),
   'log-ingest': () => logIngestBench(1_000_000),
   'sandbox-api': () => sandboxApiBench(),
   'sandbox-pods': () => sandboxPodsBench(),

@@ -4,8 +4,14 @@ import type { Harness } from './serverHarness.js';
 export interface FakeAgent {
   name: string;
   credential: string;
-  call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-  poll(running?: string[], free?: number, waitMs?: number): Promise<any>;
+  call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; body: T }>;
+  /** An abort hangs up, as a worker that goes away mid-poll does. */
+  poll(running?: string[], free?: number, waitMs?: number, signal?: AbortSignal): Promise<any>;
   /** Reports an operation's end (succeeded, exit code 0, no lines, unless `result` says otherwise). */
   complete(operationId: string, result?: Record<string, unknown>): Promise<{ status: number; body: any }>;
 }
@@ -31,9 +37,10 @@ export async function registerFakeAgent(
   });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
   const { credential } = (await res.json()) as { credential: string };
-  const call = async (method: string, path: string, body?: unknown) => {
+  const call = async (method: string, path: string, body?: unknown, signal?: AbortSignal) => {
     const r = await fetch(h.url + path, {
       method,
+      ...(signal ? { signal } : {}),
       headers: {
         authorization: `Bearer ${credential}`,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -56,8 +63,8 @@ export async function registerFakeAgent(
         finalSeq: 0,
         ...result,
       }),
-    async poll(running = [], free = 10, waitMs = 0) {
-      const r = await call('POST', '/api/agent/poll', { free, running, waitMs });
+    async poll(running = [], free = 10, waitMs = 0, signal) {
+      const r = await call('POST', '/api/agent/poll', { free, running, waitMs }, signal);
       if (r.status !== 200) throw new Error(`poll failed: ${r.status} ${JSON.stringify(r.body)}`);
       return r.body;
     },

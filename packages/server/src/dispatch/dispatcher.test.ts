@@ -169,7 +169,7 @@ test('a waiting poll is woken by work queued in its pool', async () => {
     const polling = dispatcher.poll(worker, request({ waitMs: 4_000 }), new AbortController().signal);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const id = await addOperation('queued');
-    wakeups.notifyPool(store.defaultPoolId);
+    wakeups.notifyPool(store.defaultPoolId, 1);
     const answer = await polling;
     assert.deepEqual(
       answer.operations.map((o) => o.id),
@@ -241,4 +241,29 @@ test('a poll clears the offline mark a clean stop left, and reports how long lea
     },
     { operationsLeased: (w) => waits.push(...w) },
   );
+});
+
+test('a woken poll whose worker turned unusable while it waited hands the operation on to the next waiting worker at once', async () => {
+  await withDispatcher(async ({ store, dispatcher, wakeups, worker, addOperation }) => {
+    const otherId = await store.addWorker('w2', [store.defaultPoolId]);
+    const other: PollingWorker = { id: otherId, name: 'w2', disabled: false, pools: [store.defaultPoolId] };
+    const started = Date.now();
+    const first = dispatcher.poll(worker, request({ waitMs: 4_000 }), new AbortController().signal);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const second = dispatcher.poll(other, request({ waitMs: 4_000 }), new AbortController().signal);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // A health check failed while the first poll waited; the notification still picks it, as it waited longest.
+    await store.db.updateTable('workers').set({ health: 'unhealthy' }).where('id', '=', worker.id).execute();
+    const id = await addOperation('queued');
+    wakeups.notifyPool(store.defaultPoolId, 1);
+    assert.deepEqual((await first).operations, []);
+    assert.deepEqual(
+      (await second).operations.map((o) => o.id),
+      [id],
+    );
+    assert.ok(
+      Date.now() - started < 3_000,
+      'the second worker got it when the first passed, not at the end of its wait',
+    );
+  });
 });

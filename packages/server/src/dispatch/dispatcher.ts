@@ -9,7 +9,7 @@ import {
 } from '@longshore/protocol';
 import type { SecretBox } from '../crypto/secretBox.js';
 import type { Store } from '../store/database.js';
-import type { Wakeup, WorkerWakeups } from './workerWakeups.js';
+import type { PollWakeups, Wakeup } from './workerWakeups.js';
 import { isUsableHealth } from './workerUsability.js';
 
 /**
@@ -17,6 +17,12 @@ import { isUsableHealth } from './workerUsability.js';
  * because between the old worker leaving and the new one resuming it nobody renews it.
  */
 const leaseAtLeast = (until: number) => sql<number>`max(coalesce(lease_expires_at, 0), ${until})`;
+
+interface LeaseResult {
+  operations: Operation[];
+  /** False when the worker's health forbids new work. */
+  usable: boolean;
+}
 
 export interface PollingWorker {
   id: string;
@@ -50,7 +56,7 @@ export interface DispatcherParts {
   box: Pick<SecretBox, 'openJson'>;
   log: Pick<FastifyBaseLogger, 'error'>;
   timings: DispatchTimings;
-  wakeups: WorkerWakeups;
+  wakeups: PollWakeups;
   operations: OperationCompletion;
   observer?: DispatchObserver;
 }
@@ -66,7 +72,7 @@ export class Dispatcher {
   readonly #box: Pick<SecretBox, 'openJson'>;
   readonly #log: Pick<FastifyBaseLogger, 'error'>;
   readonly #timings: DispatchTimings;
-  readonly #wakeups: WorkerWakeups;
+  readonly #wakeups: PollWakeups;
   readonly #operations: OperationCompletion;
   readonly #observer: DispatchObserver | undefined;
   #sweeper: NodeJS.Timeout | undefined;
@@ -105,11 +111,11 @@ export class Dispatcher {
 
   async poll(worker: PollingWorker, req: PollRequest, signal: AbortSignal): Promise<PollResponse> {
     // Listen before looking, so work that arrives between the look and the wait is not missed.
-    const wakeup = this.#wakeups.listen(worker.id, worker.pools, signal);
+    const wakeup = this.#wakeups.listen(worker.id, worker.pools, worker.disabled ? 0 : req.free, signal);
     try {
       return await this.#poll(worker, req, signal, wakeup);
     } finally {
-      wakeup.cancel();
+      wakeup.close();
     }
   }
 
@@ -152,13 +158,16 @@ export class Dispatcher {
       forget: req.running.filter((id) => !heldIds.has(id)),
     };
     const room = worker.disabled ? 0 : Math.max(0, req.free - response.operations.length);
-    response.operations.push(...(await this.#lease(worker, room)));
+    const first = await this.#lease(worker, room, wakeup);
+    response.operations.push(...first.operations);
     if (response.operations.length || response.cancel.length || response.forget.length || req.waitMs === 0)
       return response;
 
+    // An unusable worker waits only for its own wake-ups (cancels, upgrades), not for its pools' work.
+    wakeup.offer(first.usable ? room : 0);
     await wakeup.wait(Math.min(req.waitMs, maxPollWaitMs));
     if (signal.aborted) return response;
-    response.operations.push(...(await this.#lease(worker, room)));
+    response.operations.push(...(await this.#lease(worker, room, wakeup)).operations);
     const cancels = await db
       .selectFrom('operations')
       .select('id')
@@ -194,20 +203,24 @@ export class Dispatcher {
    * Leases up to `count` queued operations of the worker's pools. Its health is read here, in the
    * lease's transaction, because a check may have found it unhealthy while its poll waited: an
    * unhealthy or unavailable worker still renews and cancels what it holds but gets nothing new.
+   * What it took is counted against the wake-ups its poll was given.
    */
-  async #lease(worker: PollingWorker, count: number): Promise<Operation[]> {
-    if (count <= 0 || worker.pools.length === 0) return [];
+  async #lease(worker: PollingWorker, count: number, wakeup: Wakeup): Promise<LeaseResult> {
+    if (count <= 0 || worker.pools.length === 0) return { operations: [], usable: true };
+    const attempt = wakeup.leasing();
     const t = Date.now();
+    let usable = true;
     const rows = await this.#db.transaction().execute(async (trx) => {
       const { health } = await trx
         .selectFrom('workers')
         .select('health')
         .where('id', '=', worker.id)
         .executeTakeFirstOrThrow();
-      if (!isUsableHealth(health)) return [];
+      usable = isUsableHealth(health);
+      if (!usable) return [];
       const candidates = await trx
         .selectFrom('operations')
-        .select(['id', 'payload', 'queued_at', 'created_at'])
+        .select(['id', 'payload', 'queued_at', 'created_at', 'pool_id'])
         .where('state', '=', 'queued')
         .where('pool_id', 'in', [...worker.pools])
         .orderBy('created_at')
@@ -226,8 +239,12 @@ export class Dispatcher {
         .execute();
       return candidates;
     });
+    attempt.done(
+      rows.map((r) => r.pool_id),
+      usable && rows.length < count,
+    );
     if (rows.length) this.#observer?.operationsLeased(rows.map((r) => (t - (r.queued_at ?? r.created_at)) / 1000));
-    return rows.map((r) => this.#operation(r.payload));
+    return { operations: rows.map((r) => this.#operation(r.payload)), usable };
   }
 
   #operation(payload: string): Operation {

@@ -85,7 +85,7 @@ function plan(size: number, payloadBytes: number): StepPlan {
       };
     }
   }
-  return { poolId: 'pool-1', size, onTargets: true, operations: operations() };
+  return { poolId: 'pool-1', size, queued: size, onTargets: true, operations: operations() };
 }
 const stored = async (stepIndex: number) =>
   (

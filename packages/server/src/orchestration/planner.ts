@@ -24,6 +24,8 @@ export interface StepPlan {
   poolId: string;
   /** How many operations `operations` yields: one per target, or one on the pool. */
   size: number;
+  /** How many of them are queued at once; the rest wait for room under the step's maxParallelism. */
+  queued: number;
   onTargets: boolean;
   /** Built as they are read, so that a plan on thousands of targets never sits whole in memory. Throws while building. */
   operations: Iterable<OperationRow>;
@@ -85,7 +87,13 @@ export async function planStep(
       });
     }
   }
-  return { poolId, size: targets.length, onTargets: targets[0] !== null, operations: operations() };
+  return {
+    poolId,
+    size: targets.length,
+    queued: Math.min(parallelism, targets.length),
+    onTargets: targets[0] !== null,
+    operations: operations(),
+  };
 }
 
 /** Targets hold environment ids, so a renamed environment keeps its targets. */

@@ -38,13 +38,13 @@ export async function stepProgress(db: Store, taskId: string, index: number): Pr
   return { state: 'finished', allSucceeded: !unsuccessful };
 }
 
-/** Queues up to `count` of the step's waiting operations, oldest first; answers their pool, if any were waiting. */
+/** Queues up to `count` of the step's waiting operations, oldest first; answers their pool and how many, if any were waiting. */
 export async function releaseWaiting(
   db: Store,
   taskId: string,
   index: number,
   count: number,
-): Promise<string | undefined> {
+): Promise<{ poolId: string; count: number } | undefined> {
   const released = await db
     .updateTable('operations')
     .set({ state: 'queued', queued_at: Date.now() })
@@ -60,5 +60,6 @@ export async function releaseWaiting(
     )
     .returning('pool_id')
     .execute();
-  return released[0]?.pool_id;
+  const poolId = released[0]?.pool_id;
+  return poolId === undefined ? undefined : { poolId, count: released.length };
 }

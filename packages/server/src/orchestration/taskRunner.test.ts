@@ -7,10 +7,11 @@ import { openDeploymentStore, type DeploymentStore } from '../testing/deployment
 import { TaskRunner } from './taskRunner.js';
 
 class RecordedSignals implements WorkSignals {
-  readonly pools: string[] = [];
+  /** Each notification: the pool and how many operations it was told of. */
+  readonly pools: [string, number][] = [];
   readonly workers: string[] = [];
-  notifyPool(poolId: string): void {
-    this.pools.push(poolId);
+  notifyPool(poolId: string, count: number): void {
+    this.pools.push([poolId, count]);
   }
   wakeWorker(workerId: string): void {
     this.workers.push(workerId);
@@ -68,7 +69,7 @@ test('starting a task runs it from the context it was given and queues its first
       ops.map((o) => [o.step_name, o.state]),
       [['First', 'queued']],
     );
-    assert.deepEqual(signals.pools, [store.defaultPoolId]);
+    assert.deepEqual(signals.pools, [[store.defaultPoolId, 1]]);
   });
 });
 
@@ -127,7 +128,26 @@ test('past maxParallelism, operations wait and are queued as others finish', asy
     assert.deepEqual([first!.state, second!.state], ['queued', 'waiting']);
     await runner.completeOperation(first!.id, succeed);
     assert.equal((await operationsOf(store, task.id))[1]!.state, 'queued');
-    assert.equal(signals.pools.length, 2, 'the pool is told of the released operation');
+    assert.deepEqual(
+      signals.pools,
+      [
+        [store.defaultPoolId, 1],
+        [store.defaultPoolId, 1],
+      ],
+      'the pool is told of the released operation',
+    );
+  });
+});
+
+test('the pool is told how many operations were queued: all targets at once, or up to maxParallelism', async () => {
+  await withRunner(async (runner, store, signals) => {
+    for (const name of ['app-1', 'app-2', 'app-3', 'app-4', 'app-5']) await store.addTarget(name, ['app']);
+    await runner.start(await store.deploy([step('All', { runOn: { targetTags: ['app'] } })]));
+    await runner.start(await store.deploy([step('Some', { runOn: { targetTags: ['app'], maxParallelism: 2 } })]));
+    assert.deepEqual(signals.pools, [
+      [store.defaultPoolId, 5],
+      [store.defaultPoolId, 2],
+    ]);
   });
 });
 

@@ -276,7 +276,7 @@ export class TaskRunner implements TaskControl {
         }
         const where = planned.onTargets ? ` on ${planned.size} target${planned.size === 1 ? '' : 's'}` : '';
         await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' started${where}`);
-        this.#workers.notifyPool(planned.poolId);
+        this.#workers.notifyPool(planned.poolId, planned.queued);
         this.#pools?.stepQueued(planned.poolId);
         return;
       }
@@ -349,8 +349,8 @@ export class TaskRunner implements TaskControl {
     // Waiting operations exist only under a maxParallelism, which is at most 1,000; the cap keeps one release bounded whatever is stored.
     const room = Math.min((maxParallelism ?? Infinity) - inFlight, 1000);
     if (room <= 0) return;
-    const pool = await releaseWaiting(this.#db, taskId, index, room);
-    if (pool) this.#workers.notifyPool(pool);
+    const released = await releaseWaiting(this.#db, taskId, index, room);
+    if (released) this.#workers.notifyPool(released.poolId, released.count);
   }
 
   async #finish(taskId: string, state: TerminalTaskState): Promise<void> {

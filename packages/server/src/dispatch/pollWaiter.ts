@@ -1,0 +1,126 @@
+/** How a waiter reaches the queues it sits in; WorkerWakeups owns them. */
+export interface WaiterQueues {
+  enqueue(waiter: PollWaiter): void;
+  dequeue(waiter: PollWaiter): void;
+  /** Passes wake-ups this waiter was given and did not use to the next waiters of the pool. */
+  handOn(poolId: string, count: number): void;
+  /** Drops the waiter from every queue and from its worker's waiters. */
+  forget(waiter: PollWaiter): void;
+}
+
+/**
+ * One long-poll from `listen` to its answer. It sits in its pools' queues while it has free slots
+ * and nobody has woken it. A pool's notification grants it a share of the queued operations; what
+ * the poll then leases is counted against the share, and at close whatever is left goes on to the
+ * next waiter, unless a look that started after the grant found the pools' queues empty (the work
+ * was taken by another poll, so there is nothing to pass on).
+ */
+export class PollWaiter {
+  readonly workerId: string;
+  readonly pools: readonly string[];
+  #slots: number;
+  readonly #signal: AbortSignal;
+  readonly #queues: WaiterQueues;
+  /** Operations granted per pool and not yet leased. */
+  readonly #granted = new Map<string, number>();
+  #queued = false;
+  #woken = false;
+  #closed = false;
+  #resolveWait: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(workerId: string, pools: readonly string[], slots: number, signal: AbortSignal, queues: WaiterQueues) {
+    this.workerId = workerId;
+    this.pools = pools;
+    this.#slots = Math.max(0, slots);
+    this.#signal = signal;
+    this.#queues = queues;
+  }
+
+  get slots(): number {
+    return this.#slots;
+  }
+
+  start(): void {
+    if (this.#signal.aborted) {
+      this.#woken = true;
+      return;
+    }
+    this.#signal.addEventListener('abort', this.#onAbort, { once: true });
+    this.#joinQueues();
+  }
+
+  /** A pool's notification chose this poll for `count` of its operations. */
+  grant(poolId: string, count: number): void {
+    if (this.#closed) {
+      this.#queues.handOn(poolId, count);
+      return;
+    }
+    this.#granted.set(poolId, (this.#granted.get(poolId) ?? 0) + count);
+    this.wake();
+  }
+
+  /** Ends the wait; a woken poll is about to answer, so it takes no more grants. */
+  wake(): void {
+    this.#woken = true;
+    this.#leaveQueues();
+    this.#resolveWait?.();
+  }
+
+  wait(ms: number): Promise<void> {
+    if (this.#woken || this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#resolveWait = resolve;
+      this.#timer = setTimeout(resolve, ms);
+    });
+  }
+
+  offer(slots: number): void {
+    this.#slots = Math.max(0, slots);
+    if (this.#slots === 0) this.#leaveQueues();
+    else this.#joinQueues();
+  }
+
+  leasing(): { done(pools: readonly string[], queuesEmpty: boolean): void } {
+    const grantedBefore = this.#granted.size > 0;
+    return {
+      done: (pools, queuesEmpty) => {
+        for (const poolId of pools) {
+          const left = this.#granted.get(poolId);
+          if (left === undefined) continue;
+          if (left <= 1) this.#granted.delete(poolId);
+          else this.#granted.set(poolId, left - 1);
+        }
+        // Emptiness seen by a look that began before the grant says nothing about the granted work.
+        if (queuesEmpty && grantedBefore) this.#granted.clear();
+      },
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#resolveWait?.();
+    this.#signal.removeEventListener('abort', this.#onAbort);
+    this.#queues.forget(this);
+    this.#queued = false;
+    const unused = [...this.#granted];
+    this.#granted.clear();
+    for (const [poolId, count] of unused) this.#queues.handOn(poolId, count);
+  }
+
+  readonly #onAbort = (): void => this.wake();
+
+  #joinQueues(): void {
+    if (this.#queued || this.#woken || this.#closed || this.#slots === 0 || this.pools.length === 0) return;
+    this.#queued = true;
+    this.#queues.enqueue(this);
+  }
+
+  #leaveQueues(): void {
+    if (!this.#queued) return;
+    this.#queued = false;
+    this.#queues.dequeue(this);
+  }
+}
