@@ -9,6 +9,7 @@ import {
 } from '@longshore/protocol';
 import type { SecretBox } from '../crypto/secretBox.js';
 import type { Store } from '../store/database.js';
+import { larger, lockedForUpdate } from '../store/sqlDialect.js';
 import type { Wakeup, WorkerWakeups } from './workerWakeups.js';
 import { isUsableHealth } from './workerUsability.js';
 
@@ -16,7 +17,7 @@ import { isUsableHealth } from './workerUsability.js';
  * Renewing never shortens a lease: a worker's upgrade is leased for as long as it may take,
  * because between the old worker leaving and the new one resuming it nobody renews it.
  */
-const leaseAtLeast = (until: number) => sql<number>`max(coalesce(lease_expires_at, 0), ${until})`;
+const leaseAtLeast = (until: number) => larger(sql<number>`coalesce(lease_expires_at, 0)`, until);
 
 export interface PollingWorker {
   id: string;
@@ -205,16 +206,21 @@ export class Dispatcher {
         .where('id', '=', worker.id)
         .executeTakeFirstOrThrow();
       if (!isUsableHealth(health)) return [];
-      const candidates = await trx
-        .selectFrom('operations')
-        .select(['id', 'payload', 'queued_at', 'created_at'])
-        .where('state', '=', 'queued')
-        .where('pool_id', 'in', [...worker.pools])
-        .orderBy('created_at')
-        .limit(count)
-        .execute();
+      // Rows another worker's lease holds are skipped, not waited for: it takes them, this one the next.
+      const candidates = await lockedForUpdate(
+        trx,
+        trx
+          .selectFrom('operations')
+          .select(['id', 'payload', 'queued_at', 'created_at'])
+          .where('state', '=', 'queued')
+          .where('pool_id', 'in', [...worker.pools])
+          .orderBy('created_at')
+          .limit(count),
+        { skipLocked: true },
+      ).execute();
       if (candidates.length === 0) return [];
-      await trx
+      // Only what this update changed is this worker's, whatever another connection did meanwhile.
+      const leased = await trx
         .updateTable('operations')
         .set({ state: 'leased', worker_id: worker.id, leased_at: t, lease_expires_at: t + this.#timings.leaseMs })
         .where(
@@ -223,8 +229,10 @@ export class Dispatcher {
           candidates.map((c) => c.id),
         )
         .where('state', '=', 'queued')
+        .returning('id')
         .execute();
-      return candidates;
+      const ids = new Set(leased.map((l) => l.id));
+      return candidates.filter((c) => ids.has(c.id));
     });
     if (rows.length) this.#observer?.operationsLeased(rows.map((r) => (t - (r.queued_at ?? r.created_at)) / 1000));
     return rows.map((r) => this.#operation(r.payload));

@@ -26,7 +26,7 @@ export interface DeploymentStore {
 
 export async function openDeploymentStore(): Promise<DeploymentStore> {
   const dir = mkdtempSync(join(tmpdir(), 'longshore-orchestration-'));
-  const db = await openStore(dir);
+  const db = await openStore({ dataDir: dir });
   const box = new SecretBox(randomBytes(32));
   const t = Date.now();
   const addPool = async (name: string, isDefault = 0) => {
