@@ -154,3 +154,9 @@ export async function testDatabaseFor(dataDir: string): Promise<{ database?: str
 
 /** The password every test database's URL carries, for tests that look for it where it must not be. */
 export const TEST_DATABASE_PASSWORD = PASSWORD;
+
+/** The same as `longshore server` flags, for tests that start the CLI's server themselves. */
+export async function testDatabaseArgs(dataDir: string): Promise<string[]> {
+  const { database } = await testDatabaseFor(dataDir);
+  return database ? ['--database', database] : [];
+}

@@ -43,7 +43,7 @@ const postgresSchemaVersion: SchemaVersion = {
     const table = await sql<{ name: string | null }>`SELECT to_regclass('longshore_schema')::text AS name`.execute(trx);
     if (table.rows[0]?.name) {
       const row = await sql<{ version: number }>`SELECT version FROM longshore_schema`.execute(trx);
-      return row.rows[0]?.version ?? 0;
+      return Number(row.rows[0]?.version ?? 0);
     }
     for (const statement of [
       `CREATE TABLE longshore_schema (version BIGINT NOT NULL)`,
