@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { openPostgresStore, type PostgresStoreOptions } from './postgresStore.js';
@@ -13,6 +14,8 @@ export interface StoreLocation {
 
 /** Opens the store and brings its schema up to date. */
 export async function openStore(location: StoreLocation, options: PostgresStoreOptions = {}): Promise<Store> {
+  // The master key, packages and the admin's first key live there whichever database holds the rest.
+  mkdirSync(location.dataDir, { recursive: true, mode: 0o700 });
   return location.database === undefined
     ? openSqliteStore(location.dataDir)
     : openPostgresStore(location.database, options);

@@ -27,6 +27,12 @@ const RULES: [RegExp, string][] = [
 const NOCASE_COLUMN = /\b(\w+) TEXT( NOT NULL)?( UNIQUE)? COLLATE NOCASE\b/g;
 const CREATE_TABLE = /^\s*CREATE TABLE (\w+)/;
 
+/**
+ * Columns declared INTEGER that SQLite's type affinity lets hold fractions, and that we fill with
+ * them: an operation's created_at orders the targets of one step within a millisecond (planner.ts).
+ */
+const FRACTIONAL_COLUMNS: Record<string, string[]> = { operations: ['created_at'] };
+
 /** Constructs that have no rule: better to stop the migration than to run something else. */
 const UNTRANSLATED = [
   /\bCOLLATE NOCASE\b/i,
@@ -48,6 +54,8 @@ export function postgresMigrationSql(statement: string): string[] {
       `${column} TEXT COLLATE ${POSTGRES_NOCASE_COLLATION}${notNull}${unique && ` CONSTRAINT ${table ?? 'unnamed'}_${column}_unique UNIQUE`}`,
   );
   for (const [pattern, replacement] of RULES) translated = translated.replace(pattern, replacement);
+  for (const column of FRACTIONAL_COLUMNS[table ?? ''] ?? [])
+    translated = translated.replace(new RegExp(`\\b${column} BIGINT\\b`), `${column} DOUBLE PRECISION`);
   const unknown = UNTRANSLATED.find((p) => p.test(translated));
   if (unknown)
     throw new Error(
