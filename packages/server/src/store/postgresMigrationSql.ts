@@ -29,9 +29,13 @@ const CREATE_TABLE = /^\s*CREATE TABLE (\w+)/;
 
 /**
  * Columns declared INTEGER that SQLite's type affinity lets hold fractions, and that we fill with
- * them: an operation's created_at orders the targets of one step within a millisecond (planner.ts).
+ * them: an operation's created_at orders the targets of one step within a millisecond (planner.ts);
+ * a machine policy's delete_after_hours is any positive number of hours.
  */
-const FRACTIONAL_COLUMNS: Record<string, string[]> = { operations: ['created_at'] };
+const FRACTIONAL_COLUMNS: Record<string, string[]> = {
+  operations: ['created_at'],
+  machine_policies: ['delete_after_hours'],
+};
 
 /** Constructs that have no rule: better to stop the migration than to run something else. */
 const UNTRANSLATED = [
