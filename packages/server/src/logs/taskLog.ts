@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { LongshoreError, makeMasker, type LogLine } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
+import { lockTask } from '../store/lockOrder.js';
 import { lockedForUpdate } from '../store/sqlDialect.js';
 import type { SecretBox } from '../crypto/secretBox.js';
 import { encodeChunks, type EncodedChunk } from './chunkFormat.js';
@@ -39,7 +40,7 @@ export class TaskLog {
       }
     }
     const result = await this.#db.transaction().execute(async (trx) => {
-      // Locks held until commit, the task's first (parent before child, as everywhere): two batches of
+      // Locks held until commit, the task's first (store/lockOrder.ts): two batches of
       // one operation (a retry racing its original, on any node) take turns, and the log rows of one
       // task get their ids in the order they commit, so a follower reading on by id never passes one
       // still to come. (SQLite runs one write transaction at a time; there this locks nothing.)
@@ -48,7 +49,7 @@ export class TaskLog {
         .select('task_id')
         .where('id', '=', operationId)
         .executeTakeFirstOrThrow();
-      await lockedForUpdate(trx, trx.selectFrom('tasks').select('id').where('id', '=', task_id)).execute();
+      await lockTask(trx, task_id);
       const op = await lockedForUpdate(
         trx,
         trx

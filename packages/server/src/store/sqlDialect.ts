@@ -27,7 +27,9 @@ export function lockedForUpdate<DB, TB extends keyof DB, O>(
   options: { skipLocked?: boolean } = {},
 ): SelectQueryBuilder<DB, TB, O> {
   if (dialectOf(db) === 'sqlite') return query;
-  const locked = query.forUpdate();
+  // The lock an UPDATE that keeps the key takes: it excludes other writers of the row but not an
+  // insert elsewhere that refers to it (a new operation of the task, a log chunk of the operation).
+  const locked = query.forNoKeyUpdate();
   return options.skipLocked ? locked.skipLocked() : locked;
 }
 
