@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { freePort, runCli, startCli, type CliProcess } from '../support/cliProcess.js';
 import { registerFakeAgent, type FakeAgent } from '../support/agentClient.js';
+import { testDatabaseArgs } from '../support/postgres.js';
 
 // The server runs as its own process at its most verbose log level, so that the last test can
 // read everything it logged and look for the tokens.
@@ -83,6 +84,7 @@ before(async () => {
     '--log-level',
     'debug',
     '--insecure-http',
+    ...(await testDatabaseArgs(join(dir, 'server'))),
   ]);
   await server.waitForOutput(/listening on/);
   apiKey = readFileSync(join(dir, 'server', 'admin-api-key'), 'utf8').trim();

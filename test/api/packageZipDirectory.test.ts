@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startCli, type CliProcess } from '../support/cliProcess.js';
+import { testDatabaseArgs } from '../support/postgres.js';
 
 // A zip's directory is read before any entry is inflated; its size is the archive's to choose, so
 // the entry limit has to hold before the directory's records are read, not after. The server runs
@@ -25,6 +26,7 @@ before(async () => {
     '--log-level',
     'warn',
     '--insecure-http',
+    ...(await testDatabaseArgs(join(dir, 'server'))),
   ]);
   await server.waitForOutput(/listening on/);
   apiKey = readFileSync(join(dir, 'server', 'admin-api-key'), 'utf8').trim();

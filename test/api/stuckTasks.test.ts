@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
 import { startHarness, type Harness } from '../support/serverHarness.js';
 import { registerFakeAgent } from '../support/agentClient.js';
+import { overwriteOnUpdate, refuseWrites } from '../support/faultTriggers.js';
 
 // A sealed null where a task's context or an operation's output variables belong throws a TypeError
 // when read, standing for any failure no check foresees.
@@ -32,9 +32,12 @@ test('an unforeseen error while advancing fails the task with its message instea
     const agent = await registerFakeAgent(h, 'w1');
     const op = (await agent.poll()).operations[0];
     // The store refuses to move the task to its next step, as a full disk or a broken file would.
-    await sql`CREATE TRIGGER refuse_next_step BEFORE UPDATE OF current_step ON tasks BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`.execute(
-      h.server.ctx.db,
-    );
+    await refuseWrites(h.server.ctx.db, {
+      name: 'refuse_next_step',
+      event: 'UPDATE OF current_step',
+      table: 'tasks',
+      message: 'disk I/O error',
+    });
     const done = await agent.complete(op.id);
     assert.equal(done.status, 204, "the worker's report is accepted; the failure is the task's");
 
@@ -57,9 +60,14 @@ test('an unforeseen error while planning a step fails the step and the task with
     const agent = await registerFakeAgent(h, 'w1');
     const op = (await agent.poll()).operations[0];
     // Planning the next step reads the output variables of the operations that finished.
-    await sql`CREATE TRIGGER unreadable_outputs AFTER UPDATE OF state ON operations WHEN NEW.state = 'finished' BEGIN UPDATE operations SET output_variables = ${sql.lit(unexpected(h))} WHERE id = NEW.id; END`.execute(
-      h.server.ctx.db,
-    );
+    await overwriteOnUpdate(h.server.ctx.db, {
+      name: 'unreadable_outputs',
+      table: 'operations',
+      watched: 'state',
+      when: "NEW.state = 'finished'",
+      column: 'output_variables',
+      value: unexpected(h),
+    });
     await agent.complete(op.id);
 
     const t = (await h.api('GET', `/api/tasks/${taskId}`)).body;

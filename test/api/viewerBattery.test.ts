@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { startHarness, type Harness } from '../support/serverHarness.js';
 import { registerFakeAgent } from '../support/agentClient.js';
 import { userWithRoles, type TestUser } from '../support/users.js';
+import { TEST_ON_POSTGRES } from '../support/postgres.js';
 
 let h: Harness;
 let viewer: TestUser;
@@ -19,14 +20,21 @@ const VOLATILE_COLUMNS = new Set(['last_used_at', 'last_seen_at', 'last_seen_at'
 
 async function snapshot(): Promise<Record<string, unknown[]>> {
   const db = h.server.ctx.db;
-  const tables = await sql<{
-    name: string;
-  }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(db);
+  const tables = TEST_ON_POSTGRES
+    ? await sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables
+        WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`.execute(db)
+    : await sql<{
+        name: string;
+      }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(db);
   const out: Record<string, unknown[]> = {};
   for (const { name } of tables.rows) {
     if (MAY_CHANGE.has(name)) continue;
-    const rows = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(name)} ORDER BY rowid`.execute(db);
-    out[name] = rows.rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !VOLATILE_COLUMNS.has(k))));
+    const rows = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(name)}`.execute(db);
+    // In a stable order whatever the store's own: PostgreSQL has no rowid.
+    out[name] = rows.rows
+      .map((r) => JSON.stringify(Object.entries(r).filter(([k]) => !VOLATILE_COLUMNS.has(k))))
+      .sort()
+      .map((r) => JSON.parse(r) as unknown);
   }
   return out;
 }

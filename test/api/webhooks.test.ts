@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
 import { registerFakeAgent, waitFor, type FakeAgent } from '../support/agentClient.js';
+import { refuseWrites } from '../support/faultTriggers.js';
 import { startHarness, type Harness } from '../support/serverHarness.js';
 import { startReceiver, type WebhookReceiver } from '../support/webhookReceiver.js';
 
@@ -278,14 +278,17 @@ describe('deliveries', () => {
       assert.deepEqual([cancelled.body.data.taskId, cancelled.body.data.state], [deployed.body.taskId, 'cancelled']);
 
       // The store refuses new deliveries, as a bug in queuing them would: the deployment still ends.
-      await sql`CREATE TRIGGER refuse_deliveries BEFORE INSERT ON webhook_deliveries BEGIN SELECT RAISE(ABORT, 'refused'); END`.execute(
-        h.server.ctx.db,
-      );
+      const restore = await refuseWrites(h.server.ctx.db, {
+        name: 'refuse_deliveries',
+        event: 'INSERT',
+        table: 'webhook_deliveries',
+        message: 'refused',
+      });
       try {
         const taskId = await deploy();
         assert.equal((await h.api('GET', `/api/tasks/${taskId}`)).body.state, 'succeeded');
       } finally {
-        await sql`DROP TRIGGER refuse_deliveries`.execute(h.server.ctx.db);
+        await restore();
       }
       assert.deepEqual(
         (await deliveries('Cancels')).map((d) => d.event),

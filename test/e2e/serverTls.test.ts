@@ -11,6 +11,7 @@ import { startSandbox } from '@longshore/sandbox';
 import { ServerTransport } from '@longshore/client/node';
 import { freePort, runCli, startCli, type CliProcess } from '../support/cliProcess.js';
 import { FAST_SERVER_ENV } from '../support/lab.js';
+import { testDatabaseArgs } from '../support/postgres.js';
 
 // `longshore server` as users run it, HTTPS by default, and workers and the CLI that pin it.
 const dir = mkdtempSync(join(tmpdir(), 'longshore-tls-e2e-'));
@@ -81,7 +82,10 @@ async function pushPackage(packageId: string, file: string, content: string): Pr
 
 before(async () => {
   const port = await freePort();
-  const server = start(['server', '--port', String(port), '--data', dataDir, '--log-level', 'warn'], FAST_SERVER_ENV);
+  const server = start(
+    ['server', '--port', String(port), '--data', dataDir, '--log-level', 'warn', ...(await testDatabaseArgs(dataDir))],
+    FAST_SERVER_ENV,
+  );
   url = (await server.waitForOutput(/listening on (https:\/\/\S+)/))[1]!;
   thumbprint = (await server.waitForOutput(/Certificate thumbprint \(SHA-256\): ([0-9a-f]{64})/))[1]!;
   apiKey = readFileSync(join(dataDir, 'admin-api-key'), 'utf8').trim();

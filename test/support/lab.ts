@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, runCli, startCli, type CliProcess } from './cliProcess.js';
+import { testDatabaseFor } from './postgres.js';
 
 /** Short leases so a vanished worker is noticed within seconds, not the production minute. */
 export const FAST_SERVER_ENV = {
@@ -26,8 +27,20 @@ export class Lab {
     this.#port ||= await freePort();
     this.url = `http://127.0.0.1:${this.#port}`;
     // Plain HTTP, so that the tests and benchmarks call it with fetch; test/e2e/serverTls.test.ts covers HTTPS and pinning.
+    // With LONGSHORE_TEST_DATABASE=postgres, a PostgreSQL database of its own (kept across restarts).
+    const { database } = await testDatabaseFor(this.dataDir);
     this.server = startCli(
-      ['server', '--port', String(this.#port), '--data', this.dataDir, '--log-level', 'warn', '--insecure-http'],
+      [
+        'server',
+        '--port',
+        String(this.#port),
+        '--data',
+        this.dataDir,
+        '--log-level',
+        'warn',
+        '--insecure-http',
+        ...(database ? ['--database', database] : []),
+      ],
       { ...FAST_SERVER_ENV, ...env },
     );
     await this.server.waitForOutput(/listening on/);

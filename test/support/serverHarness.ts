@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type LongshoreServer, type ServerConfigInput } from '@longshore/server';
+import { dropPostgresDatabase, testDatabaseFor } from './postgres.js';
 
 export interface Harness {
   server: LongshoreServer;
@@ -18,11 +19,23 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A server on a random loopback port with a fresh data directory, removed on close. */
+/**
+ * A server on a random loopback port with a fresh data directory, removed on close; its store is
+ * SQLite there, or with LONGSHORE_TEST_DATABASE=postgres a PostgreSQL database of its own (the
+ * same one again when restarted on the same data directory).
+ */
 export async function startHarness(config: ServerConfigInput = {}, dataDir?: string): Promise<Harness> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'longshore-test-'));
   // Plain HTTP, so that tests call it with fetch; HTTPS is tested on its own (test/e2e/serverTls.test.ts).
-  const server = await startServer({ port: 0, dataDir: dir, logLevel: 'silent', insecureHttp: true, ...config });
+  const store = await testDatabaseFor(dir);
+  const server = await startServer({
+    port: 0,
+    dataDir: dir,
+    logLevel: 'silent',
+    insecureHttp: true,
+    ...store,
+    ...config,
+  });
   const apiKey = readFileSync(join(dir, 'admin-api-key'), 'utf8').trim();
   const url = server.url;
   return {
@@ -51,7 +64,9 @@ export async function startHarness(config: ServerConfigInput = {}, dataDir?: str
     },
     async close() {
       await server.close();
-      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+      if (dataDir) return;
+      rmSync(dir, { recursive: true, force: true });
+      if (store.database) await dropPostgresDatabase(store.database);
     },
   };
 }

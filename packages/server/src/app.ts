@@ -78,8 +78,10 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     clientErrorHandler,
     https: certificate ? { cert: certificate.certPem, key: certificate.keyPem } : null,
   });
-  const db = await openStore(config.dataDir);
-  const storeHealth = new StoreHealth(config.dataDir, db, app.log);
+  const db = await openStore(config, {
+    onIdleError: (err) => app.log.warn({ err }, 'a pooled database connection failed; the next query opens another'),
+  });
+  const storeHealth = new StoreHealth(config, db, app.log);
   let parts: ServerParts | undefined;
   const close = async (): Promise<void> => {
     parts?.dispatcher.stop();

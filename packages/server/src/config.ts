@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { configFromEnv, parseConfig, type EnvironmentVariables } from '@longshore/protocol/config';
+import { databaseUrlProblem, redactDatabaseUrl } from './store/databaseUrl.js';
 
 /** Published with each release; the install command adds `--version <server version>`. */
 export const DEFAULT_WORKER_CHART = 'oci://ghcr.io/longshore/charts/longshore-worker';
@@ -25,6 +26,14 @@ export const ServerConfig = Type.Object({
     default: '.longshore',
     description: 'Database, master key, package feed and the first admin API key',
   }),
+  /** Unset: SQLite in dataDir, for one server. Several server nodes share one PostgreSQL database. */
+  database: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'PostgreSQL URL of the store (postgres://user:password@host:5432/database), for one or several server nodes; default: SQLite in <dataDir>/longshore.db',
+    }),
+  ),
   /**
    * Base64 of 32 bytes; when absent the key lives in `<dataDir>/master.key` (mode 0600). Every node
    * on one database must have the same key: the database holds a check of it (startup/masterKeyCheck.ts).
@@ -277,6 +286,8 @@ function crossSettingProblems(config: ServerConfig): string[] {
       '/packageDirectory: packageDirectory is where packageStorage directory keeps packages, but packageStorage is database: drop one or the other',
     );
   }
+  const databaseProblem = config.database === undefined ? undefined : databaseUrlProblem(config.database);
+  if (databaseProblem) problems.push(`/database: ${databaseProblem}`);
   problems.push(...singleSignOnProblems(config));
   if (config.webhookRetryMaxDelayMs < config.webhookRetryBaseMs) {
     problems.push(
@@ -316,11 +327,13 @@ const SECRET_SETTINGS = ['masterKey', 'oidcClientSecret'] as const;
 export function redactServerConfig(config: ServerConfig): Record<string, unknown> {
   const redacted: Record<string, unknown> = { ...config };
   for (const name of SECRET_SETTINGS) if (redacted[name] !== undefined) redacted[name] = '[redacted]';
+  if (config.database !== undefined) redacted.database = redactDatabaseUrl(config.database);
   return redacted;
 }
 
 /** Settings a deployment may give as environment variables (LONGSHORE_LEASE_MS=...), converted by the schema. */
 export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
+  LONGSHORE_DATABASE_URL: 'database',
   LONGSHORE_MASTER_KEY: 'masterKey',
   LONGSHORE_PACKAGE_STORAGE: 'packageStorage',
   LONGSHORE_PACKAGE_DIRECTORY: 'packageDirectory',

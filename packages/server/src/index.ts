@@ -7,3 +7,4 @@ export {
   type ServerConfigInput,
 } from './config.js';
 export { ApplyDocument } from './resources/apply.js';
+export { redactDatabaseUrl } from './store/databaseUrl.js';

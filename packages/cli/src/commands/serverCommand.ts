@@ -6,6 +6,7 @@ interface ServerFlags {
   port: number;
   host: string;
   data: string;
+  database?: string;
   publicUrl?: string;
   insecureHttp?: boolean;
   tlsCertFile?: string;
@@ -21,6 +22,10 @@ export function registerServerCommand(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data <dir>', 'data directory (database, master key, packages, admin key, TLS certificate)', '.longshore')
     .option(
+      '--database <url>',
+      'PostgreSQL store, postgres://user:password@host:5432/database, shared by several server nodes (default: $LONGSHORE_DATABASE_URL, else SQLite in the data directory)',
+    )
+    .option(
       '--public-url <url>',
       'the URL workers use to reach this server (default: $LONGSHORE_PUBLIC_URL, else the listen address)',
     )
@@ -35,7 +40,9 @@ export function registerServerCommand(program: Command): void {
     )
     .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
     .action(async (opts: ServerFlags) => {
-      const { serverConfigFromEnv, startServer } = await import('@longshore/server');
+      const { redactDatabaseUrl, serverConfigFromEnv, startServer } = await import('@longshore/server');
+      const database = opts.database ?? process.env.LONGSHORE_DATABASE_URL;
+      const store = database ? `, store: ${redactDatabaseUrl(database)}` : '';
       const start = () =>
         startServer({
           ...serverConfigFromEnv(process.env),
@@ -43,13 +50,14 @@ export function registerServerCommand(program: Command): void {
           host: opts.host,
           dataDir: opts.data,
           logLevel: opts.logLevel as 'info',
+          ...(opts.database ? { database: opts.database } : {}),
           ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
           ...(opts.tlsCertFile ? { tlsCertFile: opts.tlsCertFile } : {}),
           ...(opts.tlsKeyFile ? { tlsKeyFile: opts.tlsKeyFile } : {}),
           ...(opts.insecureHttp ? { insecureHttp: true } : {}),
         });
       const announce = (server: LongshoreServer) => {
-        process.stdout.write(`Longshore server listening on ${server.url} (data: ${opts.data})\n`);
+        process.stdout.write(`Longshore server listening on ${server.url} (data: ${opts.data}${store})\n`);
         if (server.certificateThumbprint) {
           process.stdout.write(
             `Certificate thumbprint (SHA-256): ${server.certificateThumbprint}\n  workers and clients pin it: --server-thumbprint ${server.certificateThumbprint}\n`,

@@ -91,7 +91,7 @@ const parsed = (payload: string | undefined): unknown => {
  * object as its own GET route shows it before and after, so secrets the API withholds stay out,
  * and anything named like a secret is redacted besides); every refusal for a missing permission;
  * every sign-in and failed sign-in. A failure to write an entry is logged and does not fail the
- * request, which has already been answered.
+ * request, whose change is already committed.
  */
 export function installAudit(app: FastifyInstance, log: AuditLog): void {
   app.addHook('preHandler', async (req) => {
@@ -106,67 +106,69 @@ export function installAudit(app: FastifyInstance, log: AuditLog): void {
   app.addHook('onError', async (req, _reply, error) => {
     req.auditError = error;
   });
+  // Written before the answer leaves, so a client that reads the log after its change finds it there,
+  // whichever connection of the store (or server node) each request used.
   app.addHook('onSend', async (req, reply, payload) => {
     if (!READS.has(req.method) && reply.statusCode < 300 && typeof payload === 'string') req.auditPayload = payload;
+    await writeEntry(app, log, req, reply.statusCode);
     return payload;
   });
-  app.addHook('onResponse', async (req, reply) => {
-    const status = reply.statusCode;
-    if (!audited(req, status)) return;
-    try {
-      const template = req.routeOptions.url ?? '';
-      const params = req.params as Record<string, string | undefined>;
-      const body = req.body as Record<string, unknown> | undefined;
-      const principal = req.principal?.kind === 'user' ? req.principal : undefined;
-      const signIn = ruleKey(req.method, template) === SIGN_IN;
-      const outcome: AuditOutcome = status < 400 ? 'ok' : status === 403 ? 'denied' : 'failed';
-      let changes: Change[] | null = null;
-      const created = parsed(req.auditPayload) as Record<string, unknown> | undefined;
-      if (outcome === 'ok' && !signIn) {
-        const url = objectUrl(req);
-        if (ruleKey(req.method, template) === APPLY)
-          changes = changesBetween(req.auditBefore, await readApplied(app, req));
-        else if (req.method === 'PUT' && url)
-          changes = changesBetween(req.auditBefore, await readObject(app, req, url));
-        // What was deleted or created, field by field.
-        else if (req.method === 'DELETE' && req.auditBefore) changes = changesBetween(req.auditBefore, {});
-        else if (status === 201 && created) changes = changesBetween({}, created);
-      }
-      const error = req.auditError;
-      const refusal = isLongshoreError(error) ? { message: error.message, ...error.details } : undefined;
-      await log.append({
-        at: Date.now(),
-        actor: principal?.userName ?? (signIn && typeof body?.name === 'string' ? body.name : 'unknown'),
-        actorUserId: principal?.userId ?? null,
-        via: signIn
-          ? 'password'
-          : principal
-            ? principal.via === 'apiKey'
-              ? `API key ${principal.credentialId}`
-              : 'session'
-            : '',
-        address: req.ip,
-        action: signIn ? (status === 201 ? 'sign-in' : 'failed sign-in') : `${req.method} ${template}`,
-        objectKind: signIn ? 'users' : (template.split('/')[2] ?? null),
-        object: signIn
-          ? String(body?.name ?? '')
-          : (params.ref ??
-            params.id ??
-            (created?.name as string | undefined) ??
-            (created?.id as string | undefined) ??
-            null),
-        outcome,
-        status,
-        changes,
-        detail:
-          outcome === 'ok'
-            ? body && !signIn && req.method !== 'PUT' && ruleKey(req.method, template) !== APPLY
-              ? { request: redacted(body) }
-              : null
-            : (refusal ?? null),
-      });
-    } catch (err) {
-      req.log.error({ err }, 'could not write the audit log entry');
+}
+
+async function writeEntry(app: FastifyInstance, log: AuditLog, req: FastifyRequest, status: number): Promise<void> {
+  if (!audited(req, status)) return;
+  try {
+    const template = req.routeOptions.url ?? '';
+    const params = req.params as Record<string, string | undefined>;
+    const body = req.body as Record<string, unknown> | undefined;
+    const principal = req.principal?.kind === 'user' ? req.principal : undefined;
+    const signIn = ruleKey(req.method, template) === SIGN_IN;
+    const outcome: AuditOutcome = status < 400 ? 'ok' : status === 403 ? 'denied' : 'failed';
+    let changes: Change[] | null = null;
+    const created = parsed(req.auditPayload) as Record<string, unknown> | undefined;
+    if (outcome === 'ok' && !signIn) {
+      const url = objectUrl(req);
+      if (ruleKey(req.method, template) === APPLY)
+        changes = changesBetween(req.auditBefore, await readApplied(app, req));
+      else if (req.method === 'PUT' && url) changes = changesBetween(req.auditBefore, await readObject(app, req, url));
+      // What was deleted or created, field by field.
+      else if (req.method === 'DELETE' && req.auditBefore) changes = changesBetween(req.auditBefore, {});
+      else if (status === 201 && created) changes = changesBetween({}, created);
     }
-  });
+    const error = req.auditError;
+    const refusal = isLongshoreError(error) ? { message: error.message, ...error.details } : undefined;
+    await log.append({
+      at: Date.now(),
+      actor: principal?.userName ?? (signIn && typeof body?.name === 'string' ? body.name : 'unknown'),
+      actorUserId: principal?.userId ?? null,
+      via: signIn
+        ? 'password'
+        : principal
+          ? principal.via === 'apiKey'
+            ? `API key ${principal.credentialId}`
+            : 'session'
+          : '',
+      address: req.ip,
+      action: signIn ? (status === 201 ? 'sign-in' : 'failed sign-in') : `${req.method} ${template}`,
+      objectKind: signIn ? 'users' : (template.split('/')[2] ?? null),
+      object: signIn
+        ? String(body?.name ?? '')
+        : (params.ref ??
+          params.id ??
+          (created?.name as string | undefined) ??
+          (created?.id as string | undefined) ??
+          null),
+      outcome,
+      status,
+      changes,
+      detail:
+        outcome === 'ok'
+          ? body && !signIn && req.method !== 'PUT' && ruleKey(req.method, template) !== APPLY
+            ? { request: redacted(body) }
+            : null
+          : (refusal ?? null),
+    });
+  } catch (err) {
+    req.log.error({ err }, 'could not write the audit log entry');
+  }
 }

@@ -9,6 +9,8 @@ import {
 } from '@longshore/protocol';
 import type { SecretBox } from '../crypto/secretBox.js';
 import type { Store } from '../store/database.js';
+import { lockOperations } from '../store/lockOrder.js';
+import { larger, lockedForUpdate } from '../store/sqlDialect.js';
 import type { PollWakeups, Wakeup } from './workerWakeups.js';
 import { isUsableHealth } from './workerUsability.js';
 
@@ -16,7 +18,7 @@ import { isUsableHealth } from './workerUsability.js';
  * Renewing never shortens a lease: a worker's upgrade is leased for as long as it may take,
  * because between the old worker leaving and the new one resuming it nobody renews it.
  */
-const leaseAtLeast = (until: number) => sql<number>`max(coalesce(lease_expires_at, 0), ${until})`;
+const leaseAtLeast = (until: number) => larger(sql<number>`coalesce(lease_expires_at, 0)`, until);
 
 interface LeaseResult {
   operations: Operation[];
@@ -93,11 +95,14 @@ export class Dispatcher {
    */
   async start(): Promise<void> {
     const { leaseMs, restartGraceMs, sweepIntervalMs } = this.#timings;
-    await this.#db
-      .updateTable('operations')
-      .set({ lease_expires_at: leaseAtLeast(Date.now() + Math.max(leaseMs, restartGraceMs)) })
-      .where('state', 'in', ACTIVE_OPERATION_STATES)
-      .execute();
+    await this.#db.transaction().execute(async (trx) => {
+      await lockOperations(trx, (q) => q.where('state', 'in', ACTIVE_OPERATION_STATES));
+      await trx
+        .updateTable('operations')
+        .set({ lease_expires_at: leaseAtLeast(Date.now() + Math.max(leaseMs, restartGraceMs)) })
+        .where('state', 'in', ACTIVE_OPERATION_STATES)
+        .execute();
+    });
     this.#sweeper = setInterval(() => {
       this.sweep().catch((err: unknown) => this.#log.error({ err }, 'lease sweep failed'));
     }, sweepIntervalMs);
@@ -135,11 +140,14 @@ export class Dispatcher {
     const heldIds = new Set(held.map((h) => h.id));
     const renew = held.filter((h) => running.has(h.id)).map((h) => h.id);
     if (renew.length)
-      await db
-        .updateTable('operations')
-        .set({ lease_expires_at: leaseAtLeast(t + leaseMs) })
-        .where('id', 'in', renew)
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        await lockOperations(trx, (q) => q.where('id', 'in', renew));
+        await trx
+          .updateTable('operations')
+          .set({ lease_expires_at: leaseAtLeast(t + leaseMs) })
+          .where('id', 'in', renew)
+          .execute();
+      });
 
     // Given to this worker, never acknowledged: the answer that carried it was lost, so send it again.
     const redeliver = held.filter((h) => h.state === 'leased' && !running.has(h.id));
@@ -218,16 +226,21 @@ export class Dispatcher {
         .executeTakeFirstOrThrow();
       usable = isUsableHealth(health);
       if (!usable) return [];
-      const candidates = await trx
-        .selectFrom('operations')
-        .select(['id', 'payload', 'queued_at', 'created_at', 'pool_id'])
-        .where('state', '=', 'queued')
-        .where('pool_id', 'in', [...worker.pools])
-        .orderBy('created_at')
-        .limit(count)
-        .execute();
+      // Rows another worker's lease holds are skipped, not waited for: it takes them, this one the next.
+      const candidates = await lockedForUpdate(
+        trx,
+        trx
+          .selectFrom('operations')
+          .select(['id', 'payload', 'queued_at', 'created_at', 'pool_id'])
+          .where('state', '=', 'queued')
+          .where('pool_id', 'in', [...worker.pools])
+          .orderBy('created_at')
+          .limit(count),
+        { skipLocked: true },
+      ).execute();
       if (candidates.length === 0) return [];
-      await trx
+      // Only what this update changed is this worker's, whatever another connection did meanwhile.
+      const leased = await trx
         .updateTable('operations')
         .set({ state: 'leased', worker_id: worker.id, leased_at: t, lease_expires_at: t + this.#timings.leaseMs })
         .where(
@@ -236,8 +249,10 @@ export class Dispatcher {
           candidates.map((c) => c.id),
         )
         .where('state', '=', 'queued')
+        .returning('id')
         .execute();
-      return candidates;
+      const ids = new Set(leased.map((l) => l.id));
+      return candidates.filter((c) => ids.has(c.id));
     });
     attempt.done(
       rows.map((r) => r.pool_id),

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Store } from '../store/database.js';
+import { jsonArrayMembers } from '../store/sqlDialect.js';
 import { unusableBecause } from './workerUsability.js';
 
 /** Workers named in one explanation; a pool of hundreds gets a count for the rest. */
@@ -19,7 +20,7 @@ export async function whyPoolUnusable(
   const workers = await db
     .selectFrom('workers')
     .select(['name', 'disabled', 'last_seen_at', 'offline_at', 'health', 'health_reasons'])
-    .where(sql<boolean>`exists (select 1 from json_each(workers.pools) where value = ${poolId})`)
+    .where(sql<boolean>`exists (select 1 from ${jsonArrayMembers(db, 'workers.pools')} where member.value = ${poolId})`)
     .orderBy('name')
     .execute();
   const causes: string[] = [];

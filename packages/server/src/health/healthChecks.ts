@@ -71,7 +71,7 @@ export class HealthChecks {
     if (workerIds.length === 0) return [];
     const workers = await this.#db
       .selectFrom('workers')
-      .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId))
+      .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId(this.#db)))
       .select(['workers.id', 'workers.name', 'machine_policies.health_check_timeout_seconds as timeout'])
       .where('workers.id', 'in', workerIds)
       .execute();

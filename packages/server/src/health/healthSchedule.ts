@@ -58,7 +58,7 @@ export class HealthSchedule {
   async dueWorkers(now: number): Promise<string[]> {
     const rows = await this.#db
       .selectFrom('workers')
-      .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId))
+      .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId(this.#db)))
       .select('workers.id')
       .where('workers.disabled', '=', 0)
       .where((eb) =>
@@ -93,7 +93,7 @@ export class HealthSchedule {
   async #removeUnavailable(now: number): Promise<void> {
     const doomed = await this.#db
       .selectFrom('workers')
-      .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId))
+      .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId(this.#db)))
       .select(['workers.id', 'workers.name', 'machine_policies.name as policy'])
       .where('workers.health', '=', 'unavailable')
       .where('machine_policies.unavailable_action', '=', 'delete')

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LongshoreError, isLongshoreError, type ErrorCode } from '@longshore/protocol';
 import { MAX_PATH_PARAM_LENGTH, NAME_MAX_LENGTH } from '../resources/names.js';
-import { storageError } from '../store/storageErrors.js';
+import { storageError, unstorableValue } from '../store/storageErrors.js';
 
 /** Fastify's own client-error codes, mapped to ours so every 4xx has the same body shape. */
 const fastifyCodes: Record<string, ErrorCode> = {
@@ -157,7 +157,7 @@ function toLongshoreError(error: FastifyError): LongshoreError {
   if (error instanceof LongshoreError) return error;
   const foreign: unknown = error;
   if (isLongshoreError(foreign)) return new LongshoreError(foreign.code, foreign.message, foreign.details);
-  const storage = storageError(error);
+  const storage = storageError(error) ?? unstorableValue(error);
   if (storage) return storage;
   if (error.validation) {
     const context = error.validationContext ?? 'request';

@@ -11,7 +11,7 @@ let dir: string;
 let db: Store;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'longshore-oidc-flows-'));
-  db = await openStore(dir);
+  db = await openStore({ dataDir: dir });
 });
 after(async () => {
   await db.destroy();

@@ -14,7 +14,7 @@ let dir: string;
 let db: Store;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'longshore-log-page-'));
-  db = await openStore(dir);
+  db = await openStore({ dataDir: dir });
 });
 after(async () => {
   await db.destroy();

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { LongshoreError, makeMasker, type LogLine } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
+import { lockTask } from '../store/lockOrder.js';
+import { lockedForUpdate } from '../store/sqlDialect.js';
 import type { SecretBox } from '../crypto/secretBox.js';
 import { encodeChunks, type EncodedChunk } from './chunkFormat.js';
 import { readPage, type PageEnd, type PageLimits } from './logPage.js';
@@ -38,11 +40,23 @@ export class TaskLog {
       }
     }
     const result = await this.#db.transaction().execute(async (trx) => {
-      const op = await trx
+      // Locks held until commit, the task's first (store/lockOrder.ts): two batches of
+      // one operation (a retry racing its original, on any node) take turns, and the log rows of one
+      // task get their ids in the order they commit, so a follower reading on by id never passes one
+      // still to come. (SQLite runs one write transaction at a time; there this locks nothing.)
+      const { task_id } = await trx
         .selectFrom('operations')
-        .select(['task_id', 'acked_seq', 'last_source', 'state', 'cancel_requested', 'payload'])
+        .select('task_id')
         .where('id', '=', operationId)
         .executeTakeFirstOrThrow();
+      await lockTask(trx, task_id);
+      const op = await lockedForUpdate(
+        trx,
+        trx
+          .selectFrom('operations')
+          .select(['task_id', 'acked_seq', 'last_source', 'state', 'cancel_requested', 'payload'])
+          .where('id', '=', operationId),
+      ).executeTakeFirstOrThrow();
       const first = lines[0]?.seq ?? op.acked_seq + 1;
       if (first > op.acked_seq + 1) {
         throw new LongshoreError(
@@ -98,6 +112,7 @@ export class TaskLog {
   /** A line the server writes into the task's own log. */
   async system(taskId: string, text: string, level: LogLine['level'] = 'info'): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
+      // The update locks the task's row until commit: its log rows get their ids in commit order.
       const task = await trx
         .updateTable('tasks')
         .set((eb) => ({ log_seq: eb('log_seq', '+', 1) }))

@@ -22,7 +22,7 @@ let dir: string;
 let db: Store;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'longshore-inserts-'));
-  db = await openStore(dir);
+  db = await openStore({ dataDir: dir });
   await db
     .insertInto('worker_pools')
     .values({ id: 'pool-1', name: 'default', description: '', is_default: 1, created_at: 0 })

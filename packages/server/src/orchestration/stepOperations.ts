@@ -1,5 +1,6 @@
 import { IN_FLIGHT_OPERATION_STATES } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
+import { lockOperations, lockTask } from '../store/lockOrder.js';
 
 export type StepProgress =
   | { state: 'unplanned' }
@@ -45,21 +46,27 @@ export async function releaseWaiting(
   index: number,
   count: number,
 ): Promise<{ poolId: string; count: number } | undefined> {
-  const released = await db
-    .updateTable('operations')
-    .set({ state: 'queued', queued_at: Date.now() })
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('operations')
-        .select('id')
-        .where('task_id', '=', taskId)
-        .where('step_index', '=', index)
-        .where('state', '=', 'waiting')
-        .orderBy('created_at')
-        .limit(count),
-    )
-    .returning('pool_id')
-    .execute();
+  const released = await db.transaction().execute(async (trx) => {
+    await lockTask(trx, taskId);
+    await lockOperations(trx, (q) =>
+      q.where('task_id', '=', taskId).where('step_index', '=', index).where('state', '=', 'waiting'),
+    );
+    return trx
+      .updateTable('operations')
+      .set({ state: 'queued', queued_at: Date.now() })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('operations')
+          .select('id')
+          .where('task_id', '=', taskId)
+          .where('step_index', '=', index)
+          .where('state', '=', 'waiting')
+          .orderBy('created_at')
+          .limit(count),
+      )
+      .returning('pool_id')
+      .execute();
+  });
   const poolId = released[0]?.pool_id;
   return poolId === undefined ? undefined : { poolId, count: released.length };
 }

@@ -13,6 +13,7 @@ import type { WorkSignals } from '../dispatch/workerWakeups.js';
 import type { TaskLog } from '../logs/taskLog.js';
 import { openSnapshot, type ReleaseSnapshot } from '../resources/releases.js';
 import type { Store } from '../store/database.js';
+import { lockOperations, lockTask } from '../store/lockOrder.js';
 import { insertOperations } from './operationInserts.js';
 import { planStep } from './planner.js';
 import type { TaskControl } from './taskControl.js';
@@ -110,21 +111,27 @@ export class TaskRunner implements TaskControl {
 
   /** Ends what the task has not started and asks workers to stop what they run. */
   async #stopOperations(taskId: string, message: string): Promise<void> {
-    const db = this.#db;
-    const ended = await db
-      .updateTable('operations')
-      .set({ state: 'finished', outcome: 'cancelled', message, finished_at: Date.now() })
-      .where('task_id', '=', taskId)
-      .where('state', 'in', PENDING_OPERATION_STATES)
-      .executeTakeFirst();
-    if (ended.numUpdatedRows) this.#observer?.operationsFinished('cancelled', Number(ended.numUpdatedRows));
-    const held = await db
-      .updateTable('operations')
-      .set({ cancel_requested: 1 })
-      .where('task_id', '=', taskId)
-      .where('state', 'in', ACTIVE_OPERATION_STATES)
-      .returning('worker_id')
-      .execute();
+    const { ended, held } = await this.#db.transaction().execute(async (trx) => {
+      await lockTask(trx, taskId);
+      await lockOperations(trx, (q) =>
+        q.where('task_id', '=', taskId).where('state', 'in', [...PENDING_OPERATION_STATES, ...ACTIVE_OPERATION_STATES]),
+      );
+      const ended = await trx
+        .updateTable('operations')
+        .set({ state: 'finished', outcome: 'cancelled', message, finished_at: Date.now() })
+        .where('task_id', '=', taskId)
+        .where('state', 'in', PENDING_OPERATION_STATES)
+        .executeTakeFirst();
+      const held = await trx
+        .updateTable('operations')
+        .set({ cancel_requested: 1 })
+        .where('task_id', '=', taskId)
+        .where('state', 'in', ACTIVE_OPERATION_STATES)
+        .returning('worker_id')
+        .execute();
+      return { ended: Number(ended.numUpdatedRows), held };
+    });
+    if (ended) this.#observer?.operationsFinished('cancelled', ended);
     for (const h of held) if (h.worker_id) this.#workers.wakeWorker(h.worker_id);
   }
 
@@ -200,14 +207,23 @@ export class TaskRunner implements TaskControl {
    * pool has had no usable worker for too long. One update and one log line however many there are.
    */
   async failUnserved(taskId: string, stepIndex: number, message: string): Promise<void> {
-    const ended = await this.#db
-      .updateTable('operations')
-      .set({ state: 'finished', outcome: 'failed', message, finished_at: Date.now() })
-      .where('task_id', '=', taskId)
-      .where('step_index', '=', stepIndex)
-      .where('state', 'in', PENDING_OPERATION_STATES)
-      .returning('step_name')
-      .execute();
+    const ended = await this.#db.transaction().execute(async (trx) => {
+      await lockTask(trx, taskId);
+      await lockOperations(trx, (q) =>
+        q
+          .where('task_id', '=', taskId)
+          .where('step_index', '=', stepIndex)
+          .where('state', 'in', PENDING_OPERATION_STATES),
+      );
+      return trx
+        .updateTable('operations')
+        .set({ state: 'finished', outcome: 'failed', message, finished_at: Date.now() })
+        .where('task_id', '=', taskId)
+        .where('step_index', '=', stepIndex)
+        .where('state', 'in', PENDING_OPERATION_STATES)
+        .returning('step_name')
+        .execute();
+    });
     const first = ended[0];
     if (!first) return;
     this.#observer?.operationsFinished('failed', ended.length);

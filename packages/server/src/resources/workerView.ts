@@ -86,7 +86,7 @@ export async function presentWorker(ctx: ServerContext, row: Selectable<Database
   const operations = await runningOperations(ctx, row.id);
   const policy = await ctx.db
     .selectFrom('workers')
-    .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId))
+    .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId(ctx.db)))
     .select('machine_policies.name')
     .where('workers.id', '=', row.id)
     .executeTakeFirstOrThrow();

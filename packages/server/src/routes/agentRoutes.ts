@@ -26,6 +26,7 @@ import { requirePackageInScope } from '../http/packageTokenAccess.js';
 import { issuePackageToken, packageTokenExpiry } from '../crypto/packageTokens.js';
 import { hashToken, newId, newSecretToken } from '../crypto/tokens.js';
 import { NoContent, uniquely } from '../resources/common.js';
+import { larger } from '../store/sqlDialect.js';
 import { PackageContent, sendPackageContent } from '../resources/packages.js';
 import { WORKER_CHART_PACKAGE_ID } from '../upgrades/workerUpgrades.js';
 
@@ -196,7 +197,7 @@ export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerConte
             ...(scriptPod !== undefined && { script_pod: scriptPod }),
             // The first report counts. A worker's clock (or a kubelet's, to the second) cannot put it before the lease or after now.
             ...(scriptStartedAt !== undefined && {
-              script_started_at: sql<number>`coalesce(script_started_at, max(coalesce(leased_at, 0), ${Math.min(scriptStartedAt, Date.now())}))`,
+              script_started_at: sql<number>`coalesce(script_started_at, ${larger(sql<number>`coalesce(leased_at, 0)`, Math.min(scriptStartedAt, Date.now()))})`,
             }),
           })
           .where('id', '=', id)

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { runMigrationSql } from './migrationSql.js';
 import { NAME_KEY_SQL_FUNCTION } from '../resources/names.js';
 import { BUILT_IN_ROLES } from '../identity/permissions.js';
 import { builtInRoleId } from '../identity/roleIds.js';
@@ -42,7 +43,7 @@ export async function identity(db: Kysely<Database>): Promise<void> {
     `CREATE INDEX audit_events_object ON audit_events(object, id)`,
     `CREATE TRIGGER audit_events_append_only BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END`,
   ])
-    await sql.raw(statement).execute(db);
+    await runMigrationSql(db, statement);
   const t = Date.now();
   await db
     .insertInto('roles')

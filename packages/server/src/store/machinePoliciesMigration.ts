@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { runMigrationSql } from './migrationSql.js';
 import { NAME_KEY_SQL_FUNCTION } from '../resources/names.js';
 import type { Database } from './schema.js';
 
@@ -24,7 +25,7 @@ export async function machinePolicies(db: Kysely<Database>): Promise<void> {
       requested_at INTEGER NOT NULL, sent_at INTEGER, deadline_at INTEGER, finished_at INTEGER)`,
     `CREATE INDEX health_checks_worker ON health_checks(worker_id, state)`,
   ])
-    await sql.raw(statement).execute(db);
+    await runMigrationSql(db, statement);
   await db
     .insertInto('machine_policies')
     .values({

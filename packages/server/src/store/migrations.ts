@@ -1,16 +1,20 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { LongshoreError } from '@longshore/protocol';
 import type { Database } from './schema.js';
 import { machinePolicies } from './machinePoliciesMigration.js';
 import { referencesById } from './referencesByIdMigration.js';
 import { identity } from './identityMigration.js';
 import { NAME_KEY_SQL_FUNCTION } from '../resources/names.js';
+import { runMigrationSql } from './migrationSql.js';
+import { schemaVersionOf } from './schemaVersion.js';
 
 /** SQL statements separated by `;`, or a function for what SQL alone cannot do (Unicode, JSON rewrites). */
 type Migration = string | ((db: Kysely<Database>) => Promise<void>);
 
 /**
- * Ordered, append-only. Each runs once in its own transaction; the applied count is kept in
- * SQLite's user_version. Never edit a shipped migration: add one.
+ * Ordered, append-only, written in SQLite's SQL and translated for PostgreSQL (postgresMigrationSql.ts);
+ * functions run their statements through runMigrationSql. Each runs once in its own transaction; the
+ * applied count is kept by schemaVersion.ts. Never edit a shipped migration: add one.
  */
 const migrations: Migration[] = [
   `
@@ -134,21 +138,32 @@ const migrations: Migration[] = [
   `,
 ];
 
-/** Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old store). */
+/**
+ * Applies the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an
+ * old store), each in its own transaction with the count it brings the store to.
+ */
 export async function migrate(db: Kysely<Database>, upTo = migrations.length): Promise<number> {
-  const row = await sql<{ user_version: number }>`PRAGMA user_version`.execute(db);
-  const applied = row.rows[0]?.user_version ?? 0;
-  for (let i = applied; i < upTo; i++) {
-    const migration = migrations[i]!;
-    await db.transaction().execute(async (trx) => {
+  const version = schemaVersionOf(db);
+  for (let done = false; !done;) {
+    done = await db.transaction().execute(async (trx) => {
+      const applied = await version.lockAndRead(trx);
+      if (applied > migrations.length)
+        throw new LongshoreError(
+          'STORE_UNAVAILABLE',
+          `The store has ${applied} migrations applied, this server knows ${migrations.length}: a newer Longshore wrote it; run that version (or newer) on every node`,
+          { applied, known: migrations.length },
+        );
+      if (applied >= upTo) return true;
+      const migration = migrations[applied]!;
       if (typeof migration === 'function') await migration(trx);
       else
         for (const statement of migration
           .split(';')
           .map((s) => s.trim())
           .filter(Boolean))
-          await sql.raw(statement).execute(trx);
-      await sql.raw(`PRAGMA user_version = ${i + 1}`).execute(trx);
+          await runMigrationSql(trx, statement);
+      await version.write(trx, applied + 1);
+      return false;
     });
   }
   return migrations.length;

@@ -83,7 +83,7 @@ test('the migration cleans names, keeps them unique by the name rule, and turns 
   const dir = mkdtempSync(join(tmpdir(), 'longshore-migration-'));
   try {
     await legacyStore(dir);
-    const db = await openStore(dir);
+    const db = await openStore({ dataDir: dir });
     const names = await db.selectFrom('environments').select(['id', 'name']).orderBy('id').execute();
     assert.deepEqual(names, [
       { id: 'env_1', name: 'Staging' },

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { runMigrationSql } from './migrationSql.js';
 import { NAME_KEY_SQL_FUNCTION, nameKey, normaliseName } from '../resources/names.js';
 
 type NamedTable = 'environments' | 'worker_pools' | 'targets' | 'projects' | 'workers';
@@ -102,5 +103,5 @@ async function normaliseNames(db: Kysely<Database>, table: NamedTable): Promise<
   }
   for (const r of renamed) await db.updateTable(table).set({ name: r.id }).where('id', '=', r.id).execute();
   for (const r of renamed) await db.updateTable(table).set({ name: r.name }).where('id', '=', r.id).execute();
-  await sql.raw(`CREATE UNIQUE INDEX ${table}_name_key ON ${table}(${NAME_KEY_SQL_FUNCTION}(name))`).execute(db);
+  await runMigrationSql(db, `CREATE UNIQUE INDEX ${table}_name_key ON ${table}(${NAME_KEY_SQL_FUNCTION}(name))`);
 }

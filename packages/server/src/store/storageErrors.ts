@@ -1,22 +1,32 @@
 import { LongshoreError } from '@longshore/protocol';
 
+/** PostgreSQL's SQLSTATEs for a database that cannot take the write: gone, starting, read-only. */
+const POSTGRES_UNAVAILABLE = /^(08|57P0[1-4]|25006|53300|XX)/;
+/** The connection dropped under a query: node-postgres says so in words, with no code. */
+const CONNECTION_LOST = /Connection terminated|connection timeout|timeout exceeded when trying to connect/i;
+
 /**
- * What a failure of the disk or the database file means to a client, or undefined when `error`
- * is no such failure. SQLite names the cause in its code (SQLITE_FULL, SQLITE_IOERR_WRITE, ...);
- * the file system in errno codes.
+ * What a failure of the disk or the database means to a client, or undefined when `error` is no
+ * such failure. SQLite names the cause in its code (SQLITE_FULL, SQLITE_IOERR_WRITE, ...); the
+ * file system and the network in errno codes; PostgreSQL in SQLSTATEs (53100 disk full, 08...
+ * connection).
  */
 export function storageError(error: unknown): LongshoreError | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
+  const cause = (error as Error | null)?.message ?? '';
+  const code = (error as { code?: unknown } | null)?.code ?? (CONNECTION_LOST.test(cause) ? 'ECONNRESET' : undefined);
   if (typeof code !== 'string') return undefined;
-  const cause = (error as Error).message;
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT' || code === '53100') {
     return new LongshoreError(
       'STORAGE_FULL',
       `The server's disk is full (${cause}): nothing was written; free space in its data directory and retry`,
       { cause: code },
     );
   }
-  if (/^SQLITE_(IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/.test(code) || code === 'EROFS' || code === 'EIO') {
+  if (
+    /^SQLITE_(IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB|PROTOCOL)/.test(code) ||
+    ['EROFS', 'EIO', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code) ||
+    POSTGRES_UNAVAILABLE.test(code)
+  ) {
     return new LongshoreError(
       'STORE_UNAVAILABLE',
       `The server cannot use its database (${cause}); the server log has the details`,
@@ -24,4 +34,17 @@ export function storageError(error: unknown): LongshoreError | undefined {
     );
   }
   return undefined;
+}
+
+/**
+ * A value the store cannot hold, or undefined when `error` is no such refusal: PostgreSQL's text
+ * takes no NUL character (SQLite's does), so a request carrying one is refused like any invalid input.
+ */
+export function unstorableValue(error: unknown): LongshoreError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== '22021' && code !== '22P05') return undefined;
+  return new LongshoreError(
+    'VALIDATION_FAILED',
+    'The request holds a NUL character (\\u0000) or another character the store cannot keep: remove it and retry',
+  );
 }

@@ -2,8 +2,9 @@ import { statSync } from 'node:fs';
 import { LongshoreError } from '@longshore/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
-import type { Store } from './database.js';
-import { storeFiles } from './database.js';
+import type { Store, StoreLocation } from './database.js';
+import { databaseAddress } from './databaseUrl.js';
+import { storeFiles } from './sqliteStore.js';
 import { storageError } from './storageErrors.js';
 
 const WATCH_INTERVAL_MS = 2_000;
@@ -14,7 +15,8 @@ interface FileIdentity {
 }
 
 /**
- * Whether the store can be trusted with a write. SQLite keeps the database and its WAL open by
+ * Whether the store can be trusted with a write: a committed write of one row proves it, on either
+ * database. Besides, SQLite keeps the database and its WAL open by
  * descriptor: when either is deleted or replaced under a running server, its writes still
  * "succeed" into a file nobody will read, and vanish at the next start. So the files' identities
  * are taken at start and compared every few seconds; once they differ the store is broken for
@@ -26,7 +28,7 @@ export class StoreHealth {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly dataDir: string,
+    private readonly location: StoreLocation,
     private readonly db: Store,
     private readonly log: FastifyBaseLogger,
   ) {}
@@ -34,7 +36,9 @@ export class StoreHealth {
   /** Takes the files' identities; fails, saying why, when the store does not take writes. */
   async start(): Promise<void> {
     await this.probeWrite();
-    for (const path of storeFiles(this.dataDir)) this.#identities.set(path, identity(path));
+    // A PostgreSQL store has no files here to watch: the database server keeps them.
+    if (this.location.database === undefined)
+      for (const path of storeFiles(this.location.dataDir)) this.#identities.set(path, identity(path));
     this.#timer = setInterval(() => this.watch(), WATCH_INTERVAL_MS);
     this.#timer.unref();
   }
@@ -75,7 +79,8 @@ export class StoreHealth {
 
   /**
    * A committed write of one row: a read-only file, directory or mount refuses it, and so does a
-   * full disk once the WAL cannot grow. (Readiness is asked every few seconds; this costs a page.)
+   * full disk once the WAL cannot grow; PostgreSQL refuses it when down, unreachable, read-only
+   * (a standby) or full. (Readiness is asked every few seconds; this costs a page.)
    */
   private async probeWrite(): Promise<void> {
     try {
@@ -87,10 +92,22 @@ export class StoreHealth {
       if (!typed) throw error;
       throw new LongshoreError(
         typed.code,
-        `The store in ${this.dataDir} does not take writes (${(error as Error).message}): the server needs to write its data directory`,
+        `${this.#described()} does not take writes (${(error as Error).message}): ${this.#needs()}`,
         typed.details,
       );
     }
+  }
+
+  #described(): string {
+    if (this.location.database === undefined) return `The store in ${this.location.dataDir}`;
+    const { host, port, database } = databaseAddress(this.location.database);
+    return `The PostgreSQL store at ${host}:${port}, database ${database},`;
+  }
+
+  #needs(): string {
+    return this.location.database === undefined
+      ? 'the server needs to write its data directory'
+      : 'the server needs the database up, reachable and writable (a primary, not a standby, with free space)';
   }
 }
 

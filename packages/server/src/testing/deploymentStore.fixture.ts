@@ -24,9 +24,10 @@ export interface DeploymentStore {
   close(): Promise<void>;
 }
 
-export async function openDeploymentStore(): Promise<DeploymentStore> {
+/** On SQLite in a temporary directory, or on the PostgreSQL database `database` names. */
+export async function openDeploymentStore(database?: string): Promise<DeploymentStore> {
   const dir = mkdtempSync(join(tmpdir(), 'longshore-orchestration-'));
-  const db = await openStore(dir);
+  const db = await openStore({ dataDir: dir, database });
   const box = new SecretBox(randomBytes(32));
   const t = Date.now();
   const addPool = async (name: string, isDefault = 0) => {

@@ -145,7 +145,7 @@ export class WorkerUpgrades {
   async afterHealthyCheck(workerId: string): Promise<string | undefined> {
     const row = await this.#db
       .selectFrom('workers')
-      .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId))
+      .innerJoin('machine_policies', (join) => join.on('machine_policies.id', '=', effectivePolicyId(this.#db)))
       .select(['workers.name', 'workers.executor', 'workers.version', 'workers.metadata', 'machine_policies.updates'])
       .where('workers.id', '=', workerId)
       .executeTakeFirst();

@@ -1,0 +1,41 @@
+import type { SelectQueryBuilder } from 'kysely';
+import type { Database } from './schema.js';
+import { dialectOf, lockedForUpdate } from './sqlDialect.js';
+import type { Store } from './database.js';
+
+/**
+ * The order in which writers take row locks on PostgreSQL, so that no two transactions ever wait
+ * on each other in a circle (a deadlock, which PostgreSQL ends by failing one of them):
+ *
+ *   1. a task's row, before any operation's row;
+ *   2. several operations' rows in the order of their ids.
+ *
+ * A transaction that takes locks only in that order cannot be part of a circle. What takes one row
+ * only (a statement updating one operation or one task by id) waits at most once, before it holds
+ * anything, and is safe anyway. Leasing skips locked rows instead of waiting for them (dispatcher.ts).
+ * Taken here: the log append (taskLog.ts, the task then its operation), stopping and failing a
+ * task's operations (taskRunner.ts), releasing waiting ones (stepOperations.ts), renewing a worker's
+ * leases and the leases' restart grace (dispatcher.ts).
+ *
+ * SQLite runs one write transaction at a time on the server's one connection: there is no
+ * circle to avoid, and these lock nothing.
+ */
+
+/** Locks the task's row until the transaction ends: step 1 of the order. */
+export async function lockTask(trx: Store, taskId: string): Promise<void> {
+  await lockedForUpdate(trx, trx.selectFrom('tasks').select('id').where('id', '=', taskId)).execute();
+}
+
+/**
+ * Locks the operations `select` finds, in id order, until the transaction ends: step 2. A write of
+ * the same rows that follows in the transaction then waits for nothing.
+ */
+export async function lockOperations(
+  trx: Store,
+  select: (
+    query: SelectQueryBuilder<Database, 'operations', { id: string }>,
+  ) => SelectQueryBuilder<Database, 'operations', { id: string }>,
+): Promise<void> {
+  if (dialectOf(trx) === 'sqlite') return;
+  await lockedForUpdate(trx, select(trx.selectFrom('operations').select('id')).orderBy('id')).execute();
+}
