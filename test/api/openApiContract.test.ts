@@ -141,6 +141,7 @@ test('a walk through every operation answers only documented statuses, and every
   const deployment = await expect(201, 'POST', '/api/deployments', { body: { project: 'Walk', environment: 'Walk' } });
   await expect(200, 'GET', '/api/deployments', { query: '?project=Walk' });
   await expect(200, 'GET', '/api/pool-statistics');
+  await expect(200, 'GET', '/api/server-nodes');
   const polled = await expect(200, 'POST', '/api/agent/poll', {
     ...asWorker,
     body: { free: 1, running: [], waitMs: 100 },

@@ -23,7 +23,7 @@ const program = new Command('longshore')
   .enablePositionalOptions()
   .showHelpAfterError();
 
-registerServerCommand(program);
+const serverVerbs = registerServerCommand(program);
 registerWorkerCommand(program);
 registerSandboxCommand(program);
 registerFetchPackagesCommand(program);
@@ -36,6 +36,7 @@ registerWebhookCommands(program);
 registerDemoCommand(program);
 for (const command of program.commands)
   if (!services.has(command) && command.name() !== 'demo') addClientOptions(command);
+for (const verb of serverVerbs) addClientOptions(verb);
 
 /** Every client verb, at every depth, takes where the server is and how to print. */
 function addClientOptions(command: Command): void {

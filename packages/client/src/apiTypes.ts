@@ -30,6 +30,20 @@ export interface WorkerPool extends Environment {
 }
 
 /** A pool's queue and workers, as the dashboard and /metrics show them. */
+/** A server node on the store: its heartbeat, and the running tasks it advances (it holds their leases). */
+export interface ServerNode {
+  id: string;
+  name: string;
+  url: string;
+  version: string;
+  startedAt: string;
+  lastHeartbeatAt: string;
+  /** When it stopped cleanly; null while it runs, or when it died. */
+  stoppedAt: string | null;
+  alive: boolean;
+  tasks: { id: string; kind: string; state: string }[];
+}
+
 export interface PoolStatistics {
   pool: string;
   queueDepth: number;

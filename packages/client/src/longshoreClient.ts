@@ -23,6 +23,7 @@ import type {
   ReleaseInput,
   RequestedUpgrade,
   ServerInfo,
+  ServerNode,
   SignInMethods,
   StartedHealthCheck,
   StepUsage,
@@ -98,6 +99,12 @@ export class LongshoreClient {
     return (
       await this.#connection.json<{ items: PoolStatistics[] }>({ method: 'GET', path: '/api/pool-statistics', signal })
     ).items;
+  }
+
+  /** The server nodes sharing the store, alive ones first, with the tasks each advances. */
+  async serverNodes(signal?: AbortSignal): Promise<ServerNode[]> {
+    return (await this.#connection.json<{ items: ServerNode[] }>({ method: 'GET', path: '/api/server-nodes', signal }))
+      .items;
   }
 
   /** The server's version, URL and certificate thumbprint. */

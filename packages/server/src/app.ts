@@ -1,3 +1,6 @@
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { LONGSHORE_VERSION } from '@longshore/protocol';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { parseServerConfig, redactServerConfig, type ServerConfigInput } from './config.js';
 import type { ServerContext } from './context.js';
@@ -84,6 +87,8 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
   const storeHealth = new StoreHealth(config, db, app.log);
   let parts: ServerParts | undefined;
   const close = async (): Promise<void> => {
+    // First, while the store is there: its scheduled work stops and its tasks go to the other nodes.
+    await parts?.cluster.stop();
     parts?.dispatcher.stop();
     parts?.unservedSteps.stop();
     parts?.healthSchedule.stop();
@@ -105,7 +110,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     const chart = chartSource === undefined ? undefined : await loadShippedChart(chartSource);
     const built = composeParts({ config, db, box, endpoint, log: app.log }, chart);
     parts = built;
-    const { context: ctx, dispatcher, tasks, unservedSteps, metrics } = built;
+    const { context: ctx, dispatcher, metrics } = built;
     app.log.info({ config: redactServerConfig(config) }, 'starting Longshore server');
     if (certificate) logCertificate(ctx, certificate);
     else if (!LOOPBACK_HOSTS.has(config.host))
@@ -123,13 +128,11 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
         await app.listen({ host: config.host, port: config.port });
         endpoint.url = endpointUrl(config, app.server, certificate !== undefined);
         await dispatcher.start();
-        // Before tasks resume: a health check's task is the health checks' to end, not the task runner's.
-        await ctx.health.failLeftOvers();
-        await tasks.resumeAll();
-        unservedSteps.start();
-        built.healthSchedule.start();
-        ctx.audit.start();
-        built.webhookDeliverer.start();
+        await built.cluster.start({
+          name: config.nodeName ?? `${hostname()}:${(app.server.address() as AddressInfo).port}`,
+          url: endpoint.url,
+          version: LONGSHORE_VERSION,
+        });
         return { app, ctx, url: endpoint.url, certificateThumbprint, routes, close };
       } catch (error) {
         await closeAfterFailure(app, close);

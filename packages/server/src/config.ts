@@ -136,6 +136,26 @@ export const ServerConfig = Type.Object({
     default: 25_000,
     description: 'The longest an idle worker poll is held open; must be shorter than leaseMs',
   }),
+  nodeName: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'How this server node is listed by `longshore server nodes`. Default: host name and port',
+    }),
+  ),
+  /** Heartbeats are one small write each; the lease is what decides how soon a dead node's tasks move on. */
+  nodeHeartbeatMs: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 3_000,
+    description: "How often a server node renews its registration, its tasks' leases and the scheduled work it holds",
+  }),
+  nodeLeaseMs: Type.Integer({
+    minimum: 300,
+    default: 10_000,
+    description:
+      'A server node unheard of for this long is gone: another node takes over its tasks and scheduled work. At least twice nodeHeartbeatMs',
+  }),
   noUsableWorkerTimeoutSeconds: Type.Integer({
     minimum: 1,
     default: 600,
@@ -281,6 +301,11 @@ function crossSettingProblems(config: ServerConfig): string[] {
       `/leaseMs: leaseMs (${config.leaseMs}) must be longer than maxPollWaitMs (${config.maxPollWaitMs}); otherwise a worker waiting in a long-poll loses its operations`,
     );
   }
+  if (config.nodeLeaseMs < 2 * config.nodeHeartbeatMs) {
+    problems.push(
+      `/nodeLeaseMs: nodeLeaseMs (${config.nodeLeaseMs}) must be at least twice nodeHeartbeatMs (${config.nodeHeartbeatMs}); otherwise one late heartbeat lets another node take over the tasks of a node that is alive`,
+    );
+  }
   if (config.packageStorage === 'database' && config.packageDirectory !== undefined) {
     problems.push(
       '/packageDirectory: packageDirectory is where packageStorage directory keeps packages, but packageStorage is database: drop one or the other',
@@ -350,6 +375,9 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_SWEEP_INTERVAL_MS: 'sweepIntervalMs',
   LONGSHORE_RESTART_GRACE_MS: 'restartGraceMs',
   LONGSHORE_MAX_POLL_WAIT_MS: 'maxPollWaitMs',
+  LONGSHORE_NODE_NAME: 'nodeName',
+  LONGSHORE_NODE_HEARTBEAT_MS: 'nodeHeartbeatMs',
+  LONGSHORE_NODE_LEASE_MS: 'nodeLeaseMs',
   LONGSHORE_NO_USABLE_WORKER_TIMEOUT_SECONDS: 'noUsableWorkerTimeoutSeconds',
   LONGSHORE_MAX_PACKAGE_BYTES: 'maxPackageBytes',
   LONGSHORE_REGISTRATION_TOKEN_TTL_MINUTES: 'registrationTokenTtlMinutes',

@@ -11,6 +11,7 @@ import type { ServerEndpoint } from './tls/endpoint.js';
 import type { AuditLog } from './audit/auditLog.js';
 import type { WebhookOutbox } from './webhooks/webhookOutbox.js';
 import type { PackageStorage } from './packageStore/packageStorage.js';
+import type { ServerNodes } from './cluster/serverNodes.js';
 
 /**
  * The parts route plugins are given, composed in app.ts. Routes reach tasks through TaskControl,
@@ -31,5 +32,7 @@ export interface ServerContext {
   webhooks: WebhookOutbox;
   /** Where package bytes live: a directory every node mounts, or the store. */
   packages: PackageStorage;
+  /** The nodes of the cluster this server is one of (one, on SQLite). */
+  serverNodes: ServerNodes;
   log: FastifyBaseLogger;
 }

@@ -1,7 +1,15 @@
 // The server's long-lived parts, made in the order they depend on each other: the task runner
 // signals waiting workers, the dispatcher ends operations whose worker is gone through the task
-// runner, and the health checks and upgrades are tasks of their own.
+// runner, and the health checks and upgrades are tasks of their own. The cluster node decides which
+// tasks this process advances and which scheduled work it runs.
 import type { ServerContext } from './context.js';
+import { StoredAdvanceRequests } from './cluster/advanceRequests.js';
+import { ClusterNode } from './cluster/clusterNode.js';
+import { ScheduledWork } from './cluster/scheduledWork.js';
+import { ServerNodes } from './cluster/serverNodes.js';
+import { TaskLeases } from './cluster/taskLeases.js';
+import { newId } from './crypto/tokens.js';
+import { dialectOf } from './store/sqlDialect.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { UnservedStepWatch } from './dispatch/unservedStepWatch.js';
 import { WorkerWakeups } from './dispatch/workerWakeups.js';
@@ -27,6 +35,7 @@ export interface ServerParts {
   metrics: ServerMetrics;
   healthSchedule: HealthSchedule;
   webhookDeliverer: WebhookDeliverer;
+  cluster: ClusterNode;
 }
 
 export function composeParts(
@@ -62,6 +71,9 @@ export function composeParts(
     offlineAfterMs: config.workerOfflineAfterMs,
     serverUrl: () => base.endpoint.url,
   });
+  const nodeId = newId('node');
+  const advanceRequests = new StoredAdvanceRequests({ db, nodeId, log });
+  const taskLeases = new TaskLeases({ db, nodeId, leaseMs: config.nodeLeaseMs, requests: advanceRequests });
   const metrics = new ServerMetrics(() => poolStatistics(db, Date.now(), config.workerOfflineAfterMs));
   const tasks = new TaskRunner({
     db,
@@ -73,6 +85,7 @@ export function composeParts(
     pools: { stepQueued: (poolId) => unservedSteps.stepQueued(poolId) },
     observer: metrics,
     events: webhooks,
+    ownership: taskLeases,
     drivers: {
       [WORKER_UPGRADE_TASK_KIND]: {
         advance: (taskId) => upgrades.advance(taskId),
@@ -115,6 +128,35 @@ export function composeParts(
   });
   const audit = new AuditLog(db, config.auditRetentionDays, log);
   const healthSchedule = new HealthSchedule({ db, checks: health, log, intervalMs: config.sweepIntervalMs });
+  const serverNodes = new ServerNodes(db, config.nodeLeaseMs);
+  const work = new ScheduledWork({
+    db,
+    nodeId,
+    leaseMs: config.nodeLeaseMs,
+    log,
+    // Each on one node at a time: two nodes sweeping would each mark the same expired lease lost, say the same
+    // unserved step twice, check a worker twice and send a webhook twice.
+    jobs: [
+      { name: 'operation-lease-sweep', start: () => dispatcher.startSweeping(), stop: () => dispatcher.stopSweeping() },
+      { name: 'unserved-step-watch', start: () => unservedSteps.start(), stop: () => unservedSteps.stop() },
+      { name: 'worker-health-schedule', start: () => healthSchedule.start(), stop: () => healthSchedule.stop() },
+      { name: 'audit-retention', start: () => audit.start(), stop: () => audit.stop() },
+      { name: 'webhook-delivery', start: () => webhookDeliverer.start(), stop: () => webhookDeliverer.stop() },
+    ],
+  });
+  const cluster = new ClusterNode({
+    nodeId,
+    log,
+    heartbeatMs: config.nodeHeartbeatMs,
+    alone: dialectOf(db) === 'sqlite',
+    nodes: serverNodes,
+    leases: taskLeases,
+    requests: advanceRequests,
+    work,
+    tasks,
+    // Before tasks resume: a health check's task is the health checks' to end, not the task runner's.
+    endLeftOvers: () => health.failLeftOvers(),
+  });
   return {
     context: {
       ...base,
@@ -126,6 +168,7 @@ export function composeParts(
       audit,
       webhooks,
       packages: configuredPackageStorage(config, db),
+      serverNodes,
     },
     dispatcher,
     tasks,
@@ -133,5 +176,6 @@ export function composeParts(
     metrics,
     healthSchedule,
     webhookDeliverer,
+    cluster,
   };
 }

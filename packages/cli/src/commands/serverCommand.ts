@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { LongshoreServer } from '@longshore/server';
 import { serveUntilSignal } from '../lifecycle.js';
+import { printList } from '../output.js';
+import { clientFor } from './clientCommands.js';
 
 interface ServerFlags {
   port: number;
@@ -14,9 +16,11 @@ interface ServerFlags {
   logLevel: string;
 }
 
-export function registerServerCommand(program: Command): void {
-  program
+/** `longshore server` runs a node; its verbs (`server nodes`) are client verbs, returned for the client flags. */
+export function registerServerCommand(program: Command): Command[] {
+  const server = program
     .command('server')
+    .enablePositionalOptions()
     .description('run the Longshore server (HTTPS with a self-signed certificate unless given one)')
     .option('--port <port>', 'port to listen on', (v) => Number(v), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -66,4 +70,27 @@ export function registerServerCommand(program: Command): void {
       };
       await serveUntilSignal('server', start, announce, (server) => server.close());
     });
+  const nodes = server
+    .command('nodes')
+    .description('list the server nodes sharing the store, their last heartbeat and the tasks each advances')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { client, output } = clientFor(cmd);
+      const now = Date.now();
+      printList(
+        await client.serverNodes(),
+        [
+          { header: 'name', value: (n) => n.name },
+          { header: 'status', value: (n) => (n.alive ? 'alive' : n.stoppedAt ? 'stopped' : 'gone') },
+          {
+            header: 'heartbeat',
+            value: (n) => `${Math.max(0, Math.round((now - Date.parse(n.lastHeartbeatAt)) / 1000))}s ago`,
+          },
+          { header: 'tasks', value: (n) => n.tasks.map((t) => t.id) },
+          { header: 'version', value: (n) => n.version },
+          { header: 'url', value: (n) => n.url },
+        ],
+        output,
+      );
+    });
+  return [nodes];
 }

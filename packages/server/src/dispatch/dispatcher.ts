@@ -94,7 +94,7 @@ export class Dispatcher {
    * reconnects: every lease gets the restart grace before the sweeper may call anything lost.
    */
   async start(): Promise<void> {
-    const { leaseMs, restartGraceMs, sweepIntervalMs } = this.#timings;
+    const { leaseMs, restartGraceMs } = this.#timings;
     await this.#db.transaction().execute(async (trx) => {
       await lockOperations(trx, (q) => q.where('state', 'in', ACTIVE_OPERATION_STATES));
       await trx
@@ -103,14 +103,23 @@ export class Dispatcher {
         .where('state', 'in', ACTIVE_OPERATION_STATES)
         .execute();
     });
+  }
+
+  /** Sweeps expired leases every sweepIntervalMs: scheduled work, on one node of the cluster at a time. */
+  startSweeping(): void {
+    clearInterval(this.#sweeper);
     this.#sweeper = setInterval(() => {
       this.sweep().catch((err: unknown) => this.#log.error({ err }, 'lease sweep failed'));
-    }, sweepIntervalMs);
+    }, this.#timings.sweepIntervalMs);
     this.#sweeper.unref();
   }
 
-  stop(): void {
+  stopSweeping(): void {
     clearInterval(this.#sweeper);
+  }
+
+  stop(): void {
+    this.stopSweeping();
     this.#wakeups.wakeAll();
   }
 

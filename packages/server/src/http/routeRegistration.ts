@@ -28,6 +28,7 @@ import { packageRoutes } from '../resources/packages.js';
 import { projectRoutes } from '../resources/projects.js';
 import { releaseRoutes } from '../resources/releases.js';
 import { serverInfoRoutes } from '../resources/serverInfo.js';
+import { serverNodeRoutes } from '../cluster/serverNodeRoutes.js';
 import { targetRoutes } from '../resources/targets.js';
 import { taskRoutes } from '../resources/tasks.js';
 import { workerRoutes } from '../resources/workers.js';
@@ -98,6 +99,7 @@ export async function registerRoutes(
     ['user', machinePolicyRoutes],
     ['user', installCommandRoutes],
     ['user', serverInfoRoutes],
+    ['user', serverNodeRoutes],
     ['user', applyRoutes],
     // Signing in is public and declares so on its route.
     ['user', sessionRoutes],

@@ -63,6 +63,8 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /api/workers': rule('worker:view'),
   'GET /api/workers/:ref': rule('worker:view'),
   'GET /api/pool-statistics': rule('worker:view'),
+  // Infrastructure, like workers: whoever watches the workers watches the server nodes. Tasks show by id and kind only.
+  'GET /api/server-nodes': rule('worker:view'),
   'POST /api/workers/:ref/disable': rule('worker:manage'),
   'POST /api/workers/:ref/enable': rule('worker:manage'),
   'PUT /api/workers/:ref/machine-policy': rule('worker:manage'),

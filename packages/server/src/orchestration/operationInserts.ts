@@ -21,8 +21,9 @@ export function rowsPerInsert(columns: number): number {
 }
 
 /**
- * Stores a step's plan in one transaction, all of its operations or none, in INSERTs sized under
- * MAX_SQL_VARIABLES. Operations are built as they are inserted, so memory holds one batch.
+ * Stores a step's plan in one transaction (the caller's, when `db` is one), all of its operations
+ * or none, in INSERTs sized under MAX_SQL_VARIABLES. Operations are built as they are inserted,
+ * so memory holds one batch.
  */
 export async function insertOperations(
   db: Store,
@@ -30,7 +31,7 @@ export async function insertOperations(
   plan: StepPlan,
   limitBytes = MAX_PLAN_BYTES,
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  const write = async (trx: Store) => {
     const insert = (rows: Database['operations'][]) => trx.insertInto('operations').values(rows).execute();
     let batch: Database['operations'][] = [];
     let bytes = 0;
@@ -50,5 +51,6 @@ export async function insertOperations(
       }
     }
     if (batch.length) await insert(batch);
-  });
+  };
+  await (db.isTransaction ? write(db) : db.transaction().execute(write));
 }

@@ -189,7 +189,7 @@ test('resuming reads the stored context of unfinished tasks and fails those that
       .set({ context: store.box.sealJson(null) })
       .where('id', '=', broken.id)
       .execute();
-    await runner.resumeAll();
+    await runner.resume([good.id, broken.id]);
     assert.equal((await taskRow(store, good.id)).state, 'running');
     const failed = await taskRow(store, broken.id);
     assert.equal(failed.state, 'failed');

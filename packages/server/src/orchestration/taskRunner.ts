@@ -22,6 +22,7 @@ import { releaseWaiting, stepProgress } from './stepOperations.js';
 import { ACTIVE_TASK_STATES, isActiveTaskState, type TerminalTaskState } from './taskState.js';
 import { writeWithEvent, type WebhookEvents } from '../webhooks/webhookEvents.js';
 import type { OperationObserver, TaskDriver, TaskRunnerParts } from './taskRunnerParts.js';
+import type { TaskOwnership } from '../cluster/taskLeases.js';
 
 /** What a user reads about a failure: our own errors say what to do; anything else is shown as it is. */
 function failureMessage(err: unknown): string {
@@ -45,6 +46,7 @@ export class TaskRunner implements TaskControl {
   readonly #observer: OperationObserver | undefined;
   readonly #drivers: Readonly<Record<string, TaskDriver>>;
   readonly #events: WebhookEvents | undefined;
+  readonly #ownership: TaskOwnership | undefined;
   readonly #chains = new Map<string, Promise<void>>();
   /** Kept while a task runs: given when it starts, or read once when it resumes. */
   readonly #contexts = new Map<string, TaskContext>();
@@ -60,6 +62,7 @@ export class TaskRunner implements TaskControl {
     this.#observer = parts.observer;
     this.#drivers = parts.drivers ?? {};
     this.#events = parts.events;
+    this.#ownership = parts.ownership;
   }
 
   start(task: CreatedTask): Promise<void> {
@@ -82,15 +85,14 @@ export class TaskRunner implements TaskControl {
     return next;
   }
 
-  /** Resumes every unfinished task it moves, failing those that cannot go on; called once at start. */
-  async resumeAll(): Promise<void> {
-    const rows = await this.#db
-      .selectFrom('tasks')
-      .select('id')
-      .where('state', 'in', [...ACTIVE_TASK_STATES])
-      .where('kind', 'in', [DEPLOY_TASK_KIND, ...Object.keys(this.#drivers)])
-      .execute();
-    await Promise.all(rows.map((r) => this.advance(r.id)));
+  /** The kinds of task it advances: deployments and those it has a driver for. */
+  get kinds(): readonly string[] {
+    return [DEPLOY_TASK_KIND, ...Object.keys(this.#drivers)];
+  }
+
+  /** Resumes tasks this node took (at its start, or from a node that died), failing those that cannot go on. */
+  async resume(taskIds: readonly string[]): Promise<void> {
+    await Promise.all(taskIds.map((id) => this.advance(id)));
   }
 
   async cancel(taskId: string): Promise<void> {
@@ -245,6 +247,8 @@ export class TaskRunner implements TaskControl {
         .select(['state', 'current_step', 'failed', 'cancel_requested', 'kind'])
         .where('id', '=', taskId)
         .executeTakeFirstOrThrow();
+    // Another node holds the task: it has been asked to advance it instead.
+    if (!(await this.#whileHeld(taskId, async () => {}))) return this.#forget(taskId);
     let task = await readTask();
     if (!isActiveTaskState(task.state)) return this.#forget(taskId);
     if (task.kind !== DEPLOY_TASK_KIND) return this.#drivers[task.kind]?.advance(taskId);
@@ -267,29 +271,37 @@ export class TaskRunner implements TaskControl {
             taskId,
             `Step ${index + 1}/${steps.length} '${step.name}' skipped: it runs ${condition === 'success' ? 'only when every step before it succeeded' : 'only when a step before it failed'}`,
           );
-          await db
-            .updateTable('tasks')
-            .set({ current_step: index + 1 })
-            .where('id', '=', taskId)
-            .execute();
+          const moved = await this.#whileHeld(taskId, (trx) =>
+            trx
+              .updateTable('tasks')
+              .set({ current_step: index + 1 })
+              .where('id', '=', taskId)
+              .execute(),
+          );
+          if (!moved) return this.#forget(taskId);
           continue;
         }
         let planned: Awaited<ReturnType<typeof planStep>>;
+        let inserted: boolean;
         try {
-          planned = await planStep({ db, box: this.#box }, taskId, snapshot, context, index);
-          await insertOperations(db, step.name, planned);
+          const plan = (planned = await planStep({ db, box: this.#box }, taskId, snapshot, context, index));
+          inserted = await this.#whileHeld(taskId, (trx) => insertOperations(trx, step.name, plan));
         } catch (err) {
           // A step that cannot be planned fails like one whose script failed, so the steps that run after a failure still run.
           const message = failureMessage(err);
           if (!isLongshoreError(err)) this.#log.error({ err, taskId, step: step.name }, 'planning a step failed');
           await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' failed: ${message}`, 'error');
-          await db
-            .updateTable('tasks')
-            .set({ current_step: index + 1, failed: 1, error: message })
-            .where('id', '=', taskId)
-            .execute();
+          const moved = await this.#whileHeld(taskId, (trx) =>
+            trx
+              .updateTable('tasks')
+              .set({ current_step: index + 1, failed: 1, error: message })
+              .where('id', '=', taskId)
+              .execute(),
+          );
+          if (!moved) return this.#forget(taskId);
           continue;
         }
+        if (!inserted) return this.#forget(taskId);
         const where = planned.onTargets ? ` on ${planned.size} target${planned.size === 1 ? '' : 's'}` : '';
         await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' started${where}`);
         this.#workers.notifyPool(planned.poolId, planned.queued);
@@ -300,12 +312,30 @@ export class TaskRunner implements TaskControl {
         if (progress.waiting) await this.#releaseWaiting(taskId, index, progress.inFlight, step.runOn?.maxParallelism);
         return;
       }
-      await db
-        .updateTable('tasks')
-        .set({ current_step: index + 1, ...(progress.allSucceeded ? {} : { failed: 1 }) })
-        .where('id', '=', taskId)
-        .execute();
+      const moved = await this.#whileHeld(taskId, (trx) =>
+        trx
+          .updateTable('tasks')
+          .set({ current_step: index + 1, ...(progress.allSucceeded ? {} : { failed: 1 }) })
+          .where('id', '=', taskId)
+          .execute(),
+      );
+      if (!moved) return this.#forget(taskId);
     }
+  }
+
+  /**
+   * Runs a write that moves the task on, in a transaction that first makes sure this node holds
+   * the task's lease (and extends it): a node that lost the task while advancing it (a pause
+   * longer than the lease, and another node took it) writes nothing. False then.
+   */
+  #whileHeld(taskId: string, write: (trx: Store) => Promise<unknown>): Promise<boolean> {
+    const ownership = this.#ownership;
+    return this.#db.transaction().execute(async (trx) => {
+      await lockTask(trx, taskId);
+      if (ownership && !(await ownership.hold(trx, taskId))) return false;
+      await write(trx);
+      return true;
+    });
   }
 
   /** The task's context: given when it started, else read once (a resumed task). */

@@ -5,6 +5,7 @@ import type { WorkSignals } from '../dispatch/workerWakeups.js';
 import type { TaskLog } from '../logs/taskLog.js';
 import type { Store } from '../store/database.js';
 import type { WebhookEvents } from '../webhooks/webhookEvents.js';
+import type { TaskOwnership } from '../cluster/taskLeases.js';
 
 /* What the task runner is given, and what it tells: composed in app.ts. */
 
@@ -30,6 +31,8 @@ export interface TaskRunnerParts {
   drivers?: Readonly<Record<string, TaskDriver>>;
   /** Told in the same transaction when a deployment starts and ends. */
   events?: WebhookEvents;
+  /** Which node of the cluster may advance a task; absent, this runner advances every task (one runner on its store). */
+  ownership?: TaskOwnership;
 }
 
 export interface OperationObserver {

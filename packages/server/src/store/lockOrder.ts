@@ -7,7 +7,7 @@ import type { Store } from './database.js';
  * The order in which writers take row locks on PostgreSQL, so that no two transactions ever wait
  * on each other in a circle (a deadlock, which PostgreSQL ends by failing one of them):
  *
- *   1. a task's row, before any operation's row;
+ *   1. a task's row, before any operation's row; several tasks' rows in the order of their ids;
  *   2. several operations' rows in the order of their ids.
  *
  * A transaction that takes locks only in that order cannot be part of a circle. What takes one row
@@ -15,7 +15,9 @@ import type { Store } from './database.js';
  * anything, and is safe anyway. Leasing skips locked rows instead of waiting for them (dispatcher.ts).
  * Taken here: the log append (taskLog.ts, the task then its operation), stopping and failing a
  * task's operations (taskRunner.ts), releasing waiting ones (stepOperations.ts), renewing a worker's
- * leases and the leases' restart grace (dispatcher.ts).
+ * leases and the leases' restart grace (dispatcher.ts); renewing, taking over and releasing the
+ * leases of tasks and picking up the advances asked of a node (cluster/taskLeases.ts), which
+ * touch several tasks and no operation.
  *
  * SQLite runs one write transaction at a time on the server's one connection: there is no
  * circle to avoid, and these lock nothing.
@@ -38,4 +40,23 @@ export async function lockOperations(
 ): Promise<void> {
   if (dialectOf(trx) === 'sqlite') return;
   await lockedForUpdate(trx, select(trx.selectFrom('operations').select('id')).orderBy('id')).execute();
+}
+
+/**
+ * Locks the tasks `select` finds, in id order, until the transaction ends: step 1 for several tasks;
+ * with `skipLocked`, those another transaction holds are passed over. Answers the ids it locked.
+ */
+export async function lockTasks(
+  trx: Store,
+  select: (
+    query: SelectQueryBuilder<Database, 'tasks', { id: string }>,
+  ) => SelectQueryBuilder<Database, 'tasks', { id: string }>,
+  options: { skipLocked?: boolean } = {},
+): Promise<string[]> {
+  const rows = await lockedForUpdate(
+    trx,
+    select(trx.selectFrom('tasks').select('id')).orderBy('id'),
+    options,
+  ).execute();
+  return rows.map((r) => r.id);
 }

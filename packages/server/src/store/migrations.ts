@@ -136,6 +136,19 @@ const migrations: Migration[] = [
   CREATE TABLE package_chunks (upload_id TEXT NOT NULL, seq INTEGER NOT NULL, written_at INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (upload_id, seq));
   `,
+  // Several server nodes on one database: each registers and heartbeats; a running task is advanced by the node
+  // that holds its lease (another takes it over when that lease runs out); scheduled work runs under named leases.
+  // The owner looks for the advances other nodes asked of it by (owner_node_id, advance_requested).
+  `
+  CREATE TABLE server_nodes (id TEXT PRIMARY KEY, name TEXT NOT NULL, url TEXT NOT NULL, version TEXT NOT NULL,
+    started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL, stopped_at INTEGER);
+  ALTER TABLE tasks ADD COLUMN owner_node_id TEXT;
+  ALTER TABLE tasks ADD COLUMN owner_lease_expires_at INTEGER;
+  ALTER TABLE tasks ADD COLUMN advance_requested INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX tasks_owner ON tasks(owner_node_id, advance_requested);
+  CREATE INDEX tasks_active_owner_lease ON tasks(state, owner_lease_expires_at);
+  CREATE TABLE cluster_leases (name TEXT PRIMARY KEY, node_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+  `,
 ];
 
 /**

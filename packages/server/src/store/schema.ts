@@ -132,6 +132,11 @@ export interface Database {
     created_at: number;
     started_at: number | null;
     completed_at: number | null;
+    /** The server node that advances it while it runs (see cluster/taskLeases.ts). */
+    owner_node_id: Generated<string | null>;
+    owner_lease_expires_at: Generated<number | null>;
+    /** Another node asked the owner to advance it (an operation's result reached that node). */
+    advance_requested: Generated<number>;
   };
   operations: {
     id: string;
@@ -327,5 +332,21 @@ export interface Database {
     seq: number;
     written_at: number;
     data: Buffer;
+  };
+  /** One row per server process that started on this database; see cluster/serverNodes.ts. */
+  server_nodes: {
+    id: string;
+    name: string;
+    url: string;
+    version: string;
+    started_at: number;
+    heartbeat_at: number;
+    stopped_at: number | null;
+  };
+  /** Scheduled work that runs on one node at a time: who holds it, until when (cluster/clusterLeases.ts). */
+  cluster_leases: {
+    name: string;
+    node_id: string;
+    expires_at: number;
   };
 }
