@@ -134,6 +134,14 @@ export async function freshPostgresDatabase(): Promise<string> {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${name}`;
 }
 
+/**
+ * What several server nodes of one test share: a fresh database and the master key (nodes on one
+ * store must seal with the same key; each keeps its own data directory).
+ */
+export async function sharedClusterStore(): Promise<{ database: string; masterKey: string }> {
+  return { database: await freshPostgresDatabase(), masterKey: randomBytes(32).toString('base64') };
+}
+
 /** The database of the server whose data directory is `dataDir`: a restart with the same directory finds its store. */
 export function postgresDatabaseFor(dataDir: string): Promise<string> {
   let url = byDataDir.get(dataDir);

@@ -24,10 +24,15 @@ export interface Harness {
  * SQLite there, or with LONGSHORE_TEST_DATABASE=postgres a PostgreSQL database of its own (the
  * same one again when restarted on the same data directory).
  */
-export async function startHarness(config: ServerConfigInput = {}, dataDir?: string): Promise<Harness> {
+export async function startHarness(
+  config: ServerConfigInput = {},
+  dataDir?: string,
+  /** Another node's admin key: a node that joins a store with an administrator writes none of its own. */
+  apiKeyOfCluster?: string,
+): Promise<Harness> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'longshore-test-'));
   // Plain HTTP, so that tests call it with fetch; HTTPS is tested on its own (test/e2e/serverTls.test.ts).
-  const store = await testDatabaseFor(dir);
+  const store = config.database ? {} : await testDatabaseFor(dir);
   const server = await startServer({
     port: 0,
     dataDir: dir,
@@ -36,7 +41,7 @@ export async function startHarness(config: ServerConfigInput = {}, dataDir?: str
     ...store,
     ...config,
   });
-  const apiKey = readFileSync(join(dir, 'admin-api-key'), 'utf8').trim();
+  const apiKey = apiKeyOfCluster ?? readFileSync(join(dir, 'admin-api-key'), 'utf8').trim();
   const url = server.url;
   return {
     server,
