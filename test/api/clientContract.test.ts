@@ -207,6 +207,8 @@ test('every call the client makes is a documented operation, with bodies its sch
   );
   const pools = await client.poolStatistics();
   assert.equal(pools.find((p) => p.pool === 'default')?.workersByHealth.unknown, 1);
+  const [node, ...otherNodes] = await client.serverNodes();
+  assert.deepEqual([node?.alive, otherNodes], [true, []]);
   await client.workers.delete('contract-worker');
   const install = await client.workers.installCommand({ pools: ['default'], values: { 'image.tag': 'x' } });
   assert.equal(install.reinstall, false);

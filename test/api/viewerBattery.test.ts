@@ -14,9 +14,12 @@ import { TEST_ON_POSTGRES } from '../support/postgres.js';
 let h: Harness;
 let viewer: TestUser;
 
-/** Tables and columns that a refused request may touch: the log of refusals, and when a credential was last used. */
-const MAY_CHANGE = new Set(['audit_events', 'store_probe', 'sessions']);
-const VOLATILE_COLUMNS = new Set(['last_used_at', 'last_seen_at', 'last_seen_at', 'lease_expires_at']);
+/**
+ * Tables and columns that a refused request may touch: the log of refusals, and when a credential was last used;
+ * and what the server's heartbeat renews meanwhile (its node's row, its leases).
+ */
+const MAY_CHANGE = new Set(['audit_events', 'store_probe', 'sessions', 'server_nodes', 'cluster_leases']);
+const VOLATILE_COLUMNS = new Set(['last_used_at', 'last_seen_at', 'lease_expires_at', 'owner_lease_expires_at']);
 
 async function snapshot(): Promise<Record<string, unknown[]>> {
   const db = h.server.ctx.db;
