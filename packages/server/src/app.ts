@@ -120,7 +120,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     const certificateThumbprint = certificate?.thumbprint;
     const listen = async (): Promise<LongshoreServer> => {
       try {
-        await app.listen({ host: config.host, port: config.port });
+        await app.listen({ host: config.host, port: config.port, reusePort: config.reusePort });
         endpoint.url = endpointUrl(config, app.server, certificate !== undefined);
         await dispatcher.start();
         // Before tasks resume: a health check's task is the health checks' to end, not the task runner's.
