@@ -102,10 +102,7 @@ export async function renderChartReadme(
 ): Promise<string> {
   const re = /(<!-- generated:values -->)[\s\S]*?(<!-- \/generated:values -->)/;
   if (!re.test(readme)) throw new Error(`${chartDir.pathname}README.md has no <!-- generated:values --> section`);
-  return prettyMarkdown(
-    readme.replace(re, `$1\n${valuesTable(schema, defaults)}\n$2`),
-    new URL('README.md', chartDir),
-  );
+  return prettyMarkdown(readme.replace(re, `$1\n${valuesTable(schema, defaults)}\n$2`), new URL('README.md', chartDir));
 }
 
 /** Rewrites every chart's README values table. */

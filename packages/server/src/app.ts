@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyListenOptions, type FastifyRequest } from 'fastify';
 import { parseServerConfig, redactServerConfig, type ServerConfigInput } from './config.js';
 import type { ServerContext } from './context.js';
 import { loadMasterKey } from './crypto/masterKey.js';
@@ -120,7 +120,13 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     const certificateThumbprint = certificate?.thumbprint;
     const listen = async (): Promise<LongshoreServer> => {
       try {
-        await app.listen({ host: config.host, port: config.port, reusePort: config.reusePort });
+        // Fastify hands its listen options to node's server.listen, which takes reusePort (Node >= 22.12); its types lack it.
+        const options: FastifyListenOptions & { reusePort: boolean } = {
+          host: config.host,
+          port: config.port,
+          reusePort: config.reusePort,
+        };
+        await app.listen(options);
         endpoint.url = endpointUrl(config, app.server, certificate !== undefined);
         await dispatcher.start();
         // Before tasks resume: a health check's task is the health checks' to end, not the task runner's.
