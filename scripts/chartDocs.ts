@@ -3,13 +3,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
 /**
- * The values table of charts/longshore-worker/README.md, generated from values.schema.json (the
+ * The values table of each chart's README.md, generated from values.schema.json (the
  * descriptions) and values.yaml (the defaults), so the documentation cannot drift from what helm
- * checks. `node --import tsx scripts/chartDocs.ts` rewrites it; test/chart/chart.test.ts fails
- * when it is stale.
+ * checks. `node --import tsx scripts/chartDocs.ts` rewrites them; test/chart/values.test.ts and
+ * test/chart/serverChart.test.ts fail when one is stale.
  */
 
 export const CHART_DIR = new URL('../charts/longshore-worker/', import.meta.url);
+export const SERVER_CHART_DIR = new URL('../charts/longshore-server/', import.meta.url);
+export const CHART_DIRS = [CHART_DIR, SERVER_CHART_DIR];
 
 export interface SchemaNode {
   type?: string | string[];
@@ -25,7 +27,7 @@ export interface SchemaNode {
 }
 
 export interface ChartSchema extends SchemaNode {
-  definitions: Record<string, SchemaNode>;
+  definitions?: Record<string, SchemaNode>;
 }
 
 export interface ValueDoc {
@@ -35,19 +37,19 @@ export interface ValueDoc {
   required: boolean;
 }
 
-export function readChartSchema(): ChartSchema {
-  return JSON.parse(readFileSync(new URL('values.schema.json', CHART_DIR), 'utf8')) as ChartSchema;
+export function readChartSchema(chartDir = CHART_DIR): ChartSchema {
+  return JSON.parse(readFileSync(new URL('values.schema.json', chartDir), 'utf8')) as ChartSchema;
 }
 
-export function readDefaultValues(): Record<string, unknown> {
-  return parseYaml(readFileSync(new URL('values.yaml', CHART_DIR), 'utf8')) as Record<string, unknown>;
+export function readDefaultValues(chartDir = CHART_DIR): Record<string, unknown> {
+  return parseYaml(readFileSync(new URL('values.yaml', chartDir), 'utf8')) as Record<string, unknown>;
 }
 
 /** The node a `$ref` names, merged with the referring node's own keywords (its description wins). */
 export function resolveRef(schema: ChartSchema, node: SchemaNode): SchemaNode {
   if (!node.$ref) return node;
   const name = node.$ref.replace('#/definitions/', '');
-  const target = schema.definitions[name];
+  const target = schema.definitions?.[name];
   if (!target) throw new Error(`values.schema.json: ${node.$ref} names no definition`);
   const { $ref: _ref, ...own } = node;
   return { ...resolveRef(schema, target), title: target.title ?? name, ...own };
@@ -96,16 +98,22 @@ export async function renderChartReadme(
   readme: string,
   schema = readChartSchema(),
   defaults = readDefaultValues(),
+  chartDir = CHART_DIR,
 ): Promise<string> {
   const re = /(<!-- generated:values -->)[\s\S]*?(<!-- \/generated:values -->)/;
-  if (!re.test(readme)) throw new Error('charts/longshore-worker/README.md has no <!-- generated:values --> section');
-  return prettyMarkdown(
-    readme.replace(re, `$1\n${valuesTable(schema, defaults)}\n$2`),
-    new URL('README.md', CHART_DIR),
-  );
+  if (!re.test(readme)) throw new Error(`${chartDir.pathname}README.md has no <!-- generated:values --> section`);
+  return prettyMarkdown(readme.replace(re, `$1\n${valuesTable(schema, defaults)}\n$2`), new URL('README.md', chartDir));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const path = new URL('README.md', CHART_DIR);
-  writeFileSync(path, await renderChartReadme(readFileSync(path, 'utf8')));
+/** Rewrites every chart's README values table. */
+export async function writeChartReadmes(): Promise<void> {
+  for (const dir of CHART_DIRS) {
+    const path = new URL('README.md', dir);
+    writeFileSync(
+      path,
+      await renderChartReadme(readFileSync(path, 'utf8'), readChartSchema(dir), readDefaultValues(dir), dir),
+    );
+  }
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) await writeChartReadmes();

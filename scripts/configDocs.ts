@@ -3,12 +3,12 @@ import type { TObject, TSchema } from '@sinclair/typebox';
 import { SERVER_ENV_SETTINGS, ServerConfig } from '@longshore/server';
 import { WORKER_ENV_SETTINGS, WorkerConfig } from '@longshore/worker';
 import { prettyMarkdown } from './prettyMarkdown.js';
-import { CHART_DIR, readChartSchema, readDefaultValues, renderChartReadme, valuesTable } from './chartDocs.js';
+import { readChartSchema, readDefaultValues, valuesTable, writeChartReadmes } from './chartDocs.js';
 
 /**
  * The configuration tables of the README, generated from the schemas each process validates
  * its configuration with, so the documentation cannot drift from the code.
- * `npm run docs` rewrites them (and the chart README's values table); a test fails when they are stale.
+ * `npm run docs` rewrites them (and the charts' README values tables); a test fails when they are stale.
  */
 function table(schema: TObject, env: Record<string, string> = {}): string {
   const envOf = Object.fromEntries(Object.entries(env).map(([k, v]) => [v, k]));
@@ -44,6 +44,5 @@ export async function renderReadme(readme: string): Promise<string> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   writeFileSync(README, await renderReadme(readFileSync(README, 'utf8')));
-  const chartReadme = new URL('README.md', CHART_DIR);
-  writeFileSync(chartReadme, await renderChartReadme(readFileSync(chartReadme, 'utf8')));
+  await writeChartReadmes();
 }

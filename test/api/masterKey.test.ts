@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { postgresDatabaseFor, TEST_ON_POSTGRES } from '../support/postgres.js';
 import { startHarness } from '../support/serverHarness.js';
 
 // Server nodes on one database must seal with one master key. The database holds a check of it,
@@ -12,29 +14,41 @@ import { startHarness } from '../support/serverHarness.js';
 
 const keyFile = (dir: string) => join(dir, 'master.key');
 
-/** Every row of every table, read beside the server: what a refused start must leave as it was. */
-function dump(dir: string): Record<string, string[]> {
-  const db = new SQLite(join(dir, 'longshore.db'), { readonly: true });
-  try {
-    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as {
-      name: string;
-    }[];
-    return Object.fromEntries(
-      tables.map(({ name }) => [
-        name,
-        db
-          .prepare(`SELECT * FROM "${name}"`)
-          .all()
-          .map((row) => JSON.stringify(row))
-          .sort(),
-      ]),
-    );
-  } finally {
-    db.close();
+/** Every row of every table, read beside the server (from SQLite's file, or PostgreSQL's tables): what a refused start must leave as it was. */
+async function dump(dir: string): Promise<Record<string, string[]>> {
+  const tables: [string, unknown[]][] = [];
+  if (TEST_ON_POSTGRES) {
+    const client = new pg.Client({ connectionString: await postgresDatabaseFor(dir) });
+    await client.connect();
+    try {
+      const names = await client.query<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
+      );
+      for (const { name } of names.rows) tables.push([name, (await client.query(`SELECT * FROM "${name}"`)).rows]);
+    } finally {
+      await client.end();
+    }
+  } else {
+    const db = new SQLite(join(dir, 'longshore.db'), { readonly: true });
+    try {
+      const names = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as {
+        name: string;
+      }[];
+      for (const { name } of names) tables.push([name, db.prepare(`SELECT * FROM "${name}"`).all()]);
+    } finally {
+      db.close();
+    }
   }
+  return Object.fromEntries(tables.map(([name, rows]) => [name, rows.map((row) => JSON.stringify(row)).sort()]));
 }
 
-function removeKeyCheck(dir: string): void {
+async function removeKeyCheck(dir: string): Promise<void> {
+  if (TEST_ON_POSTGRES) {
+    const client = new pg.Client({ connectionString: await postgresDatabaseFor(dir) });
+    await client.connect();
+    await client.query('DELETE FROM master_key_check').finally(() => client.end());
+    return;
+  }
   const db = new SQLite(join(dir, 'longshore.db'));
   try {
     db.prepare('DELETE FROM master_key_check').run();
@@ -89,11 +103,11 @@ function refusedForKey(key?: string) {
 test('a node with another master key refuses to start and changes nothing; with the same key it starts', async () => {
   const { dir, taskId } = await installation();
   try {
-    const before = dump(dir);
+    const before = await dump(dir);
     assert.equal(before.master_key_check?.length, 1, 'the first start wrote the check');
     const other = randomBytes(32).toString('base64');
     await assertRefused({ masterKey: other }, dir);
-    assert.deepEqual(dump(dir), before);
+    assert.deepEqual(await dump(dir), before);
 
     // The key file's content is what LONGSHORE_MASTER_KEY gives the other nodes.
     const shared = readFileSync(keyFile(dir), 'utf8').trim();
@@ -112,11 +126,11 @@ test('a node with another master key refuses to start and changes nothing; with 
 test('a node that lost its key file is refused, and leaves no new key behind', async () => {
   const { dir } = await installation();
   try {
-    const before = dump(dir);
+    const before = await dump(dir);
     rmSync(keyFile(dir));
     await assertRefused({}, dir);
     assert.equal(existsSync(keyFile(dir)), false);
-    assert.deepEqual(dump(dir), before);
+    assert.deepEqual(await dump(dir), before);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -125,15 +139,15 @@ test('a node that lost its key file is refused, and leaves no new key behind', a
 test('an installation from before the check gets it at its next start, once its key opens what it sealed', async () => {
   const { dir } = await installation();
   try {
-    const check = dump(dir).master_key_check;
-    removeKeyCheck(dir);
-    const before = dump(dir);
+    const check = (await dump(dir)).master_key_check;
+    await removeKeyCheck(dir);
+    const before = await dump(dir);
     await assertRefused({ masterKey: randomBytes(32).toString('base64') }, dir);
-    assert.deepEqual(dump(dir), before, 'a wrong key writes no check');
+    assert.deepEqual(await dump(dir), before, 'a wrong key writes no check');
 
     const node = await startHarness({}, dir);
     await node.close();
-    const written = dump(dir).master_key_check;
+    const written = (await dump(dir)).master_key_check;
     assert.equal(written?.length, 1);
     assert.equal(JSON.parse(written[0]!).digest, JSON.parse(check![0]!).digest, 'the check comes from the same key');
   } finally {

@@ -4,11 +4,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { CHART, readYaml } from './helmChart.js';
+import { CHART, SERVER_CHART, readYaml } from './helmChart.js';
 
 const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const worker = read('docker/worker/Dockerfile');
 const tools = read('docker/worker-tools/Dockerfile');
+const server = read('docker/server/Dockerfile');
+const serverValues = readYaml<{ server: { podSecurityContext: { runAsUser: number; runAsGroup: number } } }>(
+  `${SERVER_CHART}/values.yaml`,
+);
 const values = readYaml<{ worker: { podSecurityContext: { runAsUser: number; runAsGroup: number } } }>(
   `${CHART}/values.yaml`,
 );
@@ -53,5 +57,26 @@ describe('docker/worker-tools/Dockerfile', () => {
     assert.match(stage, /COPY --from=download \/download\/kubectl \/download\/helm \/usr\/local\/bin\//);
     assert.doesNotMatch(tools, /docker\.io|docker-ce|containerd/);
     assert.match(stage, /^USER 10001:10001$/m);
+  });
+});
+
+describe('docker/server/Dockerfile', () => {
+  test('runs on Node 24 LTS as the uid the server chart runs it with, the CLI as its entrypoint', () => {
+    const stage = finalStage(server);
+    assert.match(stage, /^\nFROM node:24-bookworm-slim\n/);
+    const { runAsUser, runAsGroup } = serverValues.server.podSecurityContext;
+    assert.match(stage, new RegExp(`^USER ${runAsUser}:${runAsGroup}$`, 'm'));
+    // charts/longshore-server passes `server ...` as args.
+    assert.match(stage, /^ENTRYPOINT \["longshore"\]$/m);
+  });
+
+  test('copies the manifest of every npm workspace before `npm ci`, and builds the portal it serves', () => {
+    const { workspaces } = JSON.parse(read('package.json')) as { workspaces: string[] };
+    const beforeInstall = server.slice(0, server.indexOf('RUN npm ci'));
+    for (const ws of workspaces) assert.match(beforeInstall, new RegExp(`^COPY ${ws}/package\\.json ${ws}/$`, 'm'), ws);
+    assert.match(server, /npm run build --workspace packages\/portal/);
+    const ignore = read('docker/server/Dockerfile.dockerignore');
+    for (const file of ['index.html', 'vite.config.ts'])
+      assert.match(ignore, new RegExp(`^!packages/portal/${file.replace('.', '\\.')}$`, 'm'));
   });
 });

@@ -1,4 +1,4 @@
-// Runs the real helm against charts/longshore-worker and checks what it renders against the
+// Runs the real helm against the charts (charts/longshore-worker unless told) and checks what it renders against the
 // Kubernetes schema (kubernetes-models), for test/chart/*.test.ts.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -7,13 +7,14 @@ import { promisify } from 'node:util';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { ConfigMap, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { parse as parseYaml } from 'yaml';
 import { helmPath, parseManifests, type Manifest } from '../control-plane/differential/manifests.js';
 
 export type { Manifest };
 
 export const CHART = fileURLToPath(new URL('../../charts/longshore-worker', import.meta.url));
+export const SERVER_CHART = fileURLToPath(new URL('../../charts/longshore-server', import.meta.url));
 export const CI_VALUES = {
   default: `${CHART}/ci/default-values.yaml`,
   full: `${CHART}/ci/full-values.yaml`,
@@ -42,10 +43,10 @@ export async function runHelm(args: string[]): Promise<HelmResult> {
 }
 
 /** `helm template` (test hooks included, as `helm install` creates them for `helm test`); extra args such as --set. */
-export async function renderChart(valuesFile: string, extra: string[] = []): Promise<Manifest[]> {
-  const r = await runHelm(['template', RELEASE, CHART, '--namespace', NAMESPACE, '-f', valuesFile, ...extra]);
+export async function renderChart(valuesFile: string, extra: string[] = [], chart = CHART): Promise<Manifest[]> {
+  const r = await runHelm(['template', RELEASE, chart, '--namespace', NAMESPACE, '-f', valuesFile, ...extra]);
   if (r.code !== 0) throw new Error(`helm template failed: ${r.stderr}`);
-  return parseManifests(r.stdout, 'helm template charts/longshore-worker');
+  return parseManifests(r.stdout, `helm template ${chart}`);
 }
 
 export function readYaml<T = Record<string, unknown>>(path: string): T {
@@ -67,6 +68,7 @@ const MODELS: Record<string, Model> = {
   'rbac.authorization.k8s.io/v1/Role': Role as unknown as Model,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding as unknown as Model,
   'v1/ConfigMap': ConfigMap as unknown as Model,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim as unknown as Model,
   'v1/Pod': Pod as unknown as Model,
   'v1/Secret': Secret as unknown as Model,
   'v1/Service': Service as unknown as Model,

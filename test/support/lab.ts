@@ -22,13 +22,16 @@ export class Lab {
   readonly workers = new Map<string, CliProcess>();
   #port = 0;
 
-  /** `env` overrides FAST_SERVER_ENV (a test that restarts a worker needs leases that outlast the restart). */
-  async startServer(env: Record<string, string> = {}): Promise<void> {
+  /**
+   * `env` overrides FAST_SERVER_ENV (a test that restarts a worker needs leases that outlast the
+   * restart). `store`: SQLite whatever the test run's store (`{ database: null }`), or this database.
+   */
+  async startServer(env: Record<string, string> = {}, store: { database?: string | null } = {}): Promise<void> {
     this.#port ||= await freePort();
     this.url = `http://127.0.0.1:${this.#port}`;
     // Plain HTTP, so that the tests and benchmarks call it with fetch; test/e2e/serverTls.test.ts covers HTTPS and pinning.
     // With LONGSHORE_TEST_DATABASE=postgres, a PostgreSQL database of its own (kept across restarts).
-    const { database } = await testDatabaseFor(this.dataDir);
+    const database = store.database === undefined ? (await testDatabaseFor(this.dataDir)).database : store.database;
     this.server = startCli(
       [
         'server',

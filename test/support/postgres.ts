@@ -24,6 +24,9 @@ const START_TIMEOUT_MS = 30_000;
 interface Cluster {
   port: number;
   admin: pg.Pool;
+  /** The cluster's directory (socket, password file) and its data directory, for a stop and a start. */
+  dir: string;
+  data: string;
 }
 
 let cluster: Promise<Cluster> | undefined;
@@ -101,7 +104,7 @@ async function startCluster(): Promise<Cluster> {
   for (;;) {
     try {
       await admin.query('SELECT 1');
-      return { port, admin };
+      return { port, admin, dir, data };
     } catch (error) {
       if (Date.now() > deadline || server.exitCode !== null)
         throw new Error(`PostgreSQL did not start on port ${port}: ${(error as Error).message}`);
@@ -158,6 +161,27 @@ export async function dropPostgresDatabase(url: string): Promise<void> {
 /** The test servers' `database` setting: a database of their own on PostgreSQL, or none (SQLite). */
 export async function testDatabaseFor(dataDir: string): Promise<{ database?: string }> {
   return TEST_ON_POSTGRES ? { database: await postgresDatabaseFor(dataDir) } : {};
+}
+
+/**
+ * Stops the test process's cluster, as a database outage: every server on it loses its store
+ * until startPostgres(). Its databases stay.
+ */
+export async function stopPostgres(): Promise<void> {
+  const { data } = await cluster!;
+  const stop = command([binary('pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']);
+  const done = spawnSync(stop[0], stop[1], { encoding: 'utf8' });
+  if (done.status !== 0) throw new Error(`pg_ctl stop failed: ${done.stderr || done.stdout}`);
+}
+
+/** Starts the stopped cluster again on its port, with its databases (the exit hook stops it as before). */
+export async function startPostgres(): Promise<void> {
+  const { data, dir, port, admin } = await cluster!;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
+  const start = command([binary('pg_ctl'), '-D', data, '-o', options, '-l', join(dir, 'restarted.log'), '-w', 'start']);
+  const done = spawnSync(start[0], start[1], { encoding: 'utf8' });
+  if (done.status !== 0) throw new Error(`pg_ctl start failed: ${done.stderr || done.stdout}`);
+  await admin.query('SELECT 1');
 }
 
 /** The password every test database's URL carries, for tests that look for it where it must not be. */

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { LONGSHORE_VERSION } from '@longshore/protocol';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyListenOptions, type FastifyRequest } from 'fastify';
 import { parseServerConfig, redactServerConfig, type ServerConfigInput } from './config.js';
 import type { ServerContext } from './context.js';
 import { loadMasterKey } from './crypto/masterKey.js';
@@ -125,7 +125,13 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     const certificateThumbprint = certificate?.thumbprint;
     const listen = async (): Promise<LongshoreServer> => {
       try {
-        await app.listen({ host: config.host, port: config.port });
+        // Fastify hands its listen options to node's server.listen, which takes reusePort (Node >= 22.12); its types lack it.
+        const options: FastifyListenOptions & { reusePort: boolean } = {
+          host: config.host,
+          port: config.port,
+          reusePort: config.reusePort,
+        };
+        await app.listen(options);
         endpoint.url = endpointUrl(config, app.server, certificate !== undefined);
         await dispatcher.start();
         await built.cluster.start({

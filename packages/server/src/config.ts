@@ -21,6 +21,15 @@ export const ServerConfig = Type.Object({
     default: 8080,
     description: 'Port to listen on (0: any free port)',
   }),
+  /**
+   * Off by default: with it, a second server started by mistake on the same port would silently
+   * take half the connections instead of failing with EADDRINUSE.
+   */
+  reusePort: Type.Boolean({
+    default: false,
+    description:
+      'Share the port with other server processes on this machine that set it too (SO_REUSEPORT; Linux): the kernel spreads connections over them, e.g. several nodes on one host, or pods that share a host network',
+  }),
   dataDir: Type.String({
     minLength: 1,
     default: '.longshore',
@@ -363,6 +372,7 @@ export const SERVER_ENV_SETTINGS: Record<string, keyof ServerConfig> = {
   LONGSHORE_PACKAGE_STORAGE: 'packageStorage',
   LONGSHORE_PACKAGE_DIRECTORY: 'packageDirectory',
   LONGSHORE_PUBLIC_URL: 'publicUrl',
+  LONGSHORE_REUSE_PORT: 'reusePort',
   LONGSHORE_INSECURE_HTTP: 'insecureHttp',
   LONGSHORE_TLS_CERT_FILE: 'tlsCertFile',
   LONGSHORE_TLS_KEY_FILE: 'tlsKeyFile',

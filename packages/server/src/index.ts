@@ -8,3 +8,4 @@ export {
 } from './config.js';
 export { ApplyDocument } from './resources/apply.js';
 export { redactDatabaseUrl } from './store/databaseUrl.js';
+export { copySqliteToPostgres, type StoreCopyOptions, type TableCopied } from './store/sqliteToPostgres.js';

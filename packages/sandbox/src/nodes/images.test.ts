@@ -75,6 +75,19 @@ test('the worker image carries its files: the CLI and node_modules bound read-on
   assert.deepEqual(worker.programs?.longshore, worker.entrypoint);
 });
 
+test('the server image runs the same CLI as the worker image, so charts/longshore-server runs in the sandbox', () => {
+  const table = defaultImageTable('/repo/packages/cli/dist/main.js');
+  const server = lookupImage(table, 'longshore/server:0.1.0')!;
+  assert.deepEqual(server, table['longshore/worker']);
+  assert.deepEqual(containerArgv(server, undefined, ['server', '--port', '8080'], new Map()), [
+    process.execPath,
+    server.entrypoint[1],
+    'server',
+    '--port',
+    '8080',
+  ]);
+});
+
 test("a container starts in its workingDir, else its image's WORKDIR, else /", () => {
   const table = defaultImageTable('/repo/cli/main.js');
   assert.equal(containerWorkingDir(lookupImage(table, 'busybox')!, undefined), '/');

@@ -41,7 +41,7 @@ export type ImageTable = Record<string, ImageEntry>;
 
 const SHELL: ImageEntry = { entrypoint: [], cmd: ['sh'] };
 
-/** The default table: the worker build for longshore/worker; the host's shell for the tools
+/** The default table: the CLI build for longshore/worker and longshore/server; the host's shell for the tools
  *  image and the common base images, so ordinary `kubectl run --image=busybox -- sh -c ...` works.
  *  `path`: the PATH these images get (programView.ts: the host's programs without docker). */
 export function defaultImageTable(workerEntry: string, path?: string): ImageTable {
@@ -49,15 +49,18 @@ export function defaultImageTable(workerEntry: string, path?: string): ImageTabl
   const longshore = [process.execPath, posix.join(WORKER_IMAGE_ROOT, relative(root, workerEntry))];
   const env = path === undefined ? {} : { env: { PATH: path }, programsDir: path };
   const shell: ImageEntry = { ...SHELL, ...env };
+  const cli: ImageEntry = {
+    entrypoint: longshore,
+    cmd: [],
+    workingDir: WORKER_IMAGE_ROOT,
+    programs: { longshore },
+    files: [{ source: root, target: WORKER_IMAGE_ROOT, readOnly: true }],
+    ...env,
+  };
   return {
-    'longshore/worker': {
-      entrypoint: longshore,
-      cmd: [],
-      workingDir: WORKER_IMAGE_ROOT,
-      programs: { longshore },
-      files: [{ source: root, target: WORKER_IMAGE_ROOT, readOnly: true }],
-      ...env,
-    },
+    'longshore/worker': cli,
+    // docker/server/Dockerfile builds the same CLI as docker/worker's; the chart passes `server` as args.
+    'longshore/server': cli,
     'longshore/worker-tools': shell,
     busybox: shell,
     alpine: shell,

@@ -6,6 +6,7 @@ import { createApiKey } from '../identity/apiKeys.js';
 import { hashPassword, newPassword } from '../identity/passwords.js';
 import { builtInRoleId } from '../identity/roleIds.js';
 import { newUserRow } from '../identity/userRow.js';
+import { isUniqueViolation } from '../store/database.js';
 
 export const ADMIN_KEY_FILE = 'admin-api-key';
 export const ADMIN_PASSWORD_FILE = 'admin-password';
@@ -59,10 +60,28 @@ async function makeAdmin(ctx: Context): Promise<string> {
  * become the first user's.
  */
 async function ensureAdminUser(ctx: Context): Promise<string> {
-  const first = await ctx.db.selectFrom('users').select('id').orderBy('created_at').executeTakeFirst();
-  const adminId = first?.id ?? (await makeAdmin(ctx));
+  const firstUser = () => ctx.db.selectFrom('users').select('id').orderBy('created_at').executeTakeFirst();
+  const first = await firstUser();
+  const adminId =
+    first?.id ?? (await makeAdmin(ctx).catch(async (error: unknown) => madeByAnotherNode(ctx, error, firstUser)));
   await ctx.db.updateTable('api_keys').set({ user_id: adminId }).where('user_id', 'is', null).execute();
   return adminId;
+}
+
+/**
+ * Several nodes starting together on a new database each find no user and make admin: one
+ * commits, the others' insert clashes on the name. Theirs is then the first user, as for a
+ * node started later, rather than a failed start.
+ */
+async function madeByAnotherNode(
+  ctx: Context,
+  error: unknown,
+  firstUser: () => Promise<{ id: string } | undefined>,
+): Promise<string> {
+  const made = isUniqueViolation(error) ? await firstUser() : undefined;
+  if (!made) throw error;
+  ctx.log.info("another server node made user admin at the same time; its password is in that node's data directory");
+  return made.id;
 }
 
 /**
