@@ -1,8 +1,6 @@
 import { IN_FLIGHT_OPERATION_STATES } from '@longshore/protocol';
-import type { ExpressionBuilder } from 'kysely';
 import type { Store } from '../store/database.js';
-import type { Database } from '../store/schema.js';
-import { lockOperations, lockTask } from '../store/lockOrder.js';
+import { operationsInIdOrder } from '../store/lockOrder.js';
 
 export type StepProgress =
   | { state: 'unplanned' }
@@ -48,25 +46,27 @@ export async function releaseWaiting(
   index: number,
   count: number,
 ): Promise<string | undefined> {
-  const oldestWaiting = (eb: ExpressionBuilder<Database, 'operations'>) =>
-    eb
-      .selectFrom('operations')
-      .select('id')
-      .where('task_id', '=', taskId)
-      .where('step_index', '=', index)
-      .where('state', '=', 'waiting')
-      .orderBy('created_at')
-      .limit(count);
-  const released = await db.transaction().execute(async (trx) => {
-    // Under the task's lock no one else releases this step's operations: the oldest stay the same.
-    await lockTask(trx, taskId);
-    await lockOperations(trx, (q) => q.where('id', 'in', oldestWaiting));
-    return trx
-      .updateTable('operations')
-      .set({ state: 'queued', queued_at: Date.now() })
-      .where('id', 'in', oldestWaiting)
-      .returning('pool_id')
-      .execute();
-  });
+  // The oldest waiting, locked in id order (store/lockOrder.ts); one statement, as this runs after
+  // every operation that ends while others wait.
+  const released = await db
+    .updateTable('operations')
+    .set({ state: 'queued', queued_at: Date.now() })
+    .where('id', 'in', (eb) =>
+      operationsInIdOrder(db, eb, (q) =>
+        q.where('id', 'in', (inner) =>
+          inner
+            .selectFrom('operations')
+            .select('id')
+            .where('task_id', '=', taskId)
+            .where('step_index', '=', index)
+            .where('state', '=', 'waiting')
+            .orderBy('created_at')
+            .limit(count),
+        ),
+      ),
+    )
+    .where('state', '=', 'waiting')
+    .returning('pool_id')
+    .execute();
   return released[0]?.pool_id;
 }
