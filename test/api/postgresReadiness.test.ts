@@ -5,7 +5,7 @@
 // Run: node --conditions=source --import tsx --test test/api/postgresReadiness.test.ts
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { freshPostgresDatabase, startPostgres, stopPostgres, TEST_DATABASE_PASSWORD } from '../support/postgres.js';
+import { freshPostgresDatabase, restartPostgres, stopPostgres, TEST_DATABASE_PASSWORD } from '../support/postgres.js';
 import { startHarness } from '../support/serverHarness.js';
 
 test('a node is unready while its PostgreSQL is down, and ready again once it is back', async () => {
@@ -23,7 +23,7 @@ test('a node is unready while its PostgreSQL is down, and ready again once it is
       const write = await h.api('POST', '/api/environments', { name: 'During the outage' });
       assert.equal(write.status, 503, JSON.stringify(write.body));
     } finally {
-      await startPostgres();
+      await restartPostgres();
     }
     assert.equal((await h.api('GET', '/readyz')).status, 200);
     assert.equal((await h.api('POST', '/api/environments', { name: 'After the outage' })).status, 201);

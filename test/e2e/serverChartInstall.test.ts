@@ -16,7 +16,7 @@ import { SERVER_CHART } from '../chart/helmChart.js';
 import { clientsMissing, eventually, kubeClientsDir } from '../sandbox/support.js';
 import { freePort } from '../support/cliProcess.js';
 import { helmShell, type HelmLab } from '../support/helmLab.js';
-import { freshPostgresDatabase, startPostgres, stopPostgres, TEST_DATABASE_PASSWORD } from '../support/postgres.js';
+import { freshPostgresDatabase, restartPostgres, stopPostgres, TEST_DATABASE_PASSWORD } from '../support/postgres.js';
 
 const NAMESPACE = 'longshore';
 const RELEASE = 'longshore';
@@ -147,7 +147,7 @@ describe('helm install of charts/longshore-server on PostgreSQL', { skip: client
       // Unready, not dead: liveness holds, so Kubernetes does not restart them over an outage.
       await noRestarts(await serverPods());
     } finally {
-      await startPostgres();
+      await restartPostgres();
     }
     await podsReady(true, 45_000);
     const api = await fetch(`http://127.0.0.1:${port}/api`, { headers: { authorization: `Bearer ${key}` } });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { freePort, startCli, type CliProcess } from '../support/cliProcess.js';
+import { TEST_ON_POSTGRES } from '../support/postgres.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'longshore-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,7 +61,14 @@ async function stopped(server: Server): Promise<void> {
 
 const readyz = async (s: Server) => (await fetch(s.url + '/readyz')).status;
 
-describe('the store under faults', () => {
+// Each is a fault of SQLite's files in the data directory; the PostgreSQL store's faults (a wrong
+// password, no database listening, a connection killed mid-request, the database stopping and
+// coming back) are in postgresStoreFaults.test.ts, which the run on PostgreSQL runs instead.
+const onSqliteOnly = TEST_ON_POSTGRES
+  ? "SQLite's files: the run on PostgreSQL tests its faults in postgresStoreFaults.test.ts"
+  : false;
+
+describe('the store under faults', { skip: onSqliteOnly }, () => {
   test(
     'a read-only data directory stops the start with its cause, and nothing keeps listening',
     { skip: needsMounts },

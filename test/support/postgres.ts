@@ -100,11 +100,17 @@ async function startCluster(): Promise<Cluster> {
   admin.on('error', () => {
     // An idle admin connection dropped at the cluster's shutdown: nothing left to do with it.
   });
+  await answering(admin, server, port);
+  return { port, admin, dir, data };
+}
+
+/** Waits until the cluster answers a query, or fails saying why not. */
+async function answering(admin: pg.Pool, server: ChildProcess, port: number): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
     try {
       await admin.query('SELECT 1');
-      return { port, admin, dir, data };
+      return;
     } catch (error) {
       if (Date.now() > deadline || server.exitCode !== null)
         throw new Error(`PostgreSQL did not start on port ${port}: ${(error as Error).message}`);
@@ -164,24 +170,45 @@ export async function testDatabaseFor(dataDir: string): Promise<{ database?: str
 }
 
 /**
- * Stops the test process's cluster, as a database outage: every server on it loses its store
- * until startPostgres(). Its databases stay.
+ * Stops the test process's cluster as a database restart does: its connections are ended and new
+ * ones refused until restartPostgres. (Not `immediate`, a crash: without fsync and synchronous
+ * commits, as the tests run it, a crash may lose the last commits, which no production setup would.)
  */
 export async function stopPostgres(): Promise<void> {
   const { data } = await cluster!;
   const stop = command([binary('pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']);
-  const done = spawnSync(stop[0], stop[1], { encoding: 'utf8' });
-  if (done.status !== 0) throw new Error(`pg_ctl stop failed: ${done.stderr || done.stdout}`);
+  const stopped = spawnSync(stop[0], stop[1], { encoding: 'utf8' });
+  if (stopped.status !== 0) throw new Error(`pg_ctl stop failed: ${stopped.stderr || stopped.stdout}`);
 }
 
-/** Starts the stopped cluster again on its port, with its databases (the exit hook stops it as before). */
-export async function startPostgres(): Promise<void> {
-  const { data, dir, port, admin } = await cluster!;
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
-  const start = command([binary('pg_ctl'), '-D', data, '-o', options, '-l', join(dir, 'restarted.log'), '-w', 'start']);
-  const done = spawnSync(start[0], start[1], { encoding: 'utf8' });
-  if (done.status !== 0) throw new Error(`pg_ctl start failed: ${done.stderr || done.stdout}`);
-  await admin.query('SELECT 1');
+/** Starts the cluster stopped by stopPostgres again, on the same port, with its databases. */
+export async function restartPostgres(): Promise<void> {
+  const { dir, data, port, admin } = await cluster!;
+  await answering(admin, startServer(dir, data, port), port);
+}
+
+/**
+ * Everything the database at `url` holds, as text: every row of every table, text as it is and
+ * bytes as they are, for tests that look for what must never be stored in the clear.
+ */
+export async function storedText(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const tables = await client.query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+    );
+    const parts: string[] = [];
+    for (const { name } of tables.rows) {
+      const rows = await client.query(`SELECT * FROM "${name}"`);
+      for (const row of rows.rows as Record<string, unknown>[])
+        for (const value of Object.values(row))
+          parts.push(Buffer.isBuffer(value) ? value.toString('latin1') : JSON.stringify(value));
+    }
+    return parts.join('\n');
+  } finally {
+    await client.end();
+  }
 }
 
 /** The password every test database's URL carries, for tests that look for it where it must not be. */

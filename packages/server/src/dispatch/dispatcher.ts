@@ -9,7 +9,7 @@ import {
 } from '@longshore/protocol';
 import type { SecretBox } from '../crypto/secretBox.js';
 import type { Store } from '../store/database.js';
-import { lockOperations } from '../store/lockOrder.js';
+import { lockOperations, operationsInIdOrder } from '../store/lockOrder.js';
 import { larger, lockedForUpdate } from '../store/sqlDialect.js';
 import type { PollWakeups, Wakeup } from './workerWakeups.js';
 import { isUsableHealth } from './workerUsability.js';
@@ -149,14 +149,11 @@ export class Dispatcher {
     const heldIds = new Set(held.map((h) => h.id));
     const renew = held.filter((h) => running.has(h.id)).map((h) => h.id);
     if (renew.length)
-      await db.transaction().execute(async (trx) => {
-        await lockOperations(trx, (q) => q.where('id', 'in', renew));
-        await trx
-          .updateTable('operations')
-          .set({ lease_expires_at: leaseAtLeast(t + leaseMs) })
-          .where('id', 'in', renew)
-          .execute();
-      });
+      await db
+        .updateTable('operations')
+        .set({ lease_expires_at: leaseAtLeast(t + leaseMs) })
+        .where('id', 'in', (eb) => operationsInIdOrder(db, eb, (q) => q.where('id', 'in', renew)))
+        .execute();
 
     // Given to this worker, never acknowledged: the answer that carried it was lost, so send it again.
     const redeliver = held.filter((h) => h.state === 'leased' && !running.has(h.id));

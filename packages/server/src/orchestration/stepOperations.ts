@@ -1,6 +1,6 @@
 import { IN_FLIGHT_OPERATION_STATES } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
-import { lockOperations, lockTask } from '../store/lockOrder.js';
+import { operationsInIdOrder } from '../store/lockOrder.js';
 
 export type StepProgress =
   | { state: 'unplanned' }
@@ -46,27 +46,28 @@ export async function releaseWaiting(
   index: number,
   count: number,
 ): Promise<{ poolId: string; count: number } | undefined> {
-  const released = await db.transaction().execute(async (trx) => {
-    await lockTask(trx, taskId);
-    await lockOperations(trx, (q) =>
-      q.where('task_id', '=', taskId).where('step_index', '=', index).where('state', '=', 'waiting'),
-    );
-    return trx
-      .updateTable('operations')
-      .set({ state: 'queued', queued_at: Date.now() })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('operations')
-          .select('id')
-          .where('task_id', '=', taskId)
-          .where('step_index', '=', index)
-          .where('state', '=', 'waiting')
-          .orderBy('created_at')
-          .limit(count),
-      )
-      .returning('pool_id')
-      .execute();
-  });
+  // The oldest waiting, locked in id order (store/lockOrder.ts); one statement, as this runs after
+  // every operation that ends while others wait.
+  const released = await db
+    .updateTable('operations')
+    .set({ state: 'queued', queued_at: Date.now() })
+    .where('id', 'in', (eb) =>
+      operationsInIdOrder(db, eb, (q) =>
+        q.where('id', 'in', (inner) =>
+          inner
+            .selectFrom('operations')
+            .select('id')
+            .where('task_id', '=', taskId)
+            .where('step_index', '=', index)
+            .where('state', '=', 'waiting')
+            .orderBy('created_at')
+            .limit(count),
+        ),
+      ),
+    )
+    .where('state', '=', 'waiting')
+    .returning('pool_id')
+    .execute();
   const poolId = released[0]?.pool_id;
   return poolId === undefined ? undefined : { poolId, count: released.length };
 }

@@ -1,4 +1,4 @@
-import type { SelectQueryBuilder } from 'kysely';
+import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
 import type { Database } from './schema.js';
 import { dialectOf, lockedForUpdate } from './sqlDialect.js';
 import type { Store } from './database.js';
@@ -14,10 +14,11 @@ import type { Store } from './database.js';
  * only (a statement updating one operation or one task by id) waits at most once, before it holds
  * anything, and is safe anyway. Leasing skips locked rows instead of waiting for them (dispatcher.ts).
  * Taken here: the log append (taskLog.ts, the task then its operation), stopping and failing a
- * task's operations (taskRunner.ts), releasing waiting ones (stepOperations.ts), renewing a worker's
- * leases and the leases' restart grace (dispatcher.ts); renewing, taking over and releasing the
- * leases of tasks and picking up the advances asked of a node (cluster/taskLeases.ts), which
- * touch several tasks and no operation.
+ * task's operations (taskRunner.ts), the leases' restart grace (dispatcher.ts); in one statement,
+ * with operationsInIdOrder, releasing waiting operations (stepOperations.ts) and renewing a
+ * worker's leases (dispatcher.ts), which run after every operation and every poll; renewing,
+ * taking over and releasing the leases of tasks and picking up the advances asked of a node
+ * (cluster/taskLeases.ts), which touch several tasks and no operation.
  *
  * SQLite runs one write transaction at a time on the server's one connection: there is no
  * circle to avoid, and these lock nothing.
@@ -59,4 +60,18 @@ export async function lockTasks(
     options,
   ).execute();
   return rows.map((r) => r.id);
+}
+
+/**
+ * The ids `select` finds, locked in id order as the statement that uses them runs: step 2 in one
+ * statement, for the `where('id', 'in', …)` of an update that needs no transaction of its own.
+ */
+export function operationsInIdOrder(
+  db: Store,
+  eb: ExpressionBuilder<Database, 'operations'>,
+  select: (
+    query: SelectQueryBuilder<Database, 'operations', { id: string }>,
+  ) => SelectQueryBuilder<Database, 'operations', { id: string }>,
+): SelectQueryBuilder<Database, 'operations', { id: string }> {
+  return lockedForUpdate(db, select(eb.selectFrom('operations').select('id')).orderBy('id'));
 }

@@ -43,6 +43,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   // Without a listener an idle connection's error would end the process; the pool drops that
   // connection and opens another for the next query.
   pool.on('error', (error) => options.onIdleError?.(error));
+  // The pool listens only to idle connections. One in use whose database goes away reports it to
+  // the query it runs, and then once more, as the socket closes, to a listener no one has: without
+  // this one that second report would end the process. The query has the error already.
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     const client = await pool.connect();
     client.release();
