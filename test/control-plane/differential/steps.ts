@@ -4,6 +4,7 @@ import type { Step } from './battery.js';
 import { kubectlCreate, serverSideApply } from './stepsClients.js';
 import { apiServices, daemonSets, replicationControllers } from './stepsDaemonSets.js';
 import { createGet, dryRun, paging, patches, selectors, update, validation } from './stepsCrud.js';
+import { podStreams } from './stepsPodStreams.js';
 import { endpointAddresses, services } from './stepsServices.js';
 import { gone, rbac, watches } from './stepsWatchAuth.js';
 
@@ -20,6 +21,7 @@ export const BATTERY: readonly Step[] = [
   daemonSets,
   replicationControllers,
   apiServices,
+  podStreams,
   watches,
   gone,
   rbac,
