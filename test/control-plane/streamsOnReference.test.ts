@@ -3,8 +3,7 @@
 // reaches the node's kubelet endpoint from the Node's status, translating kubectl's WebSocket
 // v5 exec and its tunneled port-forward into SPDY toward it (StreamTranslator, tunneling
 // handler). So the sandbox's kubelet side is driven exactly as a real control plane drives a kubelet.
-import { after, before, describe, it } from 'node:test';
-import { DEFAULT_CLUSTER } from '@longshore/sandbox';
+import { before, describe, it } from 'node:test';
 import {
   attachScenario,
   EXEC_TRANSPORTS,
@@ -21,46 +20,32 @@ import {
   portForwardScenarios,
   webPodAndService,
 } from '../sandbox/scenarios/portForwardScenarios.js';
-import { ClientEnv, clientsMissing } from '../sandbox/support.js';
-import { attachSandbox, type AttachedSandbox } from './sandboxOnReference.js';
-import { referenceClusterAvailable, startReferenceCluster, type ReferenceCluster } from './referenceCluster.js';
+import { referenceForSuite, referenceSkip } from './sandboxOnReference.js';
 
-const skip =
-  clientsMissing() ||
-  (referenceClusterAvailable() ? false : 'reference control plane not built (bash test/control-plane/build.sh)');
-
-describe('exec, attach and port-forward through kube-apiserver 1.34', { skip, concurrency: 1 }, () => {
-  let ref: ReferenceCluster | undefined;
-  let sandbox: AttachedSandbox | undefined;
-  let env: ClientEnv;
+describe('exec, attach and port-forward through kube-apiserver 1.34', { skip: referenceSkip(), concurrency: 1 }, () => {
+  const suite = referenceForSuite();
   let webPort = 0;
-
   before(async () => {
-    ref = await startReferenceCluster();
-    sandbox = await attachSandbox(ref, DEFAULT_CLUSTER);
-    env = new ClientEnv(ref.kubeconfigPath);
-    await readyPod(env, shellPod('shell'));
+    if (referenceSkip()) return;
+    await readyPod(suite.env, shellPod('shell'));
     webPort = await freePort();
-    await webPodAndService(env, 'web', webPort);
-  });
-  after(async () => {
-    await sandbox?.stop();
-    await ref?.stop();
-    env?.cleanup();
+    await webPodAndService(suite.env, 'web', webPort);
   });
 
   for (const [transport, transportEnv] of Object.entries(EXEC_TRANSPORTS)) {
-    it(`kubectl exec over ${transport}`, () => execScenarios(env, 'shell', transportEnv));
-    it(`kubectl exec -it over ${transport}`, () => execTerminalScenario(env, 'shell', transportEnv));
-    it(`kubectl exec over ${transport} interrupted`, () => interruptedExecLeavesNothing(env, 'shell', transportEnv));
-    it(`kubectl attach -i over ${transport}`, () => attachScenario(env, `attach-${transport}`, transportEnv));
-    it(`kubectl run -it --rm over ${transport}`, () => runInteractiveScenario(env, `run-${transport}`, transportEnv));
+    it(`kubectl exec over ${transport}`, () => execScenarios(suite.env, 'shell', transportEnv));
+    it(`kubectl exec -it over ${transport}`, () => execTerminalScenario(suite.env, 'shell', transportEnv));
+    it(`kubectl exec over ${transport} interrupted`, () =>
+      interruptedExecLeavesNothing(suite.env, 'shell', transportEnv));
+    it(`kubectl attach -i over ${transport}`, () => attachScenario(suite.env, `attach-${transport}`, transportEnv));
+    it(`kubectl run -it --rm over ${transport}`, () =>
+      runInteractiveScenario(suite.env, `run-${transport}`, transportEnv));
   }
 
   for (const [transport, transportEnv] of Object.entries(PORT_FORWARD_TRANSPORTS)) {
     it(`kubectl port-forward pod/ and svc/ over ${transport}`, () =>
-      portForwardScenarios(env, 'web', webPort, transportEnv));
+      portForwardScenarios(suite.env, 'web', webPort, transportEnv));
   }
 
-  it('kubectl exec into a pod on an autoscaled node', () => execOnAutoscaledNode(env, 'far'));
+  it('kubectl exec into a pod on an autoscaled node', () => execOnAutoscaledNode(suite.env, 'far'));
 });
