@@ -1,4 +1,6 @@
+import { after, before } from 'node:test';
 import {
+  DEFAULT_CLUSTER,
   KubeClient,
   startCluster,
   startControllers,
@@ -6,7 +8,8 @@ import {
   type ControllerSet,
   type SandboxCluster,
 } from '@longshore/sandbox';
-import type { ReferenceCluster } from './referenceCluster.js';
+import { ClientEnv, clientsMissing } from '../sandbox/support.js';
+import { referenceClusterAvailable, startReferenceCluster, type ReferenceCluster } from './referenceCluster.js';
 
 /** The sandbox's nodes (scheduler, virtual nodes, autoscaler) and controllers, attached to the reference control plane. */
 export interface AttachedSandbox {
@@ -52,4 +55,40 @@ export async function attachSandbox(ref: ReferenceCluster, config: ClusterConfig
       await cluster.stop({ deleteNodes: false });
     },
   };
+}
+
+/** Why the scenarios on the reference control plane cannot run here, or false when they can. */
+export function referenceSkip(): string | false {
+  return (
+    clientsMissing() ||
+    (referenceClusterAvailable() ? false : 'reference control plane not built (bash test/control-plane/build.sh)')
+  );
+}
+
+export interface ReferenceWithSandbox {
+  ref: ReferenceCluster;
+  sandbox: AttachedSandbox;
+  /** kubectl and helm against the reference, with their own HOME. */
+  env: ClientEnv;
+}
+
+/**
+ * The reference control plane with the sandbox's nodes and controllers attached, started before
+ * the tests of the enclosing suite (or file) and stopped after them; its fields are set once they
+ * run. Nothing starts where referenceSkip() says the scenarios cannot run.
+ */
+export function referenceForSuite(config: ClusterConfig = DEFAULT_CLUSTER): ReferenceWithSandbox {
+  const suite = {} as ReferenceWithSandbox;
+  before(async () => {
+    if (referenceSkip()) return;
+    suite.ref = await startReferenceCluster();
+    suite.sandbox = await attachSandbox(suite.ref, config);
+    suite.env = new ClientEnv(suite.ref.kubeconfigPath);
+  });
+  after(async () => {
+    await suite.sandbox?.stop();
+    await suite.ref?.stop();
+    suite.env?.cleanup();
+  });
+  return suite;
 }

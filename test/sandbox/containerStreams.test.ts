@@ -57,6 +57,15 @@ for (const runtime of ['bubblewrap', 'unshare'] as const) {
       assert.deepEqual(killed.exit, { exitCode: 143 });
     });
 
+    test('output is kept for a reader that comes after the command has exited', { timeout: 10_000 }, async (t) => {
+      if (skip) return t.skip(skip);
+      // The protocols read a session only once the client has opened all its streams.
+      const s = streams.exec(target, ['sh', '-c', 'echo out; echo err >&2'], io);
+      const exit = await s.exited;
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(await finish(s), { stdout: 'out\n', stderr: 'err\n', exit });
+    });
+
     test("the container's working directory, environment, volume, own files and cgroup", async (t) => {
       if (skip) return t.skip(skip);
       const script =

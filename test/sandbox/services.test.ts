@@ -5,17 +5,12 @@
 // The same scenario runs on the sandbox and on the reference kube-apiserver with the sandbox's
 // controllers, nodes and service proxy attached (they are API clients, so they work there too).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_CLUSTER } from '@longshore/sandbox';
-import {
-  referenceClusterAvailable,
-  startReferenceCluster,
-  type ReferenceCluster,
-} from '../control-plane/referenceCluster.js';
-import { attachSandbox, type AttachedSandbox } from '../control-plane/sandboxOnReference.js';
+import { referenceForSuite, referenceSkip } from '../control-plane/sandboxOnReference.js';
 import { freePort } from '../support/cliProcess.js';
-import { ClientEnv, clientsMissing, eventually, sandboxForSuite, succeeded } from './support.js';
+import type { ClientEnv } from './support.js';
+import { clientsMissing, eventually, sandboxForSuite, succeeded } from './support.js';
 
 const NS = 'shop';
 
@@ -170,26 +165,11 @@ describe('Services in the sandbox: cluster IP, endpoints, and names pods resolve
   servicesScenario(() => ({ kubeconfigPath: suite.sb.kubeconfigPath, env: suite.env }));
 });
 
-const noReference = referenceClusterAvailable()
-  ? false
-  : 'reference control plane not built (bash test/control-plane/build.sh)';
 describe(
   "Services on the reference kube-apiserver, with the sandbox's controllers and nodes attached",
-  { skip: clientsMissing() || noReference },
+  { skip: referenceSkip() },
   () => {
-    let ref: ReferenceCluster;
-    let sandbox: AttachedSandbox;
-    let env: ClientEnv;
-    before(async () => {
-      ref = await startReferenceCluster();
-      sandbox = await attachSandbox(ref, DEFAULT_CLUSTER);
-      env = new ClientEnv(ref.kubeconfigPath);
-    });
-    after(async () => {
-      await sandbox?.stop();
-      await ref?.stop();
-      env?.cleanup();
-    });
-    servicesScenario(() => ({ kubeconfigPath: ref.kubeconfigPath, env }));
+    const suite = referenceForSuite();
+    servicesScenario(() => ({ kubeconfigPath: suite.ref.kubeconfigPath, env: suite.env }));
   },
 );

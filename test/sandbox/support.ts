@@ -35,6 +35,20 @@ export class ClientEnv {
   readonly dir = mkdtempSync(join(tmpdir(), 'longshore-sandbox-clients-'));
   constructor(private readonly kubeconfigPath: string) {}
 
+  /** The environment clients run in (for a client started by hand, e.g. a long-running port-forward). */
+  environment(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      PATH: process.env.PATH ?? '',
+      HOME: this.dir,
+      KUBECONFIG: this.kubeconfigPath,
+      KUBECACHEDIR: join(this.dir, 'kube-cache'),
+      HELM_CACHE_HOME: join(this.dir, 'helm-cache'),
+      HELM_CONFIG_HOME: join(this.dir, 'helm-config'),
+      HELM_DATA_HOME: join(this.dir, 'helm-data'),
+      ...extra,
+    };
+  }
+
   run(
     bin: string,
     args: string[],
@@ -46,16 +60,7 @@ export class ClientEnv {
         args,
         {
           timeout: opts.timeoutMs ?? 30_000,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: this.dir,
-            KUBECONFIG: this.kubeconfigPath,
-            KUBECACHEDIR: join(this.dir, 'kube-cache'),
-            HELM_CACHE_HOME: join(this.dir, 'helm-cache'),
-            HELM_CONFIG_HOME: join(this.dir, 'helm-config'),
-            HELM_DATA_HOME: join(this.dir, 'helm-data'),
-            ...opts.env,
-          },
+          env: this.environment(opts.env),
         },
         (err, stdout, stderr) => {
           resolve({

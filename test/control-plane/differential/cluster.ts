@@ -44,6 +44,8 @@ export interface RequestOptions {
   accept?: string;
   /** Default 10 000 ms for the whole exchange. */
   timeoutMs?: number;
+  /** More request headers (an Upgrade, to see what is refused before a protocol switch). */
+  headers?: Record<string, string>;
 }
 
 export interface ApiResponse {
@@ -64,7 +66,7 @@ function parseBody(text: string): unknown {
 /** One request; resolves for every HTTP status (4xx/5xx are answers to compare, not errors). */
 export function apiRequest(ep: ClusterEndpoint, opts: RequestOptions): Promise<ApiResponse> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
+  const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json', ...opts.headers };
   const token = opts.token === undefined ? ep.adminToken : opts.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   let payload: string | undefined;

@@ -6,6 +6,7 @@ import { kubectlCreate, serverSideApply } from './stepsClients.js';
 import { apiServices, daemonSets, replicationControllers } from './stepsDaemonSets.js';
 import { createGet, dryRun, paging, patches, selectors, update, validation } from './stepsCrud.js';
 import { jobs } from './stepsJobs.js';
+import { podStreams } from './stepsPodStreams.js';
 import { endpointAddresses, services } from './stepsServices.js';
 import { gone, rbac, watches } from './stepsWatchAuth.js';
 
@@ -24,6 +25,7 @@ export const BATTERY: readonly Step[] = [
   apiServices,
   jobs,
   cronJobs,
+  podStreams,
   watches,
   gone,
   rbac,

@@ -1,86 +1,160 @@
-// exec and port-forward as a user runs them, written once for any API server: the sandbox's
-// (exec.test.ts, portForward.test.ts) and the reference kube-apiserver with the sandbox's
-// nodes attached. Each takes a runner of unmodified kubectl and a pod that runs `sh`.
+// kubectl exec and attach as a user runs them, against real pods, written once for any API
+// server: the sandbox's (streams.test.ts) and the reference kube-apiserver with the sandbox's
+// nodes attached (test/control-plane/streamsOnReference.test.ts), so the kubelet side is also
+// driven through kube-apiserver's own relay and stream translation.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { get } from 'node:http';
-import type { RunResult } from '../support.js';
+import type { ClientEnv } from '../support.js';
+import { eventually, kubectlPath } from '../support.js';
 
-export interface KubectlRunner {
-  kubectl(
-    args: string[],
-    opts?: { input?: string; timeoutMs?: number; env?: Record<string, string> },
-  ): Promise<RunResult>;
-}
+/** What a scenario needs of a client environment: kubectl runs, and the environment to start kubectl by hand. */
+export type StreamClients = Pick<ClientEnv, 'kubectl' | 'environment'>;
 
 /** kubectl's transports: WebSocket (v5, its default since 1.31) and SPDY (the fallback it can be forced to). */
 export const EXEC_TRANSPORTS: Record<string, Record<string, string>> = {
   websocket: {},
   spdy: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' },
 };
-export const PORT_FORWARD_TRANSPORTS: Record<string, Record<string, string>> = {
-  'SPDY tunneled over WebSocket': {},
-  spdy: { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' },
+
+export const ok = async (k: StreamClients, args: string[], input?: string, timeoutMs = 30_000): Promise<string> => {
+  const r = await k.kubectl(args, { ...(input === undefined ? {} : { input }), timeoutMs });
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
 };
 
-export async function execScenarios(k: KubectlRunner, pod: string, env: Record<string, string>): Promise<void> {
-  const hi = await k.kubectl(['exec', pod, '--', 'echo', 'hi'], { env });
-  assert.equal(hi.code, 0, hi.stderr);
-  assert.equal(hi.stdout, 'hi\n');
-
-  const exit3 = await k.kubectl(['exec', pod, '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { env });
-  assert.equal(exit3.code, 3, `kubectl exec should exit with the command's code:\n${exit3.stderr}`);
-  assert.equal(exit3.stdout, 'out\n');
-  assert.match(exit3.stderr, /^err\n/);
-  assert.match(exit3.stderr, /command terminated with exit code 3/);
-
-  const input = await k.kubectl(['exec', '-i', pod, '--', 'sh', '-c', 'tr a-z A-Z'], { env, input: 'shout\nthis\n' });
-  assert.equal(input.code, 0, input.stderr);
-  assert.equal(input.stdout, 'SHOUT\nTHIS\n');
+/** Applies a pod and waits until it is Ready (60 s: an autoscaled node may have to come first). */
+export async function readyPod(k: StreamClients, manifest: object): Promise<void> {
+  const name = (manifest as { metadata: { name: string } }).metadata.name;
+  await ok(k, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...manifest }));
+  await ok(k, ['wait', '--for=condition=Ready', `pod/${name}`, '--timeout=60s'], undefined, 70_000);
 }
 
-/** Runs `kubectl port-forward pod LOCAL:PORT` and fetches `path` through it. */
-export async function portForwardScenario(
-  kubectlPath: string,
-  baseEnv: Record<string, string>,
+/** A busybox pod that sleeps, as `kubectl run x --image=busybox --restart=Never -- sleep 3600` makes it. */
+export function shellPod(name: string, nodeSelector?: Record<string, string>): object {
+  return {
+    metadata: { name },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      ...(nodeSelector ? { nodeSelector } : {}),
+      containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }],
+    },
+  };
+}
+
+/** Exit status, stdout and stderr kept apart, stdin: the ordinary uses of kubectl exec. */
+export async function execScenarios(k: StreamClients, pod: string, env: Record<string, string>): Promise<void> {
+  const exit3 = await k.kubectl(['exec', pod, '--', 'sh', '-c', 'exit 3'], { env });
+  assert.equal(exit3.code, 3, `kubectl exec should exit with the command's status:\n${exit3.stderr}`);
+  assert.match(exit3.stderr, /command terminated with exit code 3/);
+
+  const split = await k.kubectl(['exec', pod, '--', 'sh', '-c', 'echo out; echo err >&2'], { env });
+  assert.equal(split.code, 0, split.stderr);
+  assert.equal(split.stdout, 'out\n');
+  assert.equal(split.stderr, 'err\n');
+
+  const input = await k.kubectl(['exec', '-i', pod, '--', 'cat'], { env, input: 'line one\nline two\n' });
+  assert.equal(input.code, 0, input.stderr);
+  assert.equal(input.stdout, 'line one\nline two\n');
+}
+
+/** A number for `sleep N` that no other process on this machine is likely to have. */
+export const marker = (): number => 100_000 + Math.floor(Math.random() * 800_000);
+
+/** The command lines of `sleep <n>` processes the pod can see, read through a second exec. */
+export async function sleepers(k: StreamClients, pod: string, n: number): Promise<string[]> {
+  const listing = await k.kubectl([
+    'exec',
+    pod,
+    '--',
+    'sh',
+    '-c',
+    'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < $f 2>/dev/null; echo; done',
+  ]);
+  assert.ok(
+    listing.stdout.includes('sleep 3600'),
+    `the pod's own sleep in the listing (exit ${listing.code}):\n${listing.stderr}`,
+  );
+  return listing.stdout.split('\n').filter((l) => l.trim() === `sleep ${n}`);
+}
+
+/** kubectl stopped (Ctrl-C) while its command runs: the command does not outlive it. */
+export async function interruptedExecLeavesNothing(
+  k: StreamClients,
   pod: string,
-  podPort: number,
-  path: string,
-): Promise<string> {
-  const child = spawn(kubectlPath, ['port-forward', pod, `:${podPort}`], {
-    env: baseEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  env: Record<string, string>,
+): Promise<void> {
+  const n = marker();
+  const kubectl = spawn(kubectlPath(), ['exec', pod, '--', 'sleep', String(n)], {
+    env: k.environment(env),
+    stdio: 'ignore',
   });
+  const exited = new Promise<void>((r) => kubectl.once('exit', () => r()));
   try {
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const localPort = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`port-forward did not start:\n${out}${err}`)), 20_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`port-forward exited ${code}:\n${out}${err}`)));
-    });
-    const fetchOnce = (): Promise<string> =>
-      new Promise((resolve, reject) => {
-        get({ host: '127.0.0.1', port: localPort, path }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve(`${res.statusCode} ${body}`));
-        }).on('error', reject);
-      });
-    const first = await fetchOnce();
-    // A second connection through the same port-forward opens a second stream pair.
-    assert.equal(await fetchOnce(), first);
-    return first;
+    await eventually(`sleep ${n} running in ${pod}`, async () => (await sleepers(k, pod, n)).length > 0, 20_000);
   } finally {
-    child.kill('SIGTERM');
+    kubectl.kill('SIGINT');
+  }
+  await exited;
+  await eventually(
+    `sleep ${n} gone after kubectl exited`,
+    async () => (await sleepers(k, pod, n)).length === 0,
+    10_000,
+  );
+}
+
+/** `kubectl attach -i` to a container with `stdin: true, stdinOnce: true`: its input reaches the
+ *  container, the output comes back, and when kubectl's stdin ends the container's does too. */
+export async function attachScenario(k: StreamClients, name: string, env: Record<string, string>): Promise<void> {
+  await readyPod(k, {
+    metadata: { name },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          stdin: true,
+          stdinOnce: true,
+          command: ['sh', '-c', 'while read l; do echo "got $l"; done; echo bye'],
+        },
+      ],
+    },
+  });
+  const r = await k.kubectl(['attach', '-i', name], { env, input: 'one\ntwo\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'got one\ngot two\nbye\n');
+  await eventually(
+    `${name} completed`,
+    async () => (await ok(k, ['get', 'pod', name, '-o', 'jsonpath={.status.phase}'])) === 'Succeeded',
+    20_000,
+  );
+}
+
+/** exec into a pod on a node the autoscaler added: each node has a kubelet endpoint of its own
+ *  (its port in the Node's status), and the API server must reach that one. */
+export async function execOnAutoscaledNode(k: StreamClients, name: string): Promise<void> {
+  await readyPod(k, shellPod(name, { 'longshore.io/node-group': 'autoscaled' }));
+  const node = await ok(k, ['get', 'pod', name, '-o', 'jsonpath={.spec.nodeName}']);
+  const ports = await ok(k, [
+    'get',
+    'nodes',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.name}={.status.daemonEndpoints.kubeletEndpoint.Port}{"\\n"}{end}',
+  ]);
+  const byNode = new Map(
+    ports
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=') as [string, string]),
+  );
+  assert.ok(byNode.size > 1, `a node besides the first:\n${ports}`);
+  const own = byNode.get(node);
+  assert.ok(own && [...byNode].every(([n, p]) => n === node || p !== own), `${node}'s own kubelet port:\n${ports}`);
+  for (const env of Object.values(EXEC_TRANSPORTS)) {
+    const r = await k.kubectl(['exec', '-i', name, '--', 'sh', '-c', 'cat; exit 4'], { env, input: 'there\n' });
+    assert.equal(r.code, 4, r.stderr);
+    assert.equal(r.stdout, 'there\n');
   }
 }

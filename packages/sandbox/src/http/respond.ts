@@ -12,7 +12,9 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string | string[]> = {},
 ): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  // kube-apiserver's JSON encoder (Go's json.Encoder) ends each object with a newline; clients
+  // that show a body as they got it (kubernetes-client/python's FailToCreateError) show it too.
+  const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

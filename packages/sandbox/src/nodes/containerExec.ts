@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { inCgroup, type Cgroup } from './cgroups.js';
 import type { ContainerRuntime, IsolatedCommand } from './containerRuntime.js';
 import type { StreamExit, StreamOptions, StreamSession } from './containerStreams.js';
@@ -152,10 +152,15 @@ export function startExec(t: ExecTarget, command: string[], opts: StreamOptions)
     });
   });
 
+  // Node drops a child's output nobody reads yet when it exits, and the protocol reads it only
+  // once the client has opened every stream it asked for: `echo out` can be done before that.
+  const held = (s: Readable | null): Readable | undefined => s?.pipe(new PassThrough()) ?? undefined;
+  const stdout = opts.stdout ? held(child.stdout) : undefined;
+  const stderr = opts.stderr && !opts.tty ? held(child.stderr) : undefined;
   return {
     ...(opts.stdin && stdin ? { stdin } : {}),
-    ...(opts.stdout && child.stdout ? { stdout: child.stdout } : {}),
-    ...(opts.stderr && !opts.tty && child.stderr ? { stderr: child.stderr } : {}),
+    ...(stdout ? { stdout } : {}),
+    ...(stderr ? { stderr } : {}),
     resize(cols, rows) {
       const size = terminalSize(cols, rows);
       if (!tools || !size || ended) return;

@@ -19,7 +19,7 @@ test('image names normalise to repositories; unknown images miss', () => {
   assert.equal(qualifiedImage('nope'), 'docker.io/library/nope:latest');
   const table = defaultImageTable('/repo/cli/main.js');
   assert.ok(lookupImage(table, 'alpine:3.20'));
-  assert.equal(lookupImage(table, 'nginx'), undefined);
+  assert.equal(lookupImage(table, 'httpd'), undefined);
 });
 
 test('command replaces the entrypoint, args the cmd; $(VAR) expands and $$ escapes', () => {
@@ -111,4 +111,31 @@ test('a configured image is built on its `from` with its own ENV over the base, 
     () => withConfiguredImages(table, { x: { from: 'nosuch/image' } }),
     /cluster\.images\["x"\]\.from: no image nosuch\/image to build on/,
   );
+});
+
+test('python runs the host python3 as python; nginx runs the stand-in with nginx arguments ignored', async () => {
+  const table = defaultImageTable('/x/cli/dist/main.js');
+  const env = new Map<string, string>();
+  const python = lookupImage(table, 'python:3.12')!;
+  assert.deepEqual(containerArgv(python, undefined, undefined, env), ['python3']);
+  assert.deepEqual(containerArgv(python, ['python', '-u', 'x.py'], undefined, env), ['python3', '-u', 'x.py']);
+  const nginx = containerArgv(lookupImage(table, 'nginx:1.27')!, undefined, undefined, env);
+  assert.deepEqual([nginx[0], nginx[1], ...nginx.slice(3)], [process.execPath, '-e', '--', '-g', 'daemon off;']);
+  // The stand-in itself, on a port of its own: it answers as a fresh nginx does.
+  const { spawn } = await import('node:child_process');
+  const script = nginx[2]!.replace('.listen(80,', '.listen(+process.env.PORT,');
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(process.execPath, ['-e', script], {
+    env: { PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise((r) => child.stdout.once('data', r));
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(page.headers.get('server'), 'nginx');
+    assert.match(await page.text(), /<h1>Welcome to nginx!<\/h1>/);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
+  } finally {
+    child.kill();
+  }
 });

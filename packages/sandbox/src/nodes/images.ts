@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { LongshoreError } from '@longshore/protocol';
 import { dirname, join, posix, relative } from 'node:path';
 import type { Mount } from './mountPlan.js';
+import { NGINX_STAND_IN } from './nginxStandIn.js';
 
 export interface ImageEntry {
   /** The image's ENTRYPOINT (replaced by a container's `command`). */
@@ -34,8 +35,10 @@ export interface ImageEntry {
   programsDir?: string;
 }
 
-/** Where a container finds its image's programs when the node can bind them. */
-export const IMAGE_PROGRAMS_DIR = '/opt/longshore-sandbox/bin';
+/** Where a container finds its image's programs when the node can bind them: at the top of its
+ *  root, as no volume is mounted there. Under /opt it could not be bound where a pod mounts a
+ *  read-only volume on /opt (kubernetes-client/python's port-forward test does). */
+export const IMAGE_PROGRAMS_DIR = '/.longshore-sandbox/bin';
 
 export type ImageTable = Record<string, ImageEntry>;
 
@@ -62,6 +65,14 @@ export function defaultImageTable(workerEntry: string, path?: string): ImageTabl
     // docker/server/Dockerfile builds the same CLI as docker/worker's; the chart passes `server` as args.
     'longshore/server': cli,
     'longshore/worker-tools': shell,
+    // The official image's `python` (and its CMD, python3) is the host's python3, found on the PATH.
+    python: { ...shell, cmd: ['python3'], programs: { python: ['python3'] } },
+    // Its `nginx` is a stand-in serving the default page on port 80 (nginxStandIn.ts).
+    nginx: {
+      ...shell,
+      cmd: ['nginx', '-g', 'daemon off;'],
+      programs: { nginx: [process.execPath, '-e', NGINX_STAND_IN, '--'] },
+    },
     busybox: shell,
     alpine: shell,
     debian: shell,

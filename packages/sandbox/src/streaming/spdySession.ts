@@ -3,6 +3,7 @@
 // SYN_REPLY or refuses it with RST_STREAM, pings are echoed, GOAWAY ends it. Frames are handled
 // strictly in arrival order because header blocks share one zlib context.
 import type { Duplex } from 'node:stream';
+import { drained } from './socketDrain.js';
 import { DEFAULT_WINDOW, SpdyStream, type StreamOwner } from './spdyStream.js';
 import {
   controlFrame,
@@ -190,17 +191,7 @@ export class SpdySession implements StreamOwner {
 
   async sendData(streamId: number, data: Buffer, fin: boolean): Promise<void> {
     if (this.closed) throw new Error('the SPDY connection is closed');
-    if (!this.write(dataFrame(streamId, fin ? FLAG_FIN : 0, data))) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.socket.off('drain', done);
-          this.socket.off('close', done);
-          resolve();
-        };
-        this.socket.once('drain', done);
-        this.socket.once('close', done);
-      });
-    }
+    if (!this.write(dataFrame(streamId, fin ? FLAG_FIN : 0, data))) await drained(this.socket);
   }
 
   grantWindow(streamId: number, bytes: number): void {

@@ -3,6 +3,7 @@
 // supports; none offered means the unnamed default; no match is 403), then messages assembled
 // from fragments, pings answered, and the closing handshake.
 import { createHash } from 'node:crypto';
+import { drained } from './socketDrain.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode, encodeFrame, Opcode, WebSocketProtocolError, WsFrameReader } from './websocketFrames.js';
@@ -139,16 +140,7 @@ export class WebSocketConnection {
     if (!this.isOpen) return Promise.resolve();
     const frame =
       typeof data === 'string' ? encodeFrame(Opcode.Text, Buffer.from(data)) : encodeFrame(Opcode.Binary, data);
-    if (this.socket.write(frame)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.once('drain', done);
-      this.socket.once('close', done);
-    });
+    return this.socket.write(frame) ? Promise.resolve() : drained(this.socket);
   }
 
   /** Starts the closing handshake; the socket ends when the client answers (or after a grace period). */
