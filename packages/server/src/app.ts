@@ -92,6 +92,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     await parts?.webhookDeliverer.stop();
     storeHealth.stop();
     await app.close();
+    await parts?.signals.stop();
     await db.destroy();
   };
   // Whatever fails on the way up stops what had started.
@@ -122,6 +123,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
       try {
         await app.listen({ host: config.host, port: config.port });
         endpoint.url = endpointUrl(config, app.server, certificate !== undefined);
+        await built.signals.start();
         await dispatcher.start();
         // Before tasks resume: a health check's task is the health checks' to end, not the task runner's.
         await ctx.health.failLeftOvers();

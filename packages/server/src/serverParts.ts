@@ -1,10 +1,10 @@
 // The server's long-lived parts, made in the order they depend on each other: the task runner
 // signals waiting workers, the dispatcher ends operations whose worker is gone through the task
 // runner, and the health checks and upgrades are tasks of their own.
+import { nodeSignals, type NodeSignals } from './cluster/nodeSignals.js';
 import type { ServerContext } from './context.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { UnservedStepWatch } from './dispatch/unservedStepWatch.js';
-import { WorkerWakeups } from './dispatch/workerWakeups.js';
 import { HealthChecks } from './health/healthChecks.js';
 import { HealthSchedule } from './health/healthSchedule.js';
 import { AuditLog } from './audit/auditLog.js';
@@ -27,6 +27,8 @@ export interface ServerParts {
   metrics: ServerMetrics;
   healthSchedule: HealthSchedule;
   webhookDeliverer: WebhookDeliverer;
+  /** Notices to and from the other server nodes on the store. */
+  signals: NodeSignals;
 }
 
 export function composeParts(
@@ -34,7 +36,9 @@ export function composeParts(
   chart: ShippedChart | undefined,
 ): ServerParts {
   const { config, db, box, log } = base;
-  const taskLog = new TaskLog(db, box);
+  const signals = nodeSignals(config, db, log);
+  const { wakeups } = signals;
+  const taskLog = new TaskLog(db, box, signals.logChanges);
   const webhookDeliverer = new WebhookDeliverer({
     db,
     box,
@@ -50,7 +54,6 @@ export function composeParts(
     },
   });
   const webhooks = new WebhookOutbox({ serverUrl: () => base.endpoint.url, wake: () => webhookDeliverer.wake() });
-  const wakeups = new WorkerWakeups();
   const upgrades = new WorkerUpgrades({
     db,
     box,
@@ -133,5 +136,6 @@ export function composeParts(
     metrics,
     healthSchedule,
     webhookDeliverer,
+    signals,
   };
 }

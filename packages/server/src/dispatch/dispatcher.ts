@@ -173,9 +173,19 @@ export class Dispatcher {
 
     // An unusable worker waits only for its own wake-ups (cancels, upgrades), not for its pools' work.
     wakeup.offer(first.usable ? room : 0);
+    if (await wakeup.registered()) {
+      const again = await this.#lease(worker, room, wakeup);
+      response.operations.push(...again.operations);
+      if (response.operations.length) return response;
+    }
     await wakeup.wait(Math.min(req.waitMs, maxPollWaitMs));
     if (signal.aborted) return response;
-    response.operations.push(...(await this.#lease(worker, room, wakeup)).operations);
+    // Polls woken together lease at once (on PostgreSQL truly in parallel): each takes what it was
+    // chosen for, or the first to look would take work meant for the others and leave them empty.
+    const granted = wakeup.granted();
+    response.operations.push(
+      ...(await this.#lease(worker, granted > 0 ? Math.min(room, granted) : room, wakeup)).operations,
+    );
     const cancels = await db
       .selectFrom('operations')
       .select('id')

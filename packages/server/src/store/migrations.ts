@@ -4,6 +4,7 @@ import type { Database } from './schema.js';
 import { machinePolicies } from './machinePoliciesMigration.js';
 import { referencesById } from './referencesByIdMigration.js';
 import { identity } from './identityMigration.js';
+import { pollWaiters } from './pollWaitersMigration.js';
 import { NAME_KEY_SQL_FUNCTION } from '../resources/names.js';
 import { runMigrationSql } from './migrationSql.js';
 import { schemaVersionOf } from './schemaVersion.js';
@@ -136,6 +137,7 @@ const migrations: Migration[] = [
   CREATE TABLE package_chunks (upload_id TEXT NOT NULL, seq INTEGER NOT NULL, written_at INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (upload_id, seq));
   `,
+  pollWaiters,
 ];
 
 /**
