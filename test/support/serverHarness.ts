@@ -27,7 +27,8 @@ export interface Harness {
 export async function startHarness(config: ServerConfigInput = {}, dataDir?: string): Promise<Harness> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'longshore-test-'));
   // Plain HTTP, so that tests call it with fetch; HTTPS is tested on its own (test/e2e/serverTls.test.ts).
-  const store = await testDatabaseFor(dir);
+  // A database given by the test (several nodes on one) is the test's to drop.
+  const store = config.database === undefined ? await testDatabaseFor(dir) : {};
   const server = await startServer({
     port: 0,
     dataDir: dir,

@@ -46,7 +46,8 @@ export class ClusterWakeups implements PollWakeups {
   readonly #parts: ClusterWakeupsParts;
   readonly #table: PollWaiterTable;
   readonly #byId = new Map<string, PollWaiter>();
-  readonly #ids = new Map<PollWaiter, string>();
+  /** Each poll's id in the table, and when it began: polls are woken in the order they began, whatever their first look took. */
+  readonly #ids = new Map<PollWaiter, { id: string; since: number }>();
   readonly #byWorker = new Map<string, Set<PollWaiter>>();
   /** Registrations under way or made, with the pools whose rows are still in the table. */
   readonly #rows = new Map<PollWaiter, { joined: Promise<void>; pools: Set<string> }>();
@@ -113,7 +114,7 @@ export class ClusterWakeups implements PollWakeups {
     });
     const id = randomUUID();
     this.#byId.set(id, waiter);
-    this.#ids.set(waiter, id);
+    this.#ids.set(waiter, { id, since: Date.now() });
     let mine = this.#byWorker.get(workerId);
     if (!mine) this.#byWorker.set(workerId, (mine = new Set()));
     mine.add(waiter);
@@ -170,17 +171,17 @@ export class ClusterWakeups implements PollWakeups {
 
   #register(waiter: PollWaiter): Promise<void> {
     const { signals, maxPollWaitMs } = this.#parts;
-    const since = Date.now();
+    const { id, since } = this.#ids.get(waiter)!;
     // The poll looks again only once this is done; if it failed, it waits for its timeout instead.
     const joined = this.#table
       .register({
-        waiterId: this.#ids.get(waiter)!,
+        waiterId: id,
         nodeId: signals.nodeId,
         workerId: waiter.workerId,
         pools: waiter.pools,
         free: waiter.slots,
         since,
-        expiresAt: since + maxPollWaitMs + EXPIRY_MARGIN_MS,
+        expiresAt: Date.now() + maxPollWaitMs + EXPIRY_MARGIN_MS,
       })
       .catch((err: unknown) => this.#failed(err, 'registering a waiting poll'));
     this.#rows.set(waiter, { joined, pools: new Set(waiter.pools) });
@@ -193,7 +194,7 @@ export class ClusterWakeups implements PollWakeups {
     if (!rows) return;
     this.#rows.delete(waiter);
     if (rows.pools.size === 0) return;
-    const waiterId = this.#ids.get(waiter)!;
+    const waiterId = this.#ids.get(waiter)!.id;
     rows.joined
       .then(() => this.#table.unregister(waiterId))
       .catch((err: unknown) => this.#failed(err, 'removing a waiting poll'));
@@ -201,7 +202,7 @@ export class ClusterWakeups implements PollWakeups {
 
   #forget(waiter: PollWaiter): void {
     this.#unregister(waiter);
-    const id = this.#ids.get(waiter);
+    const id = this.#ids.get(waiter)?.id;
     if (id !== undefined) this.#byId.delete(id);
     this.#ids.delete(waiter);
     const mine = this.#byWorker.get(waiter.workerId);
@@ -221,7 +222,7 @@ export class ClusterWakeups implements PollWakeups {
       await Promise.all(settled.map(([, rows]) => rows.joined));
       const still = await this.#table.registeredBy(signals.nodeId);
       for (const [waiter, rows] of settled) {
-        const id = this.#ids.get(waiter);
+        const id = this.#ids.get(waiter)?.id;
         if (id === undefined) continue;
         for (const poolId of [...rows.pools])
           if (!still.has(registrationKey(id, poolId))) {
