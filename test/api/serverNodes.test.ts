@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { registerFakeAgent, waitFor, type FakeAgent } from '../support/agentClient.js';
 import type { Harness } from '../support/serverHarness.js';
 import { startHarnessNodes, type HarnessNodes } from '../support/serverNodes.js';
@@ -191,3 +192,36 @@ test('a cancel requested on node B reaches the worker polling node A', { skip },
   const waited = Date.now() - requestedAt;
   assert.ok(waited < 1_000, `the poll answered ${waited} ms after the cancel (poll timeout ${POLL_MS} ms)`);
 });
+
+/** The connections the nodes hear each other on, in this test's database. */
+async function listeningConnections(terminate: boolean): Promise<number> {
+  const admin = new pg.Client({ connectionString: cluster.database });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query(
+      `SELECT ${terminate ? 'pg_terminate_backend(pid)' : 'pid'} FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = 'longshore-server-signals'`,
+    );
+    return rowCount ?? 0;
+  } finally {
+    await admin.end();
+  }
+}
+
+test(
+  'nodes whose listening connections were cut reconnect, and work queued on B still reaches a poll on A',
+  { skip },
+  async () => {
+    assert.equal(await listeningConnections(true), 2, 'one listening connection per node, both cut');
+    const agent = await registerFakeAgent(a, 'across-after-cut', ['across']);
+    const poll = longPoll(agent, 1);
+    await sleep(300);
+    const queuedAt = Date.now();
+    await deploy(b, 'Across');
+    await poll.done;
+    assert.equal(poll.answer!.operations.length, 1);
+    const waited = Date.now() - queuedAt;
+    assert.ok(waited < 2_500, `answered ${waited} ms after the operation was queued (poll timeout ${POLL_MS} ms)`);
+    await waitFor('both nodes to listen again', async () => (await listeningConnections(false)) === 2, 10_000);
+  },
+);

@@ -51,6 +51,8 @@ export class ClusterWakeups implements PollWakeups {
   readonly #byWorker = new Map<string, Set<PollWaiter>>();
   /** Registrations under way or made, with the pools whose rows are still in the table. */
   readonly #rows = new Map<PollWaiter, { joined: Promise<void>; pools: Set<string> }>();
+  /** Removals under way: a poll that waits again registers only after its old rows are gone. */
+  readonly #leaving = new Map<PollWaiter, Promise<void>>();
   readonly #stops: (() => void)[] = [];
 
   constructor(parts: ClusterWakeupsParts) {
@@ -173,16 +175,19 @@ export class ClusterWakeups implements PollWakeups {
     const { signals, maxPollWaitMs } = this.#parts;
     const { id, since } = this.#ids.get(waiter)!;
     // The poll looks again only once this is done; if it failed, it waits for its timeout instead.
-    const joined = this.#table
-      .register({
-        waiterId: id,
-        nodeId: signals.nodeId,
-        workerId: waiter.workerId,
-        pools: waiter.pools,
-        free: waiter.slots,
-        since,
-        expiresAt: Date.now() + maxPollWaitMs + EXPIRY_MARGIN_MS,
-      })
+    const left = this.#leaving.get(waiter) ?? Promise.resolve();
+    const joined = left
+      .then(() =>
+        this.#table.register({
+          waiterId: id,
+          nodeId: signals.nodeId,
+          workerId: waiter.workerId,
+          pools: waiter.pools,
+          free: waiter.slots,
+          since,
+          expiresAt: Date.now() + maxPollWaitMs + EXPIRY_MARGIN_MS,
+        }),
+      )
       .catch((err: unknown) => this.#failed(err, 'registering a waiting poll'));
     this.#rows.set(waiter, { joined, pools: new Set(waiter.pools) });
     return joined;
@@ -195,9 +200,13 @@ export class ClusterWakeups implements PollWakeups {
     this.#rows.delete(waiter);
     if (rows.pools.size === 0) return;
     const waiterId = this.#ids.get(waiter)!.id;
-    rows.joined
+    const leaving = rows.joined
       .then(() => this.#table.unregister(waiterId))
-      .catch((err: unknown) => this.#failed(err, 'removing a waiting poll'));
+      .catch((err: unknown) => this.#failed(err, 'removing a waiting poll'))
+      .finally(() => {
+        if (this.#leaving.get(waiter) === leaving) this.#leaving.delete(waiter);
+      });
+    this.#leaving.set(waiter, leaving);
   }
 
   #forget(waiter: PollWaiter): void {

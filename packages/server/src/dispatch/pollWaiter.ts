@@ -32,6 +32,8 @@ export class PollWaiter {
   readonly #granted = new Map<string, number>();
   #queued = false;
   #woken = false;
+  /** Woken by something other than a grant (a cancel, an upgrade, a hang-up, the server stopping): it answers. */
+  #mustAnswer = false;
   #closed = false;
   #resolveWait: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -52,6 +54,7 @@ export class PollWaiter {
   start(): void {
     if (this.#signal.aborted) {
       this.#woken = true;
+      this.#mustAnswer = true;
       return;
     }
     this.#signal.addEventListener('abort', this.#onAbort, { once: true });
@@ -65,11 +68,32 @@ export class PollWaiter {
       return;
     }
     this.#granted.set(poolId, (this.#granted.get(poolId) ?? 0) + count);
-    this.wake();
+    this.#wake();
   }
 
   /** Ends the wait; a woken poll is about to answer, so it takes no more grants. */
   wake(): void {
+    this.#mustAnswer = true;
+    this.#wake();
+  }
+
+  /**
+   * After a grant whose work another poll took first (one that looked at the queue just then):
+   * the poll waits on, in its old place, instead of answering with nothing. False when it must
+   * answer, because it was woken for another reason.
+   */
+  rejoin(): boolean {
+    if (this.#closed || this.#mustAnswer || !this.#woken) return false;
+    this.#woken = false;
+    const unused = [...this.#granted];
+    this.#granted.clear();
+    for (const [poolId, count] of unused) this.#queues.handOn(poolId, count);
+    this.#joinQueues();
+    return true;
+  }
+
+  #wake(): void {
+    clearTimeout(this.#timer);
     this.#woken = true;
     this.#leaveQueues();
     this.#resolveWait?.();

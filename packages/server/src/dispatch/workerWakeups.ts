@@ -52,6 +52,12 @@ export interface Wakeup {
    * rather than to whichever looks first.
    */
   granted(): number;
+  /**
+   * Once woken by grants and having leased nothing (others took the work first): waits again,
+   * in its old place, and answers true; false when it must answer instead (woken otherwise).
+   * Call `registered` again before waiting.
+   */
+  rejoin(): boolean;
   /** Starts one look at the queue; tell the attempt what it leased. */
   leasing(): LeaseAttempt;
   /** The poll answers: it stops waiting, and wake-ups it was given and did not use go to the next waiter. */
