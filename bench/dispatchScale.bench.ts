@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { adminCall, inBatches, startFleet, type Fleet } from './dispatchScale/fleet.js';
-import { sqliteSetup, type DatabaseSetup, type ServerNodes } from './dispatchScale/serverNodes.js';
+import { postgresSetup, sqliteSetup, type DatabaseSetup, type ServerNodes } from './dispatchScale/serverNodes.js';
 import { percentile, report, round } from './stats.js';
 
 /**
@@ -13,7 +13,8 @@ import { percentile, report, round } from './stats.js';
  * of idle workers) and server CPU per operation staying flat as workers grow.
  */
 export interface DispatchScaleOptions {
-  database: DatabaseSetup;
+  /** Each store is measured with every worker count. */
+  databases: readonly DatabaseSetup[];
   workerCounts: readonly number[];
   /** One-at-a-time operations, steady-rate operations and their rate, burst operations. */
   single: number;
@@ -22,7 +23,7 @@ export interface DispatchScaleOptions {
 }
 
 const DEFAULTS: DispatchScaleOptions = {
-  database: sqliteSetup,
+  databases: [sqliteSetup, postgresSetup(1), postgresSetup(2)],
   workerCounts: [50, 200, 1000],
   single: 20,
   steady: { count: 100, perSecond: 20 },
@@ -35,54 +36,62 @@ interface PhaseFigures {
   p99Ms: number;
   pollsPerOperation: number;
   cpuMsPerOperation: number;
+  /** PostgreSQL: rows of waiting polls inserted and deleted per poll, the cost of waking across nodes. */
+  waiterWritesPerPoll: number | undefined;
 }
 
 export async function dispatchScaleBench(
   options: Partial<DispatchScaleOptions> = {},
 ): Promise<Record<string, number | string>> {
   const o = { ...DEFAULTS, ...options };
-  const figures: Record<string, number | string> = { store: o.database.label };
-  for (const workers of o.workerCounts) {
-    const nodes = await o.database.start();
-    try {
-      const url = nodes.urls[0]!;
-      await adminCall(url, nodes.apiKey, 'POST', '/api/apply', {
-        environments: [{ name: 'Bench' }],
-        projects: [{ name: 'One step', process: { steps: [{ name: 'Only', script: { body: 'true' } }] } }],
-      });
-      const fleet = await startFleet(nodes, workers);
-      // Every worker has looked at the empty queue and waits in its poll.
-      await sleep(1000 + workers);
-      const phases: [string, () => Promise<string[]>][] = [
-        ['one at a time', () => oneAtATime(nodes, fleet, o.single)],
-        [`steady ${o.steady.perSecond}/s`, () => steadyRate(nodes, o.steady.count, o.steady.perSecond)],
-        [`burst of ${o.burst}`, () => burst(nodes, o.burst)],
-      ];
-      for (const [name, queue] of phases) {
-        const f = await measure(nodes, fleet, queue);
-        const at = `${workers} workers, ${name}:`;
-        figures[`${at} dispatch (ops/s)`] = round(f.opsPerSecond, 1);
-        figures[`${at} queued -> leased p50 / p99 (ms)`] = `${f.p50Ms} / ${f.p99Ms}`;
-        figures[`${at} polls answered per op (goal <= 1.1)`] = round(f.pollsPerOperation);
-        figures[`${at} server CPU per op (ms)`] = round(f.cpuMsPerOperation);
+  const figures: Record<string, number | string> = {};
+  for (const database of o.databases)
+    for (const workers of o.workerCounts) {
+      const nodes = await database.start();
+      try {
+        const url = nodes.urls[0]!;
+        await adminCall(url, nodes.apiKey, 'POST', '/api/apply', {
+          environments: [{ name: 'Bench' }],
+          projects: [{ name: 'One step', process: { steps: [{ name: 'Only', script: { body: 'true' } }] } }],
+        });
+        const fleet = await startFleet(nodes, workers);
+        // Every worker has looked at the empty queue and waits in its poll.
+        await sleep(1000 + workers);
+        const phases: [string, () => Promise<string[]>][] = [
+          ['one at a time', () => oneAtATime(nodes, fleet, o.single)],
+          [`steady ${o.steady.perSecond}/s`, () => steadyRate(nodes, o.steady.count, o.steady.perSecond)],
+          [`burst of ${o.burst}`, () => burst(nodes, o.burst)],
+        ];
+        for (const [name, queue] of phases) {
+          const f = await measure(nodes, fleet, queue);
+          const at = `${database.label}, ${workers} workers, ${name}:`;
+          figures[`${at} dispatch (ops/s)`] = round(f.opsPerSecond, 1);
+          figures[`${at} queued -> leased p50 / p99 (ms)`] = `${f.p50Ms} / ${f.p99Ms}`;
+          figures[`${at} polls answered per op (goal <= 1.1)`] = round(f.pollsPerOperation);
+          figures[`${at} server CPU per op (ms)`] = round(f.cpuMsPerOperation);
+          if (f.waiterWritesPerPoll !== undefined)
+            figures[`${at} poll_waiters rows written per poll`] = round(f.waiterWritesPerPoll);
+        }
+        await fleet.stop();
+      } finally {
+        await nodes.close();
       }
-      await fleet.stop();
-    } finally {
-      await nodes.close();
     }
-  }
   return figures;
 }
 
 /** Runs one phase: queues its deployments, waits until the fleet has completed them all, and reads the figures. */
 async function measure(nodes: ServerNodes, fleet: Fleet, queue: () => Promise<string[]>): Promise<PhaseFigures> {
-  const before = { ...fleet.tally, cpuMs: await nodes.cpuMs() };
+  const before = { ...fleet.tally, cpuMs: await nodes.cpuMs(), waiterWrites: await nodes.waiterWrites?.() };
   const t0 = performance.now();
   const taskIds = await queue();
   const count = taskIds.length;
   await completed(fleet, before.completed + count);
   const seconds = (performance.now() - t0) / 1000;
   const cpuMs = (await nodes.cpuMs()) - before.cpuMs;
+  const waiterWrites = await nodes.waiterWrites?.();
+  const polls = fleet.tally.withWork + fleet.tally.emptyEarly + fleet.tally.waitedOut;
+  const pollsBefore = before.withWork + before.emptyEarly + before.waitedOut;
   // Polls whose wait ran out are the fleet's idle cost, paid with or without work.
   const answered = fleet.tally.withWork + fleet.tally.emptyEarly - before.withWork - before.emptyEarly;
   const waits = await inBatches(taskIds, 8, async (id) => {
@@ -101,6 +110,10 @@ async function measure(nodes: ServerNodes, fleet: Fleet, queue: () => Promise<st
     p99Ms: percentile(waits, 99),
     pollsPerOperation: answered / count,
     cpuMsPerOperation: cpuMs / count,
+    waiterWritesPerPoll:
+      waiterWrites === undefined || before.waiterWrites === undefined
+        ? undefined
+        : (waiterWrites - before.waiterWrites) / Math.max(1, polls - pollsBefore),
   };
 }
 

@@ -32,7 +32,8 @@ export async function startHarness(
 ): Promise<Harness> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'longshore-test-'));
   // Plain HTTP, so that tests call it with fetch; HTTPS is tested on its own (test/e2e/serverTls.test.ts).
-  const store = config.database ? {} : await testDatabaseFor(dir);
+  // A database given by the test (several nodes on one) is the test's to drop.
+  const store = config.database === undefined ? await testDatabaseFor(dir) : {};
   const server = await startServer({
     port: 0,
     dataDir: dir,

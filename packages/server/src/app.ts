@@ -97,6 +97,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
     await parts?.webhookDeliverer.stop();
     storeHealth.stop();
     await app.close();
+    await parts?.signals.stop();
     await db.destroy();
   };
   // Whatever fails on the way up stops what had started.
@@ -133,6 +134,7 @@ export async function buildServer(input: ServerConfigInput): Promise<BuiltServer
         };
         await app.listen(options);
         endpoint.url = endpointUrl(config, app.server, certificate !== undefined);
+        await built.signals.start();
         await dispatcher.start();
         await built.cluster.start({
           name: config.nodeName ?? `${hostname()}:${(app.server.address() as AddressInfo).port}`,

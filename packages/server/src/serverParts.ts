@@ -2,6 +2,7 @@
 // signals waiting workers, the dispatcher ends operations whose worker is gone through the task
 // runner, and the health checks and upgrades are tasks of their own. The cluster node decides which
 // tasks this process advances and which scheduled work it runs.
+import { nodeSignals, type NodeSignals } from './cluster/nodeSignals.js';
 import type { ServerContext } from './context.js';
 import { StoredAdvanceRequests } from './cluster/advanceRequests.js';
 import { ClusterNode } from './cluster/clusterNode.js';
@@ -12,7 +13,6 @@ import { newId } from './crypto/tokens.js';
 import { dialectOf } from './store/sqlDialect.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { UnservedStepWatch } from './dispatch/unservedStepWatch.js';
-import { WorkerWakeups } from './dispatch/workerWakeups.js';
 import { HealthChecks } from './health/healthChecks.js';
 import { HealthSchedule } from './health/healthSchedule.js';
 import { AuditLog } from './audit/auditLog.js';
@@ -36,6 +36,8 @@ export interface ServerParts {
   healthSchedule: HealthSchedule;
   webhookDeliverer: WebhookDeliverer;
   cluster: ClusterNode;
+  /** Notices to and from the other server nodes on the store. */
+  signals: NodeSignals;
 }
 
 export function composeParts(
@@ -43,7 +45,9 @@ export function composeParts(
   chart: ShippedChart | undefined,
 ): ServerParts {
   const { config, db, box, log } = base;
-  const taskLog = new TaskLog(db, box);
+  const signals = nodeSignals(config, db, log);
+  const { wakeups } = signals;
+  const taskLog = new TaskLog(db, box, signals.logChanges);
   const webhookDeliverer = new WebhookDeliverer({
     db,
     box,
@@ -59,7 +63,6 @@ export function composeParts(
     },
   });
   const webhooks = new WebhookOutbox({ serverUrl: () => base.endpoint.url, wake: () => webhookDeliverer.wake() });
-  const wakeups = new WorkerWakeups();
   const upgrades = new WorkerUpgrades({
     db,
     box,
@@ -177,5 +180,6 @@ export function composeParts(
     healthSchedule,
     webhookDeliverer,
     cluster,
+    signals,
   };
 }

@@ -179,9 +179,25 @@ export class Dispatcher {
 
     // An unusable worker waits only for its own wake-ups (cancels, upgrades), not for its pools' work.
     wakeup.offer(first.usable ? room : 0);
-    await wakeup.wait(Math.min(req.waitMs, maxPollWaitMs));
-    if (signal.aborted) return response;
-    response.operations.push(...(await this.#lease(worker, room, wakeup)).operations);
+    if (await wakeup.registered()) {
+      const again = await this.#lease(worker, room, wakeup);
+      response.operations.push(...again.operations);
+      if (response.operations.length) return response;
+    }
+    const deadline = Date.now() + Math.min(req.waitMs, maxPollWaitMs);
+    for (;;) {
+      await wakeup.wait(deadline - Date.now());
+      if (signal.aborted) return response;
+      // Polls woken together lease at once (on PostgreSQL truly in parallel): each takes what it was
+      // chosen for, or the first to look would take work meant for the others and leave them empty.
+      const granted = wakeup.granted();
+      const leased = await this.#lease(worker, granted > 0 ? Math.min(room, granted) : room, wakeup);
+      response.operations.push(...leased.operations);
+      // Woken for work that a poll looking just then took first: wait on rather than answer with nothing.
+      if (response.operations.length || !leased.usable || Date.now() >= deadline || !wakeup.rejoin()) break;
+      if (await wakeup.registered()) response.operations.push(...(await this.#lease(worker, room, wakeup)).operations);
+      if (response.operations.length) break;
+    }
     const cancels = await db
       .selectFrom('operations')
       .select('id')

@@ -1,6 +1,13 @@
 /** How a waiter reaches the queues it sits in; WorkerWakeups owns them. */
 export interface WaiterQueues {
-  enqueue(waiter: PollWaiter): void;
+  /**
+   * False for in-memory queues, which a poll joins when it starts listening. True where joining
+   * is a write that takes a while (the database's, shared by nodes): the poll joins only when its
+   * first look found nothing, and looks once more after joining (see `registered`).
+   */
+  readonly joinAfterFirstLook: boolean;
+  /** Resolves once notifications from anywhere can find the waiter. */
+  enqueue(waiter: PollWaiter): Promise<void> | void;
   dequeue(waiter: PollWaiter): void;
   /** Passes wake-ups this waiter was given and did not use to the next waiters of the pool. */
   handOn(poolId: string, count: number): void;
@@ -25,9 +32,12 @@ export class PollWaiter {
   readonly #granted = new Map<string, number>();
   #queued = false;
   #woken = false;
+  /** Woken by something other than a grant (a cancel, an upgrade, a hang-up, the server stopping): it answers. */
+  #mustAnswer = false;
   #closed = false;
   #resolveWait: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #joining: Promise<void> | undefined;
 
   constructor(workerId: string, pools: readonly string[], slots: number, signal: AbortSignal, queues: WaiterQueues) {
     this.workerId = workerId;
@@ -44,10 +54,11 @@ export class PollWaiter {
   start(): void {
     if (this.#signal.aborted) {
       this.#woken = true;
+      this.#mustAnswer = true;
       return;
     }
     this.#signal.addEventListener('abort', this.#onAbort, { once: true });
-    this.#joinQueues();
+    if (!this.#queues.joinAfterFirstLook) this.#joinQueues();
   }
 
   /** A pool's notification chose this poll for `count` of its operations. */
@@ -57,11 +68,32 @@ export class PollWaiter {
       return;
     }
     this.#granted.set(poolId, (this.#granted.get(poolId) ?? 0) + count);
-    this.wake();
+    this.#wake();
   }
 
   /** Ends the wait; a woken poll is about to answer, so it takes no more grants. */
   wake(): void {
+    this.#mustAnswer = true;
+    this.#wake();
+  }
+
+  /**
+   * After a grant whose work another poll took first (one that looked at the queue just then):
+   * the poll waits on, in its old place, instead of answering with nothing. False when it must
+   * answer, because it was woken for another reason.
+   */
+  rejoin(): boolean {
+    if (this.#closed || this.#mustAnswer || !this.#woken) return false;
+    this.#woken = false;
+    const unused = [...this.#granted];
+    this.#granted.clear();
+    for (const [poolId, count] of unused) this.#queues.handOn(poolId, count);
+    this.#joinQueues();
+    return true;
+  }
+
+  #wake(): void {
+    clearTimeout(this.#timer);
     this.#woken = true;
     this.#leaveQueues();
     this.#resolveWait?.();
@@ -79,6 +111,23 @@ export class PollWaiter {
     this.#slots = Math.max(0, slots);
     if (this.#slots === 0) this.#leaveQueues();
     else this.#joinQueues();
+  }
+
+  /**
+   * After `offer`: true once a join that took a while is done, because work queued during the
+   * first look and the join may have found nobody to notify, so the poll must look again.
+   */
+  async registered(): Promise<boolean> {
+    if (!this.#joining) return false;
+    await this.#joining;
+    return true;
+  }
+
+  /** Operations granted and not yet leased: a poll woken by a grant leases that many, not more. */
+  granted(): number {
+    let total = 0;
+    for (const count of this.#granted.values()) total += count;
+    return total;
   }
 
   leasing(): { done(pools: readonly string[], queuesEmpty: boolean): void } {
@@ -115,7 +164,8 @@ export class PollWaiter {
   #joinQueues(): void {
     if (this.#queued || this.#woken || this.#closed || this.#slots === 0 || this.pools.length === 0) return;
     this.#queued = true;
-    this.#queues.enqueue(this);
+    const joining = this.#queues.enqueue(this);
+    if (joining) this.#joining = joining;
   }
 
   #leaveQueues(): void {

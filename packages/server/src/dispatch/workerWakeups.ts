@@ -40,6 +40,24 @@ export interface Wakeup {
   wait(ms: number): Promise<void>;
   /** How many it can still take, once its first look knows (0: it may not lease, or it is full). */
   offer(slots: number): void;
+  /**
+   * After `offer`, before waiting: true when the poll must look at the queue once more, because
+   * it became findable by notifications only after its first look (a shared implementation
+   * registers it in the database then); work queued in between is found by this second look.
+   */
+  registered(): Promise<boolean>;
+  /**
+   * Once woken: how many operations notifications chose this poll for and it has not leased. A
+   * poll leases that many, when it has them, so that work goes to the polls chosen for it
+   * rather than to whichever looks first.
+   */
+  granted(): number;
+  /**
+   * Once woken by grants and having leased nothing (others took the work first): waits again,
+   * in its old place, and answers true; false when it must answer instead (woken otherwise).
+   * Call `registered` again before waiting.
+   */
+  rejoin(): boolean;
   /** Starts one look at the queue; tell the attempt what it leased. */
   leasing(): LeaseAttempt;
   /** The poll answers: it stops waiting, and wake-ups it was given and did not use go to the next waiter. */
@@ -87,6 +105,7 @@ export class WorkerWakeups implements PollWakeups {
 
   listen(workerId: string, pools: readonly string[], slots: number, signal: AbortSignal): Wakeup {
     const waiter = new PollWaiter(workerId, [...new Set(pools)], slots, signal, {
+      joinAfterFirstLook: false,
       enqueue: (w) => this.#enqueue(w),
       dequeue: (w) => this.#dequeue(w),
       handOn: (poolId, count) => this.notifyPool(poolId, count),

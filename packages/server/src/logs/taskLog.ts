@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { LongshoreError, makeMasker, type LogLine } from '@longshore/protocol';
 import type { Store } from '../store/database.js';
 import { lockTask } from '../store/lockOrder.js';
@@ -6,6 +5,7 @@ import { lockedForUpdate } from '../store/sqlDialect.js';
 import type { SecretBox } from '../crypto/secretBox.js';
 import { encodeChunks, type EncodedChunk } from './chunkFormat.js';
 import { readPage, type PageEnd, type PageLimits } from './logPage.js';
+import { TaskLogChanges } from './taskLogChanges.js';
 
 const MASKER_CACHE = 256;
 
@@ -17,13 +17,14 @@ const MASKER_CACHE = 256;
 export class TaskLog {
   readonly #db: Store;
   readonly #box: SecretBox;
-  readonly #events = new EventEmitter();
+  readonly #changes: TaskLogChanges;
   readonly #maskers = new Map<string, (text: string) => string>();
 
-  constructor(db: Store, box: SecretBox) {
+  /** `changes`: who hears of new lines; by default followers on this node only. */
+  constructor(db: Store, box: SecretBox, changes: TaskLogChanges = new TaskLogChanges()) {
     this.#db = db;
     this.#box = box;
-    this.#events.setMaxListeners(0);
+    this.#changes = changes;
   }
 
   /** Stores the new lines of a batch; answers the acknowledged sequence. */
@@ -105,7 +106,7 @@ export class TaskLog {
         .execute();
       return { ackedSeq: last.seq, lastSource, cancelRequested: op.cancel_requested === 1, taskId: op.task_id };
     });
-    this.#events.emit(result.taskId);
+    this.#changes.changed(result.taskId);
     return result;
   }
 
@@ -127,7 +128,7 @@ export class TaskLog {
         encodeChunks([line], (t) => t),
       );
     });
-    this.#events.emit(taskId);
+    this.#changes.changed(taskId);
   }
 
   /** One page of the log after `after`: each line's JSON as it is read, then where the page ended. */
@@ -137,12 +138,12 @@ export class TaskLog {
 
   /** Calls back whenever the task's log or state changes; returns the unsubscribe. */
   onChange(taskId: string, listener: () => void): () => void {
-    this.#events.on(taskId, listener);
-    return () => this.#events.off(taskId, listener);
+    return this.#changes.onChange(taskId, listener);
   }
 
+  /** The task changed (its state): its followers, on any node, read it again. */
   notify(taskId: string): void {
-    this.#events.emit(taskId);
+    this.#changes.changed(taskId);
   }
 
   forgetOperation(operationId: string): void {

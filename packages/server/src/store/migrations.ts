@@ -4,6 +4,7 @@ import type { Database } from './schema.js';
 import { machinePolicies } from './machinePoliciesMigration.js';
 import { referencesById } from './referencesByIdMigration.js';
 import { identity } from './identityMigration.js';
+import { pollWaiters } from './pollWaitersMigration.js';
 import { NAME_KEY_SQL_FUNCTION } from '../resources/names.js';
 import { runMigrationSql } from './migrationSql.js';
 import { schemaVersionOf } from './schemaVersion.js';
@@ -149,6 +150,7 @@ const migrations: Migration[] = [
   CREATE INDEX tasks_active_owner_lease ON tasks(state, owner_lease_expires_at);
   CREATE TABLE cluster_leases (name TEXT PRIMARY KEY, node_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
   `,
+  pollWaiters,
 ];
 
 /**

@@ -349,4 +349,15 @@ export interface Database {
     node_id: string;
     expires_at: number;
   };
+  /** PostgreSQL only (store/pollWaitersMigration.ts): idle polls with free slots, a row per pool. */
+  poll_waiters: {
+    waiter_id: string;
+    pool_id: string;
+    node_id: string;
+    worker_id: string;
+    free: number;
+    since: number;
+    /** After this the poll has surely answered: a row left by a node that died. */
+    expires_at: number;
+  };
 }
