@@ -13,6 +13,11 @@ const MAX_TEXT = 500;
 export function redacted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redacted);
   if (value === null || typeof value !== 'object') return value;
+  // A body that is not JSON (an uploaded archive's stream, bytes) is named, not walked: a stream's
+  // fields lead back to itself, and its contents are no audit's business.
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return `[${value.constructor?.name ?? 'object'}]`;
   const record = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   SqliteDialect,
   SqliteDriver,
@@ -95,6 +96,15 @@ class StoreDriver extends SqliteDriver {
     config: SqliteDialectConfig,
   ) {
     super(config);
+  }
+
+  /**
+   * Immediate: the write lock is taken at the start, waiting out another process's writer for the
+   * busy timeout. A deferred transaction that read first and then writes while another process
+   * writes gets "database is locked" at once, because waiting could deadlock them both.
+   */
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
