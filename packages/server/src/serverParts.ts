@@ -45,7 +45,10 @@ export function composeParts(
   chart: ShippedChart | undefined,
 ): ServerParts {
   const { config, db, box, log } = base;
-  const signals = nodeSignals(config, db, log);
+  // One id names this node everywhere: its heartbeat row, the tasks and leases it holds, its
+  // waiting polls and the notices it sends.
+  const nodeId = newId('node');
+  const signals = nodeSignals(config, db, log, nodeId);
   const { wakeups } = signals;
   const taskLog = new TaskLog(db, box, signals.logChanges);
   const webhookDeliverer = new WebhookDeliverer({
@@ -74,7 +77,6 @@ export function composeParts(
     offlineAfterMs: config.workerOfflineAfterMs,
     serverUrl: () => base.endpoint.url,
   });
-  const nodeId = newId('node');
   const advanceRequests = new StoredAdvanceRequests({ db, nodeId, log });
   const taskLeases = new TaskLeases({ db, nodeId, leaseMs: config.nodeLeaseMs, requests: advanceRequests });
   const metrics = new ServerMetrics(() => poolStatistics(db, Date.now(), config.workerOfflineAfterMs));

@@ -1,6 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServerConfig } from '../config.js';
-import { newId } from '../crypto/tokens.js';
 import { ClusterWakeups } from '../dispatch/clusterWakeups.js';
 import { WorkerWakeups, type PollWakeups } from '../dispatch/workerWakeups.js';
 import { TaskLogChanges } from '../logs/taskLogChanges.js';
@@ -29,8 +28,8 @@ export function nodeSignals(
   config: Pick<ServerConfig, 'database' | 'maxPollWaitMs' | 'sweepIntervalMs'>,
   db: Store,
   log: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>,
+  nodeId: string,
 ): NodeSignals {
-  const nodeId = newId('node');
   if (dialectOf(db) !== 'postgres' || config.database === undefined) {
     const signals = new InProcessSignals(nodeId);
     const logChanges = new TaskLogChanges();
