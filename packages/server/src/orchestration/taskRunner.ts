@@ -1,12 +1,6 @@
 import { recordUsage } from '../rightsizing/usageRecords.js';
 import { oomNotice } from '../rightsizing/oomNotice.js';
-import {
-  ACTIVE_OPERATION_STATES,
-  LongshoreError,
-  PENDING_OPERATION_STATES,
-  isLongshoreError,
-  type OperationResult,
-} from '@longshore/protocol';
+import { LongshoreError, PENDING_OPERATION_STATES, isLongshoreError, type OperationResult } from '@longshore/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../crypto/secretBox.js';
 import type { WorkSignals } from '../dispatch/workerWakeups.js';
@@ -19,16 +13,10 @@ import { planStep } from './planner.js';
 import type { TaskControl } from './taskControl.js';
 import { DEPLOY_TASK_KIND, type CreatedTask, type TaskContext } from './taskCreation.js';
 import { releaseWaiting, stepProgress } from './stepOperations.js';
-import { ACTIVE_TASK_STATES, isActiveTaskState, type TerminalTaskState } from './taskState.js';
-import { writeWithEvent, type WebhookEvents } from '../webhooks/webhookEvents.js';
+import { isActiveTaskState, type TerminalTaskState } from './taskState.js';
+import { TaskEnding, failureMessage } from './taskEnding.js';
 import type { OperationObserver, TaskDriver, TaskRunnerParts } from './taskRunnerParts.js';
 import type { TaskOwnership } from '../cluster/taskLeases.js';
-
-/** What a user reads about a failure: our own errors say what to do; anything else is shown as it is. */
-function failureMessage(err: unknown): string {
-  if (isLongshoreError(err)) return err.message;
-  return `internal error: ${err instanceof Error ? err.message : String(err)} (the server log has the details)`;
-}
 
 /**
  * Moves deployment tasks forward from what is stored, so a restarted server picks up where it
@@ -45,8 +33,8 @@ export class TaskRunner implements TaskControl {
   readonly #pools: TaskRunnerParts['pools'];
   readonly #observer: OperationObserver | undefined;
   readonly #drivers: Readonly<Record<string, TaskDriver>>;
-  readonly #events: WebhookEvents | undefined;
   readonly #ownership: TaskOwnership | undefined;
+  readonly #ending: TaskEnding;
   readonly #chains = new Map<string, Promise<void>>();
   /** Kept while a task runs: given when it starts, or read once when it resumes. */
   readonly #contexts = new Map<string, TaskContext>();
@@ -61,7 +49,7 @@ export class TaskRunner implements TaskControl {
     this.#pools = parts.pools;
     this.#observer = parts.observer;
     this.#drivers = parts.drivers ?? {};
-    this.#events = parts.events;
+    this.#ending = new TaskEnding(parts);
     this.#ownership = parts.ownership;
   }
 
@@ -74,7 +62,10 @@ export class TaskRunner implements TaskControl {
     const previous = this.#chains.get(taskId) ?? Promise.resolve();
     const next = previous
       .then(() => this.#advance(taskId))
-      .catch((err: unknown) => this.#fail(taskId, err))
+      .catch((err: unknown) => {
+        this.#forget(taskId);
+        return this.#ending.fail(taskId, err);
+      })
       .catch((err: unknown) =>
         this.#log.error({ err, taskId }, 'a task could not advance and could not be marked failed'),
       );
@@ -107,60 +98,8 @@ export class TaskRunner implements TaskControl {
     if (refusal) throw new LongshoreError('CONFLICT', refusal);
     await db.updateTable('tasks').set({ cancel_requested: 1, state: 'cancelling' }).where('id', '=', taskId).execute();
     await this.#taskLog.system(taskId, 'Cancellation requested', 'warning');
-    await this.#stopOperations(taskId, 'Cancelled before it started');
+    await this.#ending.stopOperations(taskId, 'Cancelled before it started');
     await this.advance(taskId);
-  }
-
-  /** Ends what the task has not started and asks workers to stop what they run. */
-  async #stopOperations(taskId: string, message: string): Promise<void> {
-    const { ended, held } = await this.#db.transaction().execute(async (trx) => {
-      await lockTask(trx, taskId);
-      await lockOperations(trx, (q) =>
-        q.where('task_id', '=', taskId).where('state', 'in', [...PENDING_OPERATION_STATES, ...ACTIVE_OPERATION_STATES]),
-      );
-      const ended = await trx
-        .updateTable('operations')
-        .set({ state: 'finished', outcome: 'cancelled', message, finished_at: Date.now() })
-        .where('task_id', '=', taskId)
-        .where('state', 'in', PENDING_OPERATION_STATES)
-        .executeTakeFirst();
-      const held = await trx
-        .updateTable('operations')
-        .set({ cancel_requested: 1 })
-        .where('task_id', '=', taskId)
-        .where('state', 'in', ACTIVE_OPERATION_STATES)
-        .returning('worker_id')
-        .execute();
-      return { ended: Number(ended.numUpdatedRows), held };
-    });
-    if (ended) this.#observer?.operationsFinished('cancelled', ended);
-    for (const h of held) if (h.worker_id) this.#workers.wakeWorker(h.worker_id);
-  }
-
-  /**
-   * Fails a task whose advancing threw. Each part is tried on its own, so that what is broken (a
-   * log write, the operations) cannot keep the task itself from ending.
-   */
-  async #fail(taskId: string, err: unknown): Promise<void> {
-    const db = this.#db;
-    const log = this.#log;
-    const taskLog = this.#taskLog;
-    this.#forget(taskId);
-    log.error({ err, taskId }, 'advancing a task failed; failing the task');
-    const task = await db.selectFrom('tasks').select(['state', 'kind']).where('id', '=', taskId).executeTakeFirst();
-    if (!task || !isActiveTaskState(task.state)) return;
-    const message = failureMessage(err);
-    const attempt = (what: string, work: () => Promise<void>) =>
-      work().catch((e: unknown) => log.error({ err: e, taskId }, `failing a task: ${what} failed`));
-    await attempt('stopping its operations', () =>
-      this.#stopOperations(taskId, `Not started: the deployment failed (${message})`),
-    );
-    await attempt('writing its log', async () => {
-      await taskLog.system(taskId, `The deployment cannot continue: ${message}`, 'error');
-      await taskLog.system(taskId, 'Deployment failed', 'error');
-    });
-    await this.#endState(taskId, task.kind, 'failed', { failed: 1, error: message });
-    taskLog.notify(taskId);
   }
 
   /** Records a worker's result for an operation it holds, then moves the task on. */
@@ -260,10 +199,10 @@ export class TaskRunner implements TaskControl {
       const index = task.current_step;
       const step = steps[index];
       if (step === undefined)
-        return this.#finish(taskId, task.cancel_requested === 1 ? 'cancelled' : task.failed ? 'failed' : 'succeeded');
+        return this.#end(taskId, task.cancel_requested === 1 ? 'cancelled' : task.failed ? 'failed' : 'succeeded');
       const progress = await stepProgress(db, taskId, index);
       if (progress.state === 'unplanned') {
-        if (task.cancel_requested) return this.#finish(taskId, 'cancelled');
+        if (task.cancel_requested) return this.#end(taskId, 'cancelled');
         const condition = step.condition ?? 'success';
         const runs = condition === 'always' || (condition === 'success' ? !task.failed : task.failed === 1);
         if (!runs) {
@@ -370,7 +309,7 @@ export class TaskRunner implements TaskControl {
     this.#snapshots.set(taskId, snapshot);
     if (state === 'queued') {
       const steps = snapshot.process.steps.length;
-      await this.#writeWithEvent(taskId, 'running', (store) =>
+      await this.#ending.writeWithEvent(taskId, 'running', (store) =>
         store.updateTable('tasks').set({ state: 'running', started_at: Date.now() }).where('id', '=', taskId).execute(),
       );
       await this.#taskLog.system(
@@ -379,6 +318,11 @@ export class TaskRunner implements TaskControl {
       );
     }
     return snapshot;
+  }
+
+  #end(taskId: string, state: TerminalTaskState): Promise<void> {
+    this.#forget(taskId);
+    return this.#ending.finish(taskId, state);
   }
 
   #forget(taskId: string): void {
@@ -397,45 +341,5 @@ export class TaskRunner implements TaskControl {
     if (room <= 0) return;
     const released = await releaseWaiting(this.#db, taskId, index, room);
     if (released) this.#workers.notifyPool(released.poolId, released.count);
-  }
-
-  async #finish(taskId: string, state: TerminalTaskState): Promise<void> {
-    const taskLog = this.#taskLog;
-    this.#forget(taskId);
-    // The last line goes in before the state changes, so a follower that sees the end has it.
-    await taskLog.system(
-      taskId,
-      `Deployment ${state}`,
-      state === 'succeeded' ? 'info' : state === 'cancelled' ? 'warning' : 'error',
-    );
-    await this.#endState(taskId, DEPLOY_TASK_KIND, state);
-    taskLog.notify(taskId);
-  }
-
-  /** Writes a task's end; a deployment's queues its webhook event with it. */
-  #endState(
-    taskId: string,
-    kind: string,
-    state: TerminalTaskState,
-    extra: { failed?: number; error?: string } = {},
-  ): Promise<void> {
-    const write = (store: Store) =>
-      store
-        .updateTable('tasks')
-        .set({ state, completed_at: Date.now(), ...extra })
-        .where('id', '=', taskId)
-        .execute();
-    return this.#writeWithEvent(taskId, kind === DEPLOY_TASK_KIND ? state : undefined, write);
-  }
-
-  /** The write, and the deployment's event (when there is one) in its transaction. */
-  #writeWithEvent(
-    taskId: string,
-    state: 'running' | TerminalTaskState | undefined,
-    write: (store: Store) => Promise<unknown>,
-  ) {
-    const events = this.#events;
-    const queue = events && state ? (trx: Store) => events.deploymentChanged(trx, taskId, state) : undefined;
-    return writeWithEvent(this.#db, this.#log, write, queue, { taskId });
   }
 }
