@@ -6,6 +6,7 @@ import pg from 'pg';
 import { registerFakeAgent, waitFor, type FakeAgent } from '../support/agentClient.js';
 import type { Harness } from '../support/serverHarness.js';
 import { startHarnessNodes, type HarnessNodes } from '../support/serverNodes.js';
+import { startReceiver } from '../support/webhookReceiver.js';
 
 /**
  * Two server nodes on one PostgreSQL database: work queued, cancels requested and log lines
@@ -225,3 +226,28 @@ test(
     await waitFor('both nodes to listen again', async () => (await listeningConnections(false)) === 2, 10_000);
   },
 );
+
+test('a delivery queued on either node goes out at once, whichever node runs the deliveries', { skip }, async () => {
+  const receiver = await startReceiver();
+  try {
+    const made = await a.api('POST', '/api/webhooks', {
+      name: 'Across',
+      url: receiver.url,
+      events: ['deployment.succeeded'],
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    receiver.secret = made.body.secret;
+    // One of the two does not hold the delivery lease; the deliverer's own look is a minute away.
+    for (const node of [a, b]) {
+      const queuedAt = Date.now();
+      const test = await node.api('POST', '/api/webhooks/Across/test');
+      assert.equal(test.status, 202, JSON.stringify(test.body));
+      const ping = await receiver.next('ping', (r) => r.body.id === test.body.id, 10_000);
+      assert.ok(ping.signatureValid);
+      const waited = ping.at - queuedAt;
+      assert.ok(waited < 3_000, `delivered ${waited} ms after it was queued on ${node === a ? 'A' : 'B'}`);
+    }
+  } finally {
+    await receiver.stop();
+  }
+});

@@ -65,7 +65,17 @@ export function composeParts(
       retentionDays: config.webhookDeliveryRetentionDays,
     },
   });
-  const webhooks = new WebhookOutbox({ serverUrl: () => base.endpoint.url, wake: () => webhookDeliverer.wake() });
+  // Deliveries run on the one node that holds their lease, which may be another: it is told too.
+  const webhooks = new WebhookOutbox({
+    serverUrl: () => base.endpoint.url,
+    wake: async (within) => {
+      webhookDeliverer.wake();
+      await signals.signals.publish('webhook', '', { within });
+    },
+  });
+  signals.signals.subscribe('webhook', () => webhookDeliverer.wake());
+  // Back in touch after notices may have been missed: one look instead of waiting for the idle recheck.
+  signals.signals.onLiveChange((live) => live && webhookDeliverer.wake());
   const upgrades = new WorkerUpgrades({
     db,
     box,

@@ -1,13 +1,25 @@
+import type { Store } from '../store/database.js';
+
 /**
  * Notices between the server nodes of one store: "work was queued for these polls", "this
- * worker's operations changed", "these task logs grew". A notice only says where to look; the
+ * worker's operations changed", "these task logs grew", "webhook deliveries were queued". A notice only says where to look; the
  * change itself is in the database, committed before the notice is sent, so a node that acts on
  * one always finds what it was told about. Notices can be missed (a node's channel was down):
  * every user has a fallback that finds the change by reading, and says what it is.
  */
-export type SignalTopic = 'wake' | 'worker' | 'log';
+export type SignalTopic = 'wake' | 'worker' | 'log' | 'webhook';
 
-export const SIGNAL_TOPICS: readonly SignalTopic[] = ['wake', 'worker', 'log'];
+export const SIGNAL_TOPICS: readonly SignalTopic[] = ['wake', 'worker', 'log', 'webhook'];
+
+export interface PublishOptions {
+  /** Only to this node. */
+  to?: string;
+  /**
+   * The transaction that makes the change: the notice goes out when it commits, and not at all
+   * if it rolls back (PostgreSQL holds a NOTIFY until then).
+   */
+  within?: Store;
+}
 
 /**
  * PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more; ours are lists of ids, split into
@@ -20,9 +32,9 @@ export interface ClusterSignals {
   readonly nodeId: string;
   /**
    * Sends `message` to the other nodes (never to this one: a node acts on its own changes
-   * directly), or to node `to` only. Call it after the change's transaction has committed.
+   * directly). Call it after the change's transaction has committed, or give that transaction.
    */
-  publish(topic: SignalTopic, message: string, to?: string): Promise<void>;
+  publish(topic: SignalTopic, message: string, options?: PublishOptions): Promise<void>;
   /** Calls `listener` with each notice of `topic` from another node; returns the unsubscribe. */
   subscribe(topic: SignalTopic, listener: (message: string) => void): () => void;
   /** False while notices from other nodes may be missed: users then read on a timer. */
@@ -74,7 +86,7 @@ export class InProcessSignals implements ClusterSignals {
     return Promise.resolve();
   }
 
-  publish(topic: SignalTopic, message: string, to?: string): Promise<void> {
+  publish(topic: SignalTopic, message: string, { to }: PublishOptions = {}): Promise<void> {
     for (const member of this.#members) {
       if (member === this || (to !== undefined && member.nodeId !== to)) continue;
       // Delivered later, as a notice from another process would be: never inside the sender's call.

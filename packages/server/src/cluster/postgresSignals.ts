@@ -2,7 +2,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { Store } from '../store/database.js';
-import { MAX_NOTICE_BYTES, SIGNAL_TOPICS, type ClusterSignals, type SignalTopic } from './clusterSignals.js';
+import {
+  MAX_NOTICE_BYTES,
+  SIGNAL_TOPICS,
+  type ClusterSignals,
+  type PublishOptions,
+  type SignalTopic,
+} from './clusterSignals.js';
 
 /** Back-off between attempts to reconnect the listening connection: quick at first, then every 10 s. */
 const FIRST_RETRY_MS = 250;
@@ -64,11 +70,11 @@ export class PostgresSignals implements ClusterSignals {
     });
   }
 
-  async publish(topic: SignalTopic, message: string, to?: string): Promise<void> {
+  async publish(topic: SignalTopic, message: string, { to, within }: PublishOptions = {}): Promise<void> {
     const payload = `${this.nodeId}|${message}`;
     if (Buffer.byteLength(payload) > MAX_NOTICE_BYTES)
       throw new Error(`a ${topic} notice of ${Buffer.byteLength(payload)} bytes is over ${MAX_NOTICE_BYTES}`);
-    await sql`select pg_notify(${channel(topic, to)}, ${payload})`.execute(this.#parts.db);
+    await sql`select pg_notify(${channel(topic, to)}, ${payload})`.execute(within ?? this.#parts.db);
   }
 
   subscribe(topic: SignalTopic, listener: (message: string) => void): () => void {

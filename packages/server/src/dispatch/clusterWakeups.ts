@@ -139,7 +139,7 @@ export class ClusterWakeups implements PollWakeups {
         continue;
       }
       for (const message of inNotices(grants, (g) => JSON.stringify({ p: poolId, g } satisfies WakeNotice)))
-        await signals.publish('wake', message, nodeId);
+        await signals.publish('wake', message, { to: nodeId });
     }
   }
 

@@ -9,13 +9,14 @@ export type DeliveryRow = Selectable<Database['webhook_deliveries']>;
 
 /**
  * Where events become deliveries: one row per subscribed, enabled webhook, written in the caller's
- * transaction. Nothing here calls out; the deliverer is told there is work once the rows are in.
+ * transaction. Nothing here calls out; the deliverer is told there is work once the rows are in
+ * (on whichever node runs it: `wake` is given the transaction, and the notice waits for its commit).
  */
 export class WebhookOutbox implements WebhookEvents {
   readonly #serverUrl: () => string;
-  readonly #wake: () => void;
+  readonly #wake: (within?: Store) => Promise<void>;
 
-  constructor(parts: { serverUrl: () => string; wake: () => void }) {
+  constructor(parts: { serverUrl: () => string; wake: (within?: Store) => Promise<void> }) {
     this.#serverUrl = parts.serverUrl;
     this.#wake = parts.wake;
   }
@@ -38,8 +39,8 @@ export class WebhookOutbox implements WebhookEvents {
   }
 
   /** Has the deliverer look now: a webhook was enabled again, and what waited for it can go. */
-  wake(): void {
-    this.#wake();
+  wake(): Promise<void> {
+    return this.#wake();
   }
 
   /** A delivery to this one webhook, whatever it subscribes to (a test's ping); answers its row. */
@@ -93,7 +94,7 @@ export class WebhookOutbox implements WebhookEvents {
       };
     });
     const inserted = await db.insertInto('webhook_deliveries').values(rows).returningAll().execute();
-    this.#wake();
+    await this.#wake(db);
     return inserted;
   }
 }

@@ -113,7 +113,7 @@ export async function webhookRoutes(scope: FastifyInstance, ctx: ServerContext):
       );
       const row = await ctx.db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       // Enabled again: what waited for it goes out now.
-      if (row.enabled) ctx.webhooks.wake();
+      if (row.enabled) await ctx.webhooks.wake();
       return presentWebhook(row);
     },
   );
