@@ -22,11 +22,12 @@ let a: Harness;
 let b: Harness;
 before(async () => {
   if (!POSTGRES_INSTALLED) return;
-  cluster = await startHarnessNodes(2, { maxPollWaitMs: POLL_MS });
+  // Sweeps far apart: what these tests see at once came by a notice, not by the next sweep.
+  cluster = await startHarnessNodes(2, { maxPollWaitMs: POLL_MS, sweepIntervalMs: 30_000 });
   [a, b] = cluster.nodes as [Harness, Harness];
   const res = await b.api('POST', '/api/apply', {
     environments: [{ name: 'Test' }],
-    workerPools: ['across', 'spread', 'logs', 'cancel'].map((name) => ({ name })),
+    workerPools: ['across', 'spread', 'logs', 'cancel', 'empty'].map((name) => ({ name })),
     targets: Array.from({ length: 5 }, (_, i) => ({
       name: `web-${i}`,
       type: 'generic',
@@ -39,6 +40,7 @@ before(async () => {
       { name: 'Fanout', runOn: { pool: 'spread', targetTags: ['web'] } },
       { name: 'Logs', runOn: { pool: 'logs' } },
       { name: 'Cancel', runOn: { pool: 'cancel' } },
+      { name: 'Unserved', runOn: { pool: 'empty' } },
     ].map(({ name, runOn }) => ({
       name,
       process: { steps: [{ name: 'Deploy', script: { body: 'echo hi' }, runOn }] },
@@ -251,3 +253,24 @@ test('a delivery queued on either node goes out at once, whichever node runs the
     await receiver.stop();
   }
 });
+
+test(
+  'a step queued on either node in a pool with no worker is said at once, by the node that watches pools',
+  { skip },
+  async () => {
+    for (const node of [a, b]) {
+      const queuedAt = Date.now();
+      const taskId = await deploy(node, 'Unserved');
+      const line = await waitFor('the step to be said unserved', async () => {
+        const lines = (await a.api('GET', `/api/tasks/${taskId}/log`)).body.lines as { text: string }[];
+        return lines.find((l) => l.text.startsWith("No worker in pool 'empty'"));
+      });
+      const waited = Date.now() - queuedAt;
+      assert.ok(
+        waited < 3_000,
+        `said ${waited} ms after the step was queued on ${node === a ? 'A' : 'B'}: ${line.text}`,
+      );
+      assert.equal((await node.api('POST', `/api/tasks/${taskId}/cancel`)).status < 300, true);
+    }
+  },
+);

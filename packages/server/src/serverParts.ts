@@ -97,7 +97,7 @@ export function composeParts(
     taskLog,
     workers: wakeups,
     // The watch fails steps through the task runner, so it is made after it.
-    pools: { stepQueued: (poolId) => unservedSteps.stepQueued(poolId) },
+    pools: { stepQueued },
     observer: metrics,
     events: webhooks,
     ownership: taskLeases,
@@ -117,6 +117,19 @@ export function composeParts(
     offlineAfterMs: config.workerOfflineAfterMs,
     timeoutMs: config.noUsableWorkerTimeoutSeconds * 1000,
     sweepIntervalMs: config.sweepIntervalMs,
+  });
+  // The watch runs on one node; a step queued on another is told to it, so its pool's trouble is said at once there too.
+  function stepQueued(poolId: string): void {
+    if (unservedSteps.running) unservedSteps.stepQueued(poolId);
+    else
+      signals.signals
+        .publish('queued', poolId)
+        .catch((err: unknown) =>
+          log.warn({ err, poolId }, 'telling the node that watches pools failed; its sweep finds the step'),
+        );
+  }
+  signals.signals.subscribe('queued', (poolId) => {
+    if (unservedSteps.running) unservedSteps.stepQueued(poolId);
   });
   const dispatcher = new Dispatcher({
     db,

@@ -53,6 +53,12 @@ export class UnservedStepWatch {
 
   stop(): void {
     clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Whether this node runs the watch: one node of a cluster does, under a lease. */
+  get running(): boolean {
+    return this.#timer !== undefined;
   }
 
   /** A step queued operations in the pool: say at once if nothing can take them. */
