@@ -8,16 +8,21 @@ import type { AdvanceRequests } from './advanceRequests.js';
 /** What the task runner asks before it advances a task: may this node do it now? */
 export interface TaskOwnership {
   /**
-   * In the transaction that advances the task, with its row locked (lockOrder.ts): true when this
-   * node holds the task's lease (extended now) or has just taken it because nobody held it; false
-   * when another live node does, which has then been asked to advance it.
+   * First in the transaction that advances the task, as it takes the task's row lock
+   * (lockOrder.ts): true when this node holds the task's lease (extended now) or has just taken it
+   * because nobody held it; false when another live node does, which has then been asked to
+   * advance it. Outside a transaction, the same check on its own.
    */
   hold(trx: Store, taskId: string): Promise<boolean>;
 }
 
 /** The tasks nobody holds: never owned, released by a node that stopped, or left by one that died. */
 const unheld = (now: number) => (eb: ExpressionBuilder<Database, 'tasks'>) =>
-  eb.or([eb('owner_node_id', 'is', null), eb('owner_lease_expires_at', '<', now)]);
+  eb.or([
+    eb('owner_node_id', 'is', null),
+    eb('owner_lease_expires_at', 'is', null),
+    eb('owner_lease_expires_at', '<', now),
+  ]);
 
 /**
  * Each running task is advanced by one server node at a time, the one holding its lease in the
@@ -41,24 +46,16 @@ export class TaskLeases implements TaskOwnership {
 
   async hold(trx: Store, taskId: string): Promise<boolean> {
     const now = Date.now();
-    const task = await trx
-      .selectFrom('tasks')
-      .select(['owner_node_id', 'owner_lease_expires_at'])
-      .where('id', '=', taskId)
-      .executeTakeFirst();
-    if (!task) return false;
-    const heldElsewhere =
-      task.owner_node_id !== null && task.owner_node_id !== this.#nodeId && (task.owner_lease_expires_at ?? 0) >= now;
-    if (heldElsewhere) {
-      await this.#requests.request(trx, taskId);
-      return false;
-    }
-    await trx
+    // One statement takes the task's row lock and its lease, unless another live node holds it.
+    const taken = await trx
       .updateTable('tasks')
       .set({ owner_node_id: this.#nodeId, owner_lease_expires_at: now + this.#leaseMs, advance_requested: 0 })
       .where('id', '=', taskId)
-      .execute();
-    return true;
+      .where((eb) => eb.or([eb('owner_node_id', '=', this.#nodeId), unheld(now)(eb)]))
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) > 0) return true;
+    await this.#requests.request(trx, taskId);
+    return false;
   }
 
   /** Extends the leases of the running tasks this node holds; answers how many. */

@@ -187,7 +187,7 @@ export class TaskRunner implements TaskControl {
         .where('id', '=', taskId)
         .executeTakeFirstOrThrow();
     // Another node holds the task: it has been asked to advance it instead.
-    if (!(await this.#whileHeld(taskId, async () => {}))) return this.#forget(taskId);
+    if (this.#ownership && !(await this.#ownership.hold(this.#db, taskId))) return this.#forget(taskId);
     let task = await readTask();
     if (!isActiveTaskState(task.state)) return this.#forget(taskId);
     if (task.kind !== DEPLOY_TASK_KIND) return this.#drivers[task.kind]?.advance(taskId);
@@ -270,8 +270,8 @@ export class TaskRunner implements TaskControl {
   #whileHeld(taskId: string, write: (trx: Store) => Promise<unknown>): Promise<boolean> {
     const ownership = this.#ownership;
     return this.#db.transaction().execute(async (trx) => {
-      await lockTask(trx, taskId);
-      if (ownership && !(await ownership.hold(trx, taskId))) return false;
+      if (!ownership) await lockTask(trx, taskId);
+      else if (!(await ownership.hold(trx, taskId))) return false;
       await write(trx);
       return true;
     });

@@ -14,7 +14,8 @@ import type { Store } from './database.js';
  * only (a statement updating one operation or one task by id) waits at most once, before it holds
  * anything, and is safe anyway. Leasing skips locked rows instead of waiting for them (dispatcher.ts).
  * Taken here: the log append (taskLog.ts, the task then its operation), stopping and failing a
- * task's operations (taskRunner.ts), the leases' restart grace (dispatcher.ts); in one statement,
+ * task's operations (taskEnding.ts), each write that advances a task (taskRunner.ts, whose first
+ * statement takes the task's lease and so its row: cluster/taskLeases.ts), the leases' restart grace (dispatcher.ts); in one statement,
  * with operationsInIdOrder, releasing waiting operations (stepOperations.ts) and renewing a
  * worker's leases (dispatcher.ts), which run after every operation and every poll; renewing,
  * taking over and releasing the leases of tasks and picking up the advances asked of a node
