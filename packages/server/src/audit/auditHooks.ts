@@ -63,12 +63,25 @@ function appliedObjects(body: unknown): [string, string][] {
   ) as [string, string][];
 }
 
-/** Each object a document touches as its caller sees it, by label: a document's before and after. */
+/** Reads of a document's objects under way at once: enough to overlap, few enough not to queue on the store. */
+const APPLIED_READS_AT_ONCE = 8;
+
+/**
+ * Each object a document touches as its caller sees it, by label: a document's before and after.
+ * A name given twice is read once (the document is refused then anyway).
+ */
 async function readApplied(app: FastifyInstance, req: FastifyRequest): Promise<Record<string, unknown>> {
-  const entries = await Promise.all(
-    appliedObjects(req.body).map(async ([label, url]) => [label, await readObject(app, req, url)] as const),
-  );
-  return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+  const objects = [...new Map(appliedObjects(req.body)).entries()];
+  const read: unknown[] = [];
+  let next = 0;
+  const reader = async () => {
+    while (next < objects.length) {
+      const i = next++;
+      read[i] = await readObject(app, req, objects[i]![1]);
+    }
+  };
+  await Promise.all(Array.from({ length: APPLIED_READS_AT_ONCE }, reader));
+  return Object.fromEntries(objects.flatMap(([label], i) => (read[i] === undefined ? [] : [[label, read[i]]])));
 }
 
 /** Reads the object as its caller would see it; undefined when they may not (the entry then has no diff). */
