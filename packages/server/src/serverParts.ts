@@ -69,8 +69,9 @@ export function composeParts(
   const webhooks = new WebhookOutbox({
     serverUrl: () => base.endpoint.url,
     wake: async (within) => {
-      webhookDeliverer.wake();
-      await signals.signals.publish('webhook', '', { within });
+      // Heard here too once the rows are committed; told directly while notices may be missed.
+      if (!signals.signals.live) webhookDeliverer.wake();
+      await signals.signals.publish('webhook', '', { within, alsoHere: true });
     },
   });
   signals.signals.subscribe('webhook', () => webhookDeliverer.wake());

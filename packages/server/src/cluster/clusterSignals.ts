@@ -20,6 +20,11 @@ export interface PublishOptions {
    * if it rolls back (PostgreSQL holds a NOTIFY until then).
    */
   within?: Store;
+  /**
+   * This node hears it too, as the others do: what it tells of is only seen once `within` has
+   * committed, and acting on it here before then would find nothing.
+   */
+  alsoHere?: boolean;
 }
 
 /**
@@ -32,8 +37,8 @@ export interface ClusterSignals {
   /** This node's id, unique among the nodes running now; notices can be addressed to it. */
   readonly nodeId: string;
   /**
-   * Sends `message` to the other nodes (never to this one: a node acts on its own changes
-   * directly). Call it after the change's transaction has committed, or give that transaction.
+   * Sends `message` to the other nodes (not to this one, unless `alsoHere`: a node acts on its own
+   * changes directly). Call it after the change's transaction has committed, or give that transaction.
    */
   publish(topic: SignalTopic, message: string, options?: PublishOptions): Promise<void>;
   /** Calls `listener` with each notice of `topic` from another node; returns the unsubscribe. */
@@ -87,12 +92,13 @@ export class InProcessSignals implements ClusterSignals {
     return Promise.resolve();
   }
 
-  publish(topic: SignalTopic, message: string, { to }: PublishOptions = {}): Promise<void> {
+  publish(topic: SignalTopic, message: string, { to, alsoHere }: PublishOptions = {}): Promise<void> {
     for (const member of this.#members) {
       if (member === this || (to !== undefined && member.nodeId !== to)) continue;
       // Delivered later, as a notice from another process would be: never inside the sender's call.
       setImmediate(() => member.#deliver(topic, message));
     }
+    if (alsoHere) setImmediate(() => this.#deliver(topic, message));
     return Promise.resolve();
   }
 

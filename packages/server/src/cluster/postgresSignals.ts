@@ -70,8 +70,8 @@ export class PostgresSignals implements ClusterSignals {
     });
   }
 
-  async publish(topic: SignalTopic, message: string, { to, within }: PublishOptions = {}): Promise<void> {
-    const payload = `${this.nodeId}|${message}`;
+  async publish(topic: SignalTopic, message: string, { to, within, alsoHere }: PublishOptions = {}): Promise<void> {
+    const payload = `${alsoHere ? EVERY_NODE : this.nodeId}|${message}`;
     if (Buffer.byteLength(payload) > MAX_NOTICE_BYTES)
       throw new Error(`a ${topic} notice of ${Buffer.byteLength(payload)} bytes is over ${MAX_NOTICE_BYTES}`);
     await sql`select pg_notify(${channel(topic, to)}, ${payload})`.execute(within ?? this.#parts.db);
@@ -150,12 +150,15 @@ export class PostgresSignals implements ClusterSignals {
 
   #deliver(topic: SignalTopic, payload: string): void {
     const bar = payload.indexOf('|');
-    // Our own broadcasts come back to us too: this node acted on them when it sent them.
+    // Our own broadcasts come back to us too: this node acted on them when it sent them, unless sent to every node.
     if (bar < 0 || payload.slice(0, bar) === this.nodeId) return;
     const message = payload.slice(bar + 1);
     for (const listener of this.#listeners.get(topic) ?? []) listener(message);
   }
 }
+
+/** The sender of a notice its sender hears too; no node id is this. */
+const EVERY_NODE = '*';
 
 /** Lowercase letters, digits and underscores only, so the name needs no quoting in LISTEN. */
 function channel(topic: SignalTopic, to?: string): string {
