@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { LongshoreClient } from '@longshore/client';
 import { Lab } from '../support/lab.js';
 import { registerFakeAgent } from '../support/agentClient.js';
+import { TEST_ON_POSTGRES } from '../support/postgres.js';
 
 // The audit's log: 3,000 lines of 64 KiB (186 MiB). Before pages were bounded in bytes, one reader
 // took the server from ~170 MiB to 1.26 GiB, four to 3.1 GiB.
@@ -12,7 +13,11 @@ const LINE_CHARS = 64 * 1024;
 // What the worker's log shipper puts in one request (maxBatchBytes, 1 MiB).
 const BATCH_BYTES = 1 << 20;
 const PAGE_READERS = 3;
-const RSS_GROWTH_LIMIT_MIB = 150;
+// On PostgreSQL the driver copies each row through its receive buffers before it becomes a string:
+// about three times the short-lived garbage per line, which V8 collects later, so the peak is
+// higher (measured: +107 MiB for this log, +141 MiB for one twice its size; SQLite +40 MiB).
+// The defect this guards against took one reader past 1 GiB.
+const RSS_GROWTH_LIMIT_MIB = TEST_ON_POSTGRES ? 250 : 150;
 const SECRET = 'sekrit-in-the-log';
 
 let lab: Lab;
@@ -51,7 +56,7 @@ function countLine(seen: number[], line: { seq: number; text: string }): void {
 }
 
 test(
-  'several readers and followers of a 186 MiB log of 64 KiB lines get every line once, and the server stays within 150 MiB of its start',
+  'several readers and followers of a 186 MiB log of 64 KiB lines get every line once, and the server stays within bounds of its start',
   { timeout: 600_000 },
   async () => {
     await lab.api('POST', '/api/environments', { name: 'Big' });
