@@ -1,12 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { freshPostgresDatabase } from '../../../../test/support/postgres.js';
 import { newOperationId } from '../crypto/tokens.js';
-import { openStore, type Store } from '../store/database.js';
-import { openDeploymentStore } from '../testing/deploymentStore.fixture.js';
+import { openNodeStores } from '../testing/deploymentStore.fixture.js';
 import { Dispatcher, type PollingWorker } from './dispatcher.js';
 import { WorkerWakeups } from './workerWakeups.js';
 
@@ -21,15 +18,9 @@ const POSTGRES_INSTALLED = existsSync('/usr/lib/postgresql');
  * handed to exactly one worker, and the store says it is that worker's.
  */
 async function leaseConcurrently(database: string | undefined, nodes: number): Promise<void> {
-  const store = await openDeploymentStore(database);
-  const extraDirs: string[] = [];
-  const extraStores: Store[] = [];
-  for (let n = 1; n < nodes; n++) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'longshore-node-'));
-    extraDirs.push(dataDir);
-    extraStores.push(await openStore({ dataDir, database }));
-  }
-  const dispatchers = [store.db, ...extraStores].map(
+  const nodeStores = await openNodeStores(database, nodes);
+  const { store } = nodeStores;
+  const dispatchers = nodeStores.dbs.map(
     (db) =>
       new Dispatcher({
         db,
@@ -99,9 +90,7 @@ async function leaseConcurrently(database: string | undefined, nodes: number): P
     }
   } finally {
     for (const d of dispatchers) d.stop();
-    for (const s of extraStores) await s.destroy();
-    await store.close();
-    for (const d of extraDirs) rmSync(d, { recursive: true, force: true });
+    await nodeStores.close();
   }
 }
 

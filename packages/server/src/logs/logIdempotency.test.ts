@@ -1,13 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { LogLine } from '@longshore/protocol';
 import { freshPostgresDatabase } from '../../../../test/support/postgres.js';
 import { newOperationId } from '../crypto/tokens.js';
-import { openStore, type Store } from '../store/database.js';
-import { openDeploymentStore } from '../testing/deploymentStore.fixture.js';
+import { openNodeStores } from '../testing/deploymentStore.fixture.js';
 import { decodeChunk } from './chunkFormat.js';
 import { TaskLog } from './taskLog.js';
 
@@ -22,15 +19,9 @@ const POSTGRES_INSTALLED = existsSync('/usr/lib/postgresql');
  * order, so a follower reading on by row id sees each once and in order.
  */
 async function appendConcurrently(database: string | undefined, nodes: number): Promise<void> {
-  const store = await openDeploymentStore(database);
-  const extraDirs: string[] = [];
-  const extraStores: Store[] = [];
-  for (let n = 1; n < nodes; n++) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'longshore-node-'));
-    extraDirs.push(dataDir);
-    extraStores.push(await openStore({ dataDir, database }));
-  }
-  const logs = [store.db, ...extraStores].map((db) => new TaskLog(db, store.box));
+  const nodeStores = await openNodeStores(database, nodes);
+  const { store } = nodeStores;
+  const logs = nodeStores.dbs.map((db) => new TaskLog(db, store.box));
   try {
     const task = await store.deploy([{ name: 'Only', script: { body: 'echo' } }]);
     const operationId = newOperationId();
@@ -90,9 +81,7 @@ async function appendConcurrently(database: string | undefined, nodes: number): 
       .executeTakeFirstOrThrow();
     assert.deepEqual(op, { acked_seq: LINES, state: 'running' });
   } finally {
-    for (const s of extraStores) await s.destroy();
-    await store.close();
-    for (const d of extraDirs) rmSync(d, { recursive: true, force: true });
+    await nodeStores.close();
   }
 }
 

@@ -142,3 +142,30 @@ export async function openDeploymentStore(database?: string): Promise<Deployment
     },
   };
 }
+
+/**
+ * A deployment store and, on PostgreSQL, the stores of `nodes - 1` more server nodes on its
+ * database, each with a connection pool of its own: `dbs` has one per node, the first the store's.
+ */
+export async function openNodeStores(
+  database: string | undefined,
+  nodes: number,
+): Promise<{ store: DeploymentStore; dbs: Store[]; close(): Promise<void> }> {
+  const store = await openDeploymentStore(database);
+  const dirs: string[] = [];
+  const others: Store[] = [];
+  for (let n = 1; n < nodes; n++) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'longshore-node-'));
+    dirs.push(dataDir);
+    others.push(await openStore({ dataDir, database }));
+  }
+  return {
+    store,
+    dbs: [store.db, ...others],
+    async close() {
+      for (const db of others) await db.destroy();
+      await store.close();
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
