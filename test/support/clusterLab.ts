@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { apiCall } from './apiCall.js';
 import { freePort, runCli, startCli, type CliProcess } from './cliProcess.js';
 import { startFailoverProxy, type FailoverProxy } from './failoverProxy.js';
 import { FAST_SERVER_ENV } from './lab.js';
@@ -56,17 +57,8 @@ export class ClusterLab {
     return `http://127.0.0.1:${found.port}`;
   }
 
-  async api<T = any>(node: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const res = await fetch(this.url(node) + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.apiKey}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  api<T = any>(node: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    return apiCall<T>(this.url(node), this.apiKey, method, path, body);
   }
 
   cli(node: string, args: string[]) {

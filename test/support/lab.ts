@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { apiCall } from './apiCall.js';
 import { freePort, runCli, startCli, type CliProcess } from './cliProcess.js';
 import { testDatabaseFor } from './postgres.js';
 
@@ -59,17 +60,8 @@ export class Lab {
     return { LONGSHORE_URL: this.url, LONGSHORE_API_KEY: this.apiKey };
   }
 
-  async api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const res = await fetch(this.url + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.apiKey}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    return apiCall<T>(this.url, this.apiKey, method, path, body);
   }
 
   /** Starts (or restarts, reusing its stored credential) a local worker. */

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type LongshoreServer, type ServerConfigInput } from '@longshore/server';
+import { apiCall } from './apiCall.js';
 import { dropPostgresDatabase, testDatabaseFor } from './postgres.js';
 
 export interface Harness {
@@ -49,25 +50,7 @@ export async function startHarness(
     url,
     dataDir: dir,
     apiKey,
-    async api(method, path, body, headers = {}) {
-      const res = await fetch(url + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${apiKey}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...headers,
-        },
-        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: res.status, body: parsed as any };
-    },
+    api: (method, path, body, headers) => apiCall(url, apiKey, method, path, body, headers),
     async close() {
       await server.close();
       if (dataDir) return;
