@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
+import { apiCall } from '../support/apiCall.js';
 import { freePort, startCli, type CliProcess } from '../support/cliProcess.js';
 import {
   TEST_DATABASE_PASSWORD,
@@ -57,15 +58,7 @@ async function running(data: string, database: string): Promise<Running> {
   return {
     process,
     url: url!,
-    async call(method, path, body) {
-      const res = await fetch(url + path, {
-        method,
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
+    call: (method, path, body) => apiCall(url!, key, method, path, body),
   };
 }
 

@@ -8,6 +8,7 @@ import { appendFileSync, mkdtempSync, mkdirSync, readFileSync, rmSync, unlinkSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { apiCall } from '../support/apiCall.js';
 import { freePort, startCli, type CliProcess } from '../support/cliProcess.js';
 import { TEST_ON_POSTGRES } from '../support/postgres.js';
 
@@ -42,16 +43,8 @@ async function startServer(data: string, mountSetup?: string): Promise<Server> {
     process,
     url,
     data: seen,
-    async call(method, path, body) {
-      const key = readFileSync(join(seen, 'admin-api-key'), 'utf8').trim();
-      const res = await fetch(url + path, {
-        method,
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
+    call: (method, path, body) =>
+      apiCall(url, readFileSync(join(seen, 'admin-api-key'), 'utf8').trim(), method, path, body),
   };
 }
 
