@@ -6,6 +6,8 @@ import { reportResult, type ReportedOperation, type ResultReportContext } from '
 export interface RunningOperation extends ReportedOperation {
   /** The server has its result, only the release is left. */
   reported: boolean;
+  /** Its run is over, its result on the way: a forget crossing the report has nothing to stop. */
+  ended: boolean;
 }
 
 export interface OperationRunContext extends ResultReportContext {
@@ -34,6 +36,7 @@ export async function runOperation(
       outputVariables: [],
     };
   }
+  held.ended = true;
   if (held.left) return;
   // What the operation leaves behind goes only once the server has its result (or wants none):
   // a worker stopped before that finds it again on its next start and reports then.

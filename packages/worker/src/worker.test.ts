@@ -234,6 +234,33 @@ describe('Worker', () => {
     await worker.stop();
   });
 
+  it(
+    'a forget that crosses the report of an operation that ended stops nothing, and the report goes on',
+    { timeout: 20_000 },
+    async () => {
+      const { server, executor, worker, entries } = setup();
+      await worker.start();
+      const op = testOperation();
+      server.offer({ operation: op });
+      await until(() => executor.started.length === 1, 'the start');
+      let answer!: () => void;
+      server.completeAnswerGate = new Promise((resolve) => (answer = resolve));
+      executor.finish(op.id, success, 0);
+      await until(() => server.completed.has(op.id), 'the server to take the report');
+      const polled = server.polls.length;
+      server.offer({ forget: op.id });
+      await until(() => server.polls.length >= polled + 2, 'the poll that carried the forget, and the next');
+      assert.deepEqual(
+        entries.filter((e) => /no longer expects/.test(String(e.msg))),
+        [],
+      );
+      assert.ok(!executor.cancelled.includes(op.id));
+      answer();
+      await until(() => worker.operations.length === 0, 'the report to be answered');
+      await worker.stop();
+    },
+  );
+
   it('reconnects after network failures and says once that the server refuses it', async () => {
     const { server, worker, entries } = setup();
     server.failures.poll.push(

@@ -38,6 +38,8 @@ interface Held {
   forgotten: boolean;
   /** The server has its result, only the release is left: polls leave it out, or the server would answer `forget` for it. */
   reported: boolean;
+  /** Its run is over, its result on the way: a forget crossing the report has nothing to stop. */
+  ended: boolean;
   /**
    * Left running for this worker's successor (its own upgrade): polls still list it, so the server
    * keeps it; nothing is reported, and the drain neither waits for it nor cancels it.
@@ -362,7 +364,8 @@ export class Worker {
     }
     for (const id of response.forget) {
       const held = this.held.get(id);
-      if (!held || held.forgotten || held.reported) continue;
+      // An operation whose report the server took while this poll waited is forgotten by it, and ended here.
+      if (!held || held.forgotten || held.reported || held.ended) continue;
       this.log.warn({ operationId: id }, 'the server no longer expects this worker to run the operation; stopping it');
       held.forgotten = true;
       held.shipper.close();
@@ -378,7 +381,7 @@ export class Worker {
       log: this.log,
       onCancelRequested: () => this.executor.cancel(operation.id),
     });
-    const held: Held = { operation, shipper, forgotten: false, reported: false, left: false };
+    const held: Held = { operation, shipper, forgotten: false, reported: false, ended: false, left: false };
     this.held.set(operation.id, held);
     this.log.info(
       { operationId: operation.id, taskId: operation.taskId, step: operation.step.name },

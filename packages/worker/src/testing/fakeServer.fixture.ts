@@ -43,6 +43,7 @@ export class FakeServer implements AgentChannel {
   logFaults: LogFault[] = [];
   /** Errors the next calls of a kind throw, in order. */
   failures: { register: Error[]; poll: Error[]; complete: Error[] } = { register: [], poll: [], complete: [] };
+  completeAnswerGate: Promise<void> | undefined;
   cancelRequested = new Set<string>();
   /** What operationState answers for these ids (a restarted worker asks about what it left behind). */
   readonly operationStates = new Map<string, OperationStateResponse>();
@@ -156,6 +157,8 @@ export class FakeServer implements AgentChannel {
     const failure = this.failures.complete.shift();
     if (failure) throw failure;
     this.completed.set(operationId, request);
+    // Taken, and the answer held back: what a worker sees of a slow server.
+    await this.completeAnswerGate;
   }
 
   async healthReport(checkId: string, report: HealthReport): Promise<void> {
