@@ -112,23 +112,29 @@ export class TaskLog {
 
   /** A line the server writes into the task's own log. */
   async system(taskId: string, text: string, level: LogLine['level'] = 'info'): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
-      // The update locks the task's row until commit: its log rows get their ids in commit order.
-      const task = await trx
-        .updateTable('tasks')
-        .set((eb) => ({ log_seq: eb('log_seq', '+', 1) }))
-        .where('id', '=', taskId)
-        .returning('log_seq')
-        .executeTakeFirstOrThrow();
-      const line: LogLine = { seq: task.log_seq, stream: 'system', ts: Date.now(), text, level };
-      await insertChunks(
-        trx,
-        taskId,
-        null,
-        encodeChunks([line], (t) => t),
-      );
-    });
+    await this.#db.transaction().execute((trx) => this.systemWithin(trx, taskId, text, level));
     this.#changes.changed(taskId);
+  }
+
+  /**
+   * The same line, written in the caller's transaction with the change it tells of: both or
+   * neither. The caller calls notify() once it has committed.
+   */
+  async systemWithin(trx: Store, taskId: string, text: string, level: LogLine['level'] = 'info'): Promise<void> {
+    // The update locks the task's row until commit: its log rows get their ids in commit order.
+    const task = await trx
+      .updateTable('tasks')
+      .set((eb) => ({ log_seq: eb('log_seq', '+', 1) }))
+      .where('id', '=', taskId)
+      .returning('log_seq')
+      .executeTakeFirstOrThrow();
+    const line: LogLine = { seq: task.log_seq, stream: 'system', ts: Date.now(), text, level };
+    await insertChunks(
+      trx,
+      taskId,
+      null,
+      encodeChunks([line], (t) => t),
+    );
   }
 
   /** One page of the log after `after`: each line's JSON as it is read, then where the page ended. */

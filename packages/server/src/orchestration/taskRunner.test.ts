@@ -4,6 +4,7 @@ import type { WorkSignals } from '../dispatch/workerWakeups.js';
 import { TaskLog } from '../logs/taskLog.js';
 import type { Step } from '../resources/processSchema.js';
 import { openDeploymentStore, type DeploymentStore } from '../testing/deploymentStore.fixture.js';
+import type { TaskOwnership } from '../cluster/taskLeases.js';
 import { TaskRunner } from './taskRunner.js';
 
 class RecordedSignals implements WorkSignals {
@@ -20,11 +21,19 @@ class RecordedSignals implements WorkSignals {
 
 async function withRunner(
   work: (runner: TaskRunner, store: DeploymentStore, signals: RecordedSignals, taskLog: TaskLog) => Promise<void>,
+  ownership?: TaskOwnership,
 ): Promise<void> {
   const store = await openDeploymentStore();
   const signals = new RecordedSignals();
   const taskLog = new TaskLog(store.db, store.box);
-  const runner = new TaskRunner({ db: store.db, box: store.box, log: { error: () => {} }, taskLog, workers: signals });
+  const runner = new TaskRunner({
+    db: store.db,
+    box: store.box,
+    log: { error: () => {} },
+    taskLog,
+    workers: signals,
+    ...(ownership && { ownership }),
+  });
   try {
     await work(runner, store, signals, taskLog);
   } finally {
@@ -105,6 +114,23 @@ test('after a failed step, steps that run on success are skipped and steps that 
     assert.equal((await taskRow(store, task.id)).state, 'failed');
     assert.match(await logText(taskLog, task.id), /Step 2\/3 'Deploy' skipped/);
   });
+});
+
+test("a node that loses the task's lease while it advances writes neither the step's move nor its line", async () => {
+  const ownership: TaskOwnership = { hold: async () => true };
+  await withRunner(async (runner, store, _signals, taskLog) => {
+    const task = await store.deploy([step('Build'), step('Deploy')]);
+    await runner.start(task);
+    const [build] = await operationsOf(store, task.id);
+    // The checks before advancing and in the move past 'Build' pass; the one in the transaction that
+    // would skip 'Deploy' finds the lease gone, as when another node took the task over meanwhile.
+    let checks = 0;
+    ownership.hold = async () => ++checks < 3;
+    await runner.completeOperation(build!.id, fail);
+    assert.equal(checks, 3, 'checked before advancing, and in each write');
+    assert.equal((await taskRow(store, task.id)).current_step, 1);
+    assert.doesNotMatch(await logText(taskLog, task.id), /'Deploy' skipped/);
+  }, ownership);
 });
 
 test('a step that cannot be planned fails like a failed script', async () => {

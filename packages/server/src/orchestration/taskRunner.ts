@@ -1,6 +1,12 @@
 import { recordUsage } from '../rightsizing/usageRecords.js';
 import { oomNotice } from '../rightsizing/oomNotice.js';
-import { LongshoreError, PENDING_OPERATION_STATES, isLongshoreError, type OperationResult } from '@longshore/protocol';
+import {
+  LongshoreError,
+  PENDING_OPERATION_STATES,
+  isLongshoreError,
+  type LogLine,
+  type OperationResult,
+} from '@longshore/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretBox } from '../crypto/secretBox.js';
 import type { WorkSignals } from '../dispatch/workerWakeups.js';
@@ -206,16 +212,15 @@ export class TaskRunner implements TaskControl {
         const condition = step.condition ?? 'success';
         const runs = condition === 'always' || (condition === 'success' ? !task.failed : task.failed === 1);
         if (!runs) {
-          await taskLog.system(
+          const moved = await this.#whileHeld(
             taskId,
+            (trx) =>
+              trx
+                .updateTable('tasks')
+                .set({ current_step: index + 1 })
+                .where('id', '=', taskId)
+                .execute(),
             `Step ${index + 1}/${steps.length} '${step.name}' skipped: it runs ${condition === 'success' ? 'only when every step before it succeeded' : 'only when a step before it failed'}`,
-          );
-          const moved = await this.#whileHeld(taskId, (trx) =>
-            trx
-              .updateTable('tasks')
-              .set({ current_step: index + 1 })
-              .where('id', '=', taskId)
-              .execute(),
           );
           if (!moved) return this.#forget(taskId);
           continue;
@@ -224,25 +229,31 @@ export class TaskRunner implements TaskControl {
         let inserted: boolean;
         try {
           const plan = (planned = await planStep({ db, box: this.#box }, taskId, snapshot, context, index));
-          inserted = await this.#whileHeld(taskId, (trx) => insertOperations(trx, step.name, plan));
+          const where = plan.onTargets ? ` on ${plan.size} target${plan.size === 1 ? '' : 's'}` : '';
+          inserted = await this.#whileHeld(
+            taskId,
+            (trx) => insertOperations(trx, step.name, plan),
+            `Step ${index + 1}/${steps.length} '${step.name}' started${where}`,
+          );
         } catch (err) {
           // A step that cannot be planned fails like one whose script failed, so the steps that run after a failure still run.
           const message = failureMessage(err);
           if (!isLongshoreError(err)) this.#log.error({ err, taskId, step: step.name }, 'planning a step failed');
-          await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' failed: ${message}`, 'error');
-          const moved = await this.#whileHeld(taskId, (trx) =>
-            trx
-              .updateTable('tasks')
-              .set({ current_step: index + 1, failed: 1, error: message })
-              .where('id', '=', taskId)
-              .execute(),
+          const moved = await this.#whileHeld(
+            taskId,
+            (trx) =>
+              trx
+                .updateTable('tasks')
+                .set({ current_step: index + 1, failed: 1, error: message })
+                .where('id', '=', taskId)
+                .execute(),
+            `Step ${index + 1}/${steps.length} '${step.name}' failed: ${message}`,
+            'error',
           );
           if (!moved) return this.#forget(taskId);
           continue;
         }
         if (!inserted) return this.#forget(taskId);
-        const where = planned.onTargets ? ` on ${planned.size} target${planned.size === 1 ? '' : 's'}` : '';
-        await taskLog.system(taskId, `Step ${index + 1}/${steps.length} '${step.name}' started${where}`);
         this.#workers.notifyPool(planned.poolId, planned.queued);
         this.#pools?.stepQueued(planned.poolId);
         return;
@@ -263,18 +274,27 @@ export class TaskRunner implements TaskControl {
   }
 
   /**
-   * Runs a write that moves the task on, in a transaction that first makes sure this node holds
-   * the task's lease (and extends it): a node that lost the task while advancing it (a pause
-   * longer than the lease, and another node took it) writes nothing. False then.
+   * Runs a write that moves the task on, with the log line that tells of it, in a transaction that
+   * first makes sure this node holds the task's lease (and extends it): a node that lost the task
+   * while advancing it (a pause longer than the lease, and another node took it) writes nothing,
+   * so no line is written twice. False then.
    */
-  #whileHeld(taskId: string, write: (trx: Store) => Promise<unknown>): Promise<boolean> {
+  async #whileHeld(
+    taskId: string,
+    write: (trx: Store) => Promise<unknown>,
+    line?: string,
+    level: LogLine['level'] = 'info',
+  ): Promise<boolean> {
     const ownership = this.#ownership;
-    return this.#db.transaction().execute(async (trx) => {
+    const held = await this.#db.transaction().execute(async (trx) => {
       if (!ownership) await lockTask(trx, taskId);
       else if (!(await ownership.hold(trx, taskId))) return false;
       await write(trx);
+      if (line !== undefined) await this.#taskLog.systemWithin(trx, taskId, line, level);
       return true;
     });
+    if (held && line !== undefined) this.#taskLog.notify(taskId);
+    return held;
   }
 
   /** The task's context: given when it started, else read once (a resumed task). */
