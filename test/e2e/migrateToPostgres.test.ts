@@ -72,6 +72,24 @@ test('an SQLite installation copied into PostgreSQL runs there with all its data
   assert.equal(await lab.server!.kill('SIGTERM'), 0);
 
   const database = await freshPostgresDatabase();
+  // Wrong ends are refused, each with one line that names it, before anything is read or written.
+  for (const [from, to, said] of [
+    [
+      join(lab.dataDir, 'nowhere'),
+      database,
+      /nowhere\/longshore\.db does not exist: --from must be the data directory/,
+    ],
+    [
+      lab.dataDir,
+      'mysql://longshore:hunter2@db/longshore',
+      /--to mysql:\/\/longshore:redacted@db\/longshore is not a PostgreSQL URL/,
+    ],
+  ] as const) {
+    const refused = await runCli(['migrate', '--from', from, '--to', to]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.output, said);
+    assert.doesNotMatch(refused.output, /Copying|hunter2/, refused.output);
+  }
   const migrated = await runCli(['migrate', '--from', lab.dataDir, '--to', database]);
   assert.equal(migrated.code, 0, migrated.output);
   assert.ok(!migrated.output.includes(TEST_DATABASE_PASSWORD), 'the password is not printed');

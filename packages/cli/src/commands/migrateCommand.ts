@@ -30,10 +30,10 @@ export function registerMigrateCommand(program: Command): void {
         throw new Error('--to postgres://... (or $LONGSHORE_DATABASE_URL) is required: the database to copy into');
       const from = resolve(opts.from);
       const out = (line: string) => process.stdout.write(`${line}\n`);
-      out(`Copying ${join(from, 'longshore.db')} into ${redactDatabaseUrl(to)}, in one transaction:`);
       const copied = await copySqliteToPostgres({
         dataDir: from,
         database: to,
+        onStart: () => out(`Copying ${join(from, 'longshore.db')} into ${redactDatabaseUrl(to)}, in one transaction:`),
         onTable: ({ table, rows }) => out(`  ${table.padEnd(32)} ${String(rows).padStart(10)} rows`),
       });
       const total = copied.reduce((sum, t) => sum + t.rows, 0);

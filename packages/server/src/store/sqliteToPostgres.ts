@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { LongshoreError } from '@longshore/protocol';
+import { databaseUrlProblem } from './databaseUrl.js';
 import { openPostgresStore } from './postgresStore.js';
 import type { Database } from './schema.js';
 import { openSqliteStore, storeFiles } from './sqliteStore.js';
@@ -31,6 +32,8 @@ export interface StoreCopyOptions {
   dataDir: string;
   /** The PostgreSQL database, postgres://... */
   database: string;
+  /** Called once the source is found and the target reached, before anything is copied. */
+  onStart?: () => void;
   /** Called once per table, after its rows are in (and counted). */
   onTable?: (copied: TableCopied) => void;
 }
@@ -44,6 +47,9 @@ type Row = Record<string, unknown>;
  * version's first. Sealed values are copied as they are: the target needs the same master key.
  */
 export async function copySqliteToPostgres(options: StoreCopyOptions): Promise<TableCopied[]> {
+  // Both ends are checked before the source's schema is brought up to date: a wrong --to changes nothing.
+  const urlProblem = databaseUrlProblem(options.database);
+  if (urlProblem) throw new LongshoreError('VALIDATION_FAILED', `--to ${urlProblem}`);
   const file = storeFiles(options.dataDir)[0]!;
   if (!existsSync(file))
     throw new LongshoreError(
@@ -56,6 +62,7 @@ export async function copySqliteToPostgres(options: StoreCopyOptions): Promise<T
   let target: Kysely<Database> | undefined;
   try {
     target = await openPostgresStore(options.database);
+    options.onStart?.();
     const db = target;
     return await db.transaction().execute(async (trx) => {
       const tables = await matchingTables(source, trx);
