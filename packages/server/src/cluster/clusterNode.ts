@@ -54,7 +54,8 @@ export class ClusterNode {
     await nodes.register(this.#identity, { alone });
     if (alone || (await nodes.othersAlive(nodeId)) === 0) await this.#parts.endLeftOvers();
     await tasks.resume(await leases.takeOver(tasks.kinds, { all: alone }));
-    requests.start((taskId) => void tasks.advance(taskId));
+    // Alone, no other node ever asks this one for anything: no looking for requests twice a second.
+    if (!alone) requests.start((taskId) => void tasks.advance(taskId));
     await work.tick();
     this.#timer = setInterval(() => {
       this.#beating ??= this.beat().finally(() => (this.#beating = undefined));
