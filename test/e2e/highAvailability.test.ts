@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../support/agentClient.js';
 import { ClusterLab } from '../support/clusterLab.js';
@@ -43,8 +43,13 @@ test(
             name: 'Roll',
             runOn: { targetTags: ['ha'] },
             script: {
+              // Half way, each waits for the test to have seen the takeover: on a slow machine too,
+              // no operation ends before its node is killed and another holds the task.
               body: `echo run >> ${runs}/#{Longshore.Target.Name}
-i=1; while [ $i -le ${LINES} ]; do echo "#{Longshore.Target.Name} line $i"; i=$((i+1)); sleep 0.2; done`,
+i=1; while [ $i -le ${LINES} ]; do
+  echo "#{Longshore.Target.Name} line $i"; i=$((i+1)); sleep 0.2
+  if [ $i -eq ${LINES / 2} ]; then until [ -e ${runs}/go-on ]; do sleep 0.1; done; fi
+done`,
             },
           },
           { name: 'Finish', script: { body: 'echo "all targets rolled"' } },
@@ -92,6 +97,7 @@ i=1; while [ $i -le ${LINES} ]; do echo "#{Longshore.Target.Name} line $i"; i=$(
       200,
     );
     assert.equal(takenOver.find((n: any) => n.name === owner.name).alive, false, 'the killed node shows as gone');
+    writeFileSync(join(runs, 'go-on'), '');
 
     const task = await waitFor(
       'the deployment to end',
