@@ -27,7 +27,7 @@ before(async () => {
   [a, b] = cluster.nodes as [Harness, Harness];
   const res = await b.api('POST', '/api/apply', {
     environments: [{ name: 'Test' }],
-    workerPools: ['across', 'spread', 'logs', 'cancel', 'empty'].map((name) => ({ name })),
+    workerPools: ['across', 'spread', 'logs', 'cancel', 'empty', 'report'].map((name) => ({ name })),
     targets: Array.from({ length: 5 }, (_, i) => ({
       name: `web-${i}`,
       type: 'generic',
@@ -41,6 +41,7 @@ before(async () => {
       { name: 'Logs', runOn: { pool: 'logs' } },
       { name: 'Cancel', runOn: { pool: 'cancel' } },
       { name: 'Unserved', runOn: { pool: 'empty' } },
+      { name: 'Report', runOn: { pool: 'report' } },
     ].map(({ name, runOn }) => ({
       name,
       process: { steps: [{ name: 'Deploy', script: { body: 'echo hi' }, runOn }] },
@@ -194,6 +195,21 @@ test('a cancel requested on node B reaches the worker polling node A', { skip },
   assert.deepEqual(poll.answer!.cancel, [operationId]);
   const waited = Date.now() - requestedAt;
   assert.ok(waited < 1_000, `the poll answered ${waited} ms after the cancel (poll timeout ${POLL_MS} ms)`);
+});
+
+test('a result reported to node B advances the task node A holds at once', { skip }, async () => {
+  const agent = await registerFakeAgent(b, 'report-0', ['report']);
+  const taskId = await deploy(a, 'Report');
+  const op = await waitFor('the operation to be leased', async () => (await agent.poll([], 1, 0)).operations[0]);
+  const reportedAt = Date.now();
+  assert.equal((await agent.complete(op.id)).status, 204);
+  await waitFor(
+    'the task to succeed',
+    async () => (await b.api('GET', `/api/tasks/${taskId}`)).body.state === 'succeeded',
+  );
+  const waited = Date.now() - reportedAt;
+  // Node A holds the task (it created it); B asked it to advance, and A's own look is a sweep (30 s) away.
+  assert.ok(waited < 3_000, `succeeded ${waited} ms after the result reached node B`);
 });
 
 /** The connections the nodes hear each other on, in this test's database. */

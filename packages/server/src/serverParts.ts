@@ -88,7 +88,13 @@ export function composeParts(
     offlineAfterMs: config.workerOfflineAfterMs,
     serverUrl: () => base.endpoint.url,
   });
-  const advanceRequests = new StoredAdvanceRequests({ db, nodeId, log });
+  const advanceRequests = new StoredAdvanceRequests({
+    db,
+    nodeId,
+    signals: signals.signals,
+    recheckMs: config.sweepIntervalMs,
+    log,
+  });
   const taskLeases = new TaskLeases({ db, nodeId, leaseMs: config.nodeLeaseMs, requests: advanceRequests });
   const metrics = new ServerMetrics(() => poolStatistics(db, Date.now(), config.workerOfflineAfterMs));
   const tasks = new TaskRunner({

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { freshPostgresDatabase } from '../../../../test/support/postgres.js';
 import { openDeploymentStore, type DeploymentStore } from '../testing/deploymentStore.fixture.js';
 import { StoredAdvanceRequests } from './advanceRequests.js';
+import { InProcessSignals } from './clusterSignals.js';
 import { ScheduledWork, type ScheduledJob } from './scheduledWork.js';
 import { ServerNodes } from './serverNodes.js';
 import { TaskLeases } from './taskLeases.js';
@@ -22,7 +23,8 @@ const STORES = [
 
 /** Node `id` of a cluster on the store: its task leases and the advances asked of it. */
 function node(store: DeploymentStore, id: string) {
-  const requests = new StoredAdvanceRequests({ db: store.db, nodeId: id, log: quiet });
+  const signals = new InProcessSignals(id);
+  const requests = new StoredAdvanceRequests({ db: store.db, nodeId: id, signals, recheckMs: LEASE_MS, log: quiet });
   return { requests, leases: new TaskLeases({ db: store.db, nodeId: id, leaseMs: LEASE_MS, requests }) };
 }
 

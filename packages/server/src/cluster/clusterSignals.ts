@@ -3,14 +3,14 @@ import type { Store } from '../store/database.js';
 /**
  * Notices between the server nodes of one store: "work was queued for these polls", "this
  * worker's operations changed", "these task logs grew", "webhook deliveries were queued", "a step
- * queued operations in this pool". A notice only says where to look; the
+ * queued operations in this pool", "a task you hold was asked to advance". A notice only says where to look; the
  * change itself is in the database, committed before the notice is sent, so a node that acts on
  * one always finds what it was told about. Notices can be missed (a node's channel was down):
  * every user has a fallback that finds the change by reading, and says what it is.
  */
-export type SignalTopic = 'wake' | 'worker' | 'log' | 'webhook' | 'queued';
+export type SignalTopic = 'wake' | 'worker' | 'log' | 'webhook' | 'queued' | 'advance';
 
-export const SIGNAL_TOPICS: readonly SignalTopic[] = ['wake', 'worker', 'log', 'webhook', 'queued'];
+export const SIGNAL_TOPICS: readonly SignalTopic[] = ['wake', 'worker', 'log', 'webhook', 'queued', 'advance'];
 
 export interface PublishOptions {
   /** Only to this node. */
