@@ -42,6 +42,7 @@ import { installErrorHandling } from './errorHandler.js';
 import { SECURITY_SCHEMES } from './openApiResponses.js';
 import { requireRouteAccess, withAccess, type RouteEntry } from './routeAccess.js';
 import type { RouteAccess } from './routeAccessKinds.js';
+import { installNulHandling } from './nulCharacters.js';
 import { installValidation } from './validation.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -63,6 +64,8 @@ export async function registerRoutes(
   const routes = requireRouteAccess(app);
   installAuthentication(app, ctx.db, ctx.box);
   installAuthorization(app, ctx);
+  // After the checks of who may call: a caller who may not gets 401 or 403, whatever the body holds.
+  installNulHandling(app);
   installAudit(app, ctx.audit);
   app.addHook('onRequest', async (request) => {
     if (READS.has(request.method)) return;
