@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import SQLite from 'better-sqlite3';
 import { runCli } from '../support/cliProcess.js';
 import { Lab } from '../support/lab.js';
 import { freshPostgresDatabase, TEST_DATABASE_PASSWORD } from '../support/postgres.js';
@@ -70,6 +71,10 @@ test('an SQLite installation copied into PostgreSQL runs there with all its data
     .digest('hex');
   const projectsBefore = (await lab.api('GET', '/api/projects')).body;
   assert.equal(await lab.server!.kill('SIGTERM'), 0);
+  // What an older server kept: SQLite's text holds a NUL, PostgreSQL's cannot.
+  const store = new SQLite(join(lab.dataDir, 'longshore.db'));
+  store.prepare(`UPDATE environments SET description = 'kept' || char(0) || 'by an older server'`).run();
+  store.close();
 
   const database = await freshPostgresDatabase();
   // Wrong ends are refused, each with one line that names it, before anything is read or written.
@@ -96,6 +101,7 @@ test('an SQLite installation copied into PostgreSQL runs there with all its data
   assert.match(migrated.output, /^\s+users\s+2 rows$/m, migrated.output);
   assert.match(migrated.output, /^\s+projects\s+1 rows$/m);
   assert.match(migrated.output, /^\s+webhooks\s+1 rows$/m);
+  assert.match(migrated.output, /^\s+environments\s+1 rows; 1 value held a NUL character/m);
   assert.match(migrated.output, /every table's count matches/);
   assert.match(migrated.output, /LONGSHORE_MASTER_KEY="\$\(cat .*master\.key\)"/);
   assert.match(migrated.output, /Packages stay in .*packages/);
@@ -110,6 +116,8 @@ test('an SQLite installation copied into PostgreSQL runs there with all its data
   renameSync(keyFile, `${keyFile}.old`);
   await lab.startServer({ LONGSHORE_MASTER_KEY: masterKey }, { database });
   assert.deepEqual((await lab.api('GET', '/api/projects')).body, projectsBefore, 'the old admin key signs in');
+  const production = (await lab.api('GET', '/api/environments/Production')).body;
+  assert.equal(production.description, 'kept\uFFFDby an older server');
   const users = (await lab.api('GET', '/api/users')).body.items as { name: string }[];
   assert.deepEqual(users.map((u) => u.name).sort(), ['admin', 'alice']);
   const hooks = (await lab.api('GET', '/api/webhooks')).body.items as { name: string }[];

@@ -34,7 +34,10 @@ export function registerMigrateCommand(program: Command): void {
         dataDir: from,
         database: to,
         onStart: () => out(`Copying ${join(from, 'longshore.db')} into ${redactDatabaseUrl(to)}, in one transaction:`),
-        onTable: ({ table, rows }) => out(`  ${table.padEnd(32)} ${String(rows).padStart(10)} rows`),
+        onTable: ({ table, rows, nulReplaced }) =>
+          out(
+            `  ${table.padEnd(32)} ${String(rows).padStart(10)} rows${nulReplaced ? `; ${nulReplaced === 1 ? '1 value' : `${nulReplaced} values`} held a NUL character, which PostgreSQL cannot keep: copied with U+FFFD in its place` : ''}`,
+          ),
       });
       const total = copied.reduce((sum, t) => sum + t.rows, 0);
       out(`Copied ${total} rows in ${copied.length} tables; every table's count matches the SQLite store's.`);

@@ -25,6 +25,8 @@ const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 export interface TableCopied {
   table: string;
   rows: number;
+  /** Values that held a NUL character, which PostgreSQL's text cannot: copied with U+FFFD in its place. */
+  nulReplaced: number;
 }
 
 export interface StoreCopyOptions {
@@ -72,10 +74,10 @@ export async function copySqliteToPostgres(options: StoreCopyOptions): Promise<T
       for (const table of [...order].reverse()) await sql`DELETE FROM ${sql.table(table)}`.execute(trx);
       const copied: TableCopied[] = [];
       for (const table of order) {
-        const rows = await copyTable(source, trx, table, tables.get(table)!);
+        const counts = await copyTable(source, trx, table, tables.get(table)!);
         await restartIdentity(trx, table);
-        copied.push({ table, rows });
-        options.onTable?.({ table, rows });
+        copied.push({ table, ...counts });
+        options.onTable?.({ table, ...counts });
       }
       return copied;
     });
@@ -135,12 +137,13 @@ async function copyTable(
   trx: Transaction<Database>,
   table: string,
   columns: string[],
-): Promise<number> {
+): Promise<Omit<TableCopied, 'table'>> {
   const quoted = `"${table.replaceAll('"', '""')}"`;
   const expected = (source.prepare(`SELECT count(*) AS n FROM ${quoted}`).get() as { n: number }).n;
   const maxRows = Math.max(1, Math.min(MAX_BATCH_ROWS, Math.floor(MAX_PARAMETERS / columns.length)));
   let batch: Row[] = [];
   let bytes = 0;
+  let nulReplaced = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const values = batch.map((row) => sql`(${sql.join(columns.map((c) => row[c]))})`);
@@ -153,7 +156,15 @@ async function copyTable(
   // In insertion order, so that a row referring to an earlier row of its own table finds it.
   for (const row of source.prepare(`SELECT * FROM ${quoted} ORDER BY rowid`).iterate() as Iterable<Row>) {
     batch.push(row);
-    for (const c of columns) bytes += sizeOf(row[c]);
+    for (const c of columns) {
+      const value = row[c];
+      // An older server kept what SQLite takes; the server refuses or replaces a NUL now (nulCharacters.ts).
+      if (typeof value === 'string' && value.includes('\u0000')) {
+        row[c] = value.replaceAll('\u0000', '\uFFFD');
+        nulReplaced++;
+      }
+      bytes += sizeOf(row[c]);
+    }
     if (batch.length >= maxRows || bytes >= MAX_BATCH_BYTES) await flush();
   }
   await flush();
@@ -165,7 +176,7 @@ async function copyTable(
       `${table}: ${expected} rows in the SQLite store but ${copied} in PostgreSQL after the copy; nothing was committed`,
       { table, expected, copied },
     );
-  return copied;
+  return { rows: copied, nulReplaced };
 }
 
 function sizeOf(value: unknown): number {
