@@ -10,16 +10,10 @@ import { bytes, cpuMilli } from '../scheduler/resources.js';
 import { launchContainer, type ContainerExit, type RunningContainer } from './container.js';
 import { ContainerProbes } from './containerProbes.js';
 import { buildEnv, EnvError, type Obj } from './env.js';
+import { containerMounts } from './containerMounts.js';
 import { portInUseMessage, portsInUse } from './hostPorts.js';
-import { invalidImageMessage } from './imageReference.js';
-import {
-  containerArgv,
-  containerWorkingDir,
-  IMAGE_PROGRAMS_DIR,
-  lookupImage,
-  qualifiedImage,
-  type ImageEntry,
-} from './images.js';
+import { pullImages } from './imagePulls.js';
+import { containerArgv, containerWorkingDir, IMAGE_PROGRAMS_DIR, lookupImage, qualifiedImage } from './images.js';
 import { computePodStatus, terminatedReason, type ContainerStatus, type PodRuntime } from './podStatus.js';
 import { stageVolumes, VolumeError } from './volumes.js';
 import type { NodeRuntime } from './nodeRuntime.js';
@@ -158,7 +152,7 @@ export class PodWorker {
     while (this.running.size) await Promise.all([...this.running.values()].map((r) => r.ended));
     clearTimeout(kill);
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    await this.flush();
+    await this.writeStatus();
     rmSync(this.dir, { recursive: true, force: true });
     if (deleteAfter) {
       const { namespace, name, uid } = this.pod.metadata;
@@ -200,10 +194,6 @@ export class PodWorker {
     return this.writing;
   }
 
-  private flush(): Promise<void> {
-    return this.writeStatus();
-  }
-
   private async run(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     await this.writeStatus();
@@ -216,7 +206,12 @@ export class PodWorker {
     const mounts = await this.stage();
     if (!mounts || this.terminating) return;
     this.rt.sandboxReady = true;
-    if (!(await this.pullImages())) return;
+    const images = [
+      ...((spec.initContainers ?? []) as Obj[]).map((c, i) => ({ image: String(c.image), status: this.rt.init[i]! })),
+      ...((spec.containers ?? []) as Obj[]).map((c, i) => ({ image: String(c.image), status: this.rt.containers[i]! })),
+    ];
+    const event = (type: 'Normal' | 'Warning', reason: string, message: string) => this.event(type, reason, message);
+    if (!(await pullImages(images, this.node.images, event, () => this.writeStatus()))) return;
     const restartPolicy = String(spec.restartPolicy ?? 'Always');
     const inits = (spec.initContainers ?? []) as Obj[];
     for (let i = 0; i < inits.length; i++) {
@@ -275,52 +270,6 @@ export class PodWorker {
     }
   }
 
-  /** Image "pulls": a table miss fails as a registry without the image would, then backs off. */
-  private async pullImages(): Promise<boolean> {
-    const spec = (this.pod.spec ?? {}) as Obj;
-    const all = [
-      ...((spec.initContainers ?? []) as Obj[]).map((c, i) => ({ c, s: this.rt.init[i]! })),
-      ...((spec.containers ?? []) as Obj[]).map((c, i) => ({ c, s: this.rt.containers[i]! })),
-    ];
-    // Before any pull, as the kubelet: a name that is no image reference waits as InvalidImageName for good.
-    const invalid = all.flatMap(({ c, s }) => {
-      const message = invalidImageMessage(String(c.image));
-      return message ? [{ s, message }] : [];
-    });
-    for (const { s, message } of invalid) {
-      s.state = { waiting: { reason: 'InvalidImageName', message } };
-      await this.event('Warning', 'InspectFailed', message);
-      await this.event('Warning', 'Failed', 'Error: InvalidImageName');
-    }
-    if (invalid.length) {
-      await this.writeStatus();
-      return false;
-    }
-    const missing = all.filter(({ c }) => !lookupImage(this.node.images, String(c.image)));
-    if (!missing.length) return true;
-    for (const { c, s } of missing) {
-      const q = qualifiedImage(String(c.image));
-      const msg = `failed to pull and unpack image "${q}": failed to resolve reference "${q}": ${q}: not found`;
-      s.state = { waiting: { reason: 'ErrImagePull', message: `rpc error: code = NotFound desc = ${msg}` } };
-      await this.event('Normal', 'Pulling', `Pulling image "${String(c.image)}"`);
-      await this.event(
-        'Warning',
-        'Failed',
-        `Failed to pull image "${String(c.image)}": rpc error: code = NotFound desc = ${msg}`,
-      );
-      await this.event('Warning', 'Failed', 'Error: ErrImagePull');
-    }
-    await this.writeStatus();
-    await sleep(1_000);
-    for (const { c, s } of missing) {
-      s.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${String(c.image)}"` } };
-      await this.event('Normal', 'BackOff', `Back-off pulling image "${String(c.image)}"`);
-      await this.event('Warning', 'Failed', 'Error: ImagePullBackOff');
-    }
-    await this.writeStatus();
-    return false;
-  }
-
   private async backoff(s: ContainerStatus, attempt: number): Promise<void> {
     const ms = Math.min(this.node.restartBackoffMs * 2 ** attempt, this.node.restartBackoffMaxMs);
     s.state = {
@@ -359,26 +308,16 @@ export class PodWorker {
       return { exitCode: 1, oomKilled: false };
     }
     const name = String(c.name);
-    const programs = this.programsMount(entry);
-    if (programs.length > 0 && env.get('PATH') === entry.programsDir) env.set('PATH', IMAGE_PROGRAMS_DIR);
+    const { mounts, programsBound } = containerMounts({
+      container: c,
+      volumes,
+      entry,
+      runtime: this.node.containerRuntime,
+      hostNetwork: ((this.pod.spec ?? {}) as Obj).hostNetwork === true,
+      hostsFile: this.node.hostsFile(this.namespace),
+    });
+    if (programsBound && env.get('PATH') === entry.programsDir) env.set('PATH', IMAGE_PROGRAMS_DIR);
     const argv = containerArgv(entry, c.command as string[] | undefined, c.args as string[] | undefined, env);
-    const mounts = [
-      ...((c.volumeMounts ?? []) as Obj[]).flatMap((m) => {
-        const src = volumes.get(String(m.name));
-        return src
-          ? [
-              {
-                source: m.subPath ? join(src, String(m.subPath)) : src,
-                target: String(m.mountPath),
-                readOnly: m.readOnly === true,
-              },
-            ]
-          : [];
-      }),
-      ...(entry.files ?? []),
-      ...programs,
-      ...this.hostsMount(),
-    ];
     const limits = (((c.resources ?? {}) as Obj).limits as Obj | undefined) ?? {};
     const cgroup = this.node.cgroups.create(
       `${String(this.pod.metadata.uid)}-${name}-${s.restartCount}-${Date.now() % 100000}`,
@@ -472,21 +411,6 @@ export class PodWorker {
     }
     await this.writeStatus();
     return exit;
-  }
-
-  /** The image's programs, bound where a pod's volumes cannot hide them (on a node without a
-   *  container runtime the container runs on the host and finds them where they are). */
-  private programsMount(entry: ImageEntry): { source: string; target: string; readOnly: boolean }[] {
-    if (this.node.containerRuntime.kind === 'none' || entry.programsDir === undefined) return [];
-    return [{ source: entry.programsDir, target: IMAGE_PROGRAMS_DIR, readOnly: true }];
-  }
-
-  /** Service names resolve through the namespace's hosts file, bound where the runtime can bind
-   *  it (a container needing no mounts stays runnable on a node without one); a hostNetwork pod
-   *  keeps the host's, as on a real node. */
-  private hostsMount(): { source: string; target: string; readOnly: boolean }[] {
-    if (this.node.containerRuntime.kind === 'none' || ((this.pod.spec ?? {}) as Obj).hostNetwork === true) return [];
-    return [{ source: this.node.hostsFile(this.namespace), target: '/etc/hosts', readOnly: true }];
   }
 
   private willRestart(exitCode: number, init: boolean): boolean {
