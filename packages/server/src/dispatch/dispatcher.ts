@@ -179,11 +179,8 @@ export class Dispatcher {
 
     // An unusable worker waits only for its own wake-ups (cancels, upgrades), not for its pools' work.
     wakeup.offer(first.usable ? room : 0);
-    if (await wakeup.registered()) {
-      const again = await this.#lease(worker, room, wakeup);
-      response.operations.push(...again.operations);
-      if (response.operations.length) return response;
-    }
+    response.operations.push(...(await this.#leaseOnceRegistered(worker, room, wakeup)));
+    if (response.operations.length) return response;
     const deadline = Date.now() + Math.min(req.waitMs, maxPollWaitMs);
     for (;;) {
       await wakeup.wait(deadline - Date.now());
@@ -195,7 +192,7 @@ export class Dispatcher {
       response.operations.push(...leased.operations);
       // Woken for work that a poll looking just then took first: wait on rather than answer with nothing.
       if (response.operations.length || !leased.usable || Date.now() >= deadline || !wakeup.rejoin()) break;
-      if (await wakeup.registered()) response.operations.push(...(await this.#lease(worker, room, wakeup)).operations);
+      response.operations.push(...(await this.#leaseOnceRegistered(worker, room, wakeup)));
       if (response.operations.length) break;
     }
     const cancels = await db
@@ -207,6 +204,11 @@ export class Dispatcher {
       .execute();
     response.cancel = cancels.map((c) => c.id).filter((id) => running.has(id));
     return response;
+  }
+
+  /** The second look of registered(): nothing when the poll is not findable by notifications. */
+  async #leaseOnceRegistered(worker: PollingWorker, room: number, wakeup: Wakeup): Promise<Operation[]> {
+    return (await wakeup.registered()) ? (await this.#lease(worker, room, wakeup)).operations : [];
   }
 
   /** Ends leases that ran out: the worker stopped polling, so its operations are lost. */
