@@ -13,7 +13,8 @@ import { LongshoreError } from '@longshore/protocol';
  */
 export function installNulHandling(app: FastifyInstance): void {
   app.addHook('preHandler', async (request) => {
-    if (request.body === undefined || request.body === null) return;
+    // A JSON body only: a text or binary one (a package upload) is its handler's to judge.
+    if (!isJson(request.body)) return;
     const access = request.routeOptions.config.access;
     if (access === 'worker' || access === 'workerOrPackageToken') {
       request.body = replaceNul(request.body);
