@@ -15,7 +15,9 @@ let lab: Lab;
 
 before(async () => {
   lab = new Lab();
-  await lab.startServer();
+  // Leases of a minute, as by default: on a machine busy with other tests, a poll a few seconds
+  // late must not make the operations it renews lost over minutes of running.
+  await lab.startServer({ LONGSHORE_LEASE_MS: '60000' });
   // More room on the worker than the step allows, so that maxParallelism is what limits.
   await lab.startWorker('fleet-worker', { capacity: MAX_PARALLELISM + 14 });
 });
@@ -101,8 +103,13 @@ test(
         `ran in ${finished - planned} ms (${((finished - planned) / TARGETS).toFixed(2)} ms per operation)`,
     );
 
-    assert.equal(state, 'succeeded', task.error ?? '');
     const operations = task.steps[0].operations as any[];
+    const unsuccessful = operations.filter((o) => o.outcome !== 'succeeded');
+    assert.equal(
+      state,
+      'succeeded',
+      `${unsuccessful.length} operations did not succeed, e.g. ${JSON.stringify(unsuccessful.slice(0, 3))}`,
+    );
     assert.equal(operations.length, TARGETS);
     assert.equal(new Set(operations.map((o) => o.target)).size, TARGETS, 'one operation per target');
     assert.deepEqual([...new Set(operations.map((o) => o.outcome))], ['succeeded']);
