@@ -123,17 +123,29 @@ export class Dispatcher {
     this.#wakeups.wakeAll();
   }
 
-  async poll(worker: PollingWorker, req: PollRequest, signal: AbortSignal): Promise<PollResponse> {
+  /** `receivedAt`: when the poll reached the server, before anything it waited for. */
+  async poll(
+    worker: PollingWorker,
+    req: PollRequest,
+    signal: AbortSignal,
+    receivedAt = Date.now(),
+  ): Promise<PollResponse> {
     // Listen before looking, so work that arrives between the look and the wait is not missed.
     const wakeup = this.#wakeups.listen(worker.id, worker.pools, worker.disabled ? 0 : req.free, signal);
     try {
-      return await this.#poll(worker, req, signal, wakeup);
+      return await this.#poll(worker, req, signal, wakeup, receivedAt);
     } finally {
       wakeup.close();
     }
   }
 
-  async #poll(worker: PollingWorker, req: PollRequest, signal: AbortSignal, wakeup: Wakeup): Promise<PollResponse> {
+  async #poll(
+    worker: PollingWorker,
+    req: PollRequest,
+    signal: AbortSignal,
+    wakeup: Wakeup,
+    receivedAt: number,
+  ): Promise<PollResponse> {
     const db = this.#db;
     const { leaseMs, maxPollWaitMs } = this.#timings;
     const t = Date.now();
@@ -142,7 +154,7 @@ export class Dispatcher {
     const running = new Set(req.running);
     const held = await db
       .selectFrom('operations')
-      .select(['id', 'state', 'cancel_requested', 'payload', 'task_id'])
+      .select(['id', 'state', 'cancel_requested', 'payload', 'task_id', 'started_at'])
       .where('worker_id', '=', worker.id)
       .where('state', 'in', ACTIVE_OPERATION_STATES)
       .execute();
@@ -157,8 +169,12 @@ export class Dispatcher {
 
     // Given to this worker, never acknowledged: the answer that carried it was lost, so send it again.
     const redeliver = held.filter((h) => h.state === 'leased' && !running.has(h.id));
-    // Started by this worker, which no longer has it: it restarted and cannot finish it.
-    const vanished = held.filter((h) => h.state === 'running' && !running.has(h.id));
+    // Started by this worker, which no longer has it: it restarted and cannot finish it. Only what
+    // started before this poll arrived: a poll the worker gave up on (it asked again once it had
+    // room) can be answered late, after the next poll's operations started, and never listed them.
+    const vanished = signal.aborted
+      ? []
+      : held.filter((h) => h.state === 'running' && !running.has(h.id) && (h.started_at ?? 0) < receivedAt);
     for (const v of vanished) {
       await this.#operations.completeOperation(v.id, {
         outcome: 'lost',

@@ -118,6 +118,8 @@ export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerConte
     agentRoutes.poll,
     { schema: { tags, body: PollRequest, response: { 200: PollResponse } } },
     async (req, reply) => {
+      // When the poll arrived: its list of running operations is from then, whatever it waited for since.
+      const receivedAt = Date.now() - reply.elapsedTime;
       const principal = requireWorker(req);
       const row = await ctx.db
         .selectFrom('workers')
@@ -138,6 +140,7 @@ export async function agentRoutesPlugin(scope: FastifyInstance, ctx: ServerConte
         },
         checkWaiting ? { ...req.body, waitMs: 0 } : req.body,
         abort.signal,
+        receivedAt,
       );
       // A worker that hung up gets its checks with its next poll.
       if (abort.signal.aborted) return answer;
