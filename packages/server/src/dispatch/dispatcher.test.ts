@@ -163,6 +163,18 @@ test('an operation the worker ran and no longer has is ended as lost; ids it lis
   });
 });
 
+test('a poll answered late does not end as lost what started after it arrived: its list was made before', async () => {
+  await withDispatcher(async ({ store, dispatcher, worker, completions, addOperation }) => {
+    const arrived = Date.now() - 1_000;
+    const startedSince = await addOperation('running');
+    await store.db.updateTable('operations').set({ started_at: Date.now() }).where('id', '=', startedSince).execute();
+    const answer = await dispatcher.poll(worker, request({ running: [] }), new AbortController().signal, arrived);
+    assert.deepEqual(completions.results, [], 'nothing ended');
+    assert.deepEqual(answer.operations, []);
+    assert.equal((await stateOf(store, startedSince)).state, 'running');
+  });
+});
+
 test('a waiting poll is woken by work queued in its pool', async () => {
   await withDispatcher(async ({ store, dispatcher, wakeups, worker, addOperation }) => {
     const started = Date.now();
