@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { LongshoreError } from '@longshore/protocol';
+import { nulReplaced } from '../store/storageErrors.js';
 
 /**
  * NUL characters in request bodies once they are valid (a name's own rules refuse control
  * characters first, with their message), handled alike on both stores (PostgreSQL's text keeps none;
  * SQLite's would, and `longshore migrate` could then not copy it).
  * - What a worker reports (a result's message, a progress message, a log line, a health check's
- *   detail) can hold whatever a script or a pod wrote. Each NUL becomes U+FFFD, as a terminal
- *   shows an undecodable byte: refusing would leave the worker retrying a result the server
- *   never takes.
+ *   detail) can hold whatever a script or a pod wrote. Each NUL becomes U+FFFD (nulReplaced):
+ *   refusing would leave the worker retrying a result the server never takes.
  * - A user's request is refused with the field that holds one: what they typed is theirs to fix.
  */
 export function installNulHandling(app: FastifyInstance): void {
@@ -30,7 +30,7 @@ export function installNulHandling(app: FastifyInstance): void {
 }
 
 function replaceNul(value: unknown): unknown {
-  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+  if (typeof value === 'string') return nulReplaced(value);
   if (isJson(value)) {
     // Keys are kept: those a worker sends (metadata, facts) are stored inside JSON, where a NUL is escaped.
     const record = value as Record<string, unknown>;

@@ -6,6 +6,7 @@ import { databaseUrlProblem } from './databaseUrl.js';
 import { openPostgresStore } from './postgresStore.js';
 import type { Database } from './schema.js';
 import { openSqliteStore, storeFiles } from './sqliteStore.js';
+import { nulReplaced } from './storageErrors.js';
 import { tablesInDependencyOrder } from './tableOrder.js';
 
 /**
@@ -143,7 +144,7 @@ async function copyTable(
   const maxRows = Math.max(1, Math.min(MAX_BATCH_ROWS, Math.floor(MAX_PARAMETERS / columns.length)));
   let batch: Row[] = [];
   let bytes = 0;
-  let nulReplaced = 0;
+  let withNul = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const values = batch.map((row) => sql`(${sql.join(columns.map((c) => row[c]))})`);
@@ -160,8 +161,8 @@ async function copyTable(
       const value = row[c];
       // An older server kept what SQLite takes; the server refuses or replaces a NUL now (nulCharacters.ts).
       if (typeof value === 'string' && value.includes('\u0000')) {
-        row[c] = value.replaceAll('\u0000', '\uFFFD');
-        nulReplaced++;
+        row[c] = nulReplaced(value);
+        withNul++;
       }
       bytes += sizeOf(row[c]);
     }
@@ -176,7 +177,7 @@ async function copyTable(
       `${table}: ${expected} rows in the SQLite store but ${copied} in PostgreSQL after the copy; nothing was committed`,
       { table, expected, copied },
     );
-  return { rows: copied, nulReplaced };
+  return { rows: copied, nulReplaced: withNul };
 }
 
 function sizeOf(value: unknown): number {

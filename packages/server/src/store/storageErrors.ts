@@ -37,6 +37,14 @@ export function storageError(error: unknown): LongshoreError | undefined {
 }
 
 /**
+ * `text` with each NUL as U+FFFD (as a terminal shows an undecodable byte): what PostgreSQL's text
+ * can keep of text that is not the user's to fix, a worker's report or an older server's row.
+ */
+export function nulReplaced(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+}
+
+/**
  * A value the store cannot hold, or undefined when `error` is no such refusal: PostgreSQL's text
  * takes no NUL character (SQLite's does), so a request carrying one is refused like any invalid input.
  */
